@@ -1,0 +1,39 @@
+# Two commands for a newcomer: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO   := .onceonly-demo
+AS_OF  ?= 2026-10-31
+
+export DAGSTER_HOME := $(CURDIR)
+export ONCEONLY_HOME ?= $(CURDIR)/$(DEMO)/home
+
+.PHONY: install demo test bench ui clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/onceonly demo --out $(DEMO)/inbox --truth $(DEMO)/truth --as-of $(AS_OF)
+	$(BIN)/onceonly run --inbox $(DEMO)/inbox --as-of $(AS_OF)
+	@echo ""
+	@echo "Reports:   $(ONCEONLY_HOME)/reports/$(AS_OF)/"
+	@echo "Dagster:   DAGSTER_HOME=$(CURDIR) $(BIN)/dagster dev   (then open http://127.0.0.1:3000)"
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m pipelines.bench
+
+ui: $(STAMP)
+	$(BIN)/dagster dev
+
+clean:
+	rm -rf $(DEMO) .dagster .pytest_cache

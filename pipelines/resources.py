@@ -1,0 +1,57 @@
+"""Dagster resources, declared once: the store and the run's settings."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.paths import default_home, store_path
+from pipelines.store import Store
+
+
+class StoreResource(dg.ConfigurableResource):
+    """The DuckDB store under ``home``. Open it only from in-process steps."""
+
+    home: str
+    memory_limit: str | None = None
+    threads: int | None = None
+
+    def get(self) -> Store:
+        return Store(store_path(Path(self.home)), memory_limit=self.memory_limit, threads=self.threads)
+
+
+class RunSettings(dg.ConfigurableResource):
+    """What a run works on: the inbox, the reference date, where outputs go."""
+
+    home: str
+    inbox: str
+    as_of: str = ""             # ISO date; empty means today
+    freshness_days: int = 365   # contract §2: window W
+
+    @property
+    def as_of_date(self) -> dt.date:
+        return dt.date.fromisoformat(self.as_of) if self.as_of else dt.date.today()
+
+    @property
+    def home_path(self) -> Path:
+        return Path(self.home)
+
+    @property
+    def inbox_path(self) -> Path:
+        return Path(self.inbox)
+
+
+def default_resources() -> dict:
+    """Resources for `dagster dev`, from the environment (the CLI builds its own)."""
+    import os
+
+    home = str(default_home())
+    return {
+        "store": StoreResource(home=home, memory_limit=os.environ.get("ONCEONLY_MEMORY_LIMIT")),
+        "settings": RunSettings(
+            home=home,
+            inbox=os.environ.get("ONCEONLY_INBOX", str(Path(home) / "inbox")),
+            as_of=os.environ.get("ONCEONLY_AS_OF", ""),
+        ),
+    }
