@@ -75,4 +75,4 @@ class Store:
         return bool(conn.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
             [schema, name],
-        ).fetchone()[0])
+        ).fetchall()[0][0])

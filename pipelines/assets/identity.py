@@ -1,0 +1,18 @@
+"""core: one person per human (deterministic by valid ID, probabilistic for the rest)."""
+
+import datetime as dt
+
+import dagster as dg
+
+from pipelines.assets.core import person_records
+from pipelines.identity import link_persons
+from pipelines.resources import StoreResource
+
+
+@dg.asset(key_prefix="core", group_name="identity", deps=[person_records], kinds={"duckdb", "splink"},
+          description="core.persons, core.person_links, core.person_key_registry, core.merge_log, core.link_candidates.")
+def persons(store: StoreResource) -> dg.MaterializeResult:
+    with store.get().connect() as conn:
+        summary = link_persons(conn, run_date=dt.date.today())
+    return dg.MaterializeResult(metadata={str(k): v for k, v in (summary or {}).items()
+                                          if isinstance(v, (int, float, str))})

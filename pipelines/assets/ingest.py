@@ -1,0 +1,26 @@
+"""raw: every new inbox file becomes a batch (SHA-256 of its bytes); rows are read verbatim."""
+
+import datetime as dt
+
+import dagster as dg
+
+from pipelines.ingest import load_inbox
+from pipelines.resources import RunSettings, StoreResource
+
+
+@dg.asset(key_prefix="raw", group_name="ingest", kinds={"duckdb"},
+          description="raw.batches, raw.<template>, raw.row_errors: every inbox file once, verbatim, with row errors.")
+def batches(context: dg.AssetExecutionContext, store: StoreResource, settings: RunSettings) -> dg.MaterializeResult:
+    with store.get().connect() as conn:
+        results = load_inbox(conn, settings.inbox_path, loaded_on=dt.date.today())
+    new = [r for r in results if r.new]
+    for r in new:
+        if r.status == "rejected":
+            context.log.warning(r.message)
+    return dg.MaterializeResult(metadata={
+        "new_batches": len(new),
+        "rejected_files": sum(r.status == "rejected" for r in new),
+        "rows_read": sum(r.rows_read for r in new),
+        "rows_loaded": sum(r.rows_loaded for r in new),
+        "rows_rejected": sum(r.rows_rejected for r in new),
+    })

@@ -1,0 +1,203 @@
+"""`make bench`: the pipeline from an empty store, stage by stage, at several sizes, against a
+bare-DuckDB baseline doing only read + ID normalisation + dedup-by-ID + grid counts.
+
+Each size runs in its own process so peak RSS is that run's own. Peak RSS per stage is read
+from /proc/self/status (VmHWM) after resetting it through /proc/self/clear_refs.
+
+    python -m pipelines.bench                      # 100k, 1M, 5M persons
+    python -m pipelines.bench --sizes 100000       # one size
+    BENCH_MEMORY_LIMIT=16GB python -m pipelines.bench --sizes 21000000
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+AS_OF = dt.date(2026, 10, 31)
+BENCH_DIR = Path(os.environ.get("BENCH_DIR", ".bench"))
+
+
+def _reset_peak() -> None:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def _peak_rss_gb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024 / 1024
+    return float("nan")
+
+
+class Timer:
+    def __init__(self):
+        self.rows: list[dict] = []
+
+    def stage(self, name: str, fn, rows_fn=None):
+        _reset_peak()
+        start = time.perf_counter()
+        fn()
+        seconds = time.perf_counter() - start
+        rows = rows_fn() if rows_fn else None
+        self.rows.append({"stage": name, "seconds": seconds, "rows": rows, "peak_rss_gb": _peak_rss_gb()})
+
+
+def _inbox(persons: int) -> tuple[Path, Path]:
+    from pipelines import demo
+
+    root = BENCH_DIR / f"demo-{persons}"
+    inbox, truth = root / "inbox", root / "truth"
+    if not (root / ".complete").exists():
+        start = time.perf_counter()
+        demo.generate(inbox, truth, persons=persons, seed=7, as_of=AS_OF)
+        (root / ".complete").write_text(f"{time.perf_counter() - start:.1f}")
+    return inbox, truth
+
+
+def run_pipeline_stages(persons: int, memory_limit: str | None) -> dict:
+    """Run every stage directly (no Dagster overhead) on a fresh store; time each."""
+    import shutil
+
+    from pipelines.address import match_addresses
+    from pipelines.identity import link_persons
+    from pipelines.ingest import load_inbox
+    from pipelines.marts import build_marts
+    from pipelines.publish import write_extract
+    from pipelines.quality import build_queue, validate
+    from pipelines.reports import render_all
+    from pipelines.staging import build_staging
+    from pipelines.status import build_evidence, build_status
+    from pipelines.store import Store
+
+    inbox, _ = _inbox(persons)
+    home = BENCH_DIR / f"home-{persons}"
+    shutil.rmtree(home, ignore_errors=True)
+    store = Store(home / "store.duckdb", memory_limit=memory_limit)
+    t = Timer()
+    with store.connect() as conn:
+        def count(sql):
+            return lambda: conn.execute(sql).fetchall()[0][0]
+
+        t.stage("read", lambda: load_inbox(conn, inbox, loaded_on=dt.date.today()),
+                count("SELECT sum(rows_read) FROM raw.batches"))
+        t.stage("stage", lambda: build_staging(conn), count("SELECT sum(rows_loaded) FROM raw.batches"))
+
+        def core():
+            Store.run_sql(conn, "core/grids.sql")
+            Store.run_sql(conn, "core/houses.sql")
+            match_addresses(conn)
+            Store.run_sql(conn, "core/person_records.sql")
+        t.stage("core+address", core, count("SELECT count(*) FROM core.person_records"))
+        t.stage("link", lambda: link_persons(conn, run_date=dt.date.today()),
+                count("SELECT count(*) FROM core.person_links"))
+
+        def status():
+            build_evidence(conn)
+            build_status(conn, as_of=AS_OF)
+            build_marts(conn, as_of=AS_OF)
+        t.stage("status", status, count("SELECT count(*) FROM core.person_status"))
+
+        def quality():
+            validate(conn, as_of=AS_OF)
+            build_queue(conn)
+        t.stage("validate", quality, count("SELECT count(*) FROM core.person_records"))
+        t.stage("report", lambda: render_all(conn, out_dir=home / "reports", as_of=AS_OF),
+                count("SELECT count(*) FROM core.person_status"))
+
+        def extracts():
+            for name in ("grid-population", "person-sources", "assistance-check"):
+                write_extract(conn, name, fmt="parquet", out=home / "extracts" / f"{name}.parquet",
+                              dept=None, scope=None, as_of=AS_OF, user="bench")
+        t.stage("extract", extracts, count("SELECT count(*) FROM marts.person_sources"))
+    return {"persons": persons, "stages": t.rows}
+
+
+BASELINE_SQL = """
+CREATE OR REPLACE TEMP TABLE b_people AS
+SELECT regexp_replace(upper(translate(id, '０１２３４５６７８９ｘＸ', '0123456789XX')), '[\\s-]', '', 'g') AS id, house
+FROM (
+    SELECT "公民身份号码" AS id, "房屋编码" AS house FROM read_csv('{inbox}/residents/*.csv', all_varchar=true, union_by_name=true, encoding='utf-8')
+);
+CREATE OR REPLACE TEMP TABLE b_persons AS
+SELECT id, any_value(house) AS house FROM b_people WHERE length(id) = 18 GROUP BY id;
+CREATE OR REPLACE TEMP TABLE b_grids AS
+SELECT h."微网格编码" AS microgrid, count(*) AS n
+FROM b_persons p JOIN read_csv('{inbox}/housing/*.csv', all_varchar=true, union_by_name=true, encoding='utf-8') h
+  ON h."房屋编码" = p.house GROUP BY ALL;
+"""
+
+
+def run_baseline(persons: int) -> dict:
+    import duckdb
+
+    inbox, _ = _inbox(persons)
+    t = Timer()
+    conn = duckdb.connect()
+    t.stage("baseline", lambda: conn.execute(BASELINE_SQL.format(inbox=inbox)),
+            lambda: conn.execute("SELECT count(*) FROM b_people").fetchall()[0][0])
+    return {"persons": persons, "stages": t.rows}
+
+
+def _child(args) -> None:
+    result = run_baseline(args.persons) if args.baseline else run_pipeline_stages(args.persons, args.memory_limit)
+    print("BENCH-JSON " + json.dumps(result, ensure_ascii=False))
+
+
+def _spawn(persons: int, baseline: bool, memory_limit: str | None) -> dict:
+    cmd = [sys.executable, "-m", "pipelines.bench", "--child", "--persons", str(persons)]
+    if baseline:
+        cmd.append("--baseline")
+    if memory_limit:
+        cmd += ["--memory-limit", memory_limit]
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    line = next(line for line in out.splitlines() if line.startswith("BENCH-JSON "))
+    return json.loads(line[len("BENCH-JSON "):])
+
+
+def _table(result: dict, baseline: dict) -> str:
+    lines = [f"\n### {result['persons']:,} persons", "",
+             "| stage | seconds | rows | rows/s | peak RSS GB |", "|---|---:|---:|---:|---:|"]
+    total = 0.0
+    for s in result["stages"]:
+        total += s["seconds"]
+        rate = f"{s['rows'] / s['seconds']:,.0f}" if s["rows"] and s["seconds"] else ""
+        lines.append(f"| {s['stage']} | {s['seconds']:.1f} | {s['rows'] or '':,} | {rate} | {s['peak_rss_gb']:.2f} |"
+                     if s["rows"] else f"| {s['stage']} | {s['seconds']:.1f} | | | {s['peak_rss_gb']:.2f} |")
+    peak = max(s["peak_rss_gb"] for s in result["stages"])
+    base = baseline["stages"][0]
+    lines.append(f"| **total** | **{total:.1f}** | | | **{peak:.2f}** |")
+    lines.append(f"\nbaseline (bare DuckDB: read + ID normalisation + dedup + grid counts): {base['seconds']:.1f} s, "
+                 f"peak RSS {base['peak_rss_gb']:.2f} GB; ratio pipeline / baseline = {total / base['seconds']:.1f}")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.bench")
+    parser.add_argument("--sizes", default=os.environ.get("BENCH_SIZES", "100000,1000000,5000000"))
+    parser.add_argument("--memory-limit", default=os.environ.get("BENCH_MEMORY_LIMIT"))
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--persons", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        _child(args)
+        return
+    print(f"machine: {os.cpu_count()} cores, "
+          f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1024**3:.0f} GB RAM; as-of {AS_OF}")
+    for persons in (int(s) for s in args.sizes.split(",")):
+        _inbox(persons)
+        result = _spawn(persons, False, args.memory_limit)
+        baseline = _spawn(persons, True, None)
+        print(_table(result, baseline), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""The `onceonly` command (contract §3). Every command takes --home (default $ONCEONLY_HOME,
+else ./.onceonly) and, where an output depends on a date, --as-of (default today)."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+from pipelines.paths import default_home, store_path
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed without a traceback, exit code 2."""
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD：{text!r}") from None
+
+
+def _store(args):
+    from pipelines.store import Store
+
+    path = store_path(args.home)
+    if not path.exists():
+        raise UserError(f"数据库不存在：{path}。请先运行 onceonly run --inbox 收件箱目录")
+    return Store(path, memory_limit=os.environ.get("ONCEONLY_MEMORY_LIMIT"))
+
+
+def ensure_as_of(conn, as_of: dt.date, freshness_days: int = 365) -> None:
+    """Make core.person_status and the marts describe `as_of` (rebuilt when the store holds another date)."""
+    from pipelines.marts import build_marts
+    from pipelines.status import build_status
+
+    current = conn.execute("SELECT max(as_of) FROM core.person_status").fetchall()[0][0]
+    if current != as_of:
+        build_status(conn, as_of=as_of, freshness_days=freshness_days)
+        build_marts(conn, as_of=as_of)
+
+
+# --- commands -----------------------------------------------------------------------------
+
+def cmd_run(args) -> int:
+    from pipelines.runner import run_pipeline
+
+    summary = run_pipeline(home=args.home, inbox=args.inbox, as_of=args.as_of,
+                           freshness_days=args.freshness_days, memory_limit=os.environ.get("ONCEONLY_MEMORY_LIMIT"))
+    print(summary.render())
+    return 0 if summary.success else 1
+
+
+def cmd_extract(args) -> int:
+    from pipelines.publish import write_extract
+
+    store = _store(args)
+    with store.connect() as conn:
+        ensure_as_of(conn, args.as_of)
+        result = write_extract(conn, args.name, fmt=args.format, out=args.out, dept=args.dept,
+                               scope=args.scope, as_of=args.as_of, user=args.user)
+    print(f"已导出 {result.rows} 行 → {args.out}")
+    return 0
+
+
+def cmd_explain(args) -> int:
+    from pipelines.status import explain
+
+    store = _store(args)
+    with store.connect() as conn:
+        ensure_as_of(conn, args.as_of, args.freshness_days)
+        try:
+            print(explain(conn, args.key, as_of=args.as_of, freshness_days=args.freshness_days))
+        except LookupError as exc:
+            raise UserError(str(exc)) from None
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from pipelines import demo
+
+    if args.check:
+        return _demo_check(args)
+    summary = demo.generate(args.out, args.truth, persons=args.persons, seed=args.seed, as_of=args.as_of)
+    print(f"演示数据已生成：{args.out}（真值：{args.truth}）")
+    for key, value in summary.items():
+        print(f"  {key}: {value}")
+    return 0
+
+
+def _demo_check(args) -> int:
+    from pipelines import demo
+
+    store = _store(args)
+    with store.connect() as conn:
+        ensure_as_of(conn, args.as_of)
+        frames = {name: conn.sql(f"SELECT * FROM marts.{name}").pl()
+                  for name in ("person_sources", "grid_population", "assistance_check")}
+    result = demo.check(args.out, args.truth, **frames)
+    print(demo.format_check(result))
+    return 0 if result.get("passed") else 1
+
+
+# --- parser -------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="onceonly", description="一次采集、多方使用：人房数据仓库与报表")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p, as_of=True):
+        p.add_argument("--home", type=Path, default=None, help="数据目录（默认 $ONCEONLY_HOME，否则 ./.onceonly）")
+        if as_of:
+            p.add_argument("--as-of", type=_date, default=dt.date.today(), help="统计截止日期 YYYY-MM-DD（默认今天）")
+            p.add_argument("--freshness-days", type=int, default=365, help="在住证据有效期（天），默认 365")
+
+    p = sub.add_parser("run", help="加载收件箱中的新文件，重建、校验并生成报表")
+    common(p)
+    p.add_argument("--inbox", type=Path, required=True, help="收件箱目录：INBOX/<模板>/<文件>.csv|.xlsx")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("extract", help="导出标准数据集")
+    common(p)
+    p.add_argument("name", help="数据集名称，如 grid-population、person-sources、assistance-check")
+    p.add_argument("--format", choices=("csv", "xlsx", "parquet"), default="csv")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--dept", default=None, help="部门（按部门授权限定字段与范围）")
+    p.add_argument("--scope", default=None, help="辖区代码（街道或社区），默认部门授权的全部范围")
+    p.add_argument("--user", default=os.environ.get("USER", "cli"), help="记入审计日志的操作人")
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("explain", help="说明某人的全部记录、证据和状态判定理由")
+    common(p)
+    p.add_argument("key", help="公民身份号码或人员主键")
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("demo", help="生成演示街道数据（含真值），或用 --check 核对准确率")
+    common(p)
+    p.add_argument("--out", type=Path, default=Path(".onceonly-demo/inbox"))
+    p.add_argument("--truth", type=Path, default=Path(".onceonly-demo/truth"))
+    p.add_argument("--persons", type=int, default=20000)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--check", action="store_true", help="不生成数据，核对已运行的数据库与真值")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "home", None) is None:
+        args.home = default_home()
+    args.home = Path(args.home).resolve()
+    from pipelines.publish import PublishError
+
+    try:
+        return args.func(args)
+    except (UserError, PublishError) as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

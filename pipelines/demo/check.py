@@ -1,0 +1,145 @@
+"""`onceonly demo --check`: how close the store's outputs come to the demo truth.
+
+Linkage is scored over pairs of source rows: a pair is predicted when both rows carry the
+same 人员主键 and true when both belong to the same human. Pairs are counted per cluster
+(n·(n-1)/2), never enumerated, so millions of rows cost one group-by.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import polars as pl
+
+TARGETS = {"precision": 0.995, "recall": 0.99, "grid_error": 0.01, "f1": 0.98}
+
+
+def _pairs(col: str) -> pl.Expr:
+    n = pl.len().cast(pl.Int64)
+    return (n * (n - 1) // 2).alias(col)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def linkage_scores(rows: pl.DataFrame) -> dict:
+    """``rows``: one row per source row with ``person_key`` and ``human_id`` (empty/NULL = a singleton)."""
+    rows = rows.with_columns(
+        person_key=pl.when(pl.col("person_key") == "").then(None).otherwise(pl.col("person_key")),
+        human_id=pl.when(pl.col("human_id") == "").then(None).otherwise(pl.col("human_id")))
+    pred = rows.filter(pl.col("person_key").is_not_null()).group_by("person_key").agg(_pairs("p"))["p"].sum()
+    true = rows.filter(pl.col("human_id").is_not_null()).group_by("human_id").agg(_pairs("t"))["t"].sum()
+    both = (rows.filter(pl.col("person_key").is_not_null() & pl.col("human_id").is_not_null())
+            .group_by("person_key", "human_id").agg(_pairs("b"))["b"].sum())
+    pred, true, both = int(pred or 0), int(true or 0), int(both or 0)
+    return {
+        "pairs_predicted": pred, "pairs_true": true, "pairs_correct": both,
+        "precision": both / pred if pred else 1.0,
+        "recall": both / true if true else 1.0,
+    }
+
+
+def grid_scores(pred: pl.DataFrame, truth: pl.DataFrame) -> dict:
+    """Per-grid 实有人口 / 登记人口 error and the over-1,500 sets, against truth ``grids.csv``."""
+    p = pred.select(pl.col("网格编码").cast(pl.String), pl.col("实有人口").cast(pl.Int64).alias("p_real"),
+                    pl.col("登记人口").cast(pl.Int64).alias("p_reg"))
+    t = truth.select(pl.col("网格编码").cast(pl.String), pl.col("实有人口").cast(pl.Int64).alias("t_real"),
+                     pl.col("登记人口").cast(pl.Int64).alias("t_reg"))
+    j = t.join(p, on="网格编码", how="full", coalesce=True).fill_null(0)
+    out = {}
+    for name, a, b in (("实有人口", "p_real", "t_real"), ("登记人口", "p_reg", "t_reg")):
+        total = int(j[b].sum())
+        err = int((j[a] - j[b]).abs().sum())
+        out[f"{name}_abs_error"] = err
+        out[f"{name}_total"] = total
+        out[f"{name}_error"] = err / total if total else 0.0
+    for label, a, b in (("on_record", "p_reg", "t_reg"), ("verified", "p_real", "t_real")):
+        got = set(j.filter(pl.col(a) > 1500)["网格编码"].to_list())
+        want = set(j.filter(pl.col(b) > 1500)["网格编码"].to_list())
+        out[f"over_1500_{label}_expected"] = sorted(want)
+        out[f"over_1500_{label}_missing"] = sorted(want - got)
+        out[f"over_1500_{label}_extra"] = sorted(got - want)
+        out[f"over_1500_{label}_exact"] = got == want
+    return out
+
+
+def set_scores(pred: set, true: set) -> dict:
+    tp = len(pred & true)
+    precision = tp / len(pred) if pred else (1.0 if not true else 0.0)
+    recall = tp / len(true) if true else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"predicted": len(pred), "true": len(true), "correct": tp,
+            "precision": precision, "recall": recall, "f1": f1}
+
+
+def check(inbox: Path, truth: Path, *, person_sources: pl.DataFrame, grid_population: pl.DataFrame,
+          assistance_check: pl.DataFrame) -> dict:
+    """Score the store's three contract extracts against the demo truth; see :func:`format_check`."""
+    inbox, truth = Path(inbox), Path(truth)
+    records = pl.read_csv(truth / "records.csv", schema_overrides={"human_id": pl.String, "行号": pl.Int64})
+    files = records.select("文件").unique().sort("文件")["文件"].to_list()
+    present = [f for f in files if (inbox / f).exists()]
+    batches = pl.DataFrame({"文件": present, "批次": [_sha256(inbox / f) for f in present]},
+                           schema={"文件": pl.String, "批次": pl.String})
+    truth_rows = records.join(batches, on="文件").select("来源", "批次", "行号", "human_id")
+    ps = person_sources.select(pl.col("人员主键").cast(pl.String).alias("person_key"),
+                               pl.col("来源").cast(pl.String), pl.col("批次").cast(pl.String),
+                               pl.col("行号").cast(pl.Int64))
+    joined = ps.join(truth_rows, on=["来源", "批次", "行号"], how="left")
+    unmatched = joined.filter(pl.col("human_id").is_null()).height
+    # A source row truly belonging to no human has human_id "" (a singleton); rows unknown to the truth are left out.
+    link = linkage_scores(joined.filter(pl.col("human_id").is_not_null()))
+    link["rows_scored"] = joined.height - unmatched
+    link["rows_unknown_to_truth"] = unmatched
+
+    grids = grid_scores(grid_population, pl.read_csv(truth / "grids.csv", schema_overrides={"网格编码": pl.String}))
+
+    want = set(pl.read_csv(truth / "assistance_check.csv", schema_overrides={"记录编号": pl.String})["记录编号"]
+               .to_list())
+    got = set(assistance_check["记录编号"].cast(pl.String).drop_nulls().to_list())
+    assist = set_scores(got, want)
+
+    targets = {
+        "linkage_precision": link["precision"] >= TARGETS["precision"],
+        "linkage_recall": link["recall"] >= TARGETS["recall"],
+        "实有人口_error": grids["实有人口_error"] <= TARGETS["grid_error"],
+        "登记人口_error": grids["登记人口_error"] <= TARGETS["grid_error"],
+        "over_1500_on_record": grids["over_1500_on_record_exact"],
+        "over_1500_verified": grids["over_1500_verified_exact"],
+        "assistance_f1": assist["f1"] >= TARGETS["f1"],
+    }
+    return {"linkage": link, "grids": grids, "assistance": assist, "targets": targets,
+            "passed": all(targets.values())}
+
+
+def format_check(result: dict) -> str:
+    """A short table, one line per target, PASS/FAIL."""
+    link, grids, assist, t = result["linkage"], result["grids"], result["assistance"], result["targets"]
+
+    def mark(ok):
+        return "PASS" if ok else "FAIL"
+
+    def sets(label):
+        miss, extra = grids[f"over_1500_{label}_missing"], grids[f"over_1500_{label}_extra"]
+        return f"应为 {len(grids[f'over_1500_{label}_expected'])} 个; 漏 {miss or '无'}; 多 {extra or '无'}"
+
+    lines = [
+        f"{'指标 target':<34}{'结果 value':<44}{'要求 goal':<12}判定",
+        f"{'人员合并精确率 linkage precision':<34}{link['precision']:<44.4f}{'>= 0.995':<12}{mark(t['linkage_precision'])}",
+        f"{'人员合并召回率 linkage recall':<34}{link['recall']:<44.4f}{'>= 0.99':<12}{mark(t['linkage_recall'])}",
+        f"{'实有人口误差 verified pop. error':<34}{grids['实有人口_error']:<44.2%}{'<= 1%':<12}{mark(t['实有人口_error'])}",
+        f"{'登记人口误差 registered pop. error':<34}{grids['登记人口_error']:<44.2%}{'<= 1%':<12}{mark(t['登记人口_error'])}",
+        f"{'登记超1500网格 over 1,500 on record':<34}{sets('on_record'):<44}{'一致 exact':<12}{mark(t['over_1500_on_record'])}",
+        f"{'实有超1500网格 over 1,500 verified':<34}{sets('verified'):<44}{'一致 exact':<12}{mark(t['over_1500_verified'])}",
+        f"{'救助核查 F1 assistance check F1':<34}"
+        f"{assist['f1']:.4f} (P {assist['precision']:.4f}, R {assist['recall']:.4f}){'':<18}"
+        f"{'>= 0.98':<12}{mark(t['assistance_f1'])}",
+        f"总体 overall: {'PASS' if result['passed'] else 'FAIL'}  "
+        f"(评估行数 rows scored {link['rows_scored']}, 真值外行 unknown {link['rows_unknown_to_truth']})",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,211 @@
+"""`onceonly demo`: write the messy demo street into an inbox, and its truth next to it."""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from pipelines.demo import mess
+from pipelines.demo import vocab as V
+from pipelines.demo.evidence import Evidence
+from pipelines.demo.truth import status_tables
+from pipelines.demo.world import _Gen
+from pipelines.demo.writer import Inbox
+
+PREFIX = {"residents": "SQ", "visits": "ZF", "hukou": "HJ", "floating": "LD", "assistance": "JZ",
+          "deaths": "SW", "disability": "CJ"}
+MAIN_DATE = {"residents": "采集日期", "visits": "走访日期", "hukou": "变动日期", "floating": "登记日期",
+             "assistance": "起始日期", "deaths": "死亡日期", "disability": "发证日期"}
+
+
+def generate(out: Path, truth: Path, *, persons: int = 20000, seed: int = 7,
+             as_of: dt.date = dt.date(2026, 10, 31)) -> dict:
+    """Generate the demo inbox under ``out`` and its truth under ``truth``; returns summary counts."""
+    out, truth = Path(out), Path(truth)
+    for d in (out, truth):
+        if d.exists():
+            shutil.rmtree(d)
+        d.mkdir(parents=True)
+    gen = _Gen(persons, seed, as_of)
+    gen.grids()
+    gen.people()
+    ev = Evidence(gen)
+    frames = ev.build()
+    body = gen.humans["_body"].to_numpy()
+    h_comm = gen.houses["_comm"].to_numpy()
+    for t, df in frames.items():
+        df = mess.apply(t, df, body, gen.rng)
+        home = df["_addr_house"] if "_addr_house" in df.columns else df["_house"]
+        df = df.with_columns(_home=home, _comm=pl.Series(h_comm[home.to_numpy()]), _reject=pl.lit(False),
+                             _bad_field=pl.lit(None, pl.String), _bad_value=pl.lit(None, pl.String))
+        df = df.sort("_comm", "_home", MAIN_DATE[t], "_hi", nulls_last=True, maintain_order=True)
+        df = df.with_columns(记录编号=pl.lit(PREFIX[t]) + pl.Series(np.arange(1, len(df) + 1)).cast(pl.String)
+                         .str.zfill(9))
+        frames[t] = df
+    frames = _loader_traps(frames, ev, gen)
+
+    houses = gen.houses
+    house_grid = houses.select("_house", "房屋编码", "_grid").join(
+        gen.microgrids.select("_grid", "网格编码").unique("_grid"), on="_grid").sort("_house")
+    st = status_tables(frames, gen.humans, house_grid.select("_house", "房屋编码", "网格编码"), as_of)
+
+    inbox = Inbox(out, gen.rng, as_of)
+    humans = gen.humans["human_id"]
+    _write_inbox(inbox, frames, gen, humans, as_of)
+    summary = _write_truth(truth, inbox, frames, st, gen, as_of)
+    summary["persons"] = len(humans)
+    summary["files"] = len(inbox.files)
+    summary["rows"] = {t: len(df) for t, df in frames.items()}
+    return summary
+
+
+def _loader_traps(frames, ev, gen):
+    """Rows a loader may refuse: invalid dates and an ID Excel turned into a number.
+
+    They only fall on people with a second, fresh presence, so the truth does not hang on them.
+    """
+    red = pl.Series(ev.redundant)
+    p0 = ev.p0
+
+    def mark(t, cond, field, value):
+        frames[t] = frames[t].with_columns(
+            _reject=pl.when(cond).then(True).otherwise(pl.col("_reject")),
+            _bad_field=pl.when(cond).then(pl.lit(field)).otherwise(pl.col("_bad_field")),
+            _bad_value=pl.when(cond).then(value).otherwise(pl.col("_bad_value")))
+
+    res = frames["residents"]
+    bad = res.with_row_index("_r").filter(pl.col("_hi").is_in(red.implode()) & pl.col("_main")
+                                          & (pl.col("_hi") != p0)).head(3)["_r"]
+    mark("residents", pl.int_range(pl.len()).is_in(bad.implode()), "出生日期",
+         pl.col("出生日期").dt.strftime("%Y") + "-02-30")
+    # p0: the ID cell becomes a number in the small residents workbook; keep the true ID in the row.
+    true_id = dict(zip(gen.humans["_i"].to_list()[p0:p0 + 1], gen.humans["公民身份号码"].to_list()[p0:p0 + 1]))
+    cond = (pl.col("_hi") == p0) & pl.col("_main")
+    frames["residents"] = frames["residents"].with_columns(
+        公民身份号码=pl.when(cond).then(pl.lit(true_id.get(p0))).otherwise(pl.col("公民身份号码")),
+        _reject=pl.when(cond).then(True).otherwise(pl.col("_reject")),
+        _numeric_id=cond)
+    # Not the same people as above: someone must keep a row that tells their category.
+    taken = pl.concat([res.with_row_index("_r").filter(pl.col("_r").is_in(bad.implode()))["_hi"],
+                       pl.Series([p0], dtype=res["_hi"].dtype)])
+    hk = (frames["hukou"].with_row_index("_r")
+          .filter(pl.col("_hi").is_in(red.implode()) & ~pl.col("_hi").is_in(taken.implode())).head(3)["_r"])
+    mark("hukou", pl.int_range(pl.len()).is_in(hk.implode()), "出生日期",
+         pl.col("出生日期").dt.strftime("%Y") + "0230")
+    dis = frames["disability"].with_row_index("_r").filter(pl.col("_hi") >= 0).head(2)["_r"]
+    mark("disability", pl.int_range(pl.len()).is_in(dis.implode()), "发证日期", pl.lit("2019-13-01"))
+    return frames
+
+
+def _write_inbox(inbox: Inbox, frames, gen, humans, as_of):
+    comms = V.COMMUNITIES
+    # grids
+    mg = gen.microgrids
+    if len(mg) <= 3000:
+        inbox.xlsx("grids", "网格划分表.xlsx", mg, total=False)
+    else:
+        inbox.csv("grids", "网格划分表.csv", mg)
+
+    # housing: the first grid as a workbook with real date cells, the rest one CSV per community
+    hs = gen.houses.with_columns(
+        采集日期=pl.Series(gen.D - gen.u(30, 1500, len(gen.houses))).cast(pl.Int32).cast(pl.Date),
+        产权人姓名=pl.Series(gen.names(len(gen.houses), gen.p(.5, len(gen.houses)))),
+        楼栋=pl.col("_b").cast(pl.String) + pl.when(pl.col("_comm") % 2 == 0).then(pl.lit("栋")).otherwise(pl.lit("")),
+        单元=pl.col("_u").cast(pl.String) + pl.when(pl.col("_comm") % 2 == 0).then(pl.lit("单元")).otherwise(pl.lit("")),
+        楼层=pl.col("_fl").cast(pl.String),
+        房号=pl.col("_rm").cast(pl.String) + pl.when(pl.col("_comm") == 1).then(pl.lit("室")).otherwise(pl.lit("")),
+    )
+    first = hs.filter(pl.col("_grid") == 0)
+    inbox.xlsx("housing", f"{comms[0]}{gen.g['compound'][0]}实有房屋.xlsx", first,
+               title=f"{comms[0]}实有房屋采集表", date_cells=True)
+    for c, name in enumerate(comms):
+        part = hs.filter((pl.col("_comm") == c) & (pl.col("_grid") != 0))
+        if len(part):
+            inbox.csv("housing", f"{name}实有房屋.csv", part, encoding="gbk" if c == 2 else "utf-8")
+
+    # residents: per community, this year's round and the history; micro-grid 0's round as a workbook
+    res = frames["residents"]
+    cut = as_of - dt.timedelta(days=365)
+    mg_of = pl.Series(gen.h["mg"])
+    res = res.with_columns(_mg=mg_of.gather(res["_house"]))
+    small = res.filter((pl.col("_mg") == 0) & (pl.col("采集日期") > cut))
+    numeric = small.with_row_index("_r").filter(pl.col("_numeric_id"))["_r"].to_list()
+    inbox.xlsx("residents", f"{comms[0]}第1微网格实有人口补录.xlsx", small, humans=humans,
+               title=f"{comms[0]}实有人口采集表", numeric_id_row=numeric[0] if numeric else None,
+               force={"公民身份号码": "身份证号"})
+    rest = res.filter(~((pl.col("_mg") == 0) & (pl.col("采集日期") > cut)))
+    enc_now = {2: "utf-8-sig", 3: "gb18030"}
+    for c, name in enumerate(comms):
+        now = rest.filter((pl.col("_comm") == c) & (pl.col("采集日期") > cut))
+        old = rest.filter((pl.col("_comm") == c) & (pl.col("采集日期") <= cut))
+        if len(now):
+            inbox.csv("residents", f"{as_of.year}年{name}实有人口采集.csv", now, humans=humans,
+                      encoding=enc_now.get(c, "utf-8"), force={"公民身份号码": "公民身份号码"},
+                      drop=("记录编号", "民族") if c == 4 else ())
+        if len(old):
+            inbox.csv("residents", f"{name}实有人口历史数据.csv", old, humans=humans,
+                      encoding="gbk" if c == 1 else "utf-8", force={"公民身份号码": "身份证号"})
+
+    vis = frames["visits"]
+    for c, name in enumerate(comms):
+        part = vis.filter(pl.col("_comm") == c)
+        if len(part):
+            inbox.csv("visits", f"{name}走访记录.csv", part, humans=humans,
+                      encoding="gb18030" if c == 4 else "utf-8")
+
+    station_of = pl.col("_comm") >= 3
+    for s, station in enumerate(V.POLICE_STATIONS):
+        for t, enc in (("hukou", "gbk" if s == 1 else "utf-8"), ("floating", "utf-8-sig" if s == 0 else "utf-8")):
+            part = frames[t].filter(station_of == bool(s))
+            if len(part):
+                label = "户籍人口" if t == "hukou" else "流动人口登记"
+                inbox.csv(t, f"{station}{label}.csv", part, humans=humans, encoding=enc)
+
+    inbox.csv("assistance", "社会救助对象名册.csv", frames["assistance"], humans=humans, encoding="gbk")
+    inbox.csv("deaths", "死亡登记.csv", frames["deaths"], humans=humans)
+    dis = frames["disability"]
+    inbox.csv("disability", "持证残疾人名册.csv", dis, humans=humans)
+    # A supplement exported without the 姓名 column: the loader must refuse the whole file.
+    supp = dis.filter(pl.col("_hi") >= 0).head(20)
+    inbox.csv("disability", "残疾人补充名单.csv", supp, humans=humans, drop=("姓名",))
+
+
+def _write_truth(truth: Path, inbox: Inbox, frames, st: pl.DataFrame, gen, as_of) -> dict:
+    records = pl.concat(inbox.records) if inbox.records else pl.DataFrame()
+    records.write_csv(truth / "records.csv")
+
+    grids = gen.microgrids.select("_grid", "网格编码", "网格名称", "网格类型").unique("_grid").sort("_grid")
+    per = st.filter(pl.col("网格编码").is_not_null()).group_by("网格编码").agg(
+        实有人口=(pl.col("状态") == "在住").sum().cast(pl.Int64),
+        登记人口=pl.col("registered").sum().cast(pl.Int64))
+    g = (grids.join(per, on="网格编码", how="left").with_columns(pl.col("实有人口", "登记人口").fill_null(0))
+         .with_columns(over_1500_on_record=pl.col("登记人口") > 1500, over_1500_verified=pl.col("实有人口") > 1500)
+         .drop("_grid"))
+    g.write_csv(truth / "grids.csv")
+
+    a = frames["assistance"].filter(~pl.col("_reject"))
+    active = a.filter((pl.col("起始日期") <= as_of) & (pl.col("终止日期").is_null() | (pl.col("终止日期") >= as_of)))
+    flagged = (active.join(st.select("_hi", "状态"), on="_hi")
+               .filter(pl.col("状态").is_in(["死亡", "已离开", "待核实"]))
+               .select("记录编号", "状态").sort("记录编号"))
+    flagged.write_csv(truth / "assistance_check.csv")
+
+    kinds = {0: "在住", 1: "已搬离", 2: "死亡", 3: "户籍在此未居住"}
+    persons = st.join(gen.humans.select(pl.col("_i").alias("_hi"), "姓名", "公民身份号码", "出生日期", "_kind"), on="_hi").select(
+        "human_id", "姓名", "公民身份号码", "出生日期", "状态", "人员类别", "房屋编码", "网格编码",
+        pl.col("registered").alias("登记"), pl.col("_kind").replace_strict(kinds).alias("实际"))
+    persons.write_csv(truth / "persons.csv")
+    return {
+        "grids": len(g),
+        "microgrids": len(gen.microgrids),
+        "houses": len(gen.houses),
+        "实有人口": int(g["实有人口"].sum()),
+        "登记人口": int(g["登记人口"].sum()),
+        "grids_over_1500_on_record": int(g["over_1500_on_record"].sum()),
+        "grids_over_1500_verified": int(g["over_1500_verified"].sum()),
+        "assistance_check": len(flagged),
+        "status": dict(st.group_by("状态").len().sort("状态").iter_rows()),
+    }

@@ -1,0 +1,339 @@
+"""The demo street: grids, houses, humans and every source row about them.
+
+Everything is drawn with one seeded numpy generator and built column-wise with
+numpy/polars, so a million persons take seconds and a seed always gives the
+same world. Loops run over grids or kinds of humans, never over persons.
+
+Each source frame carries its Chinese template fields plus helper columns
+starting with ``_`` (``_hid`` the human, ``_house`` the house the row is really
+about, ``_reject`` rows a loader may refuse); the writer drops them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import numpy as np
+import polars as pl
+
+from pipelines.demo import vocab as V
+
+# Kinds of grid; the Jianye kind is on record over 1,500 only through people who left.
+NORMAL, JIANYE, BIG, SPECIAL = 0, 1, 2, 3
+# Kinds of human.
+RESIDENT, LEFT, DEAD, HUKOU_ONLY = 0, 1, 2, 3
+KIND_NAMES = {RESIDENT: "在住", LEFT: "已搬离", DEAD: "死亡", HUKOU_ONLY: "户籍在此未居住"}
+CATEGORIES = ("户籍人口", "流动人口", "境外人员", "未落户人员")
+HUKOU, FLOATING, FOREIGN, UNSETTLED = 0, 1, 2, 3
+
+SIZE_P = {
+    NORMAL: (.22, .30, .24, .14, .07, .03),
+    JIANYE: (.16, .28, .26, .17, .09, .04),
+    BIG: (.05, .15, .30, .26, .15, .09),
+    SPECIAL: (.6, .4, 0, 0, 0, 0),
+}
+EPOCH = dt.date(1970, 1, 1)
+
+
+def day(d: dt.date) -> int:
+    return (d - EPOCH).days
+
+
+def pick(values, idx) -> pl.Series:
+    """values[idx] as a polars string Series (numpy unicode arrays are slow to hand to polars)."""
+    return pl.Series(list(values), dtype=pl.String).gather(np.asarray(idx, dtype=np.int64))
+
+
+def to_date(days) -> pl.Series:
+    return pl.Series(np.asarray(days, dtype=np.int32)).cast(pl.Date)
+
+
+class _Gen:
+    def __init__(self, persons: int, seed: int, as_of: dt.date):
+        self.rng = np.random.default_rng(seed)
+        self.persons = persons
+        self.as_of = as_of
+        self.D = day(as_of)
+
+    # ------------------------------------------------------------------ helpers
+    def u(self, lo, hi, n=None):
+        """Uniform integers in [lo, hi] (inclusive); lo/hi may be arrays."""
+        lo = np.asarray(lo)
+        hi = np.asarray(hi)
+        size = n if n is not None else np.broadcast(lo, hi).shape
+        return (lo + np.floor(self.rng.random(size) * (hi - lo + 1))).astype(np.int64)
+
+    def p(self, prob, n):
+        return self.rng.random(n) < prob
+
+    # ------------------------------------------------------------------ grids and houses
+    def grids(self):
+        rng = self.rng
+        G = max(6, round(self.persons / 1320))
+        n_big = max(2, round(0.10 * G))
+        n_jy = max(3, round(0.18 * G))
+        kinds = np.array([NORMAL] * (G - n_big - n_jy) + [JIANYE] * n_jy + [BIG] * n_big)
+        kinds = rng.permutation(kinds)
+        comm = np.arange(G) * len(V.COMMUNITIES) // G
+        kinds = np.concatenate([kinds, [SPECIAL, SPECIAL]])
+        comm = np.concatenate([comm, [1, 3 % len(V.COMMUNITIES)]])
+        order = np.argsort(comm, kind="stable")
+        kinds, comm = kinds[order], comm[order]
+        G = len(kinds)
+        lo = np.select([kinds == NORMAL, kinds == JIANYE, kinds == BIG], [300, 430, 480], 40)
+        hi = np.select([kinds == NORMAL, kinds == JIANYE, kinds == BIG], [450, 460, 500], 90)
+        hh = self.u(lo, hi)
+        extra = np.where(kinds == SPECIAL, self.u(100, 200, G), np.round(hh * rng.uniform(.03, .10, G)))
+        houses = (hh + extra).astype(np.int64)
+        n_mg = np.where(kinds == SPECIAL, 1, np.ceil(hh / 85)).astype(np.int64)
+        self.g = dict(kind=kinds, comm=comm, hh=hh, houses=houses, n_mg=n_mg,
+                      r=self.u(2, 4, G), f=self.u(6, 18, G), un=self.u(1, 3, G))
+        self.G = G
+
+        no_in_comm = np.zeros(G, np.int64)
+        for c in range(len(V.COMMUNITIES)):
+            sel = np.flatnonzero(comm == c)
+            no_in_comm[sel] = np.arange(1, len(sel) + 1)
+        comm_codes = [f"{V.STREET_CODE}{c + 1:03d}" for c in range(len(V.COMMUNITIES))]
+        grid_code = [f"{comm_codes[c]}{n:03d}" for c, n in zip(comm, no_in_comm)]
+        n_a, n_b = len(V.COMPOUND_A), len(V.COMPOUND_B)
+        names, gnames, roads, road_no, workers = [], [], [], [], []
+        special_i = 0
+        for g in range(G):
+            if kinds[g] == SPECIAL:
+                names.append(V.WORKPLACES[special_i % len(V.WORKPLACES)])
+                gnames.append(f"{V.WORKPLACES[special_i % len(V.WORKPLACES)]}专属网格")
+                special_i += 1
+            else:
+                a, b = g % n_a, (g // n_a) % n_b
+                phase = g // (n_a * n_b)
+                core = V.COMPOUND_A[a] + V.COMPOUND_A[(a * 7 + g // n_a + 3) % n_a] + V.COMPOUND_B[b]
+                suffix = V.COMPOUND_SUFFIX[g % len(V.COMPOUND_SUFFIX)]
+                name = core + suffix if suffix not in ("苑", "园") else core[:2] + suffix
+                if phase:
+                    name += f"{phase + 1}期"
+                names.append(name)
+                gnames.append(f"{V.COMMUNITIES[comm[g]]}第{no_in_comm[g]}网格")
+            roads.append(V.ROADS[g % len(V.ROADS)])
+            road_no.append(2 * (g // len(V.ROADS)) + 1 + (g % 3) * 2)
+        self.g.update(code=np.array(grid_code), compound=np.array(names), road=np.array(roads),
+                      road_no=np.array(road_no))
+        # Two different grids with the same compound name would make every address ambiguous.
+        assert len(set(names)) == G, "compound names must be unique"
+        workers = self.names(G, self.p(.5, G))
+        self.g["worker"] = workers
+
+        mg_grid = np.repeat(np.arange(G), n_mg)
+        mg_no = np.arange(len(mg_grid)) - np.repeat(np.cumsum(n_mg) - n_mg, n_mg) + 1
+        self.mg_offset = np.cumsum(n_mg) - n_mg
+        self.microgrids = pl.DataFrame({
+            "_mg": np.arange(len(mg_grid)),
+            "_grid": mg_grid,
+            "区县代码": V.DISTRICT_CODE, "区县名称": V.DISTRICT,
+            "街道代码": V.STREET_CODE, "街道名称": V.STREET,
+            "社区代码": np.array(comm_codes)[comm[mg_grid]],
+            "社区名称": np.array(V.COMMUNITIES)[comm[mg_grid]],
+            "网格编码": np.array(grid_code)[mg_grid],
+            "网格名称": np.array(gnames)[mg_grid],
+            "网格类型": np.where(kinds[mg_grid] == SPECIAL, "专属网格", "一般网格"),
+            "微网格编码": [f"{grid_code[g]}{n:02d}" for g, n in zip(mg_grid, mg_no)],
+            "微网格名称": [f"{gnames[g]}第{n}微网格" for g, n in zip(mg_grid, mg_no)],
+            "网格员": workers.gather(mg_grid),
+            "网格员电话": self.phones(len(mg_grid)),
+        })
+
+        H = int(houses.sum())
+        grid_of = np.repeat(np.arange(G), houses)
+        h_off = np.cumsum(houses) - houses
+        idx = np.arange(H) - h_off[grid_of]
+        r, f, un = self.g["r"][grid_of], self.g["f"][grid_of], self.g["un"][grid_of]
+        cap = r * f * un
+        building = idx // cap + 1
+        within = idx % cap
+        unit = within // (f * r) + 1
+        floor = (within % (f * r)) // r + 1
+        room = floor * 100 + within % r + 1
+        mg = self.mg_offset[grid_of] + idx * n_mg[grid_of] // houses[grid_of]
+        # Which houses hold a household: a random hh[g] of each grid's houses.
+        key = rng.random(H)
+        order = np.lexsort((key, grid_of))
+        rank = np.empty(H, np.int64)
+        rank[order] = np.arange(H) - h_off[grid_of[order]]
+        occupied = rank < hh[grid_of]
+        self.h = dict(grid=grid_of, mg=mg, building=building, unit=unit, floor=floor, room=room,
+                      occupied=occupied, offset=h_off)
+        self.H = H
+        special = kinds[grid_of] == SPECIAL
+        usage = pick(("住宅", "商业", "办公"), np.where(special & ~occupied, 2, np.where(self.p(.01, H) & ~occupied, 1, 0)))
+        occupancy = pick(("自住", "出租", "空置"), np.where(~occupied, 2, np.where(self.p(.35, H), 1, 0)))
+        std = (pl.DataFrame({
+            "road": pick(self.g["road"], grid_of), "no": self.g["road_no"][grid_of],
+            "compound": pick(self.g["compound"], grid_of), "b": building, "u": unit, "fl": floor, "rm": room,
+        }).select(pl.concat_str([
+            pl.lit(V.PROVINCE + V.CITY + V.DISTRICT + V.STREET), pl.col("road"), pl.col("no").cast(pl.String),
+            pl.lit("号"), pl.col("compound"), pl.col("b").cast(pl.String), pl.lit("栋"),
+            pl.col("u").cast(pl.String), pl.lit("单元"), pl.col("fl").cast(pl.String), pl.lit("楼"),
+            pl.col("rm").cast(pl.String), pl.lit("室")]).alias("a"))["a"])
+        self.houses = pl.DataFrame({
+            "_house": np.arange(H), "_mg": mg, "_grid": grid_of, "_comm": comm[grid_of],
+            "_occupied": occupied,
+            "房屋编码": pl.Series(np.arange(H) + 10_000_000 * (1 + comm[grid_of])).cast(pl.String).str.zfill(12),
+            "微网格编码": self.microgrids["微网格编码"].gather(mg),
+            "标准地址": std,
+            "小区(院落)": pick(self.g["compound"], grid_of),
+            "_road": pick(self.g["road"], grid_of), "_road_no": self.g["road_no"][grid_of],
+            "_b": building, "_u": unit, "_fl": floor, "_rm": room,
+            "房屋用途": usage, "居住类型": occupancy,
+        })
+        self.house_code = self.houses["房屋编码"]
+
+    # ------------------------------------------------------------------ people
+    def phones(self, n):
+        pre = pick(["13", "15", "17", "18", "19"], self.u(0, 4, n))
+        return (pl.DataFrame({"a": pre, "b": self.u(0, 999_999_999, n)})
+                .select(pl.col("a") + pl.col("b").cast(pl.String).str.zfill(9))["a"])
+
+    def names(self, n, male):
+        rng = self.rng
+        sw = 1.0 / (np.arange(len(V.SURNAMES)) + 1) ** 0.9
+        sur = pick(V.SURNAMES, rng.choice(len(V.SURNAMES), n, p=sw / sw.sum()))
+        mc, fc, mid = V.MALE_CHARS, V.FEMALE_CHARS, V.MIDDLE_CHARS
+        last_i = np.where(male, self.u(0, len(mc) - 1, n), len(mc) + self.u(0, len(fc) - 1, n))
+        last = pick(mc + fc, last_i)
+        two = self.p(.55, n)
+        middle = pick(("",) + tuple(mid), np.where(two, 1 + self.u(0, len(mid) - 1, n), 0))
+        return pl.DataFrame({"s": sur, "m": middle, "l": last}).select(pl.concat_str("s", "m", "l"))["s"]
+
+    def people(self):
+        rng, D, g, h = self.rng, self.D, self.g, self.h
+        # --- households and their members (the residents of today)
+        hh_house = np.flatnonzero(h["occupied"])
+        hh_grid = h["grid"][hh_house]
+        nh = len(hh_house)
+        size = np.zeros(nh, np.int64)
+        for kind, p in SIZE_P.items():
+            sel = g["kind"][hh_grid] == kind
+            size[sel] = rng.choice(np.arange(1, 7), sel.sum(), p=np.array(p) / sum(p))
+        hh_cat = rng.choice([HUKOU, FLOATING, FOREIGN], nh, p=[.60, .385, .015])
+        hh_cat = np.where((hh_cat == FOREIGN) & (size > 2), FLOATING, hh_cat)
+        hh_cat = np.where(g["kind"][hh_grid] == SPECIAL, np.where(self.p(.8, nh), FLOATING, hh_cat), hh_cat)
+        head_age = np.where(size == 1, np.where(self.p(.5, nh), self.u(20, 35, nh), self.u(60, 92, nh)),
+                            self.u(24, 85, nh))
+
+        hh_of = np.repeat(np.arange(nh), size)
+        k = np.arange(len(hh_of)) - np.repeat(np.cumsum(size) - size, size)
+        nr = len(hh_of)
+        ha = head_age[hh_of]
+        head_male = self.p(.55, nh)[hh_of]
+        age = np.where(k == 0, ha, np.where(k == 1, np.clip(ha + self.u(-5, 5, nr), 18, 99),
+                                            np.clip(ha - self.u(22, 35, nr), 0, None)))
+        age = np.where((k >= 2) & (ha - 22 < 0), self.u(0, 3, nr), age)
+        male = np.where(k == 0, head_male, np.where(k == 1, ~head_male, self.p(.51, nr)))
+        relation = np.where(k == 0, 0, np.where(k == 1, 1, np.where(male, 2, 3)))
+        cat = hh_cat[hh_of]
+        cat = np.where((cat == HUKOU) & (age < 3) & self.p(.3, nr), UNSETTLED, cat)
+        lives_alone_old = (size[hh_of] == 1) & (age >= 65)
+        res = dict(kind=np.full(nr, RESIDENT), cat=cat, house=hh_house[hh_of], age=age, male=male,
+                   relation=relation, household=hh_of, alone_old=lives_alone_old)
+        R_g = np.bincount(h["grid"][res["house"]], minlength=self.G)
+        self.R_g = R_g
+
+        # --- people who moved away without deregistering (the Jianye pattern), and who deregistered
+        kinds = g["kind"]
+        stale = np.select(
+            [kinds == NORMAL, kinds == JIANYE, kinds == BIG],
+            [np.round(R_g * rng.uniform(.03, .08, self.G)), 1500 - R_g + self.u(60, 250, self.G),
+             np.round(R_g * .04)], self.u(0, 3, self.G)).astype(np.int64)
+        stale = np.maximum(stale, 0)
+        dereg = np.round(R_g * rng.uniform(.01, .03, self.G)).astype(np.int64)
+        m_grid = np.concatenate([np.repeat(np.arange(self.G), stale), np.repeat(np.arange(self.G), dereg)])
+        nm = len(m_grid)
+        m_sub = np.concatenate([np.where(self.p(.45, stale.sum()), 1, 2), np.full(dereg.sum(), 3)])
+        m_house = h["offset"][m_grid] + self.u(0, g["houses"][m_grid] - 1)
+        left = dict(kind=np.full(nm, LEFT), cat=np.where(self.p(.85, nm), FLOATING, HUKOU), house=m_house,
+                    age=self.u(18, 58, nm), male=self.p(.55, nm), relation=np.zeros(nm, np.int64),
+                    household=np.full(nm, -1), alone_old=np.zeros(nm, bool), sub=m_sub)
+
+        # --- the dead: a member of a household of today died
+        nx = max(5, int(round(nr * .012)))
+        x_hh = self.u(0, nh - 1, nx)
+        dead = dict(kind=np.full(nx, DEAD), cat=np.where(hh_cat[x_hh] == FLOATING, FLOATING, HUKOU),
+                    house=hh_house[x_hh], age=self.u(65, 95, nx), male=self.p(.5, nx),
+                    relation=np.ones(nx, np.int64), household=x_hh, alone_old=np.zeros(nx, bool))
+
+        # --- registered here by the police, living elsewhere
+        nk = max(5, int(round(nr * .04)))
+        hk = dict(kind=np.full(nk, HUKOU_ONLY), cat=np.full(nk, HUKOU), house=self.u(0, self.H - 1, nk),
+                  age=self.u(18, 80, nk), male=self.p(.5, nk), relation=np.zeros(nk, np.int64),
+                  household=np.full(nk, -1), alone_old=np.zeros(nk, bool))
+
+        parts = [res, left, dead, hk]
+        cols = {c: np.concatenate([p_[c] for p_ in parts]) for c in res}
+        cols["sub"] = np.concatenate([np.zeros(nr, np.int64), m_sub, np.zeros(nx + nk, np.int64)])
+        n = len(cols["kind"])
+        self.n = n
+        death = np.full(n, -1, np.int64)
+        isx = cols["kind"] == DEAD
+        death[isx] = D - self.u(10, 1000, isx.sum())
+        ref = np.where(isx, death, D)
+        birth = ref - cols["age"] * 365 - self.u(0, 364, n)
+        male = cols["male"]
+        name = self.names(n, male)
+        foreign = cols["cat"] == FOREIGN
+        fidx = np.flatnonzero(foreign)
+        name = name.scatter(fidx, pick(V.FOREIGN_NAMES, self.u(0, len(V.FOREIGN_NAMES) - 1, len(fidx))))
+
+        # Different humans with the same name and birth date, in different flats.
+        res_idx = np.flatnonzero((cols["kind"] == RESIDENT) & (cols["age"] >= 18) & ~foreign)
+        n_pairs = max(4, nr // 3000)
+        chosen = rng.choice(res_idx, 2 * n_pairs, replace=False)
+        a, b = chosen[:n_pairs], chosen[n_pairs:]
+        common = ("张伟", "王芳", "李娜", "刘伟", "王静", "张敏", "李强", "王磊")
+        a_i = np.arange(n_pairs) % len(common)
+        male[a] = np.isin(a_i, [0, 3, 6, 7])
+        male[b] = male[a]
+        name = name.scatter(a, pick(common, a_i)).scatter(b, pick(common, a_i))
+        birth[b] = birth[a]
+        self.twins = np.stack([a, b], 1)
+
+        regions = V.LOCAL_REGIONS + tuple(r_ for r_, _ in V.MIGRANT_REGIONS)
+        region_i = np.where(cols["cat"] == HUKOU, rng.choice(5, n, p=[.6, .1, .1, .1, .1]),
+                            5 + self.u(0, len(V.MIGRANT_REGIONS) - 1, n))
+        region_i[b] = region_i[a]
+        region = np.array([int(r_) for r_ in regions])[region_i]
+        bd = to_date(birth)
+        ymd = bd.dt.strftime("%Y%m%d").cast(pl.Int64).to_numpy()
+        seq = self.u(0, 499, n) * 2 + male.astype(np.int64)
+        reg_i = region.astype(np.int64)
+        body = reg_i * 10**11 + ymd * 1000 + seq
+        for _ in range(20):
+            _, first, counts = np.unique(body, return_index=True, return_counts=True)
+            dup = np.ones(n, bool)
+            dup[first] = False
+            if not dup.any():
+                break
+            seq[dup] = self.u(0, 499, dup.sum()) * 2 + male[dup].astype(np.int64)
+            body = reg_i * 10**11 + ymd * 1000 + seq
+        idn = id_strings(body).scatter(fidx, None)
+        eth = pick(V.ETHNICITIES + ("",), np.where(
+            foreign, len(V.ETHNICITIES), rng.choice(len(V.ETHNICITIES), n, p=np.array(V.ETHNICITY_P) / sum(V.ETHNICITY_P))))
+        origins = [V.PROVINCE + V.CITY] * len(V.LOCAL_REGIONS) + [o for _, o in V.MIGRANT_REGIONS]
+        hid = pl.Series(np.arange(n) + 1).cast(pl.String).str.zfill(8)
+        self.humans = pl.DataFrame({
+            "_i": np.arange(n), "human_id": ("P" + hid).to_numpy(), "_kind": cols["kind"], "_sub": cols["sub"],
+            "_cat": cols["cat"], "_house": cols["house"], "_household": cols["household"],
+            "姓名": name, "性别": pick(("女", "男"), male.astype(np.int64)), "_birth": birth, "出生日期": bd,
+            "民族": eth, "公民身份号码": idn, "_body": body, "_born": ymd // 10000, "_region": region,
+            "户籍地": pick(origins, region_i),
+            "与户主关系": pick(("户主", "配偶", "子", "女"), cols["relation"]), "_rel": cols["relation"], "_alone_old": cols["alone_old"], "_age": cols["age"],
+            "_death": death, "联系电话": self.phones(n),
+        }).with_columns(联系电话=pl.when(pl.col("_age") >= 16).then(pl.col("联系电话")))
+
+
+def id_strings(body: np.ndarray) -> np.ndarray:
+    """17-digit bodies -> 18-character resident ID numbers (GB 11643 check character)."""
+    w = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
+    s = np.zeros(len(body), np.int64)
+    b = body.copy()
+    for i in range(16, -1, -1):
+        s += (b % 10) * w[i]
+        b //= 10
+    return pl.Series(body).cast(pl.String).str.zfill(17) + pick("10X98765432", s % 11)

@@ -1,0 +1,67 @@
+"""Name pinyin, computed once per distinct name and cached in ``core.identity_name_pinyin``."""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import yaml
+from pypinyin import Style, lazy_pinyin
+
+CONFIG_PATH = Path(__file__).with_name("identity.yaml")
+
+
+@functools.cache
+def load_config() -> dict:
+    return yaml.safe_load(CONFIG_PATH.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _char_pinyin(ch: str) -> str:
+    # Names are not phrases: reading character by character avoids phrase-dictionary
+    # readings and lets one cache of a few thousand characters serve millions of names.
+    return lazy_pinyin(ch, style=Style.NORMAL, errors=lambda s: s.lower())[0]
+
+
+def _surnames() -> list[tuple[str, str]]:
+    readings = load_config()["surname_readings"]
+    return sorted(readings.items(), key=lambda kv: -len(kv[0]))
+
+
+def name_pinyin(name: str) -> tuple[str, str]:
+    """(full pinyin, surname pinyin), syllables separated by spaces, surname read as a surname."""
+    surname_py = None
+    rest = name
+    for surname, reading in _surnames():
+        if name.startswith(surname):
+            surname_py, rest = reading, name[len(surname):]
+            break
+    if surname_py is None:
+        surname_py, rest = (_char_pinyin(name[0]) if name else ""), name[1:]
+    syllables = [surname_py] + [_char_pinyin(ch) for ch in rest]
+    return " ".join(s for s in syllables if s), surname_py
+
+
+def refresh_name_pinyin(conn: duckdb.DuckDBPyConnection) -> int:
+    """Add pinyin for names of ``core.person_records`` not yet in the cache; returns how many."""
+    conn.execute("""
+        CREATE TABLE IF NOT EXISTS core.identity_name_pinyin (
+            name VARCHAR, pinyin VARCHAR, surname_pinyin VARCHAR)
+    """)
+    new = conn.sql("""
+        SELECT DISTINCT name FROM core.person_records
+        WHERE name IS NOT NULL AND name <> ''
+          AND name NOT IN (SELECT name FROM core.identity_name_pinyin)
+    """).pl()
+    if new.height == 0:
+        return 0
+    frame = new.with_columns(
+        pl.col("name").map_elements(name_pinyin, return_dtype=pl.List(pl.String)).alias("py")
+    ).select("name", pl.col("py").list.get(0).alias("pinyin"), pl.col("py").list.get(1).alias("surname_pinyin"))
+    conn.register("_identity_new_pinyin", frame.to_arrow())
+    try:
+        conn.execute("INSERT INTO core.identity_name_pinyin SELECT name, pinyin, surname_pinyin FROM _identity_new_pinyin")
+    finally:
+        conn.unregister("_identity_new_pinyin")
+    return frame.height

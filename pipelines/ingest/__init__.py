@@ -1,0 +1,234 @@
+"""Inbox files -> raw.* (contract §1; docs/architecture.md, "raw").
+
+One file is one batch, keyed by the SHA-256 of its bytes. A batch is read, its headers matched
+to its folder's template, its rows stored verbatim in raw.<template> and checked by SQL generated
+from the catalog (sql/raw/row_checks.sql) -- all in one transaction, so a batch is in raw whole
+or not at all.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.ingest.headers import HeaderMatch, best_other_template, data_rows, match_header
+from pipelines.ingest.readers import Grid, UnreadableFile, read_file
+from pipelines.ingest.sqlgen import catalog_hash, render, sql_literal
+from pipelines.sources import Catalog, Template, load_catalog
+from pipelines.store import Store, set_variables
+
+SUPPORTED_SUFFIXES = (".csv", ".xlsx")
+# Field types whose XLSX cells are expected to be numbers: not noted in cell_types.
+NUMERIC_TYPES = ("integer", "decimal")
+
+
+@dataclass
+class BatchResult:
+    batch_id: str | None      # None for a file that is no batch (unknown folder, unsupported type)
+    template: str | None
+    file_name: str            # relative to the inbox
+    status: str               # loaded / rejected / skipped (seen before) / ignored (not a batch)
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    message: str | None = None
+    new: bool = False         # read in this call
+
+
+def ensure_raw_tables(conn: duckdb.DuckDBPyConnection, catalog: Catalog | None = None) -> None:
+    """raw.batches, raw.row_errors and one raw.<template> per template (new fields added as columns)."""
+    catalog = catalog or load_catalog()
+    Store.run_sql(conn, "raw/tables.sql")
+    have: dict[str, set[str]] = {}
+    for table, column in conn.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'raw'").fetchall():
+        have.setdefault(table, set()).add(column)
+    for t in catalog:
+        if t.name not in have:
+            cols = ", ".join(f'"{c}" VARCHAR' for c in t.columns)
+            conn.execute(
+                f"CREATE TABLE raw.{t.name} (batch_id VARCHAR NOT NULL, row_no INTEGER NOT NULL, {cols}, "
+                "extra_fields MAP(VARCHAR, VARCHAR), cell_types MAP(VARCHAR, VARCHAR))"
+            )
+            continue
+        for c in t.columns:
+            if c not in have[t.name]:
+                conn.execute(f'ALTER TABLE raw.{t.name} ADD COLUMN "{c}" VARCHAR')
+
+
+def _inbox_files(inbox: Path) -> list[Path]:
+    return sorted(
+        p for p in inbox.rglob("*")
+        if p.is_file() and not p.name.startswith((".", "~$"))  # hidden files, Excel lock files
+    )
+
+
+def load_inbox(
+    conn: duckdb.DuckDBPyConnection, inbox: Path, *, loaded_on: dt.date, catalog: Catalog | None = None,
+) -> list[BatchResult]:
+    """Load every new file of ``inbox`` into raw.*; one BatchResult per file found, in path order."""
+    catalog = catalog or load_catalog()
+    inbox = Path(inbox)
+    ensure_raw_tables(conn, catalog)
+    config = catalog_hash(catalog)
+    results: list[BatchResult] = []
+    seen: dict[str, str] = {}
+    for path in _inbox_files(inbox):
+        rel = path.relative_to(inbox)
+        name = rel.as_posix()
+        folder = rel.parts[0] if len(rel.parts) > 1 else None
+        if folder not in catalog.templates:
+            known = "、".join(catalog.templates)
+            where = f"文件夹 {folder}" if folder else "收件箱根目录"
+            results.append(BatchResult(None, folder, name, "ignored",
+                                       message=f"{name} 未导入：{where} 不是采集模板（应放在 {known} 之一的文件夹中）"))
+            continue
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            results.append(BatchResult(None, folder, name, "ignored",
+                                       message=f"{name} 未导入：只接受 .csv 和 .xlsx 文件（.xls 请另存为 .xlsx）"))
+            continue
+        data = path.read_bytes()
+        batch_id = hashlib.sha256(data).hexdigest()
+        prior = conn.execute(
+            "SELECT template, file_name, status, message, rows_read, rows_loaded, rows_rejected, config_hash "
+            "FROM raw.batches WHERE batch_id = ?", [batch_id]).fetchall()
+        prior = prior[0] if prior else None
+        if batch_id in seen:
+            results.append(BatchResult(batch_id, folder, name, "skipped",
+                                       message=f"{name} 与 {seen[batch_id]} 内容相同，已跳过"))
+            continue
+        seen[batch_id] = name
+        if prior and not (prior[2] == "rejected" and prior[7] != config):
+            before = f"此前已被拒收：{prior[3]}" if prior[2] == "rejected" else f"已于此前导入（{prior[1]}），未重复导入"
+            results.append(BatchResult(batch_id, prior[0], name, "skipped", prior[4] or 0, prior[5] or 0,
+                                       prior[6] or 0, message=f"{name} {before}"))
+            continue
+        results.append(_load_batch(conn, catalog, catalog[folder], path, name, data, batch_id,
+                                   loaded_on, config, replace=prior is not None))
+    return results
+
+
+def _load_batch(conn, catalog: Catalog, template: Template, path: Path, name: str, data: bytes, batch_id: str,
+                loaded_on: dt.date, config: str, *, replace: bool) -> BatchResult:
+    batch = {
+        "batch_id": batch_id, "template": template.name, "file_name": name, "file_size": len(data),
+        "file_format": path.suffix.lower().lstrip("."), "encoding": None, "header_row": None,
+        "loaded_on": loaded_on, "config_hash": config,
+    }
+    try:
+        grid = read_file(path, data)
+    except UnreadableFile as exc:
+        return _reject(conn, batch, f"{name} 无法读取：{exc}", replace)
+    batch["encoding"] = grid.encoding
+    header = match_header(grid, template)
+    batch["header_row"] = header.header_row if header.score else None
+    if header.score == 0 or header.missing:
+        if header.score == 0:
+            message = f"{name} 的表头与“{template.title}”模板不符，未找到任何已知列"
+        else:
+            message = f"{name} 缺少必填列：" + "、".join(f.name for f in header.missing)
+        other = best_other_template(grid, catalog, header, template.name)
+        if other is not None:
+            message += f"（表头像是“{other.title}”，是否放错了文件夹？应放在 {other.name} 文件夹）"
+        return _reject(conn, batch, message, replace)
+
+    rows = data_rows(grid, header)
+    conn.begin()
+    try:
+        _stage_incoming(conn, template, grid, header, rows, batch_id)
+        conn.execute(f"INSERT INTO raw.{template.name} BY NAME SELECT * FROM _incoming")
+        set_variables(conn, {"batch_id": batch_id, "file_name": name, "loaded_on": loaded_on})
+        conn.execute(render("raw/row_checks.sql", catalog, t=template))
+        _report_unknown_columns(conn, template, header, rows, batch)
+        read, rejected = conn.execute(
+            "SELECT (SELECT count(*) FROM _incoming), "
+            "(SELECT count(DISTINCT row_no) FROM raw.row_errors WHERE batch_id = ? AND severity = 'reject')",
+            [batch_id]).fetchall()[0]
+        _write_batch(conn, {**batch, "status": "loaded", "message": None, "rows_read": read,
+                            "rows_loaded": read - rejected, "rows_rejected": rejected}, replace)
+        conn.execute("DROP TABLE _incoming")
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return BatchResult(batch_id, template.name, name, "loaded", read, read - rejected, rejected, None, True)
+
+
+def _stage_incoming(conn, template: Template, grid: Grid, header: HeaderMatch, rows: pl.DataFrame,
+                    batch_id: str) -> None:
+    """The batch's rows as TEMP table _incoming, shaped like raw.<template>."""
+    by_column = {f.column: col for col, f in header.fields.items()}
+    has_types = grid.file_format == "xlsx"
+    select = [f"{sql_literal(batch_id)} AS batch_id", "row_no"]
+    for f in template.fields:
+        col = by_column.get(f.column)
+        if col is None:
+            select.append(f'NULL::VARCHAR AS "{f.column}"')
+            continue
+        cell = f'"{col}"'
+        if has_types and f.type == "date":
+            # A number in a date cell is an Excel serial date that lost its format.
+            cell = f"""CASE WHEN "type_{col}" = 'number' THEN "serial_{col}" ELSE "{col}" END"""
+        select.append(f"CASE WHEN trim({cell}) = '' THEN NULL ELSE {cell} END AS \"{f.column}\"")
+    extras = [f"{{'key': {sql_literal(text)}, 'value': NULLIF(trim(\"{col}\"), '')}}"
+              for col, text in header.unknown.items()]
+    types = [f"{{'key': {sql_literal(f.column)}, 'value': \"type_{col}\"}}"
+             for col, f in header.fields.items() if has_types and f.type not in NUMERIC_TYPES]
+    for name, entries in (("extra_fields", extras), ("cell_types", types)):
+        if entries:
+            select.append(f"map_from_entries(list_filter([{', '.join(entries)}], lambda e: e.value IS NOT NULL))"
+                          f"::MAP(VARCHAR, VARCHAR) AS {name}")
+        else:
+            select.append(f"MAP {{}}::MAP(VARCHAR, VARCHAR) AS {name}")
+    conn.register("_incoming_cells", rows)
+    try:
+        conn.execute(f"CREATE OR REPLACE TEMP TABLE _incoming AS SELECT {', '.join(select)} FROM _incoming_cells")
+    finally:
+        conn.unregister("_incoming_cells")
+
+
+def _report_unknown_columns(conn, template: Template, header: HeaderMatch, rows: pl.DataFrame, batch: dict) -> None:
+    """One warning per file listing the columns the template does not know (their data is kept)."""
+    named = [text for col, text in header.unknown.items()
+             if not text.startswith("第") or rows.select(pl.col(col).is_not_null().any()).item()]
+    if not named:
+        return
+    listed = "、".join(named)
+    conn.execute(
+        "INSERT INTO raw.row_errors (batch_id, template, row_no, field, value, rule, severity, message) "
+        "VALUES (?, ?, NULL, NULL, ?, 'column_unknown', 'warn', ?)",
+        [batch["batch_id"], template.name, listed,
+         f"{batch['file_name']} 有模板中没有的列：{listed}（数据已保留，但不会被使用）"],
+    )
+
+
+_BATCH_COLUMNS = ("batch_id", "template", "file_name", "file_size", "file_format", "encoding", "header_row",
+                  "loaded_on", "status", "message", "rows_read", "rows_loaded", "rows_rejected", "config_hash")
+
+
+def _write_batch(conn, batch: dict, replace: bool) -> None:
+    if replace:
+        # Only a batch rejected whole is ever re-examined: it has no rows in raw.<template>.
+        conn.execute("DELETE FROM raw.batches WHERE batch_id = ?", [batch["batch_id"]])
+    conn.execute(
+        f"INSERT INTO raw.batches ({', '.join(_BATCH_COLUMNS)}, loaded_at) "
+        f"VALUES ({', '.join('?' for _ in _BATCH_COLUMNS)}, current_localtimestamp())",
+        [batch.get(c) for c in _BATCH_COLUMNS],
+    )
+
+
+def _reject(conn, batch: dict, message: str, replace: bool) -> BatchResult:
+    conn.begin()
+    try:
+        _write_batch(conn, {**batch, "status": "rejected", "message": message,
+                            "rows_read": 0, "rows_loaded": 0, "rows_rejected": 0}, replace)
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return BatchResult(batch["batch_id"], batch["template"], batch["file_name"], "rejected",
+                       message=message, new=True)

@@ -1,0 +1,80 @@
+"""Find the header row of a file and map its columns to a template's fields."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from pipelines.ingest.readers import MAX_TITLE_ROWS, Grid
+from pipelines.sources import Catalog, Field, Template, normalize_header
+
+
+@dataclass
+class HeaderMatch:
+    header_row: int                                   # row_no of the header row
+    header_index: int                                 # its position in grid.cells
+    fields: dict[str, Field] = field(default_factory=dict)   # grid column -> field
+    unknown: dict[str, str] = field(default_factory=dict)    # grid column -> header text (kept as extra)
+    missing: list[Field] = field(default_factory=list)       # required fields without a column
+
+    @property
+    def score(self) -> int:
+        return len(self.fields)
+
+
+def _match_row(cells: dict[str, str | None], template: Template) -> tuple[dict[str, Field], dict[str, str]]:
+    index = template.header_index()
+    fields: dict[str, Field] = {}
+    unknown: dict[str, str] = {}
+    taken: set[str] = set()
+    for col, text in cells.items():
+        key = normalize_header(text) if text is not None else ""
+        f = index.get(key)
+        if f is not None and f.column not in taken:
+            fields[col] = f
+            taken.add(f.column)
+        elif key:
+            # A second column for a field already matched is kept, not merged: no silent choice.
+            unknown[col] = str(text).strip()
+        else:
+            unknown[col] = f"第{int(col[1:]) + 1}列"
+    return fields, unknown
+
+
+def match_header(grid: Grid, template: Template) -> HeaderMatch:
+    """The first row among the first six whose cells match the template's headers best."""
+    top = grid.cells.head(MAX_TITLE_ROWS + 1)
+    best: HeaderMatch | None = None
+    for i, row in enumerate(top.iter_rows(named=True)):
+        fields, unknown = _match_row({c: row[c] for c in grid.columns}, template)
+        if best is None or len(fields) > best.score:
+            best = HeaderMatch(header_row=row["row_no"], header_index=i, fields=fields, unknown=unknown)
+    if best is None:
+        return HeaderMatch(header_row=1, header_index=0)
+    matched = {f.column for f in best.fields.values()}
+    best.missing = [f for f in template.required if f.column not in matched]
+    return best
+
+
+def best_other_template(grid: Grid, catalog: Catalog, folder: HeaderMatch, folder_name: str) -> Template | None:
+    """Another template that fits the file better than its folder's (all its required columns
+    present, more columns matched): the file was probably dropped into the wrong folder."""
+    best, best_score = None, folder.score
+    for template in catalog:
+        if template.name != folder_name:
+            m = match_header(grid, template)
+            if not m.missing and m.score > best_score:
+                best, best_score = template, m.score
+    return best
+
+
+def data_rows(grid: Grid, header: HeaderMatch) -> pl.DataFrame:
+    """The rows below the header, without blank rows and totals rows (合计/总计): they are no records."""
+    body = grid.cells.slice(header.header_index + 1)
+    cols = grid.columns
+    if not cols:
+        return body
+    first = pl.coalesce([
+        pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c).str.strip_chars()) for c in cols
+    ])
+    return body.filter(first.is_not_null() & ~first.str.contains(r"^(合\s*计|总\s*计)"))

@@ -1,0 +1,36 @@
+"""The tables behind the contract extracts (contract §3), for one as-of date D.
+
+``marts.grid_population``, ``marts.person_sources`` and ``marts.assistance_check`` carry the
+contract's Chinese column names in order. They read ``core.person_status``; when that table
+describes another date it is rebuilt for D first (keeping its freshness window).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+from pipelines.store import Store
+
+MART_FILES = ("marts/grid_population.sql", "marts/person_sources.sql", "marts/assistance_check.sql")
+
+__all__ = ["build_marts"]
+
+
+def _status_date(conn: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, int]:
+    exists = conn.execute("SELECT count(*) FROM information_schema.tables "
+                          "WHERE table_schema = 'core' AND table_name = 'person_status'").fetchone()[0]
+    if not exists:
+        return None, 365
+    row = conn.execute("SELECT max(as_of), max(freshness_days) FROM core.person_status").fetchone()
+    return row[0], row[1] or 365
+
+
+def build_marts(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date) -> None:
+    from pipelines.status import build_status
+
+    current, window = _status_date(conn)
+    if current != as_of:
+        build_status(conn, as_of=as_of, freshness_days=window)
+    for relative in MART_FILES:
+        Store.run_sql(conn, relative, as_of=as_of)

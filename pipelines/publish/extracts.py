@@ -1,0 +1,100 @@
+"""write_extract: one department's extract, within its grant, as CSV, XLSX or Parquet, audited."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipelines.publish import audit, masking
+from pipelines.publish.grants import prepare, resolve_scope, scope_where
+from pipelines.publish.registry import GrantRefused, load_registry
+from pipelines.publish.writers import (write_csv, write_dictionary_csv, write_extract_xlsx, write_parquet)
+from pipelines.store import Store
+
+FORMATS = ("csv", "xlsx", "parquet")
+_MASK_CN = {"id": "身份证号", "phone": "电话"}
+
+
+@dataclass(frozen=True)
+class ExtractResult:
+    name: str
+    path: Path
+    dictionary_path: Path | None    # sidecar 数据字典 for csv/parquet (xlsx carries it as a sheet)
+    fmt: str
+    dept: str | None
+    scope: str                      # 全库 / community:<code> / street:<code>
+    as_of: dt.date
+    columns: tuple[str, ...]
+    rows: int
+    sha256: str
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def dictionary_path(out: Path) -> Path:
+    return out.with_name(out.name + ".数据字典.csv")
+
+
+def write_extract(conn: duckdb.DuckDBPyConnection, name: str, *, fmt: str, out: Path, dept: str | None,
+                  scope: str | None, as_of: dt.date, user: str,
+                  columns: list[str] | None = None) -> ExtractResult:
+    """Write extract ``name`` for ``dept`` (None: the store operator) limited to ``scope``.
+
+    ``columns`` asks for a subset; a column outside the grant is refused, never dropped quietly.
+    Raises :class:`GrantRefused` / :class:`NotAvailable` with a message for the clerk.
+    """
+    if fmt not in FORMATS:
+        raise GrantRefused(f"不支持的格式“{fmt}”，可选：csv、xlsx、parquet。")
+    reg = load_registry()
+    spec = reg.extract(name)
+    grant = reg.grant(dept, name, user)
+    wanted = list(grant.columns)
+    if columns is not None:
+        outside = [c for c in columns if c not in grant.columns]
+        if outside:
+            raise GrantRefused(f"{dept or '本库'}对“{spec.title}”无权获取列：{'、'.join(outside)}。"
+                               f"可获取的列：{'、'.join(grant.columns)}。")
+        wanted = [c for c in grant.columns if c in columns]
+    department = reg.department(dept) if dept is not None else None
+    prepare(conn, as_of)
+    where_scope = resolve_scope(conn, department, scope)
+    Store.run_sql(conn, f"reports/{spec.sql}", as_of=as_of)
+
+    cols = [spec.column(c) for c in wanted]
+    select = ", ".join(
+        "CAST({} AS {}) AS {}".format(
+            masking.value_sql(_q(c.name), c.kind, grant.id_mode, grant.phone_mode), c.type, _q(c.name))
+        for c in cols)
+    where, params = scope_where(where_scope)
+    # order_by columns first, then every output column: a total order whatever the grant leaves out.
+    order = [f'"{c}"' for c in spec.order_by] + [f'"{c.name}"' for c in spec.columns]
+    table = conn.sql(f"SELECT {select} FROM {spec.view} WHERE {where} ORDER BY {', '.join(order)} NULLS FIRST",
+                     params=params).to_arrow_table()
+
+    dictionary = [{"列名": c.name, "类型": c.type, "说明": c.desc,
+                   "脱敏": (grant.id_mode if c.kind == "id" else grant.phone_mode if c.kind == "phone" else "")}
+                  for c in cols]
+    info = [("数据提取", f"{spec.title}（{name}）"), ("部门", dept or "本库（未指定部门）"),
+            ("范围", where_scope.label), ("统计截止日期", as_of.isoformat()), ("行数", str(table.num_rows)),
+            ("说明", "人员状态按统计截止日期判定；截止日期之后的材料不计入。")]
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sidecar = None
+    if fmt == "csv":
+        write_csv(table, out)
+    elif fmt == "parquet":
+        write_parquet(table, out, dictionary)
+    else:
+        write_extract_xlsx(table, out, title=spec.title, dictionary=dictionary, info=info,
+                           types=[c.type for c in cols], as_of=as_of)
+    if fmt != "xlsx":
+        sidecar = dictionary_path(out)
+        write_dictionary_csv(sidecar, dictionary, info)
+    digest = audit.sha256_file(out)
+    audit.record(conn, kind="extract", name=name, department=dept, user=user, scope=where_scope.key,
+                 as_of=as_of, fmt=fmt, row_count=table.num_rows, columns=wanted, path=out, sha256=digest)
+    return ExtractResult(name, out, sidecar, fmt, dept, where_scope.key, as_of, tuple(wanted), table.num_rows, digest)

@@ -1,0 +1,102 @@
+"""Who may ask for what, over which rows: scope resolution and the as-of check shared by extracts and reports."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+
+from pipelines.publish.registry import Department, GrantRefused, PublishError, Registry, load_registry
+from pipelines.store import Store, set_variables
+
+
+class NotAvailable(PublishError):
+    """The store cannot answer (e.g. no status computed for that date). ``str(exc)`` is for the clerk."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    level: str | None       # None: the whole store
+    code: str | None
+    label: str              # what a clerk reads: 全库 / 金沙社区 / 草堂街道
+
+    @property
+    def key(self) -> str:
+        return "全库" if self.level is None else f"{self.level}:{self.code}"
+
+
+WHOLE = Scope(None, None, "全库")
+_LEVEL_CN = {"community": "社区", "street": "街道", "district": "区县"}
+
+
+def resolve_scope(conn: duckdb.DuckDBPyConnection, dept: Department | None, scope: str | None) -> Scope:
+    """Find ``scope`` (a code or name of a community, street or district in core.grids) and check it is
+    within what ``dept`` may see."""
+    if scope is None or not scope.strip():
+        if dept is not None and dept.level == "community":
+            raise GrantRefused(f"{dept.name}只能获取本社区的数据，请用 --scope 指定社区代码或社区名称。")
+        return WHOLE
+    s = scope.strip()
+    hits = conn.execute("""
+        SELECT DISTINCT level, code, name FROM (
+            SELECT 'community' AS level, community_code AS code, community_name AS name FROM core.grids
+            UNION ALL SELECT 'street', street_code, street_name FROM core.grids
+            UNION ALL SELECT 'district', district_code, district_name FROM core.grids)
+        WHERE code = ? OR name = ?
+        ORDER BY level, code""", [s, s]).fetchall()
+    if not hits:
+        raise GrantRefused(f"范围“{s}”不是网格表中的社区、街道或区县（请用代码或名称）。")
+    if len({(lvl, code) for lvl, code, _ in hits}) > 1:
+        options = "；".join(f"{_LEVEL_CN[lvl]} {name}（{code}）" for lvl, code, name in hits)
+        raise GrantRefused(f"范围“{s}”对应多个单位：{options}。请改用代码指定。")
+    level, code, name = hits[0]
+    if dept is not None:
+        allowed = ("community",) if dept.level == "community" else ("community", "street")
+        if level not in allowed:
+            raise GrantRefused(
+                f"{dept.name}的数据范围为{_LEVEL_CN[dept.level]}级，不能获取{_LEVEL_CN[level]}“{name}”的数据。")
+    return Scope(level, code, name)
+
+
+def scope_where(scope: Scope) -> tuple[str, list]:
+    if scope.level is None:
+        return "TRUE", []
+    return f"_{scope.level}_code = ?", [scope.code]
+
+
+def check_as_of(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
+    n = conn.execute("SELECT count(*) FROM core.person_status WHERE as_of = ?", [as_of]).fetchall()[0][0]
+    if not n:
+        dates = [r[0].isoformat() for r in conn.execute(
+            "SELECT DISTINCT as_of FROM core.person_status ORDER BY 1 DESC LIMIT 5").fetchall()]
+        have = "、".join(dates) or "无"
+        raise NotAvailable(f"库中没有统计截止日期 {as_of.isoformat()} 的人员状态（已有：{have}）。"
+                           f"请先运行 onceonly run --as-of {as_of.isoformat()}。")
+
+
+def prepare(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
+    """Build the TEMP report tables for ``as_of`` on this connection (once per connection and date)."""
+    try:
+        done = conn.execute("SELECT as_of, scope_level FROM rp_meta").fetchall()[0]
+    except duckdb.CatalogException:
+        done = None
+    if done and done[0] == as_of and done[1] is None:
+        set_variables(conn, {"as_of": as_of})
+        return
+    check_as_of(conn, as_of)
+    Store.run_sql(conn, "reports/provinces.sql", as_of=as_of)
+    Store.run_sql(conn, "reports/prepare.sql", as_of=as_of)
+    conn.execute("CREATE OR REPLACE TEMP TABLE rp_meta AS "
+                 "SELECT ?::DATE AS as_of, NULL::VARCHAR AS scope_level, NULL::VARCHAR AS scope_code", [as_of])
+
+
+def narrow(conn: duckdb.DuckDBPyConnection, scope: Scope) -> None:
+    """Cut the prepared rp_* tables down to one jurisdiction (reports); the next prepare() rebuilds them."""
+    if scope.level is None:
+        return
+    Store.run_sql(conn, "reports/scope.sql", scope_level=scope.level, scope_code=scope.code)
+    conn.execute("UPDATE rp_meta SET scope_level = ?, scope_code = ?", [scope.level, scope.code])
+
+
+def registry() -> Registry:
+    return load_registry()

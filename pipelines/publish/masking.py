@@ -1,0 +1,36 @@
+"""Masking of ID numbers and phones in outputs: the one place that decides how a value is shown.
+
+ID numbers use the ``id_mask`` macro of sql/macros/id_number.sql (前6后4: 510104********0019).
+Phones keep the first three and last four digits (138****1234).
+"""
+from __future__ import annotations
+
+_PHONE = ("CASE WHEN {x} IS NULL OR {x} = '' THEN {x} WHEN length({x}) >= 8 "
+          "THEN left({x}, 3) || repeat('*', length({x}) - 7) || right({x}, 4) "
+          "ELSE repeat('*', length({x})) END")
+_HIDDEN = "CASE WHEN {x} IS NULL THEN NULL ELSE '（不提供）' END"
+
+
+def id_sql(expr: str, mode: str) -> str:
+    if mode == "全文":
+        return expr
+    if mode == "隐藏":
+        return _HIDDEN.format(x=expr)
+    return f"id_mask({expr})"
+
+
+def phone_sql(expr: str, mode: str) -> str:
+    if mode == "全文":
+        return expr
+    if mode == "隐藏":
+        return _HIDDEN.format(x=expr)
+    return _PHONE.format(x=expr)
+
+
+def value_sql(expr: str, kind: str, id_mode: str, phone_mode: str) -> str:
+    """SQL expression showing ``expr`` masked per its kind (id / phone / anything else as is)."""
+    if kind == "id":
+        return id_sql(expr, id_mode)
+    if kind == "phone":
+        return phone_sql(expr, phone_mode)
+    return expr

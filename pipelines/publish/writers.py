@@ -1,0 +1,163 @@
+"""File writers for extracts: CSV, XLSX, Parquet, each byte-for-byte reproducible for the same data.
+
+- CSV: UTF-8 with BOM (Excel on Windows opens Chinese correctly only with it), LF line ends (Excel
+  and WPS read them),
+  quoted only when needed, dates ISO (2026-10-31), decimals with two places.
+- XLSX: openpyxl stamps "modified" with the wall clock and zip entries with the local time; the file
+  is re-zipped with both fixed to the as-of date (:func:`freeze_xlsx`).
+- Parquet: fixed writer settings (zstd, dictionary, statistics, no pandas metadata); the schema
+  metadata carries the data dictionary.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.worksheet.worksheet import Worksheet
+from pipelines.publish.registry import PublishError
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+XLSX_MAX_ROWS = 1_048_575
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+THIN = Side(style="thin", color="999999")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+
+
+class TooLargeForXlsx(PublishError):
+    """More rows than one Excel sheet holds."""
+
+
+def display_width(value) -> int:
+    """Width in Excel character units: CJK characters count double."""
+    text = "" if value is None else str(value)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def freeze_xlsx(path: Path, when: dt.datetime) -> None:
+    """Rewrite an .xlsx so that nothing in it depends on the clock: core.xml dates and zip entry times."""
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    with zipfile.ZipFile(path) as zin:
+        entries = [(i.filename, zin.read(i.filename)) for i in zin.infolist()]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in entries:
+            if name == "docProps/core.xml":
+                text = data.decode("utf-8")
+                text = re.sub(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)", rf"\g<1>{stamp}\g<2>", text)
+                data = text.encode("utf-8")
+            info = zipfile.ZipInfo(name, date_time=(max(when.year, 1980), when.month, when.day, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16
+            zout.writestr(info, data)
+    path.write_bytes(buf.getvalue())
+
+
+def as_of_stamp(as_of: dt.date) -> dt.datetime:
+    return dt.datetime(as_of.year, as_of.month, as_of.day)
+
+
+def write_csv(table: pa.Table, out: Path) -> None:
+    with open(out, "wb") as f:
+        f.write("\ufeff".encode("utf-8"))
+        pacsv.write_csv(table, f, pacsv.WriteOptions(include_header=True, delimiter=",", quoting_style="needed"))
+
+
+def write_parquet(table: pa.Table, out: Path, dictionary: Sequence[dict]) -> None:
+    meta = {f"onceonly.{d['列名']}".encode(): f"{d['类型']}；{d['说明']}；脱敏：{d['脱敏']}".encode()
+            for d in dictionary}
+    table = table.replace_schema_metadata(meta)
+    pq.write_table(table, out, compression="zstd", use_dictionary=True, write_statistics=True,
+                   version="2.6", data_page_version="1.0", store_schema=False)
+
+
+def write_dictionary_csv(out: Path, dictionary: Sequence[dict], info: Sequence[tuple[str, str]]) -> None:
+    """Sidecar for CSV/Parquet: the same 数据字典 as the XLSX sheet (columns, then the facts of the file)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["列名", "类型", "说明", "脱敏"])
+    for d in dictionary:
+        w.writerow([d["列名"], d["类型"], d["说明"], d["脱敏"]])
+    w.writerow([])
+    for k, v in info:
+        w.writerow([k, v])
+    out.write_bytes(("\ufeff" + buf.getvalue()).encode("utf-8"))
+
+
+def _excel_value(v):
+    if isinstance(v, dt.datetime):
+        return v.date()
+    return float(v) if v.__class__.__name__ == "Decimal" else v
+
+
+def write_extract_xlsx(table: pa.Table, out: Path, *, title: str, dictionary: Sequence[dict],
+                       info: Sequence[tuple[str, str]], types: Sequence[str], as_of: dt.date) -> None:
+    if table.num_rows > XLSX_MAX_ROWS:
+        raise TooLargeForXlsx(f"共 {table.num_rows} 行，超过 Excel 单表上限 {XLSX_MAX_ROWS} 行，请改用 csv 或 parquet 格式。")
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title[:31])
+    names = table.column_names
+    widths = [display_width(n) for n in names]
+    columns = [table.column(i).to_pylist() for i in range(len(names))]
+    for i, col in enumerate(columns):
+        for v in col[:2000]:     # a sample is enough to size a column
+            widths[i] = max(widths[i], display_width(v))
+    from openpyxl.utils import get_column_letter
+    for i, w in enumerate(widths):
+        ws.column_dimensions[get_column_letter(i + 1)].width = min(max(w + 2, 8), 60)
+    ws.freeze_panes = "A2"
+    header = []
+    for n in names:
+        c = WriteOnlyCell(ws, value=n)
+        c.font, c.fill, c.border = HEADER_FONT, HEADER_FILL, BORDER
+        header.append(c)
+    ws.append(header)
+    formats = ["yyyy-mm-dd" if t == "DATE" else ("0.00" if t.startswith("DECIMAL") else None) for t in types]
+    # Text columns are written as text so codes keep leading zeros; Excel shows them as typed.
+    for r in range(table.num_rows):
+        row = []
+        for i in range(len(names)):
+            v = _excel_value(columns[i][r])
+            if formats[i] and v is not None:
+                c = WriteOnlyCell(ws, value=v)
+                c.number_format = formats[i]
+                row.append(c)
+            else:
+                row.append(v)
+        ws.append(row)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ds = wb.create_sheet("数据字典")
+    ds.column_dimensions["A"].width = 18
+    ds.column_dimensions["B"].width = 16
+    ds.column_dimensions["C"].width = 60
+    ds.column_dimensions["D"].width = 12
+    hdr = []
+    for n in ("列名", "类型", "说明", "脱敏"):
+        c = WriteOnlyCell(ds, value=n)
+        c.font, c.fill = HEADER_FONT, HEADER_FILL
+        hdr.append(c)
+    ds.append(hdr)
+    for d in dictionary:
+        ds.append([d["列名"], d["类型"], d["说明"], d["脱敏"]])
+    ds.append([])
+    for k, v in info:
+        ds.append([k, v])
+    wb.properties.creator = "onceonly"
+    wb.properties.created = as_of_stamp(as_of)
+    wb.save(out)
+    freeze_xlsx(out, as_of_stamp(as_of))
+
+
+WRAP = Alignment(wrap_text=True, vertical="top")

@@ -1,0 +1,98 @@
+"""The steward queue ``quality.issues``: every problem the store knows about, in one table.
+
+Columns: issue_id (stable hash of rule + source row + field + value), rule, severity (error/warn),
+source (row_error / expectation / linkage / address), community_code, community_name, street_code,
+template, batch_id, row_no, record_no, row_key, field (Chinese), column_name (store column),
+value, message (Chinese), suggested_fix, status (open / fixed / waived), built_at.
+"""
+from __future__ import annotations
+
+import duckdb
+
+from pipelines.sources import Catalog, load_catalog
+from pipelines.store import Store
+
+# TEMP view -> (store table(s) tried in order, columns the queue reads with their types;
+# "source AS name" where the store's column has another name)
+INPUTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
+    "q_row_errors": (("quality.effective_row_errors", "raw.row_errors"), {
+        "batch_id": "VARCHAR", "template": "VARCHAR", "row_no": "INTEGER", "record_no": "VARCHAR",
+        "field": "VARCHAR", "column_name": "VARCHAR", "value": "VARCHAR", "rule": "VARCHAR",
+        "severity": "VARCHAR", "message": "VARCHAR"}),
+    "q_expectation_failures": (("quality.expectation_failures",), {
+        "rule": "VARCHAR", "level": "VARCHAR", "column_name": "VARCHAR", "field": "VARCHAR",
+        "description": "VARCHAR", "template": "VARCHAR", "batch_id": "VARCHAR", "row_no": "INTEGER",
+        "record_no": "VARCHAR", "row_key": "VARCHAR", "value": "VARCHAR", "house_code": "VARCHAR",
+        "microgrid_code": "VARCHAR", "person_key": "VARCHAR"}),
+    "q_batches": (("raw.batches",), {"batch_id": "VARCHAR", "template": "VARCHAR", "file_name": "VARCHAR",
+                                     "loaded_on": "DATE", "status": "VARCHAR", "rows_read": "BIGINT",
+                                     "rows_loaded": "BIGINT", "rows_rejected": "BIGINT"}),
+    "q_person_links": (("core.person_links",), {"record_key": "VARCHAR", "person_key": "VARCHAR", "rule": "VARCHAR"}),
+    "q_person_records": (("core.person_records",), {
+        "record_key": "VARCHAR", "template": "VARCHAR", "batch_id": "VARCHAR", "row_no": "INTEGER",
+        "record_no": "VARCHAR", "name_raw": "VARCHAR", "id_raw": "VARCHAR", "id_valid": "BOOLEAN",
+        "house_code": "VARCHAR", "event_date": "DATE"}),
+    "q_link_candidates": (("core.link_candidates",), {"record_key": "VARCHAR",
+                                                       "candidate_person_key AS person_key": "VARCHAR",
+                                                       "match_weight AS score": "DOUBLE"}),
+    "q_persons": (("core.persons",), {"person_key": "VARCHAR", "name": "VARCHAR", "id_number": "VARCHAR"}),
+    "q_address_matches": (("core.address_matches",), {
+        "template": "VARCHAR", "batch_id": "VARCHAR", "row_no": "INTEGER", "record_key": "VARCHAR",
+        "address": "VARCHAR", "match_status": "VARCHAR", "candidates": "VARCHAR[]", "house_code": "VARCHAR"}),
+    "q_houses": (("core.houses",), {"house_code": "VARCHAR", "microgrid_code": "VARCHAR", "batch_id": "VARCHAR",
+                                    "row_no": "INTEGER", "collected_on": "DATE"}),
+    "q_grids": (("core.grids",), {"microgrid_code": "VARCHAR", "community_code": "VARCHAR",
+                                  "community_name": "VARCHAR", "street_code": "VARCHAR", "batch_id": "VARCHAR",
+                                  "row_no": "INTEGER"}),
+    "q_person_status": (("core.person_status",), {"person_key": "VARCHAR", "microgrid_code": "VARCHAR"}),
+}
+
+
+def _exists(conn: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    schema, _, name = qualified.partition(".")
+    return bool(conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+                             [schema, name]).fetchall()[0][0])
+
+
+def bind_inputs(conn: duckdb.DuckDBPyConnection, catalog: Catalog | None = None) -> None:
+    """Point the q_* TEMP views at the store; empty stand-ins where a table is not built yet."""
+    for view, (tables, cols) in INPUTS.items():
+        source = next((t for t in tables if _exists(conn, t)), None)
+        if source:
+            select = ", ".join(f"CAST({c.split(' AS ')[0]} AS {ty}) AS {c.split(' AS ')[-1]}" for c, ty in cols.items())
+            conn.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {select} FROM {source}")
+        else:
+            select = ", ".join(f"NULL::{ty} AS {c.split(' AS ')[-1]}" for c, ty in cols.items())
+            conn.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {select} WHERE false")
+    catalog = catalog or load_catalog()
+    conn.execute("CREATE OR REPLACE TEMP TABLE q_fields (template VARCHAR, column_name VARCHAR, field VARCHAR, "
+                 "type VARCHAR, value_list VARCHAR)")
+    conn.executemany("INSERT INTO q_fields VALUES (?, ?, ?, ?, ?)",
+                     [[t.name, f.column, f.name, f.type, f.values] for t in catalog for f in t.fields])
+
+
+def build_queue(conn: duckdb.DuckDBPyConnection | Store, catalog: Catalog | None = None) -> int:
+    """Rebuild ``quality.issues`` from every source; returns the number of open issues."""
+    if isinstance(conn, Store):
+        with conn.connect() as c:
+            return build_queue(c, catalog)
+    from pipelines.quality.corrections import apply_corrections_sql
+
+    apply_corrections_sql(conn, catalog)
+    bind_inputs(conn, catalog)
+    Store.run_sql(conn, "quality/location.sql")
+    Store.run_sql(conn, "quality/queue_sources.sql")
+    Store.run_sql(conn, "quality/queue.sql")
+    return conn.execute("SELECT count(*) FROM quality.issues WHERE status = 'open'").fetchall()[0][0]
+
+
+def list_issues(conn: duckdb.DuckDBPyConnection, community: str | None = None, status: str | None = "open",
+                rule: str | None = None) -> list[dict]:
+    """Issues for ``onceonly quality list`` (a steward sees their own community: code or name)."""
+    cur = conn.execute(
+        "SELECT * FROM quality.issues WHERE (?::VARCHAR IS NULL OR community_code = ? OR community_name = ?) "
+        "AND (?::VARCHAR IS NULL OR status = ?) AND (?::VARCHAR IS NULL OR rule = ?) "
+        "ORDER BY community_code NULLS LAST, rule, template, batch_id, row_no",
+        [community, community, community, status, status, rule, rule])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]

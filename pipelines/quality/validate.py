@@ -1,0 +1,169 @@
+"""Run the expectation suites of ``expectations/`` against the store, inside DuckDB.
+
+Results go to ``quality.validation_results`` and failing rows to ``quality.expectation_failures``
+(set-based INSERT ... SELECT: the failing rows never leave DuckDB). Optionally renders GX
+Data Docs (static HTML) for each suite plus a Chinese index page.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines.paths import EXPECTATIONS_DIR
+from pipelines.store import Store
+from pipelines.quality import gx_duckdb
+from pipelines.quality.gx_duckdb import literal, quote_ident
+
+STRUCTURAL = "structural"
+ROW_LEVEL = "row-level"
+
+# What the steward queue needs from a failing row; each may be set per expectation or per suite
+# in ``meta`` (an SQL expression over the failing row), else taken from a same-named column.
+LOCATORS = ("template", "batch_id", "row_no", "record_no", "row_key", "value",
+            "house_code", "microgrid_code", "person_key")
+
+
+@dataclass
+class SuiteResult:
+    suite: str
+    table: str
+    success: bool | None            # None: table absent, suite skipped
+    blocking: list[str] = field(default_factory=list)   # rules of failed structural expectations
+    n_expectations: int = 0
+    n_failed: int = 0
+    failing_rows: int = 0
+    outcomes: list[gx_duckdb.Outcome] = field(default_factory=list)
+    gx_result: Any = None           # great_expectations ExpectationSuiteValidationResult
+    docs_page: Path | None = None
+    seconds: float = 0.0
+
+    @property
+    def skipped(self) -> bool:
+        return self.success is None
+
+
+def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute("CREATE SCHEMA IF NOT EXISTS quality")
+    Store.run_sql(conn, "quality/schema.sql")
+
+
+def suite_paths(suites_dir: Path = EXPECTATIONS_DIR) -> dict[str, Path]:
+    return {p.stem: p for p in sorted(Path(suites_dir).glob("*.json"))}
+
+
+def _table_exists(conn: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    schema, _, name = qualified.partition(".")
+    return bool(conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, name]).fetchall()[0][0])
+
+
+def _locator_sql(name: str, exp_meta: dict, suite_meta: dict, kwargs: dict, cols: set[str]) -> str:
+    expr = exp_meta.get(name) or suite_meta.get(name)
+    if name == "template":  # in meta a template is a name, not an expression
+        return "template" if "template" in cols else literal(expr)
+    if name == "value" and expr is None:
+        expr = kwargs.get("column") or exp_meta.get("column")
+    if expr is None:
+        expr = name
+    if expr.isidentifier() and expr not in cols:
+        return "NULL"
+    return quote_ident(expr) if expr.isidentifier() else f"({expr})"
+
+
+def _store_failures(conn, suite, table: str, run_at: dt.datetime, o: gx_duckdb.Outcome) -> None:
+    cols = {d[0] for d in conn.execute(f"SELECT * FROM ({o.rows_sql}) LIMIT 0").description}
+    m, sm = o.meta, suite.meta
+    loc = {n: _locator_sql(n, m, sm, o.kwargs, cols) for n in LOCATORS}
+    column = o.kwargs.get("column") or m.get("column")
+    conn.execute(f"""
+        INSERT INTO quality.expectation_failures
+        SELECT ?, ?, ?, ?, ?, ?, ?, ?,
+               CAST({loc['template']} AS VARCHAR), CAST({loc['batch_id']} AS VARCHAR),
+               CAST({loc['row_no']} AS INTEGER), CAST({loc['record_no']} AS VARCHAR),
+               CAST({loc['row_key']} AS VARCHAR), CAST({loc['value']} AS VARCHAR),
+               CAST({loc['house_code']} AS VARCHAR), CAST({loc['microgrid_code']} AS VARCHAR),
+               CAST({loc['person_key']} AS VARCHAR)
+        FROM ({o.rows_sql}) AS t""",
+        [run_at, suite.name, table, m.get("rule"), m.get("level"), column, m.get("field"),
+         m.get("description_zh")])
+
+
+def validate(conn_or_store: duckdb.DuckDBPyConnection | Store, suite_names: list[str] | None = None, *,
+             docs_dir: Path | None = None, as_of: dt.date | None = None,
+             suites_dir: Path = EXPECTATIONS_DIR) -> list[SuiteResult]:
+    """Validate the store against the suites (all of ``expectations/`` by default).
+
+    Suites whose table does not exist yet are returned with ``success=None``. ``as_of``
+    (default today) is the DuckDB variable ``as_of`` that plausibility rules read.
+    """
+    if isinstance(conn_or_store, Store):
+        with conn_or_store.connect() as conn:
+            return validate(conn, suite_names, docs_dir=docs_dir, as_of=as_of, suites_dir=suites_dir)
+    conn = conn_or_store
+    ensure_schema(conn)
+    conn.execute("SET VARIABLE as_of = ?::DATE", [(as_of or dt.date.today()).isoformat()])
+    paths = suite_paths(suites_dir)
+    names = suite_names or list(paths)
+    run_at = dt.datetime.now()
+    out: list[SuiteResult] = []
+    for name in names:
+        started = time.perf_counter()
+        suite = gx_duckdb.load_suite(paths[name])
+        table = suite.meta["table"]
+        conn.execute("DELETE FROM quality.expectation_failures WHERE suite = ?", [name])
+        if not _table_exists(conn, table):
+            out.append(SuiteResult(name, table, None, n_expectations=len(suite.expectations)))
+            continue
+        gx_result, outcomes = gx_duckdb.evaluate(conn, suite, table)
+        conn.executemany(
+            "INSERT INTO quality.validation_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [[run_at, name, table, o.kind, o.meta.get("rule"), o.meta.get("level"),
+              o.kwargs.get("column") or o.meta.get("column"), o.success, o.element_count,
+              o.unexpected_count, o.error] for o in outcomes])
+        for o in outcomes:
+            if not o.success and not o.error and o.unexpected_count:
+                _store_failures(conn, suite, table, run_at, o)
+        failed = [o for o in outcomes if not o.success]
+        out.append(SuiteResult(
+            suite=name, table=table, success=not failed,
+            blocking=[o.meta.get("rule") or o.kind for o in failed if o.meta.get("level") == STRUCTURAL],
+            n_expectations=len(outcomes), n_failed=len(failed),
+            failing_rows=sum(o.unexpected_count for o in failed), outcomes=outcomes, gx_result=gx_result,
+            seconds=time.perf_counter() - started,
+        ))
+    if docs_dir is not None:
+        build_data_docs(out, Path(docs_dir))
+    return out
+
+
+def build_data_docs(results: list[SuiteResult], docs_dir: Path) -> Path:
+    """GX-rendered page per suite under ``docs_dir/validations/`` and a Chinese ``index.html``."""
+    (docs_dir / "validations").mkdir(parents=True, exist_ok=True)
+    rows = []
+    for r in results:
+        if r.gx_result is not None:
+            r.docs_page = docs_dir / "validations" / f"{r.suite}.html"
+            r.docs_page.write_text(gx_duckdb.render_html(r.gx_result), encoding="utf-8")
+            link = f'<a href="validations/{html.escape(r.suite)}.html">{html.escape(r.suite)}</a>'
+        else:
+            link = html.escape(r.suite)
+        state = "未运行（表不存在）" if r.skipped else ("通过" if r.success else
+                                                   ("阻断" if r.blocking else "有警告"))
+        rows.append(f"<tr><td>{link}</td><td>{html.escape(r.table)}</td><td>{state}</td>"
+                    f"<td>{r.n_expectations}</td><td>{r.n_failed}</td><td>{r.failing_rows}</td>"
+                    f"<td>{html.escape('、'.join(r.blocking))}</td></tr>")
+    index = docs_dir / "index.html"
+    index.write_text(
+        "<!doctype html><html lang='zh'><meta charset='utf-8'><title>数据质量校验结果</title>"
+        "<body><h1>数据质量校验结果</h1><table border='1' cellpadding='4'>"
+        "<tr><th>规则集</th><th>数据表</th><th>结果</th><th>规则数</th><th>未通过规则</th>"
+        "<th>问题行数</th><th>阻断下游的规则</th></tr>" + "".join(rows) + "</table></body></html>",
+        encoding="utf-8")
+    return index

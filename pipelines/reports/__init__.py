@@ -1,0 +1,103 @@
+"""Department reports: HTML + XLSX per report family, reproducible for a past as-of date.
+
+Public API:
+    render_report(conn, name, *, out_dir, as_of, dept=None, scope=None, user="onceonly") -> list[Path]
+    render_all(conn, *, out_dir, as_of, user="onceonly") -> list[Path]     (every report + index.html)
+    render_population_monthly / render_grid_standards / render_assistance_check / ... (same keywords)
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+
+from pipelines.publish import audit
+from pipelines.publish.grants import narrow, prepare, resolve_scope
+from pipelines.publish.registry import GrantRefused, load_registry
+from pipelines.reports.families import FAMILIES
+from pipelines.reports.render import write_html, write_index, write_xlsx
+
+TITLES = {
+    "population-monthly": "实有人口统计月报", "grid-standards": "网格规范达标情况", "assistance-check": "救助对象核查表",
+    "elderly-80plus": "高龄（80岁以上）老人名单", "floating-stats": "流动人口统计表", "school-age-children": "适龄儿童名单",
+    "health-key-groups": "0-6岁儿童及65岁以上老人名册", "disability-check": "残疾人状态核查表",
+    "emergency-vulnerable": "应急重点人员（按楼栋）", "courtyard-profile": "院落（小区）画像",
+}
+
+
+def _unit(conn, scope_label: str | None) -> str:
+    if scope_label and scope_label != "全库":
+        return scope_label
+    names = [r[0] for r in conn.execute(
+        "SELECT DISTINCT coalesce(district_name, '') || coalesce(street_name, '') FROM core.grids ORDER BY 1").fetchall()]
+    return "、".join(names) or "（未导入网格表）"
+
+
+def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, as_of: dt.date,
+                  dept: str | None = None, scope: str | None = None, user: str = "onceonly") -> list[Path]:
+    """Render one report as ``<name>.html`` and ``<name>.xlsx`` in ``out_dir``; audited. A department may only
+    render the reports its grant lists, over its own jurisdiction."""
+    if name not in FAMILIES:
+        raise GrantRefused(f"没有名为“{name}”的报表（可用：{'、'.join(FAMILIES)}）。")
+    reg = load_registry()
+    department = reg.department(dept) if dept is not None else None
+    if department is not None and name not in department.reports:
+        raise GrantRefused(f"{department.name}（{department.title}）无权获取报表“{TITLES[name]}”。"
+                           f"该部门可获取的报表：{'、'.join(TITLES[r] for r in department.reports) or '无'}。")
+    prepare(conn, as_of)
+    where = resolve_scope(conn, department, scope)
+    narrow(conn, where)
+    report = FAMILIES[name](conn, as_of, _unit(conn, where.label))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = name if where.level is None else f"{name}_{where.code}"
+    paths = [write_html(report, out_dir / f"{stem}.html"), write_xlsx(report, out_dir / f"{stem}.xlsx")]
+    rows = sum(len(s.rows) for s in report.sections)
+    cols = [c.name for s in report.sections for c in s.columns]
+    for p in paths:
+        audit.record(conn, kind="report", name=name, department=dept, user=user, scope=where.key, as_of=as_of,
+                     fmt=p.suffix.lstrip("."), row_count=rows, columns=cols, path=p, sha256=audit.sha256_file(p))
+    return paths
+
+
+def render_all(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_of: dt.date, user: str = "onceonly") -> list[Path]:
+    """Every report for the whole store (the street office's set), then ``index.html`` with lineage."""
+    out_dir = Path(out_dir)
+    reg = load_registry()
+    paths: list[Path] = []
+    entries = []
+    for name in FAMILIES:
+        html, xlsx = render_report(conn, name, out_dir=out_dir, as_of=as_of, user=user)
+        paths += [html, xlsx]
+        users = "、".join(d.name for d in reg.departments.values() if name in d.reports)
+        entries.append({"title": TITLES[name], "departments": users, "html": html.name, "xlsx": xlsx.name,
+                        "sha256": audit.sha256_file(xlsx)})
+    batches = [dict(zip(("template", "file_name", "loaded_on", "rows_read", "rows_loaded", "rows_rejected", "batch_id"), r))
+               for r in conn.execute("""
+                   SELECT template, file_name, loaded_on, rows_read, rows_loaded, rows_rejected, batch_id
+                   FROM raw.batches WHERE status = 'loaded' ORDER BY template, file_name, batch_id""").fetchall()]
+    paths.append(write_index(out_dir / "index.html", as_of=as_of, unit=_unit(conn, None), entries=entries,
+                             batches=batches))
+    return paths
+
+
+def _one(name: str):
+    def render(conn, *, out_dir: Path, as_of: dt.date, dept: str | None = None, scope: str | None = None,
+               user: str = "onceonly") -> list[Path]:
+        return render_report(conn, name, out_dir=out_dir, as_of=as_of, dept=dept, scope=scope, user=user)
+    render.__name__ = "render_" + name.replace("-", "_")
+    render.__doc__ = f"{TITLES[name]}：HTML + XLSX。"
+    return render
+
+
+render_population_monthly = _one("population-monthly")
+render_grid_standards = _one("grid-standards")
+render_assistance_check = _one("assistance-check")
+render_elderly_80plus = _one("elderly-80plus")
+render_floating_stats = _one("floating-stats")
+render_school_age_children = _one("school-age-children")
+render_health_key_groups = _one("health-key-groups")
+render_disability_check = _one("disability-check")
+render_emergency_vulnerable = _one("emergency-vulnerable")
+render_courtyard_profile = _one("courtyard-profile")

@@ -1,0 +1,91 @@
+"""`onceonly run`: materialise the whole asset graph in-process, then summarise from the store.
+
+The same graph runs under `dagster dev`; this is the command-line way in, with the run
+recorded in the Dagster instance when DAGSTER_HOME is set (the Makefile sets it).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.resources import RunSettings, StoreResource
+from pipelines.store import Store
+from pipelines.paths import store_path
+
+
+@dataclass
+class RunSummary:
+    success: bool
+    home: Path
+    as_of: dt.date
+    batches: list[tuple] = field(default_factory=list)       # (file_name, status, read, loaded, rejected, message)
+    status_counts: dict[str, int] = field(default_factory=dict)
+    reports_dir: Path | None = None
+    error: str | None = None
+
+    def render(self) -> str:
+        lines = []
+        if not self.success:
+            lines.append(f"运行失败：{self.error}")
+        new = self.batches
+        lines.append(f"本次新加载文件 {len(new)} 个（统计截止日期 {self.as_of}）")
+        for name, status, read, loaded, rejected, message in new:
+            if status == "rejected":
+                lines.append(f"  ✗ {name}：整个文件被拒收 — {message}")
+            else:
+                flag = "✓" if not rejected else "!"
+                lines.append(f"  {flag} {name}：读取 {read} 行，加载 {loaded} 行，拒收 {rejected} 行")
+        if self.status_counts:
+            lines.append("人员状态：" + "，".join(f"{k} {v}" for k, v in self.status_counts.items()))
+        if self.reports_dir:
+            lines.append(f"报表目录：{self.reports_dir}")
+        lines.append(f"数据库：{store_path(self.home)}")
+        return "\n".join(lines)
+
+
+def dagster_instance() -> dg.DagsterInstance:
+    """The persistent instance when DAGSTER_HOME is set (runs show in the UI), else a throwaway one."""
+    if os.environ.get("DAGSTER_HOME"):
+        return dg.DagsterInstance.get()
+    return dg.DagsterInstance.ephemeral()
+
+
+def run_pipeline(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: int = 365,
+                 memory_limit: str | None = None, instance: dg.DagsterInstance | None = None) -> RunSummary:
+    from pipelines.definitions import all_assets, all_checks
+
+    home = Path(home).resolve()
+    started = dt.datetime.now()
+    resources = {
+        "store": StoreResource(home=str(home), memory_limit=memory_limit),
+        "settings": RunSettings(home=str(home), inbox=str(Path(inbox).resolve()), as_of=as_of.isoformat(),
+                                freshness_days=freshness_days),
+    }
+    if not Path(inbox).is_dir():
+        return RunSummary(False, home, as_of, error=f"收件箱目录不存在：{inbox}")
+    result = dg.materialize([*all_assets, *all_checks], resources=resources, instance=instance or dagster_instance(),
+                            raise_on_error=False,
+                            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+                            tags={"as_of": as_of.isoformat()})
+    summary = RunSummary(result.success, home, as_of)
+    if not result.success:
+        failures = [e for e in result.all_events if e.is_step_failure]
+        summary.error = "; ".join(f"{e.step_key}: {e.step_failure_data.error.message.strip()}"
+                                  for e in failures)[:2000] or "未知错误"
+    store = Store(store_path(home))
+    if store.path.exists():
+        with store.connect(read_only=True) as conn:
+            if store.table_exists(conn, "raw.batches"):
+                summary.batches = conn.execute(
+                    "SELECT file_name, status, rows_read, rows_loaded, rows_rejected, message "
+                    "FROM raw.batches WHERE loaded_at >= ? ORDER BY file_name", [started]).fetchall()
+            if store.table_exists(conn, "core.person_status"):
+                summary.status_counts = dict(conn.execute(
+                    "SELECT status, count(*) FROM core.person_status GROUP BY status ORDER BY status").fetchall())
+    reports = home / "reports" / as_of.isoformat()
+    summary.reports_dir = reports if reports.exists() else None
+    return summary

@@ -1,0 +1,31 @@
+"""raw.* -> staging.* : one typed, normalised table per template (docs/architecture.md, "staging").
+
+Each table is rebuilt whole from raw by ``sql/staging/<template>.sql`` (a jinja2 template over the
+catalog, so value lists and field types come from ``sources/*.yaml``).
+"""
+from __future__ import annotations
+
+import duckdb
+
+from pipelines.ingest import ensure_raw_tables
+from pipelines.ingest.sqlgen import render
+from pipelines.sources import TEMPLATE_ORDER, Catalog, load_catalog
+
+
+def staging_sql(template: str, catalog: Catalog | None = None) -> str:
+    """The rendered SQL that rebuilds staging.<template> (also handy for reading what it does)."""
+    catalog = catalog or load_catalog()
+    return render(f"staging/{template}.sql", catalog, t=catalog[template])
+
+
+def build_staging(
+    conn: duckdb.DuckDBPyConnection, templates: tuple[str, ...] = TEMPLATE_ORDER, catalog: Catalog | None = None,
+) -> dict[str, int]:
+    """Rebuild staging.<template> for ``templates`` (default: all nine); returns rows per table."""
+    catalog = catalog or load_catalog()
+    ensure_raw_tables(conn, catalog)
+    counts: dict[str, int] = {}
+    for name in templates:
+        conn.execute(staging_sql(name, catalog))
+        counts[name] = conn.execute(f"SELECT count(*) FROM staging.{name}").fetchall()[0][0]
+    return counts

@@ -1,0 +1,62 @@
+"""Evidence and status as of a date D (contract §2).
+
+``build_evidence`` writes ``core.evidence`` (as-of independent); ``build_status`` writes
+``core.person_status`` for one D; ``explain`` tells a clerk, in Chinese, why a person has the
+status they have. The rules themselves live once, in ``sql/core/status_rules.sql``.
+
+Decisions taken where the contract is silent (the demo truth, pipelines/demo/truth.py, reads
+the contract the same way):
+
+* Evidence dated after D is ignored, including a floating 注销 dated after D: on D the
+  registration is still in force, so it is presence and its residence permit still counts.
+* A hukou 迁出/注销/死亡 without 变动日期 is known on every D; against P it is dated D.
+  A floating 注销原因 without 注销日期 does not deregister ("on or before D" needs a date);
+  a 注销日期 without a known reason ends the registration (no presence, not 登记人口) but is
+  neither departure nor death evidence (not in the contract's lists).
+* Presence needs a house ("each with a date and a house"): a floating registration whose
+  address matched no house is no presence.
+* A departure dated the same day as P is not newer than P: the person stays. Hence a hukou 迁出
+  dated before P (hukou moved away, still lives here) gives 在住 when P is fresh.
+* A visit 已搬离/人户分离/查无此人 needs a P and must be at P's house; without P it says
+  nothing. A visit 已死亡 is death evidence at any house (the contract restricts only departures
+  to P's house). A visit 空置 is listed but decides nothing.
+* In the freshness window: D - P <= W days (P exactly W days old is still 在住).
+* Same-day presence ties: visit > census > police registration > permit, then newest file.
+* Category: 户籍人口 when any hukou row on or before D (or undated) is 正常; 流动人口 needs a
+  floating registration dated on or before D, deregistered or not. A person with none of the
+  category sources (e.g. only 死亡登记 or 社会救助) has no category.
+* 登记人口, literally: any hukou 迁出/注销 or floating 注销 on or before D removes the person, even
+  if a registration is in force again (e.g. 注销 转为户籍 followed by hukou 正常).
+* Persons whose every record is dated after D are not in ``core.person_status`` for that D.
+* Persons with only 社会救助/残疾人 records are 待核实 (on record, never seen living here).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+from pipelines.status.explain import explain
+from pipelines.store import Store
+
+__all__ = ["build_evidence", "build_status", "explain", "prepare_status"]
+
+
+def build_evidence(conn: duckdb.DuckDBPyConnection) -> None:
+    """core.evidence from core.person_links/person_records, staging.* and raw.batches."""
+    Store.run_sql(conn, "core/evidence.sql")
+
+
+def prepare_status(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, freshness_days: int = 365,
+                         person_key: str | None = None) -> None:
+    """Create the TEMP tables and views of the status rules on this connection (one person, or everyone)."""
+    if freshness_days < 0:
+        raise ValueError(f"在住证据有效期不能为负数：{freshness_days}")
+    Store.run_sql(conn, "core/status_rules.sql", as_of=as_of, freshness_days=int(freshness_days),
+                  status_person=person_key)
+
+
+def build_status(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, freshness_days: int = 365) -> None:
+    """core.person_status for as-of date ``as_of`` and window ``freshness_days``."""
+    prepare_status(conn, as_of=as_of, freshness_days=freshness_days)
+    Store.run_sql(conn, "core/person_status.sql")

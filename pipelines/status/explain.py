@@ -1,0 +1,196 @@
+"""`onceonly explain`: why a person has the status they have on D, in words a clerk reads.
+
+It runs the same status views as ``build_status`` limited to one person, so the explanation
+can never disagree with core.person_status for the same D and window.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+
+import duckdb
+
+TEMPLATE_TITLES = {
+    "residents": "实有人口", "visits": "走访记录", "hukou": "户籍人口", "floating": "流动人口",
+    "assistance": "社会救助", "deaths": "死亡登记", "disability": "残疾人",
+}
+KIND_TITLES = (
+    ("presence", "在住证据"), ("departure", "离开证据"), ("death", "死亡证据"),
+    ("deregistration", "流动人口注销（原因未填写：不再算在住，也不算离开证据）"),
+    ("registration", "户籍登记（正常，不算在住证据）"), ("other", "其他记录（不影响状态）"),
+)
+
+
+def _mask(conn: duckdb.DuckDBPyConnection, id_number: str | None) -> str:
+    if not id_number:
+        return "（无）"
+    return conn.execute("SELECT id_mask(?)", [id_number]).fetchone()[0]
+
+
+def _where(file_name: str | None, template: str, row_no: int) -> str:
+    return f"{file_name or TEMPLATE_TITLES.get(template, template)} 第{row_no}行"
+
+
+def resolve_person(conn: duckdb.DuckDBPyConnection, key_or_id: str) -> str:
+    """A 人员主键, an ID number (any spelling) or a record key → the person_key."""
+    text = key_or_id.strip()
+    folded = "".join(unicodedata.normalize("NFKC", text).split()).replace("-", "").upper()
+    row = conn.execute("SELECT person_key FROM core.persons WHERE person_key = ?", [text]).fetchone()
+    if row:
+        return row[0]
+    row = conn.execute("""
+        SELECT l.person_key
+        FROM core.person_records r JOIN core.person_links l USING (record_key)
+        WHERE l.person_key IS NOT NULL
+          AND (r.id_number = $id OR r.id_raw = $raw OR r.record_key = $raw)
+        GROUP BY l.person_key ORDER BY count(*) DESC, l.person_key LIMIT 2
+    """, {"id": folded, "raw": text}).fetchall()
+    if len(row) == 1:
+        return row[0][0]
+    if len(row) > 1:
+        raise LookupError(f"“{text}”对应多个人员（{row[0][0]}、{row[1][0]} 等），请改用人员主键查询")
+    unlinked = conn.execute("""
+        SELECT r.record_key FROM core.person_records r JOIN core.person_links l USING (record_key)
+        WHERE l.person_key IS NULL AND (r.id_number = ? OR r.id_raw = ? OR r.record_key = ?) LIMIT 1
+    """, [folded, text, text]).fetchone()
+    if unlinked:
+        raise LookupError(f"“{text}”的记录 {unlinked[0]} 尚未关联到任何人员，已列入数据管理员待处理清单")
+    raise LookupError(f"未找到人员：“{text}”（可输入人员主键或公民身份号码）")
+
+
+def _rows(conn, sql: str, params) -> list[dict]:
+    cur = conn.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def explain(conn: duckdb.DuckDBPyConnection, key_or_id: str, *, as_of: dt.date,
+            freshness_days: int = 365) -> str:
+    """Plain Chinese text: the person, their source records, the evidence and the reasoning."""
+    from pipelines.status import prepare_status
+
+    person_key = resolve_person(conn, key_or_id)
+    person = _rows(conn, "SELECT * FROM core.persons WHERE person_key = ?", [person_key])
+    person = person[0] if person else {"name": None, "id_number": None, "birth_date": None, "sex": None}
+    prepare_status(conn, as_of=as_of, freshness_days=freshness_days, person_key=person_key)
+    status = _rows(conn, "SELECT * FROM status_result", [])
+    p = _rows(conn, "SELECT * FROM status_p", [])
+    dep = _rows(conn, "SELECT * FROM status_departure", [])
+    death = _rows(conn, "SELECT * FROM status_death", [])
+    evidence = _rows(conn, """
+        SELECT e.*, e.evidence_date IS NOT NULL AND e.evidence_date > ? AS after_d
+        FROM core.evidence e WHERE person_key = ?
+        ORDER BY order_date NULLS FIRST, record_key, kind""", [as_of, person_key])
+    records = _rows(conn, """
+        SELECT r.template, r.row_no, r.record_no, r.event_date, r.house_code, b.file_name
+        FROM core.person_links l JOIN core.person_records r USING (record_key)
+        LEFT JOIN raw.batches b USING (batch_id)
+        WHERE l.person_key = ?
+        ORDER BY r.event_date NULLS FIRST, b.file_name, r.row_no""", [person_key])
+
+    lines = [f"人员 {person_key}：{person.get('name') or '（姓名未知）'}，"
+             f"公民身份号码 {_mask(conn, person.get('id_number'))}"
+             + (f"，出生日期 {person['birth_date']}" if person.get("birth_date") else "")
+             + (f"，性别 {person['sex']}" if person.get("sex") else "")]
+    if not status:
+        lines.append(f"截至 {as_of}：该人员的所有记录都晚于 {as_of}，当日尚无记录，不计入任何统计。")
+    else:
+        s = status[0]
+        house = s["house_code"] or "无"
+        if s["house_code"] and s["grid_code"]:
+            house += f"（微网格 {s['microgrid_code']}，网格 {s['grid_code']}）"
+        elif s["house_code"]:
+            house += "（该房屋不在实有房屋或网格表中）"
+        lines.append(f"截至 {as_of}（在住证据有效期 {freshness_days} 天）：状态 {s['status']}，"
+                     f"人员类别 {s['category'] or '未知'}，当前房屋 {house}，"
+                     f"计入登记人口：{'是' if s['registered'] else '否'}")
+
+    lines.append("")
+    lines.append(f"来源记录（共 {len(records)} 条）：")
+    for i, r in enumerate(records, 1):
+        lines.append(f"  {i}. {TEMPLATE_TITLES.get(r['template'], r['template'])}  "
+                     f"{_where(r['file_name'], r['template'], r['row_no'])}  "
+                     f"记录编号 {r['record_no'] or '（无）'}  日期 {r['event_date'] or '（无）'}"
+                     + (f"  房屋 {r['house_code']}" if r["house_code"] else ""))
+
+    lines.append("")
+    lines.append("证据：")
+    current_house = p[0]["house_code"] if p else None
+    for kind, title in KIND_TITLES:
+        items = [e for e in evidence if e["kind"] == kind]
+        if not items:
+            continue
+        lines.append(f"  {title}：")
+        for e in items:
+            note = []
+            if e["house_code"] and e["template"] in ("residents", "visits", "floating"):
+                note.append(f"房屋 {e['house_code']}")
+            if e["after_d"]:
+                note.append(f"晚于 {as_of}，不计入")
+            elif kind == "presence" and not e["house_code"]:
+                note.append("地址未匹配到房屋，不算在住证据")
+            elif kind == "presence" and e["template"] == "floating" and e["deregistered_on"] \
+                    and e["deregistered_on"] <= as_of:
+                note.append(f"已于 {e['deregistered_on']} 注销，不再算在住证据")
+            elif kind == "departure" and e["template"] == "visits" and e["house_code"] != current_house:
+                note.append("不是当前房屋的走访，与本人无关，不计入")
+            lines.append(f"    - {_ev(e)}" + (f"（{'；'.join(note)}）" if note else ""))
+
+    lines.append("")
+    lines.append("判定：")
+    if status:
+        lines.append("  " + _reasoning(status[0], p, dep, death, as_of, freshness_days))
+    else:
+        lines.append(f"  截至 {as_of} 没有任何证据。")
+    return "\n".join(lines)
+
+
+def _ev(row: dict) -> str:
+    """The evidence's own words, plus file and row when the detail cites only the 记录编号."""
+    if not row.get("record_no"):
+        return row["detail"]
+    return f"{row['detail']}（{_where(row['file_name'], row['template'], row['row_no'])}）"
+
+
+def _reasoning(s: dict, p: list[dict], dep: list[dict], death: list[dict], as_of: dt.date,
+               window: int) -> str:
+    pres = ""
+    if p:
+        pr = p[0]
+        where = _where(pr["file_name"], pr["template"], pr["row_no"])
+        if pr["record_no"]:
+            where += f"，记录编号 {pr['record_no']}"
+        label = pr["source_label"]
+        if pr["via_permit"]:
+            label += f"有效期至 {pr['permit_valid_until']}"
+        pres = f"最近在住证据：{pr['presence_date']} {label}（{where}）"
+    status = s["status"]
+    if status == "死亡":
+        return f"死亡证据：{_ev(death[0])}，在 {as_of} 当天或之前，死亡优先于其他证据，因此判定为死亡。"
+    if status == "已离开":
+        d = dep[0]
+        if d["template"] == "visits":
+            what = f"网格员走访该房屋（{d['house_code']}）结果为“{d['outcome']}”"
+        elif d["template"] == "hukou":
+            what = f"户籍状态变为“{d['outcome']}”"
+        else:
+            what = f"流动人口登记注销（{d['outcome']}）"
+        when = d["evidence_date"] or "日期不明"
+        src = _where(d["file_name"], d["template"], d["row_no"])
+        if d["record_no"]:
+            src += f"，{d['src_ref']}"
+        if p:
+            return f"{pres}；此后 {when} {what}（{src}），离开证据晚于在住证据，因此判定为已离开。"
+        return f"没有在住证据；{when} {what}（{src}），因此判定为已离开。"
+    older_dep = ""
+    if dep and p:
+        older_dep = f"（离开证据 {_ev(dep[0])} 不晚于最近在住证据，不改变判定）"
+    if status == "在住":
+        age = (as_of - p[0]["presence_date"]).days
+        return (f"{pres}，距 {as_of} {age} 天，在 {window} 天有效期内{older_dep}，"
+                f"且无死亡证据，因此判定为在住。")
+    if p:
+        age = (as_of - p[0]["presence_date"]).days
+        return (f"{pres}，距 {as_of} 已 {age} 天，超过 {window} 天有效期{older_dep}，"
+                f"也没有更新的离开或死亡证据，因此判定为待核实（在册，未核实）。")
+    return "没有任何在住、离开或死亡证据（" + s["basis"] + "），因此判定为待核实（在册，未核实）。"

@@ -1,0 +1,62 @@
+-- Stable person keys. A person keeps the key registered for its valid ID, else a key
+-- registered for one of its records; contested keys go to the strongest claim (an ID beats
+-- a record, then the smallest anchor). Variables: run_date.
+CREATE TABLE IF NOT EXISTS core.person_key_registry (
+    person_key VARCHAR NOT NULL,
+    anchor_kind VARCHAR NOT NULL,   -- 'id' (a valid ID number) or 'record' (a record_key)
+    anchor VARCHAR NOT NULL,
+    issued_on DATE NOT NULL
+);
+
+CREATE OR REPLACE TEMP TABLE _clusters AS
+SELECT cluster_id, min(id_anchor) AS id_anchor FROM _link GROUP BY cluster_id;
+
+CREATE OR REPLACE TEMP TABLE _claims AS
+SELECT cluster_id, person_key, prio, anchor FROM (
+    SELECT c.cluster_id, g.person_key, 0 AS prio, g.anchor
+    FROM _clusters c JOIN core.person_key_registry g ON g.anchor_kind = 'id' AND g.anchor = c.id_anchor
+    UNION ALL
+    SELECT l.cluster_id, g.person_key, 1 AS prio, g.anchor
+    FROM _link l JOIN core.person_key_registry g ON g.anchor_kind = 'record' AND g.anchor = l.record_key
+)
+QUALIFY row_number() OVER (PARTITION BY cluster_id, person_key ORDER BY prio, anchor) = 1;
+
+CREATE OR REPLACE TEMP TABLE _assigned AS
+SELECT cluster_id, person_key FROM (
+    SELECT * FROM _claims
+    QUALIFY row_number() OVER (PARTITION BY person_key ORDER BY prio, anchor, cluster_id) = 1
+)
+QUALIFY row_number() OVER (PARTITION BY cluster_id ORDER BY prio, person_key) = 1;
+
+-- Second round: a cluster that lost its claims may take a key its winner did not use.
+INSERT INTO _assigned
+SELECT cluster_id, person_key FROM (
+    SELECT * FROM _claims c
+    WHERE c.cluster_id NOT IN (SELECT cluster_id FROM _assigned)
+      AND c.person_key NOT IN (SELECT person_key FROM _assigned)
+    QUALIFY row_number() OVER (PARTITION BY person_key ORDER BY prio, anchor, cluster_id) = 1
+)
+QUALIFY row_number() OVER (PARTITION BY cluster_id ORDER BY prio, person_key) = 1;
+
+INSERT INTO _assigned
+SELECT c.cluster_id,
+       'P' || lpad(CAST(
+           (SELECT coalesce(max(CAST(substr(person_key, 2) AS BIGINT)), 0) FROM core.person_key_registry)
+           + row_number() OVER (ORDER BY c.cluster_id) AS VARCHAR), 10, '0')
+FROM _clusters c ANTI JOIN _assigned a USING (cluster_id);
+
+INSERT INTO core.person_key_registry
+SELECT DISTINCT a.person_key, 'id', c.id_anchor, getvariable('run_date')
+FROM _assigned a JOIN _clusters c USING (cluster_id)
+WHERE c.id_anchor IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM core.person_key_registry g
+                  WHERE g.anchor_kind = 'id' AND g.anchor = c.id_anchor AND g.person_key = a.person_key);
+
+-- Persons known only from records are anchored on every record, so they keep their key
+-- even when the founding record is later corrected or moves to another person.
+INSERT INTO core.person_key_registry
+SELECT a.person_key, 'record', l.record_key, getvariable('run_date')
+FROM _assigned a JOIN _clusters c USING (cluster_id) JOIN _link l USING (cluster_id)
+WHERE c.id_anchor IS NULL
+  AND NOT EXISTS (SELECT 1 FROM core.person_key_registry g
+                  WHERE g.anchor_kind = 'record' AND g.anchor = l.record_key AND g.person_key = a.person_key);

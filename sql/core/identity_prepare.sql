@@ -1,0 +1,36 @@
+-- Working set for one linkage run: every person record with its name forms and link fields.
+CREATE OR REPLACE TEMP TABLE _idr AS
+SELECT
+    r.record_key,
+    r.template,
+    nullif(r.name, '') AS name,
+    str_split(nullif(r.name, ''), '') AS name_chars,
+    p.pinyin,
+    p.surname_pinyin,
+    r.id_number,
+    coalesce(r.id_valid, false) AND r.id_number IS NOT NULL AS id_valid,
+    coalesce(r.birth_date, CASE WHEN NOT coalesce(r.id_valid, false)
+                                THEN identity_id_birth_hint(r.id_number) END) AS birth_date,
+    r.sex,
+    r.house_code,
+    r.event_date
+FROM core.person_records r
+LEFT JOIN core.identity_name_pinyin p ON p.name = r.name;
+
+-- Names seen with each valid ID, for the typo rule's name check.
+CREATE OR REPLACE TEMP TABLE _id_names AS
+SELECT DISTINCT id_number, name, pinyin FROM _idr WHERE id_valid AND name IS NOT NULL;
+
+-- Link decisions so far, one row per decided record. cluster_id names the person-to-be:
+-- `id:<valid ID>` or `rec:<founding record_key>` for a person known only from records.
+CREATE OR REPLACE TEMP TABLE _link AS
+SELECT
+    record_key,
+    id_number AS id_anchor,
+    'id_exact' AS rule,
+    NULL::DOUBLE AS score,
+    NULL::VARCHAR AS matched_record_key,
+    id_number AS matched_id_number,
+    'id:' || id_number AS cluster_id
+FROM _idr
+WHERE id_valid;

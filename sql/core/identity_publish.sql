@@ -1,0 +1,78 @@
+-- Publish the run: person_links, persons, link_candidates, and the merge_log of changes.
+-- Variables: run_date, max_candidates, cannot_found_person.
+CREATE OR REPLACE TEMP TABLE _final AS
+SELECT
+    i.record_key,
+    a.person_key,
+    coalesce(l.rule,
+             CASE WHEN m.record_key IS NOT NULL THEN 'ambiguous'
+                  WHEN list_contains(getvariable('cannot_found_person'), i.template) THEN 'unmatched'
+                  ELSE 'unlinkable' END) AS rule,
+    l.score,
+    l.matched_record_key,
+    l.matched_id_number
+FROM _idr i
+LEFT JOIN _link l USING (record_key)
+LEFT JOIN _assigned a USING (cluster_id)
+LEFT JOIN _ambiguous m USING (record_key);
+
+CREATE TABLE IF NOT EXISTS core.person_links (
+    record_key VARCHAR, person_key VARCHAR, rule VARCHAR, score DOUBLE);
+CREATE TABLE IF NOT EXISTS core.merge_log (
+    person_key VARCHAR, record_key VARCHAR, rule VARCHAR, score DOUBLE,
+    matched_record_key VARCHAR, matched_id_number VARCHAR, run_date DATE);
+
+-- The log records each change of a record's person or rule, so re-running is silent and a
+-- new batch logs only what it changed.
+INSERT INTO core.merge_log
+SELECT f.person_key, f.record_key, f.rule, f.score, f.matched_record_key, f.matched_id_number,
+       getvariable('run_date')
+FROM _final f
+LEFT JOIN core.person_links o USING (record_key)
+WHERE o.record_key IS NULL
+   OR o.person_key IS DISTINCT FROM f.person_key
+   OR o.rule IS DISTINCT FROM f.rule;
+
+CREATE OR REPLACE TABLE core.person_links AS
+SELECT record_key, person_key, rule, score FROM _final ORDER BY record_key;
+
+CREATE OR REPLACE TABLE core.persons AS
+SELECT
+    f.person_key,
+    -- The name as written with the valid ID, most recently; else the most recent name.
+    arg_max(i.name, (i.id_valid AND f.rule = 'id_exact', i.event_date, i.record_key))
+        FILTER (WHERE i.name IS NOT NULL) AS name,
+    max(i.id_number) FILTER (WHERE i.id_valid) AS id_number,
+    arg_max(i.birth_date, (i.id_valid, i.event_date, i.record_key))
+        FILTER (WHERE i.birth_date IS NOT NULL) AS birth_date,
+    arg_max(i.sex, (i.id_valid, i.event_date, i.record_key)) FILTER (WHERE i.sex IS NOT NULL) AS sex,
+    count(*) AS n_records
+FROM _final f JOIN _idr i USING (record_key)
+WHERE f.person_key IS NOT NULL
+GROUP BY f.person_key
+ORDER BY f.person_key;
+
+-- Candidates for the records left to stewards: the persons their scored pairs point to.
+CREATE OR REPLACE TABLE core.link_candidates AS
+WITH per_person AS (
+    SELECT f.record_key, o.person_key, s.other_key, s.match_probability, s.match_weight
+    FROM _final f
+    JOIN _pair_sides s ON s.record_key = f.record_key
+    JOIN _final o ON o.record_key = s.other_key
+    WHERE f.person_key IS NULL AND o.person_key IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY f.record_key, o.person_key
+                               ORDER BY s.match_weight DESC, s.other_key) = 1
+)
+SELECT
+    record_key,
+    rank,
+    person_key AS candidate_person_key,
+    other_key AS candidate_record_key,
+    match_probability,
+    match_weight
+FROM (
+    SELECT *, row_number() OVER (PARTITION BY record_key ORDER BY match_weight DESC, person_key) AS rank
+    FROM per_person
+)
+WHERE rank <= getvariable('max_candidates')
+ORDER BY record_key, rank;

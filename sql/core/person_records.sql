@@ -1,0 +1,53 @@
+-- core.person_records: every loaded row of a person-bearing template in one schema,
+-- the input of identity resolution and of the evidence table.
+-- house_code is the stated 房屋编码 when it is a known house, else the house its free-text
+-- address matched (core.address_matches); an unknown stated code is never trusted.
+-- Birth date and sex come from a valid ID first: the stated ones are typed by hand.
+CREATE OR REPLACE TABLE core.person_records AS
+WITH rows AS (
+    SELECT 'residents' AS template, batch_id, row_no, record_no, name, name_raw,
+           id_number, id_raw, id_valid, id_problem, id_birth_date, id_sex, birth_date, sex, house_code,
+           NULL::VARCHAR AS address, collected_on AS event_date
+    FROM staging.residents
+    UNION ALL BY NAME
+    SELECT 'visits' AS template, batch_id, row_no, record_no, name, name_raw,
+           id_number, id_raw, id_valid, id_problem, id_birth_date, id_sex, house_code, visit_date AS event_date
+    FROM staging.visits
+    UNION ALL BY NAME
+    SELECT 'hukou' AS template, batch_id, row_no, record_no, name, name_raw,
+           id_number, id_raw, id_valid, id_problem, id_birth_date, id_sex, birth_date, sex,
+           hukou_address AS address, change_date AS event_date
+    FROM staging.hukou
+    UNION ALL BY NAME
+    SELECT 'floating' AS template, batch_id, row_no, record_no, name, name_raw,
+           id_number, id_raw, id_valid, id_problem, id_birth_date, id_sex, birth_date, sex, house_code,
+           current_address AS address, registered_on AS event_date
+    FROM staging.floating
+    UNION ALL BY NAME
+    SELECT 'assistance' AS template, batch_id, row_no, record_no, name, name_raw,
+           id_number, id_raw, id_valid, id_problem, id_birth_date, id_sex, address, start_date AS event_date
+    FROM staging.assistance
+    UNION ALL BY NAME
+    SELECT 'deaths' AS template, batch_id, row_no, record_no, name, name_raw,
+           id_number, id_raw, id_valid, id_problem, id_birth_date, id_sex, death_date AS event_date
+    FROM staging.deaths
+    UNION ALL BY NAME
+    SELECT 'disability' AS template, batch_id, row_no, record_no, name, name_raw,
+           id_number, id_raw, id_valid, id_problem, id_birth_date, id_sex, issued_on AS event_date
+    FROM staging.disability
+)
+SELECT r.template || ':' || r.batch_id || ':' || r.row_no AS record_key,
+       r.template, r.batch_id, r.row_no, r.record_no,
+       r.name, r.name_raw, r.id_number, r.id_raw, r.id_valid, r.id_problem,
+       coalesce(r.id_birth_date, r.birth_date) AS birth_date,
+       coalesce(r.id_sex, r.sex) AS sex,
+       CASE WHEN h.house_code IS NOT NULL THEN h.house_code
+            WHEN m.match_status = 'matched' THEN m.house_code END AS house_code,
+       CASE WHEN h.house_code IS NOT NULL THEN 'stated'
+            WHEN m.match_status = 'matched' THEN 'address' END AS house_source,
+       r.address, r.event_date
+FROM rows r
+LEFT JOIN core.houses h ON h.house_code = r.house_code
+LEFT JOIN core.address_matches m
+       ON m.template = r.template AND m.batch_id = r.batch_id AND m.row_no = r.row_no
+ORDER BY r.template, r.batch_id, r.row_no;

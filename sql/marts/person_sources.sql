@@ -1,0 +1,17 @@
+-- marts.person_sources (extract person-sources, contract §3): lineage, one row per loaded row of
+-- every person-bearing template. grids and housing rows describe places, not persons, and are
+-- not listed. A row left unlinked has an empty 人员主键 (the stewards' list); 状态 is the
+-- person's status on D, empty when the person has no record on or before D.
+CREATE OR REPLACE TABLE marts.person_sources AS
+SELECT l.person_key AS "人员主键",
+       r.template AS "来源",
+       r.batch_id AS "批次",
+       r.row_no AS "行号",
+       r.record_no AS "记录编号",
+       s.status AS "状态"
+FROM core.person_records r
+LEFT JOIN core.person_links l USING (record_key)
+LEFT JOIN core.person_status s ON s.person_key = l.person_key
+ORDER BY list_position(['residents', 'visits', 'hukou', 'floating', 'assistance', 'deaths', 'disability'],
+                       r.template),
+         r.batch_id, r.row_no;

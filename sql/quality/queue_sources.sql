@@ -1,0 +1,58 @@
+-- Steward-queue candidates from every source of problems, into TEMP q_candidates.
+-- Run by pipelines.quality.queue.build_queue after it has pointed the q_* TEMP views at the
+-- store's tables (or at empty stand-ins for tables a partial build has not written yet).
+CREATE OR REPLACE TEMP TABLE q_candidates AS
+-- 1. reader errors (minus cells a steward already fixed)
+SELECT 1 AS priority, 'row_error' AS source, e.rule,
+       CASE e.severity WHEN 'reject' THEN 'error' ELSE 'warn' END AS severity,
+       e.template, e.batch_id, e.row_no::INTEGER AS row_no, e.record_no, NULL::VARCHAR AS row_key,
+       e.field, e.column_name, e.value, e.message, NULL::VARCHAR AS suggested_fix,
+       NULL::VARCHAR AS house_code, NULL::VARCHAR AS microgrid_code, NULL::VARCHAR AS person_key
+FROM q_row_errors e
+UNION ALL
+-- 2. failing rows of the expectation suites
+SELECT 2, 'expectation', f.rule, CASE f.level WHEN 'structural' THEN 'error' ELSE 'warn' END,
+       f.template, f.batch_id, f.row_no, f.record_no, f.row_key,
+       coalesce(f.field, fn.field), f.column_name, f.value,
+       trim(concat_ws('', coalesce(b.file_name, f.row_key), CASE WHEN f.row_no IS NOT NULL THEN ' 第' || f.row_no || '行' END,
+                 CASE WHEN f.value IS NOT NULL THEN ' ' || coalesce(f.field, fn.field, '') || ' "' || f.value || '"' END,
+                 '：', f.description)),
+       NULL, f.house_code, f.microgrid_code, f.person_key
+FROM q_expectation_failures f
+LEFT JOIN q_batches b ON b.batch_id = f.batch_id
+LEFT JOIN q_fields fn ON fn.template = f.template AND fn.column_name = f.column_name
+UNION ALL
+-- 3. records identity resolution left for a steward, with the most likely person's valid ID
+SELECT 3, 'linkage', 'link_' || l.rule, 'warn', r.template, r.batch_id, r.row_no, r.record_no, r.record_key,
+       '公民身份号码', 'id_number', coalesce(r.id_raw, r.name_raw),
+       concat_ws('', b.file_name, ' 第', r.row_no, '行 ', r.name_raw, '（公民身份号码 "', coalesce(r.id_raw, '空'), '"）：',
+                 CASE l.rule WHEN 'ambiguous' THEN '可能是多个人中的一个，无法自动确定'
+                             ELSE '找不到对应的人员，无法自动归并' END,
+                 CASE WHEN c.person_key IS NOT NULL THEN '；最可能是 ' || coalesce(p.name, '') ||
+                      CASE WHEN p.id_number IS NOT NULL THEN '（' || p.id_number || '）' ELSE '' END END,
+                 '。请填写正确的公民身份号码，或选择忽略'),
+       p.id_number, r.house_code, NULL, c.person_key
+FROM q_person_links l
+JOIN q_person_records r USING (record_key)
+LEFT JOIN (SELECT record_key, arg_max(person_key, score) AS person_key FROM q_link_candidates GROUP BY 1) c
+       USING (record_key)
+LEFT JOIN q_persons p ON p.person_key = c.person_key
+LEFT JOIN q_batches b ON b.batch_id = r.batch_id
+WHERE l.rule IN ('ambiguous', 'unlinkable')
+UNION ALL
+-- 4. free-text addresses that match no house, or several
+SELECT 4, 'address', 'address_' || m.match_status, 'warn', m.template, m.batch_id, m.row_no, r.record_no, m.record_key,
+       fn.field, fn.column_name, m.address,
+       concat_ws('', b.file_name, ' 第', m.row_no, '行 ', fn.field, ' "', m.address, '"：',
+                 CASE m.match_status WHEN 'no_match' THEN '找不到对应的实有房屋'
+                      ELSE '对应多处房屋（' || array_to_string(m.candidates, '、') || '），无法确定' END,
+                 '。请改为标准地址，或先补录房屋'),
+       CASE WHEN m.match_status = 'multi_match' THEN array_to_string(m.candidates, ';') END,
+       NULL, NULL, NULL
+FROM q_address_matches m
+LEFT JOIN q_person_records r ON r.record_key = m.record_key
+LEFT JOIN q_batches b ON b.batch_id = m.batch_id
+LEFT JOIN q_fields fn ON fn.template = m.template
+     AND fn.column_name = CASE m.template WHEN 'floating' THEN 'current_address' WHEN 'assistance' THEN 'address'
+                                          WHEN 'hukou' THEN 'hukou_address' END
+WHERE m.match_status IN ('no_match', 'multi_match');

@@ -1,0 +1,29 @@
+-- The quality schema: validation results, the steward queue and the append-only corrections.
+-- Idempotent: run on every connection that writes quality data.
+CREATE TABLE IF NOT EXISTS quality.validation_results (
+    run_at TIMESTAMP, suite VARCHAR, table_name VARCHAR, expectation_type VARCHAR, rule VARCHAR,
+    level VARCHAR, column_name VARCHAR, success BOOLEAN, element_count BIGINT, unexpected_count BIGINT,
+    error VARCHAR
+);
+-- Failing rows of the last validation of each suite (replaced per suite on every run).
+CREATE TABLE IF NOT EXISTS quality.expectation_failures (
+    run_at TIMESTAMP, suite VARCHAR, table_name VARCHAR, rule VARCHAR, level VARCHAR,
+    column_name VARCHAR, field VARCHAR, description VARCHAR,
+    template VARCHAR, batch_id VARCHAR, row_no INTEGER, record_no VARCHAR, row_key VARCHAR, value VARCHAR,
+    house_code VARCHAR, microgrid_code VARCHAR, person_key VARCHAR
+);
+-- Append-only: a fix is never updated; a later row (revert, or another fix) supersedes it.
+-- record_key: the record's identity across batches (记录编号; 房屋编码 for housing; 微网格编码 for grids),
+-- so a fresh batch that repeats the old wrong value for the same record is corrected too.
+CREATE TABLE IF NOT EXISTS quality.corrections (
+    correction_id VARCHAR PRIMARY KEY, issue_id VARCHAR NOT NULL, template VARCHAR, batch_id VARCHAR,
+    row_no INTEGER, record_key VARCHAR, field VARCHAR, old_value VARCHAR, new_value VARCHAR,
+    action VARCHAR NOT NULL CHECK (action IN ('fix', 'waive', 'revert')), reason VARCHAR,
+    "by" VARCHAR NOT NULL, "at" TIMESTAMP NOT NULL
+);
+-- The standing decision per issue: its newest correction, unless that is a revert.
+CREATE OR REPLACE VIEW quality.active_corrections AS
+SELECT * EXCLUDE (rn) FROM (
+    SELECT *, row_number() OVER (PARTITION BY issue_id ORDER BY "at" DESC, correction_id DESC) AS rn
+    FROM quality.corrections
+) WHERE rn = 1 AND action <> 'revert';

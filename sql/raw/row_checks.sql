@@ -1,0 +1,96 @@
+{#
+  Row checks for one new batch of a template, generated from sources/<template>.yaml (jinja2,
+  rendered by pipelines/ingest). Input: the batch's rows in _incoming (raw columns, all VARCHAR,
+  NULL for blank). Variables: batch_id, file_name, loaded_on.
+  reject: the row never reaches staging. warn: it does, and stewards see the warning.
+#}
+{% set fields = t.fields %}
+{% set columns = t.columns %}
+{% set rec = 'r.record_no' if 'record_no' in columns else 'NULL' %}
+{% macro check(f, rule, severity, condition, problem, value=None) %}
+    SELECT r.row_no, {{ rec }} AS record_no, {{ f.name|q }} AS field, {{ f.column|q }} AS column_name,
+           {{ value or 'r.' ~ f.column }} AS value, '{{ rule }}' AS rule, '{{ severity }}' AS severity,
+           {{ problem }} AS problem
+    FROM _prepared r WHERE {{ condition }}
+    UNION ALL
+{% endmacro %}
+{# Every parse the checks need, computed once per row. #}
+CREATE OR REPLACE TEMP TABLE _prepared AS
+SELECT p.*
+{% for f in fields if f.type == 'id_number' %}
+       , id_problem(p._id_{{ f.column }}, getvariable('loaded_on')) AS _problem_{{ f.column }}
+{% endfor %}
+FROM (
+    SELECT r.*
+{% for f in fields %}
+{% if f.type == 'date' %}
+           , cn_date(r.{{ f.column }}) AS _date_{{ f.column }}
+{% elif f.type == 'id_number' %}
+           , id_normalize(r.{{ f.column }}) AS _id_{{ f.column }}
+           , (r.{{ f.column }} IS NOT NULL AND (coalesce(r.cell_types['{{ f.column }}'] = 'number', false)
+              OR id_excel_mangled(r.{{ f.column }}))) AS _mangled_{{ f.column }}
+{% endif %}
+{% endfor %}
+    FROM _incoming r
+) p;
+
+INSERT INTO raw.row_errors (batch_id, template, row_no, record_no, field, column_name, value, rule, severity, message)
+WITH checks AS (
+{% for f in fields %}
+{% set v = 'r.' ~ f.column %}
+{% if f.required %}
+{{ check(f, 'required_missing', 'reject', v ~ ' IS NULL', "'为空，此项必填'") }}
+{% endif %}
+{% if f.type == 'date' %}
+{{ check(f, 'date_invalid', 'reject', v ~ ' IS NOT NULL AND r._date_' ~ f.column ~ ' IS NULL',
+         "'不是有效日期（可写作 2024-03-05、2024/3/5、20240305 或 2024年3月5日）'") }}
+{% if f.not_future %}
+{{ check(f, 'date_future', 'reject', 'r._date_' ~ f.column ~ " > getvariable('loaded_on')",
+         "'晚于导入日期 ' || strftime(getvariable('loaded_on'), '%Y-%m-%d') || '，不可能发生'") }}
+{% endif %}
+{% elif f.type == 'integer' %}
+{{ check(f, 'number_invalid', 'reject', v ~ ' IS NOT NULL AND cn_integer(' ~ v ~ ') IS NULL', "'不是整数'") }}
+{% elif f.type == 'decimal' %}
+{{ check(f, 'number_invalid', 'reject', v ~ ' IS NOT NULL AND cn_decimal(' ~ v ~ ') IS NULL', "'不是数字'") }}
+{% elif f.type == 'id_number' %}
+{% set mangled = 'r._mangled_' ~ f.column %}
+{% set norm = 'r._id_' ~ f.column %}
+{% set problem = 'r._problem_' ~ f.column %}
+{{ check(f, 'id_numeric_cell', 'reject', mangled,
+         "'是数字格式，Excel已丢失末几位，请以文本格式重新录入'") }}
+{{ check(f, 'id_invalid', 'warn', 'NOT ' ~ mangled ~ ' AND ' ~ problem ~ ' IS NOT NULL', "'无效：' || " ~ problem) }}
+{{ check(f, 'id_region_unknown', 'warn',
+         norm ~ ' IS NOT NULL AND ' ~ problem ~ ' IS NULL AND NOT id_region_known(' ~ norm ~ ')',
+         "'的前6位 ' || left(" ~ norm ~ ", 6) || ' 不是已知的行政区划代码，请核对'") }}
+{% elif f.type == 'value' %}
+{{ check(f, 'value_unknown', 'warn',
+         v ~ ' IS NOT NULL AND ' ~ value_map(f.values) ~ '[value_key(' ~ v ~ ')] IS NULL',
+         (('不在取值范围内（可选：' ~ catalog.canonical_values(f.values)|join('、') ~ '）')|q)) }}
+{% elif f.type == 'tags' %}
+{% set unknown = 'list_filter(regexp_split_to_array(' ~ v ~ ", '[;；,，、/\\s]+'), lambda x: x <> '' AND "
+                 ~ value_map(f.values) ~ '[value_key(x)] IS NULL)' %}
+{{ check(f, 'tag_unknown', 'warn', v ~ ' IS NOT NULL AND len(' ~ unknown ~ ') > 0',
+         "'中的标签 ' || array_to_string(" ~ unknown ~ ", '、') || "
+         ~ ((' 不在标签列表中（可选：' ~ catalog.canonical_values(f.values)|join('、') ~ '）')|q)) }}
+{% endif %}
+{% endfor %}
+{# The stated birth date and sex against a valid ID of the same row. #}
+{% set valid_id = 'r._id_id_number IS NOT NULL AND r._problem_id_number IS NULL' %}
+{% if 'id_number' in columns and 'birth_date' in columns %}
+{{ check(t.field('birth_date'), 'birth_date_conflict', 'warn',
+         valid_id ~ ' AND r._date_birth_date <> id_birth_text(r._id_id_number)',
+         "'与身份证号中的出生日期 ' || strftime(id_birth_text(r._id_id_number), '%Y-%m-%d') || ' 不一致'") }}
+{% endif %}
+{% if 'id_number' in columns and 'sex' in columns %}
+{{ check(t.field('sex'), 'sex_conflict', 'warn',
+         valid_id ~ ' AND ' ~ value_map(t.field('sex').values) ~ '[value_key(r.sex)] <> id_sex_digit(r._id_id_number)',
+         "'与身份证号中的性别 ' || id_sex_digit(r._id_id_number) || ' 不一致'") }}
+{% endif %}
+    SELECT NULL::INTEGER, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE false
+)
+SELECT getvariable('batch_id'), {{ t.name|q }}, row_no, record_no, field, column_name, value, rule, severity,
+       getvariable('file_name') || ' 第' || row_no || '行 ' || field
+       || CASE WHEN value IS NULL THEN ' ' ELSE ' "' || value || '" ' END || problem
+FROM checks;
+
+DROP TABLE _prepared;

@@ -1,0 +1,33 @@
+-- The raw layer's fixed tables (docs/architecture.md, "raw"). raw.<template> tables follow the
+-- catalog and are created by pipelines/ingest. Append-only, except that a batch rejected whole is
+-- re-examined (its raw.batches row rewritten) when sources/*.yaml changed.
+CREATE TABLE IF NOT EXISTS raw.batches (
+    batch_id      VARCHAR PRIMARY KEY,  -- SHA-256 of the file's bytes
+    template      VARCHAR NOT NULL,
+    file_name     VARCHAR NOT NULL,     -- relative to the inbox: residents/金沙社区.xlsx
+    file_size     BIGINT,
+    file_format   VARCHAR,              -- csv / xlsx
+    encoding      VARCHAR,              -- utf-8 / utf-8-sig / gbk / gb18030; NULL for xlsx
+    header_row    INTEGER,
+    loaded_at     TIMESTAMP,
+    loaded_on     DATE,                 -- not_future dates may not lie after it
+    status        VARCHAR NOT NULL,     -- loaded / rejected
+    message       VARCHAR,
+    rows_read     INTEGER,
+    rows_loaded   INTEGER,
+    rows_rejected INTEGER,
+    config_hash   VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS raw.row_errors (
+    batch_id    VARCHAR NOT NULL,
+    template    VARCHAR NOT NULL,
+    row_no      INTEGER,               -- NULL for a problem of the whole file (column_unknown)
+    record_no   VARCHAR,
+    field       VARCHAR,               -- Chinese field name
+    column_name VARCHAR,
+    value       VARCHAR,
+    rule        VARCHAR NOT NULL,
+    severity    VARCHAR NOT NULL,      -- reject / warn
+    message     VARCHAR NOT NULL
+);

@@ -1,0 +1,69 @@
+-- The as-of view every report and extract reads: one row per person with a status on D, placed in
+-- its house, micro-grid and the division columns of core.grids (the hierarchy never comes from codes).
+-- Built once per render as TEMP tables so a report never re-derives status itself.
+CREATE OR REPLACE TEMP TABLE rp_grids AS
+SELECT microgrid_code, microgrid_name, grid_code, grid_name, grid_type, community_code, community_name,
+       street_code, street_name, district_code, district_name, grid_worker, grid_worker_phone
+FROM core.grids;
+
+CREATE OR REPLACE TEMP TABLE rp_houses AS
+SELECT h.house_code, h.microgrid_code, h.std_address, h.compound, h.building, h.usage, h.occupancy
+FROM core.houses h;
+
+-- Source rows tied to their person; unlinked rows have no person and so describe no one here.
+CREATE OR REPLACE TEMP TABLE rp_links AS
+SELECT r.template, r.batch_id, r.row_no, r.record_no, r.event_date, l.person_key
+FROM core.person_records r
+JOIN core.person_links l USING (record_key)
+WHERE l.person_key IS NOT NULL;
+
+CREATE OR REPLACE TEMP TABLE rp_persons AS
+WITH st AS (
+    SELECT person_key, status, category, registered, basis, house_code, microgrid_code
+    FROM core.person_status
+    WHERE as_of = getvariable('as_of')
+),
+res AS (
+    -- Tags and phone come from the newest residents row the grid worker collected on or before D.
+    SELECT k.person_key,
+           arg_max(s.tags, (s.collected_on, s.batch_id, s.row_no)) AS tags,
+           arg_max(s.phone, (s.collected_on, s.batch_id, s.row_no)) FILTER (WHERE s.phone IS NOT NULL) AS phone
+    FROM rp_links k
+    JOIN staging.residents s ON k.template = 'residents' AND s.batch_id = k.batch_id AND s.row_no = k.row_no
+    WHERE s.collected_on <= getvariable('as_of')
+    GROUP BY k.person_key
+),
+dis AS (
+    SELECT DISTINCT k.person_key
+    FROM rp_links k
+    JOIN staging.disability s ON k.template = 'disability' AND s.batch_id = k.batch_id AND s.row_no = k.row_no
+    WHERE s.issued_on IS NULL OR s.issued_on <= getvariable('as_of')
+),
+aid AS (
+    SELECT k.person_key, list(DISTINCT s.assistance_type ORDER BY s.assistance_type) AS assistance_types
+    FROM rp_links k
+    JOIN staging.assistance s ON k.template = 'assistance' AND s.batch_id = k.batch_id AND s.row_no = k.row_no
+    WHERE s.start_date <= getvariable('as_of') AND (s.end_date IS NULL OR s.end_date >= getvariable('as_of'))
+    GROUP BY k.person_key
+)
+SELECT p.person_key, p.name, p.id_number, p.sex, p.birth_date,
+       CASE WHEN p.birth_date <= getvariable('as_of')
+            THEN date_sub('year', p.birth_date, getvariable('as_of')::DATE) END::INTEGER AS age,
+       st.status, st.category, st.registered, st.basis,
+       st.house_code, h.std_address, h.compound, h.building, h.usage, h.occupancy,
+       g.microgrid_code, g.microgrid_name, g.grid_code, g.grid_name, g.grid_type,
+       g.community_code, g.community_name, g.street_code, g.street_name, g.district_code, g.district_name,
+       coalesce(res.tags, []::VARCHAR[]) AS tags, res.phone,
+       dis.person_key IS NOT NULL AS disabled,
+       coalesce(aid.assistance_types, []::VARCHAR[]) AS assistance_types,
+       list_has_any(coalesce(aid.assistance_types, []), ['城市低保', '农村低保']) AS dibao,
+       list_contains(coalesce(aid.assistance_types, []), '特困供养') AS tekun,
+       list_contains(coalesce(res.tags, []), '独居老人') AS living_alone,
+       list_contains(coalesce(res.tags, []), '党员') AS party_member
+FROM st
+JOIN core.persons p USING (person_key)
+LEFT JOIN rp_houses h ON h.house_code = st.house_code
+LEFT JOIN rp_grids g ON g.microgrid_code = coalesce(st.microgrid_code, h.microgrid_code)
+LEFT JOIN res USING (person_key)
+LEFT JOIN dis USING (person_key)
+LEFT JOIN aid USING (person_key);

@@ -1,0 +1,28 @@
+-- staging.assistance (社会救助): the loaded rows of raw.assistance, typed and normalised (docs/architecture.md).
+-- Column types follow sources/assistance.yaml; the expressions are in _columns.sql.
+{% import 'staging/_columns.sql' as c with context %}
+CREATE OR REPLACE TABLE staging.assistance AS
+WITH typed AS (
+    SELECT r.batch_id, r.row_no,
+           {{ c.col('record_no') }},
+           {{ c.col('id_number') }},
+           {{ c.col('name') }},
+           {{ c.col('assistance_type') }},
+           {{ c.col('covered_persons') }},
+           {{ c.col('monthly_amount') }},
+           {{ c.col('start_date') }},
+           {{ c.col('end_date') }},
+           {{ c.col('address') }},
+           {{ c.col('community_name') }},
+           r.loaded_on
+    FROM {{ c.loaded_rows() }} r
+), checked AS (
+    SELECT typed.*, {{ c.id_check('id_number') }}
+    FROM typed
+), family AS (
+    SELECT checked.* EXCLUDE (loaded_on), {{ c.id_family('id_number') }}
+    FROM checked
+)
+SELECT *
+FROM family
+ORDER BY batch_id, row_no;

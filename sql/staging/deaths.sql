@@ -1,0 +1,24 @@
+-- staging.deaths (死亡登记): the loaded rows of raw.deaths, typed and normalised (docs/architecture.md).
+-- Column types follow sources/deaths.yaml; the expressions are in _columns.sql.
+{% import 'staging/_columns.sql' as c with context %}
+CREATE OR REPLACE TABLE staging.deaths AS
+WITH typed AS (
+    SELECT r.batch_id, r.row_no,
+           {{ c.col('record_no') }},
+           {{ c.col('id_number') }},
+           {{ c.col('name') }},
+           {{ c.col('death_date') }},
+           {{ c.col('cremation_date') }},
+           {{ c.col('registrar') }},
+           r.loaded_on
+    FROM {{ c.loaded_rows() }} r
+), checked AS (
+    SELECT typed.*, {{ c.id_check('id_number') }}
+    FROM typed
+), family AS (
+    SELECT checked.* EXCLUDE (loaded_on), {{ c.id_family('id_number') }}
+    FROM checked
+)
+SELECT *
+FROM family
+ORDER BY batch_id, row_no;

@@ -1,0 +1,49 @@
+"""Hand-made inputs of the address matcher: core.houses and the three staging tables it reads,
+with the columns docs/architecture.md gives them (only those the matcher uses are filled)."""
+from __future__ import annotations
+
+import pytest
+
+HOUSES_DDL = """
+CREATE OR REPLACE TABLE core.houses (
+    house_code VARCHAR, microgrid_code VARCHAR, std_address VARCHAR, compound VARCHAR,
+    building VARCHAR, unit VARCHAR, floor VARCHAR, room VARCHAR, usage VARCHAR, occupancy VARCHAR,
+    owner_name VARCHAR, owner_id_number VARCHAR, collected_on DATE, batch_id VARCHAR, row_no INTEGER
+)"""
+STAGING_DDL = (
+    "CREATE OR REPLACE TABLE staging.floating (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,"
+    " current_address VARCHAR, house_code VARCHAR)",
+    "CREATE OR REPLACE TABLE staging.assistance (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,"
+    " address VARCHAR, community_name VARCHAR)",
+    "CREATE OR REPLACE TABLE staging.hukou (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,"
+    " hukou_address VARCHAR)",
+)
+
+CD = "四川省成都市武侯区玉林街道"
+# house_code, std_address, compound, building, unit, floor, room — parts written the ways housing writes them
+HOUSES = [
+    ("H01", CD + "玉林北路12号芳草小区3栋2单元5楼501室", "芳草小区", "3栋", "2单元", "5", "501室"),
+    ("H02", CD + "玉林北路12号芳草小区3栋2单元5楼502室", "芳草小区", "3", "2", "5", "502"),
+    ("H03", CD + "玉林北路12号芳草小区4幢1单元5楼501室", "芳草小区", "4幢", "1单元", "5", "501"),
+    ("H04", CD + "玉林北路30号锦绣苑1栋1单元1楼101室", "锦绣苑", "1", "1", "1", "101"),
+    ("H05", CD + "玉林南路8号锦绣小区1栋1单元1楼101室", "锦绣小区", "1栋", "1单元", "1", "101"),
+    ("H06", CD + "玉林南路9号桂花园三号楼1单元3楼301室", "桂花园", "三号楼", "一单元", None, "301"),
+    ("H07", CD + "玉林北路12号附1号1栋1单元101", None, None, None, None, None),
+    ("H08", "北京市朝阳区三里屯街道工体北路8号幸福里小区12栋1单元12楼1201室", "幸福里小区", "12栋", "1单元", "12", "1201室"),
+    ("H09", CD + "玉林北路40号", None, None, None, None, None),
+]
+
+
+@pytest.fixture
+def address_conn(store):
+    """A store connection with houses loaded and empty staging tables."""
+    with store.connect() as conn:
+        conn.execute(HOUSES_DDL)
+        conn.executemany(
+            "INSERT INTO core.houses (house_code, microgrid_code, std_address, compound, building, unit, floor, room,"
+            " collected_on, batch_id, row_no) VALUES (?, 'MG1', ?, ?, ?, ?, ?, ?, DATE '2024-01-01', 'hb', ?)",
+            [(*h, i + 2) for i, h in enumerate(HOUSES)],
+        )
+        for ddl in STAGING_DDL:
+            conn.execute(ddl)
+        yield conn

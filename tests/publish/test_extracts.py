@@ -1,0 +1,176 @@
+"""Department grants against real extract files: columns, masking, scope, refusals, reproducibility, audit."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import re
+
+import openpyxl
+import pyarrow.parquet as pq
+import pytest
+
+AS_OF = dt.date(2026, 10, 31)
+from pipelines.publish import GrantRefused, NotAvailable, load_registry, write_extract
+
+ID_MASKED = re.compile(r"^\d{6}\*{8}[\dX]{4}$")
+ID_WHOLE = re.compile(r"^\d{17}[\dX]$")
+PHONE_MASKED = re.compile(r"^\d{3}\*{4}\d{4}$")
+
+
+def read_csv(path):
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    return rows[0], rows[1:]
+
+
+def scope_for(dept):
+    return "C1" if load_registry().departments[dept].level == "community" else None
+
+
+REG = load_registry()
+PAIRS = [(d, x) for d in REG.departments for x in REG.extracts]
+
+
+@pytest.mark.parametrize("dept,extract", PAIRS, ids=[f"{d}-{x}" for d, x in PAIRS])
+def test_every_department_extract_pair_follows_its_grant(conn, tmp_path, dept, extract):
+    department = REG.departments[dept]
+    grant = department.extracts.get(extract)
+    user = "steward"
+    out = tmp_path / f"{extract}.csv"
+    if grant is None:
+        with pytest.raises(GrantRefused, match="无权获取"):
+            write_extract(conn, extract, fmt="csv", out=out, dept=dept, scope=scope_for(dept), as_of=AS_OF, user=user)
+        assert not out.exists()
+        return
+    result = write_extract(conn, extract, fmt="csv", out=out, dept=dept, scope=scope_for(dept), as_of=AS_OF, user=user)
+    header, rows = read_csv(out)
+    assert header == list(grant.columns)
+    assert result.rows == len(rows)
+    spec = REG.extracts[extract]
+    for i, name in enumerate(header):
+        kind = spec.column(name).kind
+        values = [r[i] for r in rows if r[i]]
+        if kind == "id":
+            pattern = ID_WHOLE if grant.id_mode == "全文" else ID_MASKED
+            assert all(pattern.match(v) for v in values), (name, values)
+        if kind == "phone" and grant.phone_mode == "中间四位":
+            assert all(PHONE_MASKED.match(v) for v in values), (name, values)
+    # Community-level departments see only their community.
+    if department.level == "community":
+        for col in ("社区代码", "社区名称"):
+            if col in header:
+                assert {r[header.index(col)] for r in rows} <= {"C1", "金沙社区"}
+        assert "P13" not in out.read_text(encoding="utf-8-sig")   # lives in 河滨社区
+
+
+def test_education_gets_children_not_everyone(conn, tmp_path):
+    r = write_extract(conn, "school-age-children", fmt="csv", out=tmp_path / "c.csv", dept="教育", scope=None,
+                      as_of=AS_OF, user="u")
+    header, rows = read_csv(r.path)
+    assert "人员主键" not in header
+    assert [row[header.index("姓名")] for row in rows] == ["张一"]   # born 2020-05-01; 张二 turns 6 in October
+    for other in ("person-sources", "grid-population", "health-key-groups"):
+        with pytest.raises(GrantRefused):
+            write_extract(conn, other, fmt="csv", out=tmp_path / "x.csv", dept="教育", scope=None, as_of=AS_OF, user="u")
+
+
+def test_person_sources_only_for_street_stewards(conn, tmp_path):
+    with pytest.raises(GrantRefused, match="数据专员"):
+        write_extract(conn, "person-sources", fmt="csv", out=tmp_path / "p.csv", dept="街道办", scope=None,
+                      as_of=AS_OF, user="clerk")
+    write_extract(conn, "person-sources", fmt="csv", out=tmp_path / "p.csv", dept="街道办", scope=None,
+                  as_of=AS_OF, user="steward")
+    for dept in ("公安", "民政"):
+        write_extract(conn, "person-sources", fmt="csv", out=tmp_path / f"{dept}.csv", dept=dept, scope=None,
+                      as_of=AS_OF, user="anyone")
+
+
+def test_scope_limits_rows_and_is_refused_outside_jurisdiction(conn, tmp_path):
+    whole = write_extract(conn, "grid-population", fmt="csv", out=tmp_path / "a.csv", dept="街道办", scope=None,
+                          as_of=AS_OF, user="u")
+    street = write_extract(conn, "grid-population", fmt="csv", out=tmp_path / "b.csv", dept="街道办", scope="草堂街道",
+                           as_of=AS_OF, user="u")
+    header, rows = read_csv(street.path)
+    assert whole.rows == 4 and street.rows == 3
+    assert {r[header.index("街道代码")] for r in rows} == {"S1"}
+    with pytest.raises(GrantRefused, match="本社区"):
+        write_extract(conn, "grid-population", fmt="csv", out=tmp_path / "c.csv", dept="社区", scope=None,
+                      as_of=AS_OF, user="u")
+    with pytest.raises(GrantRefused, match="社区级"):
+        write_extract(conn, "grid-population", fmt="csv", out=tmp_path / "c.csv", dept="社区", scope="S1",
+                      as_of=AS_OF, user="u")
+    with pytest.raises(GrantRefused, match="不是网格表"):
+        write_extract(conn, "grid-population", fmt="csv", out=tmp_path / "c.csv", dept="公安", scope="火星社区",
+                      as_of=AS_OF, user="u")
+    # The scoped lineage extract carries only persons placed in the community.
+    r = write_extract(conn, "assistance-check", fmt="csv", out=tmp_path / "d.csv", dept="民政", scope="C1",
+                      as_of=AS_OF, user="u")
+    assert r.rows == 3
+    r = write_extract(conn, "assistance-check", fmt="csv", out=tmp_path / "e.csv", dept="民政", scope="C3",
+                      as_of=AS_OF, user="u")
+    assert r.rows == 0
+
+
+def test_columns_outside_grant_are_refused_not_trimmed(conn, tmp_path):
+    with pytest.raises(GrantRefused, match="人员主键"):
+        write_extract(conn, "school-age-children", fmt="csv", out=tmp_path / "c.csv", dept="教育", scope=None,
+                      as_of=AS_OF, user="u", columns=["姓名", "人员主键"])
+    r = write_extract(conn, "school-age-children", fmt="csv", out=tmp_path / "c.csv", dept="教育", scope=None,
+                      as_of=AS_OF, user="u", columns=["出生日期", "姓名"])
+    assert read_csv(r.path)[0] == ["姓名", "出生日期"]
+
+
+def test_unknown_department_extract_and_date_are_explained(conn, tmp_path):
+    import datetime as dt
+
+    with pytest.raises(GrantRefused, match="不在部门登记表"):
+        write_extract(conn, "grid-population", fmt="csv", out=tmp_path / "a.csv", dept="税务", scope=None, as_of=AS_OF, user="u")
+    with pytest.raises(GrantRefused, match="没有名为"):
+        write_extract(conn, "everyone", fmt="csv", out=tmp_path / "a.csv", dept=None, scope=None, as_of=AS_OF, user="u")
+    with pytest.raises(NotAvailable, match="2025-01-01"):
+        write_extract(conn, "grid-population", fmt="csv", out=tmp_path / "a.csv", dept=None, scope=None,
+                      as_of=dt.date(2025, 1, 1), user="u")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "parquet"])
+def test_same_as_of_gives_same_bytes_and_an_audit_record(conn, tmp_path, fmt):
+    a = write_extract(conn, "assistance-check", fmt=fmt, out=tmp_path / f"a.{fmt}", dept="民政", scope=None,
+                      as_of=AS_OF, user="u1")
+    b = write_extract(conn, "assistance-check", fmt=fmt, out=tmp_path / f"b.{fmt}", dept="民政", scope=None,
+                      as_of=AS_OF, user="u1")
+    assert a.path.read_bytes() == b.path.read_bytes()
+    assert a.sha256 == hashlib.sha256(a.path.read_bytes()).hexdigest()
+    row = conn.execute("""SELECT user_name, department, name, scope, as_of, row_count, file_sha256, format
+                          FROM audit.extracts WHERE file_path = ?""", [str(a.path)]).fetchone()
+    assert row == ("u1", "民政", "assistance-check", "全库", AS_OF, 3, a.sha256, fmt)
+    if fmt != "xlsx":
+        assert a.dictionary_path.read_bytes() == b.dictionary_path.read_bytes()
+        assert "公民身份号码" in a.dictionary_path.read_text(encoding="utf-8-sig")
+
+
+def test_xlsx_extract_has_headers_dictionary_and_masking(conn, tmp_path):
+    r = write_extract(conn, "assistance-check", fmt="xlsx", out=tmp_path / "a.xlsx", dept=None, scope=None,
+                      as_of=AS_OF, user="u")
+    wb = openpyxl.load_workbook(r.path)
+    ws = wb.worksheets[0]
+    rows = list(ws.iter_rows(values_only=True))
+    assert list(rows[0]) == [c.name for c in REG.extracts["assistance-check"].columns]
+    assert ws.freeze_panes == "A2"
+    ids = [row[1] for row in rows[1:]]
+    assert ids and all(ID_MASKED.match(v) for v in ids)
+    assert sum(row[4] for row in rows[1:]) == pytest.approx(2650.50)
+    assert "数据字典" in wb.sheetnames
+    dict_rows = list(wb["数据字典"].iter_rows(values_only=True))
+    assert dict_rows[0] == ("列名", "类型", "说明", "脱敏")
+    assert ("公民身份号码", "VARCHAR") == dict_rows[2][:2] and dict_rows[2][3] == "前6后4"
+    assert wb.properties.modified.date() == AS_OF
+
+
+def test_parquet_schema_is_fixed(conn, tmp_path):
+    r = write_extract(conn, "grid-population", fmt="parquet", out=tmp_path / "g.parquet", dept=None, scope=None,
+                      as_of=AS_OF, user="u")
+    schema = pq.read_schema(r.path)
+    assert schema.names[:4] == ["区县代码", "街道代码", "社区代码", "网格编码"]
+    assert str(schema.field("实有人口").type) == "int64"
+    assert pq.read_table(r.path).num_rows == 4

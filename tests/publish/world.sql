@@ -1,0 +1,145 @@
+-- A small street for publish/report tests, built with the documented columns of docs/architecture.md
+-- (core.*, staging.*, marts.*, raw.batches) so these tests do not depend on the pipeline that fills them.
+-- As-of date: 2026-10-31. Two streets: 草堂街道 (金沙社区, 银杏社区) and 东门街道 (河滨社区).
+CREATE SCHEMA IF NOT EXISTS raw; CREATE SCHEMA IF NOT EXISTS staging; CREATE SCHEMA IF NOT EXISTS core;
+CREATE SCHEMA IF NOT EXISTS marts;
+
+CREATE TABLE raw.batches AS SELECT * FROM (VALUES
+  ('b_grids', 'grids', 'grids/网格.xlsx', 100::BIGINT, 'xlsx', NULL, 1, TIMESTAMP '2026-01-05 09:00:00', DATE '2026-01-05', 'loaded', NULL, 5, 5, 0, 'c'),
+  ('b_house', 'housing', 'housing/房屋.xlsx', 100, 'xlsx', NULL, 1, TIMESTAMP '2026-01-06 09:00:00', DATE '2026-01-06', 'loaded', NULL, 9, 9, 0, 'c'),
+  ('b_res', 'residents', 'residents/2026-10 金沙社区.xlsx', 100, 'xlsx', NULL, 3, TIMESTAMP '2026-10-20 09:00:00', DATE '2026-10-20', 'loaded', NULL, 20, 20, 0, 'c'),
+  ('b_aid', 'assistance', 'assistance/救助.csv', 100, 'csv', 'utf-8', 1, TIMESTAMP '2026-10-21 09:00:00', DATE '2026-10-21', 'loaded', NULL, 4, 4, 0, 'c'),
+  ('b_dis', 'disability', 'disability/残疾人.csv', 100, 'csv', 'gbk', 1, TIMESTAMP '2026-10-21 10:00:00', DATE '2026-10-21', 'loaded', NULL, 3, 3, 0, 'c'),
+  ('b_flo', 'floating', 'floating/流动人口.csv', 100, 'csv', 'utf-8', 1, TIMESTAMP '2026-10-22 10:00:00', DATE '2026-10-22', 'loaded', NULL, 2, 2, 0, 'c'),
+  ('b_bad', 'residents', 'residents/坏文件.csv', 10, 'csv', 'utf-8', 1, TIMESTAMP '2026-10-22 11:00:00', DATE '2026-10-22', 'rejected', '缺少必填列 房屋编码', 0, 0, 0, 'c')
+) t(batch_id, template, file_name, file_size, file_format, encoding, header_row, loaded_at, loaded_on, status, message,
+    rows_read, rows_loaded, rows_rejected, config_hash);
+
+CREATE TABLE core.grids AS SELECT * FROM (VALUES
+  ('M1A', '金沙1-1', 'G1', '金沙一网格', '一般网格', 'C1', '金沙社区', 'S1', '草堂街道', 'D1', '锦江区', '王网格', '13800001111'),
+  ('M1B', '金沙1-2', 'G1', '金沙一网格', '一般网格', 'C1', '金沙社区', 'S1', '草堂街道', 'D1', '锦江区', '王网格', '13800001111'),
+  ('M2',  '金沙2-1', 'G2', '金沙二网格', '一般网格', 'C1', '金沙社区', 'S1', '草堂街道', 'D1', '锦江区', '李网格', '13800002222'),
+  ('M3',  '银杏1-1', 'G3', '银杏学校网格', '专属网格', 'C2', '银杏社区', 'S1', '草堂街道', 'D1', '锦江区', '赵网格', NULL),
+  ('M4',  '河滨1-1', 'G4', '河滨一网格', '一般网格', 'C3', '河滨社区', 'S2', '东门街道', 'D1', '锦江区', '钱网格', '13800004444')
+) t(microgrid_code, microgrid_name, grid_code, grid_name, grid_type, community_code, community_name, street_code,
+    street_name, district_code, district_name, grid_worker, grid_worker_phone);
+
+-- G2/M2 carry 520 houses (over both limits); the others a handful.
+CREATE TABLE core.houses AS
+SELECT * FROM (VALUES
+  ('H1', 'M1A', '草堂路1号锦苑小区1栋1单元101', '锦苑小区', '1栋', '出租'),
+  ('H2', 'M1A', '草堂路1号锦苑小区1栋1单元102', '锦苑小区', '1栋', '自住'),
+  ('H3', 'M1B', '草堂路1号锦苑小区2栋1单元201', '锦苑小区', '2栋', '自住'),
+  ('H4', 'M3',  '银杏路5号学校宿舍1栋101', '学校宿舍', '1栋', '借住'),
+  ('H5', 'M4',  '河滨路9号滨江苑3栋301', '滨江苑', '3栋', '出租'),
+  ('H6', 'M1B', '草堂路1号锦苑小区2栋1单元202', '锦苑小区', '2栋', '空置')
+) t(house_code, microgrid_code, std_address, compound, building, occupancy)
+UNION ALL
+SELECT 'HX' || i, 'M2', '草堂路3号大院' || i || '号', '草堂大院', ((i % 10) + 1) || '栋', '自住' FROM range(520) r(i);
+ALTER TABLE core.houses ADD COLUMN usage VARCHAR DEFAULT '住宅';
+ALTER TABLE core.houses ADD COLUMN unit VARCHAR;
+ALTER TABLE core.houses ADD COLUMN floor VARCHAR;
+ALTER TABLE core.houses ADD COLUMN room VARCHAR;
+
+-- person_key, name, id_number, birth_date, sex, status, category, registered, house_code
+CREATE TEMP TABLE w AS SELECT * FROM (VALUES
+  ('P01', '张一', '510104202005010011', DATE '2020-05-01', '男', '在住', '户籍人口', true, 'H1'),   -- school cohort 2026
+  ('P02', '张二', '510104202010010022', DATE '2020-10-01', '女', '在住', '户籍人口', true, 'H1'),   -- 6 after 31 Aug: next cohort
+  ('P03', '张三', '510104202401010033', DATE '2024-01-01', '男', '在住', '户籍人口', true, 'H2'),   -- 0-6
+  ('P04', '李老', '510104194001010044', DATE '1940-01-01', '女', '在住', '户籍人口', true, 'H2'),   -- 86, living alone
+  ('P05', '王五', '510104195801010055', DATE '1958-01-01', '男', '在住', '户籍人口', true, 'H3'),   -- 68
+  ('P06', '赵六', '510104198001010066', DATE '1980-01-01', '男', '在住', '户籍人口', true, 'H3'),   -- party member
+  ('P07', '钱七', '420102199001010077', DATE '1990-01-01', '女', '在住', '流动人口', true, 'H1'),   -- migrant, permit expiring
+  ('P08', '孙八', '440103199201010088', DATE '1992-01-01', '男', '在住', '流动人口', false, 'H3'),  -- seen, never registered
+  ('P09', '周九', '510104195001010099', DATE '1950-01-01', '男', '死亡', '户籍人口', false, 'H2'),  -- dead, still paid
+  ('P10', '吴十', '510104196001010100', DATE '1960-01-01', '女', '已离开', '户籍人口', false, 'H3'), -- left, still paid
+  ('P11', '郑十一', '510104197001010111', DATE '1970-01-01', '男', '待核实', '户籍人口', true, 'H6'), -- unconfirmed, paid
+  ('P12', '冯十二', '510104200001010122', DATE '2000-01-01', '女', '在住', '户籍人口', true, 'H4'),
+  ('P13', '陈十三', '510104194501010133', DATE '1945-01-01', '男', '在住', '户籍人口', true, 'H5'),  -- other street, 81
+  ('P14', '褚十四', '510104198501010144', DATE '1985-01-01', '女', '在住', '户籍人口', true, 'H3')
+) t(person_key, name, id_number, birth_date, sex, status, category, registered, house_code)
+UNION ALL
+-- the seed case: 1,600 persons on record in G2, only 200 seen in the window
+SELECT 'Q' || lpad(i::VARCHAR, 4, '0'), '居民' || i, NULL, DATE '1985-06-01', CASE WHEN i % 2 = 0 THEN '男' ELSE '女' END,
+       CASE WHEN i < 200 THEN '在住' ELSE '待核实' END, '户籍人口', true, 'HX' || (i % 520)
+FROM range(1600) r(i);
+
+CREATE TABLE core.persons AS SELECT person_key, name, id_number, birth_date, sex, 1 AS n_records FROM w;
+CREATE TABLE core.person_status AS
+SELECT w.person_key, DATE '2026-10-31' AS as_of, w.status, w.category, w.house_code, h.microgrid_code,
+       g.grid_code, w.registered, '实有人口采集 2026-10-20 记录编号 R-' || w.person_key AS basis
+FROM w JOIN core.houses h USING (house_code) JOIN core.grids g USING (microgrid_code);
+
+CREATE TABLE staging.residents AS
+SELECT 'b_res' AS batch_id, row_number() OVER (ORDER BY person_key)::INTEGER + 1 AS row_no, 'R-' || person_key AS record_no,
+       name, id_number, house_code, category,
+       CASE person_key WHEN 'P04' THEN ['独居老人'] WHEN 'P06' THEN ['党员', '楼栋长'] WHEN 'P14' THEN ['居民骨干']
+                       ELSE []::VARCHAR[] END AS tags,
+       CASE person_key WHEN 'P06' THEN '13912345678' WHEN 'P14' THEN '13687654321' WHEN 'P04' THEN '13511112222' END AS phone,
+       DATE '2026-10-20' AS collected_on
+FROM w WHERE person_key LIKE 'P%';
+
+CREATE TABLE staging.assistance AS SELECT * FROM (VALUES
+  ('b_aid', 2, 'A-001', '510104195001010099', '周九', '城市低保', 1, 800.00::DECIMAL(12,2), DATE '2024-01-01', NULL::DATE),
+  ('b_aid', 3, 'A-002', '510104196001010100', '吴十', '特困供养', 1, 1200.50, DATE '2023-05-01', NULL),
+  ('b_aid', 4, 'A-003', '510104197001010111', '郑十一', '农村低保', 2, 650.00, DATE '2025-01-01', NULL),
+  ('b_aid', 5, 'A-004', '510104194001010044', '李老', '城市低保', 1, 900.00, DATE '2022-01-01', NULL)
+) t(batch_id, row_no, record_no, id_number, name, assistance_type, covered_persons, monthly_amount, start_date, end_date);
+
+CREATE TABLE staging.disability AS SELECT * FROM (VALUES
+  ('b_dis', 2, 'D-001', '510104194001010044', '李老', '肢体', '二级', 'CJ001', DATE '2010-01-01'),
+  ('b_dis', 3, 'D-002', '510104195001010099', '周九', '视力', '一级', 'CJ002', DATE '2012-01-01'),
+  ('b_dis', 4, 'D-003', '510104199901019999', '查无人', '听力', '三级', 'CJ003', DATE '2015-01-01')
+) t(batch_id, row_no, record_no, id_number, name, disability_type, disability_grade, disability_cert_no, issued_on);
+
+CREATE TABLE staging.floating AS SELECT * FROM (VALUES
+  ('b_flo', 2, 'F-001', '420102199001010077', '钱七', '湖北省武汉市江岸区', '草堂路1号锦苑小区1栋1单元101', 'H1',
+   DATE '2025-03-01', '务工', 'JZ001', DATE '2026-11-15', NULL::DATE, NULL::VARCHAR)
+) t(batch_id, row_no, record_no, id_number, name, origin, current_address, house_code, registered_on, stay_reason,
+    permit_no, permit_valid_until, deregistered_on, deregistration_reason);
+
+-- person_records / person_links for every staging row above (D-003 stays unlinked).
+CREATE TABLE core.person_records AS
+SELECT 'residents:' || batch_id || ':' || row_no AS record_key, 'residents' AS template, batch_id, row_no, record_no,
+       name, id_number, house_code, collected_on AS event_date FROM staging.residents
+UNION ALL SELECT 'assistance:' || batch_id || ':' || row_no, 'assistance', batch_id, row_no, record_no, name, id_number, NULL, start_date FROM staging.assistance
+UNION ALL SELECT 'disability:' || batch_id || ':' || row_no, 'disability', batch_id, row_no, record_no, name, id_number, NULL, issued_on FROM staging.disability
+UNION ALL SELECT 'floating:' || batch_id || ':' || row_no, 'floating', batch_id, row_no, record_no, name, id_number, house_code, registered_on FROM staging.floating;
+CREATE TABLE core.person_links AS
+SELECT r.record_key, p.person_key, CASE WHEN p.person_key IS NULL THEN 'singleton' ELSE 'id_exact' END AS rule, NULL::DOUBLE AS score
+FROM core.person_records r LEFT JOIN core.persons p ON p.id_number = r.id_number;
+
+-- evidence for the period's changes: P07 moved in this month, P10 left, P09 died.
+CREATE TABLE core.evidence AS SELECT * FROM (VALUES
+  ('P07', 'presence', 'floating', 'b_flo', 2, 'F-001', DATE '2026-10-05', 'H1', '流动人口登记'),
+  ('P10', 'presence', 'residents', 'b_res', 9, 'R-P10', DATE '2025-01-01', 'H3', '采集'),
+  ('P10', 'departure', 'hukou', 'b_hk', 3, 'HK-1', DATE '2026-10-10', NULL, '户籍迁出'),
+  ('P09', 'death', 'deaths', 'b_dth', 2, 'DT-1', DATE '2026-10-03', NULL, '死亡登记'),
+  ('P06', 'presence', 'residents', 'b_res', 2, 'R-P06', DATE '2020-01-01', 'H3', '采集')
+) t(person_key, kind, template, batch_id, row_no, record_no, evidence_date, house_code, detail);
+
+CREATE TABLE marts.grid_population AS
+SELECT g.district_code AS 区县代码, g.street_code AS 街道代码, g.community_code AS 社区代码, g.grid_code AS 网格编码,
+       g.grid_name AS 网格名称, g.grid_type AS 网格类型,
+       count(s.person_key) FILTER (WHERE s.status = '在住') AS 实有人口,
+       count(s.person_key) FILTER (WHERE s.status = '在住' AND s.category = '户籍人口') AS 户籍人口,
+       count(s.person_key) FILTER (WHERE s.status = '在住' AND s.category = '流动人口') AS 流动人口,
+       count(s.person_key) FILTER (WHERE s.status = '在住' AND s.category = '境外人员') AS 境外人员,
+       count(s.person_key) FILTER (WHERE s.status = '待核实') AS 待核实人数,
+       count(s.person_key) FILTER (WHERE s.registered) AS 登记人口,
+       (SELECT count(*) FROM core.houses h JOIN core.grids g2 USING (microgrid_code) WHERE g2.grid_code = g.grid_code) AS 实有房屋,
+       count(DISTINCT s.house_code) FILTER (WHERE s.status = '在住') AS 有人居住房屋
+FROM (SELECT DISTINCT district_code, street_code, community_code, grid_code, grid_name, grid_type FROM core.grids) g
+LEFT JOIN core.person_status s ON s.grid_code = g.grid_code
+GROUP BY ALL;
+
+CREATE TABLE marts.person_sources AS
+SELECT l.person_key AS 人员主键, r.template AS 来源, r.batch_id AS 批次, r.row_no AS 行号, r.record_no AS 记录编号,
+       s.status AS 状态
+FROM core.person_records r JOIN core.person_links l USING (record_key) LEFT JOIN core.person_status s USING (person_key);
+
+CREATE TABLE marts.assistance_check AS
+SELECT a.record_no AS 记录编号, a.id_number AS 公民身份号码, a.name AS 姓名, a.assistance_type AS 救助类别,
+       a.monthly_amount AS 月救助金额, s.status AS 状态, s.basis AS 依据
+FROM staging.assistance a JOIN core.persons p ON p.id_number = a.id_number JOIN core.person_status s USING (person_key)
+WHERE s.status IN ('死亡', '已离开', '待核实');

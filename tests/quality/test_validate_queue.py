@@ -1,0 +1,141 @@
+"""Suites, validation, the steward queue, the workbook round trip and the scorecard, on a real store."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from openpyxl import load_workbook
+
+from pipelines.paths import EXPECTATIONS_DIR, SQL_DIR
+from pipelines.quality import (apply_workbook, build_queue, export_workbook, revert_correction, scorecard,
+                               validate)
+from pipelines.quality.corrections import effective_errors_sql, overlay_sql
+from pipelines.quality.suites import render, staging_suite
+
+from .conftest import ID_A, ID_TYPO
+
+AS_OF = dt.date(2026, 10, 31)
+
+
+def test_committed_generated_files_are_up_to_date(catalog):
+    for t in catalog:
+        assert (EXPECTATIONS_DIR / f"staging_{t.name}.json").read_text(encoding="utf-8") == \
+            render(staging_suite(t, catalog)), "run: python -m pipelines.quality.suites"
+        assert (SQL_DIR / "quality" / f"corrected_{t.name}.sql").read_text(encoding="utf-8") == overlay_sql(t), \
+            "run: python -m pipelines.quality.corrections"
+    assert (SQL_DIR / "quality" / "effective_row_errors.sql").read_text(encoding="utf-8") == effective_errors_sql()
+    for p in EXPECTATIONS_DIR.glob("*.json"):
+        for e in json.loads(p.read_text(encoding="utf-8"))["expectations"]:
+            assert e["meta"]["level"] in ("structural", "row-level"), p
+            assert e["meta"]["description_zh"], p
+
+
+def test_validate_blocks_on_structural_and_keeps_failing_rows(small_store, tmp_path):
+    with small_store.connect() as conn:
+        results = {r.suite: r for r in validate(conn, docs_dir=tmp_path / "docs", as_of=AS_OF)}
+        assert results["staging_visits"].skipped                       # no table yet: skipped, not failed
+        assert results["core_houses"].blocking == ["house_orphan"]     # H9's micro-grid MGX does not exist
+        assert results["staging_residents"].blocking == []             # row-level problems only warn
+        assert results["core_person_links"].success and results["raw_batches"].success
+        fails = conn.execute("SELECT rule, row_no, value FROM quality.expectation_failures "
+                             "WHERE suite = 'staging_residents' ORDER BY rule").fetchall()
+        assert fails == [("date_future", 4, "2027-01-01"), ("house_unknown", 4, "H3"), ("id_invalid", 3, ID_TYPO),
+                         ("phone_invalid", 3, "12345"), ("value_unknown", 3, "户籍")]
+        assert conn.execute("SELECT row_key FROM quality.expectation_failures WHERE rule = 'age_over_110'"
+                            ).fetchall() == [("P3",)]
+        # a second run replaces, never accumulates, the failing rows
+        validate(conn, ["staging_residents"], as_of=AS_OF)
+        assert conn.execute("SELECT count(*) FROM quality.expectation_failures WHERE suite = 'staging_residents'"
+                            ).fetchall()[0][0] == 5
+    index = (tmp_path / "docs" / "index.html").read_text(encoding="utf-8")
+    assert "阻断" in index and "core_houses" in index
+    assert "microgrid_code" in (tmp_path / "docs" / "validations" / "core_houses.html").read_text(encoding="utf-8")
+
+
+def _issues(conn):
+    return {r[1]: r for r in conn.execute(
+        "SELECT issue_id, rule, community_code, row_no, value, suggested_fix, status FROM quality.issues").fetchall()}
+
+
+def test_queue_workbook_round_trip(small_store, tmp_path):
+    with small_store.connect() as conn:
+        validate(conn, as_of=AS_OF)
+        n_open = build_queue(conn)
+        issues = _issues(conn)
+        assert {"date_invalid", "link_ambiguous", "link_unlinkable", "address_multi_match", "id_invalid",
+                "house_orphan", "age_over_110"} <= set(issues)
+        assert issues["link_ambiguous"][5] == ID_A                     # the likely person's valid ID
+        assert issues["date_invalid"][2] == "C1"                       # via the file's other rows
+        assert issues["address_multi_match"][5] == "H1;H2"
+        ids_before = {r[0] for r in issues.values()}
+        build_queue(conn)
+        assert {r[0] for r in _issues(conn).values()} == ids_before     # stable across rebuilds
+
+        out = tmp_path / "fixes.xlsx"
+        assert export_workbook(conn, out, community="金沙社区") > 0
+        wb = load_workbook(out)
+        assert wb.sheetnames[0] == "填写说明"
+        ws = wb["link_ambiguous"]
+        header = [c.value for c in ws[1]]
+        col = {h: i + 1 for i, h in enumerate(header)}
+        assert ws.protection.sheet
+        assert ws.cell(2, col["修正值"]).protection.locked is False
+        assert ws.cell(2, col["错误值"]).protection.locked is True
+        assert any('"修正,忽略"' == dv.formula1 for dv in ws.data_validations.dataValidation)
+        assert any("户籍人口" in (dv.formula1 or "") for dv in wb["value_unknown"].data_validations.dataValidation)
+
+        def edit(sheet, fix=None, action=None, reason=None):
+            s = wb[sheet]
+            s.cell(2, col["修正值"]).value = fix
+            s.cell(2, col["处理方式"]).value = action
+            s.cell(2, col["原因"]).value = reason
+        edit("link_ambiguous", ID_A, "修正", "核对身份证")
+        edit("date_invalid", "2024年2月28日", "修正", "户口本")
+        edit("id_invalid", "12345", "修正", "")              # refused: not a valid ID
+        edit("phone_invalid", None, "忽略", "座机号码，已核实")
+        edit("value_unknown", "火星人口", "修正", "")          # refused: not in the code list
+        wb.save(out)
+
+        res = apply_workbook(conn, out, by="王小二")
+        assert sorted(s for s, _, _ in res.accepted) == ["date_invalid", "link_ambiguous", "phone_invalid"]
+        assert {s: why for s, _, _, why in res.refused}.keys() == {"id_invalid", "value_unknown"}
+        assert "身份证号码无效" in dict((s, w) for s, _, _, w in res.refused)["id_invalid"]
+        again = apply_workbook(conn, out, by="王小二")
+        assert again.accepted == [] and again.unchanged == 3
+        assert conn.execute("SELECT count(*) FROM quality.corrections").fetchall()[0][0] == 3
+
+        # staging's view of raw: fixed cells replaced; the rejected row's error is gone
+        rows = dict(conn.execute("SELECT row_no, id_number FROM quality.corrected_residents").fetchall())
+        assert rows[3] == ID_A and rows[2] == ID_A
+        assert conn.execute("SELECT birth_date, corrected_columns FROM quality.corrected_residents WHERE row_no = 5"
+                            ).fetchall() == [("2024-02-28", ["birth_date"])]
+        assert conn.execute("SELECT count(*) FROM quality.effective_row_errors").fetchall()[0][0] == 0
+
+        # a fresh export repeating the old wrong ID for the same 记录编号 is corrected too
+        conn.execute("INSERT INTO raw.batches SELECT * REPLACE ('b_res2' AS batch_id) FROM raw.batches "
+                     "WHERE batch_id = 'b_res1'")
+        conn.execute("INSERT INTO raw.residents SELECT * REPLACE ('b_res2' AS batch_id) FROM raw.residents "
+                     "WHERE batch_id = 'b_res1'")
+        assert conn.execute("SELECT id_number FROM quality.corrected_residents WHERE batch_id = 'b_res2' "
+                            "AND row_no = 3").fetchall() == [(ID_A,)]
+        n_after = build_queue(conn)
+        after = _issues(conn)
+        assert after["phone_invalid"][6] == "waived" and after["link_ambiguous"][6] == "fixed"
+        # fixing R2's ID also settles the id_invalid issue on the same cell; the fixed date's reject is gone
+        assert after["id_invalid"][6] == "fixed" and "date_invalid" not in after
+        assert n_after == n_open - 4
+
+        assert revert_correction(conn, issues["link_ambiguous"][0], by="管理员", reason="核实有误")
+        assert conn.execute("SELECT id_number FROM quality.corrected_residents WHERE batch_id = 'b_res1' "
+                            "AND row_no = 3").fetchall() == [(ID_TYPO,)]
+        assert conn.execute("SELECT count(*) FROM quality.corrections WHERE action = 'revert'").fetchall()[0][0] == 1
+
+
+def test_scorecard(small_store):
+    with small_store.connect() as conn:
+        rows = {(r["template"], r["community_code"]): r for r in scorecard(conn, AS_OF)}
+    res = rows[("residents", "C1")]
+    assert res["evidence_age_days"] == 41 and res["rows_loaded"] == 3 and res["rows_rejected"] == 1
+    assert abs(res["share_valid_ids"] - 1 / 3) < 1e-9
+    assert rows[("floating", None)]["share_addresses_matched"] == 0.0
+    assert rows[("housing", "C1")]["records"] == 2

@@ -1,0 +1,28 @@
+"""The publish tests' small street (tests/publish/world.sql), for report tests."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+AS_OF = dt.date(2026, 10, 31)
+WORLD_SQL = Path(__file__).parent.parent / "publish" / "world.sql"
+
+
+@pytest.fixture(scope="module")
+def conn(tmp_path_factory):
+    from pipelines.store import Store
+
+    store = Store(tmp_path_factory.mktemp("world") / "store.duckdb")
+    with store.connect() as c:
+        c.execute(WORLD_SQL.read_text(encoding="utf-8"))
+        yield c
+
+
+@pytest.fixture(scope="module")
+def rendered(conn, tmp_path_factory):
+    from pipelines.reports import render_all
+
+    out = tmp_path_factory.mktemp("reports")
+    return out, render_all(conn, out_dir=out, as_of=AS_OF)

@@ -1,0 +1,138 @@
+"""Reports as a clerk opens them: XLSX headers, totals, masking, suppression, print setup; byte-for-byte re-render."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import openpyxl
+import pytest
+
+AS_OF = dt.date(2026, 10, 31)
+from pipelines.publish import GrantRefused
+from pipelines.reports import render_all, render_report
+from pipelines.reports.families import FAMILIES
+
+HEADER_ROW = 4
+
+
+def table(ws):
+    """Header and body rows (up to the blank row before the quality note)."""
+    header = [c for c in next(ws.iter_rows(min_row=HEADER_ROW, max_row=HEADER_ROW, values_only=True))]
+    body = []
+    for row in ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True):
+        if all(v is None for v in row):
+            break
+        body.append(list(row))
+    return header, body
+
+
+def test_every_report_renders_html_and_xlsx_and_index(rendered):
+    out, paths = rendered
+    names = {p.name for p in paths}
+    for name in FAMILIES:
+        assert f"{name}.html" in names and f"{name}.xlsx" in names
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "实有人口统计月报" in index and "residents/2026-10 金沙社区.xlsx" in index
+    assert "坏文件" not in index       # rejected batches are not lineage
+
+
+def test_every_xlsx_has_title_unit_date_frozen_header_and_a4_landscape(rendered):
+    out, paths = rendered
+    for p in paths:
+        if p.suffix != ".xlsx":
+            continue
+        wb = openpyxl.load_workbook(p)
+        for ws in wb.worksheets:
+            assert ws["A1"].value and ws["A2"].value.startswith("填报单位：")
+            assert "统计截止日期：2026年10月31日" in ws["A3"].value
+            assert ws.freeze_panes == "A5"
+            assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize in ("9", 9)
+            header, body = table(ws)
+            assert all(isinstance(h, str) and h for h in header)
+            assert body[-1][0].startswith("合计")
+            notes = [c.value for c in ws["A"] if isinstance(c.value, str)]
+            assert "数据质量说明：" in notes
+            # no unmasked 18-digit ID anywhere in a report
+            for row in ws.iter_rows(values_only=True):
+                for v in row:
+                    assert not (isinstance(v, str) and re.fullmatch(r"\d{17}[\dX]", v)), (p.name, v)
+
+
+def test_population_monthly_totals_and_small_count_suppression(rendered, conn):
+    out, _ = rendered
+    wb = openpyxl.load_workbook(out / "population-monthly.xlsx")
+    ws = wb.worksheets[0]
+    header, body = table(ws)
+    assert header[:5] == ["社区", "网格", "网格类型", "实有人口", "户籍人口"]
+    total = body[-1]
+    expected = conn.execute("""SELECT count(*) FILTER (WHERE status = '在住'), count(*) FILTER (WHERE registered),
+                                      count(*) FILTER (WHERE status = '待核实') FROM core.person_status""").fetchone()
+    assert (total[3], total[header.index("登记人口")], total[header.index("待核实")]) == expected
+    g2 = next(r for r in body if r[1] == "金沙二网格")
+    assert (g2[3], g2[header.index("登记人口")], g2[header.index("待核实")]) == (200, 1600, 1400)
+    # every published count is 0, >= 5, or "<5"
+    for row in body:
+        for h, v in zip(header[3:], row[3:]):
+            assert v == "<5" or v == 0 or (isinstance(v, int) and v >= 5), (h, v)
+    assert any(v == "<5" for row in body for v in row)
+    changes_header, changes = table(wb["本期变动"])
+    assert changes_header == ["社区", "本期迁入", "本期离开", "本期死亡"]
+
+
+def test_grid_standards_flags_households_and_the_seed_case(rendered):
+    out, _ = rendered
+    wb = openpyxl.load_workbook(out / "grid-standards.xlsx")
+    header, body = table(wb["网格户数"])
+    by_code = {r[1]: r for r in body[:-1]}
+    assert by_code["G2"][header.index("户数")] == 520 and by_code["G2"][header.index("结论")] == "超标"
+    assert by_code["G1"][header.index("结论")] == "偏少"
+    assert by_code["G3"][header.index("结论")].startswith("不适用")
+    assert body[-1][header.index("户数")] == sum(r[header.index("户数")] for r in body[:-1])
+    header, body = table(wb["网格人口（在册与核实对照）"])
+    g2 = next(r for r in body if r[1] == "G2")
+    assert g2[3:] == [1600, 200, 1400, "是", "否"]
+    header, body = table(wb["微网格户数"])
+    assert next(r for r in body if r[2] == "M2")[header.index("结论")] == "超标"
+
+
+def test_assistance_check_report_money_total_and_masked_ids(rendered):
+    out, _ = rendered
+    wb = openpyxl.load_workbook(out / "assistance-check.xlsx")
+    header, body = table(wb.worksheets[0])
+    assert header == ["记录编号", "公民身份号码", "姓名", "救助类别", "月救助金额", "状态", "依据"]
+    assert [r[5] for r in body[:-1]] == ["死亡", "已离开", "待核实"]
+    assert all(re.fullmatch(r"\d{6}\*{8}\d{4}", r[1]) for r in body[:-1])
+    assert body[-1][4] == pytest.approx(800 + 1200.50 + 650)
+    header, body = table(wb.worksheets[1])
+    assert sorted(r[header.index("姓名")] for r in body[:-1]) == sorted(["李老", "陈十三"])
+
+
+def test_floating_report_lists_expiring_permits_and_unregistered_migrants(rendered):
+    out, _ = rendered
+    wb = openpyxl.load_workbook(out / "floating-stats.xlsx")
+    _, body = table(wb["居住证30天内到期"])
+    assert [r[0] for r in body[:-1]] == ["钱七"]
+    _, body = table(wb["网格员见到但从未登记的流动人口"])
+    assert [r[0] for r in body[:-1]] == ["孙八"]
+    header, body = table(wb["按户籍省份"])
+    assert {r[0]: r[1] for r in body[:-1]} == {"广东省": 1, "湖北省": 1}
+
+
+def test_rendering_twice_gives_identical_bytes(rendered, conn, tmp_path):
+    out, paths = rendered
+    again = render_all(conn, out_dir=tmp_path, as_of=AS_OF)
+    assert [p.name for p in again] == [p.name for p in paths]
+    for a, b in zip(paths, again):
+        assert a.read_bytes() == b.read_bytes(), a.name
+
+
+def test_department_reports_follow_the_registry(conn, tmp_path):
+    with pytest.raises(GrantRefused, match="无权获取报表"):
+        render_report(conn, "population-monthly", out_dir=tmp_path, as_of=AS_OF, dept="教育")
+    paths = render_report(conn, "population-monthly", out_dir=tmp_path, as_of=AS_OF, dept="社区", scope="金沙社区")
+    ws = openpyxl.load_workbook(paths[1]).worksheets[0]
+    assert ws["A2"].value == "填报单位：金沙社区"
+    _, body = table(ws)
+    assert {r[0] for r in body[:-1]} == {"金沙社区"}
+    n = conn.execute("SELECT count(*) FROM audit.extracts WHERE kind = 'report' AND department = '社区'").fetchone()[0]
+    assert n == 2

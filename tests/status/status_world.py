@@ -1,0 +1,139 @@
+"""A small, hand-written store for status and marts tests.
+
+It writes the documented input tables of pipelines/status (raw.batches, the staging columns the
+rules read, core.grids/houses/person_records/person_links/persons) into a real DuckDB file, so the
+tests exercise the same SQL files as a run, without depending on ingest or identity.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+D = dt.date
+
+SCHEMA = """
+CREATE OR REPLACE TABLE raw.batches (batch_id VARCHAR, template VARCHAR, file_name VARCHAR,
+    loaded_at TIMESTAMP, loaded_on DATE, status VARCHAR);
+CREATE OR REPLACE TABLE core.grids (microgrid_code VARCHAR, microgrid_name VARCHAR, grid_code VARCHAR,
+    grid_name VARCHAR, grid_type VARCHAR, community_code VARCHAR, community_name VARCHAR,
+    street_code VARCHAR, street_name VARCHAR, district_code VARCHAR, district_name VARCHAR,
+    grid_worker VARCHAR, grid_worker_phone VARCHAR, batch_id VARCHAR, row_no INTEGER);
+CREATE OR REPLACE TABLE core.houses (house_code VARCHAR, microgrid_code VARCHAR, std_address VARCHAR,
+    collected_on DATE, batch_id VARCHAR, row_no INTEGER);
+CREATE OR REPLACE TABLE core.person_records (record_key VARCHAR, template VARCHAR, batch_id VARCHAR,
+    row_no INTEGER, record_no VARCHAR, name VARCHAR, name_raw VARCHAR, id_number VARCHAR, id_raw VARCHAR,
+    id_valid BOOLEAN, id_problem VARCHAR, birth_date DATE, sex VARCHAR, house_code VARCHAR,
+    house_source VARCHAR, address VARCHAR, event_date DATE);
+CREATE OR REPLACE TABLE core.person_links (record_key VARCHAR, person_key VARCHAR, rule VARCHAR, score DOUBLE);
+CREATE OR REPLACE TABLE core.persons (person_key VARCHAR, name VARCHAR, id_number VARCHAR,
+    birth_date DATE, sex VARCHAR, n_records INTEGER);
+CREATE OR REPLACE TABLE staging.residents (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,
+    name VARCHAR, id_number VARCHAR, house_code VARCHAR, category VARCHAR, tags VARCHAR[], collected_on DATE);
+CREATE OR REPLACE TABLE staging.visits (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,
+    name VARCHAR, id_number VARCHAR, house_code VARCHAR, visit_date DATE, visit_result VARCHAR);
+CREATE OR REPLACE TABLE staging.hukou (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,
+    name VARCHAR, id_number VARCHAR, hukou_address VARCHAR, hukou_status VARCHAR, change_date DATE);
+CREATE OR REPLACE TABLE staging.floating (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,
+    name VARCHAR, id_number VARCHAR, current_address VARCHAR, house_code VARCHAR, registered_on DATE,
+    permit_valid_until DATE, deregistered_on DATE, deregistration_reason VARCHAR);
+CREATE OR REPLACE TABLE staging.assistance (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,
+    name VARCHAR, id_number VARCHAR, id_raw VARCHAR, assistance_type VARCHAR, monthly_amount DECIMAL(12,2),
+    start_date DATE, end_date DATE, address VARCHAR);
+CREATE OR REPLACE TABLE staging.deaths (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,
+    name VARCHAR, id_number VARCHAR, death_date DATE);
+CREATE OR REPLACE TABLE staging.disability (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,
+    name VARCHAR, id_number VARCHAR, issued_on DATE);
+"""
+
+# the row's main date, as core.person_records.event_date
+EVENT_DATE = {"residents": "collected_on", "visits": "visit_date", "hukou": "change_date",
+              "floating": "registered_on", "assistance": "start_date", "deaths": "death_date",
+              "disability": "issued_on"}
+
+
+class World:
+    def __init__(self, conn):
+        self.conn = conn
+        conn.execute(SCHEMA)
+        self.next_row: dict[str, int] = defaultdict(lambda: 2)   # row 1 is the header
+        self.persons: set[str] = set()
+
+    def batch(self, template: str, name: str | None = None, loaded_on: dt.date = D(2026, 11, 1)) -> str:
+        batch_id = f"{template}-{name or 'b1'}"
+        if not self.conn.execute("SELECT 1 FROM raw.batches WHERE batch_id = ?", [batch_id]).fetchone():
+            self.conn.execute("INSERT INTO raw.batches VALUES (?, ?, ?, ?, ?, 'loaded')",
+                              [batch_id, template, f"{template}/{name or template}.csv",
+                               dt.datetime.combine(loaded_on, dt.time(8)) + dt.timedelta(
+                                   seconds=self.conn.execute("SELECT count(*) FROM raw.batches").fetchone()[0]),
+                               loaded_on])
+        return batch_id
+
+    def grid(self, microgrid: str, grid: str, *, community: str = "C1", street: str = "S1",
+             district: str = "510104", grid_name: str | None = None, grid_type: str = "一般网格") -> None:
+        self.conn.execute("INSERT INTO core.grids (microgrid_code, microgrid_name, grid_code, grid_name, grid_type,"
+                          " community_code, street_code, district_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                          [microgrid, microgrid + "微网格", grid, grid_name or grid + "网格", grid_type,
+                           community, street, district])
+
+    def house(self, code: str, microgrid: str) -> None:
+        self.conn.execute("INSERT INTO core.houses (house_code, microgrid_code, std_address) VALUES (?, ?, ?)",
+                          [code, microgrid, code + "号"])
+
+    def person(self, key: str, id_number: str | None = None, name: str = "张三") -> str:
+        if key not in self.persons:
+            self.persons.add(key)
+            self.conn.execute("INSERT INTO core.persons VALUES (?, ?, ?, NULL, NULL, 0)", [key, name, id_number])
+        return key
+
+    def add(self, template: str, person: str | None, *, batch: str | None = None, record_no: str | None = None,
+            house: str | None = None, id_number: str | None = None, name: str = "张三", **cols) -> str:
+        """One loaded row of a person-bearing template; ``person`` None leaves it unlinked."""
+        batch_id = self.batch(template, batch)
+        row_no = self.next_row[batch_id]
+        self.next_row[batch_id] += 1
+        record_key = f"{template}:{batch_id}:{row_no}"
+        stated_house = house if template in ("residents", "visits", "floating") else None
+        values = {"batch_id": batch_id, "row_no": row_no, "record_no": record_no, "name": name,
+                  "id_number": id_number, **cols}
+        if stated_house is not None:
+            values["house_code"] = stated_house
+        names = list(values)
+        self.conn.execute(f"INSERT INTO staging.{template} ({', '.join(names)}) "
+                          f"VALUES ({', '.join('?' for _ in names)})", list(values.values()))
+        self.conn.execute(
+            "INSERT INTO core.person_records (record_key, template, batch_id, row_no, record_no, name, name_raw, "
+            "id_number, id_raw, id_valid, house_code, event_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [record_key, template, batch_id, row_no, record_no, name, name, id_number, id_number,
+             id_number is not None, house, cols.get(EVENT_DATE[template])])
+        if person is not None:
+            self.person(person, id_number, name)
+        self.conn.execute("INSERT INTO core.person_links VALUES (?, ?, ?, NULL)",
+                          [record_key, person, "id_exact" if person else "ambiguous"])
+        return record_key
+
+    # shorthands for the rules' sources
+    def resident(self, person, day, house, category="户籍人口", **kw):
+        return self.add("residents", person, house=house, collected_on=day, category=category, **kw)
+
+    def visit(self, person, day, house, result, **kw):
+        return self.add("visits", person, house=house, visit_date=day, visit_result=result, **kw)
+
+    def hukou(self, person, status, day=None, house=None, **kw):
+        return self.add("hukou", person, house=house, hukou_status=status, change_date=day, **kw)
+
+    def floating(self, person, registered, house=None, permit=None, dereg=None, reason=None, **kw):
+        return self.add("floating", person, house=house, registered_on=registered, permit_valid_until=permit,
+                        deregistered_on=dereg, deregistration_reason=reason, **kw)
+
+    def death(self, person, day, **kw):
+        return self.add("deaths", person, death_date=day, **kw)
+
+    def assistance(self, person, start, end=None, kind="城市低保", amount="800.00", **kw):
+        return self.add("assistance", person, start_date=start, end_date=end, assistance_type=kind,
+                        monthly_amount=amount, **kw)
+
+
+def status_of(conn, person: str) -> dict | None:
+    cur = conn.execute("SELECT * FROM core.person_status WHERE person_key = ?", [person])
+    row = cur.fetchone()
+    return dict(zip([d[0] for d in cur.description], row)) if row else None
