@@ -8,6 +8,7 @@ AS_OF  ?= 2026-10-31
 
 export DAGSTER_HOME := $(CURDIR)
 export ONCEONLY_HOME ?= $(CURDIR)/$(DEMO)/home
+export ONCEONLY_INBOX ?= $(CURDIR)/$(DEMO)/inbox
 
 .PHONY: install demo test bench ui clean
 
@@ -22,6 +23,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/onceonly demo --out $(DEMO)/inbox --truth $(DEMO)/truth --as-of $(AS_OF)
 	$(BIN)/onceonly run --inbox $(DEMO)/inbox --as-of $(AS_OF)
+	$(BIN)/onceonly demo --check --out $(DEMO)/inbox --truth $(DEMO)/truth --as-of $(AS_OF)
 	@echo ""
 	@echo "Reports:   $(ONCEONLY_HOME)/reports/$(AS_OF)/"
 	@echo "Dagster:   DAGSTER_HOME=$(CURDIR) $(BIN)/dagster dev   (then open http://127.0.0.1:3000)"

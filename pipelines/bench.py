@@ -120,29 +120,67 @@ def run_pipeline_stages(persons: int, memory_limit: str | None) -> dict:
     return {"persons": persons, "stages": t.rows}
 
 
+def _read_csv_any(path: Path):
+    """Decode like the product does (UTF-8, else GB18030), but with nothing else on top."""
+    import polars as pl
+
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+        encoding = "utf8"
+    except UnicodeDecodeError:
+        data = data.decode("gb18030").encode("utf-8")
+        encoding = "utf8"
+    return pl.read_csv(data, infer_schema=False, encoding=encoding)
+
+
 BASELINE_SQL = """
-CREATE OR REPLACE TEMP TABLE b_people AS
+CREATE OR REPLACE TEMP TABLE b_ids AS
 SELECT regexp_replace(upper(translate(id, '０１２３４５６７８９ｘＸ', '0123456789XX')), '[\\s-]', '', 'g') AS id, house
-FROM (
-    SELECT "公民身份号码" AS id, "房屋编码" AS house FROM read_csv('{inbox}/residents/*.csv', all_varchar=true, union_by_name=true, encoding='utf-8')
-);
+FROM b_people;
 CREATE OR REPLACE TEMP TABLE b_persons AS
-SELECT id, any_value(house) AS house FROM b_people WHERE length(id) = 18 GROUP BY id;
+SELECT id, max(house) AS house FROM b_ids WHERE length(id) = 18 GROUP BY id;
 CREATE OR REPLACE TEMP TABLE b_grids AS
-SELECT h."微网格编码" AS microgrid, count(*) AS n
-FROM b_persons p JOIN read_csv('{inbox}/housing/*.csv', all_varchar=true, union_by_name=true, encoding='utf-8') h
-  ON h."房屋编码" = p.house GROUP BY ALL;
+SELECT h.microgrid, count(*) AS n FROM b_persons p JOIN b_houses h ON h.house = p.house GROUP BY ALL;
 """
 
 
 def run_baseline(persons: int) -> dict:
+    """Bare DuckDB: read the person files, normalise IDs, dedup by ID, count per micro-grid."""
     import duckdb
+    import polars as pl
+
+    from pipelines.sources import load_catalog, normalize_header
 
     inbox, _ = _inbox(persons)
+    catalog = load_catalog()
+
+    def pick(frame, template, column):
+        keys = catalog[template].field(column).header_keys()
+        return next((c for c in frame.columns if normalize_header(c) in keys), None)
+
     t = Timer()
     conn = duckdb.connect()
-    t.stage("baseline", lambda: conn.execute(BASELINE_SQL.format(inbox=inbox)),
-            lambda: conn.execute("SELECT count(*) FROM b_people").fetchall()[0][0])
+
+    def work():
+        people, houses = [], []
+        for template in ("residents", "hukou", "floating"):
+            for path in sorted((inbox / template).glob("*.csv")):
+                f = _read_csv_any(path)
+                id_col, house_col = pick(f, template, "id_number"), (pick(f, template, "house_code")
+                                                                  if template != "hukou" else None)
+                if id_col:
+                    people.append(f.select(pl.col(id_col).alias("id"),
+                                           (pl.col(house_col) if house_col else pl.lit(None, pl.String)).alias("house")))
+        for path in sorted((inbox / "housing").glob("*.csv")):
+            f = _read_csv_any(path)
+            houses.append(f.select(pl.col(pick(f, "housing", "house_code")).alias("house"),
+                                   pl.col(pick(f, "housing", "microgrid_code")).alias("microgrid")))
+        conn.register("b_people", pl.concat(people).to_arrow())
+        conn.register("b_houses", pl.concat(houses).to_arrow())
+        conn.execute(BASELINE_SQL)
+
+    t.stage("baseline", work, lambda: conn.execute("SELECT count(*) FROM b_ids").fetchall()[0][0])
     return {"persons": persons, "stages": t.rows}
 
 

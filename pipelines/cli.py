@@ -103,6 +103,43 @@ def _demo_check(args) -> int:
     return 0 if result.get("passed") else 1
 
 
+def cmd_quality(args) -> int:
+    from pipelines import quality
+
+    store = _store(args)
+    if args.action == "list":
+        with store.connect(read_only=True) as conn:
+            issues = quality.list_issues(conn, community=args.community, status=args.status, rule=args.rule)
+        for i in issues[: args.limit]:
+            print(f"[{i['rule']}] {i['community_name'] or '未知社区'} {i['message']}"
+                  + (f"（建议：{i['suggested_fix']}）" if i.get("suggested_fix") else "") + f"  #{i['issue_id']}")
+        print(f"共 {len(issues)} 条" + (f"（只显示前 {args.limit} 条）" if len(issues) > args.limit else ""))
+    elif args.action == "export":
+        if not args.out:
+            raise UserError("请用 --out 指定要写出的 Excel 文件，例如 --out fixes.xlsx")
+        with store.connect() as conn:
+            n = quality.export_workbook(conn, args.out, community=args.community)
+        print(f"已导出 {n} 条待处理问题 → {args.out}。在“修正值/处理方式/原因”列填写后，用 onceonly quality apply 导入。")
+    elif args.action == "apply":
+        if not args.file or not args.by:
+            raise UserError("用法：onceonly quality apply fixes.xlsx --by 姓名")
+        if not Path(args.file).is_file():
+            raise UserError(f"找不到文件：{args.file}")
+        with store.connect() as conn:
+            result = quality.apply_workbook(conn, Path(args.file), by=args.by)
+        print(f"接受 {len(result.accepted)} 条，拒绝 {len(result.refused)} 条，已生效无需重复 {result.unchanged} 条。")
+        for sheet, row, _issue, why in result.refused:
+            print(f"  拒绝：工作表“{sheet}”第{row}行 — {why}")
+        print("修正将在下次 onceonly run 时生效。")
+    elif args.action == "revert":
+        if not args.file or not args.by or not args.reason:
+            raise UserError("用法：onceonly quality revert 问题编号 --by 姓名 --reason 原因")
+        with store.connect() as conn:
+            done = quality.revert_correction(conn, args.file, by=args.by, reason=args.reason)
+        print("已撤销，下次运行时恢复原值。" if done else f"问题 {args.file} 没有可撤销的修正。")
+    return 0
+
+
 # --- parser -------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -134,6 +171,19 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("key", help="公民身份号码或人员主键")
     p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("quality", help="问题清单：查看、导出修正表、导入修正、撤销")
+    common(p, as_of=False)
+    p.add_argument("action", choices=("list", "export", "apply", "revert"))
+    p.add_argument("file", nargs="?", help="apply：修正表 xlsx；revert：问题编号")
+    p.add_argument("--community", help="社区代码或名称（只看本社区）")
+    p.add_argument("--rule", help="只看某条规则")
+    p.add_argument("--status", default="open", choices=("open", "fixed", "waived"))
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--out", type=Path)
+    p.add_argument("--by", help="处理人姓名（记入修正记录）")
+    p.add_argument("--reason", help="撤销原因")
+    p.set_defaults(func=cmd_quality)
 
     p = sub.add_parser("demo", help="生成演示街道数据（含真值），或用 --check 核对准确率")
     common(p)

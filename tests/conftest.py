@@ -16,3 +16,35 @@ def catalog():
 def store(tmp_path) -> Store:
     """An empty DuckDB store file under the test's temporary folder."""
     return Store(tmp_path / "home" / "store.duckdb")
+
+
+DEMO_AS_OF = __import__("datetime").date(2026, 10, 31)
+
+
+@pytest.fixture(scope="session")
+def demo_world(tmp_path_factory):
+    """The default demo street (20,000 persons), generated and run once through the whole
+    Dagster graph. Tests that change the store must work on `demo_copy` instead."""
+    import dagster as dg
+
+    from pipelines import demo
+    from pipelines.runner import run_pipeline
+
+    root = tmp_path_factory.mktemp("demo")
+    inbox, truth, home = root / "inbox", root / "truth", root / "home"
+    demo.generate(inbox, truth, persons=20000, seed=7, as_of=DEMO_AS_OF)
+    summary = run_pipeline(home=home, inbox=inbox, as_of=DEMO_AS_OF, instance=dg.DagsterInstance.ephemeral())
+    assert summary.success, summary.error
+    return {"inbox": inbox, "truth": truth, "home": home, "summary": summary}
+
+
+@pytest.fixture
+def demo_copy(demo_world, tmp_path):
+    """A private copy of the demo store (and inbox) that a test may change."""
+    import shutil
+
+    home = tmp_path / "home"
+    shutil.copytree(demo_world["home"], home)
+    inbox = tmp_path / "inbox"
+    shutil.copytree(demo_world["inbox"], inbox)
+    return {"inbox": inbox, "truth": demo_world["truth"], "home": home}

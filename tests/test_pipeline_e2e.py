@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import shutil
 
 import dagster as dg
 import pytest
@@ -20,16 +19,6 @@ from pipelines.store import Store
 AS_OF = dt.date(2026, 10, 31)
 
 
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("demo")
-    inbox, truth, home = root / "inbox", root / "truth", root / "home"
-    demo.generate(inbox, truth, persons=20000, seed=7, as_of=AS_OF)
-    summary = run_pipeline(home=home, inbox=inbox, as_of=AS_OF, instance=dg.DagsterInstance.ephemeral())
-    assert summary.success, summary.error
-    return root, inbox, truth, home, summary
-
-
 def _frames(home):
     with Store(home / "store.duckdb").connect(read_only=True) as conn:
         return {name: conn.sql(f"SELECT * FROM marts.{name}").pl()
@@ -38,11 +27,11 @@ def _frames(home):
 
 def test_definitions_load():
     dg.Definitions.validate_loadable(defs)
-    assert defs.get_job_def("onceonly_pipeline") is not None
+    assert defs.resolve_job_def("onceonly_pipeline") is not None
 
 
-def test_every_batch_is_accounted_for(demo_run):
-    _, _, _, home, summary = demo_run
+def test_every_batch_is_accounted_for(demo_world):
+    home, summary = demo_world["home"], demo_world["summary"]
     assert summary.batches, "the demo inbox produced no batches"
     with Store(home / "store.duckdb").connect(read_only=True) as conn:
         bad = conn.execute("SELECT count(*) FROM raw.batches WHERE status = 'loaded' "
@@ -52,15 +41,15 @@ def test_every_batch_is_accounted_for(demo_run):
     assert rejected_files >= 1  # the demo holds a file missing a required column
 
 
-def test_accuracy_targets_on_the_demo_truth(demo_run):
-    _, inbox, truth, home, _ = demo_run
+def test_accuracy_targets_on_the_demo_truth(demo_world):
+    inbox, truth, home = demo_world["inbox"], demo_world["truth"], demo_world["home"]
     result = demo.check(inbox, truth, **_frames(home))
     print(demo.format_check(result))
     assert result["passed"], demo.format_check(result)
 
 
-def test_rerun_is_a_no_op_and_keeps_person_keys(demo_run, tmp_path):
-    _, inbox, _, home, _ = demo_run
+def test_rerun_is_a_no_op_and_keeps_person_keys(demo_copy):
+    inbox, home = demo_copy["inbox"], demo_copy["home"]
     before = _frames(home)["person_sources"]
     again = run_pipeline(home=home, inbox=inbox, as_of=AS_OF, instance=dg.DagsterInstance.ephemeral())
     assert again.success and again.batches == []
@@ -68,8 +57,8 @@ def test_rerun_is_a_no_op_and_keeps_person_keys(demo_run, tmp_path):
     assert before.sort(["批次", "行号"]).equals(after.sort(["批次", "行号"]))
 
 
-def test_extract_is_reproducible_for_a_date(demo_run, tmp_path):
-    _, _, _, home, _ = demo_run
+def test_extract_is_reproducible_for_a_date(demo_world, tmp_path):
+    home = demo_world["home"]
     outs = []
     for i in range(2):
         out = tmp_path / f"grid{i}.csv"

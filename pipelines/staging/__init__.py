@@ -9,6 +9,7 @@ import duckdb
 
 from pipelines.ingest import ensure_raw_tables
 from pipelines.ingest.sqlgen import render
+from pipelines.quality import apply_corrections_sql
 from pipelines.sources import TEMPLATE_ORDER, Catalog, load_catalog
 
 
@@ -24,6 +25,7 @@ def build_staging(
     """Rebuild staging.<template> for ``templates`` (default: all nine); returns rows per table."""
     catalog = catalog or load_catalog()
     ensure_raw_tables(conn, catalog)
+    apply_corrections_sql(conn, catalog)
     counts: dict[str, int] = {}
     for name in templates:
         conn.execute(staging_sql(name, catalog))

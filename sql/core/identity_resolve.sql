@@ -10,11 +10,16 @@ SELECT s.* FROM (
 ) s SEMI JOIN _unresolved u ON u.record_key = s.record_key;
 
 -- Identified persons each undecided record resembles, best profile per person, ranked.
+-- Persons are ranked only after each is cut to its best profile: a rank taken over all
+-- profiles would count one person twice (the runner-up person hidden at rank 3) and, on a
+-- tie between two profiles of the same person, could leave it without a rank 1 at random.
 CREATE OR REPLACE TEMP TABLE _person_cands AS
-SELECT s.record_key, p.id_anchor, s.other_key, s.match_weight, s.match_probability,
-       row_number() OVER (PARTITION BY s.record_key ORDER BY s.match_weight DESC, p.id_anchor) AS person_rank
-FROM _pair_sides s JOIN _profiles p ON p.record_key = s.other_key
-QUALIFY row_number() OVER (PARTITION BY s.record_key, p.id_anchor ORDER BY s.match_weight DESC, s.other_key) = 1;
+SELECT *, row_number() OVER (PARTITION BY record_key ORDER BY match_weight DESC, id_anchor) AS person_rank
+FROM (
+    SELECT s.record_key, p.id_anchor, s.other_key, s.match_weight, s.match_probability
+    FROM _pair_sides s JOIN _profiles p ON p.record_key = s.other_key
+    QUALIFY row_number() OVER (PARTITION BY s.record_key, p.id_anchor ORDER BY s.match_weight DESC, s.other_key) = 1
+);
 
 -- Linked when the best person is likely enough and clearly ahead of the runner-up.
 CREATE OR REPLACE TEMP TABLE _direct AS

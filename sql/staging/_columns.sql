@@ -4,14 +4,17 @@
   expression follows its field type in the YAML; value lists come from sources/_types.yaml.
 #}
 
-{# Raw rows that reached staging: from loaded batches, without any `reject` row error. #}
+{# Raw rows that reached staging: from loaded batches, without any `reject` row error.
+   Raw is read through the stewards' corrections (quality.corrected_<template>, see
+   pipelines/quality/corrections.py), so a fix made once holds on every rebuild and a fixed
+   cell no longer rejects its row. #}
 {% macro loaded_rows() -%}
 (
         SELECT r.*, b.loaded_on
-        FROM raw.{{ t.name }} r
+        FROM quality.corrected_{{ t.name }} r
         JOIN raw.batches b ON b.batch_id = r.batch_id AND b.status = 'loaded'
         WHERE NOT EXISTS (
-            SELECT 1 FROM raw.row_errors e
+            SELECT 1 FROM quality.effective_row_errors e
             WHERE e.batch_id = r.batch_id AND e.row_no = r.row_no AND e.severity = 'reject')
     )
 {%- endmacro %}

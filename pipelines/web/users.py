@@ -1,0 +1,350 @@
+"""Portal accounts, login throttling and the portal audit trail, in ``<home>/portal.sqlite3``.
+
+Why not the DuckDB store: DuckDB allows one writer process, and ``onceonly run`` holds the store
+for minutes. Logins and page views must be recorded even then, and every page view is a write,
+so the portal keeps its own small SQLite file (WAL, safe for the server's threads) next to the
+store. File handouts made by ``write_extract``/``render_report`` are also recorded in the store's
+``audit.extracts``; :func:`audit_log` lists both.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import secrets
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from pipelines.paths import store_path
+
+MIN_PASSWORD = 10
+# Login throttling: failures counted over a sliding window, per account and per client address.
+THROTTLE_WINDOW_S = 15 * 60
+MAX_FAILURES_PER_USER = 5
+MAX_FAILURES_PER_IP = 20
+
+_hasher = PasswordHasher()          # argon2id, the library's current recommended parameters
+# Verifying against this when the account does not exist keeps the response time the same.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS users (
+    username    TEXT PRIMARY KEY,
+    pw_hash     TEXT NOT NULL,
+    dept        TEXT NOT NULL,       -- a department of reports/departments.yaml
+    scope_level TEXT NOT NULL,       -- community | street
+    scope_code  TEXT NOT NULL,       -- code in core.grids
+    scope_name  TEXT NOT NULL,
+    enabled     INTEGER NOT NULL DEFAULT 1,
+    pw_version  INTEGER NOT NULL DEFAULT 1,   -- bumped on reset: older sessions stop working
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit (
+    id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    at     TEXT NOT NULL,            -- local time, ISO 8601
+    user   TEXT,
+    dept   TEXT,
+    action TEXT NOT NULL,            -- login | login_failed | logout | view | download | fix | waive | upload | refused
+    what   TEXT,
+    scope  TEXT,
+    result TEXT NOT NULL,            -- ok | refused | error
+    detail TEXT,
+    ip     TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
+CREATE TABLE IF NOT EXISTS login_failures (key TEXT NOT NULL, at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures(key, at);
+"""
+
+
+class UserError(Exception):
+    """A request about accounts that cannot be done; ``str(exc)`` is the Chinese message to print."""
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    dept: str
+    scope_level: str
+    scope_code: str
+    scope_name: str
+    enabled: bool
+    pw_version: int
+
+
+def portal_db(home: Path) -> Path:
+    return Path(home) / "portal.sqlite3"
+
+
+@contextlib.contextmanager
+def connect(home: Path) -> Iterator[sqlite3.Connection]:
+    path = portal_db(home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = not path.exists()
+    conn = sqlite3.connect(path, timeout=10, isolation_level=None)
+    try:
+        if new:
+            os.chmod(path, 0o600)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA busy_timeout=10000")
+        conn.executescript(_DDL)
+        yield conn
+    finally:
+        conn.close()
+
+
+def _now() -> str:
+    return dt.datetime.now().isoformat(timespec="seconds")
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise UserError(f"密码至少 {MIN_PASSWORD} 位。")
+
+
+def _resolve_jurisdiction(home: Path, dept: str, scope: str):
+    """(dept, Scope) checked against the registry and the store's grids (same rules as extracts)."""
+    from pipelines.publish import load_registry, resolve_scope
+    from pipelines.publish.registry import PublishError
+    from pipelines.store import Store
+
+    try:
+        department = load_registry().department(dept)
+    except PublishError as exc:
+        raise UserError(str(exc)) from None
+    if not scope or not scope.strip():
+        raise UserError("必须指定用户的辖区（社区或街道的代码或名称）。")
+    path = store_path(home)
+    if not path.exists():
+        raise UserError(f"数据库不存在：{path}，无法核对辖区。请先运行 onceonly run。")
+    with Store(path).connect(read_only=True) as conn:
+        try:
+            where = resolve_scope(conn, department, scope)
+        except PublishError as exc:
+            raise UserError(str(exc)) from None
+    if where.level is None:
+        raise UserError("用户的辖区必须是一个社区或街道。")
+    return department, where
+
+
+def add_user(home: Path, username: str, password: str, dept: str, scope: str) -> User:
+    """Create an account bound to a department and a jurisdiction (a community or street, code or name)."""
+    username = (username or "").strip()
+    if not username or len(username) > 64 or any(ch.isspace() for ch in username):
+        raise UserError("用户名不能为空、不能含空格，最长 64 个字符。")
+    _check_password(password)
+    department, where = _resolve_jurisdiction(home, dept, scope)
+    with connect(home) as conn:
+        if conn.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchall():
+            raise UserError(f"用户“{username}”已存在。")
+        now = _now()
+        conn.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, 1, 1, ?, ?)",
+                     [username, _hasher.hash(password), department.name, where.level, where.code, where.label,
+                      now, now])
+    log_event(home, user="(admin)", dept=None, action="user_add", what=username,
+              scope=f"{where.level}:{where.code}", result="ok", detail=department.name)
+    return get_user(home, username)
+
+
+def disable_user(home: Path, username: str) -> None:
+    """Disable an account; its open sessions stop working at their next request."""
+    with connect(home) as conn:
+        n = conn.execute("UPDATE users SET enabled = 0, pw_version = pw_version + 1, updated_at = ? "
+                         "WHERE username = ?", [_now(), username]).rowcount
+    if not n:
+        raise UserError(f"用户“{username}”不存在。")
+    log_event(home, user="(admin)", dept=None, action="user_disable", what=username, scope=None, result="ok")
+
+
+def reset_password(home: Path, username: str, password: str) -> None:
+    """Set a new password (and re-enable the account); existing sessions are ended."""
+    _check_password(password)
+    with connect(home) as conn:
+        n = conn.execute("UPDATE users SET pw_hash = ?, enabled = 1, pw_version = pw_version + 1, updated_at = ? "
+                         "WHERE username = ?", [_hasher.hash(password), _now(), username]).rowcount
+        conn.execute("DELETE FROM login_failures WHERE key = ?", [f"u:{username}"])
+    if not n:
+        raise UserError(f"用户“{username}”不存在。")
+    log_event(home, user="(admin)", dept=None, action="user_reset", what=username, scope=None, result="ok")
+
+
+def get_user(home: Path, username: str) -> User | None:
+    with connect(home) as conn:
+        rows = conn.execute("SELECT username, dept, scope_level, scope_code, scope_name, enabled, pw_version "
+                            "FROM users WHERE username = ?", [username]).fetchall()
+    if not rows:
+        return None
+    u = rows[0]
+    return User(u[0], u[1], u[2], u[3], u[4], bool(u[5]), u[6])
+
+
+def list_users(home: Path) -> list[User]:
+    with connect(home) as conn:
+        rows = conn.execute("SELECT username, dept, scope_level, scope_code, scope_name, enabled, pw_version "
+                            "FROM users ORDER BY username").fetchall()
+    return [User(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6]) for r in rows]
+
+
+def throttled(home: Path, username: str, ip: str) -> bool:
+    since = time.time() - THROTTLE_WINDOW_S
+    with connect(home) as conn:
+        conn.execute("DELETE FROM login_failures WHERE at < ?", [since])
+        per_user = conn.execute("SELECT count(*) FROM login_failures WHERE key = ? AND at >= ?",
+                                [f"u:{username}", since]).fetchall()[0][0]
+        per_ip = conn.execute("SELECT count(*) FROM login_failures WHERE key = ? AND at >= ?",
+                              [f"ip:{ip}", since]).fetchall()[0][0]
+    return per_user >= MAX_FAILURES_PER_USER or per_ip >= MAX_FAILURES_PER_IP
+
+
+def authenticate(home: Path, username: str, password: str, ip: str) -> User | None:
+    """The user when the password is right and the account enabled; records failures for throttling."""
+    with connect(home) as conn:
+        rows = conn.execute("SELECT pw_hash, enabled FROM users WHERE username = ?", [username]).fetchall()
+    stored = rows[0][0] if rows else _DUMMY_HASH
+    try:
+        ok = _hasher.verify(stored, password) and bool(rows) and bool(rows[0][1])
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        ok = False
+    with connect(home) as conn:
+        if ok:
+            conn.execute("DELETE FROM login_failures WHERE key = ?", [f"u:{username}"])
+            if _hasher.check_needs_rehash(stored):
+                conn.execute("UPDATE users SET pw_hash = ? WHERE username = ?", [_hasher.hash(password), username])
+        else:
+            now = time.time()
+            conn.executemany("INSERT INTO login_failures VALUES (?, ?)", [[f"u:{username}", now], [f"ip:{ip}", now]])
+    return get_user(home, username) if ok else None
+
+
+def log_event(home: Path, *, user: str | None, dept: str | None, action: str, what: str | None,
+              scope: str | None, result: str, detail: str | None = None, ip: str | None = None) -> None:
+    with connect(home) as conn:
+        conn.execute("INSERT INTO audit (at, user, dept, action, what, scope, result, detail, ip) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     [_now(), user, dept, action, what, scope, result, detail, ip])
+
+
+def audit_log(home: Path, since: dt.date | dt.datetime) -> list[dict]:
+    """Every portal event (login, view, download, fix, ...) and every file handed out from the store
+    (``audit.extracts``, by the portal or the command line) since ``since``, oldest first.
+
+    Keys: at, source (portal | store), user, dept, action, what, scope, result, detail.
+    """
+    start = since if isinstance(since, dt.datetime) else dt.datetime.combine(since, dt.time())
+    rows: list[dict] = []
+    if portal_db(home).exists():
+        with connect(home) as conn:
+            for at, user, dept, action, what, scope, result, detail, ip in conn.execute(
+                    "SELECT at, user, dept, action, what, scope, result, detail, ip FROM audit "
+                    "WHERE at >= ? ORDER BY at, id", [start.isoformat(timespec="seconds")]).fetchall():
+                rows.append({"at": dt.datetime.fromisoformat(at), "source": "portal", "user": user, "dept": dept,
+                             "action": action, "what": what, "scope": scope, "result": result,
+                             "detail": " ".join(x for x in (detail, f"ip={ip}" if ip else None) if x)})
+    rows += _store_audit(home, start)
+    rows.sort(key=lambda r: r["at"])
+    return rows
+
+
+def _store_audit(home: Path, start: dt.datetime) -> list[dict]:
+    import duckdb
+
+    from pipelines.store import Store
+
+    path = store_path(home)
+    if not path.exists():
+        return []
+    try:
+        with Store(path).connect(read_only=True) as conn:
+            if not conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'audit' "
+                                "AND table_name = 'extracts'").fetchall()[0][0]:
+                return []
+            found = conn.execute(
+                "SELECT written_at, user_name, department, kind, name, format, scope, as_of, row_count, file_sha256 "
+                "FROM audit.extracts WHERE written_at >= ? ORDER BY written_at", [start]).fetchall()
+    except duckdb.Error as exc:
+        return [{"at": dt.datetime.now(), "source": "store", "user": None, "dept": None, "action": "unavailable",
+                 "what": "audit.extracts", "scope": None, "result": "error",
+                 "detail": f"数据库正被占用，未能读取文件发放记录：{str(exc).splitlines()[0]}"}]
+    return [{"at": at, "source": "store", "user": user, "dept": dept, "action": "export",
+             "what": f"{kind}:{name}.{fmt}", "scope": scope, "result": "ok",
+             "detail": f"截止 {as_of} {rows}行 sha256={sha[:16]}"}
+            for at, user, dept, kind, name, fmt, scope, as_of, rows, sha in found]
+
+
+def format_audit(rows: list[dict]) -> str:
+    """Plain text for ``onceonly audit --since D``: one line per event."""
+    lines = ["时间\t来源\t用户\t部门\t操作\t对象\t范围\t结果\t说明"]
+    for r in rows:
+        lines.append("\t".join("" if v is None else str(v) for v in (
+            r["at"].isoformat(sep=" ", timespec="seconds"), r["source"], r["user"], r["dept"], r["action"],
+            r["what"], r["scope"], r["result"], r["detail"])))
+    return "\n".join(lines)
+
+
+# --- demo accounts -------------------------------------------------------------------------------
+
+DEMO_ACCOUNTS = (
+    # username, department, level of the jurisdiction, what the account shows
+    ("jiedao", "街道办", "street"),       # street-office clerk: reports, run status, whole street's queue
+    ("steward", "街道办", "street"),      # the street's data steward (person-sources grant in departments.yaml)
+    ("shequ", "社区", "community"),       # community steward: own community's queue, fixes
+    ("minzheng", "民政", "street"),       # department analyst: assistance check
+    ("gongan", "公安", "street"),         # department analyst: floating population
+    ("jiaoyu", "教育", "street"),         # department analyst: school-age children only
+)
+
+
+def demo_accounts_file(home: Path) -> Path:
+    return Path(home) / "portal-demo-accounts.txt"
+
+
+def ensure_demo_users(home: Path) -> list[tuple[str, str, str, str]]:
+    """Create the demo accounts once (random passwords, kept in ``portal-demo-accounts.txt`` under the home,
+    mode 0600, so ``onceonly serve`` can print them again). Jurisdiction: the store's first street and
+    its first community. Returns (user, password, dept, scope name); empty when the store has no grids."""
+    home = Path(home)
+    known: dict[str, tuple[str, str, str, str]] = {}
+    f = demo_accounts_file(home)
+    if f.exists():
+        for line in f.read_text(encoding="utf-8").splitlines():
+            parts = line.split("\t")
+            if len(parts) == 4:
+                known[parts[0]] = (parts[0], parts[1], parts[2], parts[3])
+    path = store_path(home)
+    if not path.exists():
+        return list(known.values())
+    from pipelines.store import Store
+
+    with Store(path).connect(read_only=True) as conn:
+        try:
+            first = conn.execute("SELECT street_code, street_name, community_code, community_name FROM core.grids "
+                                 "ORDER BY street_code, community_code LIMIT 1").fetchall()
+        except Exception:   # no grids table yet
+            first = []
+    if not first:
+        return list(known.values())
+    street_code, street_name, community_code, community_name = first[0]
+    out = []
+    for username, dept, level in DEMO_ACCOUNTS:
+        user = get_user(home, username)
+        if user is not None and username in known and user.enabled:
+            out.append(known[username])
+            continue
+        password = secrets.token_urlsafe(9)
+        code = street_code if level == "street" else community_code
+        if user is None:
+            add_user(home, username, password, dept, code)
+        else:
+            reset_password(home, username, password)
+        user = get_user(home, username)
+        out.append((username, password, dept, user.scope_name))
+    f.write_text("".join("\t".join(a) + "\n" for a in out), encoding="utf-8")
+    os.chmod(f, 0o600)
+    return out

@@ -1,0 +1,89 @@
+"""Issue 4's promise on the demo street: a steward fixes an ID once in the workbook, the next run
+links the record, the queue shrinks by exactly those rows, and a fresh batch carrying the old
+wrong value does not reopen them."""
+from __future__ import annotations
+
+import shutil
+
+import dagster as dg
+import openpyxl
+
+from pipelines.cli import main as cli
+from pipelines.runner import run_pipeline
+from pipelines.store import Store
+from tests.conftest import DEMO_AS_OF
+
+N_FIXES = 3
+
+
+def _open_issue_ids(home) -> set[str]:
+    with Store(home / "store.duckdb").connect(read_only=True) as conn:
+        return {r[0] for r in conn.execute("SELECT issue_id FROM quality.issues WHERE status = 'open'").fetchall()}
+
+
+def test_fix_once_survives_rebuilds_and_new_batches(demo_copy, tmp_path):
+    home, inbox = demo_copy["home"], demo_copy["inbox"]
+    store = Store(home / "store.duckdb")
+    # Typo'd IDs on floating records that identity already tied to a person with a valid ID:
+    # the right fix is that person's ID.
+    with store.connect(read_only=True) as conn:
+        targets = conn.execute("""
+            SELECT i.issue_id, i.record_no, i.row_no, p.id_number, r.record_key
+            FROM quality.issues i
+            JOIN core.person_records r ON r.template = i.template AND r.batch_id = i.batch_id AND r.row_no = i.row_no
+            JOIN core.person_links l USING (record_key)
+            JOIN core.persons p USING (person_key)
+            WHERE i.status = 'open' AND i.rule = 'id_invalid' AND i.template = 'floating'
+              AND p.id_number IS NOT NULL AND l.rule <> 'id_exact'
+            ORDER BY i.issue_id LIMIT ?""", [N_FIXES]).fetchall()
+    assert len(targets) == N_FIXES
+    fixes = {issue_id: valid_id for issue_id, _, _, valid_id, _ in targets}
+    open_before = _open_issue_ids(home)
+
+    workbook = tmp_path / "fixes.xlsx"
+    assert cli(["quality", "export", "--home", str(home), "--out", str(workbook)]) == 0
+    wb = openpyxl.load_workbook(workbook)
+    edited = 0
+    for ws in wb.worksheets[1:]:
+        header = {c.value: c.column for c in ws[1]}
+        for row in range(2, ws.max_row + 1):
+            issue_id = ws.cell(row, header["问题编号"]).value
+            if issue_id in fixes:
+                ws.cell(row, header["修正值"]).value = fixes[issue_id]
+                ws.cell(row, header["处理方式"]).value = "修正"
+                ws.cell(row, header["原因"]).value = "核对户籍系统"
+                edited += 1
+    assert edited == N_FIXES
+    wb.save(workbook)
+    assert cli(["quality", "apply", str(workbook), "--by", "张社区", "--home", str(home)]) == 0
+    assert cli(["quality", "apply", str(workbook), "--by", "张社区", "--home", str(home)]) == 0  # no-op
+
+    summary = run_pipeline(home=home, inbox=inbox, as_of=DEMO_AS_OF, instance=dg.DagsterInstance.ephemeral())
+    assert summary.success, summary.error
+    with store.connect(read_only=True) as conn:
+        rules = dict(conn.execute(
+            "SELECT record_key, rule FROM core.person_links WHERE record_key IN (SELECT unnest(?))",
+            [[t[4] for t in targets]]).fetchall())
+        n_corrections = conn.execute("SELECT count(*) FROM quality.corrections").fetchall()[0][0]
+    assert set(rules.values()) == {"id_exact"}, rules
+    assert n_corrections == N_FIXES
+    open_after = _open_issue_ids(home)
+    assert open_before - open_after == set(fixes)
+    assert open_after <= open_before
+
+    # The police export the same file again next month (new bytes, same wrong IDs).
+    for path in sorted((inbox / "floating").iterdir()):
+        shutil.copy(path, tmp_path / path.name)
+    for path in sorted(tmp_path.glob("*.csv")):
+        data = path.read_bytes()
+        (inbox / "floating" / f"再次导出-{path.name}").write_bytes(data + (b"\r\n" if data.endswith(b"\r\n") else b"\n"))
+    summary = run_pipeline(home=home, inbox=inbox, as_of=DEMO_AS_OF, instance=dg.DagsterInstance.ephemeral())
+    assert summary.success, summary.error
+    assert not (set(fixes) & _open_issue_ids(home))
+    with store.connect(read_only=True) as conn:
+        batches = conn.execute("SELECT count(*) FROM raw.batches WHERE file_name LIKE 'floating/再次导出-%'").fetchall()[0][0]
+        reopened = conn.execute(
+            "SELECT count(*) FROM quality.issues WHERE status = 'open' AND rule = 'id_invalid' "
+            "AND template = 'floating' AND record_no IN (SELECT unnest(?))", [[t[1] for t in targets]]).fetchall()[0][0]
+    assert batches >= 1
+    assert reopened == 0
