@@ -1,0 +1,130 @@
+"""The portal application: ``create_app(home)`` and ``serve(home, host, port)``."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from pipelines.paths import REPORTS_DIR
+from pipelines.web import pages
+from pipelines.web.data import StoreGate
+from pipelines.web.uploads import MAX_UPLOAD_BYTES
+
+SESSION_COOKIE = "onceonly_session"
+SESSION_HOURS = 8
+_HEADERS = [
+    (b"content-security-policy", b"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                                 b"frame-src 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"cache-control", b"no-store"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+
+
+class SecurityHeaders:
+    """Defaults for every response; a response that sets its own (the framed report) keeps it."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                have = {k.lower() for k, _ in headers}
+                framed = b"content-security-policy" in have
+                for k, v in _HEADERS:
+                    if k in have or (framed and k == b"x-frame-options"):
+                        continue
+                    headers.append((k, v))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def secret_key_for(home: Path) -> str:
+    """``$ONCEONLY_SECRET_KEY``, else ``<home>/portal-secret.key`` (created once, mode 0600), so sessions
+    survive a restart and a new home never shares a key with another."""
+    env = os.environ.get("ONCEONLY_SECRET_KEY")
+    if env:
+        return env
+    path = Path(home) / "portal-secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def create_app(home: Path, *, secret_key: str | None = None, https_only: bool | None = None,
+               max_upload_bytes: int = MAX_UPLOAD_BYTES) -> Starlette:
+    """The portal over ``<home>/store.duckdb`` (accounts and audit in ``<home>/portal.sqlite3``).
+
+    ``https_only`` marks the session cookie Secure (default: ``$ONCEONLY_HTTPS`` = 1); set it when the
+    portal is served behind TLS, which production must be."""
+    home = Path(home).resolve()
+    if https_only is None:
+        https_only = os.environ.get("ONCEONLY_HTTPS", "") == "1"
+    portal = pages.Portal(home=home, gate=StoreGate(home), env=pages.make_env(), max_upload=max_upload_bytes)
+    routes = [
+        Route("/", pages.home),
+        Route("/login", pages.login_form, methods=["GET"]),
+        Route("/login", pages.login_submit, methods=["POST"]),
+        Route("/logout", pages.logout, methods=["POST"]),
+        Route("/reports", pages.reports_page),
+        Route("/reports/view", pages.report_view),
+        Route("/reports/download", pages.report_download),
+        Route("/extracts", pages.extracts_page),
+        Route("/extracts/download", pages.extract_download),
+        Route("/queue", pages.queue_page),
+        Route("/queue/fix", pages.queue_fix, methods=["POST"]),
+        Route("/queue/export", pages.queue_export),
+        Route("/queue/upload", pages.queue_upload, methods=["POST"]),
+        Route("/scorecard", pages.scorecard_page),
+        Route("/runs", pages.runs_page),
+        Mount("/static", StaticFiles(directory=REPORTS_DIR / "web" / "static"), name="static"),
+    ]
+    middleware = [
+        Middleware(SecurityHeaders),
+        # Signed (itsdangerous), HttpOnly (always, in Starlette), SameSite=Strict; holds only the user
+        # name, the account's password version and the CSRF token.
+        Middleware(SessionMiddleware, secret_key=secret_key or secret_key_for(home), session_cookie=SESSION_COOKIE,
+                   max_age=SESSION_HOURS * 3600, same_site="strict", https_only=https_only),
+    ]
+    app = Starlette(routes=routes, middleware=middleware)
+    app.state.portal = portal
+    return app
+
+
+def serve(home: Path, host: str = "127.0.0.1", port: int = 8080, *, demo_users: bool = True) -> None:
+    """Run the portal (blocking). Prints the URL and, with ``demo_users``, the demo accounts."""
+    import uvicorn
+
+    from pipelines.web.users import ensure_demo_users
+
+    home = Path(home).resolve()
+    app = create_app(home)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    print(f"onceonly 门户已启动：http://{shown}:{port}/   （数据目录 {home}，按 Ctrl+C 停止）")
+    if demo_users:
+        accounts = ensure_demo_users(home)
+        if accounts:
+            print("演示账号（仅供演示，密码保存在 portal-demo-accounts.txt）：")
+            for user, password, dept, scope in accounts:
+                print(f"  {user:<10} 密码 {password:<14} {dept}  {scope}")
+        else:
+            print("尚无数据库或网格表，未创建演示账号。请先运行 make demo。")
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)

@@ -1,0 +1,600 @@
+"""The portal's pages. Every handler: who is asking (signed session, re-checked account), what they may
+see (department grant + jurisdiction, checked here on the server), then a short store connection.
+Parameters are only ever compared with the choices the page offered; nothing from the browser is
+put into SQL text or a file path."""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import jinja2
+from openpyxl import Workbook, load_workbook
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+from pipelines.paths import REPORTS_DIR
+from pipelines.publish import FORMATS, load_registry, write_extract
+from pipelines.publish.grants import NotAvailable
+from pipelines.publish.registry import GrantRefused, PublishError
+from pipelines.quality import apply_workbook, export_workbook
+from pipelines.quality.workbook import COLUMNS as WORKBOOK_COLUMNS
+from pipelines.reports import TITLES, render_report
+from pipelines.sources import load_catalog
+from pipelines.web import csrf, users
+from pipelines.web.auth import BadRequest, Forbidden, Principal, client_ip, principal_for, session_user
+from pipelines.web.data import StoreGate, StoreUnavailable, areas, as_of_dates, table_exists
+from pipelines.web.uploads import MAX_UPLOAD_BYTES, UploadRefused, check_xlsx
+
+QUEUE_LIMIT = 200
+STATUS_CN = {"open": "待处理", "fixed": "已修正", "waived": "已忽略"}
+SEVERITY_CN = {"error": "错误", "warn": "警告"}
+FORMAT_CN = {"csv": "CSV", "xlsx": "Excel（XLSX）", "parquet": "Parquet"}
+MASK_CN = {"前6后4": "身份证号保留前6位和后4位", "全文": "不脱敏（按授权）", "隐藏": "隐藏",
+           "中间四位": "电话隐藏中间四位"}
+
+
+@dataclass
+class Portal:
+    home: Path
+    gate: StoreGate
+    env: jinja2.Environment
+    max_upload: int = MAX_UPLOAD_BYTES
+
+    @property
+    def tmp(self) -> Path:
+        d = self.home / "portal-tmp"
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    def scratch(self) -> Path:
+        d = self.tmp / uuid.uuid4().hex
+        d.mkdir()
+        return d
+
+    def log(self, request: Request, pr: Principal | None, action: str, what: str | None, scope: str | None,
+            result: str = "ok", detail: str | None = None, *, user: str | None = None) -> None:
+        users.log_event(self.home, user=pr.username if pr else user, dept=pr.dept if pr else None, action=action,
+                        what=what, scope=scope, result=result, detail=detail, ip=client_ip(request))
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.1%}" if 0 <= value <= 1 else f"{value:,.2f}"
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def make_env() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(REPORTS_DIR / "web"), autoescape=True,
+                             undefined=jinja2.StrictUndefined)
+    env.filters["cell"] = _cell
+    return env
+
+
+def render(request: Request, portal: Portal, template: str, status: int = 200, pr: Principal | None = None,
+           **ctx) -> HTMLResponse:
+    flashes = request.session.pop("flash", []) if "flash" in request.session else []
+    html = portal.env.get_template(template).render(pr=pr, csrf=csrf.token(request), flashes=flashes,
+                                                    path=request.url.path, **ctx)
+    return HTMLResponse(html, status_code=status)
+
+
+def flash(request: Request, kind: str, text: str) -> None:
+    request.session["flash"] = [*request.session.get("flash", []), [kind, text]][-5:]
+
+
+def error_page(request: Request, portal: Portal, status: int, message: str, pr: Principal | None = None):
+    titles = {400: "请求无效", 403: "无权访问", 404: "没有找到", 409: "数据尚未准备好", 413: "文件太大",
+              429: "操作过于频繁", 503: "暂时无法访问"}
+    return render(request, portal, "error.html.j2", status=status, pr=pr, title=titles.get(status, "出错了"),
+                  message=message)
+
+
+def _guard(request: Request, portal: Portal, pr: Principal | None, what: str, fn):
+    """Map refusals to pages; the body says why, never what the refused data holds."""
+    try:
+        return fn()
+    except (Forbidden, GrantRefused) as exc:
+        portal.log(request, pr, "refused", what, None, "refused", str(exc))
+        return error_page(request, portal, 403, str(exc), pr)
+    except BadRequest as exc:
+        portal.log(request, pr, "refused", what, None, "refused", str(exc))
+        return error_page(request, portal, 400, str(exc), pr)
+    except NotAvailable as exc:
+        return error_page(request, portal, 409, str(exc), pr)
+    except PublishError as exc:
+        portal.log(request, pr, "refused", what, None, "refused", str(exc))
+        return error_page(request, portal, 400, str(exc), pr)
+    except StoreUnavailable as exc:
+        return error_page(request, portal, 503, str(exc), pr)
+    except UploadRefused as exc:
+        portal.log(request, pr, "upload", what, None, "refused", str(exc))
+        return error_page(request, portal, 400, str(exc), pr)
+
+
+def page(fn):
+    """A GET page for logged-in users (runs in a worker thread)."""
+    @functools.wraps(fn)
+    def endpoint(request: Request):
+        portal: Portal = request.app.state.portal
+        user = session_user(request, portal.home)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        pr = principal_for(user)
+        return _guard(request, portal, pr, request.url.path, lambda: fn(request, portal, pr))
+    return endpoint
+
+
+def action(max_body: int = 64 * 1024):
+    """A POST for logged-in users: size cap, CSRF check, then the work in a worker thread."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        async def endpoint(request: Request):
+            portal: Portal = request.app.state.portal
+            limit = max_body if max_body else portal.max_upload + 64 * 1024
+            too_big = _too_big(request, limit)
+            user = await run_in_threadpool(session_user, request, portal.home)
+            if user is None:
+                return RedirectResponse("/login", status_code=303)
+            pr = principal_for(user)
+            if too_big:
+                await run_in_threadpool(portal.log, request, pr, "upload", request.url.path, None, "refused", too_big)
+                return error_page(request, portal, 413, too_big, pr)
+            form = await request.form(max_files=1, max_fields=20, max_part_size=64 * 1024)
+            if not csrf.valid(request, form.get(csrf.FIELD)):
+                await run_in_threadpool(portal.log, request, pr, "refused", request.url.path, None, "refused",
+                                        "CSRF 校验失败")
+                return error_page(request, portal, 403, "页面已过期或请求来源不明（安全校验失败），请刷新页面后重试。", pr)
+            try:
+                return await run_in_threadpool(_guard, request, portal, pr, request.url.path,
+                                               lambda: fn(request, portal, pr, form))
+            finally:
+                await form.close()
+        return endpoint
+    return wrap
+
+
+def _too_big(request: Request, limit: int) -> str | None:
+    length = request.headers.get("content-length")
+    if length is None:
+        return "请求缺少长度信息，已拒收。"
+    try:
+        n = int(length)
+    except ValueError:
+        return "请求长度无效，已拒收。"
+    if n > limit:
+        return f"上传内容太大（{n // 1024} KB），上限为 {limit // 1024} KB。请只上传从本系统下载的问题修正表。"
+    return None
+
+
+def _text(form, name: str, max_len: int = 200) -> str:
+    v = form.get(name)
+    if not isinstance(v, str):
+        return ""
+    v = v.strip()
+    if len(v) > max_len:
+        raise BadRequest(f"填写的内容过长（最多 {max_len} 个字）。")
+    return v
+
+
+# --- login -------------------------------------------------------------------------------------
+
+def login_form(request: Request):
+    portal: Portal = request.app.state.portal
+    if session_user(request, portal.home) is not None:
+        return RedirectResponse("/", status_code=303)
+    return render(request, portal, "login.html.j2")
+
+
+async def login_submit(request: Request):
+    portal: Portal = request.app.state.portal
+    if _too_big(request, 16 * 1024):
+        return error_page(request, portal, 413, "请求过大。")
+    form = await request.form(max_files=0, max_fields=10, max_part_size=4096)
+    if not csrf.valid(request, form.get(csrf.FIELD)):
+        return error_page(request, portal, 403, "页面已过期（安全校验失败），请刷新登录页后重试。")
+    username = str(form.get("username") or "").strip()[:64]
+    password = str(form.get("password") or "")[:256]
+    ip = client_ip(request)
+
+    def work():
+        if users.throttled(portal.home, username, ip):
+            portal.log(request, None, "login_failed", username, None, "refused", "登录失败次数过多，暂时锁定",
+                       user=username)
+            return error_page(request, portal, 429, f"登录失败次数过多，请 {users.THROTTLE_WINDOW_S // 60} 分钟后再试。")
+        user = users.authenticate(portal.home, username, password, ip)
+        if user is None:
+            portal.log(request, None, "login_failed", username, None, "refused", "用户名或密码错误", user=username)
+            return render(request, portal, "login.html.j2", status=401, error="用户名或密码错误，或账号已停用。",
+                          username=username)
+        request.session.clear()     # a new session on login: no fixation
+        request.session.update({"u": user.username, "v": user.pw_version})
+        csrf.token(request)
+        portal.log(request, principal_for(user), "login", None, f"{user.scope_level}:{user.scope_code}")
+        return RedirectResponse("/", status_code=303)
+    return await run_in_threadpool(work)
+
+
+@action()
+def logout(request: Request, portal: Portal, pr: Principal, form):
+    portal.log(request, pr, "logout", None, pr.scope_key)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+# --- home ----------------------------------------------------------------------------------------
+
+@page
+def home(request: Request, portal: Portal, pr: Principal):
+    reg = load_registry()
+    info: dict = {"open_issues": None, "last_load": None, "dates": []}
+    with portal.gate.read() as conn:
+        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
+        info["dates"] = as_of_dates(conn)
+        if pr.can_steward and table_exists(conn, "quality.issues"):
+            info["open_issues"] = conn.execute(
+                "SELECT count(*) FROM quality.issues WHERE status = 'open' AND list_contains(?, community_code)",
+                [sorted(pr.community_codes)]).fetchall()[0][0]
+        if pr.can_see_runs and table_exists(conn, "raw.batches"):
+            info["last_load"] = conn.execute("SELECT max(loaded_at) FROM raw.batches").fetchall()[0][0]
+    reports = [(n, TITLES.get(n, n)) for n in pr.department.reports]
+    extracts = [(n, reg.extracts[n].title) for n in pr.department.extracts]
+    portal.log(request, pr, "view", "home", pr.scope_key)
+    return render(request, portal, "home.html.j2", pr=pr, reports=reports, extracts=extracts, info=info)
+
+
+# --- reports -------------------------------------------------------------------------------------
+
+def _report_params(request: Request, pr: Principal, conn, required: bool):
+    q = request.query_params
+    name = q.get("name") or ""
+    dates = as_of_dates(conn)
+    pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
+    if not name and not required:
+        return None, (dates[0] if dates else None), pr.area(None), dates
+    if name not in TITLES:
+        raise BadRequest("没有这个报表，请从列表中选择。")
+    if name not in pr.department.reports:
+        allowed = "、".join(TITLES[r] for r in pr.department.reports) or "无"
+        raise Forbidden(f"{pr.dept}（{pr.department.title}）无权获取报表“{TITLES[name]}”。该部门可获取的报表：{allowed}。")
+    as_of = q.get("as_of") or (dates[0] if dates else "")
+    if as_of not in dates:
+        raise BadRequest("统计截止日期无效，请从列表中选择库中已有的日期。")
+    return name, as_of, pr.area(q.get("scope")), dates
+
+
+@page
+def reports_page(request: Request, portal: Portal, pr: Principal):
+    with portal.gate.read() as conn:
+        name, as_of, area, dates = _report_params(request, pr, conn, required=False)
+    query = urlencode({"name": name, "as_of": as_of, "scope": area.code}) if name else None
+    portal.log(request, pr, "view", f"report-page:{name or ''}", f"{area.level}:{area.code}")
+    return render(request, portal, "reports.html.j2", pr=pr, reports=[(n, TITLES[n]) for n in pr.department.reports],
+                  dates=dates, name=name, as_of=as_of, area=area, query=query, title=TITLES.get(name or "", ""))
+
+
+def _render_report(request: Request, portal: Portal, pr: Principal, kind: str) -> Path:
+    with portal.gate.write() as conn:
+        name, as_of, area, _ = _report_params(request, pr, conn, required=True)
+        out = portal.scratch()
+        paths = render_report(conn, name, out_dir=out, as_of=dt.date.fromisoformat(as_of), dept=pr.dept,
+                              scope=area.code, user=pr.username)
+    portal.log(request, pr, "view" if kind == "html" else "download", f"report:{name}.{kind}",
+               f"{area.level}:{area.code}", detail=f"截止 {as_of}")
+    return next(p for p in paths if p.suffix == f".{kind}")
+
+
+@page
+def report_view(request: Request, portal: Portal, pr: Principal):
+    path = _render_report(request, portal, pr, "html")
+    html = path.read_text(encoding="utf-8")
+    shutil.rmtree(path.parent, ignore_errors=True)
+    # The report's own page carries inline styles; it runs no script and is framed only by the portal.
+    return HTMLResponse(html, headers={
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox"})
+
+
+@page
+def report_download(request: Request, portal: Portal, pr: Principal):
+    path = _render_report(request, portal, pr, "xlsx")
+    title = TITLES[request.query_params["name"]]
+    return FileResponse(path, filename=f"{title}_{request.query_params.get('as_of') or ''}.xlsx".replace("/", "_"),
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        background=BackgroundTask(shutil.rmtree, path.parent, True))
+
+
+# --- extracts ------------------------------------------------------------------------------------
+
+@page
+def extracts_page(request: Request, portal: Portal, pr: Principal):
+    reg = load_registry()
+    with portal.gate.read() as conn:
+        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
+        dates = as_of_dates(conn)
+    granted = []
+    for name, grant in pr.department.extracts.items():
+        if grant.users is not None and pr.username not in grant.users:
+            continue
+        spec = reg.extracts[name]
+        masks = sorted({MASK_CN.get(grant.id_mode, grant.id_mode) if c.kind == "id" else
+                        MASK_CN.get(grant.phone_mode, grant.phone_mode)
+                        for c in spec.columns if c.name in grant.columns and c.kind in ("id", "phone")})
+        granted.append({"name": name, "title": spec.title, "columns": grant.columns, "masks": masks})
+    portal.log(request, pr, "view", "extracts", pr.scope_key)
+    return render(request, portal, "extracts.html.j2", pr=pr, granted=granted, dates=dates,
+                  formats=[(f, FORMAT_CN[f]) for f in FORMATS])
+
+
+@page
+def extract_download(request: Request, portal: Portal, pr: Principal):
+    q = request.query_params
+    reg = load_registry()
+    name, fmt = q.get("name") or "", q.get("fmt") or ""
+    if name not in reg.extracts:
+        raise BadRequest("没有这个数据提取，请从列表中选择。")
+    if fmt not in FORMATS:
+        raise BadRequest("格式无效，可选：CSV、XLSX、Parquet。")
+    reg.grant(pr.dept, name, pr.username)        # GrantRefused outside the department's grant
+    with portal.gate.write() as conn:
+        dates = as_of_dates(conn)
+        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
+        as_of = q.get("as_of") or (dates[0] if dates else "")
+        if as_of not in dates:
+            raise BadRequest("统计截止日期无效，请从列表中选择库中已有的日期。")
+        area = pr.area(q.get("scope"))
+        out = portal.scratch() / f"{name}_{area.code}_{as_of}.{fmt}"
+        result = write_extract(conn, name, fmt=fmt, out=out, dept=pr.dept, scope=area.code,
+                               as_of=dt.date.fromisoformat(as_of), user=pr.username)
+    portal.log(request, pr, "download", f"extract:{name}.{fmt}", result.scope,
+               detail=f"截止 {as_of} {result.rows}行 sha256={result.sha256[:16]}")
+    media = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet",
+             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[fmt]
+    return FileResponse(out, filename=f"{reg.extracts[name].title}_{area.name}_{as_of}.{fmt}", media_type=media,
+                        background=BackgroundTask(shutil.rmtree, out.parent, True))
+
+
+# --- steward queue -------------------------------------------------------------------------------
+
+def _queue_filters(source, pr: Principal) -> dict:
+    status = source.get("status") or "open"
+    if status not in STATUS_CN:
+        raise BadRequest("状态无效。")
+    community = source.get("community") or ""
+    if community and community not in pr.community_codes:
+        raise Forbidden("所选社区不在您的辖区内。")
+    rule = source.get("rule") or ""
+    if len(rule) > 64:
+        raise BadRequest("问题类型无效。")
+    return {"status": status, "community": community, "rule": rule}
+
+
+@page
+def queue_page(request: Request, portal: Portal, pr: Principal):
+    pr.require_steward()
+    with portal.gate.read() as conn:
+        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
+        f = _queue_filters(request.query_params, pr)
+        communities = sorted(pr.community_codes) if not f["community"] else [f["community"]]
+        rows, rules, total = [], [], 0
+        if table_exists(conn, "quality.issues"):
+            rules = conn.execute(
+                "SELECT rule, count(*) FROM quality.issues WHERE status = ? AND list_contains(?, community_code) "
+                "GROUP BY rule ORDER BY rule", [f["status"], communities]).fetchall()
+            if f["rule"] and f["rule"] not in {r for r, _ in rules}:
+                f["rule"] = ""
+            where = ("status = ? AND list_contains(?, community_code) AND (?::VARCHAR = '' OR rule = ?)")
+            params = [f["status"], communities, f["rule"], f["rule"]]
+            total = conn.execute(f"SELECT count(*) FROM quality.issues WHERE {where}", params).fetchall()[0][0]
+            has_batches = table_exists(conn, "raw.batches")
+            has_corr = table_exists(conn, "quality.active_corrections")
+            cur = conn.execute(f"""
+                SELECT i.issue_id, i.community_name, i.rule, i.severity, i.template,
+                       {'b.file_name' if has_batches else 'NULL'} AS file_name, i.row_no, i.record_no, i.field,
+                       i.value, i.message, i.suggested_fix, i.status,
+                       {'c.new_value, c.reason, c."by", c."at"' if has_corr else 'NULL, NULL, NULL, NULL'}
+                FROM (SELECT * FROM quality.issues WHERE {where}) i
+                {'LEFT JOIN raw.batches b ON b.batch_id = i.batch_id' if has_batches else ''}
+                {'LEFT JOIN quality.active_corrections c ON c.issue_id = i.issue_id' if has_corr else ''}
+                ORDER BY i.community_code, i.rule, i.template, i.batch_id, i.row_no, i.issue_id
+                LIMIT {QUEUE_LIMIT}""", params)
+            names = [d[0] for d in cur.description]
+            rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    portal.log(request, pr, "view", "queue", f"community:{f['community']}" if f["community"] else pr.scope_key,
+               detail=f"status={f['status']} rule={f['rule']}")
+    back = urlencode({k: v for k, v in f.items() if v})
+    return render(request, portal, "queue.html.j2", pr=pr, rows=rows, rules=rules, total=total, limit=QUEUE_LIMIT,
+                  f=f, back=back, status_cn=STATUS_CN, severity_cn=SEVERITY_CN,
+                  communities=[a for a in pr.areas if a.level == "community"])
+
+
+def _one_row_workbook(path: Path, issue_id: str, act: str, value: str, reason: str) -> None:
+    """The stewards' workbook with one row: the inline fix goes through the same validation as an upload."""
+    headers = [h for h, _ in WORKBOOK_COLUMNS]
+    row = [None] * len(headers)
+    row[headers.index("问题编号")] = issue_id
+    row[headers.index("处理方式")] = act
+    row[headers.index("修正值")] = value or None
+    row[headers.index("原因")] = reason
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "web"
+    ws.append(headers)
+    ws.append(row)
+    wb.save(path)
+
+
+@action()
+def queue_fix(request: Request, portal: Portal, pr: Principal, form):
+    pr.require_steward()
+    issue_id = _text(form, "issue_id", 64)
+    act = _text(form, "action", 10)
+    value = _text(form, "value", 200)
+    reason = _text(form, "reason", 500)
+    if act not in ("修正", "忽略"):
+        raise BadRequest("处理方式只能是“修正”或“忽略”。")
+    with portal.gate.write() as conn:
+        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
+        back = urlencode({k: v for k, v in _queue_filters(form, pr).items() if v})
+        found = conn.execute("SELECT community_code FROM quality.issues WHERE issue_id = ?", [issue_id]).fetchall() \
+            if table_exists(conn, "quality.issues") else []
+        if not found:
+            raise BadRequest("找不到这个问题（可能已经处理或已重新计算），请刷新页面。")
+        if found[0][0] not in pr.community_codes:
+            raise Forbidden("这个问题不在您的辖区内。")
+        if not reason:
+            flash(request, "error", "请填写原因（例如：核对身份证原件）。")
+            return RedirectResponse(f"/queue?{back}", status_code=303)
+        path = portal.scratch() / "fix.xlsx"
+        _one_row_workbook(path, issue_id, act, value, reason)
+        result = apply_workbook(conn, path, by=pr.username)
+    shutil.rmtree(path.parent, ignore_errors=True)
+    kind = "fix" if act == "修正" else "waive"
+    if result.accepted:
+        portal.log(request, pr, kind, issue_id, f"community:{found[0][0]}", detail=f"值={value} 原因={reason}")
+        flash(request, "ok", f"已{act}。修正会在下一次数据处理（onceonly run）后生效，并在以后每次处理时自动套用。")
+    elif result.refused:
+        why = result.refused[0][3]
+        portal.log(request, pr, kind, issue_id, f"community:{found[0][0]}", "refused", why)
+        flash(request, "error", f"未能{act}：{why}")
+    else:
+        flash(request, "ok", "这条问题已经按同样方式处理过，无需重复提交。")
+    return RedirectResponse(f"/queue?{back}", status_code=303)
+
+
+@page
+def queue_export(request: Request, portal: Portal, pr: Principal):
+    pr.require_steward()
+    with portal.gate.read() as conn:
+        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
+        comms = [a for a in pr.areas if a.level == "community"]
+        code = request.query_params.get("community") or (comms[0].code if len(comms) == 1 else "")
+        if not code:
+            raise BadRequest("请先选择一个社区，再下载问题修正表。")
+        if code not in pr.community_codes:
+            raise Forbidden("所选社区不在您的辖区内。")
+        if not table_exists(conn, "quality.issues"):
+            raise BadRequest("还没有数据问题清单，请等待数据处理完成。")
+        out = portal.scratch() / "fixes.xlsx"
+        n = export_workbook(conn, out, community=code)
+    name = next(a.name for a in comms if a.code == code)
+    portal.log(request, pr, "download", "fixes-workbook", f"community:{code}", detail=f"{n}条问题")
+    return FileResponse(out, filename=f"问题修正表_{name}.xlsx",
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        background=BackgroundTask(shutil.rmtree, out.parent, True))
+
+
+def _workbook_issue_ids(path: Path) -> list[str]:
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception:
+        raise UploadRefused("无法读取这个 Excel 文件，请使用从本系统下载的问题修正表。") from None
+    ids: list[str] = []
+    try:
+        for sh in wb.worksheets:
+            rows = sh.iter_rows(values_only=True)
+            header = [str(h).strip() if h is not None else "" for h in next(rows, [])]
+            if "问题编号" not in header:
+                continue
+            ix = header.index("问题编号")
+            ids += [str(r[ix]).strip() for r in rows if ix < len(r) and r[ix] is not None and str(r[ix]).strip()]
+    finally:
+        wb.close()
+    return ids
+
+
+@action(max_body=0)
+def queue_upload(request: Request, portal: Portal, pr: Principal, form):
+    pr.require_steward()
+    upload = form.get("workbook")
+    if upload is None or isinstance(upload, str):
+        raise BadRequest("请选择要上传的问题修正表（.xlsx）。")
+    data = upload.file.read(portal.max_upload + 1)
+    check_xlsx(data, max_bytes=portal.max_upload)
+    path = portal.scratch() / "upload.xlsx"
+    path.write_bytes(data)
+    try:
+        ids = _workbook_issue_ids(path)
+        with portal.gate.write() as conn:
+            pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
+            if not table_exists(conn, "quality.issues"):
+                raise BadRequest("还没有数据问题清单，请等待数据处理完成。")
+            outside = conn.execute(
+                "SELECT count(*) FROM quality.issues WHERE list_contains(?, issue_id) "
+                "AND NOT list_contains(?, community_code)", [ids, sorted(pr.community_codes)]).fetchall()[0][0]
+            if outside:
+                raise Forbidden(f"表格中有 {outside} 条问题不属于您的辖区，整张表格未导入。请只提交本辖区的问题修正表。")
+            result = apply_workbook(conn, path, by=pr.username)
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
+    portal.log(request, pr, "upload", "fixes-workbook", pr.scope_key,
+               "ok" if not result.refused else "partial",
+               f"导入{len(result.accepted)}条 拒收{len(result.refused)}条 未变{result.unchanged}条")
+    return render(request, portal, "upload_result.html.j2", pr=pr, result=result)
+
+
+# --- scorecard and run status ----------------------------------------------------------------------
+
+SCORECARD_COLUMNS = [("template", "数据来源"), ("community_name", "社区"), ("newest_evidence", "最新材料日期"),
+                     ("evidence_age_days", "距今天数"), ("records", "记录数"), ("share_valid_ids", "身份证号有效率"),
+                     ("addresses", "地址数"), ("share_addresses_matched", "地址匹配率"), ("batches", "批次"),
+                     ("files_rejected", "拒收文件"), ("rows_loaded", "入库行数"), ("rows_rejected", "拒收行数")]
+
+
+@page
+def scorecard_page(request: Request, portal: Portal, pr: Principal):
+    pr.require_steward()
+    titles = {t.name: t.title for t in load_catalog()}
+    rows, as_of = [], None
+    with portal.gate.read() as conn:
+        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
+        if table_exists(conn, "quality.scorecard"):
+            # rows without a community are per-source totals: street staff see them, a community does not
+            cur = conn.execute(
+                "SELECT * FROM quality.scorecard WHERE list_contains(?, community_code) "
+                "OR (community_code IS NULL AND ?) ORDER BY template, community_code NULLS FIRST",
+                [sorted(pr.community_codes), pr.user.scope_level == "street"])
+            names = [d[0] for d in cur.description]
+            rows = [dict(zip(names, r)) for r in cur.fetchall()]
+            as_of = rows[0]["as_of"] if rows else None
+    for r in rows:
+        r["template"] = titles.get(r["template"], r["template"])
+        r["community_name"] = r["community_name"] or "（全部）"
+    portal.log(request, pr, "view", "scorecard", pr.scope_key)
+    return render(request, portal, "scorecard.html.j2", pr=pr, rows=rows, columns=SCORECARD_COLUMNS, as_of=as_of)
+
+
+@page
+def runs_page(request: Request, portal: Portal, pr: Principal):
+    pr.require_operator()
+    titles = {t.name: t.title for t in load_catalog()}
+    batches, summary, dates, built = [], None, [], None
+    with portal.gate.read() as conn:
+        if table_exists(conn, "raw.batches"):
+            batches = [dict(zip(("loaded_at", "template", "file_name", "status", "rows_read", "rows_loaded",
+                                 "rows_rejected", "message"), r)) for r in conn.execute(
+                "SELECT loaded_at, template, file_name, status, rows_read, rows_loaded, rows_rejected, message "
+                "FROM raw.batches ORDER BY loaded_at DESC, file_name LIMIT 50").fetchall()]
+            summary = dict(zip(("files", "loaded", "rejected", "rows_loaded", "rows_rejected", "last"), conn.execute(
+                "SELECT count(*), count(*) FILTER (WHERE status = 'loaded'), count(*) FILTER (WHERE status = 'rejected'), "
+                "coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0), max(loaded_at) FROM raw.batches"
+            ).fetchall()[0]))
+        dates = as_of_dates(conn)
+        if table_exists(conn, "quality.issues"):
+            built = conn.execute("SELECT max(built_at) FROM quality.issues").fetchall()[0][0]
+    for b in batches:
+        b["template"] = titles.get(b["template"], b["template"])
+    portal.log(request, pr, "view", "runs", pr.scope_key)
+    return render(request, portal, "runs.html.j2", pr=pr, batches=batches, summary=summary, dates=dates, built=built)
