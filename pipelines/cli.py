@@ -140,6 +140,48 @@ def cmd_quality(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from pipelines.web import serve
+
+    serve(args.home, host=args.host, port=args.port, demo_users=not args.no_demo_users)
+    return 0
+
+
+def cmd_users(args) -> int:
+    import getpass
+
+    from pipelines import web
+
+    def password() -> str:
+        first = os.environ.get("ONCEONLY_NEW_PASSWORD") or getpass.getpass("新密码：")
+        if not os.environ.get("ONCEONLY_NEW_PASSWORD") and getpass.getpass("再输入一次：") != first:
+            raise UserError("两次输入的密码不一致")
+        return first
+
+    if args.action == "add":
+        if not args.dept:
+            raise UserError("请用 --dept 指定部门，例如 --dept 社区")
+        user = web.add_user(args.home, args.username, password(), args.dept, args.scope)
+        print(f"已添加用户 {user.username}（{user.dept}）")
+    elif args.action == "disable":
+        web.disable_user(args.home, args.username)
+        print(f"已停用用户 {args.username}")
+    elif args.action == "reset":
+        web.reset_password(args.home, args.username, password())
+        print(f"已重置用户 {args.username} 的密码")
+    else:
+        for u in web.list_users(args.home):
+            print(u)
+    return 0
+
+
+def cmd_audit(args) -> int:
+    from pipelines.web import audit_log, format_audit
+
+    print(format_audit(audit_log(args.home, args.since)))
+    return 0
+
+
 # --- parser -------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -185,6 +227,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", help="撤销原因")
     p.set_defaults(func=cmd_quality)
 
+    p = sub.add_parser("serve", help="启动网页门户（报表下载、问题清单、数据集）")
+    common(p, as_of=False)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--no-demo-users", action="store_true", help="不创建演示账号")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("users", help="门户账号：add / disable / reset / list")
+    common(p, as_of=False)
+    p.add_argument("action", choices=("add", "disable", "reset", "list"))
+    p.add_argument("username", nargs="?", default="")
+    p.add_argument("--dept", help="部门：街道办、社区、公安、民政、教育、卫健、残联、应急")
+    p.add_argument("--scope", help="辖区：街道或社区的代码或名称")
+    p.set_defaults(func=cmd_users)
+
+    p = sub.add_parser("audit", help="审计日志：登录、查看、下载、修正、导出")
+    common(p, as_of=False)
+    p.add_argument("--since", type=_date, default=dt.date.today() - dt.timedelta(days=30))
+    p.set_defaults(func=cmd_audit)
+
     p = sub.add_parser("demo", help="生成演示街道数据（含真值），或用 --check 核对准确率")
     common(p)
     p.add_argument("--out", type=Path, default=Path(".onceonly-demo/inbox"))
@@ -202,10 +264,11 @@ def main(argv: list[str] | None = None) -> int:
         args.home = default_home()
     args.home = Path(args.home).resolve()
     from pipelines.publish import PublishError
+    from pipelines.web import UserError as WebUserError
 
     try:
         return args.func(args)
-    except (UserError, PublishError) as exc:
+    except (UserError, PublishError, WebUserError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
 

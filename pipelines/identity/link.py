@@ -4,8 +4,9 @@ Order of decisions, each only for records the previous ones left open:
 1. ``id_exact``  — a valid ID (set-based SQL; two different valid IDs are never merged);
 2. ``id_typo``   — an invalid ID one digit typo or adjacent swap from exactly one valid ID
                    whose person has the same name or its pinyin;
-3. ``name_match`` — Splink (fixed Fellegi–Sunter model in ``identity.yaml``) against identified
-                   persons and against each other; ``ambiguous`` when two persons fit;
+3. ``name_match`` — the fixed Fellegi–Sunter model of ``identity.yaml`` (scored in SQL, Splink
+                   as reference: see model.py) against identified persons and against each
+                   other; ``ambiguous`` when two persons fit;
 4. ``singleton`` — records matching no identified person found a person when they say enough
                    (name + house or name + birth date) and come from a template allowed to;
                    otherwise ``unlinkable`` / ``unmatched`` (person_key NULL, for stewards).
@@ -17,7 +18,7 @@ import time
 
 import duckdb
 
-from pipelines.identity.model import score_pairs
+from pipelines.identity.model import match_weight_macro
 from pipelines.identity.pinyin import load_config, refresh_name_pinyin
 from pipelines.store import Store
 
@@ -45,22 +46,17 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date) -> dict:
         "cannot_found_person": list(config["cannot_found_person"]),
     }
     Store.run_sql(conn, "core/identity_macros.sql")
+    conn.execute(match_weight_macro(config))
     keys_before = _issued_keys(conn)
     new_names = refresh_name_pinyin(conn)
     lap("pinyin")
     Store.run_sql(conn, "core/identity_prepare.sql")
     Store.run_sql(conn, "core/identity_typo.sql")
     lap("deterministic")
-    Store.run_sql(conn, "core/identity_candidates.sql")
-    records = conn.sql("SELECT * FROM _splink_input ORDER BY record_key").to_arrow_table()
-    threads = conn.execute("SELECT current_setting('threads')").fetchall()[0][0]
-    blocked = conn.sql("SELECT * FROM _blocked_pairs ORDER BY join_key_l, join_key_r").to_arrow_table()
-    pairs = score_pairs(records, blocked, threads=int(threads))
-    conn.register("_pairs_arrow", pairs)
-    try:
-        conn.execute("CREATE OR REPLACE TEMP TABLE _pairs AS SELECT * FROM _pairs_arrow")
-    finally:
-        conn.unregister("_pairs_arrow")
+    Store.run_sql(conn, "core/identity_candidates.sql", candidate_floor=float(config["candidate_floor"]))
+    compared, blocked, scored = conn.execute(
+        "SELECT (SELECT count(*) FROM _block_side), (SELECT count(*) FROM _blocked_pairs), (SELECT count(*) FROM _pairs)"
+    ).fetchall()[0]
     lap("probabilistic")
     Store.run_sql(conn, "core/identity_resolve.sql", **variables)
     for _ in range(_MAX_COMPONENT_ROUNDS):
@@ -82,13 +78,13 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date) -> dict:
         "linked": conn.execute("SELECT count(*) FROM core.person_links WHERE person_key IS NOT NULL").fetchall()[0][0],
         "new_keys": _issued_keys(conn) - keys_before,
         "rules": rules,
-        "splink_input_rows": records.num_rows,
-        "blocked_pairs": blocked.num_rows,
-        "pairs_above_floor": pairs.num_rows,
+        "compared_records": compared,
+        "blocked_pairs": blocked,
+        "pairs_above_floor": scored,
         "new_names_pinyin": new_names,
         "timings_s": timings,
     }
-    for table in ("_idr", "_id_names", "_link", "_unresolved", "_profiles", "_splink_input", "_blocked_pairs", "_pairs",
+    for table in ("_idr", "_link", "_unresolved", "_profiles", "_block_side", "_blocked_pairs", "_pairs",
                   "_pair_sides", "_person_cands", "_direct", "_ambiguous", "_nodes", "_uu_edges", "_comp",
                   "_comp_changed", "_comp_info", "_best_edge", "_comp_open", "_clusters", "_claims",
                   "_assigned", "_final"):

@@ -7,6 +7,7 @@ or not at all.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
@@ -137,6 +138,7 @@ def _load_batch(conn, catalog: Catalog, template: Template, path: Path, name: st
         return _reject(conn, batch, message, replace)
 
     rows = data_rows(grid, header)
+    read = rows.height
     conn.begin()
     try:
         _stage_incoming(conn, template, grid, header, rows, batch_id)
@@ -144,51 +146,66 @@ def _load_batch(conn, catalog: Catalog, template: Template, path: Path, name: st
         set_variables(conn, {"batch_id": batch_id, "file_name": name, "loaded_on": loaded_on})
         conn.execute(render("raw/row_checks.sql", catalog, t=template))
         _report_unknown_columns(conn, template, header, rows, batch)
-        read, rejected = conn.execute(
-            "SELECT (SELECT count(*) FROM _incoming), "
-            "(SELECT count(DISTINCT row_no) FROM raw.row_errors WHERE batch_id = ? AND severity = 'reject')",
-            [batch_id]).fetchall()[0]
+        rejected = conn.execute(
+            "SELECT count(DISTINCT row_no) FROM raw.row_errors WHERE batch_id = ? AND severity = 'reject'",
+            [batch_id]).fetchall()[0][0]
         _write_batch(conn, {**batch, "status": "loaded", "message": None, "rows_read": read,
                             "rows_loaded": read - rejected, "rows_rejected": rejected}, replace)
-        conn.execute("DROP TABLE _incoming")
+        _drop_incoming(conn)
         conn.commit()
     except BaseException:
         conn.rollback()
+        with contextlib.suppress(Exception):
+            _drop_incoming(conn)
         raise
     return BatchResult(batch_id, template.name, name, "loaded", read, read - rejected, rejected, None, True)
 
 
 def _stage_incoming(conn, template: Template, grid: Grid, header: HeaderMatch, rows: pl.DataFrame,
                     batch_id: str) -> None:
-    """The batch's rows as TEMP table _incoming, shaped like raw.<template>."""
+    """The batch's rows as TEMP view _incoming, shaped like raw.<template> (valid until
+    _drop_incoming). A view, not a table: it is read twice (into raw, and by the row checks),
+    and copying millions of rows into a temp table costs more than reading the frame again."""
     by_column = {f.column: col for col, f in header.fields.items()}
     has_types = grid.file_format == "xlsx"
-    select = [f"{sql_literal(batch_id)} AS batch_id", "row_no"]
+    # Blank cells become NULL in polars (vectorised, before DuckDB copies the strings).
+    cells = []
     for f in template.fields:
         col = by_column.get(f.column)
         if col is None:
-            select.append(f'NULL::VARCHAR AS "{f.column}"')
             continue
-        cell = f'"{col}"'
+        cell = pl.col(col)
         if has_types and f.type == "date":
             # A number in a date cell is an Excel serial date that lost its format.
-            cell = f"""CASE WHEN "type_{col}" = 'number' THEN "serial_{col}" ELSE "{col}" END"""
-        select.append(f"CASE WHEN trim({cell}) = '' THEN NULL ELSE {cell} END AS \"{f.column}\"")
-    extras = [f"{{'key': {sql_literal(text)}, 'value': NULLIF(trim(\"{col}\"), '')}}"
-              for col, text in header.unknown.items()]
-    types = [f"{{'key': {sql_literal(f.column)}, 'value': \"type_{col}\"}}"
-             for col, f in header.fields.items() if has_types and f.type not in NUMERIC_TYPES]
+            cell = pl.when(pl.col(f"type_{col}") == "number").then(pl.col(f"serial_{col}")).otherwise(cell)
+        cells.append(pl.when(cell.str.strip_chars(" ") != "").then(cell).alias(f.column))
+    extras_src = {f"_x{i}": col for i, col in enumerate(header.unknown)}
+    types_src = {f"_t{i}": (f, f"type_{col}") for i, (col, f) in enumerate(header.fields.items())
+                 if has_types and f.type not in NUMERIC_TYPES}
+    frame = rows.select(
+        pl.col("row_no"), *cells,
+        *(pl.col(col).alias(alias) for alias, col in extras_src.items()),
+        *(pl.col(src).alias(alias) for alias, (_, src) in types_src.items()),
+    )
+    select = [f"{sql_literal(batch_id)} AS batch_id", "row_no"]
+    for f in template.fields:
+        select.append(f'"{f.column}"' if f.column in by_column else f'NULL::VARCHAR AS "{f.column}"')
+    extras = [f"{{'key': {sql_literal(header.unknown[col])}, 'value': NULLIF(trim(\"{alias}\"), '')}}"
+              for alias, col in extras_src.items()]
+    types = [f"{{'key': {sql_literal(f.column)}, 'value': \"{alias}\"}}" for alias, (f, _) in types_src.items()]
     for name, entries in (("extra_fields", extras), ("cell_types", types)):
         if entries:
             select.append(f"map_from_entries(list_filter([{', '.join(entries)}], lambda e: e.value IS NOT NULL))"
                           f"::MAP(VARCHAR, VARCHAR) AS {name}")
         else:
             select.append(f"MAP {{}}::MAP(VARCHAR, VARCHAR) AS {name}")
-    conn.register("_incoming_cells", rows)
-    try:
-        conn.execute(f"CREATE OR REPLACE TEMP TABLE _incoming AS SELECT {', '.join(select)} FROM _incoming_cells")
-    finally:
-        conn.unregister("_incoming_cells")
+    conn.register("_incoming_cells", frame.to_arrow())
+    conn.execute(f"CREATE OR REPLACE TEMP VIEW _incoming AS SELECT {', '.join(select)} FROM _incoming_cells")
+
+
+def _drop_incoming(conn) -> None:
+    conn.execute("DROP VIEW IF EXISTS _incoming")
+    conn.unregister("_incoming_cells")
 
 
 def _report_unknown_columns(conn, template: Template, header: HeaderMatch, rows: pl.DataFrame, batch: dict) -> None:

@@ -35,8 +35,18 @@ def sha256_file(path: Path) -> str:
 def record(conn: duckdb.DuckDBPyConnection, *, kind: str, name: str, department: str | None, user: str,
            scope: str, as_of: dt.date, fmt: str, row_count: int, columns: list[str], path: Path,
            sha256: str) -> None:
+    record_many(conn, [dict(kind=kind, name=name, department=department, user=user, scope=scope, as_of=as_of,
+                            fmt=fmt, row_count=row_count, columns=columns, path=path, sha256=sha256)])
+
+
+def record_many(conn: duckdb.DuckDBPyConnection, entries: list[dict]) -> None:
+    """Several handouts (a report's HTML, XLSX and list files) in one commit: each commit is a disk sync."""
+    if not entries:
+        return
     conn.execute("CREATE SCHEMA IF NOT EXISTS audit")
     conn.execute(_DDL)
-    conn.execute(
-        "INSERT INTO audit.extracts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_localtimestamp())",
-        [kind, name, department, user, scope, as_of, fmt, row_count, columns, str(path), sha256])
+    rows = [[e["kind"], e["name"], e["department"], e["user"], e["scope"], e["as_of"], e["fmt"], e["row_count"],
+             list(e["columns"]), str(e["path"]), e["sha256"]] for e in entries]
+    one = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_localtimestamp())"
+    # one statement, so one commit, whatever the number of rows
+    conn.execute(f"INSERT INTO audit.extracts VALUES {', '.join([one] * len(rows))}", [v for r in rows for v in r])

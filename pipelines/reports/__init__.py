@@ -2,6 +2,8 @@
 
 Public API:
     render_report(conn, name, *, out_dir, as_of, dept=None, scope=None, user="onceonly") -> list[Path]
+        [<stem>.html, <stem>.xlsx, then <stem>-<key>.csv per person list]. Reports print counts; a person
+        list longer than an exception list (80+, 65+, 0-6, school cohort, evacuation list...) is a CSV beside it.
     render_all(conn, *, out_dir, as_of, user="onceonly") -> list[Path]     (every report + index.html)
     render_population_monthly / render_grid_standards / render_assistance_check / ... (same keywords)
 """
@@ -16,7 +18,7 @@ from pipelines.publish import audit
 from pipelines.publish.grants import narrow, prepare, resolve_scope
 from pipelines.publish.registry import GrantRefused, load_registry
 from pipelines.reports.families import FAMILIES
-from pipelines.reports.render import write_html, write_index, write_xlsx
+from pipelines.reports.render import write_html, write_index, write_list_csv, write_xlsx
 
 TITLES = {
     "population-monthly": "实有人口统计月报", "grid-standards": "网格规范达标情况", "assistance-check": "救助对象核查表",
@@ -52,12 +54,19 @@ def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = name if where.level is None else f"{name}_{where.code}"
+    for s in report.sections:
+        s.note = s.note.replace("{stem}", stem)
     paths = [write_html(report, out_dir / f"{stem}.html"), write_xlsx(report, out_dir / f"{stem}.xlsx")]
     rows = sum(len(s.rows) for s in report.sections)
     cols = [c.name for s in report.sections for c in s.columns]
-    for p in paths:
-        audit.record(conn, kind="report", name=name, department=dept, user=user, scope=where.key, as_of=as_of,
-                     fmt=p.suffix.lstrip("."), row_count=rows, columns=cols, path=p, sha256=audit.sha256_file(p))
+    handouts = [dict(name=name, fmt=p.suffix.lstrip("."), row_count=rows, columns=cols, path=p) for p in paths]
+    for lst in report.lists:
+        p = write_list_csv(lst, out_dir / f"{stem}-{lst.key}.csv")
+        handouts.append(dict(name=f"{name}-{lst.key}", fmt="csv", row_count=lst.rows,
+                             columns=lst.table.column_names, path=p))
+        paths.append(p)
+    audit.record_many(conn, [dict(h, kind="report", department=dept, user=user, scope=where.key, as_of=as_of,
+                                  sha256=audit.sha256_file(h["path"])) for h in handouts])
     return paths
 
 
@@ -68,11 +77,11 @@ def render_all(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_of: dt.date
     paths: list[Path] = []
     entries = []
     for name in FAMILIES:
-        html, xlsx = render_report(conn, name, out_dir=out_dir, as_of=as_of, user=user)
-        paths += [html, xlsx]
+        html, xlsx, *lists = render_report(conn, name, out_dir=out_dir, as_of=as_of, user=user)
+        paths += [html, xlsx, *lists]
         users = "、".join(d.name for d in reg.departments.values() if name in d.reports)
         entries.append({"title": TITLES[name], "departments": users, "html": html.name, "xlsx": xlsx.name,
-                        "sha256": audit.sha256_file(xlsx)})
+                        "lists": [p.name for p in lists], "sha256": audit.sha256_file(xlsx)})
     batches = [dict(zip(("template", "file_name", "loaded_on", "rows_read", "rows_loaded", "rows_rejected", "batch_id"), r))
                for r in conn.execute("""
                    SELECT template, file_name, loaded_on, rows_read, rows_loaded, rows_rejected, batch_id

@@ -13,7 +13,7 @@ import yaml
 from pipelines.paths import REPORTS_DIR
 from pipelines.publish import masking
 from pipelines.publish.registry import load_registry
-from pipelines.reports.model import Col, Report, Section
+from pipelines.reports.model import Col, ListFile, Report, Section
 from pipelines.store import Store, set_variables
 
 
@@ -27,18 +27,31 @@ def _rows(conn, sql: str, params=None) -> list[tuple]:
 
 
 def quality_notes(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """The data-quality lines every report of this as-of and jurisdiction carries (computed once, kept in
+    rp_quality beside rp_meta, which prepare() and narrow() rewrite when either changes)."""
+    meta = _rows(conn, "SELECT as_of, scope_level, scope_code FROM rp_meta")[0]
+    try:
+        hit = _rows(conn, "SELECT notes FROM rp_quality WHERE as_of = ? AND scope_level IS NOT DISTINCT FROM ? "
+                          "AND scope_code IS NOT DISTINCT FROM ?", list(meta))
+        if hit:
+            return list(hit[0][0])
+    except duckdb.CatalogException:
+        pass
     n_unverified, n_ungridded = _rows(conn, """
         SELECT count(*) FILTER (WHERE status = '待核实'),
                count(*) FILTER (WHERE status IN ('在住', '待核实') AND microgrid_code IS NULL) FROM rp_persons""")[0]
     n_unlinked = _rows(conn, "SELECT count(*) FROM core.person_links WHERE person_key IS NULL")[0][0]
     rejected = _rows(conn, "SELECT count(*), coalesce(sum(rows_rejected), 0) FROM raw.batches WHERE status = 'rejected'")[0]
     rows_rej = _rows(conn, "SELECT coalesce(sum(rows_rejected), 0) FROM raw.batches WHERE status = 'loaded'")[0][0]
-    return [
+    notes = [
         f"待核实 {n_unverified} 人：在册但在时效期内没有在住证据，未计入实有人口，请网格员走访核实。",
         f"未定位到网格 {n_ungridded} 人：地址未能匹配到房屋，已交数据专员处理。",
         f"未能关联到人员的来源记录 {n_unlinked} 条；整份拒收的文件 {rejected[0]} 个、拒收的数据行 {rows_rej} 行（见运行报告）。",
         "人员状态按统计截止日期判定，截止日期之后的材料不计入；同一日期重新生成结果完全一致。",
     ]
+    conn.execute("CREATE OR REPLACE TEMP TABLE rp_quality AS SELECT ?::DATE AS as_of, ?::VARCHAR AS scope_level, "
+                 "?::VARCHAR AS scope_code, ?::VARCHAR[] AS notes", [*meta, notes])
+    return notes
 
 
 def _section(conn, title: str, table: str, kinds: dict[str, str], order: str, *, totals=True, note="",
@@ -62,7 +75,8 @@ def population_monthly(conn, as_of: dt.date, unit: str) -> Report:
             _section(conn, "按社区网格统计", "r_pop_grid", text, "_c NULLS LAST, _g NULLS LAST"),
             _section(conn, "重点人群（在住）", "r_pop_groups", text, "_c NULLS LAST"),
             _section(conn, "本期变动", "r_pop_changes", text, "_c NULLS LAST",
-                     note="本期迁入：本期首次出现在住证据且仍在住；本期离开、死亡：以本期内的离开、死亡证据为准。"),
+                     note="统计期间为截止日期所在月的1日至截止日期。本期迁入：最早的在住证据日期在本期内、截止日期仍在住；"
+                          "本期离开、本期死亡：判定其“已离开”“死亡”的那条证据日期在本期内（无日期的户籍变动不计入任何一期）。"),
         ], period_start=as_of.replace(day=1), publication=True, quality=quality_notes(conn),
         small_count=int(standards()["small_count_threshold"]))
 
@@ -74,48 +88,76 @@ def grid_standards(conn, as_of: dt.date, unit: str) -> Report:
                          "pop_max": s["grid_population_max"]})
     Store.run_sql(conn, "reports/report_grid_standards.sql", as_of=as_of)
     text = _text_kinds("社区", "网格编码", "网格名称", "网格类型", "标准户数", "结论", "微网格编码", "微网格名称",
-                       "在册超1500", "核实超1500")
+                       "登记超1500", "实有超1500", "处理建议")
     return Report("grid-standards", "网格规范达标情况", unit, as_of, [
         _section(conn, "网格户数", "r_std_grid", text, "_c, 网格编码",
                  note=f"一般网格标准 {s['grid_households']['min']}–{s['grid_households']['max']} 户；专属网格不适用。"),
         _section(conn, "微网格户数", "r_std_micro", text, "_c, _g, 微网格编码",
                  note=f"微网格标准 {s['microgrid_households']['min']}–{s['microgrid_households']['max']} 户。"),
-        _section(conn, "网格人口（在册与核实对照）", "r_std_pop", text, "_c, 网格编码",
-                 note=f"超过 {s['grid_population_max']} 人的网格应考虑拆分；请以核实人口为准，在册人口含多年未核实的人员。"),
+        _section(conn, "网格人口（登记与实有对照）", "r_std_pop", text, "_c, 网格编码",
+                 note=f"实有人口超过 {s['grid_population_max']} 人的网格应考虑拆分。登记人口含多年未核实、可能早已搬离的人员，"
+                      "登记超标而实有未超的网格，请先走访核实。"),
     ], quality=quality_notes(conn))
+
+
+def _list_query(conn, extract: str, where: str, columns: list[str] | None, source: str | None = None):
+    """The masked SELECT of a person list read through an extract view (default grant: 前6后4, 138****1234),
+    limited to the report's jurisdiction, in the extract's total order."""
+    reg = load_registry()
+    spec = reg.extract(extract)
+    if source is None:
+        Store.run_sql(conn, f"reports/{spec.sql}")
+    cols = [c for c in spec.columns if columns is None or c.name in columns]
+    select = ", ".join(f'{masking.value_sql(chr(34) + c.name + chr(34), c.kind, reg.default_id_mode, reg.default_phone_mode)}'
+                       f' AS "{c.name}"' for c in cols)
+    order = ", ".join(f'"{c}"' for c in spec.order_by) + ", " + ", ".join(f'"{c.name}"' for c in spec.columns)
+    scope = conn.execute("SELECT scope_level, scope_code FROM rp_meta").fetchall()[0]
+    set_variables(conn, {"scope_level": scope[0], "scope_code": scope[1]})
+    params: list = []
+    if scope[0]:
+        where = f"({where}) AND _{scope[0]}_code = ?"
+        params.append(scope[1])
+    sql = f"SELECT {select} FROM {source or spec.view} WHERE {where} ORDER BY {order} NULLS FIRST"
+    return cols, sql, params
 
 
 def _list_section(conn, extract: str, title: str, where: str = "TRUE", *, note: str = "",
                   columns: list[str] | None = None, money: tuple[str, ...] = ()) -> Section:
-    """A person list read through an extract view, masked with the default grant (前6后4, 138****1234)."""
-    reg = load_registry()
-    spec = reg.extract(extract)
-    Store.run_sql(conn, f"reports/{spec.sql}")
-    cols = [c for c in spec.columns if columns is None or c.name in columns]
-    select = ", ".join(f'{masking.value_sql(chr(34) + c.name + chr(34), c.kind, reg.default_id_mode, reg.default_phone_mode)}'
-                       for c in cols)
-    order = ", ".join(f'"{c}"' for c in spec.order_by) + ", " + ", ".join(f'"{c.name}"' for c in spec.columns)
-    scope = conn.execute("SELECT scope_level, scope_code FROM rp_meta").fetchall()[0]
-    params: list = []
-    if scope[0]:
-        where += f" AND _{scope[0]}_code = ?"
-        params.append(scope[1])
-    rows = _rows(conn, f"SELECT {select} FROM {spec.view} WHERE {where} ORDER BY {order} NULLS FIRST", params)
+    """A person list printed in the report: only for exception lists (a few per thousand persons)."""
+    cols, sql, params = _list_query(conn, extract, where, columns)
+    rows = _rows(conn, sql, params)
     kinds = [Col(c.name, "money" if c.name in money else "date" if c.type == "DATE" else "text") for c in cols]
     return Section(title, kinds, rows, totals=True, note=note)
+
+
+def _list_file(conn, key: str, title: str, extract: str, where: str = "TRUE", *,
+               columns: list[str] | None = None, source: str | None = None) -> ListFile:
+    """A person list too long to print: written beside the report as CSV (see render_report)."""
+    _, sql, params = _list_query(conn, extract, where, columns, source)
+    return ListFile(key, title, conn.sql(sql, params=params).to_arrow_table())
+
+
+def _summary(conn, sql_file: str, title: str, table: str, text: tuple[str, ...], order: str,
+             lists: list[ListFile], note: str = "") -> Section:
+    Store.run_sql(conn, f"reports/{sql_file}")
+    files = "；".join(f"{f.title}见文件“{{stem}}-{f.key}.csv”（共 {f.rows} 人）" for f in lists)
+    return _section(conn, title, table, _text_kinds(*text), order,
+                    note="；".join(x for x in (note, files) if x) + ("。" if files else ""))
 
 
 def assistance_check(conn, as_of: dt.date, unit: str) -> Report:
     return Report("assistance-check", "救助对象核查表", unit, as_of, [
         _list_section(conn, "assistance-check", "救助对象核查", money=("月救助金额",),
                       note="在统计截止日期仍在发放救助、但对象已死亡、已离开或待核实的记录；月救助金额为每月存在风险的金额。"),
-        _list_section(conn, "elderly-80plus", "高龄（80岁以上）老人"),
     ], quality=quality_notes(conn))
 
 
 def elderly_80plus(conn, as_of: dt.date, unit: str) -> Report:
-    return Report("elderly-80plus", "高龄（80岁以上）老人名单", unit, as_of,
-                  [_list_section(conn, "elderly-80plus", "高龄老人")], quality=quality_notes(conn))
+    lists = [_list_file(conn, "list", "高龄老人名单", "elderly-80plus")]
+    return Report("elderly-80plus", "高龄（80岁以上）老人名单", unit, as_of, [
+        _summary(conn, "summary_elderly.sql", "按网格统计", "r_sum_elderly", ("社区", "网格"),
+                 "_c NULLS LAST, _g NULLS LAST, 网格", lists)],
+        quality=quality_notes(conn), lists=lists)
 
 
 def floating_stats(conn, as_of: dt.date, unit: str) -> Report:
@@ -133,51 +175,63 @@ def floating_stats(conn, as_of: dt.date, unit: str) -> Report:
         SELECT 年龄段, count(*) FILTER (WHERE 性别 = '男'), count(*) FILTER (WHERE 性别 = '女'),
                count(*) FILTER (WHERE 性别 IS NULL OR 性别 NOT IN ('男', '女')), count(*)
         FROM r_flo GROUP BY 年龄段 ORDER BY 年龄段""")
+    lists = [
+        _list_file(conn, "expiring", "居住证30天内到期名单", "floating-population", "_expiring", source="r_flo",
+                   columns=["姓名", "性别", "公民身份号码", "居住证有效期至", "社区名称", "网格名称", "居住地址", "联系电话"]),
+        _list_file(conn, "unregistered", "网格员见到但从未登记的流动人口名单", "floating-population", "_unregistered",
+                   source="r_flo",
+                   columns=["姓名", "性别", "公民身份号码", "户籍省份", "社区名称", "网格名称", "居住地址", "联系电话"]),
+    ]
     return Report("floating-stats", "流动人口统计表", unit, as_of, [
         by("户籍省份", "按户籍省份"),
         Section("按性别、年龄段", [Col("年龄段"), Col("男", "count"), Col("女", "count"), Col("性别不详", "count"),
                                  Col("小计", "count")], sex_age),
         by("居住时长", "按居住时长"),
         by("是否租住", "按是否租住"),
-        _list_section(conn, "floating-population", "居住证30天内到期",
-                      f"状态 = '在住' AND 居住证有效期至 BETWEEN DATE '{as_of.isoformat()}' "
-                      f"AND DATE '{(as_of + dt.timedelta(days=30)).isoformat()}'",
-                      columns=["姓名", "性别", "公民身份号码", "居住证有效期至", "社区名称", "网格名称", "居住地址", "联系电话"]),
-        _list_section(conn, "floating-population", "网格员见到但从未登记的流动人口",
-                      "状态 = '在住' AND 登记日期 IS NULL",
-                      columns=["姓名", "性别", "公民身份号码", "户籍省份", "社区名称", "网格名称", "居住地址", "联系电话"],
-                      note="这些人员在实有人口采集中为流动人口，但没有公安流动人口登记，请派出所核查登记。"),
-    ], quality=quality_notes(conn))
+        _summary(conn, "summary_floating.sql", "按网格：居住证到期与未登记", "r_sum_floating", ("社区", "网格"),
+                 "_c NULLS LAST, _g NULLS LAST, 网格", lists,
+                 note="从未登记：实有人口采集中为流动人口，但没有公安流动人口登记，请派出所核查登记"),
+    ], quality=quality_notes(conn), lists=lists)
 
 
 def school_age_children(conn, as_of: dt.date, unit: str) -> Report:
+    lists = [_list_file(conn, "list", "适龄儿童名单", "school-age-children",
+                        columns=["姓名", "性别", "出生日期", "公民身份号码", "人员类别", "状态", "社区名称", "网格名称",
+                                 "居住地址", "联系电话"])]
     return Report("school-age-children", f"{as_of.year}年适龄儿童名单", unit, as_of, [
-        _list_section(conn, "school-age-children", "适龄儿童",
-                      columns=["姓名", "性别", "出生日期", "公民身份号码", "人员类别", "状态", "社区名称", "网格名称", "居住地址", "联系电话"],
-                      note=f"{as_of.year}年8月31日前（含）年满6周岁、{as_of.year - 1}年8月31日时未满6周岁的儿童。")],
-        quality=quality_notes(conn))
+        _summary(conn, "summary_school.sql", "按网格统计", "r_sum_school", ("社区", "网格"),
+                 "_c NULLS LAST, _g NULLS LAST, 网格", lists,
+                 note=f"{as_of.year}年8月31日前（含）年满6周岁、{as_of.year - 1}年8月31日时未满6周岁的儿童")],
+        quality=quality_notes(conn), lists=lists)
 
 
 def health_key_groups(conn, as_of: dt.date, unit: str) -> Report:
+    lists = [_list_file(conn, "children", "0-6岁儿童名单", "health-key-groups", "人群 = '0-6岁儿童'"),
+             _list_file(conn, "elderly", "65岁及以上老人名单", "health-key-groups", "人群 = '65岁及以上老人'")]
     return Report("health-key-groups", "0-6岁儿童及65岁以上老人名册", unit, as_of, [
-        _list_section(conn, "health-key-groups", "0-6岁儿童", "人群 = '0-6岁儿童'"),
-        _list_section(conn, "health-key-groups", "65岁及以上老人", "人群 = '65岁及以上老人'"),
-    ], quality=quality_notes(conn))
+        _summary(conn, "summary_health.sql", "按网格统计", "r_sum_health", ("社区", "网格"),
+                 "_c NULLS LAST, _g NULLS LAST, 网格", lists)],
+        quality=quality_notes(conn), lists=lists)
 
 
 def disability_check(conn, as_of: dt.date, unit: str) -> Report:
+    check = _list_section(conn, "disability-check", "需核查（死亡、已离开、待核实或无法关联）",
+                          "状态 IS NULL OR 状态 <> '在住'")
+    lists = [_list_file(conn, "list", "在住残疾人名单", "disability-check", "状态 = '在住'")]
     return Report("disability-check", "残疾人状态核查表", unit, as_of, [
-        _list_section(conn, "disability-check", "需核查（死亡、已离开、待核实或无法关联）",
-                      "状态 IS NULL OR 状态 <> '在住'"),
-        _list_section(conn, "disability-check", "在住残疾人", "状态 = '在住'"),
-    ], quality=quality_notes(conn))
+        check,
+        _summary(conn, "summary_disability.sql", "在住残疾人（按社区、残疾类别）", "r_sum_disability",
+                 ("社区", "残疾类别"), "_c NULLS LAST, 社区, 残疾类别", lists),
+    ], quality=quality_notes(conn), lists=lists)
 
 
 def emergency_vulnerable(conn, as_of: dt.date, unit: str) -> Report:
+    lists = [_list_file(conn, "list", "按楼栋排列的重点人员名单", "vulnerable-by-building")]
     return Report("emergency-vulnerable", "应急重点人员（按楼栋）", unit, as_of, [
-        _list_section(conn, "vulnerable-by-building", "重点人员",
-                      note="80岁以上、独居老人、残疾人、0-6岁儿童，按小区、楼栋排列，供疏散转移时逐户确认。")],
-        quality=quality_notes(conn))
+        _summary(conn, "summary_vulnerable.sql", "按小区统计", "r_sum_vulnerable", ("社区", "小区"),
+                 "_c NULLS LAST, 社区, 小区", lists,
+                 note="80岁以上、独居老人、残疾人、0-6岁儿童（仅在住人员）；名单按小区、楼栋排列，供疏散转移时逐户确认")],
+        quality=quality_notes(conn), lists=lists)
 
 
 def courtyard_profile(conn, as_of: dt.date, unit: str) -> Report:

@@ -41,6 +41,19 @@ class Section:
 
 
 @dataclass
+class ListFile:
+    """A person-level list too long for a formatted report: written beside it as CSV (UTF-8 with BOM),
+    already masked; the report itself carries the counts and names the file."""
+    key: str                # file suffix: <report>-<key>.csv
+    title: str
+    table: object           # pyarrow.Table
+
+    @property
+    def rows(self) -> int:
+        return self.table.num_rows
+
+
+@dataclass
 class Report:
     key: str                        # e.g. population-monthly
     title: str
@@ -51,6 +64,7 @@ class Report:
     publication: bool = False       # small counts suppressed
     quality: list[str] = field(default_factory=list)
     small_count: int = 5
+    lists: list[ListFile] = field(default_factory=list)
 
     @property
     def as_of_cn(self) -> str:

@@ -3,24 +3,29 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from functools import lru_cache
 from pathlib import Path
 
 import jinja2
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.paths import REPORTS_DIR
-from pipelines.publish.writers import as_of_stamp, display_width, freeze_xlsx
-from pipelines.reports.model import Report
+from pipelines.publish.writers import as_of_stamp, display_width, freeze_xlsx, write_csv
+from pipelines.reports.model import ListFile, Report
 
 _THIN = Side(style="thin", color="808080")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 _TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
 HEADER_ROW = 4
+_MIN_PAGE_WIDTH = 110     # Excel character units: about an A4 landscape line at the default font
 
 
+@lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(REPORTS_DIR / "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]), keep_trailing_newline=True)
@@ -49,84 +54,141 @@ def _sheet_title(title: str, used: set[str]) -> str:
     return name
 
 
+def _styles() -> list[NamedStyle]:
+    """One named style per cell role: cells then carry a style id instead of their own font/border/fill
+    objects, which is what keeps a long sheet fast to write (openpyxl write-only mode)."""
+    def style(name, *, bold=False, size=None, fill=None, border=True, fmt=None, align=None):
+        st = NamedStyle(name=name)
+        st.font = Font(bold=bold, size=size) if (bold or size) else Font()
+        if fill is not None:
+            st.fill = fill
+        if border:
+            st.border = _BORDER
+        if fmt:
+            st.number_format = fmt
+        if align is not None:
+            st.alignment = align
+        return st
+    right = Alignment(horizontal="right")
+    out = [
+        style("rp_title", bold=True, size=16, border=False, align=Alignment(horizontal="center", vertical="center")),
+        style("rp_plain", border=False),
+        style("rp_bold", bold=True, border=False),
+        style("rp_note", border=False, align=Alignment(wrap_text=True, vertical="top")),
+        style("rp_head", bold=True, fill=_HEAD_FILL,
+              align=Alignment(horizontal="center", vertical="center", wrap_text=True)),
+    ]
+    for total in (False, True):
+        suffix = "_total" if total else ""
+        fill = _TOTAL_FILL if total else None
+        out += [style(f"rp_text{suffix}", bold=total, fill=fill),
+                style(f"rp_count{suffix}", bold=total, fill=fill, align=right),
+                style(f"rp_money{suffix}", bold=total, fill=fill, fmt="#,##0.00", align=right),
+                style(f"rp_date{suffix}", bold=total, fill=fill, fmt="yyyy-mm-dd")]
+    return out
+
+
+class _Cells:
+    """Write-only cells with a named style. The style's array is resolved once per sheet and shared:
+    assigning a named style per cell costs more than writing the cell."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.arrays: dict[str, object] = {}
+
+    def __call__(self, value, style: str) -> WriteOnlyCell:
+        arr = self.arrays.get(style)
+        if arr is None:
+            tmpl = WriteOnlyCell(self.ws)
+            tmpl.style = style
+            arr = self.arrays[style] = tmpl._style
+        c = WriteOnlyCell(self.ws, value=value)
+        c._style = arr      # read-only from here on: the cell is serialised on append and dropped
+        return c
+
+
 def write_xlsx(report: Report, path: Path) -> Path:
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)
+    for st in _styles():
+        wb.add_named_style(st)
     used: set[str] = set()
     for section in report.sections:
         ws = wb.create_sheet(_sheet_title(section.title, used))
+        _cell = _Cells(ws)
         ncol = len(section.columns)
         last = get_column_letter(ncol)
         title = report.title if len(report.sections) == 1 else f"{report.title}——{section.title}"
-        ws["A1"] = title
-        ws["A1"].font = Font(bold=True, size=16)
-        ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
-        ws.merge_cells(f"A1:{last}1")
-        ws.row_dimensions[1].height = 28
-        ws["A2"] = f"填报单位：{report.unit}"
-        ws.merge_cells(f"A2:{last}2")
         line3 = f"统计截止日期：{report.as_of_cn}"
         if report.period_cn:
             line3 += f"　　统计期间：{report.period_cn}"
-        ws["A3"] = line3
-        ws.merge_cells(f"A3:{last}3")
-        widths = [display_width(c.name) for c in section.columns]
-        for j, col in enumerate(section.columns, start=1):
-            cell = ws.cell(row=HEADER_ROW, column=j, value=col.name)
-            cell.font, cell.fill, cell.border = Font(bold=True), _HEAD_FILL, _BORDER
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        r = HEADER_ROW
         total = section.total_row()
-        body = [(row, False) for row in section.rows] + ([(total, True)] if total else [])
-        for row, is_total in body:
-            r += 1
-            for j, col in enumerate(section.columns, start=1):
-                value = report.shown(row[j - 1], col)
-                if isinstance(value, decimal.Decimal):
-                    value = float(value)
-                cell = ws.cell(row=r, column=j, value=value)
-                cell.border = _BORDER
-                if col.kind == "money":
-                    cell.number_format = "#,##0.00"
-                elif col.kind == "date":
-                    cell.number_format = "yyyy-mm-dd"
-                if col.kind in ("count", "money"):
-                    cell.alignment = Alignment(horizontal="right")
-                if is_total:
-                    cell.font, cell.fill = Font(bold=True), _TOTAL_FILL
-                widths[j - 1] = max(widths[j - 1], display_width(_text(value)))
-        if total and ncol > 1 and all(c.kind not in ("count", "money") for c in section.columns):
-            ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=ncol)
-        r += 2
-        notes = ([section.note] if section.note else []) + report.quality
-        if report.publication:
-            notes.append(f"为保护个人信息，小于{report.small_count}的人数显示为“<{report.small_count}”（合计按实际人数计算）。")
-        ws.cell(row=r, column=1, value="数据质量说明：").font = Font(bold=True)
-        for line in notes:
-            r += 1
-            ws.cell(row=r, column=1, value=f"· {line}").alignment = Alignment(wrap_text=True, vertical="top")
-            ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=max(ncol, 1))
-            ws.row_dimensions[r].height = 15 * max(1, display_width(line) // max(sum(widths), 40) + 1)
-        r += 1
-        ws.cell(row=r, column=1, value="制表：onceonly（由统一数据库按统计截止日期生成，可按同一日期复现）")
-        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=max(ncol, 1))
+        def published(row):
+            return tuple(float(v) if isinstance(v, decimal.Decimal) else v
+                         for v in (report.shown(x, c) for x, c in zip(row, section.columns)))
+        shown = [published(row) for row in section.rows]
+        total_shown = published(total) if total else None
+        # widths need every value before the first row is streamed; a sample sizes a long list well enough
+        widths = [display_width(c.name) for c in section.columns]
+        for row in shown[:2000] + ([total_shown] if total_shown else []):
+            for j, v in enumerate(row):
+                widths[j] = max(widths[j], display_width(_text(v)))
+        widths = [min(max(w + 2, 6), 50) for w in widths]
+        if sum(widths) < _MIN_PAGE_WIDTH:
+            # a narrow table still has the full title lines and notes to show: widen it to the page
+            widths = [w * _MIN_PAGE_WIDTH / sum(widths) for w in widths]
         for j, w in enumerate(widths, start=1):
-            ws.column_dimensions[get_column_letter(j)].width = min(max(w + 2, 6), 50)
+            ws.column_dimensions[get_column_letter(j)].width = round(w, 1)
         ws.freeze_panes = f"A{HEADER_ROW + 1}"
         ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
         ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.print_options.horizontalCentered = True
         ws.page_margins.left = ws.page_margins.right = 0.4
         ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+        ws.row_dimensions[1].height = 28
+        ws.append([_cell(title, "rp_title")])
+        ws.append([_cell(f"填报单位：{report.unit}", "rp_plain")])
+        ws.append([_cell(line3, "rp_plain")])
+        for r in (1, 2, 3):
+            ws.merged_cells.add(f"A{r}:{last}{r}")
+        ws.append([_cell(c.name, "rp_head") for c in section.columns])
+        body_styles = [f"rp_{c.kind}" if c.kind in ("count", "money", "date") else "rp_text" for c in section.columns]
+        for row in shown:
+            ws.append([_cell(v, st) for v, st in zip(row, body_styles)])
+        r = HEADER_ROW + len(shown)
+        if total_shown:
+            ws.append([_cell(v, st + "_total") for v, st in zip(total_shown, body_styles)])
+            r += 1
+            if ncol > 1 and all(c.kind not in ("count", "money") for c in section.columns):
+                ws.merged_cells.add(f"A{r}:{last}{r}")
+        ws.append([])
+        r += 2
+        notes = ([section.note] if section.note else []) + report.quality
+        if report.publication:
+            notes.append(f"为保护个人信息，小于{report.small_count}的人数显示为“<{report.small_count}”（合计按实际人数计算）。")
+        ws.append([_cell("数据质量说明：", "rp_bold")])
+        for line in notes:
+            r += 1
+            ws.row_dimensions[r].height = 15 * max(1, display_width(line) // max(sum(widths), 40) + 1)
+            ws.append([_cell(f"· {line}", "rp_note")])
+            ws.merged_cells.add(f"A{r}:{last}{r}")
+        r += 1
+        ws.append([_cell("制表：onceonly（由统一数据库按统计截止日期生成，可按同一日期复现）", "rp_plain")])
+        ws.merged_cells.add(f"A{r}:{last}{r}")
     wb.properties.creator = "onceonly"
     wb.properties.title = report.title
     wb.properties.created = as_of_stamp(report.as_of)
     wb.save(path)
     freeze_xlsx(path, as_of_stamp(report.as_of))
+    return path
+
+
+def write_list_csv(lst: ListFile, path: Path) -> Path:
+    write_csv(lst.table, path)
     return path
 
 

@@ -13,10 +13,17 @@ from pipelines.quality import apply_corrections_sql
 from pipelines.sources import TEMPLATE_ORDER, Catalog, load_catalog
 
 
-def staging_sql(template: str, catalog: Catalog | None = None) -> str:
-    """The rendered SQL that rebuilds staging.<template> (also handy for reading what it does)."""
+def staging_sql(template: str, catalog: Catalog | None = None, *, overlay: bool = True) -> str:
+    """The rendered SQL that rebuilds staging.<template> (also handy for reading what it does).
+    ``overlay=False`` reads raw directly: only right when no correction stands."""
     catalog = catalog or load_catalog()
-    return render(f"staging/{template}.sql", catalog, t=catalog[template])
+    return render(f"staging/{template}.sql", catalog, t=catalog[template], overlay=overlay)
+
+
+def corrections_stand(conn: duckdb.DuckDBPyConnection) -> bool:
+    """Whether any steward fix is in force (after apply_corrections_sql created the views)."""
+    return bool(conn.execute(
+        "SELECT count(*) FROM quality.active_corrections WHERE action = 'fix'").fetchall()[0][0])
 
 
 def build_staging(
@@ -26,8 +33,9 @@ def build_staging(
     catalog = catalog or load_catalog()
     ensure_raw_tables(conn, catalog)
     apply_corrections_sql(conn, catalog)
+    overlay = corrections_stand(conn)
     counts: dict[str, int] = {}
     for name in templates:
-        conn.execute(staging_sql(name, catalog))
+        conn.execute(staging_sql(name, catalog, overlay=overlay))
         counts[name] = conn.execute(f"SELECT count(*) FROM staging.{name}").fetchall()[0][0]
     return counts

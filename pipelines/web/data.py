@@ -67,6 +67,7 @@ class StoreGate:
         self.path = store_path(home)
         self.store = Store(self.path)
         self._lock = _RWLock()
+        self._choices: dict[tuple, tuple[list[Area], list[str]]] = {}
 
     @contextlib.contextmanager
     def _open(self, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -74,7 +75,12 @@ class StoreGate:
             raise StoreUnavailable("数据库尚未建立。请管理员先运行 onceonly run（演示：make demo）。")
         with contextlib.ExitStack() as stack:
             try:
-                conn = stack.enter_context(self.store.connect(read_only=read_only))
+                if read_only:
+                    # Page queries use no macros; Store.connect would load ~60 KB of them (0.2 s) per page.
+                    conn = duckdb.connect(str(self.path), read_only=True)
+                    stack.callback(conn.close)
+                else:
+                    conn = stack.enter_context(self.store.connect())
             except (duckdb.IOException, duckdb.ConnectionException):
                 raise StoreUnavailable("数据正在更新（后台正在运行数据处理），请稍后刷新页面。") from None
             yield conn
@@ -90,10 +96,28 @@ class StoreGate:
             yield conn
 
 
+    def choices(self, level: str, code: str) -> tuple[list["Area"], list[str]]:
+        """(areas under a user's jurisdiction, as-of dates), cached until the store file changes, so a
+        request that is refused never needs a store connection."""
+        stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None
+                      for p in (self.path, self.path.with_name(self.path.name + ".wal")))
+        key = (stamp, level, code)
+        hit = self._choices.get(key)
+        if hit is None:
+            with self.read() as conn:
+                hit = (areas(conn, level, code), as_of_dates(conn))
+            if len(self._choices) > 512:
+                self._choices.clear()
+            self._choices[key] = hit
+        return hit
+
+
 def table_exists(conn: duckdb.DuckDBPyConnection, qualified: str) -> bool:
     schema, _, name = qualified.partition(".")
-    return bool(conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
-                             "AND table_name = ?", [schema, name]).fetchall()[0][0])
+    # duckdb_tables()/duckdb_views() answer in ~1 ms where information_schema takes ~30 ms
+    return bool(conn.execute("SELECT (SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?) "
+                             "+ (SELECT count(*) FROM duckdb_views() WHERE schema_name = ? AND view_name = ?)",
+                             [schema, name, schema, name]).fetchall()[0][0])
 
 
 @dataclass(frozen=True)

@@ -258,11 +258,10 @@ def home(request: Request, portal: Portal, pr: Principal):
 
 # --- reports -------------------------------------------------------------------------------------
 
-def _report_params(request: Request, pr: Principal, conn, required: bool):
+def _report_params(request: Request, portal: Portal, pr: Principal, required: bool):
     q = request.query_params
     name = q.get("name") or ""
-    dates = as_of_dates(conn)
-    pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
+    pr.areas, dates = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)
     if not name and not required:
         return None, (dates[0] if dates else None), pr.area(None), dates
     if name not in TITLES:
@@ -278,8 +277,7 @@ def _report_params(request: Request, pr: Principal, conn, required: bool):
 
 @page
 def reports_page(request: Request, portal: Portal, pr: Principal):
-    with portal.gate.read() as conn:
-        name, as_of, area, dates = _report_params(request, pr, conn, required=False)
+    name, as_of, area, dates = _report_params(request, portal, pr, required=False)
     query = urlencode({"name": name, "as_of": as_of, "scope": area.code}) if name else None
     portal.log(request, pr, "view", f"report-page:{name or ''}", f"{area.level}:{area.code}")
     return render(request, portal, "reports.html.j2", pr=pr, reports=[(n, TITLES[n]) for n in pr.department.reports],
@@ -287,8 +285,9 @@ def reports_page(request: Request, portal: Portal, pr: Principal):
 
 
 def _render_report(request: Request, portal: Portal, pr: Principal, kind: str) -> Path:
+    # Checked before the write connection: a refused request never waits for the writer's lock.
+    name, as_of, area, _ = _report_params(request, portal, pr, required=True)
     with portal.gate.write() as conn:
-        name, as_of, area, _ = _report_params(request, pr, conn, required=True)
         out = portal.scratch()
         paths = render_report(conn, name, out_dir=out, as_of=dt.date.fromisoformat(as_of), dept=pr.dept,
                               scope=area.code, user=pr.username)
@@ -348,13 +347,13 @@ def extract_download(request: Request, portal: Portal, pr: Principal):
     if fmt not in FORMATS:
         raise BadRequest("格式无效，可选：CSV、XLSX、Parquet。")
     reg.grant(pr.dept, name, pr.username)        # GrantRefused outside the department's grant
+
+    pr.areas, dates = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)
+    as_of = q.get("as_of") or (dates[0] if dates else "")
+    if as_of not in dates:
+        raise BadRequest("统计截止日期无效，请从列表中选择库中已有的日期。")
+    area = pr.area(q.get("scope"))
     with portal.gate.write() as conn:
-        dates = as_of_dates(conn)
-        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
-        as_of = q.get("as_of") or (dates[0] if dates else "")
-        if as_of not in dates:
-            raise BadRequest("统计截止日期无效，请从列表中选择库中已有的日期。")
-        area = pr.area(q.get("scope"))
         out = portal.scratch() / f"{name}_{area.code}_{as_of}.{fmt}"
         result = write_extract(conn, name, fmt=fmt, out=out, dept=pr.dept, scope=area.code,
                                as_of=dt.date.fromisoformat(as_of), user=pr.username)

@@ -1,20 +1,31 @@
--- Blocking for the probabilistic pass: which pairs Splink scores. Each undecided record is
--- compared with identified records and other undecided records sharing one of the keys
---   same house; same name pinyin + birth year; same birth date + surname pinyin.
--- Pairs of two identified records are never formed (their IDs decide them), so the work
--- grows with the undecided records, not with the population.
+-- Blocking and scoring for the probabilistic pass. Each undecided record is compared with
+-- identified records and other undecided records sharing one of the keys
+--   same house; same name pinyin + birth year; same birth date + surname pinyin,
+-- and each pair is scored with identity_match_weight (pipelines/identity/model.py, the
+-- Fellegi–Sunter model of identity.yaml). Pairs of two identified records are never formed
+-- (their IDs decide them), so the work grows with the undecided records, not the population.
+-- Variables: candidate_floor.
+-- Records with a valid ID are all decided (id_exact); of the rest only typo links are.
 CREATE OR REPLACE TEMP TABLE _unresolved AS
-SELECT i.* FROM _idr i ANTI JOIN _link l ON l.record_key = i.record_key;
+SELECT i.* FROM _idr i
+ANTI JOIN (SELECT record_key FROM _link WHERE rule <> 'id_exact') l ON l.record_key = i.record_key
+WHERE NOT i.id_valid;
 
 -- Identified records collapsed to distinct profiles: a person seen ten times at the same
--- house under the same name is one comparison, not ten.
+-- house under the same name is one comparison, not ten. Only records sharing a blocking
+-- key with an undecided record can ever be compared, so only those are collapsed (a few
+-- percent of the population instead of all of it).
 CREATE OR REPLACE TEMP TABLE _profiles AS
-SELECT
-    min(i.record_key) AS record_key,
-    l.id_anchor,
-    i.name, i.name_chars, i.pinyin, i.surname_pinyin, i.birth_date, i.sex, i.house_code
-FROM _link l JOIN _idr i USING (record_key)
-GROUP BY ALL;
+WITH reachable AS (
+    SELECT record_key, name, pinyin, surname_pinyin, birth_date, sex, house_code
+    FROM _idr i
+    WHERE i.house_code IN (SELECT house_code FROM _unresolved)
+       OR (i.pinyin, year(i.birth_date)) IN (SELECT (pinyin, year(birth_date)) FROM _unresolved)
+       OR (i.birth_date, i.surname_pinyin) IN (SELECT (birth_date, surname_pinyin) FROM _unresolved)
+)
+SELECT min(r.record_key) AS record_key, l.id_anchor, r.name, r.pinyin, r.surname_pinyin, r.birth_date, r.sex, r.house_code
+FROM reachable r JOIN _link l USING (record_key)
+GROUP BY l.id_anchor, r.name, r.pinyin, r.surname_pinyin, r.birth_date, r.sex, r.house_code;
 
 -- A profile without a house adds nothing when the same person has the same profile with one
 -- (a hukou row next to the residents row): it would only double the name-based pairs.
@@ -25,37 +36,48 @@ WHERE p.house_code IS NULL AND EXISTS (
       AND q.name IS NOT DISTINCT FROM p.name AND q.birth_date IS NOT DISTINCT FROM p.birth_date
       AND q.sex IS NOT DISTINCT FROM p.sex);
 
+-- sid: a compact join key for the pair tables only; every decision orders by record_key.
 CREATE OR REPLACE TEMP TABLE _block_side AS
-SELECT record_key, true AS resolved, name, name_chars, pinyin, surname_pinyin, birth_date,
-       year(birth_date) AS birth_year, sex, house_code
-FROM _profiles
-UNION ALL
-SELECT record_key, false, name, name_chars, pinyin, surname_pinyin, birth_date,
-       year(birth_date), sex, house_code
-FROM _unresolved;
+SELECT row_number() OVER () AS sid, *, str_split(name, '') AS name_chars, year(birth_date) AS birth_year
+FROM (
+    SELECT record_key, true AS resolved, name, pinyin, surname_pinyin, birth_date, sex, house_code
+    FROM _profiles
+    UNION ALL
+    SELECT record_key, false, name, pinyin, surname_pinyin, birth_date, sex, house_code
+    FROM _unresolved
+);
 
 CREATE OR REPLACE TEMP TABLE _blocked_pairs AS
 WITH u AS (SELECT * FROM _block_side WHERE NOT resolved),
 hits AS (
-    SELECT '0' AS match_key, u.record_key AS a, s.record_key AS b
+    SELECT u.sid AS a, s.sid AS b
     FROM u JOIN _block_side s ON s.house_code = u.house_code
-    WHERE s.resolved OR s.record_key > u.record_key
+    WHERE s.resolved OR s.sid > u.sid
     UNION ALL
-    SELECT '1', u.record_key, s.record_key
+    SELECT u.sid, s.sid
     FROM u JOIN _block_side s ON s.pinyin = u.pinyin AND s.birth_year = u.birth_year
-    WHERE s.resolved OR s.record_key > u.record_key
+    WHERE s.resolved OR s.sid > u.sid
     UNION ALL
-    SELECT '2', u.record_key, s.record_key
+    SELECT u.sid, s.sid
     FROM u JOIN _block_side s ON s.birth_date = u.birth_date AND s.surname_pinyin = u.surname_pinyin
-    WHERE s.resolved OR s.record_key > u.record_key
+    WHERE s.resolved OR s.sid > u.sid
 )
--- Splink's dedupe convention: the smaller unique id on the left.
-SELECT min(match_key) AS match_key, least(a, b) AS join_key_l, greatest(a, b) AS join_key_r
-FROM hits
-GROUP BY ALL;
+SELECT DISTINCT least(a, b) AS a, greatest(a, b) AS b FROM hits;
 
-CREATE OR REPLACE TEMP TABLE _splink_input AS
-SELECT s.* FROM _block_side s
-SEMI JOIN (SELECT join_key_l AS k FROM _blocked_pairs UNION SELECT join_key_r FROM _blocked_pairs) p
-    ON p.k = s.record_key;
-DROP TABLE _block_side;
+-- Scored pairs at or above the candidate floor, the smaller record_key on the left.
+-- Every comparison level is symmetric, so which side is l does not change the weight.
+CREATE OR REPLACE TEMP TABLE _pairs AS
+SELECT record_key_l, record_key_r, match_weight, identity_match_probability(match_weight) AS match_probability
+FROM (
+    SELECT
+        least(l.record_key, r.record_key) AS record_key_l,
+        greatest(l.record_key, r.record_key) AS record_key_r,
+        identity_match_weight(
+            l.name, r.name, l.name_chars, r.name_chars, l.pinyin, r.pinyin,
+            l.surname_pinyin, r.surname_pinyin, l.birth_date, r.birth_date, l.birth_year, r.birth_year,
+            l.sex, r.sex, l.house_code, r.house_code) AS match_weight
+    FROM _blocked_pairs p
+    JOIN _block_side l ON l.sid = p.a
+    JOIN _block_side r ON r.sid = p.b
+)
+WHERE identity_match_probability(match_weight) >= getvariable('candidate_floor');

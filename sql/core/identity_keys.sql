@@ -46,17 +46,23 @@ SELECT c.cluster_id,
 FROM _clusters c ANTI JOIN _assigned a USING (cluster_id);
 
 INSERT INTO core.person_key_registry
-SELECT DISTINCT a.person_key, 'id', c.id_anchor, getvariable('run_date')
-FROM _assigned a JOIN _clusters c USING (cluster_id)
-WHERE c.id_anchor IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM core.person_key_registry g
-                  WHERE g.anchor_kind = 'id' AND g.anchor = c.id_anchor AND g.person_key = a.person_key);
+SELECT n.person_key, 'id', n.anchor, getvariable('run_date')
+FROM (
+    SELECT DISTINCT a.person_key, c.id_anchor AS anchor
+    FROM _assigned a JOIN _clusters c USING (cluster_id)
+    WHERE c.id_anchor IS NOT NULL
+) n
+ANTI JOIN (SELECT person_key, anchor FROM core.person_key_registry WHERE anchor_kind = 'id') g
+    USING (person_key, anchor);
 
 -- Persons known only from records are anchored on every record, so they keep their key
 -- even when the founding record is later corrected or moves to another person.
 INSERT INTO core.person_key_registry
-SELECT a.person_key, 'record', l.record_key, getvariable('run_date')
-FROM _assigned a JOIN _clusters c USING (cluster_id) JOIN _link l USING (cluster_id)
-WHERE c.id_anchor IS NULL
-  AND NOT EXISTS (SELECT 1 FROM core.person_key_registry g
-                  WHERE g.anchor_kind = 'record' AND g.anchor = l.record_key AND g.person_key = a.person_key);
+SELECT n.person_key, 'record', n.anchor, getvariable('run_date')
+FROM (
+    SELECT a.person_key, l.record_key AS anchor
+    FROM _assigned a JOIN _clusters c USING (cluster_id) JOIN _link l USING (cluster_id)
+    WHERE c.id_anchor IS NULL
+) n
+ANTI JOIN (SELECT person_key, anchor FROM core.person_key_registry WHERE anchor_kind = 'record') g
+    USING (person_key, anchor);

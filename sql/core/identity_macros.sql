@@ -26,3 +26,6 @@ CREATE OR REPLACE TEMP MACRO identity_id_birth_hint(id) AS (
     CASE WHEN regexp_full_match(id, '[0-9]{17}[0-9X]')
          THEN try_strptime(substr(id, 7, 8), '%Y%m%d')::DATE END
 );
+
+-- Match probability of a match weight (log2 odds), as Splink reports it.
+CREATE OR REPLACE TEMP MACRO identity_match_probability(w) AS (pow(2, w) / (1 + pow(2, w)));

@@ -1,10 +1,10 @@
 -- Working set for one linkage run: every person record with its name forms and link fields.
+-- Kept narrow (no character lists): it is the one table as long as core.person_records.
 CREATE OR REPLACE TEMP TABLE _idr AS
 SELECT
     r.record_key,
     r.template,
     nullif(r.name, '') AS name,
-    str_split(nullif(r.name, ''), '') AS name_chars,
     p.pinyin,
     p.surname_pinyin,
     r.id_number,
@@ -16,10 +16,6 @@ SELECT
     r.event_date
 FROM core.person_records r
 LEFT JOIN core.identity_name_pinyin p ON p.name = r.name;
-
--- Names seen with each valid ID, for the typo rule's name check.
-CREATE OR REPLACE TEMP TABLE _id_names AS
-SELECT DISTINCT id_number, name, pinyin FROM _idr WHERE id_valid AND name IS NOT NULL;
 
 -- Link decisions so far, one row per decided record. cluster_id names the person-to-be:
 -- `id:<valid ID>` or `rec:<founding record_key>` for a person known only from records.

@@ -23,11 +23,11 @@ swapped AS (
 SELECT * FROM substituted UNION ALL SELECT * FROM swapped;
 
 INSERT INTO _link
-SELECT record_key, any_value(n.id_number), 'id_typo', NULL, NULL, any_value(n.id_number),
+SELECT v.record_key, any_value(n.id_number), 'id_typo', NULL, NULL, any_value(n.id_number),
        'id:' || any_value(n.id_number)
 FROM _typo_variants v
-JOIN _id_names n ON n.id_number = v.variant AND (n.name = v.name OR n.pinyin = v.pinyin)
-GROUP BY record_key
+JOIN _idr n ON n.id_valid AND n.id_number = v.variant AND (n.name = v.name OR n.pinyin = v.pinyin)
+GROUP BY v.record_key
 HAVING count(DISTINCT n.id_number) = 1;
 
 DROP TABLE _typo_variants;

@@ -19,7 +19,7 @@ SELECT p.person_key AS 人员主键, p.name AS 姓名, p.sex AS 性别, p.birth_
        CASE WHEN p.occupancy = '出租' THEN '是' ELSE '否' END AS 是否租住,
        p.status AS 状态, p.community_name AS 社区名称, p.grid_name AS 网格名称, p.std_address AS 居住地址,
        p.phone AS 联系电话,
-       p.district_code AS _district_code, p.street_code AS _street_code, p.community_code AS _community_code
+       p.district_code AS _district_code, p.street_code AS _street_code, p.community_code AS _community_code, p.grid_code AS _grid_code
 FROM rp_persons p
 LEFT JOIN reg r USING (person_key)
 WHERE p.category = '流动人口' AND p.status IN ('在住', '待核实', '已离开');

@@ -4,7 +4,7 @@ CREATE OR REPLACE TEMP VIEW x_school_age_children AS
 SELECT person_key AS 人员主键, name AS 姓名, sex AS 性别, birth_date AS 出生日期, id_number AS 公民身份号码,
        category AS 人员类别, status AS 状态, community_name AS 社区名称, grid_name AS 网格名称,
        std_address AS 居住地址, phone AS 联系电话,
-       district_code AS _district_code, street_code AS _street_code, community_code AS _community_code
+       district_code AS _district_code, street_code AS _street_code, community_code AS _community_code, grid_code AS _grid_code
 FROM rp_persons
 WHERE status IN ('在住', '待核实')
   AND birth_date >  make_date(year(getvariable('as_of')::DATE) - 7, 8, 31)

@@ -8,6 +8,6 @@ SELECT community_name AS 社区名称, compound AS 小区, building AS 楼栋, s
            CASE WHEN disabled THEN '残疾人' END,
            CASE WHEN age <= 6 THEN '0-6岁儿童' END], lambda x: x IS NOT NULL), '、') AS 重点类别,
        phone AS 联系电话,
-       district_code AS _district_code, street_code AS _street_code, community_code AS _community_code
+       district_code AS _district_code, street_code AS _street_code, community_code AS _community_code, grid_code AS _grid_code
 FROM rp_persons
 WHERE status = '在住' AND (age >= 80 OR living_alone OR disabled OR age <= 6);

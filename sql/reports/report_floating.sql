@@ -10,6 +10,9 @@ SELECT *,
             WHEN date_sub('month', 登记日期, getvariable('as_of')::DATE) < 6 THEN '半年以内'
             WHEN date_sub('month', 登记日期, getvariable('as_of')::DATE) < 12 THEN '半年至一年'
             WHEN date_sub('month', 登记日期, getvariable('as_of')::DATE) < 36 THEN '一至三年'
-            ELSE '三年以上' END AS 居住时长
+            ELSE '三年以上' END AS 居住时长,
+       -- the two lists the police act on
+       coalesce(居住证有效期至 BETWEEN getvariable('as_of')::DATE AND getvariable('as_of')::DATE + 30, false) AS _expiring,
+       登记日期 IS NULL AS _unregistered
 FROM x_floating_population
 WHERE 状态 = '在住';

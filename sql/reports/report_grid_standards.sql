@@ -26,14 +26,25 @@ SELECT g.community_name AS 社区, g.grid_name AS 网格名称, g.microgrid_code
        g.community_code AS _c, g.grid_code AS _g
 FROM rp_grids g LEFT JOIN r_std_houses h USING (microgrid_code);
 
+-- Named as in the 实有人口统计月报 and the grid-population extract (登记人口 = on record, 实有人口 = verified),
+-- so a clerk can lay the two reports side by side. A grid over the limit on record but not verified is
+-- the pattern to catch before splitting a grid: its register is inflated by people long gone.
 CREATE OR REPLACE TEMP TABLE r_std_pop AS
-SELECT g.community_name AS 社区, g.grid_code AS 网格编码, g.grid_name AS 网格名称,
-       count(p.person_key) FILTER (WHERE p.registered) AS 在册人口,
-       count(p.person_key) FILTER (WHERE p.status = '在住') AS 核实人口,
-       count(p.person_key) FILTER (WHERE p.status = '待核实') AS 待核实,
-       CASE WHEN count(p.person_key) FILTER (WHERE p.registered) > getvariable('pop_max') THEN '是' ELSE '否' END AS 在册超1500,
-       CASE WHEN count(p.person_key) FILTER (WHERE p.status = '在住') > getvariable('pop_max') THEN '是' ELSE '否' END AS 核实超1500,
-       min(g.community_code) AS _c
-FROM (SELECT DISTINCT community_code, community_name, grid_code, grid_name FROM rp_grids) g
-LEFT JOIN rp_persons p ON p.grid_code = g.grid_code
-GROUP BY g.community_name, g.grid_code, g.grid_name;
+WITH counts AS (
+    SELECT g.community_name, g.grid_code, g.grid_name, g.community_code,
+           count(p.person_key) FILTER (WHERE p.registered) AS registered,
+           count(p.person_key) FILTER (WHERE p.status = '在住') AS verified,
+           count(p.person_key) FILTER (WHERE p.status = '待核实') AS unverified
+    FROM (SELECT DISTINCT community_code, community_name, grid_code, grid_name FROM rp_grids) g
+    LEFT JOIN rp_persons p ON p.grid_code = g.grid_code
+    GROUP BY ALL
+)
+SELECT community_name AS 社区, grid_code AS 网格编码, grid_name AS 网格名称,
+       registered AS 登记人口, verified AS 实有人口, unverified AS 待核实,
+       CASE WHEN registered > getvariable('pop_max') THEN '是' ELSE '否' END AS 登记超1500,
+       CASE WHEN verified > getvariable('pop_max') THEN '是' ELSE '否' END AS 实有超1500,
+       CASE WHEN verified > getvariable('pop_max') THEN '应考虑拆分'
+            WHEN registered > getvariable('pop_max') THEN '登记超标但核实未超：先走访核实，暂不拆分'
+            END AS 处理建议,
+       community_code AS _c
+FROM counts;

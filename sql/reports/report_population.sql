@@ -7,6 +7,8 @@ SELECT coalesce(g.community_name, '（未定位到网格）') AS 社区, coalesc
        count(p.person_key) FILTER (WHERE p.status = '在住' AND p.category = '流动人口') AS 流动人口,
        count(p.person_key) FILTER (WHERE p.status = '在住' AND p.category = '境外人员') AS 境外人员,
        count(p.person_key) FILTER (WHERE p.status = '在住' AND p.category = '未落户人员') AS 未落户人员,
+       -- 实有人口 splits without remainder: a person living here whose category no source states
+       count(p.person_key) FILTER (WHERE p.status = '在住' AND p.category IS NULL) AS 类别不详,
        count(p.person_key) FILTER (WHERE p.registered) AS 登记人口,
        count(p.person_key) FILTER (WHERE p.status = '待核实') AS 待核实,
        count(p.person_key) FILTER (WHERE p.registered) - count(p.person_key) FILTER (WHERE p.status = '在住') AS 登记与实有差额,
@@ -33,21 +35,35 @@ FROM rp_persons p
 WHERE p.status = '在住'
 GROUP BY ALL;
 
+-- Changes in the period (the first of D's month to D), each dated by evidence inside the period:
+-- 本期迁入: living here on D and the earliest presence evidence on or before D lies in the period;
+-- 本期离开 / 本期死亡: the evidence that decided 已离开 / 死亡 (person_status.decision_key) is dated in
+-- the period. An undated hukou change (known on every D) belongs to no period. A floating row is two
+-- evidence rows with one record_key, so the deciding row is matched by its kind as well.
 CREATE OR REPLACE TEMP TABLE r_pop_changes AS
-WITH period AS (SELECT date_trunc('month', getvariable('as_of')::DATE)::DATE AS first_day, getvariable('as_of')::DATE AS last_day),
-firsts AS (
-    SELECT e.person_key,
-           min(e.evidence_date) FILTER (WHERE e.kind = 'presence') AS first_presence,
-           max(e.evidence_date) FILTER (WHERE e.kind = 'departure' AND e.evidence_date <= getvariable('as_of')) AS last_departure,
-           min(e.evidence_date) FILTER (WHERE e.kind = 'death') AS death_date
+WITH period AS (
+    SELECT date_trunc('month', getvariable('as_of')::DATE)::DATE AS first_day, getvariable('as_of')::DATE AS last_day
+),
+first_presence AS (
+    SELECT e.person_key, min(e.evidence_date) AS first_presence
     FROM core.evidence e
+    WHERE e.kind = 'presence' AND e.evidence_date <= getvariable('as_of')
     GROUP BY e.person_key
+),
+decided AS (
+    SELECT s.person_key, min(e.evidence_date) AS decided_on
+    FROM core.person_status s
+    JOIN core.evidence e ON e.record_key = s.decision_key
+        AND e.kind = CASE s.status WHEN '死亡' THEN 'death' ELSE 'departure' END
+    WHERE s.as_of = getvariable('as_of') AND s.status IN ('已离开', '死亡')
+    GROUP BY s.person_key
 )
 SELECT coalesce(p.community_name, '（未定位到网格）') AS 社区,
        count(*) FILTER (WHERE p.status = '在住' AND f.first_presence BETWEEN period.first_day AND period.last_day) AS 本期迁入,
-       count(*) FILTER (WHERE p.status = '已离开' AND f.last_departure BETWEEN period.first_day AND period.last_day) AS 本期离开,
-       count(*) FILTER (WHERE p.status = '死亡' AND f.death_date BETWEEN period.first_day AND period.last_day) AS 本期死亡,
+       count(*) FILTER (WHERE p.status = '已离开' AND d.decided_on BETWEEN period.first_day AND period.last_day) AS 本期离开,
+       count(*) FILTER (WHERE p.status = '死亡' AND d.decided_on BETWEEN period.first_day AND period.last_day) AS 本期死亡,
        min(p.community_code) AS _c
 FROM rp_persons p CROSS JOIN period
-LEFT JOIN firsts f USING (person_key)
+LEFT JOIN first_presence f USING (person_key)
+LEFT JOIN decided d USING (person_key)
 GROUP BY ALL;

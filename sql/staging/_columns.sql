@@ -7,14 +7,15 @@
 {# Raw rows that reached staging: from loaded batches, without any `reject` row error.
    Raw is read through the stewards' corrections (quality.corrected_<template>, see
    pipelines/quality/corrections.py), so a fix made once holds on every rebuild and a fixed
-   cell no longer rejects its row. #}
+   cell no longer rejects its row. `overlay` is false when no fix stands at all: then the overlay
+   is the identity and raw is read directly (the views' joins cost time on millions of rows). #}
 {% macro loaded_rows() -%}
 (
         SELECT r.*, b.loaded_on
-        FROM quality.corrected_{{ t.name }} r
+        FROM {{ 'quality.corrected_' if overlay else 'raw.' }}{{ t.name }} r
         JOIN raw.batches b ON b.batch_id = r.batch_id AND b.status = 'loaded'
         WHERE NOT EXISTS (
-            SELECT 1 FROM quality.effective_row_errors e
+            SELECT 1 FROM {{ 'quality.effective_row_errors' if overlay else 'raw.row_errors' }} e
             WHERE e.batch_id = r.batch_id AND e.row_no = r.row_no AND e.severity = 'reject')
     )
 {%- endmacro %}

@@ -30,5 +30,4 @@ WITH typed AS (
 )
 SELECT *,
        {{ c.conflicts() }}
-FROM family
-ORDER BY batch_id, row_no;
+FROM family;

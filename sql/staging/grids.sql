@@ -22,5 +22,4 @@ WITH typed AS (
     FROM {{ c.loaded_rows() }} r
 )
 SELECT typed.* EXCLUDE (loaded_on)
-FROM typed
-ORDER BY batch_id, row_no;
+FROM typed;

@@ -28,5 +28,4 @@ WITH typed AS (
     FROM checked
 )
 SELECT *
-FROM family
-ORDER BY batch_id, row_no;
+FROM family;

@@ -28,5 +28,4 @@ WITH typed AS (
 )
 SELECT *,
        {{ c.conflicts() }}
-FROM family
-ORDER BY batch_id, row_no;
+FROM family;

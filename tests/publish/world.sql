@@ -56,7 +56,8 @@ CREATE TEMP TABLE w AS SELECT * FROM (VALUES
   ('P11', '郑十一', '510104197001010111', DATE '1970-01-01', '男', '待核实', '户籍人口', true, 'H6'), -- unconfirmed, paid
   ('P12', '冯十二', '510104200001010122', DATE '2000-01-01', '女', '在住', '户籍人口', true, 'H4'),
   ('P13', '陈十三', '510104194501010133', DATE '1945-01-01', '男', '在住', '户籍人口', true, 'H5'),  -- other street, 81
-  ('P14', '褚十四', '510104198501010144', DATE '1985-01-01', '女', '在住', '户籍人口', true, 'H3')
+  ('P14', '褚十四', '510104198501010144', DATE '1985-01-01', '女', '在住', '户籍人口', true, 'H3'),
+  ('P15', '何十五', '510104197501010155', DATE '1975-01-01', '男', '已离开', '户籍人口', false, 'H4')   -- left in September
 ) t(person_key, name, id_number, birth_date, sex, status, category, registered, house_code)
 UNION ALL
 -- the seed case: 1,600 persons on record in G2, only 200 seen in the window
@@ -67,7 +68,10 @@ FROM range(1600) r(i);
 CREATE TABLE core.persons AS SELECT person_key, name, id_number, birth_date, sex, 1 AS n_records FROM w;
 CREATE TABLE core.person_status AS
 SELECT w.person_key, DATE '2026-10-31' AS as_of, w.status, w.category, w.house_code, h.microgrid_code,
-       g.grid_code, w.registered, '实有人口采集 2026-10-20 记录编号 R-' || w.person_key AS basis
+       g.grid_code, w.registered, '实有人口采集 2026-10-20 记录编号 R-' || w.person_key AS basis,
+       -- the evidence that decided the status (core.evidence.record_key)
+       CASE w.person_key WHEN 'P09' THEN 'deaths:b_dth:2' WHEN 'P10' THEN 'hukou:b_hk:3'
+                         WHEN 'P15' THEN 'hukou:b_hk:4' WHEN 'P07' THEN 'floating:b_flo:2' END AS decision_key
 FROM w JOIN core.houses h USING (house_code) JOIN core.grids g USING (microgrid_code);
 
 CREATE TABLE staging.residents AS
@@ -109,14 +113,21 @@ CREATE TABLE core.person_links AS
 SELECT r.record_key, p.person_key, CASE WHEN p.person_key IS NULL THEN 'singleton' ELSE 'id_exact' END AS rule, NULL::DOUBLE AS score
 FROM core.person_records r LEFT JOIN core.persons p ON p.id_number = r.id_number;
 
--- evidence for the period's changes: P07 moved in this month, P10 left, P09 died.
+-- evidence for the period's changes: P07 moved in this month, P10 left, P09 died. P15 left in September
+-- (the deciding hukou 迁出); the October visit 已搬离 at a house not his own decides nothing. The floating
+-- row F-001 carries presence and (after D) its 注销 under one record_key.
 CREATE TABLE core.evidence AS SELECT * FROM (VALUES
-  ('P07', 'presence', 'floating', 'b_flo', 2, 'F-001', DATE '2026-10-05', 'H1', '流动人口登记'),
-  ('P10', 'presence', 'residents', 'b_res', 9, 'R-P10', DATE '2025-01-01', 'H3', '采集'),
-  ('P10', 'departure', 'hukou', 'b_hk', 3, 'HK-1', DATE '2026-10-10', NULL, '户籍迁出'),
-  ('P09', 'death', 'deaths', 'b_dth', 2, 'DT-1', DATE '2026-10-03', NULL, '死亡登记'),
-  ('P06', 'presence', 'residents', 'b_res', 2, 'R-P06', DATE '2020-01-01', 'H3', '采集')
-) t(person_key, kind, template, batch_id, row_no, record_no, evidence_date, house_code, detail);
+  ('P07', 'floating:b_flo:2', 'presence', 'floating', 'b_flo', 2, 'F-001', DATE '2026-10-05', 'H1', '流动人口登记'),
+  ('P07', 'floating:b_flo:2', 'departure', 'floating', 'b_flo', 2, 'F-001', DATE '2026-12-01', 'H1', '流动人口注销'),
+  ('P10', 'residents:b_res:9', 'presence', 'residents', 'b_res', 9, 'R-P10', DATE '2025-01-01', 'H3', '采集'),
+  ('P10', 'hukou:b_hk:3', 'departure', 'hukou', 'b_hk', 3, 'HK-1', DATE '2026-10-10', NULL, '户籍迁出'),
+  ('P09', 'deaths:b_dth:2', 'death', 'deaths', 'b_dth', 2, 'DT-1', DATE '2026-10-03', NULL, '死亡登记'),
+  ('P06', 'residents:b_res:2', 'presence', 'residents', 'b_res', 2, 'R-P06', DATE '2020-01-01', 'H3', '采集'),
+  ('P06', 'residents:b_res:20', 'presence', 'residents', 'b_res', 20, 'R-P06b', DATE '2026-11-03', 'H3', '采集（截止日期之后）'),
+  ('P15', 'residents:b_res:30', 'presence', 'residents', 'b_res', 30, 'R-P15', DATE '2024-05-01', 'H4', '采集'),
+  ('P15', 'hukou:b_hk:4', 'departure', 'hukou', 'b_hk', 4, 'HK-2', DATE '2026-09-10', NULL, '户籍迁出'),
+  ('P15', 'visits:b_vis:7', 'departure', 'visits', 'b_vis', 7, 'V-7', DATE '2026-10-20', 'H2', '走访 已搬离（非本人住房）')
+) t(person_key, record_key, kind, template, batch_id, row_no, record_no, evidence_date, house_code, detail);
 
 CREATE TABLE marts.grid_population AS
 SELECT g.district_code AS 区县代码, g.street_code AS 街道代码, g.community_code AS 社区代码, g.grid_code AS 网格编码,

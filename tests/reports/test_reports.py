@@ -1,6 +1,7 @@
 """Reports as a clerk opens them: XLSX headers, totals, masking, suppression, print setup; byte-for-byte re-render."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import re
 
@@ -66,7 +67,7 @@ def test_population_monthly_totals_and_small_count_suppression(rendered, conn):
     assert header[:5] == ["社区", "网格", "网格类型", "实有人口", "户籍人口"]
     total = body[-1]
     expected = conn.execute("""SELECT count(*) FILTER (WHERE status = '在住'), count(*) FILTER (WHERE registered),
-                                      count(*) FILTER (WHERE status = '待核实') FROM core.person_status""").fetchone()
+                                      count(*) FILTER (WHERE status = '待核实') FROM core.person_status""").fetchall()[0]
     assert (total[3], total[header.index("登记人口")], total[header.index("待核实")]) == expected
     g2 = next(r for r in body if r[1] == "金沙二网格")
     assert (g2[3], g2[header.index("登记人口")], g2[header.index("待核实")]) == (200, 1600, 1400)
@@ -79,6 +80,24 @@ def test_population_monthly_totals_and_small_count_suppression(rendered, conn):
     assert changes_header == ["社区", "本期迁入", "本期离开", "本期死亡"]
 
 
+def test_period_changes_are_dated_by_the_deciding_evidence_in_the_month(conn, tmp_path):
+    # P07's first presence is 2026-10-05 (its 注销 is after D); P10's deciding 迁出 2026-10-10; P09 died
+    # 2026-10-03. P15 left by a September 迁出: an October visit at a house not his own decides nothing.
+    paths = render_report(conn, "population-monthly", out_dir=tmp_path, as_of=AS_OF)
+    ws = openpyxl.load_workbook(paths[1])["本期变动"]
+    header, body = table(ws)
+    raw = {r[0]: r[1:] for r in conn.execute(
+        "SELECT 社区, 本期迁入, 本期离开, 本期死亡 FROM r_pop_changes").fetchall()}
+    assert raw["金沙社区"] == (1, 1, 1)
+    assert raw["银杏社区"] == (0, 0, 0)
+    # the same month, seen on 2026-10-09: P10's 迁出 (10 Oct) has not happened yet
+    from pipelines.store import Store
+    Store.run_sql(conn, "reports/report_population.sql", as_of=dt.date(2026, 10, 9))
+    raw = {r[0]: r[1:] for r in conn.execute("SELECT 社区, 本期迁入, 本期离开, 本期死亡 FROM r_pop_changes").fetchall()}
+    assert raw["金沙社区"][1] == 0
+    Store.run_sql(conn, "reports/report_population.sql", as_of=AS_OF)
+
+
 def test_grid_standards_flags_households_and_the_seed_case(rendered):
     out, _ = rendered
     wb = openpyxl.load_workbook(out / "grid-standards.xlsx")
@@ -88,9 +107,12 @@ def test_grid_standards_flags_households_and_the_seed_case(rendered):
     assert by_code["G1"][header.index("结论")] == "偏少"
     assert by_code["G3"][header.index("结论")].startswith("不适用")
     assert body[-1][header.index("户数")] == sum(r[header.index("户数")] for r in body[:-1])
-    header, body = table(wb["网格人口（在册与核实对照）"])
+    header, body = table(wb["网格人口（登记与实有对照）"])
+    assert header[3:8] == ["登记人口", "实有人口", "待核实", "登记超1500", "实有超1500"]
     g2 = next(r for r in body if r[1] == "G2")
-    assert g2[3:] == [1600, 200, 1400, "是", "否"]
+    assert g2[3:8] == [1600, 200, 1400, "是", "否"]
+    assert g2[header.index("处理建议")].startswith("登记超标但核实未超")
+    assert next(r for r in body if r[1] == "G1")[header.index("处理建议")] is None     # nothing to do: blank
     header, body = table(wb["微网格户数"])
     assert next(r for r in body if r[2] == "M2")[header.index("结论")] == "超标"
 
@@ -103,19 +125,72 @@ def test_assistance_check_report_money_total_and_masked_ids(rendered):
     assert [r[5] for r in body[:-1]] == ["死亡", "已离开", "待核实"]
     assert all(re.fullmatch(r"\d{6}\*{8}\d{4}", r[1]) for r in body[:-1])
     assert body[-1][4] == pytest.approx(800 + 1200.50 + 650)
-    header, body = table(wb.worksheets[1])
-    assert sorted(r[header.index("姓名")] for r in body[:-1]) == sorted(["李老", "陈十三"])
+
+
+def read_list(path):
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    return rows[0], rows[1:]
 
 
 def test_floating_report_lists_expiring_permits_and_unregistered_migrants(rendered):
     out, _ = rendered
+    header, rows = read_list(out / "floating-stats-expiring.csv")
+    assert [r[header.index("姓名")] for r in rows] == ["钱七"]
+    header, rows = read_list(out / "floating-stats-unregistered.csv")
+    assert [r[header.index("姓名")] for r in rows] == ["孙八"]
     wb = openpyxl.load_workbook(out / "floating-stats.xlsx")
-    _, body = table(wb["居住证30天内到期"])
-    assert [r[0] for r in body[:-1]] == ["钱七"]
-    _, body = table(wb["网格员见到但从未登记的流动人口"])
-    assert [r[0] for r in body[:-1]] == ["孙八"]
     header, body = table(wb["按户籍省份"])
     assert {r[0]: r[1] for r in body[:-1]} == {"广东省": 1, "湖北省": 1}
+    header, body = table(wb["按网格：居住证到期与未登记"])
+    assert (body[-1][header.index("居住证30天内到期")], body[-1][header.index("从未登记")]) == (1, 1)
+
+
+LISTS = {  # report -> {list key: (summary sheet, summary column counting that list's rows)}
+    "elderly-80plus": {"list": ("按网格统计", "80岁以上")},
+    "health-key-groups": {"children": ("按网格统计", "0-6岁儿童"), "elderly": ("按网格统计", "65岁及以上老人")},
+    "school-age-children": {"list": ("按网格统计", "适龄儿童")},
+    "emergency-vulnerable": {"list": ("按小区统计", "重点人员")},
+    "disability-check": {"list": ("在住残疾人（按社区、残疾类别）", "在住残疾人")},
+    "floating-stats": {"expiring": ("按网格：居住证到期与未登记", "居住证30天内到期"),
+                       "unregistered": ("按网格：居住证到期与未登记", "从未登记")},
+}
+
+
+@pytest.mark.parametrize("name", sorted(LISTS))
+def test_person_lists_are_masked_csv_files_the_report_counts_and_names(rendered, name):
+    out, paths = rendered
+    wb = openpyxl.load_workbook(out / f"{name}.xlsx")
+    for key, (sheet, column) in LISTS[name].items():
+        path = out / f"{name}-{key}.csv"
+        assert path in paths
+        assert path.read_bytes().startswith("\ufeff".encode("utf-8"))     # Excel opens Chinese CSV only with a BOM
+        header, rows = read_list(path)
+        for i, h in enumerate(header):
+            values = [r[i] for r in rows if r[i]]
+            if h == "公民身份号码":
+                assert all(re.fullmatch(r"\d{6}\*{8}[\dX]{4}", v) for v in values), values
+            if h == "联系电话":
+                assert all(re.fullmatch(r"\d{3}\*{4}\d{4}", v) for v in values), values
+        sh, body = table(wb[sheet])
+        assert body[-1][sh.index(column)] == len(rows), (name, key)
+        notes = " ".join(c.value for c in wb[sheet]["A"] if isinstance(c.value, str))
+        assert f"{name}-{key}.csv" in notes and f"共 {len(rows)} 人" in notes
+    assert len(wb.worksheets) == len({s for s, _ in LISTS[name].values()}) + (name in ("disability-check", "floating-stats")) * (
+        1 if name == "disability-check" else 4)
+
+
+def test_person_lists_hold_who_the_extracts_hold(rendered, conn):
+    out, _ = rendered
+    header, rows = read_list(out / "elderly-80plus-list.csv")
+    assert sorted(r[header.index("姓名")] for r in rows) == ["李老", "陈十三"]
+    header, rows = read_list(out / "health-key-groups-children.csv")
+    assert {r[header.index("姓名")] for r in rows} == {"张一", "张二", "张三"}     # 0-6 inclusive
+    header, rows = read_list(out / "school-age-children-list.csv")
+    assert [r[header.index("姓名")] for r in rows] == ["张一"]
+    header, rows = read_list(out / "emergency-vulnerable-list.csv")
+    assert header[:4] == ["社区名称", "小区", "楼栋", "居住地址"]
+    assert len(rows) == 5 and [r[:4] for r in rows] == sorted(r[:4] for r in rows)     # walkable building by building
 
 
 def test_rendering_twice_gives_identical_bytes(rendered, conn, tmp_path):
@@ -134,5 +209,13 @@ def test_department_reports_follow_the_registry(conn, tmp_path):
     assert ws["A2"].value == "填报单位：金沙社区"
     _, body = table(ws)
     assert {r[0] for r in body[:-1]} == {"金沙社区"}
-    n = conn.execute("SELECT count(*) FROM audit.extracts WHERE kind = 'report' AND department = '社区'").fetchone()[0]
+    n = conn.execute("SELECT count(*) FROM audit.extracts WHERE kind = 'report' AND department = '社区'").fetchall()[0][0]
     assert n == 2
+    # a community's list file holds its own people only, under a name carrying the scope
+    paths = render_report(conn, "elderly-80plus", out_dir=tmp_path, as_of=AS_OF, dept="社区", scope="河滨社区")
+    assert [p.name for p in paths] == ["elderly-80plus_C3.html", "elderly-80plus_C3.xlsx", "elderly-80plus_C3-list.csv"]
+    header, rows = read_list(paths[2])
+    assert [r[header.index("姓名")] for r in rows] == ["陈十三"]
+    audited = conn.execute("SELECT name, format, row_count FROM audit.extracts WHERE file_path = ?",
+                           [str(paths[2])]).fetchall()
+    assert audited == [("elderly-80plus-list", "csv", 1)]

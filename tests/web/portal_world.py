@@ -1,0 +1,96 @@
+"""Helpers for the portal tests. A small store for the portal: the publish tests' world (two streets: 草堂街道 with 金沙社区 and 银杏社区,
+东门街道 with 河滨社区), plus raw rows with errors in two streets so the steward queue has work, built
+with the quality package's own build_queue/scorecard. Accounts for every role."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from pipelines.quality import build_queue, scorecard
+from pipelines.store import Store
+
+AS_OF = dt.date(2026, 10, 31)
+WORLD_SQL = Path(__file__).parent.parent / "publish" / "world.sql"
+PASSWORD = "correct-horse-42"
+
+# username, department, jurisdiction
+ACCOUNTS = {
+    "jiedao": ("街道办", "S1"),        # street office of 草堂街道
+    "steward": ("街道办", "S1"),       # its data steward (person-sources grant)
+    "shequ": ("社区", "C1"),           # 金沙社区 steward
+    "hebin": ("社区", "C3"),           # 河滨社区 steward (the other street)
+    "minzheng": ("民政", "S1"),
+    "jiaoyu": ("教育", "S1"),
+    "dongmen": ("街道办", "S2"),       # street office of 东门街道
+}
+
+QUALITY_SQL = """
+ALTER TABLE core.person_records ADD COLUMN name_raw VARCHAR; UPDATE core.person_records SET name_raw = name;
+ALTER TABLE core.person_records ADD COLUMN id_raw VARCHAR; UPDATE core.person_records SET id_raw = id_number;
+ALTER TABLE core.person_records ADD COLUMN id_valid BOOLEAN DEFAULT true;
+ALTER TABLE core.houses ADD COLUMN batch_id VARCHAR DEFAULT 'b_house';
+ALTER TABLE core.houses ADD COLUMN row_no INTEGER DEFAULT 2;
+ALTER TABLE core.houses ADD COLUMN collected_on DATE DEFAULT DATE '2026-01-06';
+ALTER TABLE core.grids ADD COLUMN batch_id VARCHAR DEFAULT 'b_grids';
+ALTER TABLE core.grids ADD COLUMN row_no INTEGER DEFAULT 2;
+INSERT INTO raw.batches VALUES ('b_res_hb', 'residents', 'residents/2026-10 河滨社区.xlsx', 100, 'xlsx', NULL, 3,
+    TIMESTAMP '2026-10-20 10:00:00', DATE '2026-10-20', 'loaded', NULL, 2, 0, 2, 'c');
+CREATE TABLE raw.row_errors (batch_id VARCHAR, template VARCHAR, row_no INTEGER, record_no VARCHAR,
+    field VARCHAR, column_name VARCHAR, value VARCHAR, rule VARCHAR, severity VARCHAR, message VARCHAR);
+CREATE TABLE raw.residents (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR, name VARCHAR,
+    id_number VARCHAR, sex VARCHAR, birth_date VARCHAR, ethnicity VARCHAR, phone VARCHAR, house_code VARCHAR,
+    relation VARCHAR, category VARCHAR, tags VARCHAR, collector VARCHAR, collected_on VARCHAR,
+    extra_fields MAP(VARCHAR, VARCHAR), cell_types MAP(VARCHAR, VARCHAR));
+INSERT INTO raw.residents VALUES
+  ('b_res', 30, 'R-X1', '金一', NULL, '男', '2024-02-30', NULL, NULL, 'H1', NULL, '户籍人口', NULL, NULL, '2026-10-20', NULL, NULL),
+  ('b_res', 31, 'R-X2', '金二', NULL, '女', '2023-13-01', NULL, NULL, 'H2', NULL, '户籍人口', NULL, NULL, '2026-10-20', NULL, NULL),
+  ('b_res', 32, 'R-X3', '金三', NULL, '女', '1990-02-31', NULL, NULL, 'H3', NULL, '户籍人口', NULL, NULL, '2026-10-20', NULL, NULL),
+  ('b_res', 33, 'R-X4', '金四', NULL, '男', '1985-06-31', NULL, NULL, 'H3', NULL, '户籍人口', NULL, NULL, '2026-10-20', NULL, NULL),
+  ('b_res', 34, 'R-X5', '金五', NULL, '男', '1975-09-31', NULL, NULL, 'H2', NULL, '户籍人口', NULL, NULL, '2026-10-20', NULL, NULL),
+  ('b_res_hb', 4, 'R-H1', '河秘密', NULL, '男', '2022-02-30', NULL, NULL, 'H5', NULL, '户籍人口', NULL, NULL, '2026-10-20', NULL, NULL),
+  ('b_res_hb', 5, 'R-H2', '河机密', NULL, '女', '2021-04-31', NULL, NULL, 'H5', NULL, '户籍人口', NULL, NULL, '2026-10-20', NULL, NULL);
+-- a loaded row of the 河滨 file, so its rejected rows are located in 河滨社区 (the file's community)
+INSERT INTO core.person_records (record_key, template, batch_id, row_no, record_no, name, id_number, house_code,
+    event_date, name_raw, id_raw, id_valid)
+VALUES ('residents:b_res_hb:3', 'residents', 'b_res_hb', 3, 'R-H0', '陈十三', '510104194501010133', 'H5',
+    DATE '2026-10-20', '陈十三', '510104194501010133', true);
+INSERT INTO core.person_links VALUES ('residents:b_res_hb:3', 'P13', 'id_exact', NULL);
+INSERT INTO raw.row_errors
+SELECT batch_id, 'residents', row_no, record_no, '出生日期', 'birth_date', birth_date, 'date_invalid', 'reject',
+       (CASE batch_id WHEN 'b_res' THEN 'residents/2026-10 金沙社区.xlsx' ELSE 'residents/2026-10 河滨社区.xlsx' END)
+       || ' 第' || row_no || '行 出生日期 "' || birth_date || '" 不是有效日期'
+FROM raw.residents;
+"""
+
+
+def build_portal_store(home: Path) -> Store:
+    store = Store(home / "store.duckdb")
+    with store.connect() as conn:
+        conn.execute(WORLD_SQL.read_text(encoding="utf-8"))
+        conn.execute(QUALITY_SQL)
+        build_queue(conn)
+        scorecard(conn, AS_OF)
+    return store
+
+
+
+def login(client, user: str, password: str = PASSWORD):
+    import re
+
+    page = client.get("/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    return client.post("/login", data={"csrf": token, "username": user, "password": password},
+                       follow_redirects=False)
+
+def csrf_of(client, path: str = "/") -> str:
+    import re
+
+    return re.search(r'name="csrf" value="([^"]+)"', client.get(path).text).group(1)
+
+def issue_id(home: Path, record_no: str) -> str:
+    with Store(home / "store.duckdb").connect(read_only=True) as conn:
+        return conn.execute("SELECT issue_id FROM quality.issues WHERE record_no = ?", [record_no]).fetchall()[0][0]
+
+def issue_status(home: Path, record_no: str) -> str:
+    with Store(home / "store.duckdb").connect(read_only=True) as conn:
+        return conn.execute("SELECT status FROM quality.issues WHERE record_no = ?", [record_no]).fetchall()[0][0]

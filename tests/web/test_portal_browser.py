@@ -1,0 +1,123 @@
+"""The portal in a real browser: the system's Chromium (Debian package, /usr/bin/chromium) driven by
+Playwright, against uvicorn on loopback. Saves screenshots of the main pages to docs/screenshots/."""
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import re
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pipelines.paths import REPO_ROOT
+from tests.web.portal_world import PASSWORD, issue_status
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = REPO_ROOT / "docs" / "screenshots"
+
+
+def test_200_concurrent_requests_on_loopback(live_server):
+    with httpx.Client(base_url=live_server, follow_redirects=False) as c:
+        token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
+        r = c.post("/login", data={"csrf": token, "username": "jiedao", "password": PASSWORD})
+        assert r.status_code == 303
+        cookies = dict(c.cookies)
+    paths = ["/", "/queue", "/runs", "/scorecard", "/reports", "/extracts", "/login", "/static/portal.css"]
+
+    def hit(i: int) -> int:
+        with httpx.Client(base_url=live_server, cookies=cookies, follow_redirects=False, timeout=60) as c:
+            return c.get(paths[i % len(paths)]).status_code
+
+    start = time.time()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=200) as pool:
+        codes = list(pool.map(hit, range(200)))
+    elapsed = time.time() - start
+    print(f"200 concurrent requests in {elapsed:.1f}s")
+    bad = [c for c in codes if c not in (200, 303)]
+    assert not bad, bad
+    assert codes.count(200) >= 175        # /login redirects a logged-in user (303)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("系统未安装 Chromium（apt-get install -y chromium）；不下载浏览器")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                              args=["--no-sandbox"] if os.geteuid() == 0 else [])
+        yield b
+        b.close()
+
+
+def _login(browser, live_server, user):
+    ctx = browser.new_context(accept_downloads=True, viewport={"width": 1360, "height": 860}, locale="zh-CN")
+    page = ctx.new_page()
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/")
+    return ctx, page
+
+
+def test_each_role_does_its_job_in_the_browser(browser, live_server, portal_home, tmp_path):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1360, "height": 860})
+    page.goto(f"{live_server}/login")
+    page.screenshot(path=str(SHOTS / "login.png"))
+    page.close()
+
+    # street office: home, a report previewed and downloaded, run status
+    ctx, page = _login(browser, live_server, "jiedao")
+    assert "待处理的数据问题" in page.content()
+    page.screenshot(path=str(SHOTS / "home-street.png"))
+    page.goto(f"{live_server}/reports?name=population-monthly")
+    page.frame_locator("iframe.report").locator("h1").wait_for()
+    page.screenshot(path=str(SHOTS / "reports.png"), full_page=True)
+    with page.expect_download() as dl:
+        page.click("text=下载 Excel")
+    saved = tmp_path / "report.xlsx"
+    dl.value.save_as(saved)
+    assert saved.read_bytes()[:2] == b"PK" and dl.value.suggested_filename.endswith(".xlsx")
+    page.goto(f"{live_server}/runs")
+    page.screenshot(path=str(SHOTS / "runs.png"), full_page=True)
+    page.goto(f"{live_server}/scorecard")
+    page.screenshot(path=str(SHOTS / "scorecard.png"), full_page=True)
+    ctx.close()
+
+    # community steward: fixes one item inline, with a reason
+    ctx, page = _login(browser, live_server, "shequ")
+    page.goto(f"{live_server}/queue")
+    page.screenshot(path=str(SHOTS / "queue.png"), full_page=True)
+    row = page.locator("tr", has_text="R-X4")
+    row.locator("input[name=value]").fill("1985-06-30")
+    row.locator("input[name=reason]").fill("核对身份证原件")
+    row.locator("button[type=submit]").click()
+    page.wait_for_selector(".flash.ok")
+    assert "已修正" in page.locator(".flash.ok").inner_text()
+    assert issue_status(portal_home, "R-X4") == "fixed"
+    ctx.close()
+
+    # department analyst: its extracts only, downloads one
+    ctx, page = _login(browser, live_server, "minzheng")
+    page.goto(f"{live_server}/extracts")
+    assert "救助对象核查表" in page.content() and "适龄儿童名单" not in page.content()
+    page.screenshot(path=str(SHOTS / "extracts.png"), full_page=True)
+    with page.expect_download() as dl:
+        page.locator("tr", has_text="救助对象核查表").locator("button[type=submit]").click()
+    assert dl.value.suggested_filename.endswith(".csv")
+    ctx.close()
+
+    # 教育 is refused a page outside its grant, and sees why
+    ctx, page = _login(browser, live_server, "jiaoyu")
+    resp = page.goto(f"{live_server}/reports?name=assistance-check")
+    assert resp.status == 403
+    assert "无权获取报表" in page.content() and "周九" not in page.content()
+    page.screenshot(path=str(SHOTS / "refused.png"))
+    resp = page.goto(f"{live_server}/queue")
+    assert resp.status == 403
+    ctx.close()
