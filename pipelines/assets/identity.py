@@ -1,4 +1,5 @@
-"""core: one person per human (deterministic by valid ID, probabilistic for the rest)."""
+"""core: one person per human: deterministic by valid ID, then a Fellegi–Sunter score (the Splink
+model of pipelines/identity/identity.yaml, evaluated in SQL) for the records without one."""
 
 import datetime as dt
 
@@ -9,7 +10,7 @@ from pipelines.identity import link_persons
 from pipelines.resources import StoreResource
 
 
-@dg.asset(key_prefix="core", group_name="identity", deps=[person_records], kinds={"duckdb", "splink"},
+@dg.asset(key_prefix="core", group_name="identity", deps=[person_records], kinds={"duckdb"},
           description="core.persons, core.person_links, core.person_key_registry, core.merge_log, core.link_candidates.")
 def persons(store: StoreResource) -> dg.MaterializeResult:
     with store.get().connect() as conn:

@@ -19,6 +19,7 @@ import polars as pl
 from pipelines.ingest.headers import HeaderMatch, best_other_template, data_rows, match_header
 from pipelines.ingest.readers import Grid, UnreadableFile, read_file
 from pipelines.ingest.sqlgen import catalog_hash, render, sql_literal
+from pipelines.ingest.typed import keep_typed, type_incoming, typed_version
 from pipelines.sources import Catalog, Template, load_catalog
 from pipelines.store import Store, set_variables
 
@@ -144,7 +145,9 @@ def _load_batch(conn, catalog: Catalog, template: Template, path: Path, name: st
         _stage_incoming(conn, template, grid, header, rows, batch_id)
         conn.execute(f"INSERT INTO raw.{template.name} BY NAME SELECT * FROM _incoming")
         set_variables(conn, {"batch_id": batch_id, "file_name": name, "loaded_on": loaded_on})
-        conn.execute(render("raw/row_checks.sql", catalog, t=template))
+        typed = type_incoming(conn, catalog, template)
+        conn.execute(render("raw/row_checks.sql", catalog, t=template, typed=typed))
+        keep_typed(conn, template.name, batch_id, typed_version(catalog))
         _report_unknown_columns(conn, template, header, rows, batch)
         rejected = conn.execute(
             "SELECT count(DISTINCT row_no) FROM raw.row_errors WHERE batch_id = ? AND severity = 'reject'",
@@ -204,6 +207,7 @@ def _stage_incoming(conn, template: Template, grid: Grid, header: HeaderMatch, r
 
 
 def _drop_incoming(conn) -> None:
+    conn.execute("DROP TABLE IF EXISTS _typed")
     conn.execute("DROP VIEW IF EXISTS _incoming")
     conn.unregister("_incoming_cells")
 

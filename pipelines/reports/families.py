@@ -121,15 +121,6 @@ def _list_query(conn, extract: str, where: str, columns: list[str] | None, sourc
     return cols, sql, params
 
 
-def _list_section(conn, extract: str, title: str, where: str = "TRUE", *, note: str = "",
-                  columns: list[str] | None = None, money: tuple[str, ...] = ()) -> Section:
-    """A person list printed in the report: only for exception lists (a few per thousand persons)."""
-    cols, sql, params = _list_query(conn, extract, where, columns)
-    rows = _rows(conn, sql, params)
-    kinds = [Col(c.name, "money" if c.name in money else "date" if c.type == "DATE" else "text") for c in cols]
-    return Section(title, kinds, rows, totals=True, note=note)
-
-
 def _list_file(conn, key: str, title: str, extract: str, where: str = "TRUE", *,
                columns: list[str] | None = None, source: str | None = None) -> ListFile:
     """A person list too long to print: written beside the report as CSV (see render_report)."""
@@ -138,18 +129,29 @@ def _list_file(conn, key: str, title: str, extract: str, where: str = "TRUE", *,
 
 
 def _summary(conn, sql_file: str, title: str, table: str, text: tuple[str, ...], order: str,
-             lists: list[ListFile], note: str = "") -> Section:
+             lists: list[ListFile], note: str = "", money: tuple[str, ...] = ()) -> Section:
+    """Counts in the report for person lists written beside it; the note names each file and its length."""
     Store.run_sql(conn, f"reports/{sql_file}")
-    files = "；".join(f"{f.title}见文件“{{stem}}-{f.key}.csv”（共 {f.rows} 人）" for f in lists)
-    return _section(conn, title, table, _text_kinds(*text), order,
+    files = "；".join(f"{f.title}见文件“{{stem}}-{f.key}.csv”（共 {f.rows} 条）" for f in lists)
+    return _section(conn, title, table, {**_text_kinds(*text), **{m: "money" for m in money}}, order,
                     note="；".join(x for x in (note, files) if x) + ("。" if files else ""))
 
 
+def _jurisdiction(conn) -> None:
+    """Set scope_level/scope_code for summaries over views that also hold rows outside the jurisdiction."""
+    scope = conn.execute("SELECT scope_level, scope_code FROM rp_meta").fetchall()[0]
+    set_variables(conn, {"scope_level": scope[0], "scope_code": scope[1]})
+
+
 def assistance_check(conn, as_of: dt.date, unit: str) -> Report:
+    lists = [_list_file(conn, "list", "救助对象核查名单", "assistance-check")]
+    _jurisdiction(conn)
     return Report("assistance-check", "救助对象核查表", unit, as_of, [
-        _list_section(conn, "assistance-check", "救助对象核查", money=("月救助金额",),
-                      note="在统计截止日期仍在发放救助、但对象已死亡、已离开或待核实的记录；月救助金额为每月存在风险的金额。"),
-    ], quality=quality_notes(conn))
+        _summary(conn, "summary_assistance.sql", "按社区、状态统计", "r_sum_assistance", ("社区", "状态"),
+                 "_c NULLS LAST, 社区, 状态", lists,
+                 note="在统计截止日期仍在发放救助、但对象已死亡、已离开或待核实的记录；月救助金额为每月存在风险的金额",
+                 money=("月救助金额",)),
+    ], quality=quality_notes(conn), lists=lists)
 
 
 def elderly_80plus(conn, as_of: dt.date, unit: str) -> Report:
@@ -215,13 +217,14 @@ def health_key_groups(conn, as_of: dt.date, unit: str) -> Report:
 
 
 def disability_check(conn, as_of: dt.date, unit: str) -> Report:
-    check = _list_section(conn, "disability-check", "需核查（死亡、已离开、待核实或无法关联）",
-                          "状态 IS NULL OR 状态 <> '在住'")
-    lists = [_list_file(conn, "list", "在住残疾人名单", "disability-check", "状态 = '在住'")]
+    lists = [_list_file(conn, "check", "需核查名单", "disability-check", "状态 IS NULL OR 状态 <> '在住'"),
+             _list_file(conn, "list", "在住残疾人名单", "disability-check", "状态 = '在住'")]
+    _jurisdiction(conn)
     return Report("disability-check", "残疾人状态核查表", unit, as_of, [
-        check,
+        _summary(conn, "summary_disability_check.sql", "需核查（死亡、已离开、待核实或无法关联）", "r_sum_disability_check",
+                 ("社区", "状态"), "_c NULLS LAST, 社区, 状态", lists[:1]),
         _summary(conn, "summary_disability.sql", "在住残疾人（按社区、残疾类别）", "r_sum_disability",
-                 ("社区", "残疾类别"), "_c NULLS LAST, 社区, 残疾类别", lists),
+                 ("社区", "残疾类别"), "_c NULLS LAST, 社区, 残疾类别", lists[1:]),
     ], quality=quality_notes(conn), lists=lists)
 
 
@@ -236,12 +239,14 @@ def emergency_vulnerable(conn, as_of: dt.date, unit: str) -> Report:
 
 def courtyard_profile(conn, as_of: dt.date, unit: str) -> Report:
     Store.run_sql(conn, "reports/report_courtyard.sql", as_of=as_of)
-    text = _text_kinds("社区", "小区", "楼栋", "姓名", "身份", "联系电话")
+    contacts = ListFile("contacts", "楼栋长与居民骨干联系方式", conn.sql(
+        "SELECT 社区, 小区, 楼栋, 姓名, 身份, 联系电话 FROM r_yard_contacts "
+        "ORDER BY _c, 小区, 楼栋 NULLS LAST, 姓名, 身份, 联系电话").to_arrow_table())
     return Report("courtyard-profile", "院落（小区）画像", unit, as_of, [
-        _section(conn, "小区概况", "r_yard", text, "_c, 小区"),
-        _section(conn, "楼栋长与居民骨干联系方式", "r_yard_contacts", text, "_c, 小区, 楼栋 NULLS LAST, 姓名",
-                 note="楼栋长、居民骨干的联系方式用于院落自治，已由本人同意公开，故不脱敏。"),
-    ], quality=quality_notes(conn))
+        _section(conn, "小区概况", "r_yard", _text_kinds("社区", "小区"), "_c, 小区",
+                 note=f"楼栋长与居民骨干的联系方式见文件“{{stem}}-contacts.csv”（共 {contacts.rows} 人）。"
+                      "这些联系方式用于院落自治，已由本人同意公开，故不脱敏。"),
+    ], quality=quality_notes(conn), lists=[contacts])
 
 
 # name -> builder; the order is the index page's order.

@@ -1,6 +1,7 @@
 """raw.* -> staging.* : one typed, normalised table per template (docs/architecture.md, "staging").
 
-Each table is rebuilt whole from raw by ``sql/staging/<template>.sql`` (a jinja2 template over the
+Each table is the typed rows kept when its batches were loaded (pipelines/ingest/typed.py), or, when
+a steward's fix stands or the cache is stale, rebuilt whole from raw by ``sql/staging/<template>.sql`` (a jinja2 template over the
 catalog, so value lists and field types come from ``sources/*.yaml``).
 """
 from __future__ import annotations
@@ -9,6 +10,7 @@ import duckdb
 
 from pipelines.ingest import ensure_raw_tables
 from pipelines.ingest.sqlgen import render
+from pipelines.ingest.typed import refill_typed, typed_complete, typed_table, typed_version
 from pipelines.quality import apply_corrections_sql
 from pipelines.sources import TEMPLATE_ORDER, Catalog, load_catalog
 
@@ -17,7 +19,7 @@ def staging_sql(template: str, catalog: Catalog | None = None, *, overlay: bool 
     """The rendered SQL that rebuilds staging.<template> (also handy for reading what it does).
     ``overlay=False`` reads raw directly: only right when no correction stands."""
     catalog = catalog or load_catalog()
-    return render(f"staging/{template}.sql", catalog, t=catalog[template], overlay=overlay)
+    return render(f"staging/{template}.sql", catalog, t=catalog[template], overlay=overlay, incoming=False)
 
 
 def corrections_stand(conn: duckdb.DuckDBPyConnection) -> bool:
@@ -34,8 +36,16 @@ def build_staging(
     ensure_raw_tables(conn, catalog)
     apply_corrections_sql(conn, catalog)
     overlay = corrections_stand(conn)
+    version = typed_version(catalog)
     counts: dict[str, int] = {}
     for name in templates:
-        conn.execute(staging_sql(name, catalog, overlay=overlay))
+        if not overlay and typed_complete(conn, name, version):
+            # Rows were typed and checked when their batch was loaded (pipelines/ingest/typed.py).
+            conn.execute(f"CREATE OR REPLACE TABLE staging.{name} AS SELECT t.* FROM {typed_table(name)} t "
+                         "SEMI JOIN raw.batches b ON b.batch_id = t.batch_id AND b.status = 'loaded'")
+        else:
+            conn.execute(staging_sql(name, catalog, overlay=overlay))
+            if not overlay:
+                refill_typed(conn, name, version)
         counts[name] = conn.execute(f"SELECT count(*) FROM staging.{name}").fetchall()[0][0]
     return counts

@@ -14,24 +14,37 @@
     FROM _prepared r WHERE {{ condition }}
     UNION ALL
 {% endmacro %}
-{# Every parse the checks need, computed once per row. #}
+{# Every parse the checks need, computed once per row. The typed values come from _typed (the
+   batch's rows typed by the staging SQL, `typed` = its columns), so checks and staging agree and
+   nothing is parsed twice; a field staging does not type is parsed here. #}
+{% macro id_prefix(column) %}{{ column[:-9] }}{% endmacro %}
 CREATE OR REPLACE TEMP TABLE _prepared AS
 SELECT p.*
 {% for f in fields if f.type == 'id_number' %}
+{% if id_prefix(f.column) ~ 'id_problem' in typed and f.column in typed %}
+       , p._tp_{{ f.column }} AS _problem_{{ f.column }}
+{% else %}
        , id_problem(p._id_{{ f.column }}, getvariable('loaded_on')) AS _problem_{{ f.column }}
+{% endif %}
 {% endfor %}
 FROM (
     SELECT r.*
 {% for f in fields %}
 {% if f.type == 'date' %}
-           , cn_date(r.{{ f.column }}) AS _date_{{ f.column }}
+           , {{ 't.' ~ f.column if f.column in typed else 'cn_date(r.' ~ f.column ~ ')' }} AS _date_{{ f.column }}
 {% elif f.type == 'id_number' %}
-           , id_normalize(r.{{ f.column }}) AS _id_{{ f.column }}
+           , {{ 't.' ~ f.column if f.column in typed else 'id_normalize(r.' ~ f.column ~ ')' }} AS _id_{{ f.column }}
+{% if id_prefix(f.column) ~ 'id_problem' in typed and f.column in typed %}
+           , t.{{ id_prefix(f.column) }}id_problem AS _tp_{{ f.column }}
+{% endif %}
            , (r.{{ f.column }} IS NOT NULL AND (coalesce(r.cell_types['{{ f.column }}'] = 'number', false)
               OR id_excel_mangled(r.{{ f.column }}))) AS _mangled_{{ f.column }}
 {% endif %}
 {% endfor %}
     FROM _incoming r
+{% if typed %}
+    JOIN _typed t ON t.row_no = r.row_no
+{% endif %}
 ) p;
 
 INSERT INTO raw.row_errors (batch_id, template, row_no, record_no, field, column_name, value, rule, severity, message)

@@ -10,12 +10,20 @@ CREATE OR REPLACE TEMP TABLE rp_houses AS
 SELECT h.house_code, h.microgrid_code, h.std_address, h.compound, h.building, h.usage, h.occupancy
 FROM core.houses h;
 
--- Source rows tied to their person; unlinked rows have no person and so describe no one here.
+-- Source rows tied to their person, for the templates whose attributes reports read beyond core.evidence
+-- (tags and phone, disability, assistance, floating registrations); unlinked rows describe no one here.
 CREATE OR REPLACE TEMP TABLE rp_links AS
-SELECT r.template, r.batch_id, r.row_no, r.record_no, r.event_date, l.person_key
+SELECT r.template, r.batch_id, r.row_no, l.person_key
 FROM core.person_records r
 JOIN core.person_links l USING (record_key)
-WHERE l.person_key IS NOT NULL;
+WHERE l.person_key IS NOT NULL AND r.template IN ('residents', 'floating', 'assistance', 'disability');
+
+-- "Newest row" as one number (date, then batch, then row): arg_max over a struct key costs several
+-- times more over a million persons.
+CREATE OR REPLACE TEMP TABLE rp_batch_rank AS
+SELECT batch_id, row_number() OVER (ORDER BY batch_id) AS rank FROM raw.batches;
+CREATE OR REPLACE TEMP MACRO rp_newest_key(d, batch_rank, row_no) AS
+    (coalesce(d, DATE '1900-01-01') - DATE '1900-01-01')::BIGINT * 1000000000000 + batch_rank * 100000000 + row_no;
 
 CREATE OR REPLACE TEMP TABLE rp_persons AS
 WITH st AS (
@@ -24,12 +32,14 @@ WITH st AS (
     WHERE as_of = getvariable('as_of')
 ),
 res AS (
-    -- Tags and phone come from the newest residents row the grid worker collected on or before D.
+    -- Tags and phone come from the newest residents row the grid worker collected on or before D
+    -- (ties: the later batch, then the later row).
     SELECT k.person_key,
-           arg_max(s.tags, (s.collected_on, s.batch_id, s.row_no)) AS tags,
-           arg_max(s.phone, (s.collected_on, s.batch_id, s.row_no)) FILTER (WHERE s.phone IS NOT NULL) AS phone
+           arg_max(s.tags, rp_newest_key(s.collected_on, b.rank, s.row_no)) AS tags,
+           arg_max(s.phone, rp_newest_key(s.collected_on, b.rank, s.row_no)) FILTER (WHERE s.phone IS NOT NULL) AS phone
     FROM rp_links k
     JOIN staging.residents s ON k.template = 'residents' AND s.batch_id = k.batch_id AND s.row_no = k.row_no
+    JOIN rp_batch_rank b ON b.batch_id = s.batch_id
     WHERE s.collected_on <= getvariable('as_of')
     GROUP BY k.person_key
 ),

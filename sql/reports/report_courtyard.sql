@@ -13,11 +13,14 @@ SELECT h.community_name AS 社区, h.compound AS 小区,
        count(p.person_key) FILTER (WHERE p.living_alone) AS 独居老人,
        count(p.person_key) FILTER (WHERE p.disabled) AS 残疾人,
        count(p.person_key) FILTER (WHERE p.party_member) AS 党员,
+       count(p.person_key) FILTER (WHERE list_contains(p.tags, '楼栋长')) AS 楼栋长,
+       count(p.person_key) FILTER (WHERE list_contains(p.tags, '居民骨干')) AS 居民骨干,
        min(h.community_code) AS _c
 FROM h LEFT JOIN p USING (house_code)
 GROUP BY h.community_name, h.compound;
 
--- 楼栋长 and 居民骨干 publish their contact to their courtyard; that is what the file is for.
+-- 楼栋长 and 居民骨干 publish their contact to their courtyard; that is what the file is for (the list
+-- file beside the report, unmasked).
 CREATE OR REPLACE TEMP TABLE r_yard_contacts AS
 SELECT p.community_name AS 社区, coalesce(nullif(p.compound, ''), '（未标注小区）') AS 小区, p.building AS 楼栋,
        p.name AS 姓名, array_to_string(list_filter(p.tags, lambda t: t IN ('楼栋长', '居民骨干')), '、') AS 身份,

@@ -10,6 +10,9 @@
    cell no longer rejects its row. `overlay` is false when no fix stands at all: then the overlay
    is the identity and raw is read directly (the views' joins cost time on millions of rows). #}
 {% macro loaded_rows() -%}
+{% if incoming %}
+(SELECT r.*, getvariable('loaded_on') AS loaded_on FROM _incoming r)
+{%- else %}
 (
         SELECT r.*, b.loaded_on
         FROM {{ 'quality.corrected_' if overlay else 'raw.' }}{{ t.name }} r
@@ -18,6 +21,13 @@
             SELECT 1 FROM {{ 'quality.effective_row_errors' if overlay else 'raw.row_errors' }} e
             WHERE e.batch_id = r.batch_id AND e.row_no = r.row_no AND e.severity = 'reject')
     )
+{%- endif %}
+{%- endmacro %}
+
+{# `incoming`: type one new batch's rows (TEMP table _typed, from _incoming) while it is loaded, so the
+   row checks and staging share one computation (pipelines/staging, typed rows cache). #}
+{% macro create_table() -%}
+CREATE OR REPLACE {{ 'TEMP TABLE _typed' if incoming else 'TABLE staging.' ~ t.name }} AS
 {%- endmacro %}
 
 {% macro value_of(column) -%}

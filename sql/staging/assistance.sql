@@ -1,7 +1,7 @@
 -- staging.assistance (社会救助): the loaded rows of raw.assistance, typed and normalised (docs/architecture.md).
 -- Column types follow sources/assistance.yaml; the expressions are in _columns.sql.
 {% import 'staging/_columns.sql' as c with context %}
-CREATE OR REPLACE TABLE staging.assistance AS
+{{ c.create_table() }}
 WITH typed AS (
     SELECT r.batch_id, r.row_no,
            {{ c.col('record_no') }},

@@ -1,7 +1,7 @@
 -- staging.deaths (死亡登记): the loaded rows of raw.deaths, typed and normalised (docs/architecture.md).
 -- Column types follow sources/deaths.yaml; the expressions are in _columns.sql.
 {% import 'staging/_columns.sql' as c with context %}
-CREATE OR REPLACE TABLE staging.deaths AS
+{{ c.create_table() }}
 WITH typed AS (
     SELECT r.batch_id, r.row_no,
            {{ c.col('record_no') }},

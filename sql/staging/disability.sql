@@ -1,7 +1,7 @@
 -- staging.disability (残疾人): the loaded rows of raw.disability, typed and normalised (docs/architecture.md).
 -- Column types follow sources/disability.yaml; the expressions are in _columns.sql.
 {% import 'staging/_columns.sql' as c with context %}
-CREATE OR REPLACE TABLE staging.disability AS
+{{ c.create_table() }}
 WITH typed AS (
     SELECT r.batch_id, r.row_no,
            {{ c.col('record_no') }},

@@ -1,7 +1,7 @@
 -- staging.housing (实有房屋): the loaded rows of raw.housing, typed and normalised (docs/architecture.md).
 -- Column types follow sources/housing.yaml; the expressions are in _columns.sql.
 {% import 'staging/_columns.sql' as c with context %}
-CREATE OR REPLACE TABLE staging.housing AS
+{{ c.create_table() }}
 WITH typed AS (
     SELECT r.batch_id, r.row_no,
            NULL::VARCHAR AS record_no,  -- this template has no 记录编号

@@ -1,7 +1,7 @@
 -- staging.hukou (户籍人口): the loaded rows of raw.hukou, typed and normalised (docs/architecture.md).
 -- Column types follow sources/hukou.yaml; the expressions are in _columns.sql.
 {% import 'staging/_columns.sql' as c with context %}
-CREATE OR REPLACE TABLE staging.hukou AS
+{{ c.create_table() }}
 WITH typed AS (
     SELECT r.batch_id, r.row_no,
            {{ c.col('record_no') }},

@@ -1,7 +1,7 @@
 -- staging.residents (实有人口): the loaded rows of raw.residents, typed and normalised (docs/architecture.md).
 -- Column types follow sources/residents.yaml; the expressions are in _columns.sql.
 {% import 'staging/_columns.sql' as c with context %}
-CREATE OR REPLACE TABLE staging.residents AS
+{{ c.create_table() }}
 WITH typed AS (
     SELECT r.batch_id, r.row_no,
            {{ c.col('record_no') }},

@@ -1,7 +1,7 @@
 -- staging.visits (走访记录): the loaded rows of raw.visits, typed and normalised (docs/architecture.md).
 -- Column types follow sources/visits.yaml; the expressions are in _columns.sql.
 {% import 'staging/_columns.sql' as c with context %}
-CREATE OR REPLACE TABLE staging.visits AS
+{{ c.create_table() }}
 WITH typed AS (
     SELECT r.batch_id, r.row_no,
            {{ c.col('record_no') }},

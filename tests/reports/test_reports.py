@@ -121,10 +121,25 @@ def test_assistance_check_report_money_total_and_masked_ids(rendered):
     out, _ = rendered
     wb = openpyxl.load_workbook(out / "assistance-check.xlsx")
     header, body = table(wb.worksheets[0])
-    assert header == ["记录编号", "公民身份号码", "姓名", "救助类别", "月救助金额", "状态", "依据"]
-    assert [r[5] for r in body[:-1]] == ["死亡", "已离开", "待核实"]
-    assert all(re.fullmatch(r"\d{6}\*{8}\d{4}", r[1]) for r in body[:-1])
+    assert header == ["社区", "状态", "记录数", "人数", "月救助金额"]
+    assert {(r[0], r[1]): r[2] for r in body[:-1]} == {("金沙社区", "死亡"): 1, ("金沙社区", "已离开"): 1,
+                                                       ("金沙社区", "待核实"): 1}
     assert body[-1][4] == pytest.approx(800 + 1200.50 + 650)
+    header, rows = read_list(out / "assistance-check-list.csv")
+    assert header == ["记录编号", "公民身份号码", "姓名", "救助类别", "月救助金额", "状态", "依据"]
+    assert [r[5] for r in rows] == ["死亡", "已离开", "待核实"]
+    assert all(re.fullmatch(r"\d{6}\*{8}\d{4}", r[1]) for r in rows)
+    assert sum(float(r[4]) for r in rows) == pytest.approx(800 + 1200.50 + 650)
+
+
+def test_courtyard_contacts_are_a_file_with_phones_in_full(rendered):
+    out, _ = rendered
+    header, rows = read_list(out / "courtyard-profile-contacts.csv")
+    assert header == ["社区", "小区", "楼栋", "姓名", "身份", "联系电话"]
+    assert {r[3]: r[5] for r in rows} == {"赵六": "13912345678", "褚十四": "13687654321"}    # consented: not masked
+    wb = openpyxl.load_workbook(out / "courtyard-profile.xlsx")
+    header, body = table(wb["小区概况"])
+    assert body[-1][header.index("楼栋长")] == 1 and body[-1][header.index("居民骨干")] == 1
 
 
 def read_list(path):
@@ -151,7 +166,9 @@ LISTS = {  # report -> {list key: (summary sheet, summary column counting that l
     "health-key-groups": {"children": ("按网格统计", "0-6岁儿童"), "elderly": ("按网格统计", "65岁及以上老人")},
     "school-age-children": {"list": ("按网格统计", "适龄儿童")},
     "emergency-vulnerable": {"list": ("按小区统计", "重点人员")},
-    "disability-check": {"list": ("在住残疾人（按社区、残疾类别）", "在住残疾人")},
+    "disability-check": {"list": ("在住残疾人（按社区、残疾类别）", "在住残疾人"),
+                         "check": ("需核查（死亡、已离开、待核实或无法关联）", "记录数")},
+    "assistance-check": {"list": ("按社区、状态统计", "记录数")},
     "floating-stats": {"expiring": ("按网格：居住证到期与未登记", "居住证30天内到期"),
                        "unregistered": ("按网格：居住证到期与未登记", "从未登记")},
 }
@@ -175,9 +192,7 @@ def test_person_lists_are_masked_csv_files_the_report_counts_and_names(rendered,
         sh, body = table(wb[sheet])
         assert body[-1][sh.index(column)] == len(rows), (name, key)
         notes = " ".join(c.value for c in wb[sheet]["A"] if isinstance(c.value, str))
-        assert f"{name}-{key}.csv" in notes and f"共 {len(rows)} 人" in notes
-    assert len(wb.worksheets) == len({s for s, _ in LISTS[name].values()}) + (name in ("disability-check", "floating-stats")) * (
-        1 if name == "disability-check" else 4)
+        assert f"{name}-{key}.csv" in notes and f"共 {len(rows)} 条" in notes
 
 
 def test_person_lists_hold_who_the_extracts_hold(rendered, conn):

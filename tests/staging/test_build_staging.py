@@ -110,3 +110,21 @@ def test_every_staging_table_has_every_catalog_column(store, catalog, tmp_path):
                     assert f"{f.column}_raw" in have
                 if f.type in ("value", "tags"):
                     assert f"{f.column}_unknown" in have
+
+
+def test_reading_raw_directly_equals_the_overlay_when_no_fix_stands(store, catalog, tmp_path):
+    """build_staging skips the corrections overlay while quality.corrections holds no fix; both
+    paths must give the same rows (including the rejected-row filter)."""
+    from pipelines.staging import corrections_stand, staging_sql
+
+    inbox = tmp_path / "inbox"
+    rows = [resident(1), resident(2, birth="1990-02-30"), resident(3, id_number="510104199001010018"),
+            resident(4, 人员类别="")]
+    write_csv(inbox / "residents" / "a.csv", RESIDENT_HEADER, rows)
+    build(store, inbox, catalog)
+    with store.connect() as conn:
+        assert not corrections_stand(conn)
+        direct = conn.execute("SELECT * FROM staging.residents ORDER BY row_no").fetchall()
+        conn.execute(staging_sql("residents", catalog, overlay=True))
+        assert conn.execute("SELECT * FROM staging.residents ORDER BY row_no").fetchall() == direct
+    assert [r[1] for r in direct] == [2, 4]
