@@ -264,11 +264,12 @@ def main(argv: list[str] | None = None) -> int:
         args.home = default_home()
     args.home = Path(args.home).resolve()
     from pipelines.publish import PublishError
+    from pipelines.store import StoreKeyError
     from pipelines.web import UserError as WebUserError
 
     try:
         return args.func(args)
-    except (UserError, PublishError, WebUserError) as exc:
+    except (UserError, PublishError, WebUserError, StoreKeyError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,48 @@ def sql_text(relative: str) -> str:
     return (SQL_DIR / relative).read_text(encoding="utf-8")
 
 
+class StoreKeyError(RuntimeError):
+    """The store is (or must be) encrypted and cannot be opened as configured."""
+
+
+def store_key() -> str | None:
+    """``$ONCEONLY_STORE_KEY``, else the first line of ``$ONCEONLY_STORE_KEY_FILE``, else None (unencrypted).
+    See docs/security.md: the demo runs unencrypted, production sets a key."""
+    key = os.environ.get("ONCEONLY_STORE_KEY")
+    if not key and os.environ.get("ONCEONLY_STORE_KEY_FILE"):
+        key = Path(os.environ["ONCEONLY_STORE_KEY_FILE"]).read_text(encoding="utf-8").strip()
+    if key and not key.isascii():
+        raise StoreKeyError("数据库密钥只能包含英文字母、数字和符号（ASCII）")
+    return key or None
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _open_encrypted(path: Path, key: str, read_only: bool, config: dict) -> duckdb.DuckDBPyConnection:
+    # ATTACH takes no bound parameters, hence the quoting; the key never reaches a log.
+    conn = duckdb.connect(":memory:", config=config)
+    try:
+        if not read_only:
+            try:
+                conn.execute("LOAD httpfs")   # OpenSSL crypto: DuckDB writes encrypted files only with it
+            except duckdb.Error as exc:
+                raise StoreKeyError(
+                    "写入加密数据库需要 DuckDB 的 httpfs 扩展（INSTALL httpfs），本机无法加载：" + str(exc).splitlines()[0]
+                ) from None
+        options = "ENCRYPTION_KEY " + _quote(key) + (", READ_ONLY" if read_only else "")
+        try:
+            conn.execute(f"ATTACH {_quote(str(path))} AS store ({options})")
+        except duckdb.Error as exc:
+            raise StoreKeyError(f"无法打开加密数据库 {path}：密钥错误或文件未加密（{str(exc).splitlines()[0]}）") from None
+        conn.execute("USE store")
+        return conn
+    except BaseException:
+        conn.close()
+        raise
+
+
 class Store:
     """A DuckDB store file. Cheap to construct; connections are opened per use."""
 
@@ -46,7 +89,9 @@ class Store:
         self.threads = threads
 
     @contextlib.contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(self, read_only: bool = False, macros: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Open the store; encrypted when a key is configured (:func:`store_key`).
+        ``macros=False`` skips loading sql/macros (0.2 s) for connections that only read tables."""
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         config: dict[str, Any] = {}
@@ -54,12 +99,17 @@ class Store:
             config["memory_limit"] = self.memory_limit
         if self.threads:
             config["threads"] = self.threads
-        conn = duckdb.connect(str(self.path), read_only=read_only, config=config)
+        key = store_key()
+        if key is None:
+            conn = duckdb.connect(str(self.path), read_only=read_only, config=config)
+        else:
+            conn = _open_encrypted(self.path, key, read_only, config)
         try:
             if not read_only:
                 for schema in SCHEMAS:
                     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-            conn.execute(_macro_sql())
+            if macros:
+                conn.execute(_macro_sql())
             yield conn
         finally:
             conn.close()

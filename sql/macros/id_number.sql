@@ -54,7 +54,9 @@ CREATE OR REPLACE TEMP MACRO id_problem(id, on_date := NULL) AS CASE
     WHEN id IS NULL THEN NULL
     WHEN length(id) <> 18 THEN '长度错误'
     WHEN NOT regexp_full_match(id, '[0-9]{17}[0-9X]') THEN '格式错误'
-    WHEN id_check_digit(left(id, 17)) <> right(id, 1) THEN '校验码错误'
+    -- the 17 digits are known to be digits here: no second regex (id_check_digit) needed
+    WHEN list_transform([CAST(left(id, 17) AS BIGINT)], lambda n: id_check_char(n))[1] <> right(id, 1)
+        THEN '校验码错误'
     -- no lambda here: a list_transform costs more per row than parsing 8 digits twice
     WHEN NOT coalesce(id_birth_text(id) BETWEEN DATE '1900-01-01' AND coalesce(on_date, current_date), false)
         THEN '出生日期无效'

@@ -39,6 +39,8 @@ FROM (
 {% endif %}
            , (r.{{ f.column }} IS NOT NULL AND (coalesce(r.cell_types['{{ f.column }}'] = 'number', false)
               OR id_excel_mangled(r.{{ f.column }}))) AS _mangled_{{ f.column }}
+{% elif f.type in ('value', 'tags') and f.column ~ '_unknown' in typed %}
+           , t.{{ f.column }}_unknown AS _unknown_{{ f.column }}
 {% endif %}
 {% endfor %}
     FROM _incoming r
@@ -76,13 +78,16 @@ WITH checks AS (
          norm ~ ' IS NOT NULL AND ' ~ problem ~ ' IS NULL AND NOT id_region_known(' ~ norm ~ ')',
          "'的前6位 ' || left(" ~ norm ~ ", 6) || ' 不是已知的行政区划代码，请核对'") }}
 {% elif f.type == 'value' %}
+{# staging's <column>_unknown is the same test: a non-blank cell whose folded spelling is not listed. #}
 {{ check(f, 'value_unknown', 'warn',
+         'r._unknown_' ~ f.column if f.column ~ '_unknown' in typed else
          v ~ ' IS NOT NULL AND ' ~ value_map(f.values) ~ '[value_key(' ~ v ~ ')] IS NULL',
          (('不在取值范围内（可选：' ~ catalog.canonical_values(f.values)|join('、') ~ '）')|q)) }}
 {% elif f.type == 'tags' %}
 {% set unknown = 'list_filter(regexp_split_to_array(' ~ v ~ ", '[;；,，、/\\s]+'), lambda x: x <> '' AND "
                  ~ value_map(f.values) ~ '[value_key(x)] IS NULL)' %}
-{{ check(f, 'tag_unknown', 'warn', v ~ ' IS NOT NULL AND len(' ~ unknown ~ ') > 0',
+{{ check(f, 'tag_unknown', 'warn',
+         'r._unknown_' ~ f.column if f.column ~ '_unknown' in typed else v ~ ' IS NOT NULL AND len(' ~ unknown ~ ') > 0',
          "'中的标签 ' || array_to_string(" ~ unknown ~ ", '、') || "
          ~ ((' 不在标签列表中（可选：' ~ catalog.canonical_values(f.values)|join('、') ~ '）')|q)) }}
 {% endif %}
