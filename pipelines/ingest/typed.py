@@ -2,9 +2,11 @@
 
 While a batch is loaded its rows are typed by the staging SQL itself (sql/staging/<template>.sql
 rendered with ``incoming=True``) into TEMP table ``_typed``; the row checks read those typed values,
-and the rows that pass are kept in ``staging.typed_<template>``. build_staging then copies them
-instead of parsing every date and ID of every batch again. The cache is only trusted for batches
-typed under the current ``typed_version`` (catalog + SQL); anything else is rebuilt from raw.
+and the rows no check rejected are appended to staging.<template> straight away. build_staging then
+has nothing to do for that template. This holds only while staging.<template> is exactly "raw typed,
+minus rejected rows" for every loaded batch, under the current ``typed_version`` (catalog + SQL):
+staging.typed_batches lists the batches it holds. A steward's fix (the overlay), a catalog or SQL
+change, or a batch loaded while that was not so, makes build_staging rebuild it whole from raw.
 """
 from __future__ import annotations
 
@@ -30,10 +32,6 @@ def typed_version(catalog: Catalog) -> str:
     return h.hexdigest()
 
 
-def typed_table(template: str) -> str:
-    return f"staging.typed_{template}"
-
-
 def ensure_typed_batches(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(
         "CREATE TABLE IF NOT EXISTS staging.typed_batches "
@@ -45,31 +43,19 @@ def type_incoming(conn: duckdb.DuckDBPyConnection, catalog: Catalog, template: T
     """TEMP table _typed: _incoming's rows as staging types them; returns its columns."""
     conn.execute(render(f"staging/{template.name}.sql", catalog, t=template, overlay=False, incoming=True))
     return {r[0] for r in conn.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE table_name = '_typed' AND database_name = 'temp'").fetchall()}
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = '_typed' AND database_name = 'temp'"
+    ).fetchall()}
 
 
-def keep_typed(conn: duckdb.DuckDBPyConnection, template: str, batch_id: str, version: str) -> None:
-    """Append _typed's rows that no check rejected to the cache (inside the batch's transaction)."""
-    ensure_typed_batches(conn)
-    table = typed_table(template)
-    stale = conn.execute("SELECT count(*) FROM staging.typed_batches WHERE template = ? AND version <> ?",
-                         [template, version]).fetchall()[0][0]
-    if stale:
-        conn.execute(f"DROP TABLE IF EXISTS {table}")
-        conn.execute("DELETE FROM staging.typed_batches WHERE template = ?", [template])
-    conn.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _typed WHERE false")
-    conn.execute(
-        f"INSERT INTO {table} BY NAME SELECT t.* FROM _typed t WHERE NOT EXISTS ("
-        " SELECT 1 FROM raw.row_errors e WHERE e.batch_id = ? AND e.row_no = t.row_no AND e.severity = 'reject')",
-        [batch_id])
-    conn.execute("INSERT OR REPLACE INTO staging.typed_batches VALUES (?, ?, ?)", [batch_id, template, version])
+def _staging_exists(conn: duckdb.DuckDBPyConnection, template: str) -> bool:
+    return bool(conn.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'staging' AND table_name = ?",
+                             [template]).fetchall()[0][0])
 
 
 def typed_complete(conn: duckdb.DuckDBPyConnection, template: str, version: str) -> bool:
-    """Whether every loaded batch of ``template`` has its typed rows cached under ``version``."""
+    """Whether staging.<template> holds the typed rows of every loaded batch, typed under ``version``."""
     ensure_typed_batches(conn)
-    if not conn.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'staging' AND table_name = ?",
-                        [f"typed_{template}"]).fetchall()[0][0]:
+    if not _staging_exists(conn, template):
         return False
     return not conn.execute(
         "SELECT count(*) FROM raw.batches b WHERE b.template = ? AND b.status = 'loaded' AND NOT EXISTS ("
@@ -77,11 +63,28 @@ def typed_complete(conn: duckdb.DuckDBPyConnection, template: str, version: str)
         [template, version]).fetchall()[0][0]
 
 
-def refill_typed(conn: duckdb.DuckDBPyConnection, template: str, version: str) -> None:
-    """After staging.<template> was rebuilt from raw with no correction standing, it is exactly the
-    cache's content: keep it, so the next build copies again."""
+def keep_typed(conn: duckdb.DuckDBPyConnection, template: str, batch_id: str, version: str) -> None:
+    """Append _typed's rows that no check rejected to staging.<template>, when it is current
+    (called inside the batch's transaction, before the batch is written to raw.batches)."""
     ensure_typed_batches(conn)
-    conn.execute(f"CREATE OR REPLACE TABLE {typed_table(template)} AS SELECT * FROM staging.{template}")
+    first = not conn.execute(
+        "SELECT count(*) FROM raw.batches WHERE template = ? AND status = 'loaded'", [template]).fetchall()[0][0]
+    if first:  # whatever staging.<template> held (an empty table, perhaps of older SQL) holds no batch
+        conn.execute(f"CREATE OR REPLACE TABLE staging.{template} AS SELECT * FROM _typed WHERE false")
+    elif not typed_complete(conn, template, version):
+        return  # build_staging rebuilds it whole
+    conn.execute(
+        f"INSERT INTO staging.{template} BY NAME SELECT t.* FROM _typed t WHERE NOT EXISTS ("
+        " SELECT 1 FROM raw.row_errors e WHERE e.batch_id = ? AND e.row_no = t.row_no AND e.severity = 'reject')",
+        [batch_id])
+    conn.execute("INSERT OR REPLACE INTO staging.typed_batches VALUES (?, ?, ?)", [batch_id, template, version])
+
+
+def mark_typed(conn: duckdb.DuckDBPyConnection, template: str, version: str | None) -> None:
+    """After staging.<template> was rebuilt whole: with ``version`` (no correction stood) it holds
+    every loaded batch's typed rows; with None (corrected values) it is no typed copy of raw."""
+    ensure_typed_batches(conn)
     conn.execute("DELETE FROM staging.typed_batches WHERE template = ?", [template])
-    conn.execute("INSERT INTO staging.typed_batches SELECT batch_id, template, ? FROM raw.batches "
-                 "WHERE template = ? AND status = 'loaded'", [version, template])
+    if version is not None:
+        conn.execute("INSERT INTO staging.typed_batches SELECT batch_id, template, ? FROM raw.batches "
+                     "WHERE template = ? AND status = 'loaded'", [version, template])

@@ -1,7 +1,7 @@
 """raw.* -> staging.* : one typed, normalised table per template (docs/architecture.md, "staging").
 
-Each table is the typed rows kept when its batches were loaded (pipelines/ingest/typed.py), or, when
-a steward's fix stands or the cache is stale, rebuilt whole from raw by ``sql/staging/<template>.sql`` (a jinja2 template over the
+Each table is filled as its batches are loaded (pipelines/ingest/typed.py) or, when a steward's fix
+stands or it is not current, rebuilt whole from raw by ``sql/staging/<template>.sql`` (a jinja2 template over the
 catalog, so value lists and field types come from ``sources/*.yaml``).
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import duckdb
 
 from pipelines.ingest import ensure_raw_tables
 from pipelines.ingest.sqlgen import render
-from pipelines.ingest.typed import refill_typed, typed_complete, typed_table, typed_version
+from pipelines.ingest.typed import mark_typed, typed_complete, typed_version
 from pipelines.quality import apply_corrections_sql
 from pipelines.sources import TEMPLATE_ORDER, Catalog, load_catalog
 
@@ -39,13 +39,9 @@ def build_staging(
     version = typed_version(catalog)
     counts: dict[str, int] = {}
     for name in templates:
-        if not overlay and typed_complete(conn, name, version):
-            # Rows were typed and checked when their batch was loaded (pipelines/ingest/typed.py).
-            conn.execute(f"CREATE OR REPLACE TABLE staging.{name} AS SELECT t.* FROM {typed_table(name)} t "
-                         "SEMI JOIN raw.batches b ON b.batch_id = t.batch_id AND b.status = 'loaded'")
-        else:
+        if overlay or not typed_complete(conn, name, version):
             conn.execute(staging_sql(name, catalog, overlay=overlay))
-            if not overlay:
-                refill_typed(conn, name, version)
+            mark_typed(conn, name, None if overlay else version)
+        # else: the rows were typed, checked and appended when their batches were loaded
         counts[name] = conn.execute(f"SELECT count(*) FROM staging.{name}").fetchall()[0][0]
     return counts

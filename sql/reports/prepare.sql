@@ -11,12 +11,13 @@ SELECT h.house_code, h.microgrid_code, h.std_address, h.compound, h.building, h.
 FROM core.houses h;
 
 -- Source rows tied to their person, for the templates whose attributes reports read beyond core.evidence
--- (tags and phone, disability, assistance, floating registrations); unlinked rows describe no one here.
+-- (tags and phone, disability, assistance, floating registrations). core.evidence already holds every
+-- linked row with its person (a floating row twice: its registration is the 'presence' one), which
+-- spares joining person_records to person_links on their long string keys.
 CREATE OR REPLACE TEMP TABLE rp_links AS
-SELECT r.template, r.batch_id, r.row_no, l.person_key
-FROM core.person_records r
-JOIN core.person_links l USING (record_key)
-WHERE l.person_key IS NOT NULL AND r.template IN ('residents', 'floating', 'assistance', 'disability');
+SELECT template, batch_id, row_no, person_key
+FROM core.evidence
+WHERE template IN ('residents', 'assistance', 'disability') OR (template = 'floating' AND kind = 'presence');
 
 -- "Newest row" as one number (date, then batch, then row): arg_max over a struct key costs several
 -- times more over a million persons.

@@ -80,7 +80,8 @@ SELECT 'b_res' AS batch_id, row_number() OVER (ORDER BY person_key)::INTEGER + 1
        CASE person_key WHEN 'P04' THEN ['独居老人'] WHEN 'P06' THEN ['党员', '楼栋长'] WHEN 'P14' THEN ['居民骨干']
                        ELSE []::VARCHAR[] END AS tags,
        CASE person_key WHEN 'P06' THEN '13912345678' WHEN 'P14' THEN '13687654321' WHEN 'P04' THEN '13511112222' END AS phone,
-       DATE '2026-10-20' AS collected_on
+       -- the spring census; 钱七 (P07) was first collected this month, after her police registration
+       CASE person_key WHEN 'P07' THEN DATE '2026-10-20' ELSE DATE '2026-03-20' END AS collected_on
 FROM w WHERE person_key LIKE 'P%';
 
 CREATE TABLE staging.assistance AS SELECT * FROM (VALUES
@@ -119,15 +120,23 @@ FROM core.person_records r LEFT JOIN core.persons p ON p.id_number = r.id_number
 CREATE TABLE core.evidence AS SELECT * FROM (VALUES
   ('P07', 'floating:b_flo:2', 'presence', 'floating', 'b_flo', 2, 'F-001', DATE '2026-10-05', 'H1', '流动人口登记'),
   ('P07', 'floating:b_flo:2', 'departure', 'floating', 'b_flo', 2, 'F-001', DATE '2026-12-01', 'H1', '流动人口注销'),
-  ('P10', 'residents:b_res:9', 'presence', 'residents', 'b_res', 9, 'R-P10', DATE '2025-01-01', 'H3', '采集'),
+  ('P10', 'residents:b_res:11', 'presence', 'residents', 'b_res', 11, 'R-P10', DATE '2025-01-01', 'H3', '采集'),
   ('P10', 'hukou:b_hk:3', 'departure', 'hukou', 'b_hk', 3, 'HK-1', DATE '2026-10-10', NULL, '户籍迁出'),
   ('P09', 'deaths:b_dth:2', 'death', 'deaths', 'b_dth', 2, 'DT-1', DATE '2026-10-03', NULL, '死亡登记'),
-  ('P06', 'residents:b_res:2', 'presence', 'residents', 'b_res', 2, 'R-P06', DATE '2020-01-01', 'H3', '采集'),
+  ('P06', 'residents:b_res:7', 'presence', 'residents', 'b_res', 7, 'R-P06', DATE '2020-01-01', 'H3', '采集'),
   ('P06', 'residents:b_res:20', 'presence', 'residents', 'b_res', 20, 'R-P06b', DATE '2026-11-03', 'H3', '采集（截止日期之后）'),
-  ('P15', 'residents:b_res:30', 'presence', 'residents', 'b_res', 30, 'R-P15', DATE '2024-05-01', 'H4', '采集'),
+  ('P15', 'residents:b_res:16', 'presence', 'residents', 'b_res', 16, 'R-P15', DATE '2024-05-01', 'H4', '采集'),
   ('P15', 'hukou:b_hk:4', 'departure', 'hukou', 'b_hk', 4, 'HK-2', DATE '2026-09-10', NULL, '户籍迁出'),
   ('P15', 'visits:b_vis:7', 'departure', 'visits', 'b_vis', 7, 'V-7', DATE '2026-10-20', 'H2', '走访 已搬离（非本人住房）')
 ) t(person_key, record_key, kind, template, batch_id, row_no, record_no, evidence_date, house_code, detail);
+-- as in the real table, every linked source row is evidence of some kind (reports find a person's
+-- residents, floating, assistance and disability rows through it)
+INSERT INTO core.evidence
+SELECT l.person_key, r.record_key,
+       CASE WHEN r.template IN ('residents', 'floating') THEN 'presence' ELSE 'other' END,
+       r.template, r.batch_id, r.row_no, r.record_no, r.event_date, r.house_code, r.template || ' 记录'
+FROM core.person_records r JOIN core.person_links l USING (record_key)
+WHERE l.person_key IS NOT NULL AND r.record_key NOT IN (SELECT record_key FROM core.evidence);
 
 CREATE TABLE marts.grid_population AS
 SELECT g.district_code AS 区县代码, g.street_code AS 街道代码, g.community_code AS 社区代码, g.grid_code AS 网格编码,
