@@ -17,6 +17,8 @@ ASSET_MODULES = (ingest, staging, core, identity, status, marts, quality, report
 all_assets = dg.load_assets_from_modules(list(ASSET_MODULES))
 all_checks = dg.load_asset_checks_from_modules(list(ASSET_MODULES))
 
+RESOURCES = default_resources()
+
 pipeline_job = dg.define_asset_job(
     "onceonly_pipeline", selection=dg.AssetSelection.all(),
     description="收件箱 → 原始层 → 标准化 → 核心（人员、房屋、状态）→ 数据集市 → 报表",
@@ -29,10 +31,10 @@ pipeline_job = dg.define_asset_job(
              description="每月1日早6点运行，统计截止日期为上月最后一天。")
 def monthly_reports(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     month_end = context.scheduled_execution_time.date().replace(day=1) - dt.timedelta(days=1)
-    return dg.RunRequest(
-        run_key=month_end.isoformat(),
-        run_config={"resources": {"settings": {"config": {"as_of": month_end.isoformat()}}}},
-    )
+    settings = RESOURCES["settings"]
+    config = {"home": settings.home, "inbox": settings.inbox, "as_of": month_end.isoformat(),
+              "freshness_days": settings.freshness_days}
+    return dg.RunRequest(run_key=month_end.isoformat(), run_config={"resources": {"settings": {"config": config}}})
 
 defs = dg.Definitions(
     assets=all_assets,
@@ -40,6 +42,6 @@ defs = dg.Definitions(
     jobs=[pipeline_job],
     sensors=[build_inbox_sensor(pipeline_job)],
     schedules=[monthly_reports],
-    resources=default_resources(),
+    resources=RESOURCES,
     executor=dg.in_process_executor,
 )

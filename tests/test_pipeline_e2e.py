@@ -30,6 +30,15 @@ def test_definitions_load():
     assert defs.resolve_job_def("onceonly_pipeline") is not None
 
 
+def test_monthly_schedule_reports_the_last_day_of_the_previous_month():
+    from pipelines.definitions import monthly_reports
+
+    context = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 11, 1, 6))
+    request = monthly_reports(context)
+    config = dg.validate_run_config(defs.resolve_job_def("onceonly_pipeline"), request.run_config)
+    assert config["resources"]["settings"]["config"]["as_of"] == "2026-10-31"
+
+
 def test_every_batch_is_accounted_for(demo_world):
     home, summary = demo_world["home"], demo_world["summary"]
     assert summary.batches, "the demo inbox produced no batches"

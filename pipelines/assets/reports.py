@@ -1,21 +1,37 @@
-"""reports: every department report (HTML + XLSX) for the run's date, and their index page."""
-
+"""reports: one asset per report family (HTML + XLSX + full lists as CSV) for the run's date, and the
+index page listing them with their lineage (the batches they come from)."""
 import dagster as dg
 
 from pipelines.assets.marts import contract_extracts
 from pipelines.assets.quality import steward_queue
-from pipelines.reports import render_all
+from pipelines.reports import TITLES, render_all
 from pipelines.resources import RunSettings, StoreResource
 
+FAMILY_KEYS = {name: dg.AssetKey(["reports", name.replace("-", "_")]) for name in TITLES}
+INDEX_KEY = dg.AssetKey(["reports", "index"])
 
-@dg.asset(key_prefix="reports", group_name="reports", deps=[contract_extracts, steward_queue], kinds={"html", "excel"},
-          description="实有人口统计月报、网格规范达标、民政救助核查表等全部报表（HTML + XLSX）及索引页。")
-def department_reports(store: StoreResource, settings: RunSettings) -> dg.MaterializeResult:
+
+@dg.multi_asset(
+    specs=[
+        *(dg.AssetSpec(key, group_name="reports", kinds={"html", "excel"}, description=TITLES[name],
+                       deps=[contract_extracts, steward_queue])
+          for name, key in FAMILY_KEYS.items()),
+        dg.AssetSpec(INDEX_KEY, group_name="reports", kinds={"html"}, deps=list(FAMILY_KEYS.values()),
+                     description="报表索引页：最新报表及其来源批次。"),
+    ],
+    name="department_reports",
+)
+def department_reports(store: StoreResource, settings: RunSettings):
+    # All families render on one connection: they share the as-of preparation (rp_* tables).
     out_dir = settings.home_path / "reports" / settings.as_of_date.isoformat()
     with store.get().connect() as conn:
-        paths = render_all(conn, out_dir=out_dir, as_of=settings.as_of_date)
-    index = out_dir / "index.html"
-    return dg.MaterializeResult(metadata={
-        "files": len(paths),
-        "index": dg.MetadataValue.path(str(index)),
-    })
+        render_all(conn, out_dir=out_dir, as_of=settings.as_of_date)
+    for name, key in FAMILY_KEYS.items():
+        files = sorted(p.name for p in out_dir.glob(f"{name}*"))
+        yield dg.MaterializeResult(asset_key=key, metadata={
+            "files": ", ".join(files),
+            "xlsx": dg.MetadataValue.path(str(out_dir / f"{name}.xlsx")),
+            "html": dg.MetadataValue.path(str(out_dir / f"{name}.html")),
+        })
+    yield dg.MaterializeResult(asset_key=INDEX_KEY,
+                               metadata={"index": dg.MetadataValue.path(str(out_dir / "index.html"))})
