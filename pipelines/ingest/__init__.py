@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from pipelines.ingest.headers import HeaderMatch, best_other_template, data_rows, match_header
 from pipelines.ingest.readers import Grid, UnreadableFile, read_file
@@ -26,6 +27,8 @@ from pipelines.store import Store, set_variables
 SUPPORTED_SUFFIXES = (".csv", ".xlsx")
 # Field types whose XLSX cells are expected to be numbers: not noted in cell_types.
 NUMERIC_TYPES = ("integer", "decimal")
+# Rows per Arrow record batch handed to DuckDB (10 vectors of 2048): small enough for every thread to get work.
+ARROW_BATCH_ROWS = 20480
 
 
 @dataclass
@@ -202,7 +205,11 @@ def _stage_incoming(conn, template: Template, grid: Grid, header: HeaderMatch, r
                           f"::MAP(VARCHAR, VARCHAR) AS {name}")
         else:
             select.append(f"MAP {{}}::MAP(VARCHAR, VARCHAR) AS {name}")
-    conn.register("_incoming_cells", frame.to_arrow())
+    # Several record batches, not one: DuckDB scans an Arrow table one batch per thread, and a
+    # single batch leaves every statement over _incoming (the typing above all) on one core.
+    cells_arrow = frame.to_arrow()
+    conn.register("_incoming_cells", pa.Table.from_batches(
+        cells_arrow.to_batches(max_chunksize=ARROW_BATCH_ROWS), schema=cells_arrow.schema))
     conn.execute(f"CREATE OR REPLACE TEMP VIEW _incoming AS SELECT {', '.join(select)} FROM _incoming_cells")
 
 

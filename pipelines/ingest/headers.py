@@ -74,7 +74,16 @@ def data_rows(grid: Grid, header: HeaderMatch) -> pl.DataFrame:
     cols = grid.columns
     if not cols:
         return body
-    first = pl.coalesce([
-        pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c).str.strip_chars()) for c in cols
-    ])
-    return body.filter(first.is_not_null() & ~first.str.contains(r"^(合\s*计|总\s*计)"))
+    totals = r"^(合\s*计|总\s*计)"
+    # The first non-blank cell decides; it is nearly always the first column, so the coalesce over
+    # every column (a strip per cell) runs only on the rows whose first cell is blank.
+    lead = pl.col(cols[0]).str.strip_chars()
+    filled = lead.is_not_null() & (lead != "")
+    rest = body.filter(~filled)
+    if rest.height:
+        first = pl.coalesce([
+            pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c).str.strip_chars()) for c in cols
+        ])
+        kept = rest.filter(first.is_not_null() & ~first.str.contains(totals))["row_no"]
+        return body.filter((filled & ~lead.str.contains(totals)) | pl.col("row_no").is_in(kept.implode()))
+    return body.filter(filled & ~lead.str.contains(totals))

@@ -60,11 +60,13 @@ def detect_encoding(data: bytes) -> tuple[str, str]:
 
 def read_csv(data: bytes) -> Grid:
     encoding, text = detect_encoding(data)
-    if not text.strip():
+    if not text or text.isspace():  # not strip(): that copies the whole text
         raise UnreadableFile("文件是空的")
+    # UTF-8 input is handed to polars as it is; only GBK text needs encoding again.
+    utf8 = data[3:] if encoding == "utf-8-sig" else data if encoding == "utf-8" else text.encode("utf-8")
     try:
         cells = pl.read_csv(
-            text.encode("utf-8"), has_header=False, infer_schema=False,
+            utf8, has_header=False, infer_schema=False,
             truncate_ragged_lines=True,
         )
     except Exception as exc:  # polars raises several kinds for malformed CSV
