@@ -7,7 +7,7 @@ from pipelines.staging import build_staging
 
 
 @dg.asset(key_prefix="staging", group_name="staging", deps=[dg.AssetKey(["raw", "batches"])], kinds={"duckdb"},
-          description="staging.<template> for the nine templates (sql/staging/*.sql).")
+          description="staging.<template> for the nine templates (sql/staging/_template.sql, per template).")
 def tables(store: StoreResource) -> dg.MaterializeResult:
     with store.get().connect() as conn:
         counts = build_staging(conn)

@@ -36,6 +36,10 @@ def _environment() -> jinja2.Environment:
     return env
 
 
+# The one staging SQL, rendered per template (its columns come from sources/<template>.yaml).
+STAGING_SQL = "staging/_template.sql"
+
+
 def render(relative: str, catalog: Catalog, **context: object) -> str:
     """Render ``sql/<relative>`` with the catalog (and ``value_map(list_name)``) in scope."""
     template = _environment().get_template(relative)

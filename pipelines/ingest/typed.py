@@ -1,6 +1,6 @@
 """Typed rows, computed once per batch (docs/architecture.md, "staging").
 
-While a batch is loaded its rows are typed by the staging SQL itself (sql/staging/<template>.sql
+While a batch is loaded its rows are typed by the staging SQL itself (sql/staging/_template.sql
 rendered with ``incoming=True``) into TEMP table ``_typed``; the row checks read those typed values,
 and the rows no check rejected are appended to staging.<template> straight away. build_staging then
 has nothing to do for that template. This holds only while staging.<template> is exactly "raw typed,
@@ -14,7 +14,7 @@ import hashlib
 
 import duckdb
 
-from pipelines.ingest.sqlgen import catalog_hash, render
+from pipelines.ingest.sqlgen import STAGING_SQL, catalog_hash, render
 from pipelines.paths import SQL_DIR
 from pipelines.sources import Catalog, Template
 
@@ -41,7 +41,7 @@ def ensure_typed_batches(conn: duckdb.DuckDBPyConnection) -> None:
 
 def type_incoming(conn: duckdb.DuckDBPyConnection, catalog: Catalog, template: Template) -> set[str]:
     """TEMP table _typed: _incoming's rows as staging types them; returns its columns."""
-    conn.execute(render(f"staging/{template.name}.sql", catalog, t=template, overlay=False, incoming=True))
+    conn.execute(render(STAGING_SQL, catalog, t=template, overlay=False, incoming=True))
     return {r[0] for r in conn.execute(
         "SELECT column_name FROM duckdb_columns() WHERE table_name = '_typed' AND database_name = 'temp'"
     ).fetchall()}

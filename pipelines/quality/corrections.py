@@ -12,7 +12,7 @@ How staging uses it (every rebuild):
      ``quality.corrected_<template>`` (exactly the columns of ``raw.<template>``, fixed cells
      replaced, plus ``corrected_columns VARCHAR[]``), and ``quality.effective_row_errors``
      (``raw.row_errors`` minus errors on cells that were fixed).
-  2. ``sql/staging/<template>.sql`` reads ``quality.corrected_<template>`` instead of
+  2. ``sql/staging/_template.sql`` reads ``quality.corrected_<template>`` instead of
      ``raw.<template>``, and decides rejection with ``quality.effective_row_errors``
      (a row is rejected when it has a ``reject`` error there), so a fixed date re-admits the row.
 The views are plain SQL over the store (no TEMP macros), generated from ``sources/*.yaml`` into

@@ -1,7 +1,7 @@
 """raw.* -> staging.* : one typed, normalised table per template (docs/architecture.md, "staging").
 
 Each table is filled as its batches are loaded (pipelines/ingest/typed.py) or, when a steward's fix
-stands or it is not current, rebuilt whole from raw by ``sql/staging/<template>.sql`` (a jinja2 template over the
+stands or it is not current, rebuilt whole from raw by ``sql/staging/_template.sql`` (a jinja2 template over the
 catalog, so value lists and field types come from ``sources/*.yaml``).
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from pipelines.ingest import ensure_raw_tables
-from pipelines.ingest.sqlgen import render
+from pipelines.ingest.sqlgen import STAGING_SQL, render
 from pipelines.ingest.typed import mark_typed, typed_complete, typed_version
 from pipelines.quality import apply_corrections_sql
 from pipelines.sources import TEMPLATE_ORDER, Catalog, load_catalog
@@ -19,7 +19,7 @@ def staging_sql(template: str, catalog: Catalog | None = None, *, overlay: bool 
     """The rendered SQL that rebuilds staging.<template> (also handy for reading what it does).
     ``overlay=False`` reads raw directly: only right when no correction stands."""
     catalog = catalog or load_catalog()
-    return render(f"staging/{template}.sql", catalog, t=catalog[template], overlay=overlay, incoming=False)
+    return render(STAGING_SQL, catalog, t=catalog[template], overlay=overlay, incoming=False)
 
 
 def corrections_stand(conn: duckdb.DuckDBPyConnection) -> bool:

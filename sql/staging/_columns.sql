@@ -1,5 +1,5 @@
 {#
-  Column expressions shared by the sql/staging/<template>.sql files (jinja2 macros, rendered by
+  Column expressions shared by sql/staging/_template.sql (jinja2 macros, rendered by
   pipelines/staging with `t`, the template of sources/<template>.yaml, in scope). A column's
   expression follows its field type in the YAML; value lists come from sources/_types.yaml.
 #}
