@@ -1,13 +1,10 @@
 """Masking of ID numbers and phones in outputs: the one place that decides how a value is shown.
 
-ID numbers use the ``id_mask`` macro of sql/macros/id_number.sql (前6后4: 510104********0019).
-Phones keep the first three and last four digits (138****1234).
+ID numbers use the ``id_mask`` macro of sql/macros/id_number.sql (前6后4: 510104********0019), phones the
+``phone_mask`` macro of sql/macros/text.sql (138****1234); this module only chooses between them per grant.
 """
 from __future__ import annotations
 
-_PHONE = ("CASE WHEN {x} IS NULL OR {x} = '' THEN {x} WHEN length({x}) >= 8 "
-          "THEN left({x}, 3) || repeat('*', length({x}) - 7) || right({x}, 4) "
-          "ELSE repeat('*', length({x})) END")
 _HIDDEN = "CASE WHEN {x} IS NULL THEN NULL ELSE '（不提供）' END"
 
 
@@ -24,7 +21,7 @@ def phone_sql(expr: str, mode: str) -> str:
         return expr
     if mode == "隐藏":
         return _HIDDEN.format(x=expr)
-    return _PHONE.format(x=expr)
+    return f"phone_mask({expr})"
 
 
 def value_sql(expr: str, kind: str, id_mode: str, phone_mode: str) -> str:

@@ -19,9 +19,9 @@ END)[1], '');
 CREATE OR REPLACE TEMP MACRO phone_normalize(txt) AS NULLIF(regexp_replace(
     regexp_replace(fullwidth_fold(txt), '[^0-9]', '', 'g'), '^(0086|86)(1[0-9]{10})$', '\2'), '');
 
--- 138****1234; short numbers are masked whole.
+-- 138****1234; numbers shorter than 8 digits are masked whole (with 7, "first 3 + last 4" would show all).
 CREATE OR REPLACE TEMP MACRO phone_mask(phone) AS CASE
-    WHEN length(phone) >= 7 THEN left(phone, 3) || repeat('*', length(phone) - 7) || right(phone, 4)
+    WHEN length(phone) >= 8 THEN left(phone, 3) || repeat('*', length(phone) - 7) || right(phone, 4)
     WHEN phone IS NOT NULL THEN repeat('*', length(phone))
 END;
 

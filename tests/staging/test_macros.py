@@ -94,3 +94,9 @@ def test_name_normalize(conn, raw, name):
 ])
 def test_phone_normalize(conn, raw, phone):
     assert one(conn, "phone_normalize(?)", raw) == phone
+
+
+def test_phone_mask_never_shows_a_short_number_whole(conn):
+    assert one(conn, "phone_mask('8765432')") == "*******"
+    assert one(conn, "phone_mask('')") == ""
+    assert one(conn, "phone_mask(NULL)") is None
