@@ -83,7 +83,13 @@ def cmd_demo(args) -> int:
 
     if args.check:
         return _demo_check(args)
-    summary = demo.generate(args.out, args.truth, persons=args.persons, seed=args.seed, as_of=args.as_of)
+    # Unset --street-max keeps the generator's own STREET_MAX_PERSONS (importing it here would slow every command).
+    extra = {} if args.street_max is None else {"street_max": args.street_max}
+    try:
+        summary = demo.generate(args.out, args.truth, persons=args.persons, seed=args.seed, as_of=args.as_of,
+                                street_index=args.street_index, **extra)
+    except (FileExistsError, ValueError) as exc:
+        raise UserError(str(exc)) from None
     print(f"演示数据已生成：{args.out}（真值：{args.truth}）")
     for key, value in summary.items():
         print(f"  {key}: {value}")
@@ -247,12 +253,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", type=_date, default=dt.date.today() - dt.timedelta(days=30))
     p.set_defaults(func=cmd_audit)
 
-    p = sub.add_parser("demo", help="生成演示街道数据（含真值），或用 --check 核对准确率")
+    p = sub.add_parser("demo", help="生成演示街道（或整座城市）数据（含真值），或用 --check 核对准确率",
+                       description="生成演示数据：人数不超过 --street-max 时为一条街道（玉林街道），"
+                                   "超过时为一座城市——多条街道逐条生成、写入同一收件箱，真值逐条追加。")
     common(p)
-    p.add_argument("--out", type=Path, default=Path(".onceonly-demo/inbox"))
-    p.add_argument("--truth", type=Path, default=Path(".onceonly-demo/truth"))
-    p.add_argument("--persons", type=int, default=20000)
+    p.add_argument("--out", type=Path, default=Path(".onceonly-demo/inbox"), help="收件箱目录（生成前清空，--street-index 除外）")
+    p.add_argument("--truth", type=Path, default=Path(".onceonly-demo/truth"), help="真值目录（生成前清空，--street-index 除外）")
+    p.add_argument("--persons", type=int, default=20000, help="人数（默认 20000）；城市规模如 5000000、21000000")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--street-max", type=int, default=None,
+                   help="每条街道最多人数（默认 1000000）；超过则分成多条街道，内存只需容纳一条")
+    p.add_argument("--street-index", type=int, default=None, metavar="S",
+                   help="只生成序号为 S 的一条街道（--persons 人），追加到已有收件箱和真值，不清空；"
+                        "身份证号避开真值中已有的人")
     p.add_argument("--check", action="store_true", help="不生成数据，核对已运行的数据库与真值")
     p.set_defaults(func=cmd_demo)
     return parser

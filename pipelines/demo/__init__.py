@@ -1,4 +1,4 @@
-"""The demo street generator, its truth, and the accuracy checker (`onceonly demo`, `onceonly demo --check`)."""
+"""The demo street (or city of streets) generator, its truth, and the accuracy checker (`onceonly demo`, `onceonly demo --check`)."""
 from pipelines.demo.check import check, format_check
 from pipelines.demo.generate import generate
 

@@ -31,7 +31,8 @@ FULL_WIDTH = pl.Series(["".join(chr(0xFF10 + int(c)) for c in str(i)) for i in r
 ADDRESS_FORMS = 12
 
 
-def address_text(houses: pl.DataFrame, house: np.ndarray, form: np.ndarray, issue: np.ndarray | None = None):
+def address_text(houses: pl.DataFrame, house: np.ndarray, form: np.ndarray, issue: np.ndarray | None = None,
+                 district: str = V.DISTRICT):
     """The free-text address a clerk would type for ``house`` in one of the forms of the address convention.
 
     ``issue``: 1 = a building that does not exist (matches no house), 2 = compound and room only (ambiguous).
@@ -56,7 +57,7 @@ def address_text(houses: pl.DataFrame, house: np.ndarray, form: np.ndarray, issu
         comp + b + "幢" + u + "单元" + fl + "层" + rm + "室",
         comp + pl.col("_fb") + "栋" + pl.col("_fu") + "单元" + pl.col("_frm"),
         road + " " + comp + " " + b + "栋" + u + "单元 " + rm + "室",
-        pl.lit(V.CITY + V.DISTRICT) + road + comp + "第" + b + "栋" + u + "单元" + rm,
+        pl.lit(V.CITY + district) + road + comp + "第" + b + "栋" + u + "单元" + rm,
     ]
     issue = np.zeros(len(house), np.int64) if issue is None else np.asarray(issue)
     forms.append(comp + (pl.col("_b") + 40).cast(pl.String) + "栋1单元" + rm + "室")   # no such building
@@ -84,6 +85,7 @@ class Evidence:
         self.h_grid = gen.h["grid"]
         self.h_comm = gen.g["comm"][gen.h["grid"]]
         self.worker = gen.g["worker"]
+        self.st = gen.st
 
     def u(self, lo, hi, n=None):
         return self.gen.u(lo, hi, n)
@@ -204,8 +206,9 @@ class Evidence:
                            变动原因=pick(("", "出生", "迁入", "迁往外地", "死亡注销"), reason),
                            户号=pl.Series(hh_no).cast(pl.String).str.zfill(9).to_numpy(),
                            与户主关系=m["与户主关系"].gather(hk),
-                           户籍地址=address_text(self.houses, house[hk], self.u(0, 11, len(hk))),
-                           派出所=pick(V.POLICE_STATIONS, (self.h_comm[house[hk]] >= 3).astype(int)))
+                           户籍地址=address_text(self.houses, house[hk], self.u(0, 11, len(hk)),
+                                             district=self.st.district),
+                           派出所=pick(self.st.police_stations, (self.h_comm[house[hk]] >= 3).astype(int)))
 
         # ---------------- floating
         fr = R[(cat[R] == FLOATING) & self.p(.88, len(R))]
@@ -242,13 +245,14 @@ class Evidence:
         has_permit = floating["居住证有效期至"].to_numpy() >= 0
         floating = floating.with_columns(
             户籍地=m["户籍地"].gather(fi),
-            现居住地址=address_text(self.houses, fh, self.u(0, 11, nf), floating["_issue"].to_numpy()),
+            现居住地址=address_text(self.houses, fh, self.u(0, 11, nf), floating["_issue"].to_numpy(),
+                               district=self.st.district),
             房屋编码=pl.when(pl.Series(self.p(.75, nf) & (floating["_issue"].to_numpy() == 0)))
             .then(self.gen.house_code.gather(fh)),
             居住事由=pick(V.STAY_REASONS, self.u(0, 4, nf)),
             居住证号码=pl.when(pl.Series(has_permit)).then(
                 pl.lit("5101") + pl.Series(self.u(0, 10**9 - 1, nf)).cast(pl.String).str.zfill(9)),
-            派出所=pick(V.POLICE_STATIONS, (self.h_comm[fh] >= 3).astype(int)),
+            派出所=pick(self.st.police_stations, (self.h_comm[fh] >= 3).astype(int)),
         )
 
         # ---------------- assistance
@@ -278,15 +282,15 @@ class Evidence:
             .to_numpy(),
             起始日期=start, 终止日期=end,
             居住地址=address_text(self.houses, house[who], self.u(0, 11, na),
-                              np.where(self.p(.01, na), 1, 0)),
-            社区名称=pick(V.COMMUNITIES, self.h_comm[house[who]]),
+                              np.where(self.p(.01, na), 1, 0), district=self.st.district),
+            社区名称=pick(self.st.communities, self.h_comm[house[who]]),
         )
 
         # ---------------- deaths
         dx = X[has_death_row]
         crem = T[dx] + self.u(1, 7, len(dx))
         deaths = self.frame(dx, house[dx], 死亡日期=T[dx], 火化日期=np.where(crem <= D, crem, -1),
-                            登记机关=pick(("成都市殡仪馆", "武侯区民政局"), self.p(.7, len(dx)).astype(np.int64)))
+                            登记机关=pick(("成都市殡仪馆", self.st.civil_office), self.p(.7, len(dx)).astype(np.int64)))
 
         # ---------------- disability
         dis = np.concatenate([R[self.p(.02, len(R))], X[self.p(.05, len(X))], M[self.p(.01, len(M))],

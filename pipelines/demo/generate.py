@@ -1,7 +1,14 @@
-"""`onceonly demo`: write the messy demo street into an inbox, and its truth next to it."""
+"""`onceonly demo`: write the messy demo street (or a city of streets) into an inbox, and its truth next to it.
+
+Up to ``STREET_MAX_PERSONS`` persons the inbox is one street, 玉林街道, exactly as it always was.
+Above it the city is k near-equal streets, generated and written one at a time so memory holds
+one street; their files share the inbox's template folders and their truth files are appended.
+"""
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import math
 import shutil
 from pathlib import Path
 
@@ -9,8 +16,8 @@ import numpy as np
 import polars as pl
 
 from pipelines.demo import mess
-from pipelines.demo import vocab as V
 from pipelines.demo.evidence import Evidence
+from pipelines.demo.streets import Street, street as street_of
 from pipelines.demo.truth import status_tables
 from pipelines.demo.world import _Gen
 from pipelines.demo.writer import Inbox
@@ -19,17 +26,84 @@ PREFIX = {"residents": "SQ", "visits": "ZF", "hukou": "HJ", "floating": "LD", "a
           "deaths": "SW", "disability": "CJ"}
 MAIN_DATE = {"residents": "采集日期", "visits": "走访日期", "hukou": "变动日期", "floating": "登记日期",
              "assistance": "起始日期", "deaths": "死亡日期", "disability": "发证日期"}
+# One street holds about 2 GB per million persons while it is built: a city is written street by street.
+STREET_MAX_PERSONS = 1_000_000
 
 
 def generate(out: Path, truth: Path, *, persons: int = 20000, seed: int = 7,
-             as_of: dt.date = dt.date(2026, 10, 31)) -> dict:
-    """Generate the demo inbox under ``out`` and its truth under ``truth``; returns summary counts."""
+             as_of: dt.date = dt.date(2026, 10, 31), street_max: int = STREET_MAX_PERSONS,
+             street_index: int | None = None) -> dict:
+    """Generate the demo inbox under ``out`` and its truth under ``truth``; returns summary counts.
+
+    ``persons`` above ``street_max`` makes a city of ceil(persons / street_max) streets.
+    ``street_index`` adds one street of ``persons`` with that index to an existing inbox and truth
+    (nothing is wiped; its IDs avoid those already in ``truth/persons.csv``).
+    """
     out, truth = Path(out), Path(truth)
+    if street_index is not None:
+        st = street_of(street_index)
+        if st.file_prefix and out.is_dir() and any(p.name.startswith(st.file_prefix) for p in out.glob("*/*")):
+            raise FileExistsError(f"{out} 中已有 {st.name} 的文件")
+        for d in (out, truth):
+            d.mkdir(parents=True, exist_ok=True)
+        summary, _ = _street(out, truth, st, persons, _street_seed(seed, street_index), as_of, _taken_ids(truth))
+        summary["streets"] = 1
+        return summary
+    if street_max < 1:
+        raise ValueError("street_max 须为正数")
     for d in (out, truth):
         if d.exists():
             shutil.rmtree(d)
         d.mkdir(parents=True)
-    gen = _Gen(persons, seed, as_of)
+    k = math.ceil(persons / street_max)
+    if k <= 1:
+        return _street(out, truth, street_of(0), persons, seed, as_of, None)[0]
+    sizes = persons // k + (np.arange(k) < persons % k)
+    summaries = []
+    taken = np.zeros(0, np.int64)
+    for s in range(k):
+        summary, bodies = _street(out, truth, street_of(s), int(sizes[s]), _street_seed(seed, s), as_of, taken)
+        summaries.append(summary)
+        taken = np.union1d(taken, bodies)
+        del bodies
+        gc.collect()
+    merged = _merge(summaries)
+    merged["streets"] = k
+    return merged
+
+
+def _street_seed(seed: int, s: int):
+    # Street 0 keeps the plain seed: a city's first street is the one-street demo of its size.
+    return seed if s == 0 else [seed, s]
+
+
+def _taken_ids(truth: Path) -> np.ndarray | None:
+    """ID bodies (17 digits) of the humans already in ``truth/persons.csv``, sorted; None when there is none."""
+    path = truth / "persons.csv"
+    if not path.exists():
+        return None
+    ids = pl.read_csv(path, columns=["公民身份号码"], schema_overrides={"公民身份号码": pl.String})["公民身份号码"]
+    return np.unique(ids.drop_nulls().str.slice(0, 17).cast(pl.Int64).to_numpy())
+
+
+def _merge(summaries: list[dict]) -> dict:
+    out: dict = {}
+    for summ in summaries:
+        for key, value in summ.items():
+            if isinstance(value, dict):
+                acc = out.setdefault(key, {})
+                for k2, v2 in value.items():
+                    acc[k2] = acc.get(k2, 0) + v2
+            else:
+                out[key] = out.get(key, 0) + value
+    out["status"] = dict(sorted(out["status"].items()))
+    return out
+
+
+def _street(out: Path, truth: Path, st: Street, persons: int, seed, as_of: dt.date,
+            taken: np.ndarray | None) -> tuple[dict, np.ndarray]:
+    """Write one street's files into ``out`` and append its truth to ``truth``; summary and its ID bodies."""
+    gen = _Gen(persons, seed, as_of, st, taken)
     gen.grids()
     gen.people()
     ev = Evidence(gen)
@@ -42,8 +116,8 @@ def generate(out: Path, truth: Path, *, persons: int = 20000, seed: int = 7,
         df = df.with_columns(_home=home, _comm=pl.Series(h_comm[home.to_numpy()]), _reject=pl.lit(False),
                              _bad_field=pl.lit(None, pl.String), _bad_value=pl.lit(None, pl.String))
         df = df.sort("_comm", "_home", MAIN_DATE[t], "_hi", nulls_last=True, maintain_order=True)
-        df = df.with_columns(记录编号=pl.lit(PREFIX[t]) + pl.Series(np.arange(1, len(df) + 1)).cast(pl.String)
-                         .str.zfill(9))
+        df = df.with_columns(记录编号=pl.lit(PREFIX[t] + st.record_infix)
+                         + pl.Series(np.arange(1, len(df) + 1)).cast(pl.String).str.zfill(9))
         frames[t] = df
     frames = _loader_traps(frames, ev, gen)
 
@@ -59,7 +133,7 @@ def generate(out: Path, truth: Path, *, persons: int = 20000, seed: int = 7,
     summary["persons"] = len(humans)
     summary["files"] = len(inbox.files)
     summary["rows"] = {t: len(df) for t, df in frames.items()}
-    return summary
+    return summary, gen.humans["_body"].to_numpy()
 
 
 def _loader_traps(frames, ev, gen):
@@ -101,13 +175,14 @@ def _loader_traps(frames, ev, gen):
 
 
 def _write_inbox(inbox: Inbox, frames, gen, humans, as_of):
-    comms = V.COMMUNITIES
+    comms = gen.st.communities
+    pre = gen.st.file_prefix
     # grids
     mg = gen.microgrids
     if len(mg) <= 3000:
-        inbox.xlsx("grids", "网格划分表.xlsx", mg, total=False)
+        inbox.xlsx("grids", f"{pre}网格划分表.xlsx", mg, total=False)
     else:
-        inbox.csv("grids", "网格划分表.csv", mg)
+        inbox.csv("grids", f"{pre}网格划分表.csv", mg)
 
     # housing: the first grid as a workbook with real date cells, the rest one CSV per community
     hs = gen.houses.with_columns(
@@ -119,12 +194,12 @@ def _write_inbox(inbox: Inbox, frames, gen, humans, as_of):
         房号=pl.col("_rm").cast(pl.String) + pl.when(pl.col("_comm") == 1).then(pl.lit("室")).otherwise(pl.lit("")),
     )
     first = hs.filter(pl.col("_grid") == 0)
-    inbox.xlsx("housing", f"{comms[0]}{gen.g['compound'][0]}实有房屋.xlsx", first,
+    inbox.xlsx("housing", f"{pre}{comms[0]}{gen.g['compound'][0]}实有房屋.xlsx", first,
                title=f"{comms[0]}实有房屋采集表", date_cells=True)
     for c, name in enumerate(comms):
         part = hs.filter((pl.col("_comm") == c) & (pl.col("_grid") != 0))
         if len(part):
-            inbox.csv("housing", f"{name}实有房屋.csv", part, encoding="gbk" if c == 2 else "utf-8")
+            inbox.csv("housing", f"{pre}{name}实有房屋.csv", part, encoding="gbk" if c == 2 else "utf-8")
 
     # residents: per community, this year's round and the history; micro-grid 0's round as a workbook
     res = frames["residents"]
@@ -133,7 +208,7 @@ def _write_inbox(inbox: Inbox, frames, gen, humans, as_of):
     res = res.with_columns(_mg=mg_of.gather(res["_house"]))
     small = res.filter((pl.col("_mg") == 0) & (pl.col("采集日期") > cut))
     numeric = small.with_row_index("_r").filter(pl.col("_numeric_id"))["_r"].to_list()
-    inbox.xlsx("residents", f"{comms[0]}第1微网格实有人口补录.xlsx", small, humans=humans,
+    inbox.xlsx("residents", f"{pre}{comms[0]}第1微网格实有人口补录.xlsx", small, humans=humans,
                title=f"{comms[0]}实有人口采集表", numeric_id_row=numeric[0] if numeric else None,
                force={"公民身份号码": "身份证号"})
     rest = res.filter(~((pl.col("_mg") == 0) & (pl.col("采集日期") > cut)))
@@ -142,40 +217,40 @@ def _write_inbox(inbox: Inbox, frames, gen, humans, as_of):
         now = rest.filter((pl.col("_comm") == c) & (pl.col("采集日期") > cut))
         old = rest.filter((pl.col("_comm") == c) & (pl.col("采集日期") <= cut))
         if len(now):
-            inbox.csv("residents", f"{as_of.year}年{name}实有人口采集.csv", now, humans=humans,
+            inbox.csv("residents", f"{pre}{as_of.year}年{name}实有人口采集.csv", now, humans=humans,
                       encoding=enc_now.get(c, "utf-8"), force={"公民身份号码": "公民身份号码"},
                       drop=("记录编号", "民族") if c == 4 else ())
         if len(old):
-            inbox.csv("residents", f"{name}实有人口历史数据.csv", old, humans=humans,
+            inbox.csv("residents", f"{pre}{name}实有人口历史数据.csv", old, humans=humans,
                       encoding="gbk" if c == 1 else "utf-8", force={"公民身份号码": "身份证号"})
 
     vis = frames["visits"]
     for c, name in enumerate(comms):
         part = vis.filter(pl.col("_comm") == c)
         if len(part):
-            inbox.csv("visits", f"{name}走访记录.csv", part, humans=humans,
+            inbox.csv("visits", f"{pre}{name}走访记录.csv", part, humans=humans,
                       encoding="gb18030" if c == 4 else "utf-8")
 
     station_of = pl.col("_comm") >= 3
-    for s, station in enumerate(V.POLICE_STATIONS):
+    for s, station in enumerate(gen.st.police_stations):
         for t, enc in (("hukou", "gbk" if s == 1 else "utf-8"), ("floating", "utf-8-sig" if s == 0 else "utf-8")):
             part = frames[t].filter(station_of == bool(s))
             if len(part):
                 label = "户籍人口" if t == "hukou" else "流动人口登记"
-                inbox.csv(t, f"{station}{label}.csv", part, humans=humans, encoding=enc)
+                inbox.csv(t, f"{pre}{station}{label}.csv", part, humans=humans, encoding=enc)
 
-    inbox.csv("assistance", "社会救助对象名册.csv", frames["assistance"], humans=humans, encoding="gbk")
-    inbox.csv("deaths", "死亡登记.csv", frames["deaths"], humans=humans)
+    inbox.csv("assistance", f"{pre}社会救助对象名册.csv", frames["assistance"], humans=humans, encoding="gbk")
+    inbox.csv("deaths", f"{pre}死亡登记.csv", frames["deaths"], humans=humans)
     dis = frames["disability"]
-    inbox.csv("disability", "持证残疾人名册.csv", dis, humans=humans)
+    inbox.csv("disability", f"{pre}持证残疾人名册.csv", dis, humans=humans)
     # A supplement exported without the 姓名 column: the loader must refuse the whole file.
     supp = dis.filter(pl.col("_hi") >= 0).head(20)
-    inbox.csv("disability", "残疾人补充名单.csv", supp, humans=humans, drop=("姓名",))
+    inbox.csv("disability", f"{pre}残疾人补充名单.csv", supp, humans=humans, drop=("姓名",))
 
 
 def _write_truth(truth: Path, inbox: Inbox, frames, st: pl.DataFrame, gen, as_of) -> dict:
     records = pl.concat(inbox.records) if inbox.records else pl.DataFrame()
-    records.write_csv(truth / "records.csv")
+    _put(records, truth / "records.csv")
 
     grids = gen.microgrids.select("_grid", "网格编码", "网格名称", "网格类型").unique("_grid").sort("_grid")
     per = st.filter(pl.col("网格编码").is_not_null()).group_by("网格编码").agg(
@@ -184,20 +259,20 @@ def _write_truth(truth: Path, inbox: Inbox, frames, st: pl.DataFrame, gen, as_of
     g = (grids.join(per, on="网格编码", how="left").with_columns(pl.col("实有人口", "登记人口").fill_null(0))
          .with_columns(over_1500_on_record=pl.col("登记人口") > 1500, over_1500_verified=pl.col("实有人口") > 1500)
          .drop("_grid"))
-    g.write_csv(truth / "grids.csv")
+    _put(g, truth / "grids.csv")
 
     a = frames["assistance"].filter(~pl.col("_reject"))
     active = a.filter((pl.col("起始日期") <= as_of) & (pl.col("终止日期").is_null() | (pl.col("终止日期") >= as_of)))
     flagged = (active.join(st.select("_hi", "状态"), on="_hi")
                .filter(pl.col("状态").is_in(["死亡", "已离开", "待核实"]))
                .select("记录编号", "状态").sort("记录编号"))
-    flagged.write_csv(truth / "assistance_check.csv")
+    _put(flagged, truth / "assistance_check.csv")
 
     kinds = {0: "在住", 1: "已搬离", 2: "死亡", 3: "户籍在此未居住"}
     persons = st.join(gen.humans.select(pl.col("_i").alias("_hi"), "姓名", "公民身份号码", "出生日期", "_kind"), on="_hi").select(
         "human_id", "姓名", "公民身份号码", "出生日期", "状态", "人员类别", "房屋编码", "网格编码",
         pl.col("registered").alias("登记"), pl.col("_kind").replace_strict(kinds).alias("实际"))
-    persons.write_csv(truth / "persons.csv")
+    _put(persons, truth / "persons.csv")
     return {
         "grids": len(g),
         "microgrids": len(gen.microgrids),
@@ -209,3 +284,16 @@ def _write_truth(truth: Path, inbox: Inbox, frames, st: pl.DataFrame, gen, as_of
         "assistance_check": len(flagged),
         "status": dict(st.group_by("状态").len().sort("状态").iter_rows()),
     }
+
+
+def _put(df: pl.DataFrame, path: Path) -> None:
+    """Write a truth file, or append to it when an earlier street of the city already wrote its header."""
+    if not path.exists():
+        df.write_csv(path)
+        return
+    with path.open("rb") as f:
+        header = f.readline().decode("utf-8").rstrip("\r\n")
+    if header != ",".join(df.columns):
+        raise ValueError(f"{path} 的列与本街道的真值不一致：{header}")
+    with path.open("ab") as f:
+        df.write_csv(f, include_header=False)

@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.demo import vocab as V
+from pipelines.demo.streets import Street, street as street_of
 
 # Kinds of grid; the Jianye kind is on record over 1,500 only through people who left.
 NORMAL, JIANYE, BIG, SPECIAL = 0, 1, 2, 3
@@ -47,11 +48,15 @@ def to_date(days) -> pl.Series:
 
 
 class _Gen:
-    def __init__(self, persons: int, seed: int, as_of: dt.date):
+    def __init__(self, persons: int, seed, as_of: dt.date, street: Street | None = None,
+                 taken: np.ndarray | None = None):
+        """``seed``: an int or a list of ints; ``taken``: sorted ID bodies other streets already hold."""
         self.rng = np.random.default_rng(seed)
         self.persons = persons
         self.as_of = as_of
         self.D = day(as_of)
+        self.st = street if street is not None else street_of(0)
+        self.taken = taken
 
     # ------------------------------------------------------------------ helpers
     def u(self, lo, hi, n=None):
@@ -72,9 +77,10 @@ class _Gen:
         n_jy = max(3, round(0.18 * G))
         kinds = np.array([NORMAL] * (G - n_big - n_jy) + [JIANYE] * n_jy + [BIG] * n_big)
         kinds = rng.permutation(kinds)
-        comm = np.arange(G) * len(V.COMMUNITIES) // G
+        st = self.st
+        comm = np.arange(G) * len(st.communities) // G
         kinds = np.concatenate([kinds, [SPECIAL, SPECIAL]])
-        comm = np.concatenate([comm, [1, 3 % len(V.COMMUNITIES)]])
+        comm = np.concatenate([comm, [1, 3 % len(st.communities)]])
         order = np.argsort(comm, kind="stable")
         kinds, comm = kinds[order], comm[order]
         G = len(kinds)
@@ -89,18 +95,18 @@ class _Gen:
         self.G = G
 
         no_in_comm = np.zeros(G, np.int64)
-        for c in range(len(V.COMMUNITIES)):
+        for c in range(len(st.communities)):
             sel = np.flatnonzero(comm == c)
             no_in_comm[sel] = np.arange(1, len(sel) + 1)
-        comm_codes = [f"{V.STREET_CODE}{c + 1:03d}" for c in range(len(V.COMMUNITIES))]
+        comm_codes = [f"{st.code}{c + 1:03d}" for c in range(len(st.communities))]
         grid_code = [f"{comm_codes[c]}{n:03d}" for c, n in zip(comm, no_in_comm)]
         n_a, n_b = len(V.COMPOUND_A), len(V.COMPOUND_B)
         names, gnames, roads, road_no, workers = [], [], [], [], []
         special_i = 0
         for g in range(G):
             if kinds[g] == SPECIAL:
-                names.append(V.WORKPLACES[special_i % len(V.WORKPLACES)])
-                gnames.append(f"{V.WORKPLACES[special_i % len(V.WORKPLACES)]}专属网格")
+                names.append(st.workplaces[special_i % len(st.workplaces)])
+                gnames.append(f"{st.workplaces[special_i % len(st.workplaces)]}专属网格")
                 special_i += 1
             else:
                 a, b = g % n_a, (g // n_a) % n_b
@@ -110,10 +116,10 @@ class _Gen:
                 name = core + suffix if suffix not in ("苑", "园") else core[:2] + suffix
                 if phase:
                     name += f"{phase + 1}期"
-                names.append(name)
-                gnames.append(f"{V.COMMUNITIES[comm[g]]}第{no_in_comm[g]}网格")
-            roads.append(V.ROADS[g % len(V.ROADS)])
-            road_no.append(2 * (g // len(V.ROADS)) + 1 + (g % 3) * 2)
+                names.append(st.compound_prefix + name)
+                gnames.append(f"{st.communities[comm[g]]}第{no_in_comm[g]}网格")
+            roads.append(st.roads[g % len(st.roads)])
+            road_no.append(2 * (g // len(st.roads)) + 1 + (g % 3) * 2)
         self.g.update(code=np.array(grid_code), compound=np.array(names), road=np.array(roads),
                       road_no=np.array(road_no))
         # Two different grids with the same compound name would make every address ambiguous.
@@ -127,10 +133,10 @@ class _Gen:
         self.microgrids = pl.DataFrame({
             "_mg": np.arange(len(mg_grid)),
             "_grid": mg_grid,
-            "区县代码": V.DISTRICT_CODE, "区县名称": V.DISTRICT,
-            "街道代码": V.STREET_CODE, "街道名称": V.STREET,
+            "区县代码": st.district_code, "区县名称": st.district,
+            "街道代码": st.code, "街道名称": st.name,
             "社区代码": np.array(comm_codes)[comm[mg_grid]],
-            "社区名称": np.array(V.COMMUNITIES)[comm[mg_grid]],
+            "社区名称": np.array(st.communities)[comm[mg_grid]],
             "网格编码": np.array(grid_code)[mg_grid],
             "网格名称": np.array(gnames)[mg_grid],
             "网格类型": np.where(kinds[mg_grid] == SPECIAL, "专属网格", "一般网格"),
@@ -168,14 +174,15 @@ class _Gen:
             "road": pick(self.g["road"], grid_of), "no": self.g["road_no"][grid_of],
             "compound": pick(self.g["compound"], grid_of), "b": building, "u": unit, "fl": floor, "rm": room,
         }).select(pl.concat_str([
-            pl.lit(V.PROVINCE + V.CITY + V.DISTRICT + V.STREET), pl.col("road"), pl.col("no").cast(pl.String),
+            pl.lit(V.PROVINCE + V.CITY + st.district + st.name), pl.col("road"), pl.col("no").cast(pl.String),
             pl.lit("号"), pl.col("compound"), pl.col("b").cast(pl.String), pl.lit("栋"),
             pl.col("u").cast(pl.String), pl.lit("单元"), pl.col("fl").cast(pl.String), pl.lit("楼"),
             pl.col("rm").cast(pl.String), pl.lit("室")]).alias("a"))["a"])
         self.houses = pl.DataFrame({
             "_house": np.arange(H), "_mg": mg, "_grid": grid_of, "_comm": comm[grid_of],
             "_occupied": occupied,
-            "房屋编码": pl.Series(np.arange(H) + 10_000_000 * (1 + comm[grid_of])).cast(pl.String).str.zfill(12),
+            "房屋编码": pl.Series(np.arange(H) + 10_000_000 * (1 + comm[grid_of]) + st.house_base)
+            .cast(pl.String).str.zfill(12),
             "微网格编码": self.microgrids["微网格编码"].gather(mg),
             "标准地址": std,
             "小区(院落)": pick(self.g["compound"], grid_of),
@@ -294,7 +301,7 @@ class _Gen:
         birth[b] = birth[a]
         self.twins = np.stack([a, b], 1)
 
-        regions = V.LOCAL_REGIONS + tuple(r_ for r_, _ in V.MIGRANT_REGIONS)
+        regions = self.st.local_regions + tuple(r_ for r_, _ in V.MIGRANT_REGIONS)
         region_i = np.where(cols["cat"] == HUKOU, rng.choice(5, n, p=[.6, .1, .1, .1, .1]),
                             5 + self.u(0, len(V.MIGRANT_REGIONS) - 1, n))
         region_i[b] = region_i[a]
@@ -304,21 +311,29 @@ class _Gen:
         seq = self.u(0, 499, n) * 2 + male.astype(np.int64)
         reg_i = region.astype(np.int64)
         body = reg_i * 10**11 + ymd * 1000 + seq
-        for _ in range(20):
+        taken = self.taken if self.taken is not None and len(self.taken) else None
+        # Across a city the other streets' IDs are taken too; the sequence space (500 per sex, region
+        # and day) is wide enough that redrawing converges in a few rounds even at 21 million.
+        for _ in range(20 if taken is None else 200):
             _, first, counts = np.unique(body, return_index=True, return_counts=True)
             dup = np.ones(n, bool)
             dup[first] = False
+            if taken is not None:
+                dup |= _isin_sorted(body, taken)
             if not dup.any():
                 break
             seq[dup] = self.u(0, 499, dup.sum()) * 2 + male[dup].astype(np.int64)
             body = reg_i * 10**11 + ymd * 1000 + seq
+        else:
+            if taken is not None and (len(np.unique(body)) < n or _isin_sorted(body, taken).any()):
+                raise RuntimeError("公民身份号码的顺序码已用尽：城市人口过密")
         idn = id_strings(body).scatter(fidx, None)
         eth = pick(V.ETHNICITIES + ("",), np.where(
             foreign, len(V.ETHNICITIES), rng.choice(len(V.ETHNICITIES), n, p=np.array(V.ETHNICITY_P) / sum(V.ETHNICITY_P))))
         origins = [V.PROVINCE + V.CITY] * len(V.LOCAL_REGIONS) + [o for _, o in V.MIGRANT_REGIONS]
         hid = pl.Series(np.arange(n) + 1).cast(pl.String).str.zfill(8)
         self.humans = pl.DataFrame({
-            "_i": np.arange(n), "human_id": ("P" + hid).to_numpy(), "_kind": cols["kind"], "_sub": cols["sub"],
+            "_i": np.arange(n), "human_id": (self.st.human_prefix + hid).to_numpy(), "_kind": cols["kind"], "_sub": cols["sub"],
             "_cat": cols["cat"], "_house": cols["house"], "_household": cols["household"],
             "姓名": name, "性别": pick(("女", "男"), male.astype(np.int64)), "_birth": birth, "出生日期": bd,
             "民族": eth, "公民身份号码": idn, "_body": body, "_born": ymd // 10000, "_region": region,
@@ -326,6 +341,11 @@ class _Gen:
             "与户主关系": pick(("户主", "配偶", "子", "女"), cols["relation"]), "_rel": cols["relation"], "_alone_old": cols["alone_old"], "_age": cols["age"],
             "_death": death, "联系电话": self.phones(n),
         }).with_columns(联系电话=pl.when(pl.col("_age") >= 16).then(pl.col("联系电话")))
+
+
+def _isin_sorted(values: np.ndarray, sorted_pool: np.ndarray) -> np.ndarray:
+    pos = np.minimum(np.searchsorted(sorted_pool, values), len(sorted_pool) - 1)
+    return sorted_pool[pos] == values
 
 
 def id_strings(body: np.ndarray) -> np.ndarray:

@@ -26,6 +26,14 @@ class Inbox:
         self.records: list[pl.DataFrame] = []
         self.files: list[str] = []
 
+    def _new_path(self, rel: str) -> Path:
+        # Streets of a city share the template folders: a file is never overwritten, so names must differ.
+        path = self.out / rel
+        if path.exists():
+            raise FileExistsError(f"收件箱中已有同名文件：{rel}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
     def headers(self, template: str, force: dict[str, str] | None = None) -> dict[str, str]:
         """Canonical field name -> the header this file uses (the name or one of its aliases)."""
         out = {}
@@ -72,8 +80,7 @@ class Inbox:
         heads = self.headers(template, force)
         text = text.rename({c: heads[c] for c in text.columns})
         rel = f"{template}/{name}"
-        path = self.out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = self._new_path(rel)
         if encoding in ("utf-8", "utf-8-sig"):
             with path.open("wb") as f:
                 if encoding == "utf-8-sig":
@@ -117,8 +124,7 @@ class Inbox:
         if total:
             ws.append(["合计", f"共{len(rows)}条"])
         rel = f"{template}/{name}"
-        path = self.out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = self._new_path(rel)
         path.write_bytes(_stable_xlsx(wb))
         self._record(template, rel, df, header_row + 1, humans)
 

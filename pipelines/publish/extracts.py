@@ -13,6 +13,9 @@ from pipelines.publish.registry import GrantRefused, load_registry
 from pipelines.publish.writers import (write_csv, write_dictionary_csv, write_extract_xlsx, write_parquet)
 from pipelines.store import Store
 
+# Rows per Arrow batch when an extract is streamed to CSV/Parquet.
+EXTRACT_BATCH_ROWS = 131072
+
 FORMATS = ("csv", "xlsx", "parquet")
 _MASK_CN = {"id": "身份证号", "phone": "电话"}
 
@@ -72,29 +75,30 @@ def write_extract(conn: duckdb.DuckDBPyConnection, name: str, *, fmt: str, out: 
     where, params = scope_where(where_scope)
     # order_by columns first, then every output column: a total order whatever the grant leaves out.
     order = [f'"{c}"' for c in spec.order_by] + [f'"{c.name}"' for c in spec.columns]
-    table = conn.sql(f"SELECT {select} FROM {spec.view} WHERE {where} ORDER BY {', '.join(order)} NULLS FIRST",
-                     params=params).to_arrow_table()
+    result = conn.sql(f"SELECT {select} FROM {spec.view} WHERE {where} ORDER BY {', '.join(order)} NULLS FIRST",
+                      params=params)
 
     dictionary = [{"列名": c.name, "类型": c.type, "说明": c.desc,
                    "脱敏": (grant.id_mode if c.kind == "id" else grant.phone_mode if c.kind == "phone" else "")}
                   for c in cols]
-    info = [("数据提取", f"{spec.title}（{name}）"), ("部门", dept or "本库（未指定部门）"),
-            ("范围", where_scope.label), ("统计截止日期", as_of.isoformat()), ("行数", str(table.num_rows)),
-            ("说明", "人员状态按统计截止日期判定；截止日期之后的材料不计入。")]
+    def info(rows: int) -> list[tuple[str, str]]:
+        return [("数据提取", f"{spec.title}（{name}）"), ("部门", dept or "本库（未指定部门）"),
+                ("范围", where_scope.label), ("统计截止日期", as_of.isoformat()), ("行数", str(rows)),
+                ("说明", "人员状态按统计截止日期判定；截止日期之后的材料不计入。")]
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     sidecar = None
-    if fmt == "csv":
-        write_csv(table, out)
-    elif fmt == "parquet":
-        write_parquet(table, out, dictionary)
-    else:
-        write_extract_xlsx(table, out, title=spec.title, dictionary=dictionary, info=info,
+    if fmt == "xlsx":  # a workbook is built whole anyway (and holds at most 1,048,576 rows)
+        table = result.to_arrow_table()
+        rows = table.num_rows
+        write_extract_xlsx(table, out, title=spec.title, dictionary=dictionary, info=info(rows),
                            types=[c.type for c in cols], as_of=as_of)
-    if fmt != "xlsx":
+    else:  # streamed: a city's person-sources extract is tens of millions of rows
+        stream = result.to_arrow_reader(EXTRACT_BATCH_ROWS)
+        rows = write_csv(stream, out) if fmt == "csv" else write_parquet(stream, out, dictionary)
         sidecar = dictionary_path(out)
-        write_dictionary_csv(sidecar, dictionary, info)
+        write_dictionary_csv(sidecar, dictionary, info(rows))
     digest = audit.sha256_file(out)
     audit.record(conn, kind="extract", name=name, department=dept, user=user, scope=where_scope.key,
-                 as_of=as_of, fmt=fmt, row_count=table.num_rows, columns=wanted, path=out, sha256=digest)
-    return ExtractResult(name, out, sidecar, fmt, dept, where_scope.key, as_of, tuple(wanted), table.num_rows, digest)
+                 as_of=as_of, fmt=fmt, row_count=rows, columns=wanted, path=out, sha256=digest)
+    return ExtractResult(name, out, sidecar, fmt, dept, where_scope.key, as_of, tuple(wanted), rows, digest)

@@ -68,18 +68,53 @@ def as_of_stamp(as_of: dt.date) -> dt.datetime:
     return dt.datetime(as_of.year, as_of.month, as_of.day)
 
 
-def write_csv(table: pa.Table, out: Path) -> None:
+# Rows per Parquet row group, fixed so the file does not depend on how the rows arrived.
+PARQUET_ROW_GROUP = 1 << 20
+
+Rows = pa.Table | pa.RecordBatchReader
+
+
+def _batches(rows: Rows):
+    return rows.to_batches() if isinstance(rows, pa.Table) else rows
+
+
+def write_csv(rows: Rows, out: Path) -> int:
+    """Write a table, or a stream of record batches (a city's extract never sits in memory whole);
+    returns the number of rows written."""
+    n = 0
     with open(out, "wb") as f:
         f.write("\ufeff".encode("utf-8"))
-        pacsv.write_csv(table, f, pacsv.WriteOptions(include_header=True, delimiter=",", quoting_style="needed"))
+        with pacsv.CSVWriter(f, rows.schema, write_options=pacsv.WriteOptions(
+                include_header=True, delimiter=",", quoting_style="needed")) as writer:
+            for batch in _batches(rows):
+                writer.write_batch(batch)
+                n += batch.num_rows
+    return n
 
 
-def write_parquet(table: pa.Table, out: Path, dictionary: Sequence[dict]) -> None:
+def write_parquet(rows: Rows, out: Path, dictionary: Sequence[dict]) -> int:
+    """Like write_csv; row groups of PARQUET_ROW_GROUP rows whatever the batches' sizes."""
     meta = {f"onceonly.{d['列名']}".encode(): f"{d['类型']}；{d['说明']}；脱敏：{d['脱敏']}".encode()
             for d in dictionary}
-    table = table.replace_schema_metadata(meta)
-    pq.write_table(table, out, compression="zstd", use_dictionary=True, write_statistics=True,
-                   version="2.6", data_page_version="1.0", store_schema=False)
+    schema = rows.schema.with_metadata(meta)
+    n = 0
+    pending: list[pa.RecordBatch] = []
+    with pq.ParquetWriter(out, schema, compression="zstd", use_dictionary=True, write_statistics=True,
+                          version="2.6", data_page_version="1.0", store_schema=False) as writer:
+        def flush(final: bool) -> list[pa.RecordBatch]:
+            table = pa.Table.from_batches(pending, schema=schema)
+            while table.num_rows >= PARQUET_ROW_GROUP or (final and table.num_rows):
+                writer.write_table(table.slice(0, PARQUET_ROW_GROUP), row_group_size=PARQUET_ROW_GROUP)
+                table = table.slice(PARQUET_ROW_GROUP)
+            return table.to_batches()
+        for batch in _batches(rows):
+            pending.append(batch.replace_schema_metadata(meta))
+            n += batch.num_rows
+            if sum(b.num_rows for b in pending) >= PARQUET_ROW_GROUP:
+                pending = flush(False)
+        if pending or n == 0:
+            flush(True)
+    return n
 
 
 def write_dictionary_csv(out: Path, dictionary: Sequence[dict], info: Sequence[tuple[str, str]]) -> None:

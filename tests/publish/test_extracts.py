@@ -174,3 +174,41 @@ def test_parquet_schema_is_fixed(conn, tmp_path):
     assert schema.names[:4] == ["区县代码", "街道代码", "社区代码", "网格编码"]
     assert str(schema.field("实有人口").type) == "int64"
     assert pq.read_table(r.path).num_rows == 4
+
+
+def test_streamed_parquet_and_csv_do_not_depend_on_batch_sizes(tmp_path, monkeypatch):
+    """Extracts are streamed in batches; the same rows must give the same bytes however DuckDB
+    chunks them, across several row groups."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipelines.publish import writers
+
+    monkeypatch.setattr(writers, "PARQUET_ROW_GROUP", 1000)
+    table = pa.table({"人员主键": [f"P{i:06d}" for i in range(2500)], "n": list(range(2500))})
+    outputs = []
+    for size in (7, 999, 4096):
+        reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=size))
+        pq_path, csv_path = tmp_path / f"{size}.parquet", tmp_path / f"{size}.csv"
+        assert writers.write_parquet(reader, pq_path, [{"列名": "n", "类型": "INTEGER", "说明": "", "脱敏": ""}]) == 2500
+        assert writers.write_csv(pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=size)),
+                                 csv_path) == 2500
+        outputs.append((pq_path.read_bytes(), csv_path.read_bytes()))
+    assert outputs[0] == outputs[1] == outputs[2]
+    meta = pq.ParquetFile(tmp_path / "7.parquet")
+    assert meta.metadata.num_row_groups == 3
+    assert meta.read().equals(table.replace_schema_metadata(meta.schema_arrow.metadata))
+    assert (tmp_path / "7.csv").read_text(encoding="utf-8-sig").splitlines()[:2] == ['"人员主键","n"', '"P000000",0']
+
+
+def test_empty_streamed_extract_still_has_its_columns(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipelines.publish import writers
+
+    schema = pa.schema([("网格编码", pa.string())])
+    assert writers.write_parquet(pa.RecordBatchReader.from_batches(schema, []), tmp_path / "e.parquet", []) == 0
+    assert pq.read_table(tmp_path / "e.parquet").schema.names == ["网格编码"]
+    assert writers.write_csv(pa.RecordBatchReader.from_batches(schema, []), tmp_path / "e.csv") == 0
+    assert (tmp_path / "e.csv").read_text(encoding="utf-8-sig") == '"网格编码"\n'
