@@ -52,6 +52,9 @@ class Timer:
         seconds = time.perf_counter() - start
         rows = rows_fn() if rows_fn else None
         self.rows.append({"stage": name, "seconds": seconds, "rows": rows, "peak_rss_gb": _peak_rss_gb()})
+        # Progress on stderr as each stage ends: a city-scale run takes long enough to be watched.
+        print(f"[bench] {name}: {seconds:.1f} s, rows {rows}, peak RSS {self.rows[-1]['peak_rss_gb']:.2f} GB",
+              file=sys.stderr, flush=True)
 
 
 def _inbox(persons: int) -> tuple[Path, Path]:
@@ -236,7 +239,7 @@ def _spawn(persons: int, baseline: bool, memory_limit: str | None, incremental: 
         cmd.append("--incremental")
     if memory_limit:
         cmd += ["--memory-limit", memory_limit]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout  # stderr: progress, passed on
     line = next(line for line in out.splitlines() if line.startswith("BENCH-JSON "))
     return json.loads(line[len("BENCH-JSON "):])
 

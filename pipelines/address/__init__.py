@@ -22,7 +22,7 @@ def _table_exists(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> bo
     return bool(conn.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
         [schema, name],
-    ).fetchone()[0])
+    ).fetchall()[0][0])
 
 
 def match_addresses(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:

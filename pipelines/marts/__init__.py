@@ -19,10 +19,10 @@ __all__ = ["build_marts"]
 
 def _status_date(conn: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, int]:
     exists = conn.execute("SELECT count(*) FROM information_schema.tables "
-                          "WHERE table_schema = 'core' AND table_name = 'person_status'").fetchone()[0]
+                          "WHERE table_schema = 'core' AND table_name = 'person_status'").fetchall()[0][0]
     if not exists:
         return None, 365
-    row = conn.execute("SELECT max(as_of), max(freshness_days) FROM core.person_status").fetchone()
+    row = conn.execute("SELECT max(as_of), max(freshness_days) FROM core.person_status").fetchall()[0]
     return row[0], row[1] or 365
 
 

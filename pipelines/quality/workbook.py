@@ -19,6 +19,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from pipelines.quality.corrections import record_identity
 from pipelines.quality.queue import list_issues
+from pipelines.quality.rules import rule_title
 from pipelines.quality.validate import ensure_schema
 from pipelines.quality.values import check
 from pipelines.sources import Catalog, load_catalog
@@ -49,7 +50,7 @@ INSTRUCTIONS = [
 
 
 def _sheet_title(rule: str, used: set[str]) -> str:
-    title = re.sub(r"[\[\]:*?/\\]", "_", rule)[:31]
+    title = re.sub(r"[\[\]:*?/\\]", "_", rule_title(rule))[:31]
     base, n = title, 2
     while title in used:
         title = f"{base[:28]}_{n}"

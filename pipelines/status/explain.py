@@ -24,7 +24,7 @@ KIND_TITLES = (
 def _mask(conn: duckdb.DuckDBPyConnection, id_number: str | None) -> str:
     if not id_number:
         return "（无）"
-    return conn.execute("SELECT id_mask(?)", [id_number]).fetchone()[0]
+    return conn.execute("SELECT id_mask(?)", [id_number]).fetchall()[0][0]
 
 
 def _where(file_name: str | None, template: str, row_no: int) -> str:
@@ -35,9 +35,9 @@ def resolve_person(conn: duckdb.DuckDBPyConnection, key_or_id: str) -> str:
     """A 人员主键, an ID number (any spelling) or a record key → the person_key."""
     text = key_or_id.strip()
     folded = "".join(unicodedata.normalize("NFKC", text).split()).replace("-", "").upper()
-    row = conn.execute("SELECT person_key FROM core.persons WHERE person_key = ?", [text]).fetchone()
+    row = conn.execute("SELECT person_key FROM core.persons WHERE person_key = ?", [text]).fetchall()
     if row:
-        return row[0]
+        return row[0][0]
     row = conn.execute("""
         SELECT l.person_key
         FROM core.person_records r JOIN core.person_links l USING (record_key)
@@ -52,9 +52,9 @@ def resolve_person(conn: duckdb.DuckDBPyConnection, key_or_id: str) -> str:
     unlinked = conn.execute("""
         SELECT r.record_key FROM core.person_records r JOIN core.person_links l USING (record_key)
         WHERE l.person_key IS NULL AND (r.id_number = ? OR r.id_raw = ? OR r.record_key = ?) LIMIT 1
-    """, [folded, text, text]).fetchone()
+    """, [folded, text, text]).fetchall()
     if unlinked:
-        raise LookupError(f"“{text}”的记录 {unlinked[0]} 尚未关联到任何人员，已列入数据管理员待处理清单")
+        raise LookupError(f"“{text}”的记录 {unlinked[0][0]} 尚未关联到任何人员，已列入数据管理员待处理清单")
     raise LookupError(f"未找到人员：“{text}”（可输入人员主键或公民身份号码）")
 
 

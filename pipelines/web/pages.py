@@ -25,6 +25,7 @@ from pipelines.publish import FORMATS, load_registry, write_extract
 from pipelines.publish.grants import NotAvailable
 from pipelines.publish.registry import GrantRefused, PublishError
 from pipelines.quality import apply_workbook, export_workbook
+from pipelines.quality.rules import rule_title
 from pipelines.quality.workbook import COLUMNS as WORKBOOK_COLUMNS
 from pipelines.reports import TITLES, render_report
 from pipelines.sources import load_catalog
@@ -386,6 +387,10 @@ def queue_page(request: Request, portal: Portal, pr: Principal):
     with portal.gate.read() as conn:
         pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
         f = _queue_filters(request.query_params, pr)
+        page = request.query_params.get("page") or "1"
+        if not page.isdigit() or not 1 <= int(page) <= 1_000_000:
+            raise BadRequest("页码无效。")
+        page = int(page)
         communities = sorted(pr.community_codes) if not f["community"] else [f["community"]]
         rows, rules, total = [], [], 0
         if table_exists(conn, "quality.issues"):
@@ -408,13 +413,14 @@ def queue_page(request: Request, portal: Portal, pr: Principal):
                 {'LEFT JOIN raw.batches b ON b.batch_id = i.batch_id' if has_batches else ''}
                 {'LEFT JOIN quality.active_corrections c ON c.issue_id = i.issue_id' if has_corr else ''}
                 ORDER BY i.community_code, i.rule, i.template, i.batch_id, i.row_no, i.issue_id
-                LIMIT {QUEUE_LIMIT}""", params)
+                LIMIT {QUEUE_LIMIT} OFFSET {(page - 1) * QUEUE_LIMIT}""", params)
             names = [d[0] for d in cur.description]
             rows = [dict(zip(names, r)) for r in cur.fetchall()]
     portal.log(request, pr, "view", "queue", f"community:{f['community']}" if f["community"] else pr.scope_key,
                detail=f"status={f['status']} rule={f['rule']}")
     back = urlencode({k: v for k, v in f.items() if v})
     return render(request, portal, "queue.html.j2", pr=pr, rows=rows, rules=rules, total=total, limit=QUEUE_LIMIT,
+                  rule_title=rule_title, page=page, pages=max(1, -(-total // QUEUE_LIMIT)),
                   f=f, back=back, status_cn=STATUS_CN, severity_cn=SEVERITY_CN,
                   communities=[a for a in pr.areas if a.level == "community"])
 

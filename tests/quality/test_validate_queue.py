@@ -10,6 +10,7 @@ from pipelines.paths import EXPECTATIONS_DIR, SQL_DIR
 from pipelines.quality import (apply_workbook, build_queue, export_workbook, revert_correction, scorecard,
                                validate)
 from pipelines.quality.corrections import effective_errors_sql, overlay_sql
+from pipelines.quality.rules import rule_title
 from pipelines.quality.suites import render, staging_suite
 
 from .conftest import ID_A, ID_TYPO
@@ -75,17 +76,17 @@ def test_queue_workbook_round_trip(small_store, tmp_path):
         assert export_workbook(conn, out, community="金沙社区") > 0
         wb = load_workbook(out)
         assert wb.sheetnames[0] == "填写说明"
-        ws = wb["link_ambiguous"]
+        ws = wb["无法确定是哪个人"]          # sheets are named for stewards, not by rule code
         header = [c.value for c in ws[1]]
         col = {h: i + 1 for i, h in enumerate(header)}
         assert ws.protection.sheet
         assert ws.cell(2, col["修正值"]).protection.locked is False
         assert ws.cell(2, col["错误值"]).protection.locked is True
         assert any('"修正,忽略"' == dv.formula1 for dv in ws.data_validations.dataValidation)
-        assert any("户籍人口" in (dv.formula1 or "") for dv in wb["value_unknown"].data_validations.dataValidation)
+        assert any("户籍人口" in (dv.formula1 or "") for dv in wb["取值不在范围内"].data_validations.dataValidation)
 
-        def edit(sheet, fix=None, action=None, reason=None):
-            s = wb[sheet]
+        def edit(rule, fix=None, action=None, reason=None):
+            s = wb[rule_title(rule)]
             s.cell(2, col["修正值"]).value = fix
             s.cell(2, col["处理方式"]).value = action
             s.cell(2, col["原因"]).value = reason
@@ -97,9 +98,9 @@ def test_queue_workbook_round_trip(small_store, tmp_path):
         wb.save(out)
 
         res = apply_workbook(conn, out, by="王小二")
-        assert sorted(s for s, _, _ in res.accepted) == ["date_invalid", "link_ambiguous", "phone_invalid"]
-        assert {s: why for s, _, _, why in res.refused}.keys() == {"id_invalid", "value_unknown"}
-        assert "身份证号码无效" in dict((s, w) for s, _, _, w in res.refused)["id_invalid"]
+        assert sorted(s for s, _, _ in res.accepted) == sorted(rule_title(r) for r in ("date_invalid", "link_ambiguous", "phone_invalid"))
+        assert {s: why for s, _, _, why in res.refused}.keys() == {rule_title("id_invalid"), rule_title("value_unknown")}
+        assert "身份证号码无效" in dict((s, w) for s, _, _, w in res.refused)[rule_title("id_invalid")]
         again = apply_workbook(conn, out, by="王小二")
         assert again.accepted == [] and again.unchanged == 3
         assert conn.execute("SELECT count(*) FROM quality.corrections").fetchall()[0][0] == 3

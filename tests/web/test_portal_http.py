@@ -182,6 +182,26 @@ def test_queue_scorecard_and_runs(app):
     assert ids and all(i != issue_id(app.state.portal.home, "R-H1") for i in ids)
 
 
+def test_queue_pages_and_rule_names(app, monkeypatch):
+    """A street's queue runs to thousands of issues: it is shown page by page, rules by Chinese name."""
+    from pipelines.web import pages
+
+    c = logged_in(app, "shequ")
+    q = c.get("/queue")
+    assert "日期无效" in q.text and ">date_invalid<" not in q.text
+    total = int(re.search(r"共 (\d+) 条", q.text).group(1))
+    assert total >= 2
+    monkeypatch.setattr(pages, "QUEUE_LIMIT", 1)
+    seen = []
+    for n in range(1, total + 1):
+        p = c.get(f"/queue?status=open&page={n}")
+        assert p.status_code == 200 and f"第 {n} / {total} 页" in p.text
+        assert ("下一页" in p.text) == (n < total) and ("上一页" in p.text) == (n > 1)
+        seen += re.findall(r'id="issue-([0-9a-f]+)"', p.text)
+    assert len(seen) == total == len(set(seen))          # every issue once, none skipped
+    assert c.get("/queue?page=0").status_code == 400 and c.get("/queue?page=x").status_code == 400
+
+
 # --- refusals: grants, jurisdictions, nothing leaked ------------------------------------------------
 
 # (no short codes like "G4": the random CSRF token in every page could contain them)
