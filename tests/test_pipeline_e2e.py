@@ -75,3 +75,21 @@ def test_extract_is_reproducible_for_a_date(demo_world, tmp_path):
                     "--as-of", AS_OF.isoformat(), "--home", str(home)]) == 0
         outs.append(hashlib.sha256(out.read_bytes()).hexdigest())
     assert outs[0] == outs[1]
+
+
+def test_invalid_id_issues_suggest_the_true_id_of_the_typo_linked_person(demo_world):
+    """A one-digit typo that identity linked to a person: the steward is offered that person's ID."""
+    import polars as pl
+
+    with Store(demo_world["home"] / "store.duckdb").connect(read_only=True) as conn:
+        issues = conn.sql("""
+            SELECT b.file_name AS 文件, i.row_no AS 行号, i.suggested_fix
+            FROM quality.issues i JOIN raw.batches b USING (batch_id)
+            WHERE i.rule = 'id_invalid' AND i.column_name = 'id_number'""").pl()
+    truth = (pl.read_csv(demo_world["truth"] / "records.csv", infer_schema=False)
+             .with_columns(pl.col("行号").cast(pl.Int32))
+             .join(pl.read_csv(demo_world["truth"] / "persons.csv", infer_schema=False)
+                   .select("human_id", "公民身份号码"), on="human_id"))
+    suggested = issues.filter(pl.col("suggested_fix").is_not_null()).join(truth, on=["文件", "行号"], how="left")
+    assert len(suggested) >= 0.5 * len(issues) > 50
+    assert (suggested["suggested_fix"] == suggested["公民身份号码"]).all()

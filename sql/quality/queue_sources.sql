@@ -2,13 +2,23 @@
 -- Run by pipelines.quality.queue.build_queue after it has pointed the q_* TEMP views at the
 -- store's tables (or at empty stand-ins for tables a partial build has not written yet).
 CREATE OR REPLACE TEMP TABLE q_candidates AS
--- 1. reader errors (minus cells a steward already fixed)
+-- 1. reader errors (minus cells a steward already fixed); an invalid ID that identity linked as a
+--    one-digit typo of a known person's valid ID gets that ID as the suggested fix
 SELECT 1 AS priority, 'row_error' AS source, e.rule,
        CASE e.severity WHEN 'reject' THEN 'error' ELSE 'warn' END AS severity,
        e.template, e.batch_id, e.row_no::INTEGER AS row_no, e.record_no, NULL::VARCHAR AS row_key,
-       e.field, e.column_name, e.value, e.message, NULL::VARCHAR AS suggested_fix,
-       NULL::VARCHAR AS house_code, NULL::VARCHAR AS microgrid_code, NULL::VARCHAR AS person_key
+       e.field, e.column_name, e.value, e.message, typo.id_number AS suggested_fix,
+       NULL::VARCHAR AS house_code, NULL::VARCHAR AS microgrid_code, typo.person_key
 FROM q_row_errors e
+LEFT JOIN (
+    SELECT r.template, r.batch_id, r.row_no, any_value(p.id_number) AS id_number, any_value(p.person_key) AS person_key
+    FROM q_person_links l
+    JOIN q_person_records r USING (record_key)
+    JOIN q_persons p ON p.person_key = l.person_key
+    WHERE l.rule = 'id_typo' AND p.id_number IS NOT NULL
+    GROUP BY ALL
+) typo ON e.rule = 'id_invalid' AND e.column_name = 'id_number'
+      AND typo.template = e.template AND typo.batch_id = e.batch_id AND typo.row_no = e.row_no
 UNION ALL
 -- 2. failing rows of the expectation suites
 SELECT 2, 'expectation', f.rule, CASE f.level WHEN 'structural' THEN 'error' ELSE 'warn' END,
