@@ -53,6 +53,7 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date) -> dict:
     Store.run_sql(conn, "core/identity_prepare.sql")
     Store.run_sql(conn, "core/identity_typo.sql")
     lap("deterministic")
+    _house_streets(conn)
     Store.run_sql(conn, "core/identity_candidates.sql", candidate_floor=float(config["candidate_floor"]))
     compared, blocked, scored = conn.execute(
         "SELECT (SELECT count(*) FROM _block_side), (SELECT count(*) FROM _blocked_pairs), (SELECT count(*) FROM _pairs)"
@@ -87,9 +88,22 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date) -> dict:
     for table in ("_idr", "_link", "_unresolved", "_profiles", "_block_side", "_blocked_pairs", "_pairs",
                   "_pair_sides", "_person_cands", "_direct", "_ambiguous", "_nodes", "_uu_edges", "_comp",
                   "_comp_changed", "_comp_info", "_best_edge", "_comp_open", "_clusters", "_claims",
-                  "_assigned", "_final"):
+                  "_assigned", "_final", "_house_street"):
         conn.execute(f"DROP TABLE IF EXISTS {table}")
     return summary
+
+
+def _house_streets(conn: duckdb.DuckDBPyConnection) -> None:
+    """TEMP _house_street (house_code → street_code) for blocking; empty before houses and grids exist
+    (linkage then blocks as for one street)."""
+    have = {r[0] for r in conn.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'core' AND table_name IN ('houses', 'grids')"
+    ).fetchall()}
+    if have == {"houses", "grids"}:
+        conn.execute("CREATE OR REPLACE TEMP TABLE _house_street AS SELECT h.house_code, any_value(g.street_code) "
+                     "AS street_code FROM core.houses h JOIN core.grids g USING (microgrid_code) GROUP BY ALL")
+    else:
+        conn.execute("CREATE OR REPLACE TEMP TABLE _house_street (house_code VARCHAR, street_code VARCHAR)")
 
 
 def _issued_keys(conn: duckdb.DuckDBPyConnection) -> int:

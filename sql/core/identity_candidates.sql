@@ -1,6 +1,6 @@
 -- Blocking and scoring for the probabilistic pass. Each undecided record is compared with
 -- identified records and other undecided records sharing one of the keys
---   same house; same name pinyin + birth year; same birth date + surname pinyin,
+--   same house; same name pinyin + birth year (in the same street); same birth date + surname pinyin,
 -- and each pair is scored with identity_match_weight (pipelines/identity/model.py, the
 -- Fellegi–Sunter model of identity.yaml). Pairs of two identified records are never formed
 -- (their IDs decide them), so the work grows with the undecided records, not the population.
@@ -37,15 +37,19 @@ WHERE p.house_code IS NULL AND EXISTS (
       AND q.sex IS NOT DISTINCT FROM p.sex);
 
 -- sid: a compact join key for the pair tables only; every decision orders by record_key.
+-- street_code (of the record's house) bounds the name + birth-year key: a city holds hundreds of
+-- 王伟 born in 1985, a street a handful, and pairs grow with the square of a block's size.
 CREATE OR REPLACE TEMP TABLE _block_side AS
-SELECT row_number() OVER () AS sid, *, str_split(name, '') AS name_chars, year(birth_date) AS birth_year
+SELECT row_number() OVER () AS sid, b.*, str_split(b.name, '') AS name_chars, year(b.birth_date) AS birth_year,
+       g.street_code
 FROM (
     SELECT record_key, true AS resolved, name, pinyin, surname_pinyin, birth_date, sex, house_code
     FROM _profiles
     UNION ALL
     SELECT record_key, false, name, pinyin, surname_pinyin, birth_date, sex, house_code
     FROM _unresolved
-);
+) b
+LEFT JOIN _house_street g ON g.house_code = b.house_code;
 
 CREATE OR REPLACE TEMP TABLE _blocked_pairs AS
 WITH u AS (SELECT * FROM _block_side WHERE NOT resolved),
@@ -56,6 +60,8 @@ hits AS (
     UNION ALL
     SELECT u.sid, s.sid
     FROM u JOIN _block_side s ON s.pinyin = u.pinyin AND s.birth_year = u.birth_year
+    -- same street; a record of no known house (few) is compared city-wide
+     AND (s.street_code = u.street_code OR u.street_code IS NULL OR s.street_code IS NULL)
     WHERE s.resolved OR s.sid > u.sid
     UNION ALL
     SELECT u.sid, s.sid
