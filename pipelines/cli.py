@@ -45,12 +45,42 @@ def ensure_as_of(conn, as_of: dt.date, freshness_days: int = 365) -> None:
 # --- commands -----------------------------------------------------------------------------
 
 def cmd_run(args) -> int:
+    if args.by_district:
+        return _run_by_district(args)
     from pipelines.runner import run_pipeline
 
     summary = run_pipeline(home=args.home, inbox=args.inbox, as_of=args.as_of,
                            freshness_days=args.freshness_days, memory_limit=os.environ.get("ONCEONLY_MEMORY_LIMIT"))
     print(summary.render())
     return 0 if summary.success else 1
+
+
+def _run_by_district(args) -> int:
+    from pipelines.districts import discover, run_districts
+
+    if not args.inbox.is_dir():
+        raise UserError(f"收件箱目录不存在：{args.inbox}")
+    if args.parallel < 1:
+        raise UserError("--parallel 须为正整数")
+    codes, skipped = discover(args.inbox)
+    for name, why in skipped:
+        print(f"  跳过 {name}：{why}")
+    if not codes:
+        raise UserError(f"{args.inbox} 中没有区县文件夹（收件箱/<6位区县代码>/<模板>/<文件>）")
+    print(f"按区县运行 {len(codes)} 个区县，同时运行 {min(args.parallel, len(codes))} 个（统计截止日期 {args.as_of}）")
+    results = run_districts(home=args.home, inbox=args.inbox, as_of=args.as_of, freshness_days=args.freshness_days,
+                            parallel=args.parallel, codes=codes)
+    for r in results:
+        print(r.render())
+    failed = [r.code for r in results if not r.success]
+    ok = [r for r in results if r.success]
+    print(f"合计：成功 {len(ok)} 个区县，人员 {sum(r.persons for r in ok)}，在住 {sum(r.residents for r in ok)}"
+          "（跨区县的同一人尚未合并，见 docs/scale-out.md）")
+    print(f"各区县数据库：{args.home / 'districts'}/<区县代码>/store.duckdb")
+    if failed:
+        print(f"失败的区县：{'、'.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_extract(args) -> int:
@@ -87,7 +117,7 @@ def cmd_demo(args) -> int:
     extra = {} if args.street_max is None else {"street_max": args.street_max}
     try:
         summary = demo.generate(args.out, args.truth, persons=args.persons, seed=args.seed, as_of=args.as_of,
-                                street_index=args.street_index, **extra)
+                                street_index=args.street_index, by_district=args.by_district, **extra)
     except (FileExistsError, ValueError) as exc:
         raise UserError(str(exc)) from None
     print(f"演示数据已生成：{args.out}（真值：{args.truth}）")
@@ -203,6 +233,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="加载收件箱中的新文件，重建、校验并生成报表")
     common(p)
     p.add_argument("--inbox", type=Path, required=True, help="收件箱目录：INBOX/<模板>/<文件>.csv|.xlsx")
+    p.add_argument("--by-district", action="store_true",
+                   help="按区县分区运行：收件箱为 INBOX/<区县代码>/<模板>/<文件>，每个区县单独一个进程、"
+                        "写入 HOME/districts/<区县代码>/store.duckdb")
+    p.add_argument("--parallel", type=int, default=2, metavar="N", help="--by-district 时同时运行的区县数（默认 2）")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("extract", help="导出标准数据集")
@@ -266,6 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--street-index", type=int, default=None, metavar="S",
                    help="只生成序号为 S 的一条街道（--persons 人），追加到已有收件箱和真值，不清空；"
                         "身份证号避开真值中已有的人")
+    p.add_argument("--by-district", action="store_true",
+                   help="按区县分目录：每条街道的文件写入 收件箱/<区县代码>/<模板>/（供 onceonly run --by-district）；真值仍为全市一份")
     p.add_argument("--check", action="store_true", help="不生成数据，核对已运行的数据库与真值")
     p.set_defaults(func=cmd_demo)
     return parser

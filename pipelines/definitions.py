@@ -1,7 +1,8 @@
 """The Dagster code location: `dagster dev` (DAGSTER_HOME = repo root) loads this module.
 
 Every step runs in-process: DuckDB allows one writer process, and the multiprocess
-executor's steps would collide on the store's file lock.
+executor's steps would collide on the store's file lock. The district partitions
+(pipelines/districts.py) are the exception: each writes its own store, from its own process.
 """
 
 import datetime as dt
@@ -9,6 +10,7 @@ import datetime as dt
 import dagster as dg
 
 from pipelines.assets import core, identity, ingest, marts, quality, reports, staging, status
+from pipelines.districts import district_job, district_sensor, district_store
 from pipelines.resources import default_resources
 from pipelines.sensors import build_inbox_sensor
 
@@ -20,7 +22,7 @@ all_checks = dg.load_asset_checks_from_modules(list(ASSET_MODULES))
 RESOURCES = default_resources()
 
 pipeline_job = dg.define_asset_job(
-    "onceonly_pipeline", selection=dg.AssetSelection.all(),
+    "onceonly_pipeline", selection=dg.AssetSelection.all() - dg.AssetSelection.assets(district_store),
     description="收件箱 → 原始层 → 标准化 → 核心（人员、房屋、状态）→ 数据集市 → 报表",
 )
 
@@ -37,10 +39,10 @@ def monthly_reports(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     return dg.RunRequest(run_key=month_end.isoformat(), run_config={"resources": {"settings": {"config": config}}})
 
 defs = dg.Definitions(
-    assets=all_assets,
+    assets=[*all_assets, district_store],
     asset_checks=all_checks,
-    jobs=[pipeline_job],
-    sensors=[build_inbox_sensor(pipeline_job)],
+    jobs=[pipeline_job, district_job],
+    sensors=[build_inbox_sensor(pipeline_job), district_sensor],
     schedules=[monthly_reports],
     resources=RESOURCES,
     executor=dg.in_process_executor,

@@ -3,6 +3,8 @@
 Up to ``STREET_MAX_PERSONS`` persons the inbox is one street, 玉林街道, exactly as it always was.
 Above it the city is k near-equal streets, generated and written one at a time so memory holds
 one street; their files share the inbox's template folders and their truth files are appended.
+With ``by_district`` each street's files go under ``inbox/<区县代码>/<template>/`` instead: the layout of a
+deployment partitioned by district (docs/scale-out.md), one truth for the whole city.
 """
 from __future__ import annotations
 
@@ -32,21 +34,24 @@ STREET_MAX_PERSONS = 1_000_000
 
 def generate(out: Path, truth: Path, *, persons: int = 20000, seed: int = 7,
              as_of: dt.date = dt.date(2026, 10, 31), street_max: int = STREET_MAX_PERSONS,
-             street_index: int | None = None) -> dict:
+             street_index: int | None = None, by_district: bool = False) -> dict:
     """Generate the demo inbox under ``out`` and its truth under ``truth``; returns summary counts.
 
     ``persons`` above ``street_max`` makes a city of ceil(persons / street_max) streets.
     ``street_index`` adds one street of ``persons`` with that index to an existing inbox and truth
     (nothing is wiped; its IDs avoid those already in ``truth/persons.csv``).
+    ``by_district`` writes each street under ``out/<its district_code>/``; the truth's 文件 stay relative to ``out``.
     """
     out, truth = Path(out), Path(truth)
     if street_index is not None:
         st = street_of(street_index)
-        if st.file_prefix and out.is_dir() and any(p.name.startswith(st.file_prefix) for p in out.glob("*/*")):
+        files = out.glob("*/*/*" if by_district else "*/*")
+        if st.file_prefix and out.is_dir() and any(p.name.startswith(st.file_prefix) for p in files):
             raise FileExistsError(f"{out} 中已有 {st.name} 的文件")
         for d in (out, truth):
             d.mkdir(parents=True, exist_ok=True)
-        summary, _ = _street(out, truth, st, persons, _street_seed(seed, street_index), as_of, _taken_ids(truth))
+        summary, _ = _street(out, truth, st, persons, _street_seed(seed, street_index), as_of, _taken_ids(truth),
+                             by_district)
         summary["streets"] = 1
         return summary
     if street_max < 1:
@@ -57,12 +62,13 @@ def generate(out: Path, truth: Path, *, persons: int = 20000, seed: int = 7,
         d.mkdir(parents=True)
     k = math.ceil(persons / street_max)
     if k <= 1:
-        return _street(out, truth, street_of(0), persons, seed, as_of, None)[0]
+        return _street(out, truth, street_of(0), persons, seed, as_of, None, by_district)[0]
     sizes = persons // k + (np.arange(k) < persons % k)
     summaries = []
     taken = np.zeros(0, np.int64)
     for s in range(k):
-        summary, bodies = _street(out, truth, street_of(s), int(sizes[s]), _street_seed(seed, s), as_of, taken)
+        summary, bodies = _street(out, truth, street_of(s), int(sizes[s]), _street_seed(seed, s), as_of, taken,
+                                  by_district)
         summaries.append(summary)
         taken = np.union1d(taken, bodies)
         del bodies
@@ -101,7 +107,7 @@ def _merge(summaries: list[dict]) -> dict:
 
 
 def _street(out: Path, truth: Path, st: Street, persons: int, seed, as_of: dt.date,
-            taken: np.ndarray | None) -> tuple[dict, np.ndarray]:
+            taken: np.ndarray | None, by_district: bool = False) -> tuple[dict, np.ndarray]:
     """Write one street's files into ``out`` and append its truth to ``truth``; summary and its ID bodies."""
     gen = _Gen(persons, seed, as_of, st, taken)
     gen.grids()
@@ -126,7 +132,7 @@ def _street(out: Path, truth: Path, st: Street, persons: int, seed, as_of: dt.da
         gen.microgrids.select("_grid", "网格编码").unique("_grid"), on="_grid").sort("_house")
     st = status_tables(frames, gen.humans, house_grid.select("_house", "房屋编码", "网格编码"), as_of)
 
-    inbox = Inbox(out, gen.rng, as_of)
+    inbox = Inbox(out, gen.rng, as_of, folder=gen.st.district_code if by_district else "")
     humans = gen.humans["human_id"]
     _write_inbox(inbox, frames, gen, humans, as_of)
     summary = _write_truth(truth, inbox, frames, st, gen, as_of)

@@ -18,8 +18,10 @@ FIXED_TIME = dt.datetime(2026, 1, 1)
 
 
 class Inbox:
-    def __init__(self, out: Path, rng: np.random.Generator, as_of: dt.date):
+    def __init__(self, out: Path, rng: np.random.Generator, as_of: dt.date, folder: str = ""):
         self.out = out
+        # A district's folder in front of the template folder; file paths (and the truth's 文件) include it.
+        self.folder = f"{folder}/" if folder else ""
         self.rng = rng
         self.as_of = as_of
         self.catalog = load_catalog()
@@ -79,7 +81,7 @@ class Inbox:
         text = self._text_frame(template, df, date_format, drop)
         heads = self.headers(template, force)
         text = text.rename({c: heads[c] for c in text.columns})
-        rel = f"{template}/{name}"
+        rel = f"{self.folder}{template}/{name}"
         path = self._new_path(rel)
         if encoding in ("utf-8", "utf-8-sig"):
             with path.open("wb") as f:
@@ -123,7 +125,7 @@ class Inbox:
                         ws.cell(row=header_row + 1 + r, column=i + 1).number_format = "yyyy-mm-dd"
         if total:
             ws.append(["合计", f"共{len(rows)}条"])
-        rel = f"{template}/{name}"
+        rel = f"{self.folder}{template}/{name}"
         path = self._new_path(rel)
         path.write_bytes(_stable_xlsx(wb))
         self._record(template, rel, df, header_row + 1, humans)

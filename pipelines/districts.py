@@ -1,0 +1,304 @@
+"""Partition by district (docs/scale-out.md, step 1): one store per 区县, each built by its own process.
+
+A partitioned deployment's inbox is ``inbox/<区县代码>/<template>/<file>``. Each district folder is a
+partition of the Dagster asset ``district_store``: its materialisation runs the whole existing graph
+(``onceonly run``) on ``inbox/<code>`` into ``home/districts/<code>/store.duckdb``, in a subprocess.
+Partitions never share a DuckDB file, so they can run at the same time; the city graph, its job and
+its in-process executor are untouched.
+"""
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.paths import REPO_ROOT, store_path
+from pipelines.resources import RunSettings
+from pipelines.sensors import inbox_fingerprint
+
+DISTRICT_CODE = re.compile(r"\d{6}")
+DEFAULT_PARALLEL = 2
+district_partitions = dg.DynamicPartitionsDefinition(name="district")
+
+
+# --- discovery (file names only: the sensor calls it, and sensors never open DuckDB) -------
+
+def discover(inbox: Path) -> tuple[list[str], list[tuple[str, str]]]:
+    """District codes under ``inbox`` (sorted), and the folders left out with the reason why."""
+    from pipelines.sources import load_catalog
+
+    inbox = Path(inbox)
+    templates = set(load_catalog().templates)
+    codes, skipped = [], []
+    for folder in sorted(p for p in inbox.iterdir() if p.is_dir()) if inbox.is_dir() else []:
+        name = folder.name
+        if name.startswith("."):
+            continue
+        if name in templates:
+            skipped.append((name, "是采集模板文件夹，不是区县文件夹：按区县运行时文件应放在 收件箱/<区县代码>/<模板>/ 下"))
+        elif not DISTRICT_CODE.fullmatch(name):
+            skipped.append((name, "文件夹名不是6位区县代码"))
+        elif not any((folder / t).is_dir() for t in templates):
+            skipped.append((name, "其中没有任何采集模板文件夹（" + "、".join(sorted(templates)) + "）"))
+        else:
+            codes.append(name)
+    return codes, skipped
+
+
+def district_home(home: Path, code: str) -> Path:
+    return Path(home) / "districts" / code
+
+
+# --- one district, in its own process ------------------------------------------------------
+
+@dataclass
+class DistrictResult:
+    code: str
+    success: bool
+    seconds: float = 0.0
+    name: str = ""                 # 区县名称, from the district's core.grids
+    persons: int = 0               # core.persons
+    records: int = 0               # core.person_records
+    status_counts: dict[str, int] = field(default_factory=dict)
+    store: str = ""
+    error: str | None = None
+
+    @property
+    def residents(self) -> int:
+        return self.status_counts.get("在住", 0)
+
+    def metadata(self) -> dict:
+        return {"persons": self.persons, "records": self.records, "residents": self.residents,
+                "seconds": round(self.seconds, 1), "district_name": self.name,
+                "status_counts": dg.MetadataValue.json(self.status_counts),
+                "store": dg.MetadataValue.path(self.store)}
+
+    @classmethod
+    def from_metadata(cls, code: str, meta: dict) -> "DistrictResult":
+        def value(key, default):
+            v = meta.get(key)
+            return default if v is None else getattr(v, "value", v)
+
+        return cls(code, True, seconds=float(value("seconds", 0.0)), name=str(value("district_name", "")),
+                   persons=int(value("persons", 0)), records=int(value("records", 0)),
+                   status_counts=dict(value("status_counts", {})), store=str(value("store", "")))
+
+    def render(self) -> str:
+        label = f"{self.code} {self.name}".strip()
+        if not self.success:
+            return f"  ✗ {label}：失败（用时 {self.seconds:.1f} 秒）— {self.error}"
+        return (f"  ✓ {label}：人员 {self.persons}，记录 {self.records}，在住 {self.residents}，"
+                f"用时 {self.seconds:.1f} 秒，成功")
+
+
+def run_district(*, home: Path, inbox: Path, code: str, as_of: dt.date, freshness_days: int = 365,
+                 log=None) -> DistrictResult:
+    """Run the whole graph for one district in a subprocess, then read its figures back (read-only)."""
+    dhome = district_home(Path(home).resolve(), code)
+    started = time.monotonic()
+    cmd = [sys.executable, "-m", "pipelines.cli", "run", "--home", str(dhome),
+           "--inbox", str(Path(inbox).resolve() / code), "--as-of", as_of.isoformat(),
+           "--freshness-days", str(freshness_days)]
+    env = dict(os.environ)
+    # The inner run materialises the city graph's asset keys; in the shared instance they would show as
+    # the city's assets built from one district's store. The district_store partition is the record.
+    env.pop("DAGSTER_HOME", None)
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, encoding="utf-8",
+                          errors="replace")
+    result = DistrictResult(code, proc.returncode == 0, store=str(store_path(dhome)))
+    if log is not None and proc.stdout.strip():
+        log.info(proc.stdout.strip()[-20000:])
+    if not result.success:
+        result.error = f"onceonly run 退出码 {proc.returncode}：{_why(proc.stdout, proc.stderr)}"
+        if log is not None and proc.stderr.strip():
+            log.error(proc.stderr.strip()[-20000:])    # the inner run's stack trace: the cause, for the UI
+    else:
+        _read_back(result, code)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _why(stdout: str, stderr: str) -> str:
+    """The line that says why: the run summary's 运行失败 line, else the last line of the traceback or message."""
+    failed = [line for line in stdout.splitlines() if line.startswith("运行失败：")]
+    if failed:
+        return failed[0].removeprefix("运行失败：")[:1500]
+    lines = [line.strip() for line in (stderr or stdout).splitlines() if line.strip()]
+    return lines[-1][:1500] if lines else "（没有输出）"
+
+
+def _read_back(result: DistrictResult, code: str) -> None:
+    from pipelines.store import Store
+
+    store = Store(result.store)
+    with store.connect(read_only=True, macros=False) as conn:
+        result.persons = conn.execute("SELECT count(*) FROM core.persons").fetchall()[0][0]
+        result.records = conn.execute("SELECT count(*) FROM core.person_records").fetchall()[0][0]
+        result.status_counts = dict(conn.execute(
+            "SELECT status, count(*) FROM core.person_status GROUP BY status ORDER BY status").fetchall())
+        districts = conn.execute("SELECT DISTINCT district_code, district_name FROM core.grids "
+                                 "ORDER BY district_code").fetchall()
+    result.name = "、".join(sorted({n for c, n in districts if c == code and n}))
+    others = sorted({c for c, _ in districts if c != code})
+    if others:
+        # Its totals would be counted twice in a city total: a file sits in the wrong district folder.
+        result.success = False
+        result.error = f"收件箱 {code} 中的网格划分表含其他区县的网格（{'、'.join(map(str, others))}），请把文件移到对应区县文件夹"
+
+
+# --- Dagster ------------------------------------------------------------------------------
+
+@dg.asset(partitions_def=district_partitions, group_name="districts", kinds={"duckdb"},
+          description="一个区县的整条流水线（子进程 onceonly run），写入 home/districts/<区县代码>/store.duckdb；"
+                      "各区县写各自的文件，可并行。")
+def district_store(context: dg.AssetExecutionContext, settings: RunSettings) -> dg.MaterializeResult:
+    code = context.partition_key
+    result = run_district(home=settings.home_path, inbox=settings.inbox_path, code=code,
+                          as_of=settings.as_of_date, freshness_days=settings.freshness_days, log=context.log)
+    if not result.success:
+        raise dg.Failure(description=result.error,
+                         metadata={"seconds": round(result.seconds, 1), "store": dg.MetadataValue.path(result.store)})
+    return dg.MaterializeResult(metadata=result.metadata())
+
+
+district_job = dg.define_asset_job(
+    "district_job", selection=dg.AssetSelection.assets(district_store), partitions_def=district_partitions,
+    # One run is one partition; the step runs in its own process, never in the launcher's (or the daemon's).
+    # Partitions run side by side as separate runs: `onceonly run --by-district --parallel N`, or the run queue.
+    executor_def=dg.multiprocess_executor.configured({"max_concurrent": DEFAULT_PARALLEL}),
+    description="按区县分区：每个区县一个运行，整条流水线写入该区县自己的数据库",
+)
+
+
+@dg.sensor(job=district_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED,
+           description="收件箱中出现新的区县文件夹时加入分区；某区县的文件有变化时只运行该区县（不打开数据库）。")
+def district_sensor(context: dg.SensorEvaluationContext, settings: RunSettings):
+    codes, _ = discover(settings.inbox_path)
+    seen = json.loads(context.cursor) if context.cursor else {}
+    prints = {code: inbox_fingerprint(settings.inbox_path / code) for code in codes}
+    known = set(context.instance.get_dynamic_partitions(district_partitions.name))
+    new = [code for code in codes if code not in known]
+    requests = [dg.RunRequest(partition_key=code, run_key=f"{code}:{fp}",
+                              run_config={"resources": {"settings": {"config": {
+                                  "home": settings.home, "inbox": settings.inbox,
+                                  "as_of": settings.as_of, "freshness_days": settings.freshness_days}}}})
+                for code, fp in prints.items() if seen.get(code) != fp]
+    if not requests and not new:
+        return dg.SkipReason("各区县收件箱没有变化")
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps(prints, sort_keys=True),
+                           dynamic_partitions_requests=[district_partitions.build_add_request(new)] if new else [])
+
+
+def district_job_definition() -> dg.JobDefinition:
+    """The resolved job, importable by name: the multiprocess executor re-imports it in its step process.
+    Resolved without the city graph, whose import costs the step seconds: the step only starts `onceonly run`."""
+    from pipelines.resources import default_resources
+
+    return dg.Definitions(assets=[district_store], jobs=[district_job],
+                          resources={"settings": default_resources()["settings"]}).resolve_job_def(district_job.name)
+
+
+# --- every district at once (`onceonly run --by-district`) -------------------------------
+# Each partition's run is its own process too: Dagster runs executed from threads of one process
+# deadlock on the logging module's locks (dictConfig against a handler's emit), seen here.
+
+RESULT_MARK = "ONCEONLY_DISTRICT_RESULT "
+# A throwaway instance when DAGSTER_HOME is unset: the multiprocess executor needs one on disk.
+TEMP_INSTANCE_YAML = "telemetry:\n  enabled: false\npython_logs:\n  python_log_level: WARNING\n"
+
+
+def run_districts(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: int = 365,
+                  parallel: int = DEFAULT_PARALLEL, codes: list[str] | None = None) -> list[DistrictResult]:
+    """One district_job run per district, ``parallel`` at a time, each run in its own process;
+    a failed district never stops the others. Runs go to $DAGSTER_HOME's instance when it is set."""
+    home, inbox = Path(home).resolve(), Path(inbox).resolve()
+    codes = discover(inbox)[0] if codes is None else codes
+    if not codes:
+        return []
+    dagster_home = os.environ.get("DAGSTER_HOME")
+    owned = None
+    if not dagster_home:
+        owned = tempfile.TemporaryDirectory(prefix="onceonly-dagster-")
+        dagster_home = owned.name
+        (Path(dagster_home) / "dagster.yaml").write_text(TEMP_INSTANCE_YAML, encoding="utf-8")
+    try:
+        with dg.DagsterInstance.from_config(dagster_home) as instance:
+            known = set(instance.get_dynamic_partitions(district_partitions.name))
+            new = [c for c in codes if c not in known]
+            if new:
+                instance.add_dynamic_partitions(district_partitions.name, new)
+        env = {**os.environ, "DAGSTER_HOME": str(Path(dagster_home).resolve())}
+        args = ["--home", str(home), "--inbox", str(inbox), "--as-of", as_of.isoformat(),
+                "--freshness-days", str(freshness_days)]
+        with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+            return list(pool.map(lambda code: _launch(code, args, env), codes))
+    finally:
+        if owned is not None:
+            owned.cleanup()
+
+
+def _launch(code: str, args: list[str], env: dict) -> DistrictResult:
+    started = time.monotonic()
+    cmd = [sys.executable, "-c", "import sys; from pipelines.districts import main; sys.exit(main(sys.argv[1:]))",
+           "--code", code, *args]
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, encoding="utf-8",
+                          errors="replace")
+    seconds = time.monotonic() - started
+    for line in proc.stdout.splitlines():
+        if line.startswith(RESULT_MARK):
+            result = DistrictResult(**json.loads(line[len(RESULT_MARK):]))
+            result.seconds = seconds    # the whole run, process start-up included: what the user waited
+            return result
+    return DistrictResult(code, False, seconds, error=f"区县运行进程退出码 {proc.returncode}：{_why(proc.stdout, proc.stderr)}")
+
+
+def main(argv: list[str]) -> int:
+    """One partition's run of district_job, recorded in $DAGSTER_HOME's instance; prints its result as JSON."""
+    import argparse
+    from dataclasses import asdict
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--code", required=True)
+    parser.add_argument("--home", required=True)
+    parser.add_argument("--inbox", required=True)
+    parser.add_argument("--as-of", required=True)
+    parser.add_argument("--freshness-days", type=int, default=365)
+    a = parser.parse_args(argv)
+    config = {"resources": {"settings": {"config": {
+        "home": a.home, "inbox": a.inbox, "as_of": a.as_of, "freshness_days": a.freshness_days}}},
+        "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    started = time.monotonic()
+    with dg.DagsterInstance.get() as instance:
+        with dg.execute_job(dg.reconstructable(district_job_definition), instance=instance, run_config=config,
+                            raise_on_error=False, tags={"dagster/partition": a.code, "as_of": a.as_of}) as run:
+            result = _result_of(a.code, run, time.monotonic() - started)
+    print(RESULT_MARK + json.dumps(asdict(result), ensure_ascii=False), flush=True)
+    return 0 if result.success else 1
+
+
+def _result_of(code: str, result, seconds: float) -> DistrictResult:
+    if result.success:
+        done = result.asset_materializations_for_node(district_store.op.name)
+        if done:
+            return DistrictResult.from_metadata(code, done[-1].metadata)
+    failures = [e for e in result.get_step_failure_events() if e.step_failure_data]
+    # A dg.Failure raised by the asset carries our own sentence; anything else shows its error message.
+    message = "; ".join(
+        (e.step_failure_data.user_failure_data.description
+         if e.step_failure_data.user_failure_data and e.step_failure_data.user_failure_data.description
+         else (e.step_failure_data.error.message.strip() if e.step_failure_data.error else ""))
+        for e in failures) or "运行失败（无步骤错误信息）"
+    meta = {}
+    for e in failures:
+        meta.update(getattr(e.step_failure_data.user_failure_data, "metadata", None) or {})
+    store = meta.get("store")
+    return DistrictResult(code, False, seconds, store=str(getattr(store, "value", store) or ""),
+                          error=message[:2000])
