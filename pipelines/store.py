@@ -26,6 +26,15 @@ def _macro_sql() -> str:
     return "\n".join(p.read_text(encoding="utf-8") for p in sorted((SQL_DIR / "macros").glob("*.sql")))
 
 
+def table_exists(conn: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    """Whether ``schema.name`` is a table or view of the store (one place for every layer's "built yet?")."""
+    schema, _, name = qualified.partition(".")
+    # duckdb_tables()/duckdb_views() answer in ~1 ms where information_schema takes ~30 ms
+    return bool(conn.execute("SELECT (SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?) "
+                             "+ (SELECT count(*) FROM duckdb_views() WHERE schema_name = ? AND view_name = ?)",
+                             [schema, name, schema, name]).fetchall()[0][0])
+
+
 def set_variables(conn: duckdb.DuckDBPyConnection, variables: Mapping[str, Any]) -> None:
     for name, value in variables.items():
         if isinstance(value, dt.date):
@@ -120,9 +129,6 @@ class Store:
         set_variables(conn, variables)
         conn.execute(sql_text(relative))
 
-    def table_exists(self, conn: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-        schema, _, name = qualified.partition(".")
-        return bool(conn.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-            [schema, name],
-        ).fetchall()[0][0])
+    @staticmethod
+    def table_exists(conn: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+        return table_exists(conn, qualified)

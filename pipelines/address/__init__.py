@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
-from pipelines.store import Store
+from pipelines.store import Store, table_exists
 
 __all__ = ["match_addresses", "STATUSES"]
 
@@ -18,21 +18,14 @@ STATUSES = ("matched", "no_match", "multi_match")
 INPUT_TEMPLATES = ("floating", "assistance", "hukou")
 
 
-def _table_exists(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    return bool(conn.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, name],
-    ).fetchall()[0][0])
-
-
 def match_addresses(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Rebuild ``core.address_matches``; return the number of source rows per match_status."""
-    if not _table_exists(conn, "core", "houses"):
+    if not table_exists(conn, "core.houses"):
         raise RuntimeError("core.houses 尚未生成：请先导入实有房屋（housing）并生成房屋表，再匹配地址。")
     Store.run_sql(conn, "core/address_inputs.sql")
     for template in INPUT_TEMPLATES:
         # A template with no batch loaded yet has no staging table: nothing of it to match.
-        if _table_exists(conn, "staging", template):
+        if table_exists(conn, f"staging.{template}"):
             Store.run_sql(conn, f"core/address_input_{template}.sql")
     Store.run_sql(conn, "core/address_matches.sql")
     counts = dict(conn.execute(

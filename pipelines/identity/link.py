@@ -20,7 +20,7 @@ import duckdb
 
 from pipelines.identity.model import match_weight_macro
 from pipelines.identity.pinyin import load_config, refresh_name_pinyin
-from pipelines.store import Store
+from pipelines.store import Store, table_exists
 
 _MAX_COMPONENT_ROUNDS = 100
 
@@ -96,10 +96,7 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date) -> dict:
 def _house_streets(conn: duckdb.DuckDBPyConnection) -> None:
     """TEMP _house_street (house_code → street_code) for blocking; empty before houses and grids exist
     (linkage then blocks as for one street)."""
-    have = {r[0] for r in conn.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'core' AND table_name IN ('houses', 'grids')"
-    ).fetchall()}
-    if have == {"houses", "grids"}:
+    if table_exists(conn, "core.houses") and table_exists(conn, "core.grids"):
         conn.execute("CREATE OR REPLACE TEMP TABLE _house_street AS SELECT h.house_code, any_value(g.street_code) "
                      "AS street_code FROM core.houses h JOIN core.grids g USING (microgrid_code) GROUP BY ALL")
     else:
@@ -107,10 +104,6 @@ def _house_streets(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 def _issued_keys(conn: duckdb.DuckDBPyConnection) -> int:
-    exists = conn.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = 'core' AND table_name = 'person_key_registry'"
-    ).fetchall()[0][0]
-    if not exists:
+    if not table_exists(conn, "core.person_key_registry"):
         return 0
     return conn.execute("SELECT count(DISTINCT person_key) FROM core.person_key_registry").fetchall()[0][0]

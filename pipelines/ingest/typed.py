@@ -16,6 +16,7 @@ import duckdb
 
 from pipelines.ingest.sqlgen import STAGING_SQL, catalog_hash, render
 from pipelines.paths import SQL_DIR
+from pipelines.store import table_exists
 from pipelines.sources import Catalog, Template
 
 # The SQL a typed row depends on: its change invalidates every cached typed row.
@@ -47,15 +48,10 @@ def type_incoming(conn: duckdb.DuckDBPyConnection, catalog: Catalog, template: T
     ).fetchall()}
 
 
-def _staging_exists(conn: duckdb.DuckDBPyConnection, template: str) -> bool:
-    return bool(conn.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'staging' AND table_name = ?",
-                             [template]).fetchall()[0][0])
-
-
 def typed_complete(conn: duckdb.DuckDBPyConnection, template: str, version: str) -> bool:
     """Whether staging.<template> holds the typed rows of every loaded batch, typed under ``version``."""
     ensure_typed_batches(conn)
-    if not _staging_exists(conn, template):
+    if not table_exists(conn, f"staging.{template}"):
         return False
     return not conn.execute(
         "SELECT count(*) FROM raw.batches b WHERE b.template = ? AND b.status = 'loaded' AND NOT EXISTS ("

@@ -10,7 +10,7 @@ import datetime as dt
 
 import duckdb
 
-from pipelines.store import Store
+from pipelines.store import Store, table_exists
 
 MART_FILES = ("marts/grid_population.sql", "marts/person_sources.sql", "marts/assistance_check.sql")
 
@@ -18,9 +18,7 @@ __all__ = ["build_marts"]
 
 
 def _status_date(conn: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, int]:
-    exists = conn.execute("SELECT count(*) FROM information_schema.tables "
-                          "WHERE table_schema = 'core' AND table_name = 'person_status'").fetchall()[0][0]
-    if not exists:
+    if not table_exists(conn, "core.person_status"):
         return None, 365
     row = conn.execute("SELECT max(as_of), max(freshness_days) FROM core.person_status").fetchall()[0]
     return row[0], row[1] or 365

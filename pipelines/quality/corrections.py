@@ -26,7 +26,7 @@ import duckdb
 
 from pipelines.paths import SQL_DIR
 from pipelines.sources import TEMPLATE_ORDER, Catalog, Template, load_catalog
-from pipelines.store import Store
+from pipelines.store import Store, table_exists
 
 # The column that identifies a record across batches of one template.
 RECORD_IDENTITY = {"grids": "microgrid_code", "housing": "house_code"}
@@ -100,11 +100,6 @@ def write_overlay_sql(directory: Path = SQL_DIR / "quality", catalog: Catalog | 
     return [*out, p]
 
 
-def _exists(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
-    return bool(conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                             [schema, name]).fetchall()[0][0])
-
-
 def apply_corrections_sql(conn: duckdb.DuckDBPyConnection, catalog: Catalog | None = None) -> None:
     """(Re)create the overlay views; staging calls this before it reads raw (cheap: views only)."""
     from pipelines.quality.validate import ensure_schema
@@ -112,13 +107,13 @@ def apply_corrections_sql(conn: duckdb.DuckDBPyConnection, catalog: Catalog | No
     ensure_schema(conn)
     catalog = catalog or load_catalog()
     for t in catalog:
-        if _exists(conn, "raw", t.name):
+        if table_exists(conn, f"raw.{t.name}"):
             Store.run_sql(conn, f"quality/corrected_{t.name}.sql")
         else:
             conn.execute(f"CREATE OR REPLACE VIEW quality.fixes_{t.name} AS SELECT NULL::VARCHAR AS batch_id, "
                          "NULL::INTEGER AS row_no, NULL::VARCHAR AS column_name, NULL::VARCHAR AS new_value, "
                          "NULL::VARCHAR AS correction_id WHERE false")
-    if _exists(conn, "raw", "row_errors"):
+    if table_exists(conn, "raw.row_errors"):
         Store.run_sql(conn, "quality/effective_row_errors.sql")
 
 

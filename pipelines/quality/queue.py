@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 
 from pipelines.sources import Catalog, load_catalog
-from pipelines.store import Store
+from pipelines.store import Store, table_exists
 
 # TEMP view -> (store table(s) tried in order, columns the queue reads with their types;
 # "source AS name" where the store's column has another name)
@@ -48,16 +48,10 @@ INPUTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
 }
 
 
-def _exists(conn: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    schema, _, name = qualified.partition(".")
-    return bool(conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                             [schema, name]).fetchall()[0][0])
-
-
 def bind_inputs(conn: duckdb.DuckDBPyConnection, catalog: Catalog | None = None) -> None:
     """Point the q_* TEMP views at the store; empty stand-ins where a table is not built yet."""
     for view, (tables, cols) in INPUTS.items():
-        source = next((t for t in tables if _exists(conn, t)), None)
+        source = next((t for t in tables if table_exists(conn, t)), None)
         if source:
             select = ", ".join(f"CAST({c.split(' AS ')[0]} AS {ty}) AS {c.split(' AS ')[-1]}" for c, ty in cols.items())
             conn.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {select} FROM {source}")

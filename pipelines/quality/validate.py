@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 
 from pipelines.paths import EXPECTATIONS_DIR
-from pipelines.store import Store
+from pipelines.store import Store, table_exists
 from pipelines.quality import gx_duckdb
 from pipelines.quality.gx_duckdb import literal, quote_ident
 
@@ -55,13 +55,6 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
 
 def suite_paths(suites_dir: Path = EXPECTATIONS_DIR) -> dict[str, Path]:
     return {p.stem: p for p in sorted(Path(suites_dir).glob("*.json"))}
-
-
-def _table_exists(conn: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    schema, _, name = qualified.partition(".")
-    return bool(conn.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, name]).fetchall()[0][0])
 
 
 def _locator_sql(name: str, exp_meta: dict, suite_meta: dict, kwargs: dict, cols: set[str]) -> str:
@@ -118,7 +111,7 @@ def validate(conn_or_store: duckdb.DuckDBPyConnection | Store, suite_names: list
         suite = gx_duckdb.load_suite(paths[name])
         table = suite.meta["table"]
         conn.execute("DELETE FROM quality.expectation_failures WHERE suite = ?", [name])
-        if not _table_exists(conn, table):
+        if not table_exists(conn, table):
             out.append(SuiteResult(name, table, None, n_expectations=len(suite.expectations)))
             continue
         gx_result, outcomes = gx_duckdb.evaluate(conn, suite, table)

@@ -29,9 +29,10 @@ from pipelines.quality.rules import rule_title
 from pipelines.quality.workbook import COLUMNS as WORKBOOK_COLUMNS
 from pipelines.reports import TITLES, render_report
 from pipelines.sources import load_catalog
+from pipelines.store import table_exists
 from pipelines.web import csrf, users
 from pipelines.web.auth import BadRequest, Forbidden, Principal, client_ip, principal_for, session_user
-from pipelines.web.data import StoreGate, StoreUnavailable, areas, as_of_dates, table_exists
+from pipelines.web.data import StoreGate, StoreUnavailable, areas, as_of_dates
 from pipelines.web.uploads import MAX_UPLOAD_BYTES, UploadRefused, check_xlsx
 
 QUEUE_LIMIT = 200

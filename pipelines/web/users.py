@@ -123,7 +123,7 @@ def _resolve_jurisdiction(home: Path, dept: str, scope: str):
     """(dept, Scope) checked against the registry and the store's grids (same rules as extracts)."""
     from pipelines.publish import load_registry, resolve_scope
     from pipelines.publish.registry import PublishError
-    from pipelines.store import Store
+    from pipelines.store import Store, table_exists
 
     try:
         department = load_registry().department(dept)
@@ -265,15 +265,14 @@ def audit_log(home: Path, since: dt.date | dt.datetime) -> list[dict]:
 def _store_audit(home: Path, start: dt.datetime) -> list[dict]:
     import duckdb
 
-    from pipelines.store import Store
+    from pipelines.store import Store, table_exists
 
     path = store_path(home)
     if not path.exists():
         return []
     try:
         with Store(path).connect(read_only=True) as conn:
-            if not conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'audit' "
-                                "AND table_name = 'extracts'").fetchall()[0][0]:
+            if not table_exists(conn, "audit.extracts"):
                 return []
             found = conn.execute(
                 "SELECT written_at, user_name, department, kind, name, format, scope, as_of, row_count, file_sha256 "
@@ -330,7 +329,7 @@ def ensure_demo_users(home: Path) -> list[tuple[str, str, str, str]]:
     path = store_path(home)
     if not path.exists():
         return list(known.values())
-    from pipelines.store import Store
+    from pipelines.store import Store, table_exists
 
     with Store(path).connect(read_only=True) as conn:
         try:
