@@ -107,13 +107,15 @@ def write_parquet(rows: Rows, out: Path, dictionary: Sequence[dict]) -> int:
                 writer.write_table(table.slice(0, PARQUET_ROW_GROUP), row_group_size=PARQUET_ROW_GROUP)
                 table = table.slice(PARQUET_ROW_GROUP)
             return table.to_batches()
+        buffered = 0
         for batch in _batches(rows):
             pending.append(batch.replace_schema_metadata(meta))
             n += batch.num_rows
-            if sum(b.num_rows for b in pending) >= PARQUET_ROW_GROUP:
+            buffered += batch.num_rows
+            if buffered >= PARQUET_ROW_GROUP:
                 pending = flush(False)
-        if pending or n == 0:
-            flush(True)
+                buffered = sum(b.num_rows for b in pending)
+        flush(True)   # the rest; with no rows at all the file still carries the schema
     return n
 
 
