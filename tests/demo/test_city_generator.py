@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import numpy as np
-import openpyxl
 import polars as pl
 import pytest
 
@@ -18,15 +17,12 @@ from pipelines.demo.generate import PREFIX
 from pipelines.demo.streets import street
 from pipelines.demo.world import _Gen
 from pipelines.sources import load_catalog, normalize_header
+from tests.demo.demo_files import inbox_files, read_table
 
 AS_OF = dt.date(2026, 10, 31)
 STREET_MAX = 3000
 PERSONS = 7000           # three streets of 2,334 / 2,333 / 2,333
 STREETS = [street(s) for s in range(3)]
-
-
-def _files(inbox: Path) -> list[Path]:
-    return sorted(p for p in inbox.rglob("*") if p.is_file())
 
 
 def _street_of(path: Path) -> int:
@@ -39,26 +35,8 @@ def _street_of(path: Path) -> int:
 def _table(path: Path) -> pl.DataFrame:
     """A demo file as text, headers mapped to the contract's field names (files use aliases)."""
     index = load_catalog()[path.parent.name].header_index()
-    df = _raw_table(path)
+    _, df = read_table(path, drop_total_rows=True)
     return df.rename({c: index[normalize_header(c)].name for c in df.columns})
-
-
-def _raw_table(path: Path) -> pl.DataFrame:
-    if path.suffix == ".xlsx":
-        rows = list(openpyxl.load_workbook(path, read_only=True).active.iter_rows(values_only=True))
-        start = next(i for i, r in enumerate(rows) if sum(c is not None for c in r) > 3)
-        header = [str(c) for c in rows[start] if c is not None]
-        data = [[None if c is None else str(c) for c in r[:len(header)]] for r in rows[start + 1:]
-                if r[0] != "合计"]
-        return pl.DataFrame(data, schema={h: pl.String for h in header}, orient="row")
-    raw = path.read_bytes()
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    return pl.read_csv(text.encode("utf-8"), infer_schema=False)
 
 
 def _column(paths: list[Path], field: str) -> pl.DataFrame:
@@ -84,7 +62,7 @@ def city(tmp_path_factory):
 def test_city_has_three_streets_in_one_tree(city):
     inbox, _, summary = city
     assert summary["streets"] == 3
-    files = _files(inbox)
+    files = inbox_files(inbox)
     assert {p.parent.name for p in files} == {"grids", "housing", "residents", "visits", "hukou", "floating",
                                               "assistance", "deaths", "disability"}
     assert len(files) == summary["files"]           # no street overwrote another's file
@@ -96,7 +74,7 @@ def test_city_has_three_streets_in_one_tree(city):
 
 def test_codes_and_names_never_shared_between_streets(city):
     inbox, _, summary = city
-    files = _files(inbox)
+    files = inbox_files(inbox)
     grid_files = [p for p in files if p.parent.name == "grids"]
     for field in ("社区代码", "社区名称", "网格编码", "网格名称"):
         assert not _shared_between_streets(_column(grid_files, field)), field
@@ -115,7 +93,7 @@ def test_codes_and_names_never_shared_between_streets(city):
 def test_record_numbers_unique_per_template_across_streets(city):
     inbox, _, _ = city
     for template in PREFIX:
-        rec = _column([p for p in _files(inbox) if p.parent.name == template], "记录编号")
+        rec = _column([p for p in inbox_files(inbox) if p.parent.name == template], "记录编号")
         rec = rec.drop_nulls("v")
         # The 残疾人补充名单 repeats rows of the street's own 持证残疾人名册 (a supplement), never another street's.
         dup = rec.filter(pl.col("v").is_duplicated())
@@ -162,7 +140,7 @@ def test_truth_is_appended_and_adds_up(city):
     checks = pl.read_csv(truth / "assistance_check.csv", infer_schema=False)
     assert checks.height == summary["assistance_check"] and checks["记录编号"].is_unique().all()
     records = pl.read_csv(truth / "records.csv", infer_schema=False)
-    assert set(records["文件"]) <= {f"{p.parent.name}/{p.name}" for p in _files(inbox)}
+    assert set(records["文件"]) <= {f"{p.parent.name}/{p.name}" for p in inbox_files(inbox)}
     per_file = records.group_by("文件").len()
     streets = pl.Series([_street_of(Path(f)) for f in per_file["文件"]])
     assert streets.n_unique() == 3
@@ -175,20 +153,20 @@ def test_truth_is_appended_and_adds_up(city):
 def test_street_zero_of_a_city_is_the_demo_of_its_size(city, tmp_path):
     inbox, _, _ = city
     generate(tmp_path / "inbox", tmp_path / "truth", persons=2334, seed=7, as_of=AS_OF)
-    alone = {p.relative_to(tmp_path / "inbox"): p.read_bytes() for p in _files(tmp_path / "inbox")}
-    in_city = {p.relative_to(inbox): p.read_bytes() for p in _files(inbox) if _street_of(p) == 0}
+    alone = {p.relative_to(tmp_path / "inbox"): p.read_bytes() for p in inbox_files(tmp_path / "inbox")}
+    in_city = {p.relative_to(inbox): p.read_bytes() for p in inbox_files(inbox) if _street_of(p) == 0}
     assert alone == in_city
 
 
 def test_one_more_street_leaves_existing_files_alone(tmp_path):
     inbox, truth = tmp_path / "inbox", tmp_path / "truth"
     generate(inbox, truth, persons=2500, seed=3, as_of=AS_OF)
-    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in _files(inbox)}
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in inbox_files(inbox)}
     truth_before = {n: (truth / n).read_bytes() for n in ("records.csv", "grids.csv", "persons.csv")}
 
     s90 = street(90)
     summary = generate(inbox, truth, persons=1000, seed=3, as_of=AS_OF, street_index=90)
-    after = _files(inbox)
+    after = inbox_files(inbox)
     assert {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in before} == before
     new = [p for p in after if p not in before]
     assert len(new) == summary["files"] and all(p.name.startswith(s90.file_prefix) for p in new)

@@ -13,6 +13,7 @@ import pytest
 from pipelines.demo import check, format_check, generate
 from pipelines.demo.check import linkage_scores
 from pipelines.sources import TEMPLATE_ORDER, normalize_header
+from tests.demo.demo_files import inbox_files, read_table
 
 AS_OF = dt.date(2026, 10, 31)
 
@@ -25,35 +26,12 @@ def demo(tmp_path_factory):
     return base / "inbox", base / "truth", summary
 
 
-def _read_table(path: Path) -> tuple[list[str], pl.DataFrame]:
-    """Header cells and data of a demo file, the way a clerk sees them."""
-    if path.suffix == ".xlsx":
-        rows = list(openpyxl.load_workbook(path, read_only=True).active.iter_rows(values_only=True))
-        start = next(i for i, r in enumerate(rows) if sum(c is not None for c in r) > 3)
-        header = [str(c) for c in rows[start] if c is not None]
-        data = [[None if c is None else str(c) for c in r[:len(header)]] for r in rows[start + 1:]]
-        return header, pl.DataFrame(data, schema={h: pl.String for h in header}, orient="row")
-    raw = path.read_bytes()
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    df = pl.read_csv(text.encode("utf-8"), infer_schema=False)
-    return df.columns, df
-
-
-def _files(inbox: Path) -> list[Path]:
-    return sorted(p for p in inbox.rglob("*") if p.is_file())
-
-
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
     digests = []
     for run, seed in (("a", 3), ("b", 3), ("c", 4)):
         generate(tmp_path / run / "inbox", tmp_path / run / "truth", persons=2500, seed=seed, as_of=AS_OF)
         digests.append({str(p.relative_to(tmp_path / run)): hashlib.sha256(p.read_bytes()).hexdigest()
-                        for p in _files(tmp_path / run)})
+                        for p in inbox_files(tmp_path / run)})
     assert digests[0] == digests[1]
     assert digests[0] != digests[2]
 
@@ -62,10 +40,10 @@ def test_nine_templates_with_their_headers(demo, catalog):
     inbox, _, _ = demo
     assert sorted(p.name for p in inbox.iterdir()) == sorted(TEMPLATE_ORDER)
     id_headers = set()
-    for path in _files(inbox):
+    for path in inbox_files(inbox):
         template = catalog[path.parent.name]
         index = template.header_index()
-        header, _ = _read_table(path)
+        header, _ = read_table(path)
         fields = {index[normalize_header(h)].name for h in header}   # KeyError: a header no template knows
         missing = {f.name for f in template.required} - fields
         if path.name == "残疾人补充名单.csv":
@@ -74,9 +52,9 @@ def test_nine_templates_with_their_headers(demo, catalog):
             assert not missing, (path, missing)
         id_headers |= {h for h in header if index[normalize_header(h)].column == "id_number"}
     assert {"身份证号", "公民身份号码"} <= id_headers
-    kinds = {(p.suffix, p.read_bytes()[:3]) for p in _files(inbox)}
+    kinds = {(p.suffix, p.read_bytes()[:3]) for p in inbox_files(inbox)}
     assert (".csv", b"\xef\xbb\xbf") in kinds                  # UTF-8 with BOM
-    gbk = [p for p in _files(inbox) if p.suffix == ".csv" and _not_utf8(p)]
+    gbk = [p for p in inbox_files(inbox) if p.suffix == ".csv" and _not_utf8(p)]
     assert gbk, "some CSV must be GBK/GB18030"
 
 
@@ -110,10 +88,10 @@ def test_workbooks_have_title_rows_totals_dates_and_a_mangled_id(demo):
 def test_csv_row_numbers_follow_the_clerk_convention(demo):
     inbox, truth, _ = demo
     rec = pl.read_csv(truth / "records.csv", infer_schema=False).with_columns(pl.col("行号").cast(int))
-    for path in _files(inbox):
+    for path in inbox_files(inbox):
         if path.suffix != ".csv" or path.parent.name in ("grids", "housing"):
             continue
-        _, df = _read_table(path)
+        _, df = read_table(path)
         mine = rec.filter(pl.col("文件") == f"{path.parent.name}/{path.name}")["行号"].sort().to_list()
         assert mine == list(range(2, df.height + 2)), path
 
@@ -147,10 +125,10 @@ def test_truth_follows_the_rules_and_holds_the_hard_cases(demo):
 def test_messy_rows_exist_but_stay_a_few_percent(demo):
     inbox, _, _ = demo
     ids = []
-    for path in _files(inbox):
+    for path in inbox_files(inbox):
         if path.parent.name in ("grids", "housing"):
             continue
-        header, df = _read_table(path)
+        header, df = read_table(path)
         col = next((h for h in header if h in ("公民身份号码", "身份证号", "身份证号码", "身份证")), None)
         if col:
             ids.extend(str(v) for v in df[col].to_list() if v is not None)
