@@ -87,8 +87,13 @@ def _addition(persons: int) -> Path:
     return root / "inbox"
 
 
-def _stages(conn, t: Timer, inboxes: list[Path], home: Path, label: str = "") -> None:
-    """Every stage, as the Dagster assets call them, each timed under ``label + name``."""
+STAGES = ("read", "stage", "core+address", "link", "status", "validate", "report", "extract", "checkpoint")
+
+
+def _stages(conn, t: Timer, inboxes: list[Path], home: Path, label: str = "",
+            start_at: str = "read", stop_after: str = "checkpoint") -> None:
+    """Every stage from ``start_at`` to ``stop_after``, as the Dagster assets call them, each timed
+    under ``label + name``."""
     from pipelines.address import match_addresses
     from pipelines.identity import link_persons
     from pipelines.ingest import load_inbox
@@ -103,47 +108,60 @@ def _stages(conn, t: Timer, inboxes: list[Path], home: Path, label: str = "") ->
     def count(sql):
         return lambda: conn.execute(sql).fetchall()[0][0]
 
+    wanted = set(STAGES[STAGES.index(start_at):STAGES.index(stop_after) + 1])
+
+    class _Only:
+        """t, skipping stages outside start_at..stop_after (a city-scale store can be built once
+        up to a stage and the later stages profiled on it again and again)."""
+        def stage(self, name, fn, rows_fn=None):
+            if name in wanted:
+                t.stage(label + name, fn, rows_fn)
+
+    only = _Only()
+
     def read():
         for inbox in inboxes:
             load_inbox(conn, inbox, loaded_on=dt.date.today())
-    t.stage(label + "read", read, count("SELECT sum(rows_read) FROM raw.batches"))
-    t.stage(label + "stage", lambda: build_staging(conn), count("SELECT sum(rows_loaded) FROM raw.batches"))
+    only.stage("read", read, count("SELECT sum(rows_read) FROM raw.batches"))
+    only.stage("stage", lambda: build_staging(conn), count("SELECT sum(rows_loaded) FROM raw.batches"))
 
     def core():
         Store.run_sql(conn, "core/grids.sql")
         Store.run_sql(conn, "core/houses.sql")
         match_addresses(conn)
         Store.run_sql(conn, "core/person_records.sql")
-    t.stage(label + "core+address", core, count("SELECT count(*) FROM core.person_records"))
-    t.stage(label + "link", lambda: link_persons(conn, run_date=dt.date.today()),
+    only.stage("core+address", core, count("SELECT count(*) FROM core.person_records"))
+    only.stage("link", lambda: link_persons(conn, run_date=dt.date.today()),
             count("SELECT count(*) FROM core.person_links"))
 
     def status():
         build_evidence(conn)
         build_status(conn, as_of=AS_OF)
         build_marts(conn, as_of=AS_OF)
-    t.stage(label + "status", status, count("SELECT count(*) FROM core.person_status"))
+    only.stage("status", status, count("SELECT count(*) FROM core.person_status"))
 
     def quality():
         validate(conn, as_of=AS_OF)
         build_queue(conn)
-    t.stage(label + "validate", quality, count("SELECT count(*) FROM core.person_records"))
-    t.stage(label + "report", lambda: render_all(conn, out_dir=home / "reports", as_of=AS_OF),
+    only.stage("validate", quality, count("SELECT count(*) FROM core.person_records"))
+    only.stage("report", lambda: render_all(conn, out_dir=home / "reports", as_of=AS_OF),
             count("SELECT count(*) FROM core.person_status"))
 
     def extracts():
         for name in ("grid-population", "person-sources", "assistance-check"):
             write_extract(conn, name, fmt="parquet", out=home / "extracts" / f"{name}.parquet",
                           dept=None, scope=None, as_of=AS_OF, user="bench")
-    t.stage(label + "extract", extracts, count("SELECT count(*) FROM marts.person_sources"))
+    only.stage("extract", extracts, count("SELECT count(*) FROM marts.person_sources"))
     # Data DuckDB has not yet written to the file is written at a checkpoint; a stage that
     # left it to the close would look cheaper than it is.
-    t.stage(label + "checkpoint", lambda: conn.execute("CHECKPOINT"))
+    only.stage("checkpoint", lambda: conn.execute("CHECKPOINT"))
 
 
-def run_pipeline_stages(persons: int, memory_limit: str | None, incremental: bool = False) -> dict:
+def run_pipeline_stages(persons: int, memory_limit: str | None, incremental: bool = False,
+                        start_at: str = "read", stop_after: str = "checkpoint") -> dict:
     """Run every stage directly (no Dagster overhead) on a fresh store; time each. With
-    ``incremental``, then add a batch of 1 % new persons' rows and run every stage again."""
+    ``incremental``, then add a batch of 1 % new persons' rows and run every stage again.
+    From a later ``start_at`` the store of an earlier run (stopped with ``stop_after``) is kept."""
     import shutil
 
     from pipelines.store import Store
@@ -151,11 +169,14 @@ def run_pipeline_stages(persons: int, memory_limit: str | None, incremental: boo
     inbox, _ = _inbox(persons)
     addition = _addition(persons) if incremental else None
     home = BENCH_DIR / f"home-{persons}"
-    shutil.rmtree(home, ignore_errors=True)
+    if start_at == "read":
+        shutil.rmtree(home, ignore_errors=True)
+    elif not (home / "store.duckdb").exists():
+        raise SystemExit(f"--start-at {start_at}: no store at {home} (run with --stop-after first)")
     store = Store(home / "store.duckdb", memory_limit=memory_limit)
     t = Timer()
     with store.connect() as conn:
-        _stages(conn, t, [inbox], home)
+        _stages(conn, t, [inbox], home, start_at=start_at, stop_after=stop_after)
         if addition is not None:
             _stages(conn, t, [inbox, addition], home, label="+1% ")
     return {"persons": persons, "stages": t.rows}
@@ -227,12 +248,15 @@ def run_baseline(persons: int) -> dict:
 
 def _child(args) -> None:
     result = (run_baseline(args.persons) if args.baseline
-              else run_pipeline_stages(args.persons, args.memory_limit, args.incremental))
+              else run_pipeline_stages(args.persons, args.memory_limit, args.incremental,
+                                       args.start_at, args.stop_after))
     print("BENCH-JSON " + json.dumps(result, ensure_ascii=False))
 
 
-def _spawn(persons: int, baseline: bool, memory_limit: str | None, incremental: bool = False) -> dict:
-    cmd = [sys.executable, "-m", "pipelines.bench", "--child", "--persons", str(persons)]
+def _spawn(persons: int, baseline: bool, memory_limit: str | None, incremental: bool = False,
+           start_at: str = "read", stop_after: str = "checkpoint") -> dict:
+    cmd = [sys.executable, "-m", "pipelines.bench", "--child", "--persons", str(persons),
+           "--start-at", start_at, "--stop-after", stop_after]
     if baseline:
         cmd.append("--baseline")
     if incremental:
@@ -244,7 +268,7 @@ def _spawn(persons: int, baseline: bool, memory_limit: str | None, incremental: 
     return json.loads(line[len("BENCH-JSON "):])
 
 
-def _table(result: dict, baseline: dict) -> str:
+def _table(result: dict, baseline: dict | None) -> str:
     lines = [f"\n### {result['persons']:,} persons", "",
              "| stage | seconds | rows | rows/s | peak RSS GB |", "|---|---:|---:|---:|---:|"]
     totals: dict[str, float] = {}
@@ -257,11 +281,13 @@ def _table(result: dict, baseline: dict) -> str:
         lines.append(f"| {s['stage']} | {s['seconds']:.1f} | {s['rows'] or '':,} | {rate} | {s['peak_rss_gb']:.2f} |"
                      if s["rows"] else f"| {s['stage']} | {s['seconds']:.1f} | | | {s['peak_rss_gb']:.2f} |")
     peak = max(s["peak_rss_gb"] for s in result["stages"])
-    base = baseline["stages"][0]
     last = "+1%" if "+1%" in totals else "full"
     lines.append(f"| **total{' (+1 % run)' if last == '+1%' else ''}** | **{totals[last]:.1f}** | | | **{peak:.2f}** |")
-    lines.append(f"\nbaseline (bare DuckDB: read + ID normalisation + dedup + grid counts): {base['seconds']:.1f} s, "
-                 f"peak RSS {base['peak_rss_gb']:.2f} GB; ratio pipeline / baseline = {totals['full'] / base['seconds']:.1f}")
+    if baseline is not None:
+        base = baseline["stages"][0]
+        lines.append(f"\nbaseline (bare DuckDB: read + ID normalisation + dedup + grid counts): {base['seconds']:.1f} s, "
+                     f"peak RSS {base['peak_rss_gb']:.2f} GB; ratio pipeline / baseline = "
+                     f"{totals['full'] / base['seconds']:.1f}")
     if last == "+1%":
         lines.append(f"incremental: adding 1 % new persons' rows and re-running took {totals['+1%']:.1f} s = "
                      f"{100 * totals['+1%'] / totals['full']:.0f} % of the full build")
@@ -274,6 +300,11 @@ def main(argv=None) -> None:
     parser.add_argument("--incremental-at", default=os.environ.get("BENCH_INCREMENTAL", "1000000"),
                         help="sizes at which a batch of 1 %% new persons is added and everything re-run")
     parser.add_argument("--memory-limit", default=os.environ.get("BENCH_MEMORY_LIMIT"))
+    parser.add_argument("--start-at", choices=STAGES, default="read",
+                        help="begin at this stage on the store a run with --stop-after left (.bench/home-<N>)")
+    parser.add_argument("--stop-after", choices=STAGES, default="checkpoint",
+                        help="end after this stage and keep the store")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the bare-DuckDB baseline")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--incremental", action="store_true", help=argparse.SUPPRESS)
@@ -287,8 +318,10 @@ def main(argv=None) -> None:
     incremental_at = {int(s) for s in args.incremental_at.split(",") if s.strip()}
     for persons in (int(s) for s in args.sizes.split(",")):
         _inbox(persons)
-        result = _spawn(persons, False, args.memory_limit, persons in incremental_at)
-        baseline = _spawn(persons, True, None)
+        partial = args.start_at != "read" or args.stop_after != "checkpoint"
+        result = _spawn(persons, False, args.memory_limit, persons in incremental_at and not partial,
+                        args.start_at, args.stop_after)
+        baseline = None if args.no_baseline else _spawn(persons, True, None)
         print(_table(result, baseline), flush=True)
 
 
