@@ -18,7 +18,11 @@ import duckdb
 
 from pipelines.paths import SQL_DIR
 
-SCHEMAS = ("raw", "staging", "core", "marts", "quality", "audit")
+# scratch: a stage's working tables too large to keep in memory at city scale. Kept in the store,
+# not as TEMP tables: a stored table is written once, compressed, and its blocks can be evicted with
+# no further write (a TEMP table is written to the temp folder under memory pressure, ≈ 1.4× larger
+# for ID-like strings). Each stage drops its own at its end.
+SCHEMAS = ("raw", "staging", "core", "marts", "quality", "audit", "scratch")
 
 
 def _macro_sql() -> str:

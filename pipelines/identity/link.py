@@ -85,10 +85,12 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date) -> dict:
         "new_names_pinyin": new_names,
         "timings_s": timings,
     }
-    for table in ("_idr", "_link", "_unresolved", "_profiles", "_block_side", "_blocked_pairs", "_pairs",
+    conn.execute("DROP VIEW IF EXISTS _link_all")
+    for table in ("_link", "_unresolved", "_profiles", "_block_side", "_blocked_pairs", "_pairs",
                   "_pair_sides", "_person_cands", "_direct", "_ambiguous", "_nodes", "_uu_edges", "_comp",
-                  "_comp_changed", "_comp_info", "_best_edge", "_comp_open", "_clusters", "_claims",
-                  "_assigned", "_final", "_house_street"):
+                  "_comp_changed", "_comp_info", "_best_edge", "_comp_open", "_house_street",
+                  "scratch.link_records", "scratch.link_clusters", "scratch.link_claims", "scratch.link_keys",
+                  "scratch.link_final"):
         conn.execute(f"DROP TABLE IF EXISTS {table}")
     return summary
 

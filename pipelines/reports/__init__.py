@@ -4,6 +4,7 @@ Public API:
     render_report(conn, name, *, out_dir, as_of, dept=None, scope=None, user="onceonly") -> list[Path]
         [<stem>.html, <stem>.xlsx, then <stem>-<key>.csv per person list]. Reports print counts; a person
         list longer than an exception list (80+, 65+, 0-6, school cohort, evacuation list...) is a CSV beside it.
+    LISTS: report -> {list key: title}, the person lists each report writes (known before rendering).
     render_all(conn, *, out_dir, as_of, user="onceonly") -> list[Path]     (every report + index.html)
     render_population_monthly / render_grid_standards / render_assistance_check / ... (same keywords)
 """
@@ -17,7 +18,7 @@ import duckdb
 from pipelines.publish import audit
 from pipelines.publish.grants import narrow, prepare, resolve_scope
 from pipelines.publish.registry import GrantRefused, load_registry
-from pipelines.reports.families import FAMILIES
+from pipelines.reports.families import FAMILIES, LISTS
 from pipelines.reports.render import write_html, write_index, write_list_csv, write_xlsx
 
 TITLES = {
@@ -51,6 +52,9 @@ def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, 
     where = resolve_scope(conn, department, scope)
     narrow(conn, where)
     report = FAMILIES[name](conn, as_of, _unit(conn, where.label))
+    # The portal offers list downloads from LISTS before rendering: a builder may not drift from it.
+    if [lst.key for lst in report.lists] != list(LISTS.get(name, {})):
+        raise RuntimeError(f"报表“{name}”生成的名单 {[lst.key for lst in report.lists]} 与 LISTS 登记的不一致。")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = name if where.level is None else f"{name}_{where.code}"

@@ -121,11 +121,25 @@ def _list_query(conn, extract: str, where: str, columns: list[str] | None, sourc
     return cols, sql, params
 
 
-def _list_file(conn, key: str, title: str, extract: str, where: str = "TRUE", *,
+# report -> {list key: title}: the person lists each report writes beside itself (<report>-<key>.csv).
+# Builders take their titles from here, so the portal can offer the files without rendering the report.
+LISTS: dict[str, dict[str, str]] = {
+    "assistance-check": {"list": "救助对象核查名单"},
+    "elderly-80plus": {"list": "高龄老人名单"},
+    "floating-stats": {"expiring": "居住证30天内到期名单", "unregistered": "网格员见到但从未登记的流动人口名单"},
+    "school-age-children": {"list": "适龄儿童名单"},
+    "health-key-groups": {"children": "0-6岁儿童名单", "elderly": "65岁及以上老人名单"},
+    "disability-check": {"check": "需核查名单", "list": "在住残疾人名单"},
+    "emergency-vulnerable": {"list": "按楼栋排列的重点人员名单"},
+    "courtyard-profile": {"contacts": "楼栋长与居民骨干联系方式"},
+}
+
+
+def _list_file(conn, report: str, key: str, extract: str, where: str = "TRUE", *,
                columns: list[str] | None = None, source: str | None = None) -> ListFile:
     """A person list too long to print: written beside the report as CSV (see render_report)."""
     _, sql, params = _list_query(conn, extract, where, columns, source)
-    return ListFile(key, title, conn.sql(sql, params=params).to_arrow_table())
+    return ListFile(key, LISTS[report][key], conn.sql(sql, params=params).to_arrow_table())
 
 
 def _summary(conn, sql_file: str, title: str, table: str, text: tuple[str, ...], order: str,
@@ -144,7 +158,7 @@ def _jurisdiction(conn) -> None:
 
 
 def assistance_check(conn, as_of: dt.date, unit: str) -> Report:
-    lists = [_list_file(conn, "list", "救助对象核查名单", "assistance-check")]
+    lists = [_list_file(conn, "assistance-check", "list", "assistance-check")]
     _jurisdiction(conn)
     return Report("assistance-check", "救助对象核查表", unit, as_of, [
         _summary(conn, "summary_assistance.sql", "按社区、状态统计", "r_sum_assistance", ("社区", "状态"),
@@ -155,7 +169,7 @@ def assistance_check(conn, as_of: dt.date, unit: str) -> Report:
 
 
 def elderly_80plus(conn, as_of: dt.date, unit: str) -> Report:
-    lists = [_list_file(conn, "list", "高龄老人名单", "elderly-80plus")]
+    lists = [_list_file(conn, "elderly-80plus", "list", "elderly-80plus")]
     return Report("elderly-80plus", "高龄（80岁以上）老人名单", unit, as_of, [
         _summary(conn, "summary_elderly.sql", "按网格统计", "r_sum_elderly", ("社区", "网格"),
                  "_c NULLS LAST, _g NULLS LAST, 网格", lists)],
@@ -178,9 +192,9 @@ def floating_stats(conn, as_of: dt.date, unit: str) -> Report:
                count(*) FILTER (WHERE 性别 IS NULL OR 性别 NOT IN ('男', '女')), count(*)
         FROM r_flo GROUP BY 年龄段 ORDER BY 年龄段""")
     lists = [
-        _list_file(conn, "expiring", "居住证30天内到期名单", "floating-population", "_expiring", source="r_flo",
+        _list_file(conn, "floating-stats", "expiring", "floating-population", "_expiring", source="r_flo",
                    columns=["姓名", "性别", "公民身份号码", "居住证有效期至", "社区名称", "网格名称", "居住地址", "联系电话"]),
-        _list_file(conn, "unregistered", "网格员见到但从未登记的流动人口名单", "floating-population", "_unregistered",
+        _list_file(conn, "floating-stats", "unregistered", "floating-population", "_unregistered",
                    source="r_flo",
                    columns=["姓名", "性别", "公民身份号码", "户籍省份", "社区名称", "网格名称", "居住地址", "联系电话"]),
     ]
@@ -197,7 +211,7 @@ def floating_stats(conn, as_of: dt.date, unit: str) -> Report:
 
 
 def school_age_children(conn, as_of: dt.date, unit: str) -> Report:
-    lists = [_list_file(conn, "list", "适龄儿童名单", "school-age-children",
+    lists = [_list_file(conn, "school-age-children", "list", "school-age-children",
                         columns=["姓名", "性别", "出生日期", "公民身份号码", "人员类别", "状态", "社区名称", "网格名称",
                                  "居住地址", "联系电话"])]
     return Report("school-age-children", f"{as_of.year}年适龄儿童名单", unit, as_of, [
@@ -208,8 +222,8 @@ def school_age_children(conn, as_of: dt.date, unit: str) -> Report:
 
 
 def health_key_groups(conn, as_of: dt.date, unit: str) -> Report:
-    lists = [_list_file(conn, "children", "0-6岁儿童名单", "health-key-groups", "人群 = '0-6岁儿童'"),
-             _list_file(conn, "elderly", "65岁及以上老人名单", "health-key-groups", "人群 = '65岁及以上老人'")]
+    lists = [_list_file(conn, "health-key-groups", "children", "health-key-groups", "人群 = '0-6岁儿童'"),
+             _list_file(conn, "health-key-groups", "elderly", "health-key-groups", "人群 = '65岁及以上老人'")]
     return Report("health-key-groups", "0-6岁儿童及65岁以上老人名册", unit, as_of, [
         _summary(conn, "summary_health.sql", "按网格统计", "r_sum_health", ("社区", "网格"),
                  "_c NULLS LAST, _g NULLS LAST, 网格", lists)],
@@ -217,8 +231,8 @@ def health_key_groups(conn, as_of: dt.date, unit: str) -> Report:
 
 
 def disability_check(conn, as_of: dt.date, unit: str) -> Report:
-    lists = [_list_file(conn, "check", "需核查名单", "disability-check", "状态 IS NULL OR 状态 <> '在住'"),
-             _list_file(conn, "list", "在住残疾人名单", "disability-check", "状态 = '在住'")]
+    lists = [_list_file(conn, "disability-check", "check", "disability-check", "状态 IS NULL OR 状态 <> '在住'"),
+             _list_file(conn, "disability-check", "list", "disability-check", "状态 = '在住'")]
     _jurisdiction(conn)
     return Report("disability-check", "残疾人状态核查表", unit, as_of, [
         _summary(conn, "summary_disability_check.sql", "需核查（死亡、已离开、待核实或无法关联）", "r_sum_disability_check",
@@ -229,7 +243,7 @@ def disability_check(conn, as_of: dt.date, unit: str) -> Report:
 
 
 def emergency_vulnerable(conn, as_of: dt.date, unit: str) -> Report:
-    lists = [_list_file(conn, "list", "按楼栋排列的重点人员名单", "vulnerable-by-building")]
+    lists = [_list_file(conn, "emergency-vulnerable", "list", "vulnerable-by-building")]
     return Report("emergency-vulnerable", "应急重点人员（按楼栋）", unit, as_of, [
         _summary(conn, "summary_vulnerable.sql", "按小区统计", "r_sum_vulnerable", ("社区", "小区"),
                  "_c NULLS LAST, 社区, 小区", lists,
@@ -239,7 +253,7 @@ def emergency_vulnerable(conn, as_of: dt.date, unit: str) -> Report:
 
 def courtyard_profile(conn, as_of: dt.date, unit: str) -> Report:
     Store.run_sql(conn, "reports/report_courtyard.sql", as_of=as_of)
-    contacts = ListFile("contacts", "楼栋长与居民骨干联系方式", conn.sql(
+    contacts = ListFile("contacts", LISTS["courtyard-profile"]["contacts"], conn.sql(
         "SELECT 社区, 小区, 楼栋, 姓名, 身份, 联系电话 FROM r_yard_contacts "
         "ORDER BY _c, 小区, 楼栋 NULLS LAST, 姓名, 身份, 联系电话").to_arrow_table())
     return Report("courtyard-profile", "院落（小区）画像", unit, as_of, [

@@ -87,6 +87,7 @@ def create_app(home: Path, *, secret_key: str | None = None, https_only: bool | 
         Route("/reports", pages.reports_page),
         Route("/reports/view", pages.report_view),
         Route("/reports/download", pages.report_download),
+        Route("/reports/list", pages.report_list),
         Route("/extracts", pages.extracts_page),
         Route("/extracts/download", pages.extract_download),
         Route("/queue", pages.queue_page),

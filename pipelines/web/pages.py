@@ -21,13 +21,13 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from pipelines.paths import REPORTS_DIR
-from pipelines.publish import FORMATS, load_registry, write_extract
+from pipelines.publish import FORMATS, audit, load_registry, write_extract
 from pipelines.publish.grants import NotAvailable
 from pipelines.publish.registry import GrantRefused, PublishError
 from pipelines.quality import apply_workbook, export_workbook
 from pipelines.quality.rules import rule_title
 from pipelines.quality.workbook import COLUMNS as WORKBOOK_COLUMNS
-from pipelines.reports import TITLES, render_report
+from pipelines.reports import LISTS, TITLES, render_report
 from pipelines.sources import load_catalog
 from pipelines.store import table_exists
 from pipelines.web import csrf, users
@@ -281,18 +281,28 @@ def _report_params(request: Request, portal: Portal, pr: Principal, required: bo
 def reports_page(request: Request, portal: Portal, pr: Principal):
     name, as_of, area, dates = _report_params(request, portal, pr, required=False)
     query = urlencode({"name": name, "as_of": as_of, "scope": area.code}) if name else None
+    # Titles only: row counts would mean rendering the report for the page as well as for the frame.
+    lists = [(title, urlencode({"name": name, "as_of": as_of, "scope": area.code, "list": key}))
+             for key, title in LISTS.get(name or "", {}).items()]
     portal.log(request, pr, "view", f"report-page:{name or ''}", f"{area.level}:{area.code}")
     return render(request, portal, "reports.html.j2", pr=pr, reports=[(n, TITLES[n]) for n in pr.department.reports],
-                  dates=dates, name=name, as_of=as_of, area=area, query=query, title=TITLES.get(name or "", ""))
+                  dates=dates, name=name, as_of=as_of, area=area, query=query, title=TITLES.get(name or "", ""),
+                  lists=lists)
+
+
+def _rendered(portal: Portal, pr: Principal, name: str, as_of: str, area) -> list[Path]:
+    """Every file of the report, rendered for this user exactly as the command line would for the department
+    (grant, jurisdiction, masking and the store's handout audit all inside render_report)."""
+    with portal.gate.write() as conn:
+        out = portal.scratch()
+        return render_report(conn, name, out_dir=out, as_of=dt.date.fromisoformat(as_of), dept=pr.dept,
+                             scope=area.code, user=pr.username)
 
 
 def _render_report(request: Request, portal: Portal, pr: Principal, kind: str) -> Path:
     # Checked before the write connection: a refused request never waits for the writer's lock.
     name, as_of, area, _ = _report_params(request, portal, pr, required=True)
-    with portal.gate.write() as conn:
-        out = portal.scratch()
-        paths = render_report(conn, name, out_dir=out, as_of=dt.date.fromisoformat(as_of), dept=pr.dept,
-                              scope=area.code, user=pr.username)
+    paths = _rendered(portal, pr, name, as_of, area)
     portal.log(request, pr, "view" if kind == "html" else "download", f"report:{name}.{kind}",
                f"{area.level}:{area.code}", detail=f"截止 {as_of}")
     return next(p for p in paths if p.suffix == f".{kind}")
@@ -314,6 +324,28 @@ def report_download(request: Request, portal: Portal, pr: Principal):
     title = TITLES[request.query_params["name"]]
     return FileResponse(path, filename=f"{title}_{request.query_params.get('as_of') or ''}.xlsx".replace("/", "_"),
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        background=BackgroundTask(shutil.rmtree, path.parent, True))
+
+
+@page
+def report_list(request: Request, portal: Portal, pr: Principal):
+    """One person list of a report (<stem>-<key>.csv), the file the report's note points the reader to."""
+    name, as_of, area, _ = _report_params(request, portal, pr, required=True)
+    key = request.query_params.get("list") or ""
+    lists = LISTS.get(name, {})
+    if key not in lists:
+        # the key is not echoed back: only choices the page offered are ever shown
+        have = "、".join(f"“{t}”" for t in lists.values())
+        message = (f"报表“{TITLES[name]}”没有这个名单。" +
+                   (f"该报表附带的名单：{have}。请从报表页面的链接下载。" if have else "该报表不附带人员名单。"))
+        portal.log(request, pr, "refused", f"report-list:{name}", f"{area.level}:{area.code}", "refused", message)
+        return error_page(request, portal, 404, message, pr)
+    paths = _rendered(portal, pr, name, as_of, area)
+    path = next(p for p in paths if p.name.endswith(f"-{key}.csv"))
+    portal.log(request, pr, "download", f"report-list:{name}-{key}", f"{area.level}:{area.code}",
+               detail=f"截止 {as_of} sha256={audit.sha256_file(path)[:16]}")
+    return FileResponse(path, filename=f"{TITLES[name]}_{lists[key]}_{as_of}.csv".replace("/", "_"),
+                        media_type="text/csv; charset=utf-8",
                         background=BackgroundTask(shutil.rmtree, path.parent, True))
 
 

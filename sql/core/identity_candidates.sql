@@ -7,8 +7,8 @@
 -- Variables: candidate_floor.
 -- Records with a valid ID are all decided (id_exact); of the rest only typo links are.
 CREATE OR REPLACE TEMP TABLE _unresolved AS
-SELECT i.* FROM _idr i
-ANTI JOIN (SELECT record_key FROM _link WHERE rule <> 'id_exact') l ON l.record_key = i.record_key
+SELECT i.* FROM scratch.link_records i
+ANTI JOIN _link l ON l.record_key = i.record_key
 WHERE NOT i.id_valid;
 
 -- Identified records collapsed to distinct profiles: a person seen ten times at the same
@@ -18,13 +18,13 @@ WHERE NOT i.id_valid;
 CREATE OR REPLACE TEMP TABLE _profiles AS
 WITH reachable AS (
     SELECT record_key, name, pinyin, surname_pinyin, birth_date, sex, house_code
-    FROM _idr i
+    FROM scratch.link_records i
     WHERE i.house_code IN (SELECT house_code FROM _unresolved)
        OR (i.pinyin, year(i.birth_date)) IN (SELECT (pinyin, year(birth_date)) FROM _unresolved)
        OR (i.birth_date, i.surname_pinyin) IN (SELECT (birth_date, surname_pinyin) FROM _unresolved)
 )
 SELECT min(r.record_key) AS record_key, l.id_anchor, r.name, r.pinyin, r.surname_pinyin, r.birth_date, r.sex, r.house_code
-FROM reachable r JOIN _link l USING (record_key)
+FROM reachable r JOIN _link_all l USING (record_key)
 GROUP BY l.id_anchor, r.name, r.pinyin, r.surname_pinyin, r.birth_date, r.sex, r.house_code;
 
 -- A profile without a house adds nothing when the same person has the same profile with one

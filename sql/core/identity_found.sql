@@ -11,7 +11,7 @@ SELECT
           AND i.name IS NOT NULL AND (i.house_code IS NOT NULL OR i.birth_date IS NOT NULL)
     ) AS founder
 FROM _comp c
-JOIN _idr i USING (record_key)
+JOIN scratch.link_records i USING (record_key)
 LEFT JOIN _link l USING (record_key)
 GROUP BY c.comp;
 

@@ -8,48 +8,48 @@ CREATE TABLE IF NOT EXISTS core.person_key_registry (
     issued_on DATE NOT NULL
 );
 
-CREATE OR REPLACE TEMP TABLE _clusters AS
-SELECT cluster_id, min(id_anchor) AS id_anchor FROM _link GROUP BY cluster_id;
+CREATE OR REPLACE TABLE scratch.link_clusters AS
+SELECT cluster_id, min(id_anchor) AS id_anchor FROM _link_all GROUP BY cluster_id;
 
-CREATE OR REPLACE TEMP TABLE _claims AS
+CREATE OR REPLACE TABLE scratch.link_claims AS
 SELECT cluster_id, person_key, prio, anchor FROM (
     SELECT c.cluster_id, g.person_key, 0 AS prio, g.anchor
-    FROM _clusters c JOIN core.person_key_registry g ON g.anchor_kind = 'id' AND g.anchor = c.id_anchor
+    FROM scratch.link_clusters c JOIN core.person_key_registry g ON g.anchor_kind = 'id' AND g.anchor = c.id_anchor
     UNION ALL
     SELECT l.cluster_id, g.person_key, 1 AS prio, g.anchor
-    FROM _link l JOIN core.person_key_registry g ON g.anchor_kind = 'record' AND g.anchor = l.record_key
+    FROM _link_all l JOIN core.person_key_registry g ON g.anchor_kind = 'record' AND g.anchor = l.record_key
 )
 QUALIFY row_number() OVER (PARTITION BY cluster_id, person_key ORDER BY prio, anchor) = 1;
 
-CREATE OR REPLACE TEMP TABLE _assigned AS
+CREATE OR REPLACE TABLE scratch.link_keys AS
 SELECT cluster_id, person_key FROM (
-    SELECT * FROM _claims
+    SELECT * FROM scratch.link_claims
     QUALIFY row_number() OVER (PARTITION BY person_key ORDER BY prio, anchor, cluster_id) = 1
 )
 QUALIFY row_number() OVER (PARTITION BY cluster_id ORDER BY prio, person_key) = 1;
 
 -- Second round: a cluster that lost its claims may take a key its winner did not use.
-INSERT INTO _assigned
+INSERT INTO scratch.link_keys
 SELECT cluster_id, person_key FROM (
-    SELECT * FROM _claims c
-    WHERE c.cluster_id NOT IN (SELECT cluster_id FROM _assigned)
-      AND c.person_key NOT IN (SELECT person_key FROM _assigned)
+    SELECT * FROM scratch.link_claims c
+    WHERE c.cluster_id NOT IN (SELECT cluster_id FROM scratch.link_keys)
+      AND c.person_key NOT IN (SELECT person_key FROM scratch.link_keys)
     QUALIFY row_number() OVER (PARTITION BY person_key ORDER BY prio, anchor, cluster_id) = 1
 )
 QUALIFY row_number() OVER (PARTITION BY cluster_id ORDER BY prio, person_key) = 1;
 
-INSERT INTO _assigned
+INSERT INTO scratch.link_keys
 SELECT c.cluster_id,
        'P' || lpad(CAST(
            (SELECT coalesce(max(CAST(substr(person_key, 2) AS BIGINT)), 0) FROM core.person_key_registry)
            + row_number() OVER (ORDER BY c.cluster_id) AS VARCHAR), 10, '0')
-FROM _clusters c ANTI JOIN _assigned a USING (cluster_id);
+FROM scratch.link_clusters c ANTI JOIN scratch.link_keys a USING (cluster_id);
 
 INSERT INTO core.person_key_registry
 SELECT n.person_key, 'id', n.anchor, getvariable('run_date')
 FROM (
     SELECT DISTINCT a.person_key, c.id_anchor AS anchor
-    FROM _assigned a JOIN _clusters c USING (cluster_id)
+    FROM scratch.link_keys a JOIN scratch.link_clusters c USING (cluster_id)
     WHERE c.id_anchor IS NOT NULL
 ) n
 ANTI JOIN (SELECT person_key, anchor FROM core.person_key_registry WHERE anchor_kind = 'id') g
@@ -61,7 +61,7 @@ INSERT INTO core.person_key_registry
 SELECT n.person_key, 'record', n.anchor, getvariable('run_date')
 FROM (
     SELECT a.person_key, l.record_key AS anchor
-    FROM _assigned a JOIN _clusters c USING (cluster_id) JOIN _link l USING (cluster_id)
+    FROM scratch.link_keys a JOIN scratch.link_clusters c USING (cluster_id) JOIN _link l USING (cluster_id)
     WHERE c.id_anchor IS NULL
 ) n
 ANTI JOIN (SELECT person_key, anchor FROM core.person_key_registry WHERE anchor_kind = 'record') g

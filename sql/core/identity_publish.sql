@@ -1,21 +1,25 @@
 -- Publish the run: person_links, persons, link_candidates, and the merge_log of changes.
 -- Variables: run_date, max_candidates, cannot_found_person.
-CREATE OR REPLACE TEMP TABLE _final AS
+-- A record with a valid ID and no row in _link is id_exact (as in _link_all, spelled out here so
+-- the join to _link stays a small build side instead of the whole population).
+CREATE OR REPLACE TABLE scratch.link_final AS
 SELECT
     i.record_key,
     a.person_key,
     coalesce(l.rule,
-             CASE WHEN m.record_key IS NOT NULL THEN 'ambiguous'
+             CASE WHEN i.id_valid THEN 'id_exact'
+                  WHEN m.record_key IS NOT NULL THEN 'ambiguous'
                   WHEN list_contains(getvariable('cannot_found_person'), i.template) THEN 'unmatched'
                   ELSE 'unlinkable' END) AS rule,
     l.score,
     l.matched_record_key,
-    l.matched_id_number,
+    CASE WHEN l.record_key IS NULL AND i.id_valid THEN i.id_number ELSE l.matched_id_number END AS matched_id_number,
     i.name, i.id_number, i.id_valid, i.birth_date, i.sex,
     hash(i.record_key) AS record_hash, i.event_date
-FROM _idr i
+FROM scratch.link_records i
 LEFT JOIN _link l USING (record_key)
-LEFT JOIN _assigned a USING (cluster_id)
+LEFT JOIN scratch.link_keys a
+    ON a.cluster_id = coalesce(l.cluster_id, CASE WHEN i.id_valid THEN 'id:' || i.id_number END)
 LEFT JOIN _ambiguous m USING (record_key);
 
 CREATE TABLE IF NOT EXISTS core.person_links (
@@ -29,14 +33,14 @@ CREATE TABLE IF NOT EXISTS core.merge_log (
 INSERT INTO core.merge_log
 SELECT f.person_key, f.record_key, f.rule, f.score, f.matched_record_key, f.matched_id_number,
        getvariable('run_date')
-FROM _final f
+FROM scratch.link_final f
 LEFT JOIN core.person_links o USING (record_key)
 WHERE o.record_key IS NULL
    OR o.person_key IS DISTINCT FROM f.person_key
    OR o.rule IS DISTINCT FROM f.rule;
 
 CREATE OR REPLACE TABLE core.person_links AS
-SELECT record_key, person_key, rule, score FROM _final;
+SELECT record_key, person_key, rule, score FROM scratch.link_final;
 
 -- Which record speaks for the person: one with the valid ID first, then the most recent;
 -- no event date (the hukou register) counts as newest, as the register holds the official
@@ -47,7 +51,7 @@ WITH k AS (
     SELECT person_key, rule, name, id_number, id_valid, birth_date, sex,
            (coalesce(date_diff('day', DATE '1800-01-01', event_date), 1000000000)::HUGEINT << 64)
            + record_hash AS recency
-    FROM _final
+    FROM scratch.link_final
     WHERE person_key IS NOT NULL
 )
 SELECT
@@ -66,9 +70,9 @@ GROUP BY person_key;
 CREATE OR REPLACE TABLE core.link_candidates AS
 WITH per_person AS (
     SELECT f.record_key, o.person_key, s.other_key, s.match_probability, s.match_weight
-    FROM _final f
+    FROM scratch.link_final f
     JOIN _pair_sides s ON s.record_key = f.record_key
-    JOIN _final o ON o.record_key = s.other_key
+    JOIN scratch.link_final o ON o.record_key = s.other_key
     WHERE f.person_key IS NULL AND o.person_key IS NOT NULL
     QUALIFY row_number() OVER (PARTITION BY f.record_key, o.person_key
                                ORDER BY s.match_weight DESC, s.other_key) = 1

@@ -1,10 +1,12 @@
 -- A mistyped ID: an invalid 18-character ID one substitution or one adjacent swap away from
 -- exactly one valid ID whose person has the same name or a name with the same pinyin.
 -- The failed ID itself is never used as a key.
-CREATE OR REPLACE TEMP TABLE _typo_variants AS
+-- The ≈ 200 variants per failed ID are streamed against the valid IDs, never stored: at city scale
+-- they are a hundred million rows, and only a handful per record are anyone's ID.
+CREATE OR REPLACE TEMP TABLE _typo_hits AS
 WITH bad AS (
     SELECT record_key, id_number, name, pinyin
-    FROM _idr
+    FROM scratch.link_records
     WHERE NOT id_valid AND regexp_full_match(id_number, '[0-9]{17}[0-9X]') AND name IS NOT NULL
 ),
 substituted AS (
@@ -19,15 +21,22 @@ swapped AS (
                 || substr(b.id_number, pos, 1) || substr(b.id_number, pos + 2) AS variant
     FROM bad b, range(1, 18) AS t(pos)
     WHERE substr(b.id_number, pos, 1) <> substr(b.id_number, pos + 1, 1)
+),
+variants AS (
+    SELECT record_key, name, pinyin, variant FROM substituted
+    UNION ALL
+    SELECT record_key, name, pinyin, variant FROM swapped
 )
-SELECT * FROM substituted UNION ALL SELECT * FROM swapped;
+SELECT DISTINCT v.record_key, v.name, v.pinyin, v.variant
+FROM variants v
+SEMI JOIN (SELECT id_number FROM scratch.link_records WHERE id_valid) n ON n.id_number = v.variant;
 
 INSERT INTO _link
-SELECT v.record_key, any_value(n.id_number), 'id_typo', NULL, NULL, any_value(n.id_number),
+SELECT h.record_key, any_value(n.id_number), 'id_typo', NULL, NULL, any_value(n.id_number),
        'id:' || any_value(n.id_number)
-FROM _typo_variants v
-JOIN _idr n ON n.id_valid AND n.id_number = v.variant AND (n.name = v.name OR n.pinyin = v.pinyin)
-GROUP BY v.record_key
+FROM _typo_hits h
+JOIN scratch.link_records n ON n.id_valid AND n.id_number = h.variant AND (n.name = h.name OR n.pinyin = h.pinyin)
+GROUP BY h.record_key
 HAVING count(DISTINCT n.id_number) = 1;
 
-DROP TABLE _typo_variants;
+DROP TABLE _typo_hits;

@@ -121,3 +121,17 @@ def test_each_role_does_its_job_in_the_browser(browser, live_server, portal_home
     resp = page.goto(f"{live_server}/queue")
     assert resp.status == 403
     ctx.close()
+
+
+def test_a_reports_person_list_is_one_click_from_the_reports_page(browser, live_server, tmp_path):
+    ctx, page = _login(browser, live_server, "jiedao")
+    page.goto(f"{live_server}/reports?name=elderly-80plus")
+    link = page.locator("p.lists a", has_text="高龄老人名单")
+    assert link.count() == 1
+    with page.expect_download() as dl:
+        link.click()
+    saved = tmp_path / "list.csv"
+    dl.value.save_as(saved)
+    assert dl.value.suggested_filename == "高龄（80岁以上）老人名单_高龄老人名单_2026-10-31.csv"
+    assert saved.read_bytes().startswith("\ufeff".encode("utf-8")) and "李老" in saved.read_text(encoding="utf-8-sig")
+    ctx.close()

@@ -1,13 +1,16 @@
 """The portal over HTTP (Starlette's TestClient against the real app, store and portal database)."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import hashlib
 import io
 import itertools
 import re
 import shutil
 import time
 import zipfile
+from urllib.parse import quote
 
 import pyarrow.parquet as pq
 import pytest
@@ -147,6 +150,84 @@ def test_report_preview_and_xlsx_download(app):
     assert "实有人口统计月报" in str(wb.worksheets[0]["A1"].value)
 
 
+def _csv_rows(content: bytes) -> tuple[list[str], list[list[str]]]:
+    header, *rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    return header, rows
+
+
+def test_a_reports_person_list_downloads_as_the_csv_the_report_names(app, portal_home):
+    c = logged_in(app, "jiedao")
+    query = "name=elderly-80plus&as_of=2026-10-31&scope=S1"
+    scratch = portal_home / "portal-tmp"
+    before = set(scratch.iterdir()) if scratch.exists() else set()
+    r = c.get(f"/reports/list?{query}&list=list")
+    assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert quote("高龄（80岁以上）老人名单_高龄老人名单_2026-10-31.csv") in r.headers["content-disposition"]
+    assert r.content.startswith("\ufeff".encode("utf-8"))        # Excel opens Chinese CSV only with a BOM
+    header, rows = _csv_rows(r.content)
+    assert header[:3] == ["人员主键", "姓名", "性别"] and rows
+    ids = [row[header.index("公民身份号码")] for row in rows if row[header.index("公民身份号码")]]
+    assert ids and all(re.fullmatch(r"\d{6}\*{8}[\dX]{4}", v) for v in ids)     # masked for 街道办, as in the report
+    assert set(scratch.iterdir()) == before                      # the rendered folder is gone after the response
+    # the count the report prints for this file, and the people the same extract holds for the same area
+    view = c.get(f"/reports/view?{query}").text
+    assert f"-list.csv”（共 {len(rows)} 条）" in view
+    extract = c.get("/extracts/download?name=elderly-80plus&fmt=csv&as_of=2026-10-31&scope=S1")
+    eh, erows = _csv_rows(extract.content)
+    assert sorted(row[header.index("人员主键")] for row in rows) == sorted(row[eh.index("人员主键")] for row in erows)
+    # audited twice: the portal's download, and the store's record of the file render_report handed out
+    sha = hashlib.sha256(r.content).hexdigest()[:16]
+    events = [e for e in audit_log(portal_home, dt.date.today()) if e["user"] == "jiedao"]
+    assert any(e["source"] == "portal" and e["action"] == "download" and e["what"] == "report-list:elderly-80plus-list"
+               and e["scope"] == "street:S1" and e["dept"] == "街道办" and f"sha256={sha}" in e["detail"]
+               for e in events)
+    assert any(e["source"] == "store" and e["what"] == "report:elderly-80plus-list.csv"
+               and f"{len(rows)}行 sha256={sha}" in e["detail"] for e in events)
+
+
+def test_a_communitys_list_holds_only_its_community(app):
+    c = logged_in(app, "shequ")
+    r = c.get("/reports/list?name=courtyard-profile&as_of=2026-10-31&scope=C1&list=contacts")
+    assert r.status_code == 200
+    header, rows = _csv_rows(r.content)
+    assert header == ["社区", "小区", "楼栋", "姓名", "身份", "联系电话"]
+    assert rows and {row[0] for row in rows} == {"金沙社区"}
+    assert f"共 {len(rows)} 人" in c.get("/reports/view?name=courtyard-profile&as_of=2026-10-31&scope=C1").text
+
+
+def test_the_reports_page_links_each_list_the_report_writes(app):
+    c = logged_in(app, "jiedao")
+    page = c.get("/reports?name=floating-stats&as_of=2026-10-31&scope=C1").text
+    for key, title in (("expiring", "居住证30天内到期名单"), ("unregistered", "网格员见到但从未登记的流动人口名单")):
+        assert f'href="/reports/list?name=floating-stats&amp;as_of=2026-10-31&amp;scope=C1&amp;list={key}"' in page
+        assert f"下载“{title}”" in page
+    assert "/reports/list?" not in c.get("/reports?name=population-monthly").text     # a report without lists
+
+
+def test_an_unknown_list_is_a_404_naming_the_reports_lists(app, portal_home):
+    c = logged_in(app, "jiedao")
+    r = c.get("/reports/list?name=health-key-groups&as_of=2026-10-31&list=<b>adults</b>")
+    assert r.status_code == 404 and "没有找到" in r.text
+    assert "报表“0-6岁儿童及65岁以上老人名册”没有这个名单" in r.text
+    assert "“0-6岁儿童名单”、“65岁及以上老人名单”" in r.text and "adults" not in r.text
+    r = c.get("/reports/list?name=population-monthly&as_of=2026-10-31&list=list")
+    assert r.status_code == 404 and "该报表不附带人员名单" in r.text
+    events = [e for e in audit_log(portal_home, dt.date.today()) if e["user"] == "jiedao"]
+    assert any(e["action"] == "refused" and e["what"] == "report-list:health-key-groups" for e in events)
+
+
+def test_list_downloads_outside_the_grant_are_refused_and_audited(app, portal_home):
+    r = logged_in(app, "jiaoyu").get("/reports/list?name=elderly-80plus&as_of=2026-10-31&list=list")
+    assert r.status_code == 403 and "无权获取报表" in r.text and "李老" not in r.text
+    r = logged_in(app, "dongmen").get("/reports/list?name=elderly-80plus&as_of=2026-10-31&scope=S1&list=list")
+    assert r.status_code == 403 and "不在您的辖区" in r.text and "李老" not in r.text
+    events = audit_log(portal_home, dt.date.today())
+    for user in ("jiaoyu", "dongmen"):
+        mine = [e for e in events if e["user"] == user and e["what"] == "/reports/list"]
+        assert mine and all(e["result"] == "refused" for e in mine)
+        assert not any(e["user"] == user and (e["what"] or "").startswith("report-list:") for e in events)
+
+
 def test_extract_downloads_follow_the_grant(app):
     c = logged_in(app, "minzheng")
     page = c.get("/extracts").text
@@ -216,9 +297,12 @@ SECRETS_OF_OTHERS = ["河秘密", "河机密", "R-H1", "R-H2", "2022-02-30", "�
     ("shequ", "/extracts/download?name=grid-population&fmt=csv&as_of=2026-10-31&scope=C3"),
     ("jiedao", "/extracts/download?name=grid-population&fmt=csv&as_of=2026-10-31&scope=S2"),
     ("jiedao", "/reports/download?name=population-monthly&as_of=2026-10-31&scope=C3"),
+    ("jiedao", "/reports/list?name=emergency-vulnerable&as_of=2026-10-31&scope=S2&list=list"),
+    ("shequ", "/reports/list?name=courtyard-profile&as_of=2026-10-31&scope=C3&list=contacts"),
     ("jiedao", "/extracts/download?name=person-sources&fmt=csv&as_of=2026-10-31"),   # stewards only
     ("jiaoyu", "/reports?name=assistance-check"),                       # outside 教育's grant
     ("jiaoyu", "/reports/view?name=assistance-check&as_of=2026-10-31"),
+    ("jiaoyu", "/reports/list?name=assistance-check&as_of=2026-10-31&list=list"),
     ("jiaoyu", "/extracts/download?name=assistance-check&fmt=csv&as_of=2026-10-31"),
     ("jiaoyu", "/queue"), ("jiaoyu", "/scorecard"), ("jiaoyu", "/runs"), ("shequ", "/runs"),
     ("minzheng", "/queue/export?community=C1"),
@@ -271,12 +355,13 @@ PARAMS = {
     "/reports": ["name", "as_of", "scope"],
     "/reports/view": ["name", "as_of", "scope"],
     "/reports/download": ["name", "as_of", "scope"],
+    "/reports/list": ["name", "as_of", "scope", "list"],
     "/extracts/download": ["name", "fmt", "as_of", "scope"],
     "/queue": ["community", "rule", "status"],
     "/queue/export": ["community"],
 }
 VALID = {"name": "population-monthly", "as_of": "2026-10-31", "scope": "S1", "fmt": "csv", "community": "C1",
-         "rule": "date_invalid", "status": "open"}
+         "rule": "date_invalid", "status": "open", "list": "list"}
 
 
 def test_injection_and_traversal_strings_in_every_parameter(app, portal_home):
