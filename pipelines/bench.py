@@ -48,13 +48,15 @@ class Timer:
     def stage(self, name: str, fn, rows_fn=None):
         _reset_peak()
         start = time.perf_counter()
-        fn()
+        result = fn()
         seconds = time.perf_counter() - start
         rows = rows_fn() if rows_fn else None
         self.rows.append({"stage": name, "seconds": seconds, "rows": rows, "peak_rss_gb": _peak_rss_gb()})
         # Progress on stderr as each stage ends: a city-scale run takes long enough to be watched.
         print(f"[bench] {name}: {seconds:.1f} s, rows {rows}, peak RSS {self.rows[-1]['peak_rss_gb']:.2f} GB",
               file=sys.stderr, flush=True)
+        if isinstance(result, dict) and "timings_s" in result:  # a stage that times its own steps (identity)
+            print(f"[bench]   {name} steps: {result['timings_s']}", file=sys.stderr, flush=True)
 
 
 def _inbox(persons: int) -> tuple[Path, Path]:
