@@ -2,8 +2,8 @@
 
 One file is one batch, keyed by the SHA-256 of its bytes. A batch is read, its headers matched
 to its folder's template, its rows stored verbatim in raw.<template> and checked by SQL generated
-from the catalog (sql/raw/row_checks.sql). Batches are committed whole, several to a transaction
-(:class:`_Commits`), so a batch is in raw whole or not at all.
+from the catalog (sql/raw/row_checks.sql) -- all in one transaction, so a batch is in raw whole
+or not at all.
 """
 from __future__ import annotations
 
@@ -29,10 +29,6 @@ SUPPORTED_SUFFIXES = (".csv", ".xlsx")
 NUMERIC_TYPES = ("integer", "decimal")
 # Rows per Arrow record batch handed to DuckDB (10 vectors of 2048): small enough for every thread to get work.
 ARROW_BATCH_ROWS = 20480
-# Rows of batches committed together. A commit of a file's 100k rows goes through the WAL and is
-# written again at the next checkpoint; a transaction of many batches fills whole row groups, which
-# DuckDB writes to the store once (≈ 10 % of the read stage at 1M persons).
-COMMIT_ROWS = 1_000_000
 
 
 @dataclass
@@ -84,46 +80,6 @@ def load_inbox(
     inbox = Path(inbox)
     ensure_raw_tables(conn, catalog)
     config = catalog_hash(catalog)
-    with _Commits(conn) as commits:
-        return _load_files(conn, commits, catalog, inbox, config, loaded_on)
-
-
-class _Commits:
-    """One open transaction for consecutive batches, committed once it holds COMMIT_ROWS rows and at
-    the end. An error rolls back the batches since the last commit (they are read again next time:
-    raw.batches does not list them) and leaves the earlier ones loaded."""
-
-    def __init__(self, conn: duckdb.DuckDBPyConnection):
-        self.conn, self.rows, self.open = conn, 0, False
-
-    def __enter__(self) -> _Commits:
-        return self
-
-    def begin(self) -> None:
-        if not self.open:
-            self.conn.begin()
-            self.open = True
-
-    def done(self, rows: int) -> None:
-        self.rows += rows
-        if self.rows >= COMMIT_ROWS:
-            self.conn.commit()
-            self.open, self.rows = False, 0
-
-    def __exit__(self, kind, value, traceback) -> None:
-        if not self.open:
-            return
-        self.open = False
-        if kind is None:
-            self.conn.commit()
-        else:
-            self.conn.rollback()
-            with contextlib.suppress(Exception):
-                _drop_incoming(self.conn)
-
-
-def _load_files(conn, commits: _Commits, catalog: Catalog, inbox: Path, config: str,
-                loaded_on: dt.date) -> list[BatchResult]:
     results: list[BatchResult] = []
     seen: dict[str, str] = {}
     for path in _inbox_files(inbox):
@@ -156,17 +112,13 @@ def _load_files(conn, commits: _Commits, catalog: Catalog, inbox: Path, config: 
             results.append(BatchResult(batch_id, prior[0], name, "skipped", prior[4] or 0, prior[5] or 0,
                                        prior[6] or 0, message=f"{name} {before}"))
             continue
-        commits.begin()
-        result = _load_batch(conn, catalog, catalog[folder], path, name, data, batch_id,
-                             loaded_on, config, replace=prior is not None)
-        results.append(result)
-        commits.done(result.rows_read)
+        results.append(_load_batch(conn, catalog, catalog[folder], path, name, data, batch_id,
+                                   loaded_on, config, replace=prior is not None))
     return results
 
 
 def _load_batch(conn, catalog: Catalog, template: Template, path: Path, name: str, data: bytes, batch_id: str,
                 loaded_on: dt.date, config: str, *, replace: bool) -> BatchResult:
-    """One batch, inside the transaction _Commits holds open."""
     batch = {
         "batch_id": batch_id, "template": template.name, "file_name": name, "file_size": len(data),
         "file_format": path.suffix.lower().lstrip("."), "encoding": None, "header_row": None,
@@ -191,19 +143,27 @@ def _load_batch(conn, catalog: Catalog, template: Template, path: Path, name: st
 
     rows = data_rows(grid, header)
     read = rows.height
-    _stage_incoming(conn, template, grid, header, rows, batch_id)
-    conn.execute(f"INSERT INTO raw.{template.name} BY NAME SELECT * FROM _incoming")
-    set_variables(conn, {"batch_id": batch_id, "file_name": name, "loaded_on": loaded_on})
-    typed = type_incoming(conn, catalog, template)
-    conn.execute(render("raw/row_checks.sql", catalog, t=template, typed=typed))
-    keep_typed(conn, template.name, batch_id, typed_version(catalog))
-    _report_unknown_columns(conn, template, header, rows, batch)
-    rejected = conn.execute(
-        "SELECT count(DISTINCT row_no) FROM raw.row_errors WHERE batch_id = ? AND severity = 'reject'",
-        [batch_id]).fetchall()[0][0]
-    _write_batch(conn, {**batch, "status": "loaded", "message": None, "rows_read": read,
-                        "rows_loaded": read - rejected, "rows_rejected": rejected}, replace)
-    _drop_incoming(conn)
+    conn.begin()
+    try:
+        _stage_incoming(conn, template, grid, header, rows, batch_id)
+        conn.execute(f"INSERT INTO raw.{template.name} BY NAME SELECT * FROM _incoming")
+        set_variables(conn, {"batch_id": batch_id, "file_name": name, "loaded_on": loaded_on})
+        typed = type_incoming(conn, catalog, template)
+        conn.execute(render("raw/row_checks.sql", catalog, t=template, typed=typed))
+        keep_typed(conn, template.name, batch_id, typed_version(catalog))
+        _report_unknown_columns(conn, template, header, rows, batch)
+        rejected = conn.execute(
+            "SELECT count(DISTINCT row_no) FROM raw.row_errors WHERE batch_id = ? AND severity = 'reject'",
+            [batch_id]).fetchall()[0][0]
+        _write_batch(conn, {**batch, "status": "loaded", "message": None, "rows_read": read,
+                            "rows_loaded": read - rejected, "rows_rejected": rejected}, replace)
+        _drop_incoming(conn)
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        with contextlib.suppress(Exception):
+            _drop_incoming(conn)
+        raise
     return BatchResult(batch_id, template.name, name, "loaded", read, read - rejected, rejected, None, True)
 
 
@@ -290,7 +250,13 @@ def _write_batch(conn, batch: dict, replace: bool) -> None:
 
 
 def _reject(conn, batch: dict, message: str, replace: bool) -> BatchResult:
-    _write_batch(conn, {**batch, "status": "rejected", "message": message,
-                        "rows_read": 0, "rows_loaded": 0, "rows_rejected": 0}, replace)
+    conn.begin()
+    try:
+        _write_batch(conn, {**batch, "status": "rejected", "message": message,
+                            "rows_read": 0, "rows_loaded": 0, "rows_rejected": 0}, replace)
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
     return BatchResult(batch["batch_id"], batch["template"], batch["file_name"], "rejected",
                        message=message, new=True)

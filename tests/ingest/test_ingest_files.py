@@ -177,32 +177,3 @@ def test_row_rules_and_row_count_identity(store, catalog, inbox):
     assert messages["date_invalid"] == 'residents/a.csv 第3行 出生日期 "2024-02-30" 不是有效日期（可写作 2024-03-05、2024/3/5、20240305 或 2024年3月5日）'
     assert messages["id_invalid"] == 'residents/a.csv 第6行 公民身份号码 "510104199001010018" 无效：校验码错误'
 
-
-def test_an_error_rolls_back_only_the_batches_since_the_last_commit(store, catalog, inbox, monkeypatch):
-    """Batches share transactions (COMMIT_ROWS); an error mid-way loses no batch half-loaded and keeps
-    those committed before it. A raw table refusing one name stands in for any failure inside DuckDB."""
-    import pipelines.ingest as ingest
-
-    monkeypatch.setattr(ingest, "COMMIT_ROWS", 3)
-    with store.connect() as conn:
-        ingest.ensure_raw_tables(conn, catalog)
-        columns = conn.execute(
-            "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = 'raw' "
-            "AND table_name = 'residents' ORDER BY column_index").fetchall()
-        # Re-created with a CHECK: DuckDB cannot add one to an existing table.
-        conn.execute("DROP TABLE raw.residents")
-        conn.execute(f"CREATE TABLE raw.residents ({', '.join(f'{c} {t}' for c, t in columns)}, "
-                     "CHECK (name IS DISTINCT FROM '故障'))")
-    write_csv(inbox / "residents" / "a.csv", RESIDENT_HEADER, [resident(i) for i in (1, 2, 3)])
-    write_csv(inbox / "residents" / "b.csv", RESIDENT_HEADER, [resident(4)])
-    write_csv(inbox / "residents" / "c.csv", RESIDENT_HEADER, [resident(5, name="故障")])
-    with pytest.raises(Exception, match="CHECK"):
-        load(store, inbox, catalog)
-    # a (3 rows) was committed on its own; b waited for company and went with c.
-    assert query(store, "SELECT file_name FROM raw.batches") == [("residents/a.csv",)]
-    assert query(store, "SELECT count(*) FROM raw.residents") == [(3,)]
-    assert query(store, "SELECT count(*) FROM staging.residents") == [(3,)]
-    (inbox / "residents" / "c.csv").unlink()
-    results = load(store, inbox, catalog)
-    assert [(r.file_name, r.status) for r in results] == [("residents/a.csv", "skipped"), ("residents/b.csv", "loaded")]
-    assert query(store, "SELECT count(*) FROM raw.residents") == [(4,)]
