@@ -66,7 +66,14 @@ def keep_typed(conn: duckdb.DuckDBPyConnection, template: str, batch_id: str, ve
     first = not conn.execute(
         "SELECT count(*) FROM raw.batches WHERE template = ? AND status = 'loaded'", [template]).fetchall()[0][0]
     if first:  # whatever staging.<template> held (an empty table, perhaps of older SQL) holds no batch
-        conn.execute(f"CREATE OR REPLACE TABLE staging.{template} AS SELECT * FROM _typed WHERE false")
+        # Declared column by column, not `AS SELECT * FROM _typed WHERE false`: DuckDB 2.0 loses sight of
+        # rows appended in the transaction that created a table by CREATE TABLE AS once they exceed a row
+        # group (≈ 122k rows; same process, after commit) — tests/staging/test_typed_cache.py keeps the case.
+        columns = conn.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = 'temp' "
+            "AND table_name = '_typed' ORDER BY column_index").fetchall()
+        conn.execute(f"CREATE OR REPLACE TABLE staging.{template} ("
+                     + ", ".join(f'"{name}" {kind}' for name, kind in columns) + ")")
     elif not typed_complete(conn, template, version):
         return  # build_staging rebuilds it whole
     conn.execute(

@@ -44,3 +44,17 @@ def test_a_stale_cache_is_rebuilt_from_raw(store, catalog, tmp_path):
     with store.connect() as conn:  # loaded while staging is current: appended at once
         load_inbox(conn, inbox, loaded_on=LOADED_ON, catalog=catalog)
         assert conn.execute("SELECT count(*) FROM staging.residents").fetchall() == [(5,)]
+
+
+def test_a_first_batch_larger_than_a_row_group_is_all_in_staging(store, catalog, tmp_path):
+    """130,000 rows (> DuckDB's 122,880-row group) as a template's first batch: every typed row must be
+    readable in the same process right after the load. With the staging table made by CREATE TABLE AS
+    in the batch's transaction, DuckDB 2.0 showed none of them until the store was reopened."""
+    inbox = tmp_path / "inbox"
+    rows = [resident(i) for i in range(1, 130_001)]
+    write_csv(inbox / "residents" / "big.csv", RESIDENT_HEADER, rows)
+    with store.connect() as conn:
+        [result] = load_inbox(conn, inbox, loaded_on=LOADED_ON, catalog=catalog)
+        assert result.rows_loaded == 130_000
+        assert conn.execute("SELECT count(*), count(DISTINCT batch_id), count(DISTINCT row_no) "
+                            "FROM staging.residents").fetchall() == [(130_000, 1, 130_000)]
