@@ -11,6 +11,7 @@ table shows those stages as "+1% ..." and the incremental run as a share of the 
     python -m pipelines.bench                      # 100k, 1M (+1 %), 5M persons
     python -m pipelines.bench --sizes 100000       # one size
     BENCH_MEMORY_LIMIT=12GB python -m pipelines.bench --sizes 21000000 --incremental-at ""
+    python -m pipelines.bench --sizes 21000000 --start-at status --stop-after status --no-baseline --statements
 """
 from __future__ import annotations
 
@@ -248,7 +249,31 @@ def run_baseline(persons: int) -> dict:
     return {"persons": persons, "stages": t.rows}
 
 
+def _time_statements() -> None:
+    """Make Store.run_sql run each SQL file statement by statement and print each one's seconds on
+    stderr (``--statements``): which statement of a stage is slow, at the size where it is slow.
+    Statements are split at a ``;`` ending a line, which is how every file in sql/ ends its statements."""
+    import re
+
+    from pipelines.store import Store, set_variables, sql_text
+
+    def run_sql(conn, relative: str, **variables) -> None:
+        set_variables(conn, variables)
+        for statement in re.split(r";[ \t]*\n", sql_text(relative) + "\n"):
+            code = re.sub(r"--[^\n]*", "", statement).strip()
+            if not code:
+                continue
+            start = time.perf_counter()
+            conn.execute(statement)
+            print(f"[bench]     {time.perf_counter() - start:8.1f} s  {relative}: {' '.join(code.split())[:90]}",
+                  file=sys.stderr, flush=True)
+
+    Store.run_sql = staticmethod(run_sql)
+
+
 def _child(args) -> None:
+    if args.statements:
+        _time_statements()
     result = (run_baseline(args.persons) if args.baseline
               else run_pipeline_stages(args.persons, args.memory_limit, args.incremental,
                                        args.start_at, args.stop_after))
@@ -256,8 +281,9 @@ def _child(args) -> None:
 
 
 def _spawn(persons: int, baseline: bool, memory_limit: str | None, incremental: bool = False,
-           start_at: str = "read", stop_after: str = "checkpoint") -> dict:
+           start_at: str = "read", stop_after: str = "checkpoint", statements: bool = False) -> dict:
     cmd = [sys.executable, "-m", "pipelines.bench", "--child", "--persons", str(persons),
+           *(["--statements"] if statements else []),
            "--start-at", start_at, "--stop-after", stop_after]
     if baseline:
         cmd.append("--baseline")
@@ -307,6 +333,8 @@ def main(argv=None) -> None:
     parser.add_argument("--stop-after", choices=STAGES, default="checkpoint",
                         help="end after this stage and keep the store")
     parser.add_argument("--no-baseline", action="store_true", help="skip the bare-DuckDB baseline")
+    parser.add_argument("--statements", action="store_true",
+                        help="print the seconds of every SQL statement the stages run (stderr)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--incremental", action="store_true", help=argparse.SUPPRESS)
@@ -322,7 +350,7 @@ def main(argv=None) -> None:
         _inbox(persons)
         partial = args.start_at != "read" or args.stop_after != "checkpoint"
         result = _spawn(persons, False, args.memory_limit, persons in incremental_at and not partial,
-                        args.start_at, args.stop_after)
+                        args.start_at, args.stop_after, args.statements)
         baseline = None if args.no_baseline else _spawn(persons, True, None)
         print(_table(result, baseline), flush=True)
 
