@@ -111,53 +111,50 @@ def _stages(conn, t: Timer, inboxes: list[Path], home: Path, label: str = "",
     def count(sql):
         return lambda: conn.execute(sql).fetchall()[0][0]
 
-    wanted = set(STAGES[STAGES.index(start_at):STAGES.index(stop_after) + 1])
+    wanted = STAGES[STAGES.index(start_at):STAGES.index(stop_after) + 1]
 
-    class _Only:
-        """t, skipping stages outside start_at..stop_after (a city-scale store can be built once
+    def stage(name, fn, rows_fn=None):
+        """t.stage, skipping stages outside start_at..stop_after (a city-scale store can be built once
         up to a stage and the later stages profiled on it again and again)."""
-        def stage(self, name, fn, rows_fn=None):
-            if name in wanted:
-                t.stage(label + name, fn, rows_fn)
-
-    only = _Only()
+        if name in wanted:
+            t.stage(label + name, fn, rows_fn)
 
     def read():
         for inbox in inboxes:
             load_inbox(conn, inbox, loaded_on=dt.date.today())
-    only.stage("read", read, count("SELECT sum(rows_read) FROM raw.batches"))
-    only.stage("stage", lambda: build_staging(conn), count("SELECT sum(rows_loaded) FROM raw.batches"))
+    stage("read", read, count("SELECT sum(rows_read) FROM raw.batches"))
+    stage("stage", lambda: build_staging(conn), count("SELECT sum(rows_loaded) FROM raw.batches"))
 
     def core():
         Store.run_sql(conn, "core/grids.sql")
         Store.run_sql(conn, "core/houses.sql")
         match_addresses(conn)
         Store.run_sql(conn, "core/person_records.sql")
-    only.stage("core+address", core, count("SELECT count(*) FROM core.person_records"))
-    only.stage("link", lambda: link_persons(conn, run_date=dt.date.today()),
-            count("SELECT count(*) FROM core.person_links"))
+    stage("core+address", core, count("SELECT count(*) FROM core.person_records"))
+    stage("link", lambda: link_persons(conn, run_date=dt.date.today()),
+          count("SELECT count(*) FROM core.person_links"))
 
     def status():
         build_evidence(conn)
         build_status(conn, as_of=AS_OF)
         build_marts(conn, as_of=AS_OF)
-    only.stage("status", status, count("SELECT count(*) FROM core.person_status"))
+    stage("status", status, count("SELECT count(*) FROM core.person_status"))
 
     def quality():
         validate(conn, as_of=AS_OF)
         build_queue(conn)
-    only.stage("validate", quality, count("SELECT count(*) FROM core.person_records"))
-    only.stage("report", lambda: render_all(conn, out_dir=home / "reports", as_of=AS_OF),
-            count("SELECT count(*) FROM core.person_status"))
+    stage("validate", quality, count("SELECT count(*) FROM core.person_records"))
+    stage("report", lambda: render_all(conn, out_dir=home / "reports", as_of=AS_OF),
+          count("SELECT count(*) FROM core.person_status"))
 
     def extracts():
         for name in ("grid-population", "person-sources", "assistance-check"):
             write_extract(conn, name, fmt="parquet", out=home / "extracts" / f"{name}.parquet",
                           dept=None, scope=None, as_of=AS_OF, user="bench")
-    only.stage("extract", extracts, count("SELECT count(*) FROM marts.person_sources"))
+    stage("extract", extracts, count("SELECT count(*) FROM marts.person_sources"))
     # Data DuckDB has not yet written to the file is written at a checkpoint; a stage that
     # left it to the close would look cheaper than it is.
-    only.stage("checkpoint", lambda: conn.execute("CHECKPOINT"))
+    stage("checkpoint", lambda: conn.execute("CHECKPOINT"))
 
 
 def run_pipeline_stages(persons: int, memory_limit: str | None, incremental: bool = False,
@@ -346,9 +343,9 @@ def main(argv=None) -> None:
     print(f"machine: {os.cpu_count()} cores, "
           f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1024**3:.0f} GB RAM; as-of {AS_OF}")
     incremental_at = {int(s) for s in args.incremental_at.split(",") if s.strip()}
+    partial = args.start_at != "read" or args.stop_after != "checkpoint"  # no +1 % run on part of the stages
     for persons in (int(s) for s in args.sizes.split(",")):
         _inbox(persons)
-        partial = args.start_at != "read" or args.stop_after != "checkpoint"
         result = _spawn(persons, False, args.memory_limit, persons in incremental_at and not partial,
                         args.start_at, args.stop_after, args.statements)
         baseline = None if args.no_baseline else _spawn(persons, True, None)

@@ -43,9 +43,14 @@ def ensure_typed_batches(conn: duckdb.DuckDBPyConnection) -> None:
 def type_incoming(conn: duckdb.DuckDBPyConnection, catalog: Catalog, template: Template) -> set[str]:
     """TEMP table _typed: _incoming's rows as staging types them; returns its columns."""
     conn.execute(render(STAGING_SQL, catalog, t=template, overlay=False, incoming=True))
-    return {r[0] for r in conn.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE table_name = '_typed' AND database_name = 'temp'"
-    ).fetchall()}
+    return {name for name, _ in _typed_columns(conn)}
+
+
+def _typed_columns(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(name, type) of TEMP table _typed's columns, in order."""
+    return conn.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = 'temp' "
+        "AND table_name = '_typed' ORDER BY column_index").fetchall()
 
 
 def typed_complete(conn: duckdb.DuckDBPyConnection, template: str, version: str) -> bool:
@@ -69,11 +74,8 @@ def keep_typed(conn: duckdb.DuckDBPyConnection, template: str, batch_id: str, ve
         # Declared column by column, not `AS SELECT * FROM _typed WHERE false`: DuckDB 2.0 loses sight of
         # rows appended in the transaction that created a table by CREATE TABLE AS once they exceed a row
         # group (≈ 122k rows; same process, after commit) — tests/staging/test_typed_cache.py keeps the case.
-        columns = conn.execute(
-            "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = 'temp' "
-            "AND table_name = '_typed' ORDER BY column_index").fetchall()
         conn.execute(f"CREATE OR REPLACE TABLE staging.{template} ("
-                     + ", ".join(f'"{name}" {kind}' for name, kind in columns) + ")")
+                     + ", ".join(f'"{name}" {kind}' for name, kind in _typed_columns(conn)) + ")")
     elif not typed_complete(conn, template, version):
         return  # build_staging rebuilds it whole
     conn.execute(
