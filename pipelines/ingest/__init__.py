@@ -243,8 +243,9 @@ def _write_batch(conn, batch: dict, replace: bool) -> None:
         # Only a batch rejected whole is ever re-examined: it has no rows in raw.<template>.
         conn.execute("DELETE FROM raw.batches WHERE batch_id = ?", [batch["batch_id"]])
     conn.execute(
-        f"INSERT INTO raw.batches ({', '.join(_BATCH_COLUMNS)}, loaded_at) "
-        f"VALUES ({', '.join('?' for _ in _BATCH_COLUMNS)}, current_localtimestamp())",
+        f"INSERT INTO raw.batches ({', '.join(_BATCH_COLUMNS)}, loaded_at, batch_no) "
+        f"VALUES ({', '.join('?' for _ in _BATCH_COLUMNS)}, current_localtimestamp(), "
+        "(SELECT coalesce(max(batch_no), 0) + 1 FROM raw.batches))",
         [batch.get(c) for c in _BATCH_COLUMNS],
     )
 

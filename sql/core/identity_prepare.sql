@@ -3,6 +3,7 @@
 CREATE OR REPLACE TABLE scratch.link_records AS
 SELECT
     r.record_key,
+    r.record_id,
     r.template,
     nullif(r.name, '') AS name,
     p.pinyin,

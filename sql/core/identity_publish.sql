@@ -5,6 +5,7 @@
 CREATE OR REPLACE TABLE scratch.link_final AS
 SELECT
     i.record_key,
+    i.record_id,
     a.person_key,
     coalesce(l.rule,
              CASE WHEN i.id_valid THEN 'id_exact'
@@ -23,7 +24,7 @@ LEFT JOIN scratch.link_keys a
 LEFT JOIN _ambiguous m USING (record_key);
 
 CREATE TABLE IF NOT EXISTS core.person_links (
-    record_key VARCHAR, person_key VARCHAR, rule VARCHAR, score DOUBLE);
+    record_key VARCHAR, record_id BIGINT, person_key VARCHAR, rule VARCHAR, score DOUBLE);
 CREATE TABLE IF NOT EXISTS core.merge_log (
     person_key VARCHAR, record_key VARCHAR, rule VARCHAR, score DOUBLE,
     matched_record_key VARCHAR, matched_id_number VARCHAR, run_date DATE);
@@ -39,8 +40,9 @@ WHERE o.record_key IS NULL
    OR o.person_key IS DISTINCT FROM f.person_key
    OR o.rule IS DISTINCT FROM f.rule;
 
+-- record_id beside record_key: evidence and the marts join on it (sql/macros/keys.sql)
 CREATE OR REPLACE TABLE core.person_links AS
-SELECT record_key, person_key, rule, score FROM scratch.link_final;
+SELECT record_key, record_id, person_key, rule, score FROM scratch.link_final;
 
 -- Which record speaks for the person: one with the valid ID first, then the most recent;
 -- no event date (the hukou register) counts as newest, as the register holds the official

@@ -6,7 +6,7 @@
 -- masking happens when the extract is written.
 CREATE OR REPLACE TABLE marts.assistance_check AS
 WITH latest AS (
-    SELECT a.*, 'assistance:' || a.batch_id || ':' || a.row_no AS record_key
+    SELECT a.*, record_id(b.batch_no, a.row_no) AS record_id
     FROM staging.assistance a
     LEFT JOIN raw.batches b USING (batch_id)
     QUALIFY row_number() OVER (
@@ -21,7 +21,7 @@ SELECT a.record_no AS "记录编号",
        s.status AS "状态",
        s.basis AS "依据"
 FROM latest a
-JOIN core.person_links l ON l.record_key = a.record_key
+JOIN core.person_links l ON l.record_id = a.record_id
 JOIN core.person_status s ON s.person_key = l.person_key
 WHERE a.start_date <= getvariable('as_of')
   AND (a.end_date IS NULL OR a.end_date >= getvariable('as_of'))

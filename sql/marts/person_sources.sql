@@ -10,7 +10,7 @@ SELECT l.person_key AS "人员主键",
        r.record_no AS "记录编号",
        s.status AS "状态"
 FROM core.person_records r
-LEFT JOIN core.person_links l USING (record_key)
+LEFT JOIN core.person_links l USING (record_id)
 LEFT JOIN core.person_status s ON s.person_key = l.person_key
 ORDER BY list_position(['residents', 'visits', 'hukou', 'floating', 'assistance', 'deaths', 'disability'],
                        r.template),

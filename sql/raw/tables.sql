@@ -16,8 +16,18 @@ CREATE TABLE IF NOT EXISTS raw.batches (
     rows_read     INTEGER,
     rows_loaded   INTEGER,
     rows_rejected INTEGER,
-    config_hash   VARCHAR
+    config_hash   VARCHAR,
+    batch_no      INTEGER               -- 1, 2, 3 … in load order; core's record_id is built from it
 );
+
+-- Stores written before batch_no existed: number their batches in load order, once.
+ALTER TABLE raw.batches ADD COLUMN IF NOT EXISTS batch_no INTEGER;
+UPDATE raw.batches SET batch_no = n.batch_no
+FROM (SELECT batch_id,
+             (SELECT coalesce(max(batch_no), 0) FROM raw.batches)
+                 + row_number() OVER (ORDER BY loaded_at, batch_id) AS batch_no
+      FROM raw.batches WHERE batch_no IS NULL) n
+WHERE raw.batches.batch_id = n.batch_id;
 
 CREATE TABLE IF NOT EXISTS raw.row_errors (
     batch_id    VARCHAR NOT NULL,

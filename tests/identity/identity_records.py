@@ -5,7 +5,7 @@ import datetime as dt
 
 PERSON_RECORDS_DDL = """
 CREATE OR REPLACE TABLE core.person_records (
-    record_key VARCHAR, template VARCHAR, batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,
+    record_key VARCHAR, record_id BIGINT, template VARCHAR, batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,
     name VARCHAR, name_raw VARCHAR, id_number VARCHAR, id_raw VARCHAR, id_valid BOOLEAN,
     id_problem VARCHAR, birth_date DATE, sex VARCHAR, house_code VARCHAR, house_source VARCHAR,
     address VARCHAR, event_date DATE)
@@ -40,8 +40,9 @@ def load_records(conn, rows: list[dict]) -> None:
     conn.execute(PERSON_RECORDS_DDL)
     cols = list(rows[0])
     conn.executemany(
-        f"INSERT INTO core.person_records ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-        [[r[c] for c in cols] for r in rows],
+        f"INSERT INTO core.person_records ({', '.join(cols)}, record_id) "
+        f"VALUES ({', '.join('?' for _ in cols)}, ?)",
+        [[r[c] for c in cols] + [n] for n, r in enumerate(rows, start=1)],
     )
 
 

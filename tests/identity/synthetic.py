@@ -33,7 +33,8 @@ FROM body;
 """ + PERSON_RECORDS_DDL + """;
 INSERT INTO core.person_records
 SELECT
-    t || ':syn:' || CAST(i AS VARCHAR) AS record_key, t AS template, 'syn', i, NULL,
+    t || ':syn:' || CAST(i AS VARCHAR) AS record_key, row_number() OVER (ORDER BY t, i) AS record_id,
+    t AS template, 'syn', i, NULL,
     name, name, id, id, id_valid, NULL, birth_date, sex, house, 'stated', NULL, DATE '2024-01-01'
 FROM (
     -- every person who has an ID: a residents row and a hukou row

@@ -176,3 +176,19 @@ def test_row_rules_and_row_count_identity(store, catalog, inbox):
     messages = dict(query(store, "SELECT rule, message FROM raw.row_errors"))
     assert messages["date_invalid"] == 'residents/a.csv 第3行 出生日期 "2024-02-30" 不是有效日期（可写作 2024-03-05、2024/3/5、20240305 或 2024年3月5日）'
     assert messages["id_invalid"] == 'residents/a.csv 第6行 公民身份号码 "510104199001010018" 无效：校验码错误'
+
+
+def test_batches_are_numbered_in_load_order_and_an_older_store_is_numbered_once(store, catalog, inbox):
+    # batch_no feeds core's record_id: it must be unique and never change once given
+    write_csv(inbox / "residents" / "a.csv", RESIDENT_HEADER, [resident(1)])
+    load(store, inbox, catalog)
+    with store.connect() as conn:   # a store written before batch_no existed
+        conn.execute("ALTER TABLE raw.batches DROP COLUMN batch_no")
+        conn.execute("INSERT INTO raw.batches (batch_id, template, file_name, status, loaded_at) "
+                     "VALUES ('older', 'residents', 'residents/旧.csv', 'rejected', TIMESTAMP '2020-01-01')")
+    write_csv(inbox / "residents" / "b.csv", RESIDENT_HEADER, [resident(2)])
+    load(store, inbox, catalog)
+    numbered = query(store, "SELECT file_name, batch_no FROM raw.batches ORDER BY batch_no")
+    assert numbered == [("residents/旧.csv", 1), ("residents/a.csv", 2), ("residents/b.csv", 3)]
+    load(store, inbox, catalog)
+    assert query(store, "SELECT file_name, batch_no FROM raw.batches ORDER BY batch_no") == numbered

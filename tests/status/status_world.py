@@ -13,18 +13,21 @@ D = dt.date
 
 SCHEMA = """
 CREATE OR REPLACE TABLE raw.batches (batch_id VARCHAR, template VARCHAR, file_name VARCHAR,
-    loaded_at TIMESTAMP, loaded_on DATE, status VARCHAR);
+    loaded_at TIMESTAMP, loaded_on DATE, status VARCHAR, batch_no INTEGER);
 CREATE OR REPLACE TABLE core.grids (microgrid_code VARCHAR, microgrid_name VARCHAR, grid_code VARCHAR,
     grid_name VARCHAR, grid_type VARCHAR, community_code VARCHAR, community_name VARCHAR,
     street_code VARCHAR, street_name VARCHAR, district_code VARCHAR, district_name VARCHAR,
     grid_worker VARCHAR, grid_worker_phone VARCHAR, batch_id VARCHAR, row_no INTEGER);
 CREATE OR REPLACE TABLE core.houses (house_code VARCHAR, microgrid_code VARCHAR, std_address VARCHAR,
     collected_on DATE, batch_id VARCHAR, row_no INTEGER);
-CREATE OR REPLACE TABLE core.person_records (record_key VARCHAR, template VARCHAR, batch_id VARCHAR,
-    row_no INTEGER, record_no VARCHAR, name VARCHAR, name_raw VARCHAR, id_number VARCHAR, id_raw VARCHAR,
-    id_valid BOOLEAN, id_problem VARCHAR, birth_date DATE, sex VARCHAR, house_code VARCHAR,
-    house_source VARCHAR, address VARCHAR, event_date DATE);
-CREATE OR REPLACE TABLE core.person_links (record_key VARCHAR, person_key VARCHAR, rule VARCHAR, score DOUBLE);
+CREATE OR REPLACE TABLE core.person_records (record_key VARCHAR, record_id BIGINT, template VARCHAR,
+    batch_id VARCHAR, row_no INTEGER, record_no VARCHAR, name VARCHAR, name_raw VARCHAR, id_number VARCHAR,
+    id_raw VARCHAR, id_valid BOOLEAN, id_problem VARCHAR, birth_date DATE, sex VARCHAR, house_code VARCHAR,
+    house_source VARCHAR, address VARCHAR, event_date DATE, stated_house_code VARCHAR, outcome VARCHAR,
+    registered_on DATE, permit_valid_until DATE, deregistered_on DATE, deregistration_reason VARCHAR,
+    end_date DATE);
+CREATE OR REPLACE TABLE core.person_links (record_key VARCHAR, record_id BIGINT, person_key VARCHAR, rule VARCHAR,
+    score DOUBLE);
 CREATE OR REPLACE TABLE core.persons (person_key VARCHAR, name VARCHAR, id_number VARCHAR,
     birth_date DATE, sex VARCHAR, n_records INTEGER);
 CREATE OR REPLACE TABLE staging.residents (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,
@@ -49,6 +52,10 @@ CREATE OR REPLACE TABLE staging.disability (batch_id VARCHAR, row_no INTEGER, re
 EVENT_DATE = {"residents": "collected_on", "visits": "visit_date", "hukou": "change_date",
               "floating": "registered_on", "assistance": "start_date", "deaths": "death_date",
               "disability": "issued_on"}
+# what the row says, as core.person_records.outcome
+OUTCOME = {"residents": "category", "visits": "visit_result", "hukou": "hukou_status",
+           "assistance": "assistance_type"}
+FLOATING_DATES = ("registered_on", "permit_valid_until", "deregistered_on", "deregistration_reason")
 
 
 class World:
@@ -61,11 +68,11 @@ class World:
     def batch(self, template: str, name: str | None = None, loaded_on: dt.date = D(2026, 11, 1)) -> str:
         batch_id = f"{template}-{name or 'b1'}"
         if not self.conn.execute("SELECT 1 FROM raw.batches WHERE batch_id = ?", [batch_id]).fetchone():
-            self.conn.execute("INSERT INTO raw.batches VALUES (?, ?, ?, ?, ?, 'loaded')",
+            n = self.conn.execute("SELECT count(*) FROM raw.batches").fetchall()[0][0]
+            self.conn.execute("INSERT INTO raw.batches VALUES (?, ?, ?, ?, ?, 'loaded', ?)",
                               [batch_id, template, f"{template}/{name or template}.csv",
-                               dt.datetime.combine(loaded_on, dt.time(8)) + dt.timedelta(
-                                   seconds=self.conn.execute("SELECT count(*) FROM raw.batches").fetchone()[0]),
-                               loaded_on])
+                               dt.datetime.combine(loaded_on, dt.time(8)) + dt.timedelta(seconds=n),
+                               loaded_on, n + 1])
         return batch_id
 
     def grid(self, microgrid: str, grid: str, *, community: str = "C1", street: str = "S1",
@@ -100,15 +107,23 @@ class World:
         names = list(values)
         self.conn.execute(f"INSERT INTO staging.{template} ({', '.join(names)}) "
                           f"VALUES ({', '.join('?' for _ in names)})", list(values.values()))
+        record_id = self.conn.execute(
+            "SELECT record_id(batch_no, ?) FROM raw.batches WHERE batch_id = ?", [row_no, batch_id]).fetchall()[0][0]
+        says = {"outcome": cols.get(OUTCOME.get(template, ""))}
+        if template == "floating":
+            says.update({c: cols.get(c) for c in FLOATING_DATES})
+        if template == "assistance":
+            says["end_date"] = cols.get("end_date")
         self.conn.execute(
-            "INSERT INTO core.person_records (record_key, template, batch_id, row_no, record_no, name, name_raw, "
-            "id_number, id_raw, id_valid, house_code, event_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [record_key, template, batch_id, row_no, record_no, name, name, id_number, id_number,
-             id_number is not None, house, cols.get(EVENT_DATE[template])])
+            "INSERT INTO core.person_records (record_key, record_id, template, batch_id, row_no, record_no, name, "
+            f"name_raw, id_number, id_raw, id_valid, house_code, event_date, stated_house_code, {', '.join(says)}) "
+            f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {', '.join('?' for _ in says)})",
+            [record_key, record_id, template, batch_id, row_no, record_no, name, name, id_number, id_number,
+             id_number is not None, house, cols.get(EVENT_DATE[template]), stated_house, *says.values()])
         if person is not None:
             self.person(person, id_number, name)
-        self.conn.execute("INSERT INTO core.person_links VALUES (?, ?, ?, NULL)",
-                          [record_key, person, "id_exact" if person else "ambiguous"])
+        self.conn.execute("INSERT INTO core.person_links VALUES (?, ?, ?, ?, NULL)",
+                          [record_key, record_id, person, "id_exact" if person else "ambiguous"])
         return record_key
 
     # shorthands for the rules' sources
