@@ -316,6 +316,17 @@ def test_same_day_presence_tie_is_deterministic(w):
     assert status_of(conn, "P1")["house_code"] == "H3"      # the visit
 
 
+def test_same_day_same_source_tie_goes_to_the_newest_file_then_the_lowest_row(w):
+    conn, w = w
+    w.resident("P1", D(2026, 6, 1), "H1", batch="old", record_no="R1")
+    w.resident("P1", D(2026, 6, 1), "H2", batch="new", record_no="R2")   # loaded after "old"
+    w.resident("P2", D(2026, 6, 1), "H3", batch="new", record_no="R3")   # row 3 of "new"
+    w.resident("P2", D(2026, 6, 1), "H4", batch="new", record_no="R4")   # row 4
+    run(conn)
+    assert status_of(conn, "P1")["house_code"] == "H2"
+    assert status_of(conn, "P2")["house_code"] == "H3"
+
+
 def test_presence_needs_a_house(w):
     conn, w = w
     w.resident("P1", D(2025, 1, 1), "H1")
