@@ -21,7 +21,8 @@ the contract the same way):
   nothing. A visit 已死亡 is death evidence at any house (the contract restricts only departures
   to P's house). A visit 空置 is listed but decides nothing.
 * In the freshness window: D - P <= W days (P exactly W days old is still 在住).
-* Same-day presence ties: visit > census > police registration > permit, then newest file.
+* Same-day presence ties: visit > census > police registration > permit, then the newest file, then
+  the lowest row (files loaded in the same microsecond: the lower batch number).
 * Category: 户籍人口 when any hukou row on or before D (or undated) is 正常; 流动人口 needs a
   floating registration dated on or before D, deregistered or not. A person with none of the
   category sources (e.g. only 死亡登记 or 社会救助) has no category.
