@@ -50,9 +50,9 @@ facts AS (
                                   ELSE 'other' END
                 WHEN template = 'deaths' THEN 'death'
                 ELSE 'other' END AS kind,
-           -- an unknown stated code is kept as written (presence needs a house, not a known one)
-           CASE WHEN template IN ('residents', 'visits', 'floating')
-                THEN coalesce(resolved_house, stated_house_code) ELSE resolved_house END AS house_code,
+           -- an unknown stated code is kept as written (presence needs a house, not a known one);
+           -- only residents, visits and floating rows state a 房屋编码
+           coalesce(resolved_house, stated_house_code) AS house_code,
            CASE WHEN is_deregistration THEN '流动人口注销'
                 ELSE CASE template WHEN 'residents' THEN '实有人口采集' WHEN 'visits' THEN '走访记录'
                                    WHEN 'hukou' THEN '户籍登记' WHEN 'floating' THEN '流动人口登记'
@@ -89,10 +89,7 @@ SELECT person_key, record_key, record_id, kind, template, batch_id, row_no, reco
        coalesce(evidence_date, loaded_on) AS order_date,
        house_code, source_label, src_outcome AS outcome,
        CASE WHEN template = 'residents' THEN outcome END AS category,
-       CASE WHEN template = 'floating' THEN registered_on END AS registered_on,
-       CASE WHEN template = 'floating' THEN permit_valid_until END AS permit_valid_until,
-       CASE WHEN template = 'floating' THEN deregistered_on END AS deregistered_on,
-       CASE WHEN template = 'floating' THEN deregistration_reason END AS deregistration_reason,
+       registered_on, permit_valid_until, deregistered_on, deregistration_reason,   -- floating rows only
        trim(what) || ' (' || src_ref || ')' AS detail, src_ref, loaded_at,
        -- ties between same-day presence: a direct visit beats a census row beats a police
        -- registration; then the newest file, then the lowest row
