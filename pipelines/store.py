@@ -51,6 +51,16 @@ def sql_text(relative: str) -> str:
     return (SQL_DIR / relative).read_text(encoding="utf-8")
 
 
+def worker_connection(conn: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Another connection to ``conn``'s open store, for work on another thread: its own transaction,
+    TEMP tables and variables, the same data and memory limit, the macros loaded. Close it after use."""
+    database = conn.execute("SELECT current_database()").fetchall()[0][0]
+    cursor = conn.cursor()
+    cursor.execute(f'USE "{database}"')  # an encrypted store is ATTACHed: the cursor starts in memory
+    cursor.execute(_macro_sql())
+    return cursor
+
+
 class StoreKeyError(RuntimeError):
     """The store is (or must be) encrypted and cannot be opened as configured."""
 

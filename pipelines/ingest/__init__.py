@@ -10,6 +10,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import queue
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,13 +23,15 @@ import pyarrow as pa
 from pipelines.ingest.headers import HeaderMatch, best_other_template, data_rows, match_header
 from pipelines.ingest.readers import Grid, UnreadableFile, read_file
 from pipelines.ingest.sqlgen import catalog_hash, render, sql_literal
-from pipelines.ingest.typed import keep_typed, type_incoming, typed_version
+from pipelines.ingest.typed import ensure_typed_batches, keep_typed, type_incoming, typed_version
 from pipelines.sources import Catalog, Template, load_catalog
-from pipelines.store import Store, set_variables
+from pipelines.store import Store, set_variables, worker_connection
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx")
 # Field types whose XLSX cells are expected to be numbers: not noted in cell_types.
 NUMERIC_TYPES = ("integer", "decimal")
+# Batches loaded at a time (see _Loader).
+LOAD_WORKERS = 2
 # Rows per Arrow record batch handed to DuckDB (10 vectors of 2048): small enough for every thread to get work.
 ARROW_BATCH_ROWS = 20480
 
@@ -48,6 +53,7 @@ def ensure_raw_tables(conn: duckdb.DuckDBPyConnection, catalog: Catalog | None =
     """raw.batches, raw.row_errors and one raw.<template> per template (new fields added as columns)."""
     catalog = catalog or load_catalog()
     Store.run_sql(conn, "raw/tables.sql")
+    ensure_typed_batches(conn)  # here, not by the loading threads: two CREATEs at once would conflict
     have: dict[str, set[str]] = {}
     for table, column in conn.execute(
             "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'raw'").fetchall():
@@ -74,56 +80,127 @@ def _inbox_files(inbox: Path) -> list[Path]:
 
 def load_inbox(
     conn: duckdb.DuckDBPyConnection, inbox: Path, *, loaded_on: dt.date, catalog: Catalog | None = None,
+    workers: int = LOAD_WORKERS,
 ) -> list[BatchResult]:
-    """Load every new file of ``inbox`` into raw.*; one BatchResult per file found, in path order."""
+    """Load every new file of ``inbox`` into raw.*; one BatchResult per file found, in path order.
+
+    Each file is judged here, in path order (not a batch, seen before, or to load), and loaded on one
+    of ``workers`` threads, each batch in its own transaction. The load order is path order however
+    the threads finish: batch_no counts on in path order, and loaded_at is this call's start plus one
+    microsecond per batch, so "the newer file" of every tie-break is the same on every run.
+    """
     catalog = catalog or load_catalog()
     inbox = Path(inbox)
     ensure_raw_tables(conn, catalog)
     config = catalog_hash(catalog)
-    results: list[BatchResult] = []
+    started, first_no = conn.execute(
+        "SELECT current_localtimestamp(), (SELECT coalesce(max(batch_no), 0) + 1 FROM raw.batches)").fetchall()[0]
+    results: list[BatchResult | Future] = []
     seen: dict[str, str] = {}
-    for path in _inbox_files(inbox):
-        rel = path.relative_to(inbox)
-        name = rel.as_posix()
-        folder = rel.parts[0] if len(rel.parts) > 1 else None
-        if folder not in catalog.templates:
-            known = "、".join(catalog.templates)
-            where = f"文件夹 {folder}" if folder else "收件箱根目录"
-            results.append(BatchResult(None, folder, name, "ignored",
-                                       message=f"{name} 未导入：{where} 不是采集模板（应放在 {known} 之一的文件夹中）"))
-            continue
-        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            results.append(BatchResult(None, folder, name, "ignored",
-                                       message=f"{name} 未导入：只接受 .csv 和 .xlsx 文件（.xls 请另存为 .xlsx）"))
-            continue
-        data = path.read_bytes()
-        batch_id = hashlib.sha256(data).hexdigest()
-        prior = conn.execute(
-            "SELECT template, file_name, status, message, rows_read, rows_loaded, rows_rejected, config_hash "
-            "FROM raw.batches WHERE batch_id = ?", [batch_id]).fetchall()
-        prior = prior[0] if prior else None
-        if batch_id in seen:
-            results.append(BatchResult(batch_id, folder, name, "skipped",
-                                       message=f"{name} 与 {seen[batch_id]} 内容相同，已跳过"))
-            continue
-        seen[batch_id] = name
-        if prior and not (prior[2] == "rejected" and prior[7] != config):
-            before = f"此前已被拒收：{prior[3]}" if prior[2] == "rejected" else f"已于此前导入（{prior[1]}），未重复导入"
-            results.append(BatchResult(batch_id, prior[0], name, "skipped", prior[4] or 0, prior[5] or 0,
-                                       prior[6] or 0, message=f"{name} {before}"))
-            continue
-        results.append(_load_batch(conn, catalog, catalog[folder], path, name, data, batch_id,
-                                   loaded_on, config, replace=prior is not None))
-    return results
+    with _Loader(conn, catalog, workers) as loader:
+        for path in _inbox_files(inbox):
+            rel = path.relative_to(inbox)
+            name = rel.as_posix()
+            folder = rel.parts[0] if len(rel.parts) > 1 else None
+            if folder not in catalog.templates:
+                known = "、".join(catalog.templates)
+                where = f"文件夹 {folder}" if folder else "收件箱根目录"
+                results.append(BatchResult(None, folder, name, "ignored",
+                                           message=f"{name} 未导入：{where} 不是采集模板（应放在 {known} 之一的文件夹中）"))
+                continue
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                results.append(BatchResult(None, folder, name, "ignored",
+                                           message=f"{name} 未导入：只接受 .csv 和 .xlsx 文件（.xls 请另存为 .xlsx）"))
+                continue
+            data = path.read_bytes()
+            batch_id = hashlib.sha256(data).hexdigest()
+            prior = conn.execute(
+                "SELECT template, file_name, status, message, rows_read, rows_loaded, rows_rejected, config_hash "
+                "FROM raw.batches WHERE batch_id = ?", [batch_id]).fetchall()
+            prior = prior[0] if prior else None
+            if batch_id in seen:
+                results.append(BatchResult(batch_id, folder, name, "skipped",
+                                           message=f"{name} 与 {seen[batch_id]} 内容相同，已跳过"))
+                continue
+            seen[batch_id] = name
+            if prior and not (prior[2] == "rejected" and prior[7] != config):
+                before = f"此前已被拒收：{prior[3]}" if prior[2] == "rejected" else f"已于此前导入（{prior[1]}），未重复导入"
+                results.append(BatchResult(batch_id, prior[0], name, "skipped", prior[4] or 0, prior[5] or 0,
+                                           prior[6] or 0, message=f"{name} {before}"))
+                continue
+            batch_no = first_no + loader.submitted
+            batch = {
+                "batch_id": batch_id, "template": folder, "file_name": name, "file_size": len(data),
+                "file_format": path.suffix.lower().lstrip("."), "encoding": None, "header_row": None,
+                "loaded_on": loaded_on, "config_hash": config, "batch_no": batch_no,
+                "loaded_at": started + dt.timedelta(microseconds=batch_no - first_no),
+            }
+            results.append(loader.submit(catalog[folder], path, data, batch, replace=prior is not None))
+    return [r.result() if isinstance(r, Future) else r for r in results]
 
 
-def _load_batch(conn, catalog: Catalog, template: Template, path: Path, name: str, data: bytes, batch_id: str,
-                loaded_on: dt.date, config: str, *, replace: bool) -> BatchResult:
-    batch = {
-        "batch_id": batch_id, "template": template.name, "file_name": name, "file_size": len(data),
-        "file_format": path.suffix.lower().lstrip("."), "encoding": None, "header_row": None,
-        "loaded_on": loaded_on, "config_hash": config,
-    }
+class _Loader:
+    """Loads batches on worker threads, each worker on its own connection (worker_connection).
+
+    DuckDB runs every statement on all cores, but a batch also has steps that use one (decoding,
+    header matching, the commit's writes): with two batches in flight the cores stay busy. Batches of
+    one template may load side by side, except while the template has no loaded batch yet: that
+    first batch creates staging.<template> (keep_typed), so the next one waits for its commit.
+    At most ``workers + 1`` files' bytes are held at once.
+    """
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, catalog: Catalog, workers: int):
+        self.catalog = catalog
+        self.submitted = 0
+        self._futures: list[Future] = []
+        self._connections: queue.SimpleQueue = queue.SimpleQueue()
+        self._opened = [worker_connection(conn) for _ in range(workers)]
+        for c in self._opened:
+            self._connections.put(c)
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="ingest")
+        self._slots = threading.BoundedSemaphore(workers + 1)
+        self._first = {t.name: threading.Lock() for t in catalog}
+        self._has_loaded = {t for (t,) in conn.execute(
+            "SELECT DISTINCT template FROM raw.batches WHERE status = 'loaded'").fetchall()}
+
+    def submit(self, template: Template, path: Path, data: bytes, batch: dict, *, replace: bool) -> Future:
+        for done in self._futures:  # a batch that failed stops the load (the ones under way finish)
+            if done.done() and done.exception() is not None:
+                raise done.exception()
+        self._slots.acquire()
+        future = self._pool.submit(self._load, template, path, data, batch, replace)
+        future.add_done_callback(lambda _: self._slots.release())
+        self._futures.append(future)
+        self.submitted += 1
+        return future
+
+    def _load(self, template: Template, path: Path, data: bytes, batch: dict, replace: bool) -> BatchResult:
+        conn = self._connections.get()
+        first = self._first[template.name]
+        try:
+            if template.name in self._has_loaded:
+                return _load_batch(conn, self.catalog, template, path, data, batch, replace=replace)
+            with first:
+                result = _load_batch(conn, self.catalog, template, path, data, batch, replace=replace)
+                if result.status == "loaded":
+                    self._has_loaded.add(template.name)
+                return result
+        finally:
+            self._connections.put(conn)
+
+    def __enter__(self) -> _Loader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._pool.shutdown(wait=True)
+        for c in self._opened:
+            c.close()
+
+
+def _load_batch(conn, catalog: Catalog, template: Template, path: Path, data: bytes, batch: dict, *,
+                replace: bool) -> BatchResult:
+    """One batch into raw.* in one transaction; ``batch`` is its raw.batches row so far."""
+    name, batch_id = batch["file_name"], batch["batch_id"]
     try:
         grid = read_file(path, data)
     except UnreadableFile as exc:
@@ -147,7 +224,7 @@ def _load_batch(conn, catalog: Catalog, template: Template, path: Path, name: st
     try:
         _stage_incoming(conn, template, grid, header, rows, batch_id)
         conn.execute(f"INSERT INTO raw.{template.name} BY NAME SELECT * FROM _incoming")
-        set_variables(conn, {"batch_id": batch_id, "file_name": name, "loaded_on": loaded_on})
+        set_variables(conn, {"batch_id": batch_id, "file_name": name, "loaded_on": batch["loaded_on"]})
         typed = type_incoming(conn, catalog, template)
         conn.execute(render("raw/row_checks.sql", catalog, t=template, typed=typed))
         keep_typed(conn, template.name, batch_id, typed_version(catalog))
@@ -235,7 +312,8 @@ def _report_unknown_columns(conn, template: Template, header: HeaderMatch, rows:
 
 
 _BATCH_COLUMNS = ("batch_id", "template", "file_name", "file_size", "file_format", "encoding", "header_row",
-                  "loaded_on", "status", "message", "rows_read", "rows_loaded", "rows_rejected", "config_hash")
+                  "loaded_on", "loaded_at", "batch_no", "status", "message", "rows_read", "rows_loaded",
+                  "rows_rejected", "config_hash")
 
 
 def _write_batch(conn, batch: dict, replace: bool) -> None:
@@ -243,9 +321,7 @@ def _write_batch(conn, batch: dict, replace: bool) -> None:
         # Only a batch rejected whole is ever re-examined: it has no rows in raw.<template>.
         conn.execute("DELETE FROM raw.batches WHERE batch_id = ?", [batch["batch_id"]])
     conn.execute(
-        f"INSERT INTO raw.batches ({', '.join(_BATCH_COLUMNS)}, loaded_at, batch_no) "
-        f"VALUES ({', '.join('?' for _ in _BATCH_COLUMNS)}, current_localtimestamp(), "
-        "(SELECT coalesce(max(batch_no), 0) + 1 FROM raw.batches))",
+        f"INSERT INTO raw.batches ({', '.join(_BATCH_COLUMNS)}) VALUES ({', '.join('?' for _ in _BATCH_COLUMNS)})",
         [batch.get(c) for c in _BATCH_COLUMNS],
     )
 

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 
 from pipelines.ingest import load_inbox
+from pipelines.store import Store
 from tests.ingest.conftest import LOADED_ON, RESIDENT_HEADER, resident, write_csv, write_xlsx
 
 
@@ -192,3 +193,36 @@ def test_batches_are_numbered_in_load_order_and_an_older_store_is_numbered_once(
     assert numbered == [("residents/旧.csv", 1), ("residents/a.csv", 2), ("residents/b.csv", 3)]
     load(store, inbox, catalog)
     assert query(store, "SELECT file_name, batch_no FROM raw.batches ORDER BY batch_no") == numbered
+
+
+def test_batches_loaded_side_by_side_equal_one_at_a_time_and_keep_path_order(catalog, inbox, tmp_path):
+    # A fresh store, so the first batch of each template creates staging.<template> while the others wait;
+    # rows big enough (> one 2048-row vector) that two loads really overlap.
+    for c, community in enumerate(["金沙", "青羊", "草堂", "浣花"]):
+        rows = [resident(n, name=f"居民{n}", 房屋编码=f"H{c}{n:05d}", collected="" if n % 97 == 0 else "2024-03-05")
+                for n in range(1, 6001)]
+        write_csv(inbox / "residents" / f"{community}社区.csv", RESIDENT_HEADER, rows)
+    write_csv(inbox / "residents" / "重复.csv", RESIDENT_HEADER, [resident(1, name="重复")])
+    (inbox / "residents" / "重复副本.csv").write_bytes((inbox / "residents" / "重复.csv").read_bytes())
+    write_csv(inbox / "residents" / "空表.csv", ["备注"], [["无"]])   # rejected: no template column
+    stores = {}
+    for workers in (1, 2):
+        stores[workers] = Store(tmp_path / f"store-{workers}.duckdb")
+        with stores[workers].connect() as conn:
+            results = load_inbox(conn, inbox, loaded_on=LOADED_ON, catalog=catalog, workers=workers)
+        assert [(r.file_name, r.status) for r in results] == [   # path order
+            ("residents/浣花社区.csv", "loaded"), ("residents/空表.csv", "rejected"),
+            ("residents/草堂社区.csv", "loaded"), ("residents/重复.csv", "loaded"),
+            ("residents/重复副本.csv", "skipped"), ("residents/金沙社区.csv", "loaded"),
+            ("residents/青羊社区.csv", "loaded")]
+    one, two = (query(s, "SELECT file_name, batch_no, status, rows_read, rows_loaded, rows_rejected, loaded_at "
+                         "FROM raw.batches ORDER BY batch_no") for s in (stores[1], stores[2]))
+    files = [r.file_name for r in results if r.status != "skipped"]
+    assert [r[0] for r in two] == files and [r[1] for r in two] == [1, 2, 3, 4, 5, 6]
+    assert [r[:6] for r in one] == [r[:6] for r in two]
+    assert [r[6] for r in two] == sorted({r[6] for r in two})   # loaded_at rises with batch_no: the newer file
+    assert sum(r[5] for r in two) == 4 * (6000 // 97)
+    for table in ("raw.residents", "raw.row_errors", "staging.residents"):
+        rows = [query(s, f"SELECT * FROM {table} ORDER BY ALL") for s in (stores[1], stores[2])]
+        assert rows[0] == rows[1] and len(rows[0]) > 0, table
+    assert query(stores[2], "SELECT count(*) FROM staging.residents") == [(4 * 6000 - 4 * (6000 // 97) + 1,)]
