@@ -249,19 +249,15 @@ def run_baseline(persons: int) -> dict:
 def _time_statements() -> None:
     """Make Store.run_sql run each SQL file statement by statement and print each one's seconds on
     stderr (``--statements``): which statement of a stage is slow, at the size where it is slow.
-    Statements are split at a ``;`` ending a line, which is how every file in sql/ ends its statements."""
-    import re
-
+    DuckDB's own parser splits the file (a comment may end in a semicolon)."""
     from pipelines.store import Store, set_variables, sql_text
 
     def run_sql(conn, relative: str, **variables) -> None:
         set_variables(conn, variables)
-        for statement in re.split(r";[ \t]*\n", sql_text(relative) + "\n"):
-            code = re.sub(r"--[^\n]*", "", statement).strip()
-            if not code:
-                continue
+        for statement in conn.extract_statements(sql_text(relative)):
+            code = statement.query
             start = time.perf_counter()
-            conn.execute(statement)
+            conn.execute(code)
             print(f"[bench]     {time.perf_counter() - start:8.1f} s  {relative}: {' '.join(code.split())[:90]}",
                   file=sys.stderr, flush=True)
 

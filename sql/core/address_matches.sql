@@ -238,13 +238,15 @@ LEFT JOIN addr_zonemap cz ON cz.z = d.zone;
 CREATE OR REPLACE TABLE core.address_matches AS
 SELECT i.template, i.batch_id, i.row_no, i.record_no,
        i.template || ':' || i.batch_id || ':' || CAST(i.row_no AS VARCHAR) AS record_key,
+       record_id(b.batch_no, i.row_no) AS record_id,
        i.address,
        d.road, d.road_no, d.compound, d.building, d.unit, d.floor, d.room,
        d.match_status, d.house_code,
        CAST(d.candidates AS VARCHAR[]) AS candidates,
        coalesce(d.n, 0)::INTEGER AS n_candidates,
        d.rule
-FROM addr_in i JOIN addr_decided d USING (norm);
+FROM addr_in i JOIN addr_decided d USING (norm)
+LEFT JOIN raw.batches b USING (batch_id);
 
 DROP TABLE addr_inputs; DROP TABLE addr_in; DROP TABLE addr_h0; DROP TABLE addr_parsed; DROP TABLE addr_partmap;
 DROP TABLE addr_zonemap; DROP TABLE addr_houses; DROP TABLE addr_q; DROP TABLE addr_cmap; DROP TABLE addr_rmap;

@@ -62,5 +62,4 @@ SELECT r.template || ':' || r.batch_id || ':' || r.row_no AS record_key,
 FROM rows r
 LEFT JOIN raw.batches b USING (batch_id)
 LEFT JOIN core.houses h ON h.house_code = r.house_code
-LEFT JOIN core.address_matches m
-       ON m.template = r.template AND m.batch_id = r.batch_id AND m.row_no = r.row_no;
+LEFT JOIN core.address_matches m ON m.record_id = record_id(b.batch_no, r.row_no);

@@ -6,6 +6,7 @@ SELECT s.record_no AS 记录编号, s.disability_cert_no AS 残疾证号, s.id_n
        p.community_name AS 社区名称,
        p.district_code AS _district_code, p.street_code AS _street_code, p.community_code AS _community_code
 FROM staging.disability s
-LEFT JOIN rp_links k ON k.template = 'disability' AND k.batch_id = s.batch_id AND k.row_no = s.row_no
+JOIN rp_batches b USING (batch_id)
+LEFT JOIN rp_links k ON k.template = 'disability' AND k.record_id = record_id(b.batch_no, s.row_no)
 LEFT JOIN rp_persons p ON p.person_key = k.person_key
 WHERE s.issued_on IS NULL OR s.issued_on <= getvariable('as_of');

@@ -3,13 +3,13 @@
 CREATE OR REPLACE TEMP VIEW x_floating_population AS
 WITH reg AS (
     SELECT k.person_key,
-           arg_max(s.origin, rp_newest_key(s.registered_on, b.rank, s.row_no)) AS origin,
+           arg_max(s.origin, rp_newest_key(s.registered_on, k.record_id)) AS origin,
            max(s.registered_on) AS registered_on,
-           arg_max(s.stay_reason, rp_newest_key(s.registered_on, b.rank, s.row_no)) AS stay_reason,
-           arg_max(s.permit_valid_until, rp_newest_key(s.registered_on, b.rank, s.row_no)) AS permit_valid_until
-    FROM rp_links k
-    JOIN staging.floating s ON k.template = 'floating' AND s.batch_id = k.batch_id AND s.row_no = k.row_no
-    JOIN rp_batch_rank b ON b.batch_id = s.batch_id
+           arg_max(s.stay_reason, rp_newest_key(s.registered_on, k.record_id)) AS stay_reason,
+           arg_max(s.permit_valid_until, rp_newest_key(s.registered_on, k.record_id)) AS permit_valid_until
+    FROM staging.floating s
+    JOIN rp_batches b USING (batch_id)
+    JOIN rp_links k ON k.template = 'floating' AND k.record_id = record_id(b.batch_no, s.row_no)
     WHERE s.registered_on <= getvariable('as_of')
     GROUP BY k.person_key
 )

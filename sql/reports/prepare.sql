@@ -12,19 +12,21 @@ FROM core.houses h;
 
 -- Source rows tied to their person, for the templates whose attributes reports read beyond core.evidence
 -- (tags and phone, disability, assistance, floating registrations). core.evidence already holds every
--- linked row with its person (a floating row twice: its registration is the 'presence' one), which
--- spares joining person_records to person_links on their long string keys.
+-- linked row with its person and record_id (a floating row twice: its registration is the 'presence'
+-- one). Staging rows find theirs by record_id(batch_no, row_no) (sql/macros/keys.sql): an integer join,
+-- where (batch_id, row_no) would compare 64-character batch ids row by row.
 CREATE OR REPLACE TEMP TABLE rp_links AS
-SELECT template, batch_id, row_no, person_key
+SELECT template, record_id, person_key
 FROM core.evidence
 WHERE template IN ('residents', 'assistance', 'disability') OR (template = 'floating' AND kind = 'presence');
 
--- "Newest row" as one number (date, then batch, then row): arg_max over a struct key costs several
--- times more over a million persons.
-CREATE OR REPLACE TEMP TABLE rp_batch_rank AS
-SELECT batch_id, row_number() OVER (ORDER BY batch_id) AS rank FROM raw.batches;
-CREATE OR REPLACE TEMP MACRO rp_newest_key(d, batch_rank, row_no) AS
-    (coalesce(d, DATE '1900-01-01') - DATE '1900-01-01')::BIGINT * 1000000000000 + batch_rank * 100000000 + row_no;
+CREATE OR REPLACE TEMP TABLE rp_batches AS
+SELECT batch_id, batch_no FROM raw.batches;
+
+-- "Newest row" as one number: the date, then the later batch and row (record_id grows with both);
+-- arg_max over a struct key costs several times more over a million persons.
+CREATE OR REPLACE TEMP MACRO rp_newest_key(d, record_id) AS
+    ((coalesce(d, DATE '1900-01-01') - DATE '1900-01-01')::HUGEINT << 64) + record_id;
 
 CREATE OR REPLACE TEMP TABLE rp_persons AS
 WITH st AS (
@@ -36,24 +38,26 @@ res AS (
     -- Tags and phone come from the newest residents row the grid worker collected on or before D
     -- (ties: the later batch, then the later row).
     SELECT k.person_key,
-           arg_max(s.tags, rp_newest_key(s.collected_on, b.rank, s.row_no)) AS tags,
-           arg_max(s.phone, rp_newest_key(s.collected_on, b.rank, s.row_no)) FILTER (WHERE s.phone IS NOT NULL) AS phone
-    FROM rp_links k
-    JOIN staging.residents s ON k.template = 'residents' AND s.batch_id = k.batch_id AND s.row_no = k.row_no
-    JOIN rp_batch_rank b ON b.batch_id = s.batch_id
+           arg_max(s.tags, rp_newest_key(s.collected_on, k.record_id)) AS tags,
+           arg_max(s.phone, rp_newest_key(s.collected_on, k.record_id)) FILTER (WHERE s.phone IS NOT NULL) AS phone
+    FROM staging.residents s
+    JOIN rp_batches b USING (batch_id)
+    JOIN rp_links k ON k.template = 'residents' AND k.record_id = record_id(b.batch_no, s.row_no)
     WHERE s.collected_on <= getvariable('as_of')
     GROUP BY k.person_key
 ),
 dis AS (
     SELECT DISTINCT k.person_key
-    FROM rp_links k
-    JOIN staging.disability s ON k.template = 'disability' AND s.batch_id = k.batch_id AND s.row_no = k.row_no
+    FROM staging.disability s
+    JOIN rp_batches b USING (batch_id)
+    JOIN rp_links k ON k.template = 'disability' AND k.record_id = record_id(b.batch_no, s.row_no)
     WHERE s.issued_on IS NULL OR s.issued_on <= getvariable('as_of')
 ),
 aid AS (
     SELECT k.person_key, list(DISTINCT s.assistance_type ORDER BY s.assistance_type) AS assistance_types
-    FROM rp_links k
-    JOIN staging.assistance s ON k.template = 'assistance' AND s.batch_id = k.batch_id AND s.row_no = k.row_no
+    FROM staging.assistance s
+    JOIN rp_batches b USING (batch_id)
+    JOIN rp_links k ON k.template = 'assistance' AND k.record_id = record_id(b.batch_no, s.row_no)
     WHERE s.start_date <= getvariable('as_of') AND (s.end_date IS NULL OR s.end_date >= getvariable('as_of'))
     GROUP BY k.person_key
 )

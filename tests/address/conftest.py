@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from pipelines.store import Store
+
 HOUSES_DDL = """
 CREATE OR REPLACE TABLE core.houses (
     house_code VARCHAR, microgrid_code VARCHAR, std_address VARCHAR, compound VARCHAR,
@@ -46,4 +48,11 @@ def address_conn(store):
         )
         for ddl in STAGING_DDL:
             conn.execute(ddl)
+        # The batches the tests' staging rows come from (core.address_matches numbers rows by batch_no).
+        Store.run_sql(conn, "raw/tables.sql")
+        conn.executemany("INSERT INTO raw.batches (batch_id, template, file_name, status, batch_no) "
+                         "VALUES (?, ?, ?, 'loaded', ?)",
+                         [(b, t, f"{t}/{b}.csv", n) for n, (b, t) in enumerate(
+                             [("b1", "assistance"), ("b", "hukou"), ("fb", "floating"), ("ab", "assistance"),
+                              ("hb", "hukou")], start=1)])
         yield conn

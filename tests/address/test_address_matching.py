@@ -126,14 +126,15 @@ def test_which_rows_need_an_address(address_conn):
     conn.execute("INSERT INTO staging.hukou VALUES ('hb', 7, NULL, '芳草小区501')")
     counts = match_addresses(conn)
     rows = conn.execute(
-        "SELECT record_key, record_no, address, match_status, house_code FROM core.address_matches ORDER BY record_key"
+        "SELECT record_key, record_id, record_no, address, match_status, house_code FROM core.address_matches "
+        "ORDER BY record_key"
     ).fetchall()
-    assert rows == [
-        ("assistance:ab:4", "A3", "芳草小区3-2-502", "matched", "H02"),
-        ("floating:fb:3", "F2", "芳草小区3-2-501", "matched", "H01"),
-        ("floating:fb:4", "F3", "芳草小区3-2-501", "matched", "H01"),
-        ("floating:fb:5", "F4", "芳草小区3-2-502", "matched", "H02"),
-        ("hukou:hb:7", None, "芳草小区501", "multi_match", None),
+    assert rows == [   # record_id = batch_no << 32 | row_no (batches fb 3, ab 4, hb 5: see conftest)
+        ("assistance:ab:4", 4 << 32 | 4, "A3", "芳草小区3-2-502", "matched", "H02"),
+        ("floating:fb:3", 3 << 32 | 3, "F2", "芳草小区3-2-501", "matched", "H01"),
+        ("floating:fb:4", 3 << 32 | 4, "F3", "芳草小区3-2-501", "matched", "H01"),
+        ("floating:fb:5", 3 << 32 | 5, "F4", "芳草小区3-2-502", "matched", "H02"),
+        ("hukou:hb:7", 5 << 32 | 7, None, "芳草小区501", "multi_match", None),
     ]
     assert counts == {"matched": 4, "no_match": 0, "multi_match": 1}
     # rebuilt, not appended to

@@ -4,7 +4,7 @@
 CREATE SCHEMA IF NOT EXISTS raw; CREATE SCHEMA IF NOT EXISTS staging; CREATE SCHEMA IF NOT EXISTS core;
 CREATE SCHEMA IF NOT EXISTS marts;
 
-CREATE TABLE raw.batches AS SELECT * FROM (VALUES
+CREATE TABLE raw.batches AS SELECT *, row_number() OVER (ORDER BY loaded_at)::INTEGER AS batch_no FROM (VALUES
   ('b_grids', 'grids', 'grids/网格.xlsx', 100::BIGINT, 'xlsx', NULL, 1, TIMESTAMP '2026-01-05 09:00:00', DATE '2026-01-05', 'loaded', NULL, 5, 5, 0, 'c'),
   ('b_house', 'housing', 'housing/房屋.xlsx', 100, 'xlsx', NULL, 1, TIMESTAMP '2026-01-06 09:00:00', DATE '2026-01-06', 'loaded', NULL, 9, 9, 0, 'c'),
   ('b_res', 'residents', 'residents/2026-10 金沙社区.xlsx', 100, 'xlsx', NULL, 3, TIMESTAMP '2026-10-20 09:00:00', DATE '2026-10-20', 'loaded', NULL, 20, 20, 0, 'c'),
@@ -137,6 +137,11 @@ SELECT l.person_key, r.record_key,
        r.template, r.batch_id, r.row_no, r.record_no, r.event_date, r.house_code, r.template || ' 记录'
 FROM core.person_records r JOIN core.person_links l USING (record_key)
 WHERE l.person_key IS NOT NULL AND r.record_key NOT IN (SELECT record_key FROM core.evidence);
+-- record_id (sql/macros/keys.sql): reports find staging rows by it (the hukou, deaths and visits batches
+-- above are not in raw.batches, so theirs stay NULL: no report reads those rows from staging)
+ALTER TABLE core.evidence ADD COLUMN record_id BIGINT;
+UPDATE core.evidence SET record_id = record_id(b.batch_no, core.evidence.row_no)
+FROM raw.batches b WHERE b.batch_id = core.evidence.batch_id;
 
 CREATE TABLE marts.grid_population AS
 SELECT g.district_code AS 区县代码, g.street_code AS 街道代码, g.community_code AS 社区代码, g.grid_code AS 网格编码,

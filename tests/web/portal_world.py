@@ -34,7 +34,7 @@ ALTER TABLE core.houses ADD COLUMN collected_on DATE DEFAULT DATE '2026-01-06';
 ALTER TABLE core.grids ADD COLUMN batch_id VARCHAR DEFAULT 'b_grids';
 ALTER TABLE core.grids ADD COLUMN row_no INTEGER DEFAULT 2;
 INSERT INTO raw.batches VALUES ('b_res_hb', 'residents', 'residents/2026-10 河滨社区.xlsx', 100, 'xlsx', NULL, 3,
-    TIMESTAMP '2026-10-20 10:00:00', DATE '2026-10-20', 'loaded', NULL, 2, 0, 2, 'c');
+    TIMESTAMP '2026-10-20 10:00:00', DATE '2026-10-20', 'loaded', NULL, 2, 0, 2, 'c', 8);
 CREATE TABLE raw.row_errors (batch_id VARCHAR, template VARCHAR, row_no INTEGER, record_no VARCHAR,
     field VARCHAR, column_name VARCHAR, value VARCHAR, rule VARCHAR, severity VARCHAR, message VARCHAR);
 CREATE TABLE raw.residents (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR, name VARCHAR,
