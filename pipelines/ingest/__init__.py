@@ -102,15 +102,9 @@ def load_inbox(
             rel = path.relative_to(inbox)
             name = rel.as_posix()
             folder = rel.parts[0] if len(rel.parts) > 1 else None
-            if folder not in catalog.templates:
-                known = "、".join(catalog.templates)
-                where = f"文件夹 {folder}" if folder else "收件箱根目录"
-                results.append(BatchResult(None, folder, name, "ignored",
-                                           message=f"{name} 未导入：{where} 不是采集模板（应放在 {known} 之一的文件夹中）"))
-                continue
-            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                results.append(BatchResult(None, folder, name, "ignored",
-                                           message=f"{name} 未导入：只接受 .csv 和 .xlsx 文件（.xls 请另存为 .xlsx）"))
+            ignored = _not_a_batch(catalog, folder, name, path)
+            if ignored is not None:
+                results.append(ignored)
                 continue
             data = path.read_bytes()
             batch_id = hashlib.sha256(data).hexdigest()
@@ -137,6 +131,19 @@ def load_inbox(
             }
             results.append(loader.submit(catalog[folder], path, data, batch, replace=prior is not None))
     return [r.result() if isinstance(r, Future) else r for r in results]
+
+
+def _not_a_batch(catalog: Catalog, folder: str | None, name: str, path: Path) -> BatchResult | None:
+    """The result for a file that is no batch (not in a template's folder, or not CSV/XLSX), else None."""
+    if folder not in catalog.templates:
+        known = "、".join(catalog.templates)
+        where = f"文件夹 {folder}" if folder else "收件箱根目录"
+        return BatchResult(None, folder, name, "ignored",
+                           message=f"{name} 未导入：{where} 不是采集模板（应放在 {known} 之一的文件夹中）")
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        return BatchResult(None, folder, name, "ignored",
+                           message=f"{name} 未导入：只接受 .csv 和 .xlsx 文件（.xls 请另存为 .xlsx）")
+    return None
 
 
 class _Loader:
