@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from pipelines.store import Store, StoreKeyError
+from pipelines.store import Store, StoreKeyError, worker_connection
 
 KEY = "test-key-0123456789abcdef"
 
@@ -33,6 +33,12 @@ def test_encrypted_store_opens_with_its_key_only(tmp_path, monkeypatch):
     with Store(path).connect(read_only=True) as conn:
         assert conn.execute("SELECT person_key FROM core.persons").fetchall() == [("P0000000001",)]
         assert conn.execute("SELECT id_mask('510104199001011234')").fetchall()[0][0] == "510104********1234"
+
+        # a second connection for a loading thread lands in the attached store too, macros loaded
+        worker = worker_connection(conn)
+        assert worker.execute("SELECT person_key, id_mask('510104199001011234') FROM core.persons").fetchall() == [
+            ("P0000000001", "510104********1234")]
+        worker.close()
 
     monkeypatch.setenv("ONCEONLY_STORE_KEY", "wrong key")
     with pytest.raises(StoreKeyError, match="密钥错误"):
