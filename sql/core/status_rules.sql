@@ -44,10 +44,11 @@ WHERE kind = 'presence' AND template = 'floating' AND house_code IS NOT NULL
 -- then the newest file, then the lowest record_id (lower batch number, then lower row), so a rerun
 -- picks the same house. The order is packed into one number, bigger is better (bits: day 110+,
 -- source 107, not-permit 106, µs since 2000 loaded 54, 2^54 - 1 - record_id below, which holds
--- while there are fewer than 2^22 batches): max() of a number and a join back to its row cost half
+-- while there are fewer than 2^22 batches; a date before 1800, a typo, counts as 1800: DuckDB refuses to
+-- shift a negative number): max() of a number and a join back to its row cost half
 -- of a window sort that carries every column (much less at 21M persons, where the sort spilled).
 CREATE OR REPLACE TEMP MACRO status_presence_rank(presence_date, source_rank, via_permit, loaded_at, record_id) AS
-    ((presence_date - DATE '1800-01-01')::HUGEINT << 110)
+    ((CASE WHEN presence_date < DATE '1800-01-01' THEN 0 ELSE presence_date - DATE '1800-01-01' END)::HUGEINT << 110)
     + ((7 - source_rank)::HUGEINT << 107)
     + ((NOT via_permit)::HUGEINT << 106)
     + (greatest(coalesce(epoch_us(loaded_at) - epoch_us(TIMESTAMP '2000-01-01'), 0), 0)::HUGEINT << 54)

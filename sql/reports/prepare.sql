@@ -24,9 +24,10 @@ CREATE OR REPLACE TEMP TABLE rp_batches AS
 SELECT batch_id, batch_no FROM raw.batches;
 
 -- "Newest row" as one number: the date, then the later batch and row (record_id grows with both);
--- arg_max over a struct key costs several times more over a million persons.
+-- arg_max over a struct key costs several times more over a million persons. Multiplied by 2^64, not
+-- shifted: a date before 1900 (a typo) is a negative day, which DuckDB refuses to shift.
 CREATE OR REPLACE TEMP MACRO rp_newest_key(d, record_id) AS
-    ((coalesce(d, DATE '1900-01-01') - DATE '1900-01-01')::HUGEINT << 64) + record_id;
+    (coalesce(d, DATE '1900-01-01') - DATE '1900-01-01')::HUGEINT * 18446744073709551616 + record_id;
 
 CREATE OR REPLACE TEMP TABLE rp_persons AS
 WITH st AS (

@@ -254,3 +254,12 @@ def test_tied_profiles_of_one_person_link_on_every_rerun(store, run_date):
             assert got["visits:b1:3"] == (got["residents:b1:1"][0], "name_match")
             first = first or got
             assert got == first
+
+
+def test_a_record_dated_centuries_off_is_linked_and_speaks_last(store, run_date):
+    # an event date typed as 0001-01-01 is a valid date: it ranks as the oldest record, the run does not fail
+    with store.connect() as conn:
+        load_records(conn, [record("1", "张伟", id_number=ZW, house="H1", event="0001-01-01"),
+                            record("2", "张伟伟", id_number=ZW, house="H1", event="2024-01-01")])
+        link_persons(conn, run_date=run_date)
+        assert conn.execute("SELECT name, n_records FROM core.persons").fetchall() == [("张伟伟", 2)]

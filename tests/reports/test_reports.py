@@ -234,3 +234,13 @@ def test_department_reports_follow_the_registry(conn, tmp_path):
     audited = conn.execute("SELECT name, format, row_count FROM audit.extracts WHERE file_path = ?",
                            [str(paths[2])]).fetchall()
     assert audited == [("elderly-80plus-list", "csv", 1)]
+
+
+def test_newest_row_key_orders_dates_before_1900_too(conn):
+    # a 采集日期 typed as 1850 (or 0001) is a valid date: it is the oldest row, not an error
+    from pipelines.publish.grants import prepare
+    prepare(conn, AS_OF)
+    assert conn.execute(
+        "SELECT rp_newest_key(DATE '0001-01-01', 9) < rp_newest_key(DATE '1850-01-01', 1), "
+        "rp_newest_key(DATE '1850-01-01', 9) < rp_newest_key(NULL, 1), "   # no date counts as 1900-01-01
+        "rp_newest_key(DATE '2026-01-01', 1) < rp_newest_key(DATE '2026-01-01', 2)").fetchall() == [(True, True, True)]

@@ -327,6 +327,18 @@ def test_same_day_same_source_tie_goes_to_the_newest_file_then_the_lowest_row(w)
     assert status_of(conn, "P2")["house_code"] == "H3"
 
 
+def test_a_date_typed_centuries_off_is_ranked_not_refused(w):
+    # 采集日期 "0001-01-01" or "1700-01-01" is a valid date: P must still be found, not the run fail
+    conn, w = w
+    w.resident("P1", D(1, 1, 1), "H1")
+    w.resident("P1", D(2026, 6, 1), "H2")
+    w.resident("P2", D(1700, 1, 1), "H3")
+    run(conn)
+    assert status_of(conn, "P1")["house_code"] == "H2"
+    s = status_of(conn, "P2")
+    assert (s["status"], s["house_code"], s["presence_date"]) == ("待核实", "H3", D(1700, 1, 1))
+
+
 def test_presence_needs_a_house(w):
     conn, w = w
     w.resident("P1", D(2025, 1, 1), "H1")
