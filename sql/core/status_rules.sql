@@ -90,10 +90,13 @@ QUALIFY row_number() OVER (
     ORDER BY CASE template WHEN 'deaths' THEN 0 WHEN 'hukou' THEN 1 WHEN 'floating' THEN 2 ELSE 3 END,
              evidence_date NULLS LAST, loaded_at DESC NULLS LAST, batch_id, row_no) = 1;
 
--- newest first: a number rather than a struct, so that arg_max over millions of rows stays cheap
+-- newest first: a number rather than a struct, so that arg_max over millions of rows stays cheap.
+-- The day, then the file's load time to the microsecond (the batches of one load are a microsecond
+-- apart, pipelines/ingest), then the lower row.
 CREATE OR REPLACE TEMP MACRO status_newest_key(d, loaded_at, row_no) AS
-    (coalesce(d, DATE '1900-01-01') - DATE '1900-01-01')::HUGEINT * 100000000000000000
-    + coalesce(epoch(loaded_at), 0)::HUGEINT * 10000000 + (9999999 - row_no);
+    (coalesce(d, DATE '1900-01-01') - DATE '1900-01-01')::HUGEINT * 1000000000000000000000000
+    + greatest(coalesce(epoch_us(loaded_at) - epoch_us(TIMESTAMP '2000-01-01'), 0), 0)::HUGEINT * 100000000
+    + (99999999 - row_no);
 
 CREATE OR REPLACE TEMP TABLE status_facts AS
 SELECT person_key,

@@ -339,6 +339,20 @@ def test_a_date_typed_centuries_off_is_ranked_not_refused(w):
     assert (s["status"], s["house_code"], s["presence_date"]) == ("待核实", "H3", D(1700, 1, 1))
 
 
+def test_the_category_comes_from_the_newer_file_of_one_load(w):
+    # the batches of one load are a microsecond apart (pipelines/ingest): same day, same row number,
+    # and still the later file decides, on every run
+    conn, w = w
+    w.resident("P1", D(2026, 6, 1), "H1", batch="first", category="户籍人口")
+    w.resident("P2", D(2026, 6, 1), "H1", batch="second", category="户籍人口")
+    w.resident("P1", D(2026, 6, 1), "H1", batch="second", category="流动人口")
+    conn.execute("UPDATE raw.batches SET loaded_at = TIMESTAMP '2026-11-01 08:00:00' "
+                 "+ INTERVAL (CASE WHEN batch_id LIKE '%second' THEN 1 ELSE 0 END) MICROSECOND")
+    assert conn.execute("SELECT count(DISTINCT row_no) FROM staging.residents").fetchall() == [(2,)]
+    run(conn)
+    assert status_of(conn, "P1")["category"] == "流动人口"
+
+
 def test_presence_needs_a_house(w):
     conn, w = w
     w.resident("P1", D(2025, 1, 1), "H1")
