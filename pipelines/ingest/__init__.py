@@ -183,11 +183,9 @@ class _Loader:
 
     def _load(self, template: Template, path: Path, data: bytes, batch: dict, replace: bool) -> BatchResult:
         conn = self._connections.get()
-        first = self._first[template.name]
+        alone = self._first[template.name] if template.name not in self._has_loaded else contextlib.nullcontext()
         try:
-            if template.name in self._has_loaded:
-                return _load_batch(conn, self.catalog, template, path, data, batch, replace=replace)
-            with first:
+            with alone:
                 result = _load_batch(conn, self.catalog, template, path, data, batch, replace=replace)
                 if result.status == "loaded":
                     self._has_loaded.add(template.name)

@@ -66,8 +66,8 @@ def typed_complete(conn: duckdb.DuckDBPyConnection, template: str, version: str)
 
 def keep_typed(conn: duckdb.DuckDBPyConnection, template: str, batch_id: str, version: str) -> None:
     """Append _typed's rows that no check rejected to staging.<template>, when it is current
-    (called inside the batch's transaction, before the batch is written to raw.batches)."""
-    ensure_typed_batches(conn)
+    (called inside the batch's transaction, before the batch is written to raw.batches; staging.typed_batches
+    exists: ensure_raw_tables made it before the loading threads started)."""
     first = not conn.execute(
         "SELECT count(*) FROM raw.batches WHERE template = ? AND status = 'loaded'", [template]).fetchall()[0][0]
     if first:  # whatever staging.<template> held (an empty table, perhaps of older SQL) holds no batch

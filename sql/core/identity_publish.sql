@@ -52,14 +52,13 @@ SELECT record_key, record_id, person_key, rule, score FROM scratch.link_final;
 
 -- Which record speaks for the person: one with the valid ID first, then the most recent;
 -- no event date (the hukou register) counts as newest, as the register holds the official
--- name. Ties by a hash of record_key. Packed in one HUGEINT (flag << 100 | day << 64 | hash; a date
--- before 1800, a typo, counts as 1800: DuckDB refuses to shift a negative number):
+-- name. Ties by a hash of record_key. Packed in one HUGEINT (flag << 100 | day << 64 | hash; rank_day:
+-- sql/macros/keys.sql):
 -- arg_max over a struct key is five times slower.
 CREATE OR REPLACE TABLE core.persons AS
 WITH k AS (
     SELECT person_key, rule, name, id_number, id_valid, birth_date, sex,
-           (coalesce(CASE WHEN event_date < DATE '1800-01-01' THEN 0
-                          ELSE date_diff('day', DATE '1800-01-01', event_date) END, 1000000000)::HUGEINT << 64)
+           (coalesce(rank_day(event_date), 1000000000)::HUGEINT << 64)
            + record_hash AS recency
     FROM scratch.link_final
     WHERE person_key IS NOT NULL

@@ -44,14 +44,13 @@ WHERE kind = 'presence' AND template = 'floating' AND house_code IS NOT NULL
 -- then the newest file, then the lowest record_id (lower batch number, then lower row), so a rerun
 -- picks the same house. The order is packed into one number, bigger is better (bits: day 110+,
 -- source 107, not-permit 106, µs since 2000 loaded 54, 2^54 - 1 - record_id below, which holds
--- while there are fewer than 2^22 batches; a date before 1800, a typo, counts as 1800: DuckDB refuses to
--- shift a negative number): max() of a number and a join back to its row cost half
+-- while there are fewer than 2^22 batches; rank_day and rank_load_us: sql/macros/keys.sql): max() of a number and a join back to its row cost half
 -- of a window sort that carries every column (much less at 21M persons, where the sort spilled).
 CREATE OR REPLACE TEMP MACRO status_presence_rank(presence_date, source_rank, via_permit, loaded_at, record_id) AS
-    ((CASE WHEN presence_date < DATE '1800-01-01' THEN 0 ELSE presence_date - DATE '1800-01-01' END)::HUGEINT << 110)
+    (rank_day(presence_date)::HUGEINT << 110)
     + ((7 - source_rank)::HUGEINT << 107)
     + ((NOT via_permit)::HUGEINT << 106)
-    + (greatest(coalesce(epoch_us(loaded_at) - epoch_us(TIMESTAMP '2000-01-01'), 0), 0)::HUGEINT << 54)
+    + (rank_load_us(loaded_at)::HUGEINT << 54)
     + (18014398509481983 - record_id)::HUGEINT;
 
 CREATE OR REPLACE TEMP TABLE status_p AS
@@ -91,11 +90,10 @@ QUALIFY row_number() OVER (
              evidence_date NULLS LAST, loaded_at DESC NULLS LAST, batch_id, row_no) = 1;
 
 -- newest first: a number rather than a struct, so that arg_max over millions of rows stays cheap.
--- The day, then the file's load time to the microsecond (the batches of one load are a microsecond
--- apart, pipelines/ingest), then the lower row.
+-- The day, then the file's load time to the microsecond (rank_load_us), then the lower row.
 CREATE OR REPLACE TEMP MACRO status_newest_key(d, loaded_at, row_no) AS
     (coalesce(d, DATE '1900-01-01') - DATE '1900-01-01')::HUGEINT * 1000000000000000000000000
-    + greatest(coalesce(epoch_us(loaded_at) - epoch_us(TIMESTAMP '2000-01-01'), 0), 0)::HUGEINT * 100000000
+    + rank_load_us(loaded_at)::HUGEINT * 100000000
     + (99999999 - row_no);
 
 CREATE OR REPLACE TEMP TABLE status_facts AS

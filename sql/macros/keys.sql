@@ -3,3 +3,13 @@
 -- (template:SHA-256:row, ≈ 80 characters) made those joins spill to disk. Stable across runs,
 -- because raw.batches.batch_no never changes once a batch is loaded.
 CREATE OR REPLACE TEMP MACRO record_id(batch_no, row_no) AS (batch_no::BIGINT << 32) | row_no::BIGINT;
+
+-- Parts of packed ranking keys (one HUGEINT, fields shifted into place: max()/arg_max() over a number
+-- is several times cheaper than over a struct). DuckDB refuses to shift a negative number, so each
+-- part is at least 0; NULL stays NULL.
+-- rank_day: days since 1800-01-01 (a date typed centuries off, 0001-01-01, ranks as 1800).
+CREATE OR REPLACE TEMP MACRO rank_day(d) AS CASE WHEN d < DATE '1800-01-01' THEN 0 ELSE d - DATE '1800-01-01' END;
+-- rank_load_us: microseconds since 2000 a file was loaded (the batches of one load are a microsecond
+-- apart, pipelines/ingest); 0 when unknown.
+CREATE OR REPLACE TEMP MACRO rank_load_us(loaded_at) AS
+    greatest(coalesce(epoch_us(loaded_at) - epoch_us(TIMESTAMP '2000-01-01'), 0), 0);
