@@ -23,6 +23,8 @@ from pipelines.identity.pinyin import load_config, refresh_name_pinyin
 from pipelines.store import Store, table_exists
 
 _MAX_COMPONENT_ROUNDS = 100
+# What core/identity_upgrade.sql reads and rewrites: present from a store's second linkage run on.
+_UPGRADED = ("core.person_key_registry", "core.person_links", "core.merge_log", "core.person_records", "raw.batches")
 
 
 def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date) -> dict:
@@ -46,6 +48,8 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date) -> dict:
         "cannot_found_person": list(config["cannot_found_person"]),
     }
     Store.run_sql(conn, "core/identity_macros.sql")
+    if all(table_exists(conn, t) for t in _UPGRADED):
+        Store.run_sql(conn, "core/identity_upgrade.sql")
     conn.execute(match_weight_macro(config))
     keys_before = _issued_keys(conn)
     new_names = refresh_name_pinyin(conn)

@@ -237,7 +237,7 @@ LEFT JOIN addr_zonemap cz ON cz.z = d.zone;
 
 CREATE OR REPLACE TABLE core.address_matches AS
 SELECT i.template, i.batch_id, i.row_no, i.record_no,
-       i.template || ':' || i.batch_id || ':' || CAST(i.row_no AS VARCHAR) AS record_key,
+       record_key(i.template, b.batch_no, i.row_no) AS record_key,
        record_id(b.batch_no, i.row_no) AS record_id,
        i.address,
        d.road, d.road_no, d.compound, d.building, d.unit, d.floor, d.room,

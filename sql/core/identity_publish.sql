@@ -29,12 +29,6 @@ CREATE TABLE IF NOT EXISTS core.merge_log (
     person_key VARCHAR, record_key VARCHAR, rule VARCHAR, score DOUBLE,
     matched_record_key VARCHAR, matched_id_number VARCHAR, run_date DATE);
 
--- person_links written before record_id existed (NULL there) get it once, so the log below can
--- compare on it; afterwards the column holds no NULL and this finds nothing to join.
-UPDATE core.person_links SET record_id = f.record_id
-FROM scratch.link_final f
-WHERE core.person_links.record_id IS NULL AND f.record_key = core.person_links.record_key;
-
 -- The log records each change of a record's person or rule, so re-running is silent and a
 -- new batch logs only what it changed.
 INSERT INTO core.merge_log

@@ -46,7 +46,7 @@ WITH rows AS (
            id_number, id_raw, id_valid, id_problem, id_birth_date, id_sex, issued_on AS event_date
     FROM staging.disability
 )
-SELECT r.template || ':' || r.batch_id || ':' || r.row_no AS record_key,
+SELECT record_key(r.template, b.batch_no, r.row_no) AS record_key,
        record_id(b.batch_no, r.row_no) AS record_id,
        r.template, r.batch_id, r.row_no, r.record_no,
        r.name, r.name_raw, r.id_number, r.id_raw, r.id_valid, r.id_problem,

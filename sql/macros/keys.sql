@@ -4,6 +4,16 @@
 -- because raw.batches.batch_no never changes once a batch is loaded.
 CREATE OR REPLACE TEMP MACRO record_id(batch_no, row_no) AS (batch_no::BIGINT << 32) | row_no::BIGINT;
 
+-- record_key: the same row, readable: template:batch number:row number ("hukou:12:3051"). It named
+-- the batch by its SHA-256 until session 14 (≈ 80 characters in every per-record table of a
+-- 56-million-record city); sql/core/identity_upgrade.sql respells keys a store kept from then.
+CREATE OR REPLACE TEMP MACRO record_key(template, batch_no, row_no) AS template || ':' || batch_no || ':' || row_no;
+
+-- row_name: a row's name that does not depend on the order files were loaded in (batch_no does):
+-- template:batch SHA-256:row number. Steward issues hash it, so a store rebuilt from the same files
+-- finds the same issue ids and the stewards' decisions stay attached.
+CREATE OR REPLACE TEMP MACRO row_name(template, batch_id, row_no) AS template || ':' || batch_id || ':' || row_no;
+
 -- Parts of packed ranking keys (one HUGEINT, fields shifted into place: max()/arg_max() over a number
 -- is several times cheaper than over a struct). DuckDB refuses to shift a negative number, so each
 -- part is at least 0; NULL stays NULL.

@@ -33,7 +33,8 @@ LEFT JOIN q_batches b ON b.batch_id = f.batch_id
 LEFT JOIN q_fields fn ON fn.template = f.template AND fn.column_name = f.column_name
 UNION ALL
 -- 3. records identity resolution left for a steward, with the most likely person's valid ID
-SELECT 3, 'linkage', 'link_' || l.rule, 'warn', r.template, r.batch_id, r.row_no, r.record_no, r.record_key,
+SELECT 3, 'linkage', 'link_' || l.rule, 'warn', r.template, r.batch_id, r.row_no, r.record_no,
+       row_name(r.template, r.batch_id, r.row_no),
        '公民身份号码', 'id_number', coalesce(r.id_raw, r.name_raw),
        concat_ws('', b.file_name, ' 第', r.row_no, '行 ', r.name_raw, '（公民身份号码 "', coalesce(r.id_raw, '空'), '"）：',
                  CASE l.rule WHEN 'ambiguous' THEN '可能是多个人中的一个，无法自动确定'
@@ -51,7 +52,8 @@ LEFT JOIN q_batches b ON b.batch_id = r.batch_id
 WHERE l.rule IN ('ambiguous', 'unlinkable')
 UNION ALL
 -- 4. free-text addresses that match no house, or several
-SELECT 4, 'address', 'address_' || m.match_status, 'warn', m.template, m.batch_id, m.row_no, r.record_no, m.record_key,
+SELECT 4, 'address', 'address_' || m.match_status, 'warn', m.template, m.batch_id, m.row_no, r.record_no,
+       row_name(m.template, m.batch_id, m.row_no),
        fn.field, fn.column_name, m.address,
        concat_ws('', b.file_name, ' 第', m.row_no, '行 ', fn.field, ' "', m.address, '"：',
                  CASE m.match_status WHEN 'no_match' THEN '找不到对应的实有房屋'

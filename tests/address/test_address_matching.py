@@ -102,7 +102,7 @@ def test_rules_and_parsed_parts(address_conn):
         " FROM core.address_matches ORDER BY row_no"
     ).fetchall()
     assert rows[0] == ("玉林北路", "12", "芳草小区", "3", "2", "5", "501",
-                       "compound_road_building_unit_floor_room", "hukou:b1:2", 1)
+                       "compound_road_building_unit_floor_room", "hukou:1:2", 1)
     assert rows[1][2:8] == ("芳草小区", None, None, None, "501", "compound_room") and rows[1][9] == 2
     assert rows[2][7] == "unknown_place"
     assert rows[3][7] == "no_house"
@@ -129,12 +129,12 @@ def test_which_rows_need_an_address(address_conn):
         "SELECT record_key, record_id, record_no, address, match_status, house_code FROM core.address_matches "
         "ORDER BY record_key"
     ).fetchall()
-    assert rows == [   # record_id = batch_no << 32 | row_no (batches fb 3, ab 4, hb 5: see conftest)
-        ("assistance:ab:4", 4 << 32 | 4, "A3", "芳草小区3-2-502", "matched", "H02"),
-        ("floating:fb:3", 3 << 32 | 3, "F2", "芳草小区3-2-501", "matched", "H01"),
-        ("floating:fb:4", 3 << 32 | 4, "F3", "芳草小区3-2-501", "matched", "H01"),
-        ("floating:fb:5", 3 << 32 | 5, "F4", "芳草小区3-2-502", "matched", "H02"),
-        ("hukou:hb:7", 5 << 32 | 7, None, "芳草小区501", "multi_match", None),
+    assert rows == [   # record_key template:batch_no:row_no, record_id = batch_no << 32 | row_no (batches fb 3, ab 4, hb 5: see conftest)
+        ("assistance:4:4", 4 << 32 | 4, "A3", "芳草小区3-2-502", "matched", "H02"),
+        ("floating:3:3", 3 << 32 | 3, "F2", "芳草小区3-2-501", "matched", "H01"),
+        ("floating:3:4", 3 << 32 | 4, "F3", "芳草小区3-2-501", "matched", "H01"),
+        ("floating:3:5", 3 << 32 | 5, "F4", "芳草小区3-2-502", "matched", "H02"),
+        ("hukou:5:7", 5 << 32 | 7, None, "芳草小区501", "multi_match", None),
     ]
     assert counts == {"matched": 4, "no_match": 0, "multi_match": 1}
     # rebuilt, not appended to

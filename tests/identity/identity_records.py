@@ -38,6 +38,10 @@ def record(key: str, name: str, *, template: str = "residents", id_number: str |
 
 def load_records(conn, rows: list[dict]) -> None:
     conn.execute(PERSON_RECORDS_DDL)
+    # the batch the records come from, as in a real store (identity_upgrade.sql reads it)
+    conn.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    conn.execute("CREATE TABLE IF NOT EXISTS raw.batches (batch_id VARCHAR, batch_no INTEGER)")
+    conn.execute("INSERT INTO raw.batches SELECT 'b1', 1 WHERE NOT EXISTS (FROM raw.batches WHERE batch_id = 'b1')")
     cols = list(rows[0])
     conn.executemany(
         f"INSERT INTO core.person_records ({', '.join(cols)}, record_id) "

@@ -207,6 +207,33 @@ def test_keys_are_stable_across_reruns_and_new_batches(store, run_date):
         ).fetchall()[0][0] == 1
 
 
+def test_record_keys_kept_from_the_sha_spelling_are_respelled_once(store, run_date):
+    """A store from before record_key named the batch by number: the record-founded person keeps its key."""
+    sha = "ab" * 32
+    with store.connect() as conn:
+        load_records(conn, [record("3", "李四", house="H9", sex="男"), record("1", "张伟", id_number=ZW, house="H1"),
+                            record("2", "李四", template="visits", house="H9")])
+        conn.execute("UPDATE raw.batches SET batch_id = ?", [sha])
+        conn.execute("UPDATE core.person_records SET batch_id = ?, record_key = record_key(template, 1, row_no)", [sha])
+        link_persons(conn, run_date=run_date)
+        before = links(conn)
+        log = conn.execute("SELECT * FROM core.merge_log ORDER BY ALL").fetchall()
+        registry = conn.execute("SELECT * FROM core.person_key_registry ORDER BY ALL").fetchall()
+        assert ("record", "residents:1:3") in {(k, a) for _, k, a, _ in registry}
+        # as the earlier version left it: every stored record key with the batch's SHA-256
+        old = f"replace({{}}, ':1:', ':{sha}:')"
+        conn.execute(f"UPDATE core.person_key_registry SET anchor = {old.format('anchor')} WHERE anchor_kind = 'record'")
+        conn.execute(f"UPDATE core.person_links SET record_key = {old.format('record_key')}, record_id = NULL")
+        conn.execute(f"UPDATE core.merge_log SET record_key = {old.format('record_key')}, "
+                     f"matched_record_key = {old.format('matched_record_key')}")
+        assert conn.execute("SELECT count(*) FROM core.merge_log WHERE length(record_key) > 64").fetchall()[0][0] == 3
+
+        link_persons(conn, run_date=run_date + dt.timedelta(days=1))
+        assert links(conn) == before
+        assert conn.execute("SELECT * FROM core.merge_log ORDER BY ALL").fetchall() == log
+        assert conn.execute("SELECT * FROM core.person_key_registry ORDER BY ALL").fetchall() == registry
+
+
 def test_char_comparison_counts_characters_not_bytes(store):
     with store.connect() as conn:
         from pipelines.store import Store
