@@ -15,17 +15,23 @@ WHERE NOT i.id_valid;
 -- house under the same name is one comparison, not ten. Only records sharing a blocking
 -- key with an undecided record can ever be compared, so only those are collapsed (a few
 -- percent of the population instead of all of it).
+-- A record is identified by its valid ID or by a typo link (_link holds only those so far): the
+-- small _link is joined, not _link_all, which would make the whole population a join's build side.
 CREATE OR REPLACE TEMP TABLE _profiles AS
 WITH reachable AS (
-    SELECT record_key, name, pinyin, surname_pinyin, birth_date, sex, house_code
+    SELECT record_key, id_valid, id_number, name, pinyin, surname_pinyin, birth_date, sex, house_code
     FROM scratch.link_records i
     WHERE i.house_code IN (SELECT house_code FROM _unresolved)
        OR (i.pinyin, year(i.birth_date)) IN (SELECT (pinyin, year(birth_date)) FROM _unresolved)
        OR (i.birth_date, i.surname_pinyin) IN (SELECT (birth_date, surname_pinyin) FROM _unresolved)
+), identified AS (
+    SELECT r.*, CASE WHEN r.id_valid THEN r.id_number ELSE l.id_anchor END AS id_anchor
+    FROM reachable r LEFT JOIN _link l USING (record_key)
+    WHERE r.id_valid OR l.record_key IS NOT NULL
 )
-SELECT min(r.record_key) AS record_key, l.id_anchor, r.name, r.pinyin, r.surname_pinyin, r.birth_date, r.sex, r.house_code
-FROM reachable r JOIN _link_all l USING (record_key)
-GROUP BY l.id_anchor, r.name, r.pinyin, r.surname_pinyin, r.birth_date, r.sex, r.house_code;
+SELECT min(record_key) AS record_key, id_anchor, name, pinyin, surname_pinyin, birth_date, sex, house_code
+FROM identified
+GROUP BY id_anchor, name, pinyin, surname_pinyin, birth_date, sex, house_code;
 
 -- A profile without a house adds nothing when the same person has the same profile with one
 -- (a hukou row next to the residents row): it would only double the name-based pairs.
