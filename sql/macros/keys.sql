@@ -4,9 +4,9 @@
 -- because raw.batches.batch_no never changes once a batch is loaded.
 CREATE OR REPLACE TEMP MACRO record_id(batch_no, row_no) AS (batch_no::BIGINT << 32) | row_no::BIGINT;
 
--- record_key: the same row, readable: template:batch number:row number ("hukou:12:3051"). It named
--- the batch by its SHA-256 until session 14 (≈ 80 characters in every per-record table of a
--- 56-million-record city); sql/core/identity_upgrade.sql respells keys a store kept from then.
+-- record_key: the same row, readable: template:batch number:row number ("hukou:12:3051"). Stores
+-- built before 2026-11-24 named the batch by its SHA-256 (≈ 80 characters in every per-record table
+-- of a 56-million-record city); sql/core/identity_upgrade.sql respells the keys they kept.
 CREATE OR REPLACE TEMP MACRO record_key(template, batch_no, row_no) AS template || ':' || batch_no || ':' || row_no;
 
 -- row_name: a row's name that does not depend on the order files were loaded in (batch_no does):

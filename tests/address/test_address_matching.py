@@ -129,7 +129,8 @@ def test_which_rows_need_an_address(address_conn):
         "SELECT record_key, record_id, record_no, address, match_status, house_code FROM core.address_matches "
         "ORDER BY record_key"
     ).fetchall()
-    assert rows == [   # record_key template:batch_no:row_no, record_id = batch_no << 32 | row_no (batches fb 3, ab 4, hb 5: see conftest)
+    # record_key template:batch_no:row_no, record_id batch_no << 32 | row_no (batches fb 3, ab 4, hb 5: see conftest)
+    assert rows == [
         ("assistance:4:4", 4 << 32 | 4, "A3", "芳草小区3-2-502", "matched", "H02"),
         ("floating:3:3", 3 << 32 | 3, "F2", "芳草小区3-2-501", "matched", "H01"),
         ("floating:3:4", 3 << 32 | 4, "F3", "芳草小区3-2-501", "matched", "H01"),
