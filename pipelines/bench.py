@@ -263,6 +263,25 @@ def _time_statements() -> None:
 
     Store.run_sql = staticmethod(run_sql)
 
+    # A report family or a suite also spends time outside SQL files (list queries, file writing, GX):
+    # each one's whole seconds, so the part outside the statements above shows where it goes.
+    import pipelines.quality as quality
+    import pipelines.reports as reports
+
+    def timed(module, name: str, label) -> None:
+        inner = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            result = inner(*args, **kwargs)
+            print(f"[bench]     {time.perf_counter() - start:8.1f} s  {label(args, result)}", file=sys.stderr, flush=True)
+            return result
+        setattr(module, name, wrapper)
+
+    timed(reports, "render_report", lambda args, _: f"report {args[1]} (SQL, list queries, files)")
+    timed(quality, "validate", lambda _, results: "validate: " + ", ".join(
+        f"{r.suite} {r.seconds:.1f}" for r in sorted(results, key=lambda r: -r.seconds)[:6]))
+
 
 def _child(args) -> None:
     if args.statements:

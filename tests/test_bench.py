@@ -1,0 +1,31 @@
+"""`make bench` end to end at a tiny size: every stage's row, the +1 % run, the baseline ratio, and the
+per-statement profile (--statements) — the tool the city-scale figures in docs/benchmarks.md come from."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+from pipelines.bench import STAGES
+from pipelines.paths import REPO_ROOT
+
+
+def test_bench_prints_every_stage_the_incremental_run_the_ratio_and_the_statements(tmp_path):
+    env = dict(os.environ, BENCH_DIR=str(tmp_path))
+    done = subprocess.run(
+        [sys.executable, "-m", "pipelines.bench", "--sizes", "3000", "--incremental-at", "3000", "--statements"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = {line.split("|")[1].strip(): line for line in done.stdout.splitlines() if line.startswith("| ")}
+    for stage in STAGES:
+        assert stage in rows and f"+1% {stage}" in rows, stage
+    assert "**total**" in rows and "**total (+1 % run)**" in rows
+    assert "ratio pipeline / baseline = " in done.stdout
+    assert "incremental: adding 1 % new persons' rows and re-running took " in done.stdout
+    # the profile names the statements of each stage, the report families and the slowest suites
+    for marker in ("core/person_records.sql: CREATE", "core/identity_publish.sql: CREATE", "core/evidence.sql: CREATE",
+                   "report population-monthly", "report courtyard-profile"):
+        assert marker in done.stderr, marker
+    assert re.search(r"validate: (staging|core|raw)_\w+ \d+\.\d", done.stderr)
+    assert (tmp_path / "home-3000" / "store.duckdb").exists()
