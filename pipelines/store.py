@@ -122,12 +122,6 @@ class Store:
             config["memory_limit"] = self.memory_limit
         if self.threads:
             config["threads"] = self.threads
-        if not read_only:
-            # The pipeline's tables are built without ORDER BY and read back by key: every output sorts and
-            # every decision breaks its ties on keys, so DuckDB need not buffer big CTAS results into scan
-            # order. 1M, stages core → report: 44.3 / 44.5 s against 45.6 / 48.3 s; fresh 100k stores built
-            # both ways: every table, report and extract identical (docs/benchmarks.md, session 14).
-            config["preserve_insertion_order"] = False
         key = store_key()
         if key is None:
             conn = duckdb.connect(str(self.path), read_only=read_only, config=config)
