@@ -252,14 +252,16 @@ def _time_statements() -> None:
     DuckDB's own parser splits the file (a comment may end in a semicolon)."""
     from pipelines.store import Store, set_variables, sql_text
 
+    def say(start: float, what: str) -> None:
+        print(f"[bench]     {time.perf_counter() - start:8.1f} s  {what}", file=sys.stderr, flush=True)
+
     def run_sql(conn, relative: str, **variables) -> None:
         set_variables(conn, variables)
         for statement in conn.extract_statements(sql_text(relative)):
             code = statement.query
             start = time.perf_counter()
             conn.execute(code)
-            print(f"[bench]     {time.perf_counter() - start:8.1f} s  {relative}: {' '.join(code.split())[:90]}",
-                  file=sys.stderr, flush=True)
+            say(start, f"{relative}: {' '.join(code.split())[:90]}")
 
     Store.run_sql = staticmethod(run_sql)
 
@@ -274,7 +276,7 @@ def _time_statements() -> None:
         def wrapper(*args, **kwargs):
             start = time.perf_counter()
             result = inner(*args, **kwargs)
-            print(f"[bench]     {time.perf_counter() - start:8.1f} s  {label(args, result)}", file=sys.stderr, flush=True)
+            say(start, label(args, result))
             return result
         setattr(module, name, wrapper)
 

@@ -25,6 +25,8 @@ from pipelines.store import Store, table_exists
 _MAX_COMPONENT_ROUNDS = 100
 # What core/identity_upgrade.sql reads and rewrites: present from a store's second linkage run on.
 _UPGRADED = ("core.person_key_registry", "core.person_links", "core.merge_log", "core.person_records", "raw.batches")
+# person_links as an earlier version wrote it: record_key spelled with the batch's SHA-256, or no record_id.
+_EARLIER_LINKS = "SELECT length(record_key) > 64 OR record_id IS NULL FROM core.person_links LIMIT 1"
 
 
 def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date) -> dict:
@@ -48,7 +50,7 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date) -> dict:
         "cannot_found_person": list(config["cannot_found_person"]),
     }
     Store.run_sql(conn, "core/identity_macros.sql")
-    if all(table_exists(conn, t) for t in _UPGRADED):
+    if _linked_by_earlier_version(conn):
         Store.run_sql(conn, "core/identity_upgrade.sql")
     conn.execute(match_weight_macro(config))
     keys_before = _issued_keys(conn)
@@ -97,6 +99,16 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date) -> dict:
                   "scratch.link_final"):
         conn.execute(f"DROP TABLE IF EXISTS {table}")
     return summary
+
+
+def _linked_by_earlier_version(conn: duckdb.DuckDBPyConnection) -> bool:
+    """Whether core/identity_upgrade.sql has work: person_links is rewritten whole on every run, so one row
+    tells (an empty one cannot, and the upgrade then runs: it is cheap on such a store). Checked on one row,
+    not by the upgrade's own scans, which would read the whole merge log on every run."""
+    if not all(table_exists(conn, t) for t in _UPGRADED):
+        return False
+    first = conn.execute(_EARLIER_LINKS).fetchall()
+    return not first or bool(first[0][0])
 
 
 def _house_streets(conn: duckdb.DuckDBPyConnection) -> None:

@@ -8,16 +8,8 @@ CREATE TABLE IF NOT EXISTS core.person_key_registry (
     issued_on DATE NOT NULL
 );
 
--- _link_all's clusters; the valid IDs (nine records in ten) are made distinct before their cluster
--- ids are spelled, so 'id:' is not prefixed to every record's ID.
 CREATE OR REPLACE TABLE scratch.link_clusters AS
-SELECT cluster_id, min(id_anchor) AS id_anchor FROM (
-    SELECT 'id:' || id_number AS cluster_id, id_number AS id_anchor
-    FROM (SELECT DISTINCT id_number FROM scratch.link_records WHERE id_valid)
-    UNION ALL
-    SELECT cluster_id, id_anchor FROM _link
-)
-GROUP BY cluster_id;
+SELECT cluster_id, min(id_anchor) AS id_anchor FROM _link_all GROUP BY cluster_id;
 
 CREATE OR REPLACE TABLE scratch.link_claims AS
 SELECT cluster_id, person_key, prio, anchor FROM (

@@ -1,6 +1,8 @@
--- Identity tables a store kept from an earlier version, brought up to this one before linking.
--- Each statement finds nothing to change once it has run. pipelines/identity/link.py runs this
--- file when the store has these tables (a store's second linkage run onwards).
+-- Identity tables a store last linked by an earlier version, brought up to this one before linking.
+-- pipelines/identity/link.py runs this file only for such a store: core.person_links is rewritten whole
+-- on every run, so its first row tells which version wrote it. person_links is therefore brought up
+-- last: a run stopped halfway leaves it as it was, and the next run does the upgrade again (each
+-- statement changes nothing a second time).
 
 -- record_key named its batch by SHA-256 (template:<64 hex>:row) in stores built before 2026-11-24,
 -- by batch number since (sql/macros/keys.sql). Respelled once: persons known only from records keep
@@ -12,14 +14,14 @@ CREATE OR REPLACE TEMP MACRO respelled(k, batch_no) AS record_key(split_part(k, 
 UPDATE core.person_key_registry SET anchor = respelled(anchor, b.batch_no)
 FROM raw.batches b WHERE anchor_kind = 'record' AND sha_spelled(anchor, b.batch_id);
 
-UPDATE core.person_links SET record_key = respelled(record_key, b.batch_no)
-FROM raw.batches b WHERE sha_spelled(record_key, b.batch_id);
-
 UPDATE core.merge_log SET record_key = respelled(record_key, b.batch_no)
 FROM raw.batches b WHERE sha_spelled(record_key, b.batch_id);
 
 UPDATE core.merge_log SET matched_record_key = respelled(matched_record_key, b.batch_no)
 FROM raw.batches b WHERE sha_spelled(matched_record_key, b.batch_id);
+
+UPDATE core.person_links SET record_key = respelled(record_key, b.batch_no)
+FROM raw.batches b WHERE sha_spelled(record_key, b.batch_id);
 
 -- person_links written before record_id existed get it, so the merge log compares on it.
 UPDATE core.person_links SET record_id = r.record_id

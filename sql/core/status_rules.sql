@@ -44,8 +44,9 @@ WHERE kind = 'presence' AND template = 'floating' AND house_code IS NOT NULL
 -- then the newest file, then the lowest record_id (lower batch number, then lower row), so a rerun
 -- picks the same house. The order is packed into one number, bigger is better (bits: day 110+,
 -- source 107, not-permit 106, µs since 2000 loaded 54, 2^54 - 1 - record_id below, which holds
--- while there are fewer than 2^22 batches; rank_day and rank_load_us: sql/macros/keys.sql): max() of a number and a join back to its row cost half
--- of a window sort that carries every column (much less at 21M persons, where the sort spilled).
+-- while there are fewer than 2^22 batches; rank_day and rank_load_us: sql/macros/keys.sql): max() of a
+-- number and a join back to its row cost half of a window sort that carries every column (much less at
+-- 21M persons, where the sort spilled).
 CREATE OR REPLACE TEMP MACRO status_presence_rank(presence_date, source_rank, via_permit, loaded_at, record_id) AS
     (rank_day(presence_date)::HUGEINT << 110)
     + ((7 - source_rank)::HUGEINT << 107)
