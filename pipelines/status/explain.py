@@ -78,7 +78,7 @@ def explain(conn: duckdb.DuckDBPyConnection, key_or_id: str, *, as_of: dt.date,
     dep = _rows(conn, "SELECT * FROM status_departure", [])
     death = _rows(conn, "SELECT * FROM status_death", [])
     evidence = _rows(conn, """
-        SELECT e.*, e.evidence_date IS NOT NULL AND e.evidence_date > ? AS after_d
+        SELECT e.*, e.evidence_date IS NOT NULL AND e.evidence_date > ? AS after_d, evidence_detail(e) AS detail
         FROM core.evidence e WHERE person_key = ?
         ORDER BY order_date NULLS FIRST, record_key, kind""", [as_of, person_key])
     records = _rows(conn, """

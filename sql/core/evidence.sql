@@ -33,7 +33,6 @@ WITH base AS (
 ),
 facts AS (
     SELECT *,
-           coalesce('记录编号 ' || record_no, coalesce(file_name, template) || ' 第' || row_no || '行') AS src_ref,
            CASE WHEN is_deregistration THEN deregistered_on ELSE event_date END AS evidence_date,
            CASE WHEN is_deregistration THEN
                      CASE deregistration_reason WHEN '死亡' THEN 'death' WHEN '离开本地' THEN 'departure'
@@ -61,27 +60,7 @@ facts AS (
            CASE WHEN is_deregistration THEN coalesce(deregistration_reason, '原因未填写')
                 WHEN template = 'floating' THEN '登记'
                 WHEN template = 'deaths' THEN '死亡'
-                ELSE outcome END AS src_outcome,
-           CASE WHEN is_deregistration THEN
-                     '流动人口注销 ' || deregistered_on::VARCHAR || ' 注销原因' || coalesce(deregistration_reason, '未填写')
-                ELSE CASE template
-                WHEN 'residents' THEN '实有人口采集 ' || coalesce(event_date::VARCHAR, '日期缺失') || ' '
-                                      || coalesce(outcome, '人员类别未知')
-                WHEN 'visits' THEN '走访记录 ' || coalesce(event_date::VARCHAR, '日期缺失') || ' '
-                                   || coalesce(outcome, '结果未知')
-                WHEN 'hukou' THEN '户籍登记 ' || CASE WHEN event_date IS NOT NULL THEN event_date::VARCHAR || ' '
-                                                     ELSE '' END
-                                  || '户籍状态' || coalesce(outcome, '未知')
-                                  || CASE WHEN event_date IS NULL AND outcome IS DISTINCT FROM '正常'
-                                          THEN '（变动日期缺失）' ELSE '' END
-                WHEN 'floating' THEN '流动人口登记 ' || coalesce(registered_on::VARCHAR, '日期缺失')
-                                     || CASE WHEN permit_valid_until IS NOT NULL
-                                             THEN ' 居住证有效期至 ' || permit_valid_until::VARCHAR ELSE '' END
-                WHEN 'assistance' THEN '社会救助 ' || coalesce(event_date::VARCHAR, '') || ' ' || coalesce(outcome, '')
-                                       || CASE WHEN end_date IS NOT NULL THEN ' 至 ' || end_date::VARCHAR ELSE '' END
-                WHEN 'deaths' THEN '死亡登记 ' || coalesce(event_date::VARCHAR, '日期缺失')
-                WHEN 'disability' THEN '残疾人登记 ' || coalesce(event_date::VARCHAR, '')
-                END END AS what
+                ELSE outcome END AS src_outcome
     FROM base
 )
 SELECT person_key, record_key, record_id, kind, template, batch_id, row_no, record_no, file_name,
@@ -90,7 +69,9 @@ SELECT person_key, record_key, record_id, kind, template, batch_id, row_no, reco
        house_code, source_label, src_outcome AS outcome,
        CASE WHEN template = 'residents' THEN outcome END AS category,
        registered_on, permit_valid_until, deregistered_on, deregistration_reason,   -- floating rows only
-       trim(what) || ' (' || src_ref || ')' AS detail, src_ref, loaded_at,
+       end_date,   -- assistance rows only
+       -- how a row is cited (detail, src_ref) is spelled where it is read: sql/macros/evidence.sql
+       loaded_at,
        -- ties between same-day presence: a direct visit beats a census row beats a police
        -- registration; then the newest file, then the lowest row
        CASE template WHEN 'visits' THEN 1 WHEN 'residents' THEN 2 WHEN 'floating' THEN 3

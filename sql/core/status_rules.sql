@@ -22,18 +22,16 @@ WHERE (getvariable('status_person') IS NULL OR person_key = getvariable('status_
 -- presence: residents, visits 在住, floating registrations not deregistered on or before D,
 -- and for those a residence permit valid on D, which is presence dated D
 CREATE OR REPLACE TEMP VIEW status_presence AS
-SELECT person_key, record_key, record_id, template, batch_id, row_no, record_no, file_name, source_label,
-       evidence_date AS presence_date, house_code, detail, src_ref, source_rank, loaded_at,
-       permit_valid_until, false AS via_permit
+SELECT person_key, record_key, record_id, kind, template, batch_id, row_no, record_no, file_name, source_label,
+       evidence_date AS presence_date, house_code, source_rank, loaded_at, permit_valid_until,
+       false AS via_permit, evidence_date, outcome, registered_on, deregistration_reason, end_date
 FROM status_evidence
 WHERE kind = 'presence' AND house_code IS NOT NULL AND evidence_date IS NOT NULL
   AND (deregistered_on IS NULL OR deregistered_on > getvariable('as_of'))
 UNION ALL
-SELECT person_key, record_key, record_id, template, batch_id, row_no, record_no, file_name, '居住证',
-       getvariable('as_of') AS presence_date, house_code,
-       '居住证有效期至 ' || permit_valid_until::VARCHAR || '，截至 ' || getvariable('as_of')::VARCHAR
-           || ' 仍有效 (' || src_ref || ')' AS detail,
-       src_ref, source_rank, loaded_at, permit_valid_until, true AS via_permit
+SELECT person_key, record_key, record_id, kind, template, batch_id, row_no, record_no, file_name, '居住证',
+       getvariable('as_of') AS presence_date, house_code, source_rank, loaded_at, permit_valid_until,
+       true AS via_permit, evidence_date, outcome, registered_on, deregistration_reason, end_date
 FROM status_evidence
 WHERE kind = 'presence' AND template = 'floating' AND house_code IS NOT NULL
   AND evidence_date IS NOT NULL
@@ -60,35 +58,44 @@ WITH best AS (
     FROM status_presence
     GROUP BY person_key
 )
-SELECT p.*
+SELECT p.*,
+       CASE WHEN p.via_permit
+            THEN '居住证有效期至 ' || p.permit_valid_until::VARCHAR || '，截至 ' || getvariable('as_of')::VARCHAR
+                 || ' 仍有效 (' || evidence_ref(p) || ')'
+            ELSE evidence_detail(p) END AS detail,
+       evidence_ref(p) AS src_ref
 FROM status_presence p
 JOIN best b ON b.person_key = p.person_key
            AND b.rank = status_presence_rank(p.presence_date, p.source_rank, p.via_permit, p.loaded_at, p.record_id);
 
 -- newest departure; a visit counts only at P's house (a visit elsewhere says nothing)
 CREATE OR REPLACE TEMP TABLE status_departure AS
-SELECT e.person_key, e.record_key, e.template, e.batch_id, e.row_no, e.record_no, e.file_name,
-       e.source_label, e.outcome, e.evidence_date,
-       coalesce(e.evidence_date, getvariable('as_of')) AS departure_date,
-       e.house_code, e.detail, e.src_ref
-FROM status_evidence e
-LEFT JOIN status_p p ON p.person_key = e.person_key
-WHERE e.kind = 'departure'
-  AND (e.template <> 'visits' OR e.house_code = p.house_code)
-QUALIFY row_number() OVER (
-    PARTITION BY e.person_key
-    ORDER BY departure_date DESC, e.source_rank, e.loaded_at DESC NULLS LAST, e.batch_id, e.row_no) = 1;
+SELECT person_key, record_key, template, batch_id, row_no, record_no, file_name, source_label, outcome,
+       evidence_date, departure_date, house_code, evidence_detail(d) AS detail, evidence_ref(d) AS src_ref
+FROM (
+    SELECT e.*, coalesce(e.evidence_date, getvariable('as_of')) AS departure_date
+    FROM status_evidence e
+    LEFT JOIN status_p p ON p.person_key = e.person_key
+    WHERE e.kind = 'departure'
+      AND (e.template <> 'visits' OR e.house_code = p.house_code)
+    QUALIFY row_number() OVER (
+        PARTITION BY e.person_key
+        ORDER BY departure_date DESC, e.source_rank, e.loaded_at DESC NULLS LAST, e.batch_id, e.row_no) = 1
+) d;
 
 -- death: any death evidence on or before D; the civil-affairs death register is cited first
 CREATE OR REPLACE TEMP TABLE status_death AS
 SELECT person_key, record_key, template, batch_id, row_no, record_no, file_name,
-       source_label, outcome, evidence_date, house_code, detail, src_ref
-FROM status_evidence
-WHERE kind = 'death'
-QUALIFY row_number() OVER (
-    PARTITION BY person_key
-    ORDER BY CASE template WHEN 'deaths' THEN 0 WHEN 'hukou' THEN 1 WHEN 'floating' THEN 2 ELSE 3 END,
-             evidence_date NULLS LAST, loaded_at DESC NULLS LAST, batch_id, row_no) = 1;
+       source_label, outcome, evidence_date, house_code, evidence_detail(d) AS detail, evidence_ref(d) AS src_ref
+FROM (
+    SELECT *
+    FROM status_evidence
+    WHERE kind = 'death'
+    QUALIFY row_number() OVER (
+        PARTITION BY person_key
+        ORDER BY CASE template WHEN 'deaths' THEN 0 WHEN 'hukou' THEN 1 WHEN 'floating' THEN 2 ELSE 3 END,
+                 evidence_date NULLS LAST, loaded_at DESC NULLS LAST, batch_id, row_no) = 1
+) d;
 
 -- newest first: a number rather than a struct, so that arg_max over millions of rows stays cheap.
 -- The day, then the file's load time to the microsecond (rank_load_us), then the lower row.
@@ -113,11 +120,19 @@ GROUP BY person_key;
 
 -- for the basis of 待核实 without any presence: the person's newest record of any kind
 CREATE OR REPLACE TEMP TABLE status_newest AS
-SELECT person_key, arg_max(detail, status_newest_key(order_date, loaded_at, row_no)) AS newest_detail,
-       arg_max(record_key, status_newest_key(order_date, loaded_at, row_no)) AS newest_key
-FROM status_evidence
-WHERE person_key NOT IN (SELECT person_key FROM status_p)
-GROUP BY person_key;
+-- (one arg_max of the row, so the words and the key cite the same row)
+SELECT person_key, evidence_detail(n) AS newest_detail, n.record_key AS newest_key
+FROM (
+    SELECT person_key,
+           arg_max({'record_key': record_key, 'template': template, 'kind': kind, 'evidence_date': evidence_date,
+                    'outcome': outcome, 'registered_on': registered_on, 'permit_valid_until': permit_valid_until,
+                    'deregistration_reason': deregistration_reason, 'end_date': end_date,
+                    'record_no': record_no, 'file_name': file_name, 'row_no': row_no},
+                   status_newest_key(order_date, loaded_at, row_no)) AS n
+    FROM status_evidence
+    WHERE person_key NOT IN (SELECT person_key FROM status_p)
+    GROUP BY person_key
+);
 
 CREATE OR REPLACE TEMP VIEW status_result AS
 WITH decided AS (

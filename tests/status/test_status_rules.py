@@ -407,8 +407,8 @@ def test_evidence_rows(w):
                record_no="F1")
     w.visit("P1", D(2026, 9, 12), "H1", "在住", record_no="V0001")
     build_evidence(conn)
-    rows = conn.execute("SELECT kind, template, evidence_date, house_code, detail, deregistered_on, "
-                        "permit_valid_until FROM core.evidence ORDER BY evidence_date").fetchall()
+    rows = conn.execute("SELECT kind, template, evidence_date, house_code, evidence_detail(e), deregistered_on, "
+                        "permit_valid_until FROM core.evidence e ORDER BY evidence_date").fetchall()
     assert rows == [
         ("presence", "floating", D(2025, 1, 1), "H1", "流动人口登记 2025-01-01 居住证有效期至 2026-01-01 (记录编号 F1)",
          D(2026, 3, 1), D(2026, 1, 1)),
