@@ -31,7 +31,7 @@ CREATE OR REPLACE TEMP MACRO rp_newest_key(d, record_id) AS
 
 CREATE OR REPLACE TEMP TABLE rp_persons AS
 WITH st AS (
-    SELECT person_key, status, category, registered, basis, house_code, microgrid_code
+    SELECT person_key, status, category, registered, house_code, microgrid_code
     FROM core.person_status
     WHERE as_of = getvariable('as_of')
 ),
@@ -65,7 +65,7 @@ aid AS (
 SELECT p.person_key, p.name, p.id_number, p.sex, p.birth_date,
        CASE WHEN p.birth_date <= getvariable('as_of')
             THEN date_sub('year', p.birth_date, getvariable('as_of')::DATE) END::INTEGER AS age,
-       st.status, st.category, st.registered, st.basis,
+       st.status, st.category, st.registered,
        st.house_code, h.std_address, h.compound, h.building, h.usage, h.occupancy,
        g.microgrid_code, g.microgrid_name, g.grid_code, g.grid_name, g.grid_type,
        g.community_code, g.community_name, g.street_code, g.street_name, g.district_code, g.district_name,

@@ -208,6 +208,22 @@ def test_person_lists_hold_who_the_extracts_hold(rendered, conn):
     assert len(rows) == 5 and [r[:4] for r in rows] == sorted(r[:4] for r in rows)     # walkable building by building
 
 
+def test_disability_check_cites_the_status_basis_of_each_linked_record(rendered, conn):
+    # 依据 comes from core.person_status (rp_persons leaves that long text out)
+    out, _ = rendered
+    expected = dict(conn.execute("""
+        SELECT s.record_no, ps.basis
+        FROM staging.disability s
+        JOIN core.person_links l ON l.record_key = 'disability:' || s.batch_id || ':' || s.row_no
+        JOIN core.person_status ps ON ps.person_key = l.person_key""").fetchall())
+    cited = {}
+    for key in ("list", "check"):
+        header, rows = read_list(out / f"disability-check-{key}.csv")
+        cited.update({r[header.index("记录编号")]: r[header.index("依据")] for r in rows if r[header.index("状态")]})
+    assert cited and cited == {k: v for k, v in expected.items() if k in cited}
+    assert all(cited.values())
+
+
 def test_rendering_twice_gives_identical_bytes(rendered, conn, tmp_path):
     out, paths = rendered
     again = render_all(conn, out_dir=tmp_path, as_of=AS_OF)
