@@ -1,5 +1,6 @@
-"""`make bench` end to end at a tiny size: every stage's row, the +1 % run, the baseline ratio, and the
-per-statement profile (--statements) — the tool the city-scale figures in docs/benchmarks.md come from."""
+"""`make bench` end to end at a tiny size: every stage's row, the +1 % run (on the store, and as a district
+partition), the baseline ratio, and the per-statement profile (--statements) — the tool the city-scale
+figures in docs/benchmarks.md come from."""
 from __future__ import annotations
 
 import os
@@ -19,10 +20,13 @@ def test_bench_prints_every_stage_the_incremental_run_the_ratio_and_the_statemen
     assert done.returncode == 0, done.stderr[-3000:]
     rows = {line.split("|")[1].strip(): line for line in done.stdout.splitlines() if line.startswith("| ")}
     for stage in STAGES:
-        assert stage in rows and f"+1% {stage}" in rows, stage
-    assert "**total**" in rows and "**total (+1 % run)**" in rows
+        assert stage in rows and f"+1% {stage}" in rows and f"district {stage}" in rows, stage
+    assert "**total**" in rows and "**total (+1% run)**" in rows and "**total (district run)**" in rows
     assert "ratio pipeline / baseline = " in done.stdout
     assert "incremental: adding 1 % new persons' rows and re-running took " in done.stdout
+    # the batch is a street of another district (510104; the store's is 510107): as a district partition
+    assert re.search(r"the same batch as a district partition .*: \d+\.\d s = \d+ % of the full build — applies "
+                     r"here: the batch is district 510104, the store holds 510107", done.stdout), done.stdout[-1500:]
     # the profile names the statements of each stage, the report families and the slowest suites
     for marker in ("core/person_records.sql: CREATE", "core/identity_publish.sql: CREATE", "core/evidence.sql: CREATE",
                    "report population-monthly", "report courtyard-profile"):
