@@ -69,12 +69,14 @@ def _run_by_district(args) -> int:
         raise UserError(f"{args.inbox} 中没有区县文件夹（收件箱/<6位区县代码>/<模板>/<文件>）")
     print(f"按区县运行 {len(codes)} 个区县，同时运行 {min(args.parallel, len(codes))} 个（统计截止日期 {args.as_of}）")
     results = run_districts(home=args.home, inbox=args.inbox, as_of=args.as_of, freshness_days=args.freshness_days,
-                            parallel=args.parallel, codes=codes)
+                            parallel=args.parallel, codes=codes, rerun_all=args.rerun_all)
     for r in results:
         print(r.render())
     failed = [r.code for r in results if not r.success]
     ok = [r for r in results if r.success]
-    print(f"合计：成功 {len(ok)} 个区县，人员 {sum(r.persons for r in ok)}，在住 {sum(r.residents for r in ok)}"
+    unchanged = sum(r.skipped for r in ok)
+    print(f"合计：成功 {len(ok)} 个区县" + (f"（其中 {unchanged} 个未变化、未重新运行）" if unchanged else "")
+          + f"，人员 {sum(r.persons for r in ok)}，在住 {sum(r.residents for r in ok)}"
           "（跨区县的同一人尚未合并，见 docs/scale-out.md）")
     print(f"各区县数据库：{args.home / 'districts'}/<区县代码>/store.duckdb")
     if failed:
@@ -237,6 +239,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="按区县分区运行：收件箱为 INBOX/<区县代码>/<模板>/<文件>，每个区县单独一个进程、"
                         "写入 HOME/districts/<区县代码>/store.duckdb")
     p.add_argument("--parallel", type=int, default=2, metavar="N", help="--by-district 时同时运行的区县数（默认 2）")
+    p.add_argument("--all", dest="rerun_all", action="store_true",
+                   help="--by-district 时重跑全部区县（默认只运行收件箱、截止日期、程序或修正有变化的区县）")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("extract", help="导出标准数据集")

@@ -4,9 +4,11 @@ A partitioned deployment's inbox is ``inbox/<区县代码>/<template>/<file>``. 
 partition of the Dagster asset ``district_store``: its materialisation runs the whole existing graph
 (``onceonly run``) on ``inbox/<code>`` into ``home/districts/<code>/store.duckdb``, in a subprocess.
 Partitions never share a DuckDB file, so they can run at the same time; the city graph, its job and
-its in-process executor are untouched.
+its in-process executor are untouched. ``onceonly run --by-district`` re-runs only the districts whose
+inputs changed since their last successful run (``last_run.json`` beside each store; ``--all`` runs all).
 """
 import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -70,6 +72,7 @@ class DistrictResult:
     status_counts: dict[str, int] = field(default_factory=dict)
     store: str = ""
     error: str | None = None
+    skipped: bool = False           # nothing changed since its last successful run: not run again
 
     @property
     def residents(self) -> int:
@@ -93,6 +96,10 @@ class DistrictResult:
 
     def render(self) -> str:
         label = f"{self.code} {self.name}".strip()
+        if self.skipped:
+            return (f"  = {label}：未变化，未重新运行（收件箱文件、统计截止日期、在住证据有效期、程序版本和数据管理员的"
+                    f"修正都与上次成功运行相同；要全部重跑请加 --all）。上次结果：人员 {self.persons}，记录 {self.records}，"
+                    f"在住 {self.residents}")
         if not self.success:
             return f"  ✗ {label}：失败（用时 {self.seconds:.1f} 秒）— {self.error}"
         return (f"  ✓ {label}：人员 {self.persons}，记录 {self.records}，在住 {self.residents}，"
@@ -215,12 +222,96 @@ RESULT_MARK = "ONCEONLY_DISTRICT_RESULT "
 TEMP_INSTANCE_YAML = "telemetry:\n  enabled: false\npython_logs:\n  python_log_level: WARNING\n"
 
 
+# --- what a district's run read: unchanged inputs mean an unchanged store ------------------
+# Beside each district's store, after its last successful run. The store is a function of these (the same
+# files, D and window, code and stewards' decisions give the same bytes), so a district whose inputs all
+# match is not run again: a batch for one district re-runs that district only.
+LAST_RUN = "last_run.json"
+CODE_FOLDERS = ("pipelines", "sql", "sources", "expectations", "reports")
+
+
+def code_signature() -> str:
+    """Digest of the code and configuration a run uses: the pipeline's folders and DuckDB's version."""
+    import duckdb
+
+    digest = hashlib.sha256(duckdb.__version__.encode())
+    for folder in CODE_FOLDERS:
+        for path in sorted((REPO_ROOT / folder).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _corrections(store: Path) -> list | None:
+    """Count and newest time of the stewards' decisions kept in the store (made in the portal between runs);
+    None when the store cannot be read (a district that then runs, and says why it fails)."""
+    from pipelines.store import Store, table_exists
+
+    if not store.exists():
+        return None
+    try:
+        with Store(store).connect(read_only=True, macros=False) as conn:
+            if not table_exists(conn, "quality.corrections"):
+                return [0, None]
+            n, newest = conn.execute('SELECT count(*), max("at")::VARCHAR FROM quality.corrections').fetchall()[0]
+            return [n, newest]
+    except Exception:   # noqa: BLE001 - any unreadable store is "changed"; its run reports the error
+        return None
+
+
+def run_inputs(*, home: Path, inbox: Path, code: str, as_of: dt.date, freshness_days: int, code_sig: str) -> dict:
+    """Everything a district's run reads besides its store's own past: compared with ``last_run.json``."""
+    return {"inbox": inbox_fingerprint(Path(inbox) / code), "as_of": as_of.isoformat(),
+            "freshness_days": freshness_days, "code": code_sig,
+            "corrections": _corrections(store_path(district_home(home, code)))}
+
+
+def _unchanged(home: Path, code: str, inputs: dict) -> bool:
+    last = district_home(home, code) / LAST_RUN
+    if not last.exists() or not store_path(district_home(home, code)).exists():
+        return False
+    try:
+        return json.loads(last.read_text(encoding="utf-8")) == inputs
+    except ValueError:
+        return False
+
+
+def _skipped(home: Path, code: str) -> DistrictResult:
+    result = DistrictResult(code, True, store=str(store_path(district_home(home, code))), skipped=True)
+    _read_back(result, code)
+    return result
+
+
 def run_districts(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: int = 365,
-                  parallel: int = DEFAULT_PARALLEL, codes: list[str] | None = None) -> list[DistrictResult]:
-    """One district_job run per district, ``parallel`` at a time, each run in its own process;
-    a failed district never stops the others. Runs go to $DAGSTER_HOME's instance when it is set."""
+                  parallel: int = DEFAULT_PARALLEL, codes: list[str] | None = None,
+                  rerun_all: bool = False) -> list[DistrictResult]:
+    """One district_job run per district whose inputs changed since its last successful run (every district
+    with ``rerun_all``), ``parallel`` at a time, each run in its own process; a failed district never stops
+    the others. Runs go to $DAGSTER_HOME's instance when it is set."""
     home, inbox = Path(home).resolve(), Path(inbox).resolve()
     codes = discover(inbox)[0] if codes is None else codes
+    if not codes:
+        return []
+    code_sig = code_signature()
+    inputs = {code: run_inputs(home=home, inbox=inbox, code=code, as_of=as_of, freshness_days=freshness_days,
+                               code_sig=code_sig) for code in codes}
+    done = {code: _skipped(home, code) for code in codes if not rerun_all and _unchanged(home, code, inputs[code])}
+    todo = [code for code in codes if code not in done]
+    for code, result in zip(todo, _run_all(home=home, inbox=inbox, as_of=as_of, freshness_days=freshness_days,
+                                           parallel=parallel, codes=todo)):
+        if result.success:
+            # The run may itself have recorded decisions (a stewards' workbook in the inbox): read them after.
+            inputs[code]["corrections"] = _corrections(store_path(district_home(home, code)))
+            (district_home(home, code) / LAST_RUN).write_text(json.dumps(inputs[code], ensure_ascii=False),
+                                                              encoding="utf-8")
+        else:
+            (district_home(home, code) / LAST_RUN).unlink(missing_ok=True)
+        done[code] = result
+    return [done[code] for code in codes]
+
+
+def _run_all(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: int, parallel: int,
+             codes: list[str]) -> list[DistrictResult]:
     if not codes:
         return []
     dagster_home = os.environ.get("DAGSTER_HOME")

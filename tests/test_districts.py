@@ -4,7 +4,9 @@ Dagster job and its multiprocess executor; a broken district fails alone."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import shutil
 
 import dagster as dg
 import polars as pl
@@ -162,3 +164,33 @@ def test_each_district_builds_its_own_store_in_parallel(tmp_path, monkeypatch, c
     # The districts' grids are the city's grids, each exactly once.
     assert sorted(seen_grids) == sorted(truth_grids["网格编码"].to_list())
     assert int(truth_grids["实有人口"].sum()) == truth_persons.filter(pl.col("状态") == "在住").height
+
+    # Run again: nothing changed, so no district runs and no store is touched. A district's batch re-runs
+    # that district alone, and so does a steward's decision recorded in its store through the portal.
+    shutil.rmtree(inbox / BROKEN)
+    capsys.readouterr()
+    a, b = (st.district_code for st in STREETS)
+    stores = {c: home / "districts" / c / "store.duckdb" for c in (a, b)}
+
+    def again() -> dict[str, str]:
+        before = {c: p.stat().st_mtime_ns for c, p in stores.items()}
+        assert cli(["run", "--by-district", "--home", str(home), "--inbox", str(inbox),
+                    "--as-of", AS_OF.isoformat()]) == 0
+        out = capsys.readouterr().out
+        lines = {m[2]: m[1] for line in out.splitlines() if (m := re.match(r"  ([✓✗=]) (\d{6})", line))}
+        for c, mark in lines.items():
+            assert (mark == "=") == (stores[c].stat().st_mtime_ns == before[c]), (c, mark)
+        return lines
+
+    assert again() == {a: "=", b: "="}
+    first_file = sorted((inbox / a).rglob("*.csv"))[0]
+    os.utime(first_file, ns=(first_file.stat().st_atime_ns, first_file.stat().st_mtime_ns + 10**9))
+    assert again() == {a: "✓", b: "="}
+    with Store(stores[b]).connect() as conn:
+        conn.execute("""INSERT INTO quality.corrections (correction_id, issue_id, action, reason, "by", "at")
+                        SELECT 'c-test', issue_id, 'waive', '核实无误', 'steward', TIMESTAMP '2026-11-01 09:00'
+                        FROM quality.issues LIMIT 1""")
+    assert again() == {a: "=", b: "✓"}
+    assert cli(["run", "--by-district", "--all", "--home", str(home), "--inbox", str(inbox),
+                "--as-of", AS_OF.isoformat()]) == 0
+    assert "未变化" not in capsys.readouterr().out
