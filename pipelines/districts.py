@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
-from pipelines.paths import REPO_ROOT, store_path
+from pipelines.paths import REPO_ROOT, last_run_path, store_path
 from pipelines.resources import RunSettings
 from pipelines.sensors import inbox_fingerprint
 
@@ -226,15 +227,16 @@ TEMP_INSTANCE_YAML = "telemetry:\n  enabled: false\npython_logs:\n  python_log_l
 # Beside each district's store, after its last successful run. The store is a function of these (the same
 # files, D and window, code and stewards' decisions give the same bytes), so a district whose inputs all
 # match is not run again: a batch for one district re-runs that district only.
-LAST_RUN = "last_run.json"
 CODE_FOLDERS = ("pipelines", "sql", "sources", "expectations", "reports")
+PACKAGES = ("duckdb", "polars", "great-expectations", "openpyxl", "jinja2", "pypinyin")
 
 
 def code_signature() -> str:
-    """Digest of the code and configuration a run uses: the pipeline's folders and DuckDB's version."""
-    import duckdb
+    """Digest of the code and configuration a run uses: the pipeline's folders and the versions of the
+    packages whose results land in the store or its files."""
+    from importlib.metadata import version
 
-    digest = hashlib.sha256(duckdb.__version__.encode())
+    digest = hashlib.sha256(" ".join(f"{p}={version(p)}" for p in PACKAGES).encode())
     for folder in CODE_FOLDERS:
         for path in sorted((REPO_ROOT / folder).rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
@@ -255,7 +257,7 @@ def _corrections(store: Path) -> list | None:
                 return [0, None]
             n, newest = conn.execute('SELECT count(*), max("at")::VARCHAR FROM quality.corrections').fetchall()[0]
             return [n, newest]
-    except Exception:   # noqa: BLE001 - any unreadable store is "changed"; its run reports the error
+    except (duckdb.Error, OSError, RuntimeError):   # unreadable, locked, or a wrong key: "changed"; the run says why
         return None
 
 
@@ -267,7 +269,7 @@ def run_inputs(*, home: Path, inbox: Path, code: str, as_of: dt.date, freshness_
 
 
 def _unchanged(home: Path, code: str, inputs: dict) -> bool:
-    last = district_home(home, code) / LAST_RUN
+    last = last_run_path(district_home(home, code))
     if not last.exists() or not store_path(district_home(home, code)).exists():
         return False
     try:
@@ -302,10 +304,10 @@ def run_districts(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: in
         if result.success:
             # The run may itself have recorded decisions (a stewards' workbook in the inbox): read them after.
             inputs[code]["corrections"] = _corrections(store_path(district_home(home, code)))
-            (district_home(home, code) / LAST_RUN).write_text(json.dumps(inputs[code], ensure_ascii=False),
-                                                              encoding="utf-8")
+            last_run_path(district_home(home, code)).write_text(json.dumps(inputs[code], ensure_ascii=False),
+                                                                encoding="utf-8")
         else:
-            (district_home(home, code) / LAST_RUN).unlink(missing_ok=True)
+            last_run_path(district_home(home, code)).unlink(missing_ok=True)
         done[code] = result
     return [done[code] for code in codes]
 

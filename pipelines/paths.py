@@ -18,3 +18,9 @@ def default_home() -> Path:
 
 def store_path(home: Path) -> Path:
     return home / "store.duckdb"
+
+
+def last_run_path(home: Path) -> Path:
+    """What a district's last successful run read (pipelines/districts.py). Any run into ``home`` removes it
+    first, so a store rebuilt some other way is never taken for unchanged."""
+    return home / "last_run.json"

@@ -14,7 +14,7 @@ import dagster as dg
 
 from pipelines.resources import RunSettings, StoreResource
 from pipelines.store import Store
-from pipelines.paths import store_path
+from pipelines.paths import last_run_path, store_path
 
 
 @dataclass
@@ -67,6 +67,7 @@ def run_pipeline(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: int
     }
     if not Path(inbox).is_dir():
         return RunSummary(False, home, as_of, error=f"收件箱目录不存在：{inbox}")
+    last_run_path(home).unlink(missing_ok=True)
     result = dg.materialize([*all_assets, *all_checks], resources=resources, instance=instance or dagster_instance(),
                             raise_on_error=False,
                             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
