@@ -8,11 +8,12 @@ import os
 import sys
 from pathlib import Path
 
+from pipelines.errors import UserFacingError
 from pipelines.paths import default_home, store_path
 
 
-class UserError(Exception):
-    """A problem the user can fix; printed without a traceback, exit code 2."""
+class UserError(UserFacingError):
+    """A problem with the command's arguments or files; printed without a traceback, exit code 2."""
 
 
 def _date(text: str) -> dt.date:
@@ -23,12 +24,12 @@ def _date(text: str) -> dt.date:
 
 
 def _store(args):
-    from pipelines.store import Store
+    from pipelines.store import Store, env_memory_limit
 
     path = store_path(args.home)
     if not path.exists():
         raise UserError(f"数据库不存在：{path}。请先运行 onceonly run --inbox 收件箱目录")
-    return Store(path, memory_limit=os.environ.get("ONCEONLY_MEMORY_LIMIT"))
+    return Store(path, memory_limit=env_memory_limit())
 
 
 def ensure_as_of(conn, as_of: dt.date, freshness_days: int = 365) -> None:
@@ -48,9 +49,10 @@ def cmd_run(args) -> int:
     if args.by_district:
         return _run_by_district(args)
     from pipelines.runner import run_pipeline
+    from pipelines.store import env_memory_limit
 
     summary = run_pipeline(home=args.home, inbox=args.inbox, as_of=args.as_of,
-                           freshness_days=args.freshness_days, memory_limit=os.environ.get("ONCEONLY_MEMORY_LIMIT"))
+                           freshness_days=args.freshness_days, memory_limit=env_memory_limit())
     print(summary.render())
     return 0 if summary.success else 1
 
@@ -316,13 +318,9 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "home", None) is None:
         args.home = default_home()
     args.home = Path(args.home).resolve()
-    from pipelines.publish import PublishError
-    from pipelines.store import StoreKeyError
-    from pipelines.web import UserError as WebUserError
-
     try:
         return args.func(args)
-    except (UserError, PublishError, WebUserError, StoreKeyError) as exc:
+    except UserFacingError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
 

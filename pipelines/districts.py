@@ -1,12 +1,13 @@
-"""Partition by district (docs/scale-out.md, step 1): one store per 区县, each built by its own process.
+"""Partition by district (docs/scale-out.md, step 1): one store per 区县.
 
 A partitioned deployment's inbox is ``inbox/<区县代码>/<template>/<file>``. Each district folder is a
 partition of the Dagster asset ``district_store``: its materialisation runs the whole existing graph
-(``onceonly run``) on ``inbox/<code>`` into ``home/districts/<code>/store.duckdb``, in a subprocess.
-Partitions never share a DuckDB file, so they can run at the same time; the city graph, its job and
-its in-process executor are untouched. ``onceonly run --by-district`` re-runs only the districts whose
+(``runner.run_pipeline``, in the step's process, in a throwaway Dagster instance) on ``inbox/<code>`` into
+``home/districts/<code>/store.duckdb``. Partitions never share a DuckDB file, so they can run at the same
+time, each run in its own process; the city graph, its job and its in-process executor are untouched. ``onceonly run --by-district`` re-runs only the districts whose
 inputs changed since their last successful run (``last_run.json`` beside each store; ``--all`` runs all).
 """
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -14,7 +15,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,6 +25,7 @@ import duckdb
 
 from pipelines.paths import REPO_ROOT, last_run_path, store_path
 from pipelines.resources import RunSettings
+from pipelines.store import env_memory_limit
 from pipelines.sensors import inbox_fingerprint
 
 DISTRICT_CODE = re.compile(r"\d{6}")
@@ -109,26 +110,20 @@ class DistrictResult:
 
 def run_district(*, home: Path, inbox: Path, code: str, as_of: dt.date, freshness_days: int = 365,
                  log=None) -> DistrictResult:
-    """Run the whole graph for one district in a subprocess, then read its figures back (read-only)."""
+    """Run the whole graph for one district in this process, then read its figures back (read-only)."""
+    from pipelines.runner import run_pipeline
+
     dhome = district_home(Path(home).resolve(), code)
     started = time.monotonic()
-    cmd = [sys.executable, "-m", "pipelines.cli", "run", "--home", str(dhome),
-           "--inbox", str(Path(inbox).resolve() / code), "--as-of", as_of.isoformat(),
-           "--freshness-days", str(freshness_days)]
-    env = dict(os.environ)
-    # The inner run materialises the city graph's asset keys; in the shared instance they would show as
-    # the city's assets built from one district's store. The district_store partition is the record.
-    env.pop("DAGSTER_HOME", None)
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, encoding="utf-8",
-                          errors="replace")
-    result = DistrictResult(code, proc.returncode == 0, store=str(store_path(dhome)))
-    if log is not None and proc.stdout.strip():
-        log.info(proc.stdout.strip()[-20000:])
-    if not result.success:
-        result.error = f"onceonly run 退出码 {proc.returncode}：{_why(proc.stdout, proc.stderr)}"
-        if log is not None and proc.stderr.strip():
-            log.error(proc.stderr.strip()[-20000:])    # the inner run's stack trace: the cause, for the UI
-    else:
+    # A throwaway instance for the inner run: it materialises the city graph's asset keys, which in the shared
+    # instance would show as the city's assets built from one district's store. district_store is the record.
+    with dg.DagsterInstance.ephemeral() as instance:
+        summary = run_pipeline(home=dhome, inbox=Path(inbox).resolve() / code, as_of=as_of,
+                               freshness_days=freshness_days, memory_limit=env_memory_limit(), instance=instance)
+    result = DistrictResult(code, summary.success, store=str(store_path(dhome)), error=summary.error)
+    if log is not None:
+        (log.info if summary.success else log.error)(summary.render())
+    if result.success:
         _read_back(result, code)
     result.seconds = time.monotonic() - started
     return result
@@ -165,7 +160,7 @@ def _read_back(result: DistrictResult, code: str) -> None:
 # --- Dagster ------------------------------------------------------------------------------
 
 @dg.asset(partitions_def=district_partitions, group_name="districts", kinds={"duckdb"},
-          description="一个区县的整条流水线（子进程 onceonly run），写入 home/districts/<区县代码>/store.duckdb；"
+          description="一个区县的整条流水线，写入 home/districts/<区县代码>/store.duckdb；"
                       "各区县写各自的文件，可并行。")
 def district_store(context: dg.AssetExecutionContext, settings: RunSettings) -> dg.MaterializeResult:
     code = context.partition_key
@@ -179,9 +174,9 @@ def district_store(context: dg.AssetExecutionContext, settings: RunSettings) -> 
 
 district_job = dg.define_asset_job(
     "district_job", selection=dg.AssetSelection.assets(district_store), partitions_def=district_partitions,
-    # One run is one partition; the step runs in its own process, never in the launcher's (or the daemon's).
-    # Partitions run side by side as separate runs: `onceonly run --by-district --parallel N`, or the run queue.
-    executor_def=dg.multiprocess_executor.configured({"max_concurrent": DEFAULT_PARALLEL}),
+    # One run is one partition, its step in the run's own process (the run launcher starts one per run; the
+    # CLI runs one district in its own process, or one process per district side by side: `--parallel N`).
+    executor_def=dg.in_process_executor,
     description="按区县分区：每个区县一个运行，整条流水线写入该区县自己的数据库",
 )
 
@@ -206,8 +201,7 @@ def district_sensor(context: dg.SensorEvaluationContext, settings: RunSettings):
 
 
 def district_job_definition() -> dg.JobDefinition:
-    """The resolved job, importable by name: the multiprocess executor re-imports it in its step process.
-    Resolved without the city graph, whose import costs the step seconds: the step only starts `onceonly run`."""
+    """district_job resolved with its one resource, for the CLI's runs (`dagster dev` resolves it in definitions.py)."""
     from pipelines.resources import default_resources
 
     return dg.Definitions(assets=[district_store], jobs=[district_job],
@@ -215,12 +209,11 @@ def district_job_definition() -> dg.JobDefinition:
 
 
 # --- every district at once (`onceonly run --by-district`) -------------------------------
-# Each partition's run is its own process too: Dagster runs executed from threads of one process
-# deadlock on the logging module's locks (dictConfig against a handler's emit), seen here.
+# One district at a time runs in this process. Side by side, each partition's run is a process of its own:
+# Dagster runs executed from threads of one process deadlock on the logging module's locks (dictConfig
+# against a handler's emit), seen here.
 
 RESULT_MARK = "ONCEONLY_DISTRICT_RESULT "
-# A throwaway instance when DAGSTER_HOME is unset: the multiprocess executor needs one on disk.
-TEMP_INSTANCE_YAML = "telemetry:\n  enabled: false\npython_logs:\n  python_log_level: WARNING\n"
 
 
 # --- what a district's run read: unchanged inputs mean an unchanged store ------------------
@@ -247,7 +240,7 @@ def code_signature() -> str:
 def _corrections(store: Path) -> list | None:
     """Count and newest time of the stewards' decisions kept in the store (made in the portal between runs);
     None when the store cannot be read (a district that then runs, and says why it fails)."""
-    from pipelines.store import Store, table_exists
+    from pipelines.store import Store, StoreKeyError, table_exists
 
     if not store.exists():
         return None
@@ -257,7 +250,7 @@ def _corrections(store: Path) -> list | None:
                 return [0, None]
             n, newest = conn.execute('SELECT count(*), max("at")::VARCHAR FROM quality.corrections').fetchall()[0]
             return [n, newest]
-    except (duckdb.Error, OSError, RuntimeError):   # unreadable, locked, or a wrong key: "changed"; the run says why
+    except (duckdb.Error, OSError, StoreKeyError):   # unreadable, locked, or a wrong key: "changed"; the run says why
         return None
 
 
@@ -316,34 +309,43 @@ def _run_all(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: int, pa
              codes: list[str]) -> list[DistrictResult]:
     if not codes:
         return []
-    dagster_home = os.environ.get("DAGSTER_HOME")
-    owned = None
-    if not dagster_home:
-        owned = tempfile.TemporaryDirectory(prefix="onceonly-dagster-")
-        dagster_home = owned.name
-        (Path(dagster_home) / "dagster.yaml").write_text(TEMP_INSTANCE_YAML, encoding="utf-8")
-    try:
-        with dg.DagsterInstance.from_config(dagster_home) as instance:
-            known = set(instance.get_dynamic_partitions(district_partitions.name))
-            new = [c for c in codes if c not in known]
-            if new:
-                instance.add_dynamic_partitions(district_partitions.name, new)
-        env = {**os.environ, "DAGSTER_HOME": str(Path(dagster_home).resolve())}
-        args = ["--home", str(home), "--inbox", str(inbox), "--as-of", as_of.isoformat(),
-                "--freshness-days", str(freshness_days)]
-        with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-            return list(pool.map(lambda code: _launch(code, args, env), codes))
-    finally:
-        if owned is not None:
-            owned.cleanup()
+    args = {"home": str(home), "inbox": str(inbox), "as_of": as_of.isoformat(), "freshness_days": freshness_days}
+    with _instance(codes) as instance:
+        if parallel == 1 or len(codes) == 1:
+            return [_execute(code, instance, args) for code in codes]
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        return list(pool.map(lambda code: _launch(code, args), codes))
 
 
-def _launch(code: str, args: list[str], env: dict) -> DistrictResult:
+@contextlib.contextmanager
+def _instance(codes: list[str]):
+    """$DAGSTER_HOME's instance (the runs show in the UI), else a throwaway one; the districts' partitions added."""
+    from pipelines.runner import dagster_instance
+
+    with dagster_instance() as instance:
+        known = set(instance.get_dynamic_partitions(district_partitions.name))
+        new = [c for c in codes if c not in known]
+        if new:
+            instance.add_dynamic_partitions(district_partitions.name, new)
+        yield instance
+
+
+def _execute(code: str, instance: dg.DagsterInstance, args: dict) -> DistrictResult:
+    """One partition's run of district_job, in this process."""
+    started = time.monotonic()
+    run = district_job_definition().execute_in_process(
+        run_config={"resources": {"settings": {"config": args}},
+                    "loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        instance=instance, partition_key=code, raise_on_error=False, tags={"as_of": args["as_of"]})
+    return _result_of(code, run, time.monotonic() - started)
+
+
+def _launch(code: str, args: dict) -> DistrictResult:
+    """One partition's run in a process of its own (``main``)."""
     started = time.monotonic()
     cmd = [sys.executable, "-c", "import sys; from pipelines.districts import main; sys.exit(main(sys.argv[1:]))",
-           "--code", code, *args]
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, encoding="utf-8",
-                          errors="replace")
+           code, json.dumps(args)]
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, encoding="utf-8", errors="replace")
     seconds = time.monotonic() - started
     for line in proc.stdout.splitlines():
         if line.startswith(RESULT_MARK):
@@ -354,25 +356,12 @@ def _launch(code: str, args: list[str], env: dict) -> DistrictResult:
 
 
 def main(argv: list[str]) -> int:
-    """One partition's run of district_job, recorded in $DAGSTER_HOME's instance; prints its result as JSON."""
-    import argparse
+    """``_launch``'s process: argv is the district code and the settings as JSON; prints the result as JSON."""
     from dataclasses import asdict
 
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--code", required=True)
-    parser.add_argument("--home", required=True)
-    parser.add_argument("--inbox", required=True)
-    parser.add_argument("--as-of", required=True)
-    parser.add_argument("--freshness-days", type=int, default=365)
-    a = parser.parse_args(argv)
-    config = {"resources": {"settings": {"config": {
-        "home": a.home, "inbox": a.inbox, "as_of": a.as_of, "freshness_days": a.freshness_days}}},
-        "loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    started = time.monotonic()
-    with dg.DagsterInstance.get() as instance:
-        with dg.execute_job(dg.reconstructable(district_job_definition), instance=instance, run_config=config,
-                            raise_on_error=False, tags={"dagster/partition": a.code, "as_of": a.as_of}) as run:
-            result = _result_of(a.code, run, time.monotonic() - started)
+    code, args = argv[0], json.loads(argv[1])
+    with _instance([code]) as instance:
+        result = _execute(code, instance, args)
     print(RESULT_MARK + json.dumps(asdict(result), ensure_ascii=False), flush=True)
     return 0 if result.success else 1
 

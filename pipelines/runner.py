@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from pipelines.resources import RunSettings, StoreResource
 from pipelines.store import Store
@@ -74,19 +76,51 @@ def run_pipeline(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: int
                             tags={"as_of": as_of.isoformat()})
     summary = RunSummary(result.success, home, as_of)
     if not result.success:
-        failures = [e for e in result.all_events if e.is_step_failure]
-        summary.error = "; ".join(f"{e.step_key}: {e.step_failure_data.error.message.strip()}"
-                                  for e in failures)[:2000] or "未知错误"
+        summary.error = "; ".join(_failures(result.all_events))[:2000] or "未知错误"
     store = Store(store_path(home))
-    if store.path.exists():
-        with store.connect(read_only=True) as conn:
-            if store.table_exists(conn, "raw.batches"):
-                summary.batches = conn.execute(
-                    "SELECT file_name, status, rows_read, rows_loaded, rows_rejected, message "
-                    "FROM raw.batches WHERE loaded_at >= ? ORDER BY file_name", [started]).fetchall()
-            if store.table_exists(conn, "core.person_status"):
-                summary.status_counts = dict(conn.execute(
-                    "SELECT status, count(*) FROM core.person_status GROUP BY status ORDER BY status").fetchall())
+    try:
+        if store.path.exists():
+            _read_summary(store, summary, started)
+    except (duckdb.Error, OSError):
+        if summary.success:
+            raise
+        # the failure already says why (a store that cannot be opened at all is one such failure)
     reports = home / "reports" / as_of.isoformat()
     summary.reports_dir = reports if reports.exists() else None
     return summary
+
+
+def _failures(events) -> list[str]:
+    """Why the run failed: each failed step and its cause; else the store that could not be opened (the store
+    resource opens it once for the whole run, before any step); else the run's own failure."""
+    steps = [f"{e.step_key}: {_cause(e.step_failure_data.error)}" for e in events if e.is_step_failure]
+    if steps:
+        return steps
+    resources = [_cause(e.engine_event_data.error) for e in events
+                 if e.event_type == dg.DagsterEventType.RESOURCE_INIT_FAILURE and e.engine_event_data.error]
+    if resources:
+        return resources
+    return [_cause(e.job_failure_data.error) for e in events
+            if e.event_type == dg.DagsterEventType.RUN_FAILURE and e.job_failure_data.error]
+
+
+def _cause(error) -> str:
+    """The message of the exception that started it, not of Dagster's wrapper ("Error occurred while executing op")."""
+    while error.cause is not None:
+        error = error.cause
+    message = error.message.strip()
+    if locked := re.search(r"Conflicting lock is held in .*\(PID (\d+)\)", message):
+        # the portal, `dagster dev` or another run has the store open
+        return f"数据库正被另一个程序（进程号 {locked[1]}）打开，请等它结束或关闭后再运行。（{message}）"
+    return message
+
+
+def _read_summary(store: Store, summary: RunSummary, started: dt.datetime) -> None:
+    with store.connect(read_only=True) as conn:
+        if store.table_exists(conn, "raw.batches"):
+            summary.batches = conn.execute(
+                "SELECT file_name, status, rows_read, rows_loaded, rows_rejected, message "
+                "FROM raw.batches WHERE loaded_at >= ? ORDER BY file_name", [started]).fetchall()
+        if store.table_exists(conn, "core.person_status"):
+            summary.status_counts = dict(conn.execute(
+                "SELECT status, count(*) FROM core.person_status GROUP BY status ORDER BY status").fetchall())

@@ -1,6 +1,7 @@
 """Partition by district (docs/scale-out.md, step 1): a city's inbox split into district folders, each
-district built by the real graph into its own DuckDB file, two partitions at a time through the
-Dagster job and its multiprocess executor; a broken district fails alone."""
+district built by the real graph into its own DuckDB file, two partitions at a time (each run of the
+Dagster job in a process of its own), or one after another in the command's process; a broken district
+fails alone."""
 from __future__ import annotations
 
 import datetime as dt
@@ -186,6 +187,10 @@ def test_each_district_builds_its_own_store_in_parallel(tmp_path, monkeypatch, c
     first_file = sorted((inbox / a).rglob("*.csv"))[0]
     os.utime(first_file, ns=(first_file.stat().st_atime_ns, first_file.stat().st_mtime_ns + 10**9))
     assert again() == {a: "✓", b: "="}
+    # One district to run: it ran in the command's own process, and is a district_job run of the instance too.
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_run_records(dg.RunsFilter(job_name="district_job", tags={"dagster/partition": a}))
+        assert [r.dagster_run.status for r in runs] == [dg.DagsterRunStatus.SUCCESS] * 2
     with Store(stores[b]).connect() as conn:
         conn.execute("""INSERT INTO quality.corrections (correction_id, issue_id, action, reason, "by", "at")
                         SELECT 'c-test', issue_id, 'waive', '核实无误', 'steward', TIMESTAMP '2026-11-01 09:00'

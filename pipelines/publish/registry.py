@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from pipelines.errors import UserFacingError
 from pipelines.paths import REPORTS_DIR
 
 ID_MODES = ("前6后4", "全文", "隐藏")
@@ -17,7 +18,7 @@ PHONE_MODES = ("中间四位", "全文", "隐藏")
 LEVELS = ("community", "street")
 
 
-class PublishError(Exception):
+class PublishError(UserFacingError):
     """A request the store will not or cannot answer; ``str(exc)`` is the Chinese message the CLI prints."""
 
 

@@ -16,13 +16,18 @@ the SQL that selects them (``unexpected_rows_sql``). Never loads a table into pa
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-from great_expectations.core import ExpectationSuite, ExpectationSuiteValidationResult, ExpectationValidationResult
+
+if TYPE_CHECKING:
+    # Imported where used: importing GX takes seconds, which every `onceonly` command and the portal's start
+    # would pay for checks they may never run.
+    from great_expectations.core import ExpectationSuite, ExpectationSuiteValidationResult
 
 PARTIAL = 20  # GX's own partial_unexpected_list length
 
@@ -46,6 +51,8 @@ SUPPORTED_TYPES = PREDICATE_TYPES | QUERY_TYPES
 
 def load_suite(path: Path) -> ExpectationSuite:
     """A GX suite from its JSON file (the format ``ExpectationSuite.to_json_dict`` writes)."""
+    from great_expectations.core import ExpectationSuite
+
     doc = json.loads(Path(path).read_text(encoding="utf-8"))
     doc.pop("id", None)
     meta = doc.get("meta") or {}
@@ -166,6 +173,8 @@ def _partial(conn: duckdb.DuckDBPyConnection, kind: str, kw: dict, rows_sql: str
 def evaluate(conn: duckdb.DuckDBPyConnection, suite: ExpectationSuite, table: str) -> tuple[
         ExpectationSuiteValidationResult, list[Outcome]]:
     """Evaluate ``suite`` against ``table`` inside DuckDB."""
+    from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
+
     exps = [e.configuration for e in suite.expectations]
     outcomes: list[Outcome | None] = [None] * len(exps)
     total = _count(conn, f"SELECT count(*) FROM {table}")
@@ -251,6 +260,14 @@ def _evaluate_one(conn: duckdb.DuckDBPyConnection, c, table: str, total: int) ->
 def render_html(result: ExpectationSuiteValidationResult) -> str:
     """One Data Docs validation page, rendered by GX's own renderer and Jinja view."""
     from great_expectations.render.renderer import ValidationResultsPageRenderer
+
+    return _page_view().render(ValidationResultsPageRenderer().render(result))
+
+
+@functools.cache
+def _page_view():
+    # One view for every page: each view is its own Jinja environment, which compiles the templates anew
+    # (1.4 of the 3 s that 17 pages took, each with a view of its own).
     from great_expectations.render.view import DefaultJinjaPageView
 
-    return DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(result))
+    return DefaultJinjaPageView()

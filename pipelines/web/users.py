@@ -21,6 +21,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from pipelines.errors import UserFacingError
 from pipelines.paths import store_path
 
 MIN_PASSWORD = 10
@@ -68,7 +69,7 @@ CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures(key, at);
 """
 
 
-class UserError(Exception):
+class UserError(UserFacingError):
     """A request about accounts that cannot be done; ``str(exc)`` is the Chinese message to print."""
 
 

@@ -1,0 +1,56 @@
+"""How a run holds the store: one open database for all its steps (Store.held_open, StoreResource), and a
+clear message when another program has the file open."""
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from pipelines.runner import run_pipeline
+from pipelines.store import Store
+
+
+def _other_process_opens(path) -> str:
+    done = subprocess.run([sys.executable, "-c", f"import duckdb; duckdb.connect({str(path)!r}, read_only=True)"],
+                          capture_output=True, text=True)
+    return done.stderr
+
+
+def test_connections_inside_held_open_share_one_writable_database(tmp_path):
+    store = Store(tmp_path / "store.duckdb")
+    with store.held_open():
+        with store.connect(macros=False) as first:
+            first.execute("CREATE TABLE t AS SELECT 1 AS x")
+            first.execute("CREATE TEMP TABLE mine AS SELECT 1 AS y")
+        with store.connect() as second:
+            second.execute("INSERT INTO t VALUES (2)")
+            assert second.execute("SELECT sum(x) FROM t").fetchall() == [(3,)]
+            # each connection has its own TEMP tables, and the macros when asked for
+            with pytest.raises(duckdb.CatalogException):
+                second.execute("SELECT * FROM mine")
+            assert second.execute("SELECT id_mask('510104199001011234')").fetchall()[0][0] == "510104********1234"
+        # the file stays locked for the whole block, not only while a connection is open
+        assert "Conflicting lock" in _other_process_opens(store.path)
+    assert _other_process_opens(store.path) == ""
+    with store.connect(read_only=True) as conn:
+        assert conn.execute("SELECT sum(x) FROM t").fetchall() == [(3,)]
+
+
+def test_a_run_on_a_store_another_program_holds_says_so(tmp_path):
+    home, inbox = tmp_path / "home", tmp_path / "inbox"
+    inbox.mkdir()
+    home.mkdir()
+    duckdb.connect(str(home / "store.duckdb")).close()
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+                               "print('open', flush=True); sys.stdin.read()", str(home / "store.duckdb")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        summary = run_pipeline(home=home, inbox=inbox, as_of=dt.date(2026, 10, 31))
+    finally:
+        holder.communicate("")
+    assert not summary.success
+    assert summary.error.startswith(f"数据库正被另一个程序（进程号 {holder.pid}）打开"), summary.error
