@@ -4,8 +4,9 @@ A partitioned deployment's inbox is ``inbox/<区县代码>/<template>/<file>``. 
 partition of the Dagster asset ``district_store``: its materialisation runs the whole existing graph
 (``runner.run_pipeline``, in the step's process, in a throwaway Dagster instance) on ``inbox/<code>`` into
 ``home/districts/<code>/store.duckdb``. Partitions never share a DuckDB file, so they can run at the same
-time, each run in its own process; the city graph, its job and its in-process executor are untouched. ``onceonly run --by-district`` re-runs only the districts whose
-inputs changed since their last successful run (``last_run.json`` beside each store; ``--all`` runs all).
+time, each run in its own process; the city graph, its job and its in-process executor are untouched.
+``onceonly run --by-district`` re-runs only the districts whose inputs changed since their last successful
+run (``last_run.json`` beside each store; ``--all`` runs all).
 """
 import contextlib
 import datetime as dt
