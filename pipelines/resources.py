@@ -18,6 +18,8 @@ class StoreResource(dg.ConfigurableResource):
     home: str
     memory_limit: str | None = None
     threads: int | None = None
+    # how long a run waits for a store another process holds (the portal: a page's milliseconds)
+    lock_wait_seconds: float = 10.0
     _store: Store | None = PrivateAttr(default=None)
 
     @contextlib.contextmanager
@@ -25,7 +27,7 @@ class StoreResource(dg.ConfigurableResource):
         # The run's steps share one open database (Store.held_open) instead of each opening the file. The bench
         # builds a city the same way, on one connection for every stage: its peak RSS is this memory profile.
         store = self._new_store()
-        with store.held_open():
+        with store.held_open(lock_wait_seconds=self.lock_wait_seconds):
             self._store = store
             try:
                 yield self

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -120,13 +121,23 @@ class Store:
         self._held: duckdb.DuckDBPyConnection | None = None
 
     @contextlib.contextmanager
-    def held_open(self) -> Iterator[Store]:
+    def held_open(self, lock_wait_seconds: float = 0) -> Iterator[Store]:
         """Keep the database open while the block runs: each ``connect()`` inside it is another connection to
         the open database (its own transaction, TEMP tables and variables) instead of opening the file again —
         20–30 ms each, and a checkpoint at each close, for every one of a run's ≈ 50 steps (StoreResource).
-        The file stays locked for writing throughout, as it is while any step runs."""
-        with self.connect(macros=False) as conn:
-            self._held = conn
+        The file stays locked for writing throughout, as it is while any step runs.
+        ``lock_wait_seconds``: how long to keep trying while another process holds the file — the portal holds
+        it for a page's few milliseconds, another run for minutes (then the error says which process)."""
+        deadline = time.monotonic() + lock_wait_seconds
+        with contextlib.ExitStack() as stack:
+            while True:
+                try:
+                    self._held = stack.enter_context(self.connect(macros=False))
+                    break
+                except duckdb.IOException as exc:
+                    if "Conflicting lock" not in str(exc) or time.monotonic() >= deadline:
+                        raise
+                    time.sleep(0.2)
             try:
                 yield self
             finally:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+import time
 
 import duckdb
 import pytest
 
+from pipelines.demo.generate import generate
+from pipelines.resources import StoreResource
 from pipelines.runner import run_pipeline
 from pipelines.store import Store
 
@@ -39,18 +42,43 @@ def test_connections_inside_held_open_share_one_writable_database(tmp_path):
         assert conn.execute("SELECT sum(x) FROM t").fetchall() == [(3,)]
 
 
-def test_a_run_on_a_store_another_program_holds_says_so(tmp_path):
+def _holder(path, seconds: float | None = None) -> subprocess.Popen:
+    """Another process holding the store open, until stdin closes or for ``seconds``."""
+    release = f"time.sleep({seconds})" if seconds is not None else "sys.stdin.read()"
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                               f"print('open', flush=True); {release}", str(path)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "open"
+    return holder
+
+
+@pytest.fixture
+def small_home(tmp_path):
     home, inbox = tmp_path / "home", tmp_path / "inbox"
-    inbox.mkdir()
+    generate(inbox, tmp_path / "truth", persons=300)
     home.mkdir()
     duckdb.connect(str(home / "store.duckdb")).close()
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
-                               "print('open', flush=True); sys.stdin.read()", str(home / "store.duckdb")],
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    return home, inbox
+
+
+def test_a_run_waits_for_a_store_held_for_a_moment(small_home):
+    home, inbox = small_home
+    holder = _holder(home / "store.duckdb", seconds=2)
+    started = time.monotonic()
+    summary = run_pipeline(home=home, inbox=inbox, as_of=dt.date(2026, 10, 31))
+    holder.wait()
+    assert summary.success, summary.error
+    assert time.monotonic() - started > 1.5
+
+
+def test_a_run_on_a_store_another_program_holds_says_so(small_home):
+    home, inbox = small_home
+    holder = _holder(home / "store.duckdb")
+    started = time.monotonic()
     try:
-        assert holder.stdout.readline().strip() == "open"
         summary = run_pipeline(home=home, inbox=inbox, as_of=dt.date(2026, 10, 31))
     finally:
         holder.communicate("")
     assert not summary.success
     assert summary.error.startswith(f"数据库正被另一个程序（进程号 {holder.pid}）打开"), summary.error
+    assert time.monotonic() - started >= StoreResource.model_fields["lock_wait_seconds"].default
