@@ -69,6 +69,10 @@ def run_pipeline(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: int
     }
     if not Path(inbox).is_dir():
         return RunSummary(False, home, as_of, error=f"收件箱目录不存在：{inbox}")
+    if not store_path(home).exists() and not any(p.is_file() for p in Path(inbox).rglob("*")):
+        # a first run with nothing to read would fail at the reports ("no status for that date")
+        return RunSummary(False, home, as_of, error=f"收件箱 {inbox} 里还没有文件，数据库也尚未建立："
+                                                    "请先把各平台导出的表格按模板放进收件箱（见 README），再运行。")
     last_run_path(home).unlink(missing_ok=True)
     result = dg.materialize([*all_assets, *all_checks], resources=resources, instance=instance or dagster_instance(),
                             raise_on_error=False,

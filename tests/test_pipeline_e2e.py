@@ -30,6 +30,15 @@ def test_definitions_load():
     assert defs.resolve_job_def("onceonly_pipeline") is not None
 
 
+def test_a_first_run_on_an_empty_inbox_says_what_to_do(tmp_path, capsys):
+    (tmp_path / "inbox" / "residents").mkdir(parents=True)
+    code = cli(["run", "--home", str(tmp_path / "home"), "--inbox", str(tmp_path / "inbox"),
+                "--as-of", AS_OF.isoformat()])
+    out = capsys.readouterr().out
+    assert code == 1 and f"收件箱 {tmp_path / 'inbox'} 里还没有文件" in out, out
+    assert not (tmp_path / "home" / "store.duckdb").exists()
+
+
 def test_monthly_schedule_reports_the_last_day_of_the_previous_month():
     from pipelines.definitions import monthly_reports
 
