@@ -7,18 +7,18 @@
 {% set fields = t.fields %}
 {% set columns = t.columns %}
 {% set rec = 'r.record_no' if 'record_no' in columns else 'NULL' %}
-{% macro check(f, rule, severity, condition, problem, value=None) %}
-    SELECT r.row_no, {{ rec }} AS record_no, {{ f.name|q }} AS field, {{ f.column|q }} AS column_name,
-           {{ value or 'r.' ~ f.column }} AS value, '{{ rule }}' AS rule, '{{ severity }}' AS severity,
-           {{ problem }} AS problem
-    FROM _prepared r WHERE {{ condition }}
-    UNION ALL
+{# The checks are collected first, then written out twice: as the list of problems a row has, and as
+   the filter that lets only rows with a problem build that list (most rows have none). #}
+{% set found = namespace(checks=[]) %}
+{% macro check(f, rule, severity, condition, problem) %}
+{% set found.checks = found.checks + [{'f': f, 'rule': rule, 'severity': severity, 'condition': condition,
+                                       'problem': problem}] %}
 {% endmacro %}
-{# Every parse the checks need, computed once per row. The typed values come from _typed (the
+{# Every parse the checks need, once per row (a view: the checks read it in one scan). The typed values come from _typed (the
    batch's rows typed by the staging SQL, `typed` = its columns), so checks and staging agree and
    nothing is parsed twice; a field staging does not type is parsed here. #}
 {% macro id_prefix(column) %}{{ column[:-9] }}{% endmacro %}
-CREATE OR REPLACE TEMP TABLE _prepared AS
+CREATE OR REPLACE TEMP VIEW _prepared AS
 SELECT p.*
 {% for f in fields if f.type == 'id_number' %}
 {% if id_prefix(f.column) ~ 'id_problem' in typed and f.column in typed %}
@@ -49,8 +49,6 @@ FROM (
 {% endif %}
 ) p;
 
-INSERT INTO raw.row_errors (batch_id, template, row_no, record_no, field, column_name, value, rule, severity, message)
-WITH checks AS (
 {% for f in fields %}
 {% set v = 'r.' ~ f.column %}
 {% if f.required %}
@@ -104,11 +102,26 @@ WITH checks AS (
          valid_id ~ ' AND ' ~ value_map(t.field('sex').values) ~ '[value_key(r.sex)] <> id_sex_digit(r._id_id_number)',
          "'与身份证号中的性别 ' || id_sex_digit(r._id_id_number) || ' 不一致'") }}
 {% endif %}
-    SELECT NULL::INTEGER, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE false
+INSERT INTO raw.row_errors (batch_id, template, row_no, record_no, field, column_name, value, rule, severity, message)
+WITH checks AS (
+{% if found.checks %}
+    SELECT r.row_no, {{ rec }} AS record_no, unnest(list_filter([
+{% for c in found.checks %}
+        CASE WHEN {{ c.condition }} THEN {'field': {{ c.f.name|q }}, 'column_name': {{ c.f.column|q }},
+             'value': r.{{ c.f.column }}, 'rule': '{{ c.rule }}', 'severity': '{{ c.severity }}', 'problem': {{ c.problem }}} END,
+{% endfor %}
+    ], lambda e: e IS NOT NULL), recursive := true)
+    FROM _prepared r
+    WHERE {% for c in found.checks %}{{ '\n       OR ' if not loop.first }}coalesce({{ c.condition }}, false){% endfor %}
+
+{% else %}
+    SELECT NULL::INTEGER AS row_no, NULL AS record_no, NULL AS field, NULL AS column_name, NULL AS value, NULL AS rule,
+           NULL AS severity, NULL AS problem WHERE false
+{% endif %}
 )
 SELECT getvariable('batch_id'), {{ t.name|q }}, row_no, record_no, field, column_name, value, rule, severity,
        getvariable('file_name') || ' 第' || row_no || '行 ' || field
        || CASE WHEN value IS NULL THEN ' ' ELSE ' "' || value || '" ' END || problem
 FROM checks;
 
-DROP TABLE _prepared;
+DROP VIEW _prepared;
