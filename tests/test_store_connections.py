@@ -13,7 +13,7 @@ import pytest
 from pipelines.demo.generate import generate
 from pipelines.resources import StoreResource
 from pipelines.runner import run_pipeline
-from pipelines.store import Store
+from pipelines.store import MACRO_CATALOG, Store
 
 
 def _other_process_opens(path) -> str:
@@ -40,6 +40,26 @@ def test_connections_inside_held_open_share_one_writable_database(tmp_path):
     assert _other_process_opens(store.path) == ""
     with store.connect(read_only=True) as conn:
         assert conn.execute("SELECT sum(x) FROM t").fetchall() == [(3,)]
+
+
+def test_macros_are_loaded_once_per_open_database_and_never_written_to_the_store(tmp_path):
+    store = Store(tmp_path / "store.duckdb")
+    with store.held_open():
+        with store.connect() as first, store.connect() as second:
+            assert first.execute("SELECT id_mask('510104199001011234')").fetchall()[0][0] == "510104********1234"
+            # both find the one copy on their search path: replacing it in one is seen by the other
+            first.execute(f"CREATE OR REPLACE MACRO {MACRO_CATALOG}.main.id_mask(x) AS 'replaced'")
+            assert second.execute("SELECT id_mask('510104199001011234')").fetchall()[0][0] == "replaced"
+        with store.connect(macros=False) as plain, pytest.raises(duckdb.CatalogException):
+            plain.execute("SELECT id_mask('510104199001011234')")
+    # a read-only connection has them too (held in memory), and the file holds no macro or macro table
+    with store.connect(read_only=True) as conn:
+        assert conn.execute("SELECT cn_date('2024年3月5日')").fetchall()[0][0] == dt.date(2024, 3, 5)
+        written = conn.execute("SELECT count(*) FROM duckdb_functions() WHERE database_name = current_database() "
+                               "AND function_type = 'macro'").fetchall()[0][0]
+        written += conn.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                                "AND table_name = 'gb2260_region_codes'").fetchall()[0][0]
+        assert written == 0
 
 
 def _holder(path, seconds: float | None = None) -> subprocess.Popen:

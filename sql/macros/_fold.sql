@@ -5,7 +5,7 @@
 -- bound when it is created, so what it calls must exist already).
 -- translate() is slow on long mappings, so it only runs on text that holds a full-width character;
 -- pure ASCII (codes, dates, IDs: byte length = character length) skips even the regex.
-CREATE OR REPLACE TEMP MACRO fullwidth_fold(txt) AS CASE
+CREATE OR REPLACE MACRO fullwidth_fold(txt) AS CASE
     WHEN strlen(txt) = length(txt) OR NOT regexp_matches(txt, '[\x{FF01}-\x{FF5E}\x{3000}]') THEN txt
     ELSE translate(txt,
     '！＂＃＄％＆＇（）＊＋，－．／０１２３４５６７８９：；＜＝＞？＠ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺ［＼］＾＿｀ａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ｛｜｝～　',
@@ -14,5 +14,5 @@ END;
 
 -- The key a free-text spelling is looked up by (value lists, tags, headers): folded, no white space.
 -- Mirrors pipelines.sources.normalize_header on the Python side.
-CREATE OR REPLACE TEMP MACRO value_key(txt) AS
+CREATE OR REPLACE MACRO value_key(txt) AS
     NULLIF(regexp_replace(fullwidth_fold(txt), '\s+', '', 'g'), '');

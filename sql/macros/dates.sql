@@ -4,12 +4,12 @@
 --   45356 (an Excel serial number that lost its date format: days since 1899-12-30)
 
 -- y, m, d as text; NULL unless it is a real calendar day (2024-02-30 is not).
-CREATE OR REPLACE TEMP MACRO cn_ymd(y, m, d) AS
+CREATE OR REPLACE MACRO cn_ymd(y, m, d) AS
     try_strptime(concat_ws('-', y, m, d), '%Y-%m-%d')::DATE;
 
-CREATE OR REPLACE TEMP MACRO cn_date_clean(txt) AS trim(fullwidth_fold(txt));
+CREATE OR REPLACE MACRO cn_date_clean(txt) AS trim(fullwidth_fold(txt));
 
-CREATE OR REPLACE TEMP MACRO cn_date_parse(t) AS CASE
+CREATE OR REPLACE MACRO cn_date_parse(t) AS CASE
     WHEN regexp_full_match(t, '\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(( +|T)\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?') THEN
         cn_ymd(regexp_extract(t, '^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})', 1),
                regexp_extract(t, '^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})', 2),
@@ -29,7 +29,7 @@ END;
 -- parsed by strptime with a fixed format, which is cheap when it succeeds (it is slow only on
 -- failure, i.e. for impossible days). Everything else (full-width text, spaces, times, serials)
 -- takes the general path above; CASE evaluates a branch only for the rows that reach it.
-CREATE OR REPLACE TEMP MACRO cn_date(txt) AS CASE
+CREATE OR REPLACE MACRO cn_date(txt) AS CASE
     WHEN regexp_full_match(txt, '[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}') THEN
         try_strptime(replace(replace(txt, '/', '-'), '.', '-'), '%Y-%m-%d')::DATE
     WHEN regexp_full_match(txt, '[0-9]{8}') THEN try_strptime(txt, '%Y%m%d')::DATE

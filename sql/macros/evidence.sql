@@ -6,12 +6,12 @@
 -- `evidence_detail(e)` in `FROM core.evidence e`).
 
 -- src_ref: the source's own 记录编号 when it has one, else file and row.
-CREATE OR REPLACE TEMP MACRO evidence_ref(e) AS
+CREATE OR REPLACE MACRO evidence_ref(e) AS
     coalesce('记录编号 ' || e.record_no, coalesce(e.file_name, e.template) || ' 第' || e.row_no || '行');
 
 -- detail: what the row says, then its src_ref in brackets. A floating row yields two evidence rows; the
 -- second (kind other than presence) is its 注销, dated evidence_date = 注销日期.
-CREATE OR REPLACE TEMP MACRO evidence_detail(e) AS
+CREATE OR REPLACE MACRO evidence_detail(e) AS
     trim(CASE WHEN e.template = 'floating' AND e.kind <> 'presence' THEN
                    '流动人口注销 ' || e.evidence_date::VARCHAR || ' 注销原因' || coalesce(e.deregistration_reason, '未填写')
               ELSE CASE e.template

@@ -1,9 +1,9 @@
 -- GB/T 2260 county-level region codes, current and abolished (an old ID keeps the code of
 -- its day), as DATA for id_region_known() in id_number.sql. Generated once from python-stdnum 2.2
 -- stdnum/cn/loc.dat (compiled from Wikipedia's 中华人民共和国行政区划代码 pages); 6885 codes.
--- A TEMP table because macros are TEMP too: the store never depends on this list's version.
+-- A table of the macros' in-memory catalog (pipelines/store.py): the store never depends on this list's version.
 -- This file sorts before id_number.sql on purpose: a macro's tables must exist when it is created.
-CREATE OR REPLACE TEMP TABLE gb2260_region_codes AS
+CREATE OR REPLACE TABLE gb2260_region_codes AS
 SELECT unnest(string_split(replace('
 110000,110100,110101,110102,110103,110104,110105,110106,110107,110108,110109,110110,110111,110112,110113,110114,
 110115,110116,110117,110118,110119,110200,110201,110202,110203,110204,110205,110206,110207,110208,110209,110221,

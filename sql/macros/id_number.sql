@@ -2,12 +2,12 @@
 -- 17 digits (6 region, 8 birth date, 3 sequence; odd sequence = male) + ISO 7064 MOD 11-2 check.
 
 -- Full-width to ASCII, no spaces/dashes/underscores, x -> X. NULL when nothing is left.
-CREATE OR REPLACE TEMP MACRO id_compact(txt) AS
+CREATE OR REPLACE MACRO id_compact(txt) AS
     NULLIF(upper(regexp_replace(fullwidth_fold(txt), '[\s\-_—–]', '', 'g')), '');
 
 -- ISO 7064 MOD 11-2 over the 17 digits as one BIGINT n: weight 2^(17-i) mod 11 for digit i.
 -- Integer arithmetic: per-character string functions cost several times more on millions of rows.
-CREATE OR REPLACE TEMP MACRO id_check_char(n) AS substr('10X98765432', CAST(1 + (
+CREATE OR REPLACE MACRO id_check_char(n) AS substr('10X98765432', CAST(1 + (
     (n // 10000000000000000) % 10 * 7
     + (n // 1000000000000000) % 10 * 9
     + (n // 100000000000000) % 10 * 10
@@ -27,30 +27,30 @@ CREATE OR REPLACE TEMP MACRO id_check_char(n) AS substr('10X98765432', CAST(1 + 
     + (n // 1) % 10 * 2) % 11 AS INTEGER), 1);
 
 -- The check character for the first 17 digits; NULL when they are not 17 digits.
-CREATE OR REPLACE TEMP MACRO id_check_digit(first17) AS CASE
+CREATE OR REPLACE MACRO id_check_digit(first17) AS CASE
     WHEN regexp_full_match(first17, '[0-9]{17}')
     THEN list_transform([CAST(first17 AS BIGINT)], lambda n: id_check_char(n))[1]
 END;
 
 -- Legacy 15-digit numbers (19YYMMDD era) become 18 digits with the century and a computed check.
-CREATE OR REPLACE TEMP MACRO id_upgrade15(c) AS
+CREATE OR REPLACE MACRO id_upgrade15(c) AS
     left(c, 6) || '19' || substr(c, 7) || id_check_digit(left(c, 6) || '19' || substr(c, 7));
 
 -- list_transform([x], lambda ...)[1] binds x once: a macro that repeats its argument would
 -- otherwise be expanded into every use and planning time grows with each nesting.
-CREATE OR REPLACE TEMP MACRO id_normalize(txt) AS CASE
+CREATE OR REPLACE MACRO id_normalize(txt) AS CASE
     WHEN regexp_full_match(txt, '[0-9]{17}[0-9X]') THEN txt   -- already clean: the common case, kept cheap
     ELSE list_transform([id_compact(txt)], lambda c:
         CASE WHEN regexp_full_match(c, '[0-9]{15}') THEN id_upgrade15(c) ELSE c END)[1]
 END;
 
 -- The birth date read without validation; id_birth_date() is the checked form.
-CREATE OR REPLACE TEMP MACRO id_birth_text(id) AS try_strptime(substr(id, 7, 8), '%Y%m%d')::DATE;
+CREATE OR REPLACE MACRO id_birth_text(id) AS try_strptime(substr(id, 7, 8), '%Y%m%d')::DATE;
 
 -- NULL when the (normalised) ID is valid or empty, else the first problem found.
 -- A birth date after on_date (the day the row was loaded; default today) is invalid.
 -- Pass a column (or a cheap expression): `id` is used several times.
-CREATE OR REPLACE TEMP MACRO id_problem(id, on_date := NULL) AS CASE
+CREATE OR REPLACE MACRO id_problem(id, on_date := NULL) AS CASE
     WHEN id IS NULL THEN NULL
     WHEN length(id) <> 18 THEN '长度错误'
     WHEN NOT regexp_full_match(id, '[0-9]{17}[0-9X]') THEN '格式错误'
@@ -62,28 +62,28 @@ CREATE OR REPLACE TEMP MACRO id_problem(id, on_date := NULL) AS CASE
         THEN '出生日期无效'
 END;
 
-CREATE OR REPLACE TEMP MACRO id_valid(id, on_date := NULL) AS
+CREATE OR REPLACE MACRO id_valid(id, on_date := NULL) AS
     list_transform([id], lambda x: x IS NOT NULL AND id_problem(x, on_date) IS NULL)[1];
 
 -- Derived from a valid ID only: a wrong ID says nothing about the person.
-CREATE OR REPLACE TEMP MACRO id_birth_date(id, on_date := NULL) AS
+CREATE OR REPLACE MACRO id_birth_date(id, on_date := NULL) AS
     list_transform([id], lambda x: CASE WHEN id_valid(x, on_date) THEN id_birth_text(x) END)[1];
 
 -- The sex digit read without validation; id_sex() is the checked form.
-CREATE OR REPLACE TEMP MACRO id_sex_digit(id) AS
+CREATE OR REPLACE MACRO id_sex_digit(id) AS
     CASE WHEN substr(id, 17, 1) IN ('1', '3', '5', '7', '9') THEN '男' WHEN substr(id, 17, 1) <> '' THEN '女' END;
 
-CREATE OR REPLACE TEMP MACRO id_sex(id, on_date := NULL) AS
+CREATE OR REPLACE MACRO id_sex(id, on_date := NULL) AS
     list_transform([id], lambda x: CASE WHEN id_valid(x, on_date) THEN id_sex_digit(x) END)[1];
 
 -- An unknown region is a warning only (contract §2); NULL when there is no 6-digit prefix.
-CREATE OR REPLACE TEMP MACRO id_region_known(id) AS CASE
+CREATE OR REPLACE MACRO id_region_known(id) AS CASE
     WHEN regexp_matches(id, '^[0-9]{6}') THEN left(id, 6) IN (SELECT code FROM gb2260_region_codes)
 END;
 
 -- Text that Excel made of an ID typed into a number cell: scientific notation (5.10104E+17), or
 -- 18 digits ending in 000 (Excel keeps 15 significant digits) whose check digit then fails.
-CREATE OR REPLACE TEMP MACRO id_excel_mangled(txt) AS CASE
+CREATE OR REPLACE MACRO id_excel_mangled(txt) AS CASE
     WHEN NOT (contains(txt, '000') OR contains(txt, 'E') OR contains(txt, 'e')) THEN false
     ELSE list_transform([trim(txt)], lambda t:
         regexp_full_match(t, '[0-9](\.[0-9]+)?[eE]\+?[0-9]+')
@@ -91,7 +91,7 @@ CREATE OR REPLACE TEMP MACRO id_excel_mangled(txt) AS CASE
 END;
 
 -- Outputs show 前6后4 (510104********0019) unless a grant says otherwise.
-CREATE OR REPLACE TEMP MACRO id_mask(id) AS CASE
+CREATE OR REPLACE MACRO id_mask(id) AS CASE
     WHEN length(id) > 10 THEN left(id, 6) || repeat('*', length(id) - 10) || right(id, 4)
     WHEN id IS NOT NULL THEN repeat('*', length(id))
 END;
