@@ -94,7 +94,7 @@ def cmd_extract(args) -> int:
     with store.connect() as conn:
         ensure_as_of(conn, args.as_of)
         result = write_extract(conn, args.name, fmt=args.format, out=args.out, dept=args.dept,
-                               scope=args.scope, as_of=args.as_of, user=args.user)
+                               scope=args.scope, as_of=args.as_of, user=args.user, home=args.home)
     print(f"已导出 {result.rows} 行 → {args.out}")
     return 0
 

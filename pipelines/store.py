@@ -25,7 +25,7 @@ from pipelines.paths import SQL_DIR
 # not as TEMP tables: a stored table is written once, compressed, and its blocks can be evicted with
 # no further write (a TEMP table is written to the temp folder under memory pressure, ≈ 1.4× larger
 # for ID-like strings). Each stage drops its own at its end.
-SCHEMAS = ("raw", "staging", "core", "marts", "quality", "audit", "scratch")
+SCHEMAS = ("raw", "staging", "core", "marts", "quality", "scratch")
 
 
 def env_memory_limit() -> str | None:

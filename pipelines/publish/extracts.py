@@ -43,9 +43,10 @@ def dictionary_path(out: Path) -> Path:
 
 
 def write_extract(conn: duckdb.DuckDBPyConnection, name: str, *, fmt: str, out: Path, dept: str | None,
-                  scope: str | None, as_of: dt.date, user: str,
+                  scope: str | None, as_of: dt.date, user: str, home: Path,
                   columns: list[str] | None = None) -> ExtractResult:
-    """Write extract ``name`` for ``dept`` (None: the store operator) limited to ``scope``.
+    """Write extract ``name`` for ``dept`` (None: the store operator) limited to ``scope``; the handout is
+    recorded in ``home``'s database (pipelines/publish/audit.py). Reads only: ``conn`` may be read-only.
 
     ``columns`` asks for a subset; a column outside the grant is refused, never dropped quietly.
     Raises :class:`GrantRefused` / :class:`NotAvailable` with a message for the clerk.
@@ -99,6 +100,6 @@ def write_extract(conn: duckdb.DuckDBPyConnection, name: str, *, fmt: str, out: 
         sidecar = dictionary_path(out)
         write_dictionary_csv(sidecar, dictionary, info(rows))
     digest = audit.sha256_file(out)
-    audit.record(conn, kind="extract", name=name, department=dept, user=user, scope=where_scope.key,
+    audit.record(home, kind="extract", name=name, department=dept, user=user, scope=where_scope.key,
                  as_of=as_of, fmt=fmt, row_count=rows, columns=wanted, path=out, sha256=digest)
     return ExtractResult(name, out, sidecar, fmt, dept, where_scope.key, as_of, tuple(wanted), rows, digest)

@@ -1,11 +1,12 @@
 """Department reports: HTML + XLSX per report family, reproducible for a past as-of date.
 
 Public API:
-    render_report(conn, name, *, out_dir, as_of, dept=None, scope=None, user="onceonly") -> list[Path]
+    render_report(conn, name, *, out_dir, as_of, home, dept=None, scope=None, user="onceonly") -> list[Path]
         [<stem>.html, <stem>.xlsx, then <stem>-<key>.csv per person list]. Reports print counts; a person
         list longer than an exception list (80+, 65+, 0-6, school cohort, evacuation list...) is a CSV beside it.
     LISTS: report -> {list key: title}, the person lists each report writes (known before rendering).
-    render_all(conn, *, out_dir, as_of, user="onceonly") -> list[Path]     (every report + index.html)
+    render_all(conn, *, out_dir, as_of, home, user="onceonly") -> list[Path]     (every report + index.html)
+    Handouts are recorded in ``home``'s database (pipelines/publish/audit.py); ``conn`` may be read-only.
     render_population_monthly / render_grid_standards / render_assistance_check / ... (same keywords)
 """
 from __future__ import annotations
@@ -37,7 +38,7 @@ def _unit(conn, scope_label: str | None) -> str:
     return "、".join(names) or "（未导入网格表）"
 
 
-def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, as_of: dt.date,
+def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, as_of: dt.date, home: Path,
                   dept: str | None = None, scope: str | None = None, user: str = "onceonly") -> list[Path]:
     """Render one report as ``<name>.html`` and ``<name>.xlsx`` in ``out_dir``; audited. A department may only
     render the reports its grant lists, over its own jurisdiction."""
@@ -69,19 +70,20 @@ def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, 
         handouts.append(dict(name=f"{name}-{lst.key}", fmt="csv", row_count=lst.rows,
                              columns=lst.table.column_names, path=p))
         paths.append(p)
-    audit.record_many(conn, [dict(h, kind="report", department=dept, user=user, scope=where.key, as_of=as_of,
+    audit.record_many(home, [dict(h, kind="report", department=dept, user=user, scope=where.key, as_of=as_of,
                                   sha256=audit.sha256_file(h["path"])) for h in handouts])
     return paths
 
 
-def render_all(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_of: dt.date, user: str = "onceonly") -> list[Path]:
+def render_all(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_of: dt.date, home: Path,
+               user: str = "onceonly") -> list[Path]:
     """Every report for the whole store (the street office's set), then ``index.html`` with lineage."""
     out_dir = Path(out_dir)
     reg = load_registry()
     paths: list[Path] = []
     entries = []
     for name in FAMILIES:
-        html, xlsx, *lists = render_report(conn, name, out_dir=out_dir, as_of=as_of, user=user)
+        html, xlsx, *lists = render_report(conn, name, out_dir=out_dir, as_of=as_of, home=home, user=user)
         paths += [html, xlsx, *lists]
         users = "、".join(d.name for d in reg.departments.values() if name in d.reports)
         entries.append({"title": TITLES[name], "departments": users, "html": html.name, "xlsx": xlsx.name,
@@ -96,9 +98,9 @@ def render_all(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_of: dt.date
 
 
 def _one(name: str):
-    def render(conn, *, out_dir: Path, as_of: dt.date, dept: str | None = None, scope: str | None = None,
+    def render(conn, *, out_dir: Path, as_of: dt.date, home: Path, dept: str | None = None, scope: str | None = None,
                user: str = "onceonly") -> list[Path]:
-        return render_report(conn, name, out_dir=out_dir, as_of=as_of, dept=dept, scope=scope, user=user)
+        return render_report(conn, name, out_dir=out_dir, as_of=as_of, home=home, dept=dept, scope=scope, user=user)
     render.__name__ = "render_" + name.replace("-", "_")
     render.__doc__ = f"{TITLES[name]}：HTML + XLSX。"
     return render

@@ -3,8 +3,8 @@
 DuckDB allows one writer process, and within one process all connections to a file must share
 one configuration (a read-only and a read-write connection cannot be open at the same time).
 So the server's threads share a readers-writer lock: pages open the store read-only together;
-a download, fix or upload (which appends to ``audit.extracts`` / ``quality.corrections``) waits
-for them, opens it read-write alone, and closes it at once. No connection outlives a request,
+a fix or upload (which appends to ``quality.corrections``) waits for them, opens it read-write
+alone, and closes it at once. Downloads only read: their handout record goes to the home's database. No connection outlives a request,
 so ``onceonly run`` can take the store between requests (while it runs, pages answer 503).
 """
 from __future__ import annotations
@@ -70,25 +70,25 @@ class StoreGate:
         self._choices: dict[tuple, tuple[list[Area], list[str]]] = {}
 
     @contextlib.contextmanager
-    def _open(self, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _open(self, read_only: bool, macros: bool) -> Iterator[duckdb.DuckDBPyConnection]:
         if not self.path.exists():
             raise StoreUnavailable("数据库尚未建立。请管理员先运行 onceonly run（演示：make demo）。")
         with contextlib.ExitStack() as stack:
             try:
-                # Page queries use no macros (loading them costs 0.2 s per page).
-                conn = stack.enter_context(self.store.connect(read_only=read_only, macros=not read_only))
+                # Page queries use no macros (loading them costs 0.2 s per page); reports and extracts do.
+                conn = stack.enter_context(self.store.connect(read_only=read_only, macros=macros))
             except (duckdb.IOException, duckdb.ConnectionException):
                 raise StoreUnavailable("数据正在更新（后台正在运行数据处理），请稍后刷新页面。") from None
             yield conn
 
     @contextlib.contextmanager
-    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with self._lock.shared(), self._open(read_only=True) as conn:
+    def read(self, macros: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._lock.shared(), self._open(read_only=True, macros=macros) as conn:
             yield conn
 
     @contextlib.contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with self._lock.exclusive(), self._open(read_only=False) as conn:
+        with self._lock.exclusive(), self._open(read_only=False, macros=True) as conn:
             yield conn
 
 

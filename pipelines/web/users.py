@@ -1,10 +1,9 @@
 """Portal accounts, login throttling and the portal audit trail, in ``<home>/portal.sqlite3``.
 
-Why not the DuckDB store: DuckDB allows one writer process, and ``onceonly run`` holds the store
-for minutes. Logins and page views must be recorded even then, and every page view is a write,
-so the portal keeps its own small SQLite file (WAL, safe for the server's threads) next to the
-store. File handouts made by ``write_extract``/``render_report`` are also recorded in the store's
-``audit.extracts``; :func:`audit_log` lists both.
+Why not the DuckDB store: the portal only ever reads the store (pipelines/versions.py), and every
+login and page view is a write, so the portal keeps them in the home's small SQLite file
+(pipelines/homedb.py). File handouts made by ``write_extract``/``render_report`` are recorded there
+too (pipelines/publish/audit.py); :func:`audit_log` lists both.
 """
 from __future__ import annotations
 
@@ -21,6 +20,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from pipelines import homedb
 from pipelines.errors import UserFacingError
 from pipelines.paths import store_path
 
@@ -84,31 +84,14 @@ class User:
     pw_version: int
 
 
-_initialised: set[str] = set()
-
-
 def portal_db(home: Path) -> Path:
-    return Path(home) / "portal.sqlite3"
+    return homedb.path(home)
 
 
 @contextlib.contextmanager
 def connect(home: Path) -> Iterator[sqlite3.Connection]:
-    path = portal_db(home)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    new = not path.exists()
-    conn = sqlite3.connect(path, timeout=10, isolation_level=None)
-    try:
-        if new:
-            os.chmod(path, 0o600)
-        conn.execute("PRAGMA busy_timeout=10000")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        if str(path) not in _initialised:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(_DDL)
-            _initialised.add(str(path))
+    with homedb.connect(home, _DDL) as conn:
         yield conn
-    finally:
-        conn.close()
 
 
 def _now() -> str:
@@ -244,9 +227,9 @@ def log_event(home: Path, *, user: str | None, dept: str | None, action: str, wh
 
 def audit_log(home: Path, since: dt.date | dt.datetime) -> list[dict]:
     """Every portal event (login, view, download, fix, ...) and every file handed out from the store
-    (``audit.extracts``, by the portal or the command line) since ``since``, oldest first.
+    (by the portal or the command line: pipelines/publish/audit.py) since ``since``, oldest first.
 
-    Keys: at, source (portal | store), user, dept, action, what, scope, result, detail.
+    Keys: at, source (portal | handout), user, dept, action, what, scope, result, detail.
     """
     start = since if isinstance(since, dt.datetime) else dt.datetime.combine(since, dt.time())
     rows: list[dict] = []
@@ -258,34 +241,19 @@ def audit_log(home: Path, since: dt.date | dt.datetime) -> list[dict]:
                 rows.append({"at": dt.datetime.fromisoformat(at), "source": "portal", "user": user, "dept": dept,
                              "action": action, "what": what, "scope": scope, "result": result,
                              "detail": " ".join(x for x in (detail, f"ip={ip}" if ip else None) if x)})
-    rows += _store_audit(home, start)
+    rows += _handouts(home, start)
     rows.sort(key=lambda r: r["at"])
     return rows
 
 
-def _store_audit(home: Path, start: dt.datetime) -> list[dict]:
-    import duckdb
+def _handouts(home: Path, start: dt.datetime) -> list[dict]:
+    from pipelines.publish.audit import handouts
 
-    from pipelines.store import Store, table_exists
-
-    path = store_path(home)
-    if not path.exists():
-        return []
-    try:
-        with Store(path).connect(read_only=True) as conn:
-            if not table_exists(conn, "audit.extracts"):
-                return []
-            found = conn.execute(
-                "SELECT written_at, user_name, department, kind, name, format, scope, as_of, row_count, file_sha256 "
-                "FROM audit.extracts WHERE written_at >= ? ORDER BY written_at", [start]).fetchall()
-    except duckdb.Error as exc:
-        return [{"at": dt.datetime.now(), "source": "store", "user": None, "dept": None, "action": "unavailable",
-                 "what": "audit.extracts", "scope": None, "result": "error",
-                 "detail": f"数据库正被占用，未能读取文件发放记录：{str(exc).splitlines()[0]}"}]
-    return [{"at": at, "source": "store", "user": user, "dept": dept, "action": "export",
-             "what": f"{kind}:{name}.{fmt}", "scope": scope, "result": "ok",
-             "detail": f"截止 {as_of} {rows}行 sha256={sha[:16]}"}
-            for at, user, dept, kind, name, fmt, scope, as_of, rows, sha in found]
+    return [{"at": h["written_at"], "source": "handout", "user": h["user_name"], "dept": h["department"],
+             "action": "export", "what": f"{h['kind']}:{h['name']}.{h['format']}", "scope": h["scope"],
+             "result": "ok", "detail": f"截止 {h['as_of']} {h['row_count']}行 sha256={h['file_sha256'][:16]}"
+                                       + (f" 数据版本 {h['store_version']}" if h["store_version"] else "")}
+            for h in handouts(home, start)]
 
 
 def format_audit(rows: list[dict]) -> str:

@@ -25,4 +25,4 @@ def rendered(conn, tmp_path_factory):
     from pipelines.reports import render_all
 
     out = tmp_path_factory.mktemp("reports")
-    return out, render_all(conn, out_dir=out, as_of=AS_OF)
+    return out, render_all(conn, out_dir=out, as_of=AS_OF, home=tmp_path_factory.mktemp("home"))

@@ -10,6 +10,7 @@ import pytest
 
 AS_OF = dt.date(2026, 10, 31)
 from pipelines.publish import GrantRefused
+from pipelines.publish.audit import handouts
 from pipelines.reports import render_all, render_report
 from pipelines.reports.families import FAMILIES
 
@@ -83,7 +84,7 @@ def test_population_monthly_totals_and_small_count_suppression(rendered, conn):
 def test_period_changes_are_dated_by_the_deciding_evidence_in_the_month(conn, tmp_path):
     # P07's first presence is 2026-10-05 (its 注销 is after D); P10's deciding 迁出 2026-10-10; P09 died
     # 2026-10-03. P15 left by a September 迁出: an October visit at a house not his own decides nothing.
-    paths = render_report(conn, "population-monthly", out_dir=tmp_path, as_of=AS_OF)
+    paths = render_report(conn, "population-monthly", out_dir=tmp_path, as_of=AS_OF, home=tmp_path)
     ws = openpyxl.load_workbook(paths[1])["本期变动"]
     header, body = table(ws)
     raw = {r[0]: r[1:] for r in conn.execute(
@@ -226,7 +227,7 @@ def test_disability_check_cites_the_status_basis_of_each_linked_record(rendered,
 
 def test_rendering_twice_gives_identical_bytes(rendered, conn, tmp_path):
     out, paths = rendered
-    again = render_all(conn, out_dir=tmp_path, as_of=AS_OF)
+    again = render_all(conn, out_dir=tmp_path, as_of=AS_OF, home=tmp_path)
     assert [p.name for p in again] == [p.name for p in paths]
     for a, b in zip(paths, again):
         assert a.read_bytes() == b.read_bytes(), a.name
@@ -234,21 +235,21 @@ def test_rendering_twice_gives_identical_bytes(rendered, conn, tmp_path):
 
 def test_department_reports_follow_the_registry(conn, tmp_path):
     with pytest.raises(GrantRefused, match="无权获取报表"):
-        render_report(conn, "population-monthly", out_dir=tmp_path, as_of=AS_OF, dept="教育")
-    paths = render_report(conn, "population-monthly", out_dir=tmp_path, as_of=AS_OF, dept="社区", scope="金沙社区")
+        render_report(conn, "population-monthly", out_dir=tmp_path, as_of=AS_OF, home=tmp_path, dept="教育")
+    paths = render_report(conn, "population-monthly", out_dir=tmp_path, as_of=AS_OF, home=tmp_path, dept="社区", scope="金沙社区")
     ws = openpyxl.load_workbook(paths[1]).worksheets[0]
     assert ws["A2"].value == "填报单位：金沙社区"
     _, body = table(ws)
     assert {r[0] for r in body[:-1]} == {"金沙社区"}
-    n = conn.execute("SELECT count(*) FROM audit.extracts WHERE kind = 'report' AND department = '社区'").fetchall()[0][0]
-    assert n == 2
+    recorded = handouts(tmp_path, dt.datetime(2000, 1, 1))
+    assert len([h for h in recorded if h["kind"] == "report" and h["department"] == "社区"]) == 2
     # a community's list file holds its own people only, under a name carrying the scope
-    paths = render_report(conn, "elderly-80plus", out_dir=tmp_path, as_of=AS_OF, dept="社区", scope="河滨社区")
+    paths = render_report(conn, "elderly-80plus", out_dir=tmp_path, as_of=AS_OF, home=tmp_path, dept="社区", scope="河滨社区")
     assert [p.name for p in paths] == ["elderly-80plus_C3.html", "elderly-80plus_C3.xlsx", "elderly-80plus_C3-list.csv"]
     header, rows = read_list(paths[2])
     assert [r[header.index("姓名")] for r in rows] == ["陈十三"]
-    audited = conn.execute("SELECT name, format, row_count FROM audit.extracts WHERE file_path = ?",
-                           [str(paths[2])]).fetchall()
+    audited = [(h["name"], h["format"], h["row_count"]) for h in handouts(tmp_path, dt.datetime(2000, 1, 1))
+               if h["file_path"] == str(paths[2])]
     assert audited == [("elderly-80plus-list", "csv", 1)]
 
 

@@ -175,13 +175,13 @@ def test_a_reports_person_list_downloads_as_the_csv_the_report_names(app, portal
     extract = c.get("/extracts/download?name=elderly-80plus&fmt=csv&as_of=2026-10-31&scope=S1")
     eh, erows = _csv_rows(extract.content)
     assert sorted(row[header.index("人员主键")] for row in rows) == sorted(row[eh.index("人员主键")] for row in erows)
-    # audited twice: the portal's download, and the store's record of the file render_report handed out
+    # audited twice: the portal's download, and the handout record of the file render_report wrote
     sha = hashlib.sha256(r.content).hexdigest()[:16]
     events = [e for e in audit_log(portal_home, dt.date.today()) if e["user"] == "jiedao"]
     assert any(e["source"] == "portal" and e["action"] == "download" and e["what"] == "report-list:elderly-80plus-list"
                and e["scope"] == "street:S1" and e["dept"] == "街道办" and f"sha256={sha}" in e["detail"]
                for e in events)
-    assert any(e["source"] == "store" and e["what"] == "report:elderly-80plus-list.csv"
+    assert any(e["source"] == "handout" and e["what"] == "report:elderly-80plus-list.csv"
                and f"{len(rows)}行 sha256={sha}" in e["detail"] for e in events)
 
 
@@ -498,6 +498,6 @@ def test_audit_lists_logins_views_downloads_refusals_and_store_handouts(app, por
     mine = [r for r in rows if r["user"] == "minzheng"]
     actions = {r["action"] for r in mine}
     assert {"login", "view", "download", "refused"} <= actions
-    assert any(r["source"] == "store" and r["what"] == "extract:assistance-check.csv" for r in mine)
+    assert any(r["source"] == "handout" and r["what"] == "extract:assistance-check.csv" for r in mine)
     assert all(r["dept"] == "民政" for r in mine)
     assert audit_log(portal_home, dt.date.today() + dt.timedelta(days=1)) == []
