@@ -3,6 +3,7 @@ else ./.onceonly) and, where an output depends on a date, --as-of (default today
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import sys
@@ -30,6 +31,25 @@ def _store(args):
     if not path.exists():
         raise UserError(f"数据库不存在：{path}。请先运行 onceonly run --inbox 收件箱目录")
     return Store(path, memory_limit=env_memory_limit())
+
+
+@contextlib.contextmanager
+def _reading(args, as_of: dt.date | None = None, freshness_days: int = 365):
+    """A connection to the live version, read-only; when the command asks for an as-of date the live version does not
+    hold, to a private working copy with status and marts rebuilt for that date (outside a build nothing writes the
+    live version: pipelines/versions.py)."""
+    from pipelines.store import Store
+    from pipelines.versions import working_copy
+
+    store = _store(args)
+    with store.connect(read_only=True) as conn:
+        current = conn.execute("SELECT max(as_of) FROM core.person_status").fetchall()[0][0]
+        if as_of is None or current == as_of:
+            yield conn
+            return
+    with working_copy(args.home) as path, Store(path, memory_limit=store.memory_limit).connect() as conn:
+        ensure_as_of(conn, as_of, freshness_days)
+        yield conn
 
 
 def ensure_as_of(conn, as_of: dt.date, freshness_days: int = 365) -> None:
@@ -90,9 +110,7 @@ def _run_by_district(args) -> int:
 def cmd_extract(args) -> int:
     from pipelines.publish import write_extract
 
-    store = _store(args)
-    with store.connect() as conn:
-        ensure_as_of(conn, args.as_of)
+    with _reading(args, args.as_of) as conn:
         result = write_extract(conn, args.name, fmt=args.format, out=args.out, dept=args.dept,
                                scope=args.scope, as_of=args.as_of, user=args.user, home=args.home)
     print(f"已导出 {result.rows} 行 → {args.out}")
@@ -102,9 +120,7 @@ def cmd_extract(args) -> int:
 def cmd_explain(args) -> int:
     from pipelines.status import explain
 
-    store = _store(args)
-    with store.connect() as conn:
-        ensure_as_of(conn, args.as_of, args.freshness_days)
+    with _reading(args, args.as_of, args.freshness_days) as conn:
         try:
             print(explain(conn, args.key, as_of=args.as_of, freshness_days=args.freshness_days))
         except LookupError as exc:
@@ -133,9 +149,7 @@ def cmd_demo(args) -> int:
 def _demo_check(args) -> int:
     from pipelines import demo
 
-    store = _store(args)
-    with store.connect() as conn:
-        ensure_as_of(conn, args.as_of)
+    with _reading(args, args.as_of) as conn:
         frames = {name: conn.sql(f"SELECT * FROM marts.{name}").pl()
                   for name in ("person_sources", "grid_population", "assistance_check")}
     result = demo.check(args.out, args.truth, **frames)
@@ -157,7 +171,7 @@ def cmd_quality(args) -> int:
     elif args.action == "export":
         if not args.out:
             raise UserError("请用 --out 指定要写出的 Excel 文件，例如 --out fixes.xlsx")
-        with store.connect() as conn:
+        with store.connect(read_only=True) as conn:
             n = quality.export_workbook(conn, args.out, community=args.community)
         print(f"已导出 {n} 条待处理问题 → {args.out}。在“修正值/处理方式/原因”列填写后，用 onceonly quality apply 导入。")
     elif args.action == "apply":
@@ -165,8 +179,8 @@ def cmd_quality(args) -> int:
             raise UserError("用法：onceonly quality apply fixes.xlsx --by 姓名")
         if not Path(args.file).is_file():
             raise UserError(f"找不到文件：{args.file}")
-        with store.connect() as conn:
-            result = quality.apply_workbook(conn, Path(args.file), by=args.by)
+        with store.connect(read_only=True) as conn:
+            result = quality.apply_workbook(conn, Path(args.file), by=args.by, home=args.home)
         print(f"接受 {len(result.accepted)} 条，拒绝 {len(result.refused)} 条，已生效无需重复 {result.unchanged} 条。")
         for sheet, row, _issue, why in result.refused:
             print(f"  拒绝：工作表“{sheet}”第{row}行 — {why}")
@@ -174,9 +188,27 @@ def cmd_quality(args) -> int:
     elif args.action == "revert":
         if not args.file or not args.by or not args.reason:
             raise UserError("用法：onceonly quality revert 问题编号 --by 姓名 --reason 原因")
-        with store.connect() as conn:
-            done = quality.revert_correction(conn, args.file, by=args.by, reason=args.reason)
+        with store.connect(read_only=True) as conn:
+            done = quality.revert_correction(conn, args.file, by=args.by, reason=args.reason, home=args.home)
         print("已撤销，下次运行时恢复原值。" if done else f"问题 {args.file} 没有可撤销的修正。")
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from pipelines import versions
+
+    print(versions.describe(args.home, limit=args.limit))
+    return 0
+
+
+def cmd_rollback(args) -> int:
+    from pipelines import versions
+
+    now, replaced = versions.rollback(args.home, to=args.to)
+    print(f"已回退：当前数据版本 {now.id}（{now.built_at or '时间不详'} 构建，统计截止日期 {now.as_of or '—'}），"
+          f"门户与各命令即刻使用它；版本 {replaced.id} 标记为“已回退”。")
+    print("注意：收件箱中的文件仍在，下次 onceonly run 会以此版本为基础再次加载其后新增的文件；"
+          "如需撤下某个文件，请先把它移出收件箱。数据专员在其后做的修正会在下次运行时重新应用。")
     return 0
 
 
@@ -244,6 +276,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", dest="rerun_all", action="store_true",
                    help="--by-district 时重跑全部区县（默认只运行收件箱、截止日期、程序或修正有变化的区县）")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("runs", help="数据版本：当前版本、各版本的构建时间、截止日期和来源批次")
+    common(p, as_of=False)
+    p.add_argument("--limit", type=int, default=10, help="最多列出的版本数（默认 10）")
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("rollback", help="回退到上一个已发布的数据版本（或 --to 指定的版本）")
+    common(p, as_of=False)
+    p.add_argument("--to", default=None, metavar="版本号", help="要回退到的版本号，如 000007（默认：上一个已发布版本）")
+    p.set_defaults(func=cmd_rollback)
 
     p = sub.add_parser("extract", help="导出标准数据集")
     common(p)

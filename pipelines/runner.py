@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
-from pipelines.resources import RunSettings, StoreResource
-from pipelines.store import Store
+from pipelines import versions
 from pipelines.paths import last_run_path, store_path
+from pipelines.resources import RunSettings, StoreResource
 
 
 @dataclass
@@ -28,6 +27,9 @@ class RunSummary:
     status_counts: dict[str, int] = field(default_factory=dict)
     reports_dir: Path | None = None
     error: str | None = None
+    version: str | None = None          # the version this run built
+    published: bool = False
+    live: versions.Version | None = None  # the live version after the run
 
     def render(self) -> str:
         lines = []
@@ -45,6 +47,12 @@ class RunSummary:
             lines.append("人员状态：" + "，".join(f"{k} {v}" for k, v in self.status_counts.items()))
         if self.reports_dir:
             lines.append(f"报表目录：{self.reports_dir}")
+        if self.published:
+            lines.append(f"数据版本：{self.version} 已发布，门户与各命令现在使用它（onceonly runs 查看各版本，"
+                         "onceonly rollback 回到上一版本）")
+        elif self.version:
+            shown = (f"版本 {self.live.id}（{self.live.built_at or '时间不详'} 构建）" if self.live else "尚无已发布的数据")
+            lines.append(f"数据版本：{self.version} 未发布；门户与各命令继续使用{shown}")
         lines.append(f"数据库：{store_path(self.home)}")
         return "\n".join(lines)
 
@@ -78,19 +86,21 @@ def run_pipeline(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: int
                             raise_on_error=False,
                             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
                             tags={"as_of": as_of.isoformat()})
-    summary = RunSummary(result.success, home, as_of)
+    summary = RunSummary(result.success, home, as_of, live=versions.live(home))
+    built = next((v for v in versions.list_versions(home) if v.record.get("pid") == os.getpid()
+                  and (v.record.get("started_at") or "") >= started.isoformat(sep=" ", timespec="seconds")), None)
+    if built is not None:
+        summary.version = built.id
+        summary.published = built.live
+        summary.batches = [tuple(b[:6]) for b in built.record.get("new_batches", [])]
+        summary.status_counts = built.record.get("status_counts", {})
     if not result.success:
         summary.error = "; ".join(_failures(result.all_events))[:2000] or "未知错误"
-    store = Store(store_path(home))
-    try:
-        if store.path.exists():
-            _read_summary(store, summary, started)
-    except (duckdb.Error, OSError):
-        if summary.success:
-            raise
-        # the failure already says why (a store that cannot be opened at all is one such failure)
+    elif not summary.published:
+        summary.success = False
+        summary.error = (built.record.get("error") if built else None) or "运行结束但新版本未发布"
     reports = home / "reports" / as_of.isoformat()
-    summary.reports_dir = reports if reports.exists() else None
+    summary.reports_dir = reports if summary.published and reports.exists() else None
     return summary
 
 
@@ -117,14 +127,3 @@ def _cause(error) -> str:
         # the portal, `dagster dev` or another run has the store open
         return f"数据库正被另一个程序（进程号 {locked[1]}）打开，请等它结束或关闭后再运行。（{message}）"
     return message
-
-
-def _read_summary(store: Store, summary: RunSummary, started: dt.datetime) -> None:
-    with store.connect(read_only=True) as conn:
-        if store.table_exists(conn, "raw.batches"):
-            summary.batches = conn.execute(
-                "SELECT file_name, status, rows_read, rows_loaded, rows_rejected, message "
-                "FROM raw.batches WHERE loaded_at >= ? ORDER BY file_name", [started]).fetchall()
-        if store.table_exists(conn, "core.person_status"):
-            summary.status_counts = dict(conn.execute(
-                "SELECT status, count(*) FROM core.person_status GROUP BY status ORDER BY status").fetchall())

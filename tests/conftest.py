@@ -44,7 +44,7 @@ def demo_copy(demo_world, tmp_path):
     import shutil
 
     home = tmp_path / "home"
-    shutil.copytree(demo_world["home"], home)
+    shutil.copytree(demo_world["home"], home, symlinks=True)   # store.duckdb: the link to the live version
     inbox = tmp_path / "inbox"
     shutil.copytree(demo_world["inbox"], inbox)
     return {"inbox": inbox, "truth": demo_world["truth"], "home": home}

@@ -1,0 +1,106 @@
+"""Stewards' decisions waiting for the next build, in the home's database (pipelines/homedb.py).
+
+Outside a build the store is only read (pipelines/versions.py), so a fix or waiver made in the portal or with
+``onceonly quality apply`` — also while a build runs — is kept here, with the columns of ``quality.corrections``.
+Every build copies the ones its store lacks into ``quality.corrections`` before staging reads raw
+(:func:`import_into`), so it applies them; once that build is published they are marked with its version. A
+rollback to a version built before them marks them waiting again, and the next build brings them back. Until
+then the portal shows an issue decided here as decided (:func:`load_temp` puts them beside the store's own).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+
+from pipelines import homedb
+
+# quality.corrections' columns, in its order (sql/quality/schema.sql)
+COLUMNS = ("correction_id", "issue_id", "template", "batch_id", "row_no", "record_key", "field", "old_value",
+           "new_value", "action", "reason", "by", "at")
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS pending_corrections (
+    correction_id TEXT PRIMARY KEY, issue_id TEXT NOT NULL, template TEXT, batch_id TEXT, row_no INTEGER,
+    record_key TEXT, field TEXT, old_value TEXT, new_value TEXT, action TEXT NOT NULL, reason TEXT,
+    "by" TEXT NOT NULL, "at" TEXT NOT NULL,
+    published_in TEXT            -- the first published version whose store holds it; NULL: waiting
+);
+CREATE INDEX IF NOT EXISTS pending_waiting ON pending_corrections(published_in);
+"""
+QUOTED = ", ".join(f'"{c}"' for c in COLUMNS)
+
+
+def record(home: Path, rows: list[list]) -> None:
+    """Append decisions (lists in COLUMNS order; ``at`` a datetime) in one transaction."""
+    if not rows:
+        return
+    with homedb.connect(home, _DDL) as conn:
+        conn.execute("BEGIN")
+        conn.executemany(f"INSERT INTO pending_corrections ({QUOTED}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                         [[*r[:-1], r[-1].isoformat(timespec="microseconds")] for r in rows])
+        conn.execute("COMMIT")
+
+
+def waiting(home: Path) -> list[tuple]:
+    """Decisions no published version holds yet, oldest first (``at`` a datetime)."""
+    if not homedb.path(home).exists():
+        return []
+    with homedb.connect(home, _DDL) as conn:
+        rows = conn.execute(f"SELECT {QUOTED} FROM pending_corrections WHERE published_in IS NULL "
+                            'ORDER BY "at", correction_id').fetchall()
+    return [(*r[:-1], dt.datetime.fromisoformat(r[-1])) for r in rows]
+
+
+def summary(home: Path) -> list:
+    """[count, newest time] of every decision kept here: what a district's re-run compares (pipelines/districts.py)."""
+    if not homedb.path(home).exists():
+        return [0, None]
+    with homedb.connect(home, _DDL) as conn:
+        return list(conn.execute('SELECT count(*), max("at") FROM pending_corrections').fetchall()[0])
+
+
+_TEMP_DDL = """CREATE OR REPLACE TEMP TABLE pending_corrections (
+    correction_id VARCHAR, issue_id VARCHAR, template VARCHAR, batch_id VARCHAR, row_no INTEGER, record_key VARCHAR,
+    field VARCHAR, old_value VARCHAR, new_value VARCHAR, action VARCHAR, reason VARCHAR, "by" VARCHAR, "at" TIMESTAMP)"""
+
+
+def load_temp(conn: duckdb.DuckDBPyConnection, home: Path) -> int:
+    """TEMP table ``pending_corrections`` on ``conn`` (a read-only connection will do) with the waiting decisions."""
+    rows = waiting(home)
+    conn.execute(_TEMP_DDL)
+    if rows:
+        conn.executemany(f"INSERT INTO pending_corrections VALUES ({', '.join('?' * len(COLUMNS))})",
+                         [list(r) for r in rows])
+    return len(rows)
+
+
+def import_into(conn: duckdb.DuckDBPyConnection, home: Path) -> list[str]:
+    """Copy the waiting decisions the store lacks into ``quality.corrections`` (a build's new version, before
+    staging); returns the ids of every waiting decision, all now in this store."""
+    from pipelines.quality.validate import ensure_schema
+
+    ensure_schema(conn)
+    load_temp(conn, home)
+    conn.execute("INSERT INTO quality.corrections SELECT * FROM pending_corrections p "
+                 "WHERE NOT EXISTS (SELECT 1 FROM quality.corrections c WHERE c.correction_id = p.correction_id)")
+    return [r[0] for r in conn.execute("SELECT correction_id FROM pending_corrections").fetchall()]
+
+
+def mark_published(home: Path, ids: list[str], version: str) -> None:
+    if not ids:
+        return
+    with homedb.connect(home, _DDL) as conn:
+        conn.execute("BEGIN")
+        conn.executemany("UPDATE pending_corrections SET published_in = ? WHERE correction_id = ? "
+                         "AND published_in IS NULL", [[version, i] for i in ids])
+        conn.execute("COMMIT")
+
+
+def forget_published_after(home: Path, version: str) -> None:
+    """A rollback to ``version``: decisions first published after it are waiting again."""
+    if not homedb.path(home).exists():
+        return
+    with homedb.connect(home, _DDL) as conn:
+        conn.execute("UPDATE pending_corrections SET published_in = NULL WHERE published_in > ?", [version])
