@@ -159,11 +159,14 @@ def _demo_check(args) -> int:
 
 def cmd_quality(args) -> int:
     from pipelines import quality
+    from pipelines.quality import pending
 
     store = _store(args)
     if args.action == "list":
         with store.connect(read_only=True) as conn:
-            issues = quality.list_issues(conn, community=args.community, status=args.status, rule=args.rule)
+            # decisions waiting for the next build shown as decided (pipelines/quality/pending.py)
+            issues = quality.list_issues(conn, community=args.community, status=args.status, rule=args.rule,
+                                         issues=pending.overlay(conn, args.home)[0])
         for i in issues[: args.limit]:
             print(f"[{i['rule']}] {i['community_name'] or '未知社区'} {i['message']}"
                   + (f"（建议：{i['suggested_fix']}）" if i.get("suggested_fix") else "") + f"  #{i['issue_id']}")

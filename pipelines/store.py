@@ -172,6 +172,14 @@ class Store:
             finally:
                 conn.close()
             return
+        conn = self.open(read_only=read_only, macros=macros)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def open(self, read_only: bool = False, macros: bool = True) -> duckdb.DuckDBPyConnection:
+        """:meth:`connect` without the block: the caller closes it (the portal keeps the live version open)."""
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         config: dict[str, Any] = {}
@@ -193,9 +201,10 @@ class Store:
                     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             if macros:
                 use_macros(conn)
-            yield conn
-        finally:
+            return conn
+        except BaseException:
             conn.close()
+            raise
 
     @staticmethod
     def run_sql(conn: duckdb.DuckDBPyConnection, relative: str, **variables: Any) -> None:

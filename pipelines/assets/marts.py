@@ -15,3 +15,4 @@ def contract_extracts(store: StoreResource, settings: RunSettings) -> dg.Materia
         meta = {t: conn.execute(f"SELECT count(*) FROM marts.{t}").fetchall()[0][0]
                 for t in ("grid_population", "person_sources", "assistance_check")}
     return dg.MaterializeResult(metadata=meta)
+

@@ -104,3 +104,24 @@ def forget_published_after(home: Path, version: str) -> None:
         return
     with homedb.connect(home, _DDL) as conn:
         conn.execute("UPDATE pending_corrections SET published_in = NULL WHERE published_in > ?", [version])
+
+
+def overlay(conn: duckdb.DuckDBPyConnection, home: Path) -> tuple[str, str]:
+    """(issues, corrections) for the portal to read on ``conn``: ``quality.issues`` and
+    ``quality.active_corrections``, or — when decisions wait in the home — TEMP views with them applied, so an issue
+    decided in the portal shows as decided at once, before the build that applies it."""
+    if not load_temp(conn, home):
+        return "quality.issues", "quality.active_corrections"
+    conn.execute(f"""
+        CREATE OR REPLACE TEMP VIEW portal_corrections AS
+        SELECT * EXCLUDE (rn) FROM (
+            SELECT *, row_number() OVER (PARTITION BY issue_id ORDER BY "at" DESC, correction_id DESC) AS rn
+            FROM (SELECT {QUOTED} FROM quality.corrections UNION ALL SELECT * FROM pending_corrections)
+        ) WHERE rn = 1 AND action <> 'revert';
+        CREATE OR REPLACE TEMP VIEW portal_issues AS
+        SELECT i.* REPLACE (coalesce(CASE w.action WHEN 'fix' THEN 'fixed' WHEN 'waive' THEN 'waived'
+                                                   WHEN 'revert' THEN 'open' END, i.status) AS status)
+        FROM quality.issues i
+        LEFT JOIN (SELECT issue_id, arg_max(action, "at") AS action FROM pending_corrections GROUP BY 1) w
+               USING (issue_id)""")
+    return "portal_issues", "portal_corrections"

@@ -81,10 +81,11 @@ def build_queue(conn: duckdb.DuckDBPyConnection | Store, catalog: Catalog | None
 
 
 def list_issues(conn: duckdb.DuckDBPyConnection, community: str | None = None, status: str | None = "open",
-                rule: str | None = None) -> list[dict]:
-    """Issues for ``onceonly quality list`` (a steward sees their own community: code or name)."""
+                rule: str | None = None, issues: str = "quality.issues") -> list[dict]:
+    """Issues for ``onceonly quality list`` (a steward sees their own community: code or name), from ``issues``
+    (quality.issues, or a view of it with waiting decisions applied: pipelines/quality/pending.py)."""
     cur = conn.execute(
-        "SELECT * FROM quality.issues WHERE (?::VARCHAR IS NULL OR community_code = ? OR community_name = ?) "
+        f"SELECT * FROM {issues} WHERE (?::VARCHAR IS NULL OR community_code = ? OR community_name = ?) "
         "AND (?::VARCHAR IS NULL OR status = ?) AND (?::VARCHAR IS NULL OR rule = ?) "
         "ORDER BY community_code NULLS LAST, rule, template, batch_id, row_no",
         [community, community, community, status, status, rule, rule])

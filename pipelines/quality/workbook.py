@@ -64,10 +64,11 @@ def _sheet_title(rule: str, used: set[str]) -> str:
 
 
 def export_workbook(conn: duckdb.DuckDBPyConnection, out: Path, community: str | None = None,
-                    catalog: Catalog | None = None) -> int:
-    """Write the open issues (of one community, code or name, if given); returns the number of rows."""
+                    catalog: Catalog | None = None, issues: str = "quality.issues") -> int:
+    """Write the open issues (of one community, code or name, if given; ``issues``: the table or view to read,
+    see pipelines/quality/pending.py's overlay); returns the number of rows."""
     catalog = catalog or load_catalog()
-    issues = list_issues(conn, community=community, status="open")
+    issues = list_issues(conn, community=community, status="open", issues=issues)
     wb = Workbook()
     ws = wb.active
     ws.title = INSTRUCTIONS_SHEET

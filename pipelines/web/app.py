@@ -71,7 +71,8 @@ def secret_key_for(home: Path) -> str:
 
 def create_app(home: Path, *, secret_key: str | None = None, https_only: bool | None = None,
                max_upload_bytes: int = MAX_UPLOAD_BYTES) -> Starlette:
-    """The portal over ``<home>/store.duckdb`` (accounts and audit in ``<home>/portal.sqlite3``).
+    """The portal over the live version of ``<home>/store.duckdb``, read-only (accounts, audit, handouts and stewards'
+    decisions in ``<home>/portal.sqlite3``).
 
     ``https_only`` marks the session cookie Secure (default: ``$ONCEONLY_HTTPS`` = 1); set it when the
     portal is served behind TLS, which production must be."""

@@ -20,11 +20,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
+from pipelines import versions
 from pipelines.paths import REPORTS_DIR
 from pipelines.publish import FORMATS, audit, load_registry, write_extract
 from pipelines.publish.grants import NotAvailable
 from pipelines.publish.registry import GrantRefused, PublishError
-from pipelines.quality import apply_workbook, export_workbook
+from pipelines.marts import portal_source
+from pipelines.quality import apply_workbook, export_workbook, pending
 from pipelines.quality.rules import rule_title
 from pipelines.quality.workbook import COLUMNS as WORKBOOK_COLUMNS
 from pipelines.reports import LISTS, TITLES, render_report
@@ -90,7 +92,7 @@ def render(request: Request, portal: Portal, template: str, status: int = 200, p
            **ctx) -> HTMLResponse:
     flashes = request.session.pop("flash", []) if "flash" in request.session else []
     html = portal.env.get_template(template).render(pr=pr, csrf=csrf.token(request), flashes=flashes,
-                                                    path=request.url.path, **ctx)
+                                                    path=request.url.path, notice=portal.gate.notice(), **ctx)
     return HTMLResponse(html, status_code=status)
 
 
@@ -239,6 +241,16 @@ def logout(request: Request, portal: Portal, pr: Principal, form):
 
 # --- home ----------------------------------------------------------------------------------------
 
+def _issue_counts(conn, portal: Portal, status: str, communities: list[str]) -> list[tuple[str, int]]:
+    """(rule, issues) of one status in these communities, the decisions waiting for the next build applied: from
+    the version's aggregate when none wait, else from the issues themselves."""
+    issues, _ = pending.overlay(conn, portal.home)
+    src = (portal_source(conn, "portal_issue_counts") if issues == "quality.issues" else
+           f"(SELECT community_code, status, rule, count(*) AS n FROM {issues} GROUP BY ALL)")
+    return conn.execute(f"SELECT rule, sum(n)::BIGINT FROM {src} WHERE status = ? AND list_contains(?, community_code) "
+                        "GROUP BY rule ORDER BY rule", [status, communities]).fetchall()
+
+
 @page
 def home(request: Request, portal: Portal, pr: Principal):
     reg = load_registry()
@@ -247,9 +259,7 @@ def home(request: Request, portal: Portal, pr: Principal):
         pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
         info["dates"] = as_of_dates(conn)
         if pr.can_steward and table_exists(conn, "quality.issues"):
-            info["open_issues"] = conn.execute(
-                "SELECT count(*) FROM quality.issues WHERE status = 'open' AND list_contains(?, community_code)",
-                [sorted(pr.community_codes)]).fetchall()[0][0]
+            info["open_issues"] = sum(n for _, n in _issue_counts(conn, portal, "open", sorted(pr.community_codes)))
         if pr.can_see_runs and table_exists(conn, "raw.batches"):
             info["last_load"] = conn.execute("SELECT max(loaded_at) FROM raw.batches").fetchall()[0][0]
     reports = [(n, TITLES.get(n, n)) for n in pr.department.reports]
@@ -427,14 +437,13 @@ def queue_page(request: Request, portal: Portal, pr: Principal):
         communities = sorted(pr.community_codes) if not f["community"] else [f["community"]]
         rows, rules, total = [], [], 0
         if table_exists(conn, "quality.issues"):
-            rules = conn.execute(
-                "SELECT rule, count(*) FROM quality.issues WHERE status = ? AND list_contains(?, community_code) "
-                "GROUP BY rule ORDER BY rule", [f["status"], communities]).fetchall()
+            rules = _issue_counts(conn, portal, f["status"], communities)
             if f["rule"] and f["rule"] not in {r for r, _ in rules}:
                 f["rule"] = ""
+            total = sum(n for r, n in rules if not f["rule"] or r == f["rule"])
+            issues, corrections = pending.overlay(conn, portal.home)
             where = ("status = ? AND list_contains(?, community_code) AND (?::VARCHAR = '' OR rule = ?)")
             params = [f["status"], communities, f["rule"], f["rule"]]
-            total = conn.execute(f"SELECT count(*) FROM quality.issues WHERE {where}", params).fetchall()[0][0]
             has_batches = table_exists(conn, "raw.batches")
             has_corr = table_exists(conn, "quality.active_corrections")
             cur = conn.execute(f"""
@@ -442,9 +451,9 @@ def queue_page(request: Request, portal: Portal, pr: Principal):
                        {'b.file_name' if has_batches else 'NULL'} AS file_name, i.row_no, i.record_no, i.field,
                        i.value, i.message, i.suggested_fix, i.status,
                        {'c.new_value, c.reason, c."by", c."at"' if has_corr else 'NULL, NULL, NULL, NULL'}
-                FROM (SELECT * FROM quality.issues WHERE {where}) i
+                FROM (SELECT * FROM {issues} WHERE {where}) i
                 {'LEFT JOIN raw.batches b ON b.batch_id = i.batch_id' if has_batches else ''}
-                {'LEFT JOIN quality.active_corrections c ON c.issue_id = i.issue_id' if has_corr else ''}
+                {f'LEFT JOIN {corrections} c ON c.issue_id = i.issue_id' if has_corr else ''}
                 ORDER BY i.community_code, i.rule, i.template, i.batch_id, i.row_no, i.issue_id
                 LIMIT {QUEUE_LIMIT} OFFSET {(page - 1) * QUEUE_LIMIT}""", params)
             names = [d[0] for d in cur.description]
@@ -483,7 +492,7 @@ def queue_fix(request: Request, portal: Portal, pr: Principal, form):
     reason = _text(form, "reason", 500)
     if act not in ("修正", "忽略"):
         raise BadRequest("处理方式只能是“修正”或“忽略”。")
-    with portal.gate.write() as conn:
+    with portal.gate.read(macros=True) as conn:
         pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
         back = urlencode({k: v for k, v in _queue_filters(form, pr).items() if v})
         found = conn.execute("SELECT community_code FROM quality.issues WHERE issue_id = ?", [issue_id]).fetchall() \
@@ -497,7 +506,8 @@ def queue_fix(request: Request, portal: Portal, pr: Principal, form):
             return RedirectResponse(f"/queue?{back}", status_code=303)
         path = portal.scratch() / "fix.xlsx"
         _one_row_workbook(path, issue_id, act, value, reason)
-        result = apply_workbook(conn, path, by=pr.username)
+        # kept in the home's database: the store is only read; the next build applies it
+        result = apply_workbook(conn, path, by=pr.username, home=portal.home)
     shutil.rmtree(path.parent, ignore_errors=True)
     kind = "fix" if act == "修正" else "waive"
     if result.accepted:
@@ -526,7 +536,8 @@ def queue_export(request: Request, portal: Portal, pr: Principal):
         if not table_exists(conn, "quality.issues"):
             raise BadRequest("还没有数据问题清单，请等待数据处理完成。")
         out = portal.scratch() / "fixes.xlsx"
-        n = export_workbook(conn, out, community=code)
+        # issues decided in the portal since the last build are not offered again
+        n = export_workbook(conn, out, community=code, issues=pending.overlay(conn, portal.home)[0])
     name = next(a.name for a in comms if a.code == code)
     portal.log(request, pr, "download", "fixes-workbook", f"community:{code}", detail=f"{n}条问题")
     return FileResponse(out, filename=f"问题修正表_{name}.xlsx",
@@ -565,7 +576,7 @@ def queue_upload(request: Request, portal: Portal, pr: Principal, form):
     path.write_bytes(data)
     try:
         ids = _workbook_issue_ids(path)
-        with portal.gate.write() as conn:
+        with portal.gate.read(macros=True) as conn:
             pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
             if not table_exists(conn, "quality.issues"):
                 raise BadRequest("还没有数据问题清单，请等待数据处理完成。")
@@ -574,7 +585,7 @@ def queue_upload(request: Request, portal: Portal, pr: Principal, form):
                 "AND NOT list_contains(?, community_code)", [ids, sorted(pr.community_codes)]).fetchall()[0][0]
             if outside:
                 raise Forbidden(f"表格中有 {outside} 条问题不属于您的辖区，整张表格未导入。请只提交本辖区的问题修正表。")
-            result = apply_workbook(conn, path, by=pr.username)
+            result = apply_workbook(conn, path, by=pr.username, home=portal.home)
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)
     portal.log(request, pr, "upload", "fixes-workbook", pr.scope_key,
@@ -618,7 +629,7 @@ def scorecard_page(request: Request, portal: Portal, pr: Principal):
 def runs_page(request: Request, portal: Portal, pr: Principal):
     pr.require_operator()
     titles = {t.name: t.title for t in load_catalog()}
-    batches, summary, dates, built = [], None, [], None
+    batches, summary, dates = [], None, []
     with portal.gate.read() as conn:
         if table_exists(conn, "raw.batches"):
             batches = [dict(zip(("loaded_at", "template", "file_name", "status", "rows_read", "rows_loaded",
@@ -630,9 +641,14 @@ def runs_page(request: Request, portal: Portal, pr: Principal):
                 "coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0), max(loaded_at) FROM raw.batches"
             ).fetchall()[0]))
         dates = as_of_dates(conn)
-        if table_exists(conn, "quality.issues"):
-            built = conn.execute("SELECT max(built_at) FROM quality.issues").fetchall()[0][0]
     for b in batches:
         b["template"] = titles.get(b["template"], b["template"])
+    building = portal.gate.building()
+    history = [{"id": v.id, "state": "当前版本" if v.live else versions.STATE_CN.get(v.state, v.state),
+                "live": v.live, "started": v.record.get("started_at"), "built": v.built_at, "as_of": v.as_of,
+                "new": [b[0] for b in v.record.get("new_batches") or []],
+                "files": (v.record.get("batches") or {}).get("files"), "error": v.record.get("error"),
+                "kept": v.has_store or v.live} for v in versions.list_versions(portal.home)[:10]]
     portal.log(request, pr, "view", "runs", pr.scope_key)
-    return render(request, portal, "runs.html.j2", pr=pr, batches=batches, summary=summary, dates=dates, built=built)
+    return render(request, portal, "runs.html.j2", pr=pr, batches=batches, summary=summary, dates=dates,
+                  live=portal.gate.version(), history=history, building=building, keep=versions.keep_versions())

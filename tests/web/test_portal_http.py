@@ -17,6 +17,7 @@ import pytest
 from openpyxl import load_workbook
 from starlette.testclient import TestClient
 
+from pipelines.quality import pending
 from pipelines.store import Store
 from pipelines.web import (UserError, add_user, audit_log, create_app, disable_user, ensure_demo_users,
                            reset_password)
@@ -417,9 +418,9 @@ def test_inline_fix_and_waive_are_validated_recorded_and_audited(app, portal_hom
                                    "value": "2024-02-29", "reason": "核对户口本"})
     assert "已修正" in c.get(r.headers["location"]).text
     assert issue_status(portal_home, "R-X1") == "fixed"
-    with Store(portal_home / "store.duckdb").connect(read_only=True) as conn:
-        by, new, reason = conn.execute("SELECT \"by\", new_value, reason FROM quality.corrections "
-                                       "WHERE issue_id = ?", [target]).fetchall()[0]
+    # the store is only read: the decision waits in the home's database for the next build
+    assert issue_status(portal_home, "R-X1", as_stored=True) == "open"
+    (by, new, reason), = [(r[11], r[8], r[10]) for r in pending.waiting(portal_home) if r[1] == target]
     assert (by, new, reason) == ("shequ", "2024-02-29", "核对户口本")
     fixed = c.get("/queue?status=fixed").text
     assert "2024-02-29" in fixed and "核对户口本" in fixed

@@ -1,0 +1,130 @@
+"""The portal over a versioned home: it reads the live version while a build runs (a notice, never a 503), switches
+to the new version when it is published, and a download never holds up a page."""
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+from starlette.testclient import TestClient
+
+from pipelines import versions
+from pipelines.demo.generate import generate
+from pipelines.paths import REPO_ROOT, store_path
+from pipelines.runner import run_pipeline
+from pipelines.store import Store
+from pipelines.web import create_app, ensure_demo_users
+from pipelines.web.data import areas, as_of_dates
+from tests.web.portal_world import login
+
+AS_OF = dt.date(2026, 10, 31)
+
+
+@pytest.fixture(scope="module")
+def versioned(tmp_path_factory):
+    root = tmp_path_factory.mktemp("portal-versions")
+    generate(root / "inbox", root / "truth", persons=300)
+    summary = run_pipeline(home=root / "home", inbox=root / "inbox", as_of=AS_OF)
+    assert summary.published, summary.error
+    accounts = {user: password for user, password, *_ in ensure_demo_users(root / "home")}
+    return root, accounts
+
+
+def _client(app, user, password) -> TestClient:
+    c = TestClient(app, follow_redirects=False)
+    assert login(c, user, password).status_code == 303
+    return c
+
+
+def test_pages_read_the_live_version_while_a_build_runs_and_switch_when_it_is_published(versioned):
+    root, accounts = versioned
+    home, inbox = root / "home", root / "inbox"
+    app = create_app(home, secret_key="k")
+    c = _client(app, "jiedao", accounts["jiedao"])
+    before = versions.live(home)
+    live_file = before.store
+    stamp = live_file.stat().st_mtime_ns
+    source = sorted((inbox / "visits").glob("*.csv"))[0]
+    lines = source.read_bytes().splitlines(keepends=True)
+    (inbox / "visits" / "门户测试补充走访.csv").write_bytes(b"".join(lines[:6]))
+
+    proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run", "--home", str(home), "--inbox", str(inbox),
+                             "--as-of", AS_OF.isoformat()], cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    paths = ["/", "/runs", "/reports", "/queue", "/scorecard", "/extracts",
+             "/reports/list?name=elderly-80plus&as_of=2026-10-31&list=list",
+             "/extracts/download?name=grid-population&fmt=csv&as_of=2026-10-31"]
+    codes, noticed, during = [], [], 0
+    while proc.poll() is None:
+        for path in paths:
+            r = c.get(path)
+            codes.append((path, r.status_code))
+            if "正在更新，当前显示" in r.text:
+                noticed.append(r.text)
+        during += 1
+    out = proc.communicate()[0]
+    assert proc.returncode == 0, out
+    assert during >= 2 and all(code == 200 for _, code in codes), [x for x in codes if x[1] != 200]
+    assert noticed, "no page said the data was being updated"
+    assert f"当前显示 {before.built_at[:16]} 时的数据（数据版本 {before.id}）" in noticed[0]
+    # published: the next request reads the new version, and says which
+    after = versions.live(home)
+    assert after.id != before.id
+    page = c.get("/").text
+    assert "正在更新" not in page and f"数据版本 {after.id}" in page
+    runs = c.get("/runs").text
+    assert "门户测试补充走访.csv" in runs and "当前版本" in runs
+    # the portal only read: the version it served was never written
+    assert live_file.stat().st_mtime_ns == stamp
+
+
+def test_a_download_does_not_hold_up_pages(versioned):
+    """A few large downloads (the street's person-sources in XLSX, each its own file) and pages at the same time: a
+    page asked for after the downloads started is answered before they finish (they share the read-only version;
+    nothing waits for a lock)."""
+    root, accounts = versioned
+    app = create_app(root / "home", secret_key="k")
+    steward = _client(app, "steward", accounts["steward"])
+    street = _client(app, "jiedao", accounts["jiedao"])
+    done: dict[str, float] = {}
+
+    def download(scope: str) -> int:
+        r = steward.get(f"/extracts/download?name=person-sources&fmt=xlsx&as_of=2026-10-31&scope={scope}")
+        done[scope] = time.monotonic()
+        return r.status_code
+
+    with Store(store_path(root / "home")).connect(read_only=True) as conn:
+        scopes = [a.code for a in areas(conn, "street", conn.execute(
+            "SELECT min(street_code) FROM core.grids").fetchall()[0][0])]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        started = time.monotonic()
+        downloads = [pool.submit(download, s) for s in scopes[:3]]
+        time.sleep(0.05)
+        page_done = []
+        for _ in range(5):
+            assert street.get("/").status_code == 200
+            page_done.append(time.monotonic())
+        assert [d.result() for d in downloads] == [200] * len(downloads)
+    slowest_download = max(done.values()) - started
+    assert page_done[0] < max(done.values()), (page_done[0] - started, slowest_download)
+
+
+def test_pages_read_the_small_aggregates_and_a_store_without_them_still_answers(versioned, tmp_path):
+    root, _ = versioned
+    with Store(store_path(root / "home")).connect(read_only=True) as conn:
+        street = conn.execute("SELECT min(street_code) FROM core.grids").fetchall()[0][0]
+        with_marts = (areas(conn, "street", street), as_of_dates(conn))
+        assert conn.execute("SELECT count(*) FROM marts.portal_areas").fetchall()[0][0] == len(with_marts[0])
+    # a store published before the marts existed
+    copy = Store(tmp_path / "old.duckdb")
+    shutil.copyfile(versions.live(root / "home").store, copy.path)
+    with copy.connect() as conn:
+        for name in ("portal_areas", "portal_dates", "portal_issue_counts"):
+            conn.execute(f"DROP TABLE marts.{name}")
+    with copy.connect(read_only=True) as conn:
+        assert (areas(conn, "street", street), as_of_dates(conn)) == with_marts
+    assert with_marts[1] == [AS_OF.isoformat()] and len(with_marts[0]) > 2
