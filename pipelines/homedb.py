@@ -11,10 +11,14 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 _initialised: set[tuple[str, str]] = set()
+# One open connection per thread and file, kept: closing the last connection to a WAL database checkpoints it
+# (a disk sync), which on every request cost more than the request's own work.
+_local = threading.local()
 
 
 def path(home: Path) -> Path:
@@ -23,21 +27,30 @@ def path(home: Path) -> Path:
 
 @contextlib.contextmanager
 def connect(home: Path, ddl: str) -> Iterator[sqlite3.Connection]:
-    """A connection in autocommit mode; ``ddl`` (the caller's CREATE ... IF NOT EXISTS) runs once per process.
-    The file is created readable by its owner only: it holds password hashes and who got which file."""
+    """This thread's connection in autocommit mode; ``ddl`` (the caller's CREATE ... IF NOT EXISTS) runs once per
+    process. The file is created readable by its owner only: it holds password hashes and who got which file.
+    A transaction the block leaves open (an exception between BEGIN and COMMIT) is rolled back."""
     db = path(home)
-    db.parent.mkdir(parents=True, exist_ok=True)
-    new = not db.exists()
-    conn = sqlite3.connect(db, timeout=10, isolation_level=None)
-    try:
+    conns = _local.__dict__.setdefault("conns", {})
+    conn = conns.get(str(db))
+    if conn is None or not db.exists():
+        if conn is not None:
+            conn.close()
+        db.parent.mkdir(parents=True, exist_ok=True)
+        new = not db.exists()
+        conn = sqlite3.connect(db, timeout=10, isolation_level=None)
         if new:
             os.chmod(db, 0o600)
+            _initialised.difference_update({k for k in _initialised if k[0] == str(db)})
         conn.execute("PRAGMA busy_timeout=10000")
         conn.execute("PRAGMA synchronous=NORMAL")
-        if (str(db), ddl) not in _initialised:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(ddl)
-            _initialised.add((str(db), ddl))
+        conns[str(db)] = conn
+    if (str(db), ddl) not in _initialised:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.executescript(ddl)
+        _initialised.add((str(db), ddl))
+    try:
         yield conn
     finally:
-        conn.close()
+        if conn.in_transaction:
+            conn.rollback()

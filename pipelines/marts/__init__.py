@@ -45,6 +45,8 @@ def build_portal_marts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {name: conn.execute(f"SELECT count(*) FROM marts.{name}").fetchall()[0][0] for name in PORTAL_MARTS}
 
 
-def portal_source(conn: duckdb.DuckDBPyConnection, name: str) -> str:
-    """``marts.<name>``, or its query as a subquery in a store published before the table existed."""
-    return f"marts.{name}" if table_exists(conn, f"marts.{name}") else f"({sql_text(PORTAL_MARTS[name])})"
+def portal_source(conn: duckdb.DuckDBPyConnection, name: str, tables: frozenset[str] | None = None) -> str:
+    """``marts.<name>``, or its query as a subquery in a store published before the table existed (``tables``:
+    what the store holds, when the caller knows)."""
+    known = f"marts.{name}" in tables if tables is not None else table_exists(conn, f"marts.{name}")
+    return f"marts.{name}" if known else f"({sql_text(PORTAL_MARTS[name])})"

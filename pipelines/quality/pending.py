@@ -110,8 +110,9 @@ def overlay(conn: duckdb.DuckDBPyConnection, home: Path) -> tuple[str, str]:
     """(issues, corrections) for the portal to read on ``conn``: ``quality.issues`` and
     ``quality.active_corrections``, or — when decisions wait in the home — TEMP views with them applied, so an issue
     decided in the portal shows as decided at once, before the build that applies it."""
-    if not load_temp(conn, home):
+    if not waiting(home):
         return "quality.issues", "quality.active_corrections"
+    load_temp(conn, home)
     conn.execute(f"""
         CREATE OR REPLACE TEMP VIEW portal_corrections AS
         SELECT * EXCLUDE (rn) FROM (

@@ -4,6 +4,7 @@ Public API:
     render_report(conn, name, *, out_dir, as_of, home, dept=None, scope=None, user="onceonly") -> list[Path]
         [<stem>.html, <stem>.xlsx, then <stem>-<key>.csv per person list]. Reports print counts; a person
         list longer than an exception list (80+, 65+, 0-6, school cohort, evacuation list...) is a CSV beside it.
+    report_files(conn, name, *, out_dir, as_of, scope: Scope) -> list[dict]     (the files, no handout record)
     LISTS: report -> {list key: title}, the person lists each report writes (known before rendering).
     render_all(conn, *, out_dir, as_of, home, user="onceonly") -> list[Path]     (every report + index.html)
     Handouts are recorded in ``home``'s database (pipelines/publish/audit.py); ``conn`` may be read-only.
@@ -17,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.publish import audit
-from pipelines.publish.grants import narrow, prepare, resolve_scope
+from pipelines.publish.grants import Scope, narrow, prepare, resolve_scope
 from pipelines.publish.registry import GrantRefused, load_registry
 from pipelines.reports.families import FAMILIES, LISTS
 from pipelines.reports.render import write_html, write_index, write_list_csv, write_xlsx
@@ -51,6 +52,19 @@ def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, 
                            f"该部门可获取的报表：{'、'.join(TITLES[r] for r in department.reports) or '无'}。")
     prepare(conn, as_of)
     where = resolve_scope(conn, department, scope)
+    files = report_files(conn, name, out_dir=out_dir, as_of=as_of, scope=where)
+    audit.record_many(home, [dict(h, kind="report", department=dept, user=user, scope=where.key, as_of=as_of)
+                             for h in files])
+    return [h["path"] for h in files]
+
+
+def report_files(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, as_of: dt.date,
+                 scope: Scope) -> list[dict]:
+    """The report's files for a jurisdiction already resolved and granted, without a handout record (render_report
+    records one; the portal renders once per store version and records each time it hands a file out). Returns one
+    dict per file: path, name, fmt, row_count, columns, sha256."""
+    prepare(conn, as_of)
+    where = scope
     narrow(conn, where)
     report = FAMILIES[name](conn, as_of, _unit(conn, where.label))
     # The portal offers list downloads from LISTS before rendering: a builder may not drift from it.
@@ -70,9 +84,7 @@ def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, 
         handouts.append(dict(name=f"{name}-{lst.key}", fmt="csv", row_count=lst.rows,
                              columns=lst.table.column_names, path=p))
         paths.append(p)
-    audit.record_many(home, [dict(h, kind="report", department=dept, user=user, scope=where.key, as_of=as_of,
-                                  sha256=audit.sha256_file(h["path"])) for h in handouts])
-    return paths
+    return [dict(h, sha256=audit.sha256_file(h["path"])) for h in handouts]
 
 
 def render_all(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_of: dt.date, home: Path,

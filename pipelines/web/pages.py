@@ -4,12 +4,14 @@ Parameters are only ever compared with the choices the page offered; nothing fro
 put into SQL text or a file path."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import shutil
-import tempfile
+import threading
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -18,23 +20,23 @@ from openpyxl import Workbook, load_workbook
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from pipelines import versions
-from pipelines.paths import REPORTS_DIR
-from pipelines.publish import FORMATS, audit, load_registry, write_extract
-from pipelines.publish.grants import NotAvailable
-from pipelines.publish.registry import GrantRefused, PublishError
 from pipelines.marts import portal_source
+from pipelines.paths import REPORTS_DIR
+from pipelines.publish import FORMATS, audit, load_registry
+from pipelines.publish.grants import NotAvailable, Scope
+from pipelines.publish.registry import GrantRefused, PublishError
 from pipelines.quality import apply_workbook, export_workbook, pending
 from pipelines.quality.rules import rule_title
 from pipelines.quality.workbook import COLUMNS as WORKBOOK_COLUMNS
-from pipelines.reports import LISTS, TITLES, render_report
+from pipelines.publish.rendered import Made, NotMade
+from pipelines.reports import LISTS, TITLES
 from pipelines.sources import load_catalog
-from pipelines.store import table_exists
 from pipelines.web import csrf, users
 from pipelines.web.auth import BadRequest, Forbidden, Principal, client_ip, principal_for, session_user
-from pipelines.web.data import StoreGate, StoreUnavailable, areas, as_of_dates
+from pipelines.web.data import StoreGate, StoreUnavailable
 from pipelines.web.uploads import MAX_UPLOAD_BYTES, UploadRefused, check_xlsx
 
 QUEUE_LIMIT = 200
@@ -51,6 +53,8 @@ class Portal:
     gate: StoreGate
     env: jinja2.Environment
     max_upload: int = MAX_UPLOAD_BYTES
+    downloads: dict = field(default_factory=dict)     # username -> threading.BoundedSemaphore (see download)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def tmp(self) -> Path:
@@ -139,6 +143,50 @@ def page(fn):
             return RedirectResponse("/login", status_code=303)
         pr = principal_for(user)
         return _guard(request, portal, pr, request.url.path, lambda: fn(request, portal, pr))
+    return endpoint
+
+
+# Files each user may have in the making at once (a file not yet made for this store version: XLSX, a city's
+# extract); more wait, up to DOWNLOAD_WAIT_S, holding no worker thread, so one user's burst of exports cannot take
+# the server's threads from everyone else's pages. A file already made is handed out at once.
+DOWNLOADS_PER_USER = 2
+DOWNLOAD_WAIT_S = 120
+
+
+def download(fn):
+    """A GET download for logged-in users. ``fn`` first runs with ``request.state.make`` False: a file already made
+    is sent; one still to make (:class:`NotMade`) waits for one of the user's DOWNLOADS_PER_USER slots, then ``fn``
+    runs again and makes it."""
+    @functools.wraps(fn)
+    async def endpoint(request: Request):
+        portal: Portal = request.app.state.portal
+        user = await run_in_threadpool(session_user, request, portal.home)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        pr = principal_for(user)
+
+        def work():
+            return _guard(request, portal, pr, request.url.path, lambda: fn(request, portal, pr))
+        request.state.make = False
+        try:
+            return await run_in_threadpool(work)
+        except NotMade:
+            pass
+        with portal.lock:
+            slots = portal.downloads.setdefault(user.username, threading.BoundedSemaphore(DOWNLOADS_PER_USER))
+        # polled, not awaited: a thread's semaphore serves every event loop and thread of the server
+        deadline = time.monotonic() + DOWNLOAD_WAIT_S
+        while not slots.acquire(blocking=False):
+            if time.monotonic() >= deadline:
+                message = f"您已有 {DOWNLOADS_PER_USER} 个文件正在生成，请等它们完成后再下载。"
+                await run_in_threadpool(portal.log, request, pr, "refused", request.url.path, None, "refused", message)
+                return error_page(request, portal, 429, message, pr)
+            await asyncio.sleep(0.05)
+        try:
+            request.state.make = True
+            return await run_in_threadpool(work)
+        finally:
+            slots.release()
     return endpoint
 
 
@@ -245,7 +293,7 @@ def _issue_counts(conn, portal: Portal, status: str, communities: list[str]) -> 
     """(rule, issues) of one status in these communities, the decisions waiting for the next build applied: from
     the version's aggregate when none wait, else from the issues themselves."""
     issues, _ = pending.overlay(conn, portal.home)
-    src = (portal_source(conn, "portal_issue_counts") if issues == "quality.issues" else
+    src = (portal_source(conn, "portal_issue_counts", portal.gate.tables()) if issues == "quality.issues" else
            f"(SELECT community_code, status, rule, count(*) AS n FROM {issues} GROUP BY ALL)")
     return conn.execute(f"SELECT rule, sum(n)::BIGINT FROM {src} WHERE status = ? AND list_contains(?, community_code) "
                         "GROUP BY rule ORDER BY rule", [status, communities]).fetchall()
@@ -255,12 +303,11 @@ def _issue_counts(conn, portal: Portal, status: str, communities: list[str]) -> 
 def home(request: Request, portal: Portal, pr: Principal):
     reg = load_registry()
     info: dict = {"open_issues": None, "last_load": None, "dates": []}
+    pr.areas, info["dates"] = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)
     with portal.gate.read() as conn:
-        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
-        info["dates"] = as_of_dates(conn)
-        if pr.can_steward and table_exists(conn, "quality.issues"):
+        if pr.can_steward and portal.gate.has("quality.issues"):
             info["open_issues"] = sum(n for _, n in _issue_counts(conn, portal, "open", sorted(pr.community_codes)))
-        if pr.can_see_runs and table_exists(conn, "raw.batches"):
+        if pr.can_see_runs and portal.gate.has("raw.batches"):
             info["last_load"] = conn.execute("SELECT max(loaded_at) FROM raw.batches").fetchall()[0][0]
     reports = [(n, TITLES.get(n, n)) for n in pr.department.reports]
     extracts = [(n, reg.extracts[n].title) for n in pr.department.extracts]
@@ -300,44 +347,44 @@ def reports_page(request: Request, portal: Portal, pr: Principal):
                   lists=lists)
 
 
-def _rendered(portal: Portal, pr: Principal, name: str, as_of: str, area) -> list[Path]:
-    """Every file of the report, rendered for this user exactly as the command line would for the department
-    (grant, jurisdiction, masking and the handout record all inside render_report)."""
-    with portal.gate.read(macros=True) as conn:
-        out = portal.scratch()
-        return render_report(conn, name, out_dir=out, as_of=dt.date.fromisoformat(as_of), home=portal.home,
-                             dept=pr.dept, scope=area.code, user=pr.username)
-
-
-def _render_report(request: Request, portal: Portal, pr: Principal, kind: str) -> Path:
-    # Checked before the store connection: a refused request never opens the store.
+def _report_file(request: Request, portal: Portal, pr: Principal, pick) -> tuple[Made, str, str, str | None]:
+    """One file of a report for the user's chosen jurisdiction — made once per store version for everyone of that
+    jurisdiction (pipelines/publish/rendered.py; the build makes them all) — and its handout recorded for this
+    user. ``pick(made files, name)`` chooses the file. Returns (file, name, as-of, version)."""
+    # Checked before the store is touched: a refused request reads nothing.
     name, as_of, area, _ = _report_params(request, portal, pr, required=True)
-    paths = _rendered(portal, pr, name, as_of, area)
-    portal.log(request, pr, "view" if kind == "html" else "download", f"report:{name}.{kind}",
-               f"{area.level}:{area.code}", detail=f"截止 {as_of}")
-    return next(p for p in paths if p.suffix == f".{kind}")
+    scope = Scope(area.level, area.code, area.name)      # within the user's jurisdiction (pr.area)
+    with portal.gate.files() as (files, version, open_conn):
+        made = pick(files.report(open_conn, name, dt.date.fromisoformat(as_of), scope,
+                                 make=getattr(request.state, "make", True)), name)
+    audit.record(portal.home, kind="report", name=made.name, department=pr.dept, user=pr.username, scope=made.scope,
+                 as_of=as_of, fmt=made.fmt, row_count=made.row_count, columns=made.columns, path=made.path,
+                 sha256=made.sha256, version=version)
+    return made, name, as_of, version
+
+
+def _kind(fmt: str):
+    return lambda made, name: next(m for m in made if m.name == name and m.fmt == fmt)
 
 
 @page
 def report_view(request: Request, portal: Portal, pr: Principal):
-    path = _render_report(request, portal, pr, "html")
-    html = path.read_text(encoding="utf-8")
-    shutil.rmtree(path.parent, ignore_errors=True)
+    made, name, as_of, _ = _report_file(request, portal, pr, _kind("html"))
+    portal.log(request, pr, "view", f"report:{name}.html", made.scope, detail=f"截止 {as_of}")
     # The report's own page carries inline styles; it runs no script and is framed only by the portal.
-    return HTMLResponse(html, headers={
+    return HTMLResponse(made.path.read_text(encoding="utf-8"), headers={
         "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox"})
 
 
-@page
+@download
 def report_download(request: Request, portal: Portal, pr: Principal):
-    path = _render_report(request, portal, pr, "xlsx")
-    title = TITLES[request.query_params["name"]]
-    return FileResponse(path, filename=f"{title}_{request.query_params.get('as_of') or ''}.xlsx".replace("/", "_"),
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        background=BackgroundTask(shutil.rmtree, path.parent, True))
+    made, name, as_of, _ = _report_file(request, portal, pr, _kind("xlsx"))
+    portal.log(request, pr, "download", f"report:{name}.xlsx", made.scope, detail=f"截止 {as_of}")
+    return FileResponse(made.path, filename=f"{TITLES[name]}_{as_of}.xlsx".replace("/", "_"),
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-@page
+@download
 def report_list(request: Request, portal: Portal, pr: Principal):
     """One person list of a report (<stem>-<key>.csv), the file the report's note points the reader to."""
     name, as_of, area, _ = _report_params(request, portal, pr, required=True)
@@ -350,13 +397,11 @@ def report_list(request: Request, portal: Portal, pr: Principal):
                    (f"该报表附带的名单：{have}。请从报表页面的链接下载。" if have else "该报表不附带人员名单。"))
         portal.log(request, pr, "refused", f"report-list:{name}", f"{area.level}:{area.code}", "refused", message)
         return error_page(request, portal, 404, message, pr)
-    paths = _rendered(portal, pr, name, as_of, area)
-    path = next(p for p in paths if p.name.endswith(f"-{key}.csv"))
-    portal.log(request, pr, "download", f"report-list:{name}-{key}", f"{area.level}:{area.code}",
-               detail=f"截止 {as_of} sha256={audit.sha256_file(path)[:16]}")
-    return FileResponse(path, filename=f"{TITLES[name]}_{lists[key]}_{as_of}.csv".replace("/", "_"),
-                        media_type="text/csv; charset=utf-8",
-                        background=BackgroundTask(shutil.rmtree, path.parent, True))
+    made, *_ = _report_file(request, portal, pr, lambda made, name: next(m for m in made if m.name == f"{name}-{key}"))
+    portal.log(request, pr, "download", f"report-list:{name}-{key}", made.scope,
+               detail=f"截止 {as_of} sha256={made.sha256[:16]}")
+    return FileResponse(made.path, filename=f"{TITLES[name]}_{lists[key]}_{as_of}.csv".replace("/", "_"),
+                        media_type="text/csv; charset=utf-8")
 
 
 # --- extracts ------------------------------------------------------------------------------------
@@ -364,9 +409,7 @@ def report_list(request: Request, portal: Portal, pr: Principal):
 @page
 def extracts_page(request: Request, portal: Portal, pr: Principal):
     reg = load_registry()
-    with portal.gate.read() as conn:
-        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
-        dates = as_of_dates(conn)
+    pr.areas, dates = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)
     granted = []
     for name, grant in pr.department.extracts.items():
         if grant.users is not None and pr.username not in grant.users:
@@ -381,7 +424,7 @@ def extracts_page(request: Request, portal: Portal, pr: Principal):
                   formats=[(f, FORMAT_CN[f]) for f in FORMATS])
 
 
-@page
+@download
 def extract_download(request: Request, portal: Portal, pr: Principal):
     q = request.query_params
     reg = load_registry()
@@ -397,16 +440,18 @@ def extract_download(request: Request, portal: Portal, pr: Principal):
     if as_of not in dates:
         raise BadRequest("统计截止日期无效，请从列表中选择库中已有的日期。")
     area = pr.area(q.get("scope"))
-    with portal.gate.read(macros=True) as conn:
-        out = portal.scratch() / f"{name}_{area.code}_{as_of}.{fmt}"
-        result = write_extract(conn, name, fmt=fmt, out=out, dept=pr.dept, scope=area.code,
-                               as_of=dt.date.fromisoformat(as_of), user=pr.username, home=portal.home)
-    portal.log(request, pr, "download", f"extract:{name}.{fmt}", result.scope,
-               detail=f"截止 {as_of} {result.rows}行 sha256={result.sha256[:16]}")
+    with portal.gate.files() as (files, version, open_conn):
+        made = files.extract(open_conn, name, fmt, dept=pr.dept, user=pr.username, scope=area.code,
+                             as_of=dt.date.fromisoformat(as_of), make=request.state.make)
+    audit.record(portal.home, kind="extract", name=name, department=pr.dept, user=pr.username, scope=made.scope,
+                 as_of=as_of, fmt=fmt, row_count=made.row_count, columns=made.columns, path=made.path,
+                 sha256=made.sha256, version=version)
+    portal.log(request, pr, "download", f"extract:{name}.{fmt}", made.scope,
+               detail=f"截止 {as_of} {made.row_count}行 sha256={made.sha256[:16]}")
     media = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[fmt]
-    return FileResponse(out, filename=f"{reg.extracts[name].title}_{area.name}_{as_of}.{fmt}", media_type=media,
-                        background=BackgroundTask(shutil.rmtree, out.parent, True))
+    # streamed from the file in chunks, whatever its size
+    return FileResponse(made.path, filename=f"{reg.extracts[name].title}_{area.name}_{as_of}.{fmt}", media_type=media)
 
 
 # --- steward queue -------------------------------------------------------------------------------
@@ -428,7 +473,7 @@ def _queue_filters(source, pr: Principal) -> dict:
 def queue_page(request: Request, portal: Portal, pr: Principal):
     pr.require_steward()
     with portal.gate.read() as conn:
-        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
+        pr.areas = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)[0]
         f = _queue_filters(request.query_params, pr)
         page = request.query_params.get("page") or "1"
         if not page.isdigit() or not 1 <= int(page) <= 1_000_000:
@@ -436,7 +481,7 @@ def queue_page(request: Request, portal: Portal, pr: Principal):
         page = int(page)
         communities = sorted(pr.community_codes) if not f["community"] else [f["community"]]
         rows, rules, total = [], [], 0
-        if table_exists(conn, "quality.issues"):
+        if portal.gate.has("quality.issues"):
             rules = _issue_counts(conn, portal, f["status"], communities)
             if f["rule"] and f["rule"] not in {r for r, _ in rules}:
                 f["rule"] = ""
@@ -444,8 +489,8 @@ def queue_page(request: Request, portal: Portal, pr: Principal):
             issues, corrections = pending.overlay(conn, portal.home)
             where = ("status = ? AND list_contains(?, community_code) AND (?::VARCHAR = '' OR rule = ?)")
             params = [f["status"], communities, f["rule"], f["rule"]]
-            has_batches = table_exists(conn, "raw.batches")
-            has_corr = table_exists(conn, "quality.active_corrections")
+            has_batches = portal.gate.has("raw.batches")
+            has_corr = portal.gate.has("quality.active_corrections")
             cur = conn.execute(f"""
                 SELECT i.issue_id, i.community_name, i.rule, i.severity, i.template,
                        {'b.file_name' if has_batches else 'NULL'} AS file_name, i.row_no, i.record_no, i.field,
@@ -493,10 +538,10 @@ def queue_fix(request: Request, portal: Portal, pr: Principal, form):
     if act not in ("修正", "忽略"):
         raise BadRequest("处理方式只能是“修正”或“忽略”。")
     with portal.gate.read(macros=True) as conn:
-        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
+        pr.areas = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)[0]
         back = urlencode({k: v for k, v in _queue_filters(form, pr).items() if v})
         found = conn.execute("SELECT community_code FROM quality.issues WHERE issue_id = ?", [issue_id]).fetchall() \
-            if table_exists(conn, "quality.issues") else []
+            if portal.gate.has("quality.issues") else []
         if not found:
             raise BadRequest("找不到这个问题（可能已经处理或已重新计算），请刷新页面。")
         if found[0][0] not in pr.community_codes:
@@ -526,14 +571,14 @@ def queue_fix(request: Request, portal: Portal, pr: Principal, form):
 def queue_export(request: Request, portal: Portal, pr: Principal):
     pr.require_steward()
     with portal.gate.read() as conn:
-        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
+        pr.areas = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)[0]
         comms = [a for a in pr.areas if a.level == "community"]
         code = request.query_params.get("community") or (comms[0].code if len(comms) == 1 else "")
         if not code:
             raise BadRequest("请先选择一个社区，再下载问题修正表。")
         if code not in pr.community_codes:
             raise Forbidden("所选社区不在您的辖区内。")
-        if not table_exists(conn, "quality.issues"):
+        if not portal.gate.has("quality.issues"):
             raise BadRequest("还没有数据问题清单，请等待数据处理完成。")
         out = portal.scratch() / "fixes.xlsx"
         # issues decided in the portal since the last build are not offered again
@@ -577,8 +622,8 @@ def queue_upload(request: Request, portal: Portal, pr: Principal, form):
     try:
         ids = _workbook_issue_ids(path)
         with portal.gate.read(macros=True) as conn:
-            pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
-            if not table_exists(conn, "quality.issues"):
+            pr.areas = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)[0]
+            if not portal.gate.has("quality.issues"):
                 raise BadRequest("还没有数据问题清单，请等待数据处理完成。")
             outside = conn.execute(
                 "SELECT count(*) FROM quality.issues WHERE list_contains(?, issue_id) "
@@ -608,8 +653,8 @@ def scorecard_page(request: Request, portal: Portal, pr: Principal):
     titles = {t.name: t.title for t in load_catalog()}
     rows, as_of = [], None
     with portal.gate.read() as conn:
-        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
-        if table_exists(conn, "quality.scorecard"):
+        pr.areas = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)[0]
+        if portal.gate.has("quality.scorecard"):
             # rows without a community are per-source totals: street staff see them, a community does not
             cur = conn.execute(
                 "SELECT * FROM quality.scorecard WHERE list_contains(?, community_code) "
@@ -631,7 +676,7 @@ def runs_page(request: Request, portal: Portal, pr: Principal):
     titles = {t.name: t.title for t in load_catalog()}
     batches, summary, dates = [], None, []
     with portal.gate.read() as conn:
-        if table_exists(conn, "raw.batches"):
+        if portal.gate.has("raw.batches"):
             batches = [dict(zip(("loaded_at", "template", "file_name", "status", "rows_read", "rows_loaded",
                                  "rows_rejected", "message"), r)) for r in conn.execute(
                 "SELECT loaded_at, template, file_name, status, rows_read, rows_loaded, rows_rejected, message "
@@ -640,7 +685,7 @@ def runs_page(request: Request, portal: Portal, pr: Principal):
                 "SELECT count(*), count(*) FILTER (WHERE status = 'loaded'), count(*) FILTER (WHERE status = 'rejected'), "
                 "coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0), max(loaded_at) FROM raw.batches"
             ).fetchall()[0]))
-        dates = as_of_dates(conn)
+    dates = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)[1]
     for b in batches:
         b["template"] = titles.get(b["template"], b["template"])
     building = portal.gate.building()

@@ -261,3 +261,31 @@ def test_newest_row_key_orders_dates_before_1900_too(conn):
         "SELECT rp_newest_key(DATE '0001-01-01', 9) < rp_newest_key(DATE '1850-01-01', 1), "
         "rp_newest_key(DATE '1850-01-01', 9) < rp_newest_key(NULL, 1), "   # no date counts as 1900-01-01
         "rp_newest_key(DATE '2026-01-01', 1) < rp_newest_key(DATE '2026-01-01', 2)").fetchall() == [(True, True, True)]
+
+
+def test_a_jurisdictions_files_do_not_depend_on_what_was_rendered_before(conn, tmp_path):
+    """One preparation serves every jurisdiction in turn (narrow() keeps the whole store's tables aside): each
+    jurisdiction's files are byte-identical to those of a fresh connection, in any order, and so is the whole store's."""
+    from pipelines.publish.grants import WHOLE, resolve_scope
+    from pipelines.reports import report_files
+    from pipelines.store import worker_connection
+
+    names = ["population-monthly", "elderly-80plus", "courtyard-profile", "floating-stats"]
+    scopes = [resolve_scope(conn, None, code) for code in ("C1", "S1", "C3", "C2", "S2")] + [WHOLE]
+
+    def files(c, scope, name, out):
+        return {h["path"].name: h["path"].read_bytes()
+                for h in report_files(c, name, out_dir=out, as_of=AS_OF, scope=scope)}
+
+    one = worker_connection(conn)
+    try:
+        for i, scope in enumerate(scopes + scopes[::-1]):
+            for name in names:
+                fresh = worker_connection(conn)
+                try:
+                    expected = files(fresh, scope, name, tmp_path / f"fresh-{i}")
+                finally:
+                    fresh.close()
+                assert files(one, scope, name, tmp_path / f"turn-{i}") == expected, (scope, name)
+    finally:
+        one.close()

@@ -128,3 +128,49 @@ def test_pages_read_the_small_aggregates_and_a_store_without_them_still_answers(
     with copy.connect(read_only=True) as conn:
         assert (areas(conn, "street", street), as_of_dates(conn)) == with_marts
     assert with_marts[1] == [AS_OF.isoformat()] and len(with_marts[0]) > 2
+
+
+def test_a_user_makes_at_most_their_share_of_files_at_once_and_files_are_made_once(versioned, monkeypatch):
+    """Files still to make for this version wait for one of the user's slots (here 1): never two of the user's XLSX in
+    the making at once; a wait that runs out is a 429 saying why; a file made is handed out again without making."""
+    from pipelines.web import pages
+
+    root, accounts = versioned
+    home = root / "home"
+    app = create_app(home, secret_key="k")
+    steward = _client(app, "steward", accounts["steward"])
+    monkeypatch.setattr(pages, "DOWNLOADS_PER_USER", 1)
+    with Store(store_path(home)).connect(read_only=True) as conn:
+        street = conn.execute("SELECT min(street_code) FROM core.grids").fetchall()[0][0]
+        scopes = [a.code for a in areas(conn, "street", street)][:3]
+    folder = versions.live(home).dir / "files" / "extracts"
+    making, stop = [], False
+
+    def watch():
+        while not stop:
+            making.append(len(list(folder.rglob(".person-sources.xlsx.*"))) if folder.exists() else 0)
+            time.sleep(0.005)
+
+    def get(scope):
+        return steward.get(f"/extracts/download?name=person-sources&fmt=xlsx&as_of=2026-10-31&scope={scope}")
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        watcher = pool.submit(watch)
+        results = list(pool.map(get, scopes))
+        stop = True
+        watcher.result()
+    assert [r.status_code for r in results] == [200] * len(scopes)
+    assert max(making) == 1, max(making)            # one in the making at a time, the others waited
+    # made once: asked again, the same bytes at once (nothing in the making)
+    again = get(scopes[0])
+    assert again.content == results[0].content
+
+    monkeypatch.setattr(pages, "DOWNLOAD_WAIT_S", 0.01)
+    minzheng = _client(app, "minzheng", accounts["minzheng"])
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        codes = sorted(r.status_code for r in pool.map(
+            lambda scope: minzheng.get(f"/extracts/download?name=person-sources&fmt=xlsx&as_of=2026-10-31&scope={scope}"),
+            scopes[:2]))
+    assert codes == [200, 429]
+    refused = minzheng.get(f"/extracts/download?name=person-sources&fmt=xlsx&as_of=2026-10-31&scope={scopes[2]}")
+    assert refused.status_code == 200    # nothing else in the making now
