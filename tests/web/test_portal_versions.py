@@ -138,7 +138,7 @@ def test_a_user_makes_at_most_their_share_of_files_at_once_and_files_are_made_on
     root, accounts = versioned
     home = root / "home"
     app = create_app(home, secret_key="k")
-    steward = _client(app, "steward", accounts["steward"])
+    gongan = _client(app, "gongan", accounts["gongan"])
     monkeypatch.setattr(pages, "DOWNLOADS_PER_USER", 1)
     with Store(store_path(home)).connect(read_only=True) as conn:
         street = conn.execute("SELECT min(street_code) FROM core.grids").fetchall()[0][0]
@@ -148,11 +148,11 @@ def test_a_user_makes_at_most_their_share_of_files_at_once_and_files_are_made_on
 
     def watch():
         while not stop:
-            making.append(len(list(folder.rglob(".person-sources.xlsx.*"))) if folder.exists() else 0)
+            making.append(len(list(folder.rglob(".floating-population.xlsx.*"))) if folder.exists() else 0)
             time.sleep(0.005)
 
     def get(scope):
-        return steward.get(f"/extracts/download?name=person-sources&fmt=xlsx&as_of=2026-10-31&scope={scope}")
+        return gongan.get(f"/extracts/download?name=floating-population&fmt=xlsx&as_of=2026-10-31&scope={scope}")
 
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         watcher = pool.submit(watch)
