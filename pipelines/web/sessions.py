@@ -115,8 +115,8 @@ def load(home: Path, sid: str | None, policy: SessionPolicy, now: float | None =
         user, csrf, data, created, last_seen, ended_at, ended_why = rows[0]
         if ended_at is not None:
             return Session(presented=True, ended=ended_why, ended_user=user, ended_at=ended_at)
-        why = ("idle" if now - last_seen > policy.idle_minutes * 60 else
-               "lifetime" if now - created > policy.max_hours * 3600 else None)
+        why = ("lifetime" if now - created > policy.max_hours * 3600 else
+               "idle" if now - last_seen > policy.idle_minutes * 60 else None)
         if why:
             _end_rows(conn, "id = ?", [_hash(sid)], why, now)
             return Session(presented=True, ended=why, ended_user=user, ended_at=now)
