@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     ended_why  TEXT                  -- logout | idle | lifetime | reset | disabled | login
 );
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user, ended_at);
+CREATE INDEX IF NOT EXISTS sessions_ended ON sessions(ended_at);
 CREATE TABLE IF NOT EXISTS login_throttle (
     key          TEXT PRIMARY KEY,   -- pair:<user>\\n<address> | addr:<address> | user:<user>
     failures     INTEGER NOT NULL,

@@ -129,31 +129,32 @@ def load(home: Path, sid: str | None, policy: SessionPolicy, now: float | None =
     return Session(sid, user, csrf, state if isinstance(state, dict) else {}, presented=True)
 
 
-def save(home: Path, s: Session, ip: str | None, now: float | None = None) -> str | None:
+def save(home: Path, s: Session, ip: str | None, policy: SessionPolicy, now: float | None = None) -> str | None:
     """Write what the request changed; returns the new cookie value ("" to clear it, None: unchanged)."""
     now = time.time() if now is None else now
     data = json.dumps(s.data, sort_keys=True)
-    with connect(home) as conn:
-        if s._end or s._begin:
-            if s.sid:
-                _end_rows(conn, "id = ?", [_hash(s.sid)], s._end or "login", now)
-            if s._end:
-                return ""
-        elif s.sid is None and not (s._new_csrf or data != "{}"):
-            return "" if s.presented else None
-        elif s.sid is not None:
+    if not (s._end or s._begin):
+        if s.sid is None and not (s._new_csrf or data != "{}"):
+            return "" if s.presented else None      # no session, none wanted: clear a dead cookie
+        if s.sid is not None:
             if data != s._saved:
-                conn.execute("UPDATE sessions SET data = ? WHERE id = ?", [data, _hash(s.sid)])
+                with connect(home) as conn:
+                    conn.execute("UPDATE sessions SET data = ? WHERE id = ?", [data, _hash(s.sid)])
             return None
+    with connect(home) as conn:
+        if s.sid and (s._end or s._begin):
+            _end_rows(conn, "id = ?", [_hash(s.sid)], s._end or "login", now)
+        if s._end:
+            return ""
         # a new session: at login, or to hold the login form's CSRF token
         sid = secrets.token_urlsafe(32)
         conn.execute("INSERT INTO sessions (id, user, csrf, data, ip, created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)",
                      [_hash(sid), s.user, s.csrf_token(), data, ip, now, now])
-        # housekeeping, cheap with the index: forms never submitted, and ended sessions past keeping
+        # housekeeping (indexed): login forms past the idle time, ended sessions past keeping
         conn.execute("DELETE FROM sessions WHERE (user IS NULL AND last_seen < ?) OR ended_at < ?",
-                     [now - 86400, now - _KEEP_ENDED_S])
-        s.sid = sid
-        return sid
+                     [now - policy.idle_minutes * 60, now - _KEEP_ENDED_S])
+    s.sid = sid
+    return sid
 
 
 class ServerSessions:
@@ -181,7 +182,7 @@ class ServerSessions:
 
         async def send_with_cookie(message):
             if message["type"] == "http.response.start":
-                value = await run_in_threadpool(save, self.home, s, self.client_ip(conn))
+                value = await run_in_threadpool(save, self.home, s, self.client_ip(conn), self.policy)
                 if value is not None:
                     message = {**message, "headers": [*message.get("headers", []),
                                                       (b"set-cookie", self._cookie(value))]}

@@ -39,7 +39,7 @@ def logged_in(app, user: str) -> TestClient:
 
 # --- login, sessions, accounts ---------------------------------------------------------------------
 
-def test_login_sets_a_signed_httponly_strict_cookie_and_logout_ends_it(app):
+def test_login_sets_an_httponly_strict_cookie_and_logout_ends_it(app):
     c = client(app)
     assert c.get("/").headers["location"] == "/login"
     r = login(c, "jiedao")
