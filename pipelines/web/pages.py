@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import shutil
-import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import jinja2
 from openpyxl import Workbook, load_workbook
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
@@ -198,9 +198,13 @@ def action(max_body: int = 64 * 1024):
             too_big = _too_big(request, limit)
             user = await run_in_threadpool(session_user, request, portal.home)
             if user is None:
-                # what a replayed cookie tried to post is worth recording, if the body is small
-                form = None if too_big or _too_big(request, 64 * 1024) else await request.form(
-                    max_files=0, max_fields=20, max_part_size=4096)
+                # what a replayed cookie tried to post is worth recording, if the body is small and plain
+                form = None
+                if not (too_big or _too_big(request, 64 * 1024)):
+                    try:
+                        form = await request.form(max_files=0, max_fields=20, max_part_size=4096)
+                    except HTTPException:       # a file or too many fields: recorded without the form
+                        form = None
                 return await run_in_threadpool(_to_login, request, portal, form)
             pr = principal_for(user)
             if too_big:

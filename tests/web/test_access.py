@@ -7,13 +7,10 @@ HTTP tests run against the real app (TestClient, one client address each) or aga
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import datetime as dt
-import io
 import itertools
 import re
 import shutil
-import socket
 import sqlite3
 import threading
 import time
@@ -75,11 +72,13 @@ def test_a_replayed_cookie_after_logout_is_refused_and_audited(app, portal_home,
                                         "reason": "replay"})
     assert r.status_code == 303 and r.headers["location"] == "/login"
     assert issue_status(portal_home, "R-X4") == "open"
+    r = replay.post("/queue/upload", data={"csrf": token}, files={"workbook": ("f.xlsx", b"PK\3\4", "x")})
+    assert r.status_code == 303 and r.headers["location"] == "/login"
 
     refused = [e for e in events(portal_home, user="shequ", action="refused") if "已退出登录" in e["detail"]]
     assert {e["what"] for e in refused} >= {
         "/", "/queue", "/extracts/download?name=grid-population&fmt=csv&as_of=2026-10-31&scope=C1",
-        f"/queue/fix?issue_id={target}&action=忽略&value&reason"}
+        f"/queue/fix?issue_id={target}&action=忽略&value&reason", "/queue/upload"}
     assert all(e["dept"] == "社区" for e in refused)
     text = audit_text(portal_home, "--refused", "--user", "shequ", capsys=capsys)
     assert "/extracts/download?name=grid-population&fmt=csv&as_of=2026-10-31&scope=C1" in text
