@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
 import os
 import sys
 from pathlib import Path
@@ -41,6 +42,25 @@ def ensure_as_of(conn, as_of: dt.date, freshness_days: int = 365) -> None:
     if current != as_of:
         build_status(conn, as_of=as_of, freshness_days=freshness_days)
         build_marts(conn, as_of=as_of)
+
+
+def _audit(args, *events: dict) -> None:
+    """Record command-line actions in the portal's audit trail (``onceonly audit`` lists them with the
+    portal's). Each event: the fields of :class:`pipelines.web.portal_db.AuditEvent`; ``user`` defaults to the
+    operating-system account, which is named in the detail when a command says it acts for someone else."""
+    if not Path(args.home).is_dir():
+        return      # no home: nothing there to protect or to record into
+    from pipelines.web.portal_db import AuditEvent, record
+
+    account = getpass.getuser()
+    rows = []
+    for e in events:
+        user = e.get("user") or account
+        detail = e.get("detail")
+        if user != account:
+            detail = f"{detail or ''}（系统账号 {account}）".lstrip()
+        rows.append(AuditEvent(**{**e, "user": user, "detail": detail, "source": "cli"}))
+    record(args.home, *rows)
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -90,25 +110,44 @@ def _run_by_district(args) -> int:
 def cmd_extract(args) -> int:
     from pipelines.publish import write_extract
 
+    action = "admin_extract" if args.admin else "extract"
+    args.asked = {"what": f"extract:{args.name}.{args.format}", "dept": args.dept, "user": args.user,
+                  "scope": args.scope or "（未指定，按授权全部范围）"}
+    if args.dept and args.admin:
+        raise UserError("--dept 与 --admin 只能选一个：按部门授权导出用 --dept，管理员导出全部列用 --admin。")
+    if not args.dept and not args.admin:
+        raise UserError("请用 --dept 指定部门，导出内容按该部门的授权（字段、脱敏、范围）。"
+                        "数据库管理员确需不按部门授权导出全部列时，请加 --admin（记入审计日志）。")
     store = _store(args)
     with store.connect() as conn:
         ensure_as_of(conn, args.as_of)
         result = write_extract(conn, args.name, fmt=args.format, out=args.out, dept=args.dept,
                                scope=args.scope, as_of=args.as_of, user=args.user)
+    _audit(args, {"action": action, "what": args.asked["what"], "dept": args.dept, "user": args.user,
+                  "scope": result.scope,
+                  "detail": (f"截止 {result.as_of} {result.rows}行 sha256={result.sha256[:16]} → {result.path}"
+                             + ("；管理员导出（--admin）：不按部门授权，全部列" if args.admin else ""))})
     print(f"已导出 {result.rows} 行 → {args.out}")
     return 0
 
 
 def cmd_explain(args) -> int:
     from pipelines.status import explain
+    from pipelines.status.explain import resolve_person
 
+    args.asked = {"what": "explain"}
     store = _store(args)
     with store.connect() as conn:
         ensure_as_of(conn, args.as_of, args.freshness_days)
         try:
-            print(explain(conn, args.key, as_of=args.as_of, freshness_days=args.freshness_days))
+            person = resolve_person(conn, args.key)
         except LookupError as exc:
-            raise UserError(str(exc)) from None
+            # the audit names what was asked, the ID masked
+            masked = conn.execute("SELECT id_mask(?)", [args.key.strip()]).fetchall()[0][0]
+            args.asked = {"what": f"explain:{masked}"}
+            raise UserError(str(exc).replace(args.key.strip(), masked)) from None
+        print(explain(conn, person, as_of=args.as_of, freshness_days=args.freshness_days))
+    _audit(args, {"action": "explain", "what": f"person:{person}", "detail": f"截止 {args.as_of}"})
     return 0
 
 
@@ -146,10 +185,14 @@ def _demo_check(args) -> int:
 def cmd_quality(args) -> int:
     from pipelines import quality
 
+    args.asked = {"what": f"quality {args.action}" + (f" {args.file}" if args.file else ""),
+                  "scope": args.community, "user": args.by}
     store = _store(args)
     if args.action == "list":
         with store.connect(read_only=True) as conn:
             issues = quality.list_issues(conn, community=args.community, status=args.status, rule=args.rule)
+        _audit(args, {"action": "view", "what": "quality list", "scope": args.community,
+                      "detail": f"status={args.status} rule={args.rule or ''} {len(issues)}条"})
         for i in issues[: args.limit]:
             print(f"[{i['rule']}] {i['community_name'] or '未知社区'} {i['message']}"
                   + (f"（建议：{i['suggested_fix']}）" if i.get("suggested_fix") else "") + f"  #{i['issue_id']}")
@@ -159,6 +202,8 @@ def cmd_quality(args) -> int:
             raise UserError("请用 --out 指定要写出的 Excel 文件，例如 --out fixes.xlsx")
         with store.connect() as conn:
             n = quality.export_workbook(conn, args.out, community=args.community)
+        _audit(args, {"action": "export", "what": "fixes-workbook", "scope": args.community,
+                      "detail": f"{n}条问题 → {args.out}"})
         print(f"已导出 {n} 条待处理问题 → {args.out}。在“修正值/处理方式/原因”列填写后，用 onceonly quality apply 导入。")
     elif args.action == "apply":
         if not args.file or not args.by:
@@ -167,6 +212,14 @@ def cmd_quality(args) -> int:
             raise UserError(f"找不到文件：{args.file}")
         with store.connect() as conn:
             result = quality.apply_workbook(conn, Path(args.file), by=args.by)
+        source = Path(args.file).name
+        _audit(args, *[{"action": "fix", "what": issue, "user": args.by, "detail": f"{source} 工作表“{sheet}”第{row}行"}
+                       for sheet, row, issue in result.accepted],
+               *[{"action": "fix", "result": "refused", "what": issue, "user": args.by,
+                  "detail": f"{source} 工作表“{sheet}”第{row}行：{why}"} for sheet, row, issue, why in result.refused],
+               {"action": "apply", "what": f"fixes-workbook:{source}", "user": args.by,
+                "result": "partial" if result.refused else "ok",
+                "detail": f"接受{len(result.accepted)}条 拒绝{len(result.refused)}条 未变{result.unchanged}条"})
         print(f"接受 {len(result.accepted)} 条，拒绝 {len(result.refused)} 条，已生效无需重复 {result.unchanged} 条。")
         for sheet, row, _issue, why in result.refused:
             print(f"  拒绝：工作表“{sheet}”第{row}行 — {why}")
@@ -176,6 +229,8 @@ def cmd_quality(args) -> int:
             raise UserError("用法：onceonly quality revert 问题编号 --by 姓名 --reason 原因")
         with store.connect() as conn:
             done = quality.revert_correction(conn, args.file, by=args.by, reason=args.reason)
+        _audit(args, {"action": "revert", "what": args.file, "user": args.by, "result": "ok" if done else "refused",
+                      "detail": args.reason if done else "没有可撤销的修正"})
         print("已撤销，下次运行时恢复原值。" if done else f"问题 {args.file} 没有可撤销的修正。")
     return 0
 
@@ -198,6 +253,8 @@ def cmd_users(args) -> int:
             raise UserError("两次输入的密码不一致")
         return first
 
+    if args.action != "list":
+        args.asked = {"what": f"users {args.action} {args.username}", "dept": args.dept, "scope": args.scope}
     if args.action == "add":
         if not args.dept:
             raise UserError("请用 --dept 指定部门，例如 --dept 社区")
@@ -218,7 +275,9 @@ def cmd_users(args) -> int:
 def cmd_audit(args) -> int:
     from pipelines.web import audit_log, format_audit
 
-    print(format_audit(audit_log(args.home, args.since)))
+    rows = [r for r in audit_log(args.home, args.since)
+            if (not args.user or r["user"] == args.user) and (not args.refused or r["result"] == "refused")]
+    print(format_audit(rows))
     return 0
 
 
@@ -250,7 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="数据集名称，如 grid-population、person-sources、assistance-check")
     p.add_argument("--format", choices=("csv", "xlsx", "parquet"), default="csv")
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--dept", default=None, help="部门（按部门授权限定字段与范围）")
+    p.add_argument("--dept", default=None, help="部门（按部门授权限定字段、脱敏与范围）；必填，除非用 --admin")
+    p.add_argument("--admin", action="store_true",
+                   help="数据库管理员导出：不按部门授权，全部列（身份证号按默认方式脱敏），记入审计日志")
     p.add_argument("--scope", default=None, help="辖区代码（街道或社区），默认部门授权的全部范围")
     p.add_argument("--user", default=os.environ.get("USER", "cli"), help="记入审计日志的操作人")
     p.set_defaults(func=cmd_extract)
@@ -288,9 +349,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scope", help="辖区：街道或社区的代码或名称")
     p.set_defaults(func=cmd_users)
 
-    p = sub.add_parser("audit", help="审计日志：登录、查看、下载、修正、导出")
+    p = sub.add_parser("audit", help="审计日志：登录、查看、下载、修正、导出、拒绝（门户与命令行）")
     common(p, as_of=False)
     p.add_argument("--since", type=_date, default=dt.date.today() - dt.timedelta(days=30))
+    p.add_argument("--user", help="只看某个用户")
+    p.add_argument("--refused", action="store_true", help="只看被拒绝的请求")
     p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("demo", help="生成演示街道（或整座城市）数据（含真值），或用 --check 核对准确率",
@@ -321,6 +384,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except UserFacingError as exc:
+        asked = getattr(args, "asked", None)
+        if asked is not None:     # a command that reads or changes personal data: its refusals are audited
+            _audit(args, {"action": "refused", "result": "refused", "detail": str(exc), **asked})
         print(f"错误：{exc}", file=sys.stderr)
         return 2
 

@@ -3,7 +3,9 @@
 with the quality package's own build_queue/scorecard. Accounts for every role."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 from pipelines.quality import build_queue, scorecard
@@ -94,3 +96,32 @@ def issue_id(home: Path, record_no: str) -> str:
 def issue_status(home: Path, record_no: str) -> str:
     with Store(home / "store.duckdb").connect(read_only=True) as conn:
         return conn.execute("SELECT status FROM quality.issues WHERE record_no = ?", [record_no]).fetchall()[0][0]
+
+
+@contextlib.contextmanager
+def serving(app) -> Iterator[str]:
+    """``app`` on a real loopback socket (uvicorn in a thread, configured as ``onceonly serve`` does)."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from pipelines.web.app import uvicorn_config
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port, backlog=1024))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 10
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(5)
