@@ -110,14 +110,11 @@ def _run_by_district(args) -> int:
 def cmd_extract(args) -> int:
     from pipelines.publish import write_extract
 
-    action = "admin_extract" if args.admin else "extract"
+    # The contract's form (no --dept) is the store operator's: every column, identifiers and phones masked by
+    # default; a department's --dept narrows columns, masking and scope to its grant. Both are audited.
+    action = "extract" if args.dept else "operator_extract"
     args.asked = {"what": f"extract:{args.name}.{args.format}", "dept": args.dept, "user": args.user,
                   "scope": args.scope or "（未指定，按授权全部范围）"}
-    if args.dept and args.admin:
-        raise UserError("--dept 与 --admin 只能选一个：按部门授权导出用 --dept，管理员导出全部列用 --admin。")
-    if not args.dept and not args.admin:
-        raise UserError("请用 --dept 指定部门，导出内容按该部门的授权（字段、脱敏、范围）。"
-                        "数据库管理员确需不按部门授权导出全部列时，请加 --admin（记入审计日志）。")
     store = _store(args)
     with store.connect() as conn:
         ensure_as_of(conn, args.as_of)
@@ -126,7 +123,10 @@ def cmd_extract(args) -> int:
     _audit(args, {"action": action, "what": args.asked["what"], "dept": args.dept, "user": args.user,
                   "scope": result.scope,
                   "detail": (f"截止 {result.as_of} {result.rows}行 sha256={result.sha256[:16]} → {result.path}"
-                             + ("；管理员导出（--admin）：不按部门授权，全部列" if args.admin else ""))})
+                             + ("" if args.dept else "；未指定部门：本库操作员导出（全部列，身份证号、电话按默认方式脱敏）"))})
+    if not args.dept:
+        print("未指定部门（--dept）：按本库操作员导出，全部列，身份证号、电话按默认方式脱敏；已记入审计日志。"
+              "向部门提供数据时请用 --dept，按该部门的授权导出。", file=sys.stderr)
     print(f"已导出 {result.rows} 行 → {args.out}")
     return 0
 
@@ -309,9 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="数据集名称，如 grid-population、person-sources、assistance-check")
     p.add_argument("--format", choices=("csv", "xlsx", "parquet"), default="csv")
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--dept", default=None, help="部门（按部门授权限定字段、脱敏与范围）；必填，除非用 --admin")
-    p.add_argument("--admin", action="store_true",
-                   help="数据库管理员导出：不按部门授权，全部列（身份证号按默认方式脱敏），记入审计日志")
+    p.add_argument("--dept", default=None,
+                   help="部门（按部门授权限定字段、脱敏与范围）；不指定时按本库操作员导出：全部列，身份证号、电话脱敏")
     p.add_argument("--scope", default=None, help="辖区代码（街道或社区），默认部门授权的全部范围")
     p.add_argument("--user", default=os.environ.get("USER", "cli"), help="记入审计日志的操作人")
     p.set_defaults(func=cmd_extract)

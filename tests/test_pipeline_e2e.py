@@ -83,7 +83,7 @@ def test_extract_is_reproducible_for_a_date(demo_world, tmp_path):
     outs = []
     for i in range(2):
         out = tmp_path / f"grid{i}.csv"
-        assert cli(["extract", "grid-population", "--format", "csv", "--out", str(out), "--admin",
+        assert cli(["extract", "grid-population", "--format", "csv", "--out", str(out),
                     "--as-of", AS_OF.isoformat(), "--home", str(home)]) == 0
         outs.append(hashlib.sha256(out.read_bytes()).hexdigest())
     assert outs[0] == outs[1]

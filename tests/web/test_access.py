@@ -352,25 +352,22 @@ def _extract(home: Path, *extra: str, capsys) -> tuple[int, str]:
     return code, capsys.readouterr().err
 
 
-def test_extract_without_a_department_is_refused_unless_admin_and_both_are_audited(cli_home, capsys):
+def test_extract_without_a_department_is_the_operators_masked_and_audited(cli_home, capsys):
+    # contract §3: `onceonly extract NAME ... [--dept DEPT]` — the form without --dept is the store operator's
     code, err = _extract(cli_home, capsys=capsys)
-    assert code == 2 and "--dept" in err and "--admin" in err and not (cli_home / "g.csv").exists()
-    code, err = _extract(cli_home, "--dept", "民政", "--admin", capsys=capsys)
-    assert code == 2 and not (cli_home / "g.csv").exists()
+    assert code == 0 and (cli_home / "g.csv").exists() and "未指定部门" in err and "脱敏" in err
     code, err = _extract(cli_home, "--dept", "教育", "--scope", "S2", capsys=capsys)     # outside 教育's street
-    assert code == 2 and not (cli_home / "g.csv").exists()
+    assert code == 2
     assert _extract(cli_home, "--dept", "民政", "--scope", "C1", capsys=capsys)[0] == 0
-    assert _extract(cli_home, "--admin", capsys=capsys)[0] == 0
     rows = events(cli_home, source="cli", user="wang")
     refused = [e for e in rows if e["action"] == "refused"]
-    assert [e["what"] for e in refused] == ["extract:grid-population.csv"] * 3
-    assert "请用 --dept 指定部门" in refused[0]["detail"] and refused[0]["dept"] is None
-    assert refused[2]["dept"] == "教育" and refused[2]["scope"] == "S2"
+    assert [e["what"] for e in refused] == ["extract:grid-population.csv"]
+    assert refused[0]["dept"] == "教育" and refused[0]["scope"] == "S2"
     done = [e for e in rows if e["result"] == "ok"]
-    assert [(e["action"], e["dept"]) for e in done] == [("extract", "民政"), ("admin_extract", None)]
-    assert done[0]["scope"] == "community:C1" and "管理员导出（--admin）" in done[1]["detail"]
+    assert [(e["action"], e["dept"]) for e in done] == [("operator_extract", None), ("extract", "民政")]
+    assert "本库操作员导出" in done[0]["detail"] and done[1]["scope"] == "community:C1"
     text = audit_text(cli_home, capsys=capsys)
-    assert "\tcli\twang\t\tadmin_extract\textract:grid-population.csv\t" in text
+    assert "\tcli\twang\t\toperator_extract\textract:grid-population.csv\t" in text
 
 
 def test_fixes_applied_from_the_command_line_are_in_the_audit(cli_home, capsys):
