@@ -3,7 +3,8 @@
 -- A record delivered in several batches (same 记录编号) is judged on its newest version, so a
 -- later file that sets 终止日期 ends it. Recipients not linked to any person are not listed here:
 -- they are in the stewards' queue (person-sources with an empty 人员主键). ID numbers stay whole;
--- masking happens when the extract is written.
+-- masking happens when the extract is written. _person_key and _record (the record's identity: its 记录编号,
+-- else batch:row) are not extract columns: the 民政 follow-up tasks (sql/marts/tasks.sql) key on them.
 CREATE OR REPLACE TABLE marts.assistance_check AS
 WITH latest AS (
     SELECT a.*, record_id(b.batch_no, a.row_no) AS record_id
@@ -19,7 +20,9 @@ SELECT a.record_no AS "记录编号",
        a.assistance_type AS "救助类别",
        a.monthly_amount AS "月救助金额",
        s.status AS "状态",
-       s.basis AS "依据"
+       s.basis AS "依据",
+       l.person_key AS _person_key,
+       coalesce(nullif(trim(a.record_no), ''), a.batch_id || ':' || a.row_no) AS _record
 FROM latest a
 JOIN core.person_links l ON l.record_id = a.record_id
 JOIN core.person_status s ON s.person_key = l.person_key
