@@ -117,6 +117,8 @@ def cmd_demo(args) -> int:
 
     if args.check:
         return _demo_check(args)
+    if args.followup:
+        return _demo_followup(args)
     # Unset --street-max keeps the generator's own STREET_MAX_PERSONS (importing it here would slow every command).
     extra = {} if args.street_max is None else {"street_max": args.street_max}
     try:
@@ -130,16 +132,37 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def _demo_followup(args) -> int:
+    from pipelines.demo import followup
+
+    try:
+        meta = followup.deliver(args.out, args.truth)
+    except (FileNotFoundError, FileExistsError) as exc:
+        raise UserError(str(exc)) from None
+    results = "，".join(f"{k} {v}" for k, v in meta["results"].items())
+    print(f"第二个月的走访记录已放入收件箱：{'、'.join(meta['files'])}")
+    print(f"  {meta['previous_as_of']} 之后到 {meta['as_of']}：按走访核查任务上门 {meta['task_visits']} 户次（{results}），"
+          f"例行走访 {meta['routine_visits']} 户次")
+    print(f"下一步：onceonly run --inbox {args.out} --as-of {meta['as_of']}，"
+          f"再 onceonly demo --check --as-of {meta['as_of']}")
+    return 0
+
+
 def _demo_check(args) -> int:
     from pipelines import demo
+    from pipelines.demo import followup
 
+    truth = followup.truth_for(args.truth, args.as_of)
     store = _store(args)
     with store.connect() as conn:
         ensure_as_of(conn, args.as_of)
         frames = {name: conn.sql(f"SELECT * FROM marts.{name}").pl()
                   for name in ("person_sources", "grid_population", "assistance_check")}
-    result = demo.check(args.out, args.truth, **frames)
+        gaps = followup.gap_report(conn, args.truth, args.as_of)
+    result = demo.check(args.out, truth, **frames)
     print(demo.format_check(result))
+    print()
+    print(gaps)
     return 0 if result.get("passed") else 1
 
 
@@ -308,7 +331,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "身份证号避开真值中已有的人")
     p.add_argument("--by-district", action="store_true",
                    help="按区县分目录：每条街道的文件写入 收件箱/<区县代码>/<模板>/（供 onceonly run --by-district）；真值仍为全市一份")
-    p.add_argument("--check", action="store_true", help="不生成数据，核对已运行的数据库与真值")
+    p.add_argument("--check", action="store_true",
+                   help="不生成数据，核对已运行的数据库与真值，并列出各网格登记人口与实有人口差额的上期与本期")
+    p.add_argument("--followup", action="store_true",
+                   help="不生成数据，把第二个月的走访记录（网格员按走访核查任务上门的结果）放入收件箱；"
+                        "随后按它给出的截止日期运行 onceonly run")
     p.set_defaults(func=cmd_demo)
     return parser
 
