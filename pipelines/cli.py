@@ -99,6 +99,36 @@ def cmd_extract(args) -> int:
     return 0
 
 
+def cmd_tasks(args) -> int:
+    if args.action == "show":
+        from pipelines.marts.tasks import task_history
+
+        if not args.task:
+            raise UserError("用法：onceonly tasks show 任务编号")
+        store = _store(args)
+        with store.connect(read_only=True) as conn:
+            try:
+                print(task_history(conn, args.task))
+            except LookupError as exc:
+                raise UserError(str(exc)) from None
+        return 0
+    from pipelines.publish.task_workbook import write_task_workbooks
+
+    if not args.out:
+        raise UserError("请用 --out 指定保存任务单的文件夹，例如 --out 任务单/")
+    store = _store(args)
+    with store.connect() as conn:
+        ensure_as_of(conn, args.as_of, args.freshness_days)
+        books = write_task_workbooks(conn, out_dir=args.out, as_of=args.as_of, dept=args.dept, scope=args.scope,
+                                     user=args.user)
+    for b in books:
+        print(f"  {b.grid_name}（{b.grid_code}）：{b.tasks} 项" + (f"，逾期 {b.overdue} 项" if b.overdue else "")
+              + f"，{len(b.sheets)} 名网格员 → {b.path}")
+    print(f"已生成走访核查任务单 {len(books)} 份（统计截止日期 {args.as_of}）" if books
+          else f"范围内没有待办的走访核查任务（统计截止日期 {args.as_of}）。")
+    return 0
+
+
 def cmd_explain(args) -> int:
     from pipelines.status import explain
 
@@ -277,6 +307,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scope", default=None, help="辖区代码（街道或社区），默认部门授权的全部范围")
     p.add_argument("--user", default=os.environ.get("USER", "cli"), help="记入审计日志的操作人")
     p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("tasks", help="核查任务：按网格打印走访核查任务单（workbook），或查看一项任务的经过（show）",
+                       description="workbook：范围内每个网格一份 Excel 任务单，每名网格员一个工作表，按小区、楼栋、单元、"
+                                   "房号排列，A4 横向打印、每页重复表头；按部门授权脱敏并记入审计。"
+                                   "show：一项任务何时开始、由哪条记录办结、用时多少天。")
+    common(p)
+    p.add_argument("action", choices=("workbook", "show"))
+    p.add_argument("task", nargs="?", help="show：任务编号，如 HS-1A2B3C4D5E6F7A8B")
+    p.add_argument("--scope", default=None, help="网格编码、社区或街道（代码或名称）；默认部门授权的全部范围")
+    p.add_argument("--dept", default=None, help="部门（按部门授权限定字段、脱敏与范围）")
+    p.add_argument("--out", type=Path, help="workbook：保存任务单的文件夹")
+    p.add_argument("--user", default=os.environ.get("USER", "cli"), help="记入审计日志的操作人")
+    p.set_defaults(func=cmd_tasks)
 
     p = sub.add_parser("explain", help="说明某人的全部记录、证据和状态判定理由")
     common(p)

@@ -22,7 +22,7 @@ KINDS = ("verify", "deregister", "assistance")
 TASK_FILES = ("marts/task_log.sql", "marts/tasks.sql", "marts/verification_tasks.sql",
               "marts/deregistration_feedback.sql")
 
-__all__ = ["KINDS", "build_tasks", "overdue_days"]
+__all__ = ["KINDS", "build_tasks", "overdue_days", "task_history"]
 
 
 def overdue_days() -> dict[str, int]:
@@ -60,3 +60,33 @@ def build_tasks(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, record: bool
     if record:
         Store.run_sql(conn, "marts/grid_history.sql")
     return record_events
+
+
+def task_history(conn: duckdb.DuckDBPyConnection, task_id: str) -> str:
+    """A task's life as a clerk reads it (``onceonly tasks show``): every event the ledger holds, oldest first."""
+    if not table_exists(conn, "core.task_log"):
+        raise LookupError("库中还没有核查任务：请先运行 onceonly run。")
+    events = conn.execute("""
+        SELECT t.as_of, t.event, t.kind, t.person_key, p.name, t.house_code, h.std_address, t.basis, t.resolution,
+               t.closing_detail, t.closing_date
+        FROM core.task_log t
+        LEFT JOIN core.persons p ON p.person_key = t.person_key
+        LEFT JOIN core.houses h ON h.house_code = t.house_code
+        WHERE t.task_id = ?
+        ORDER BY t.as_of, t.built_at""", [task_id.strip().upper()]).fetchall()
+    if not events:
+        raise LookupError(f"没有编号为 {task_id} 的核查任务。")
+    kind_cn = {"verify": "走访核查", "deregister": "注销核查", "assistance": "救助核查"}
+    first = events[0]
+    lines = [f"任务 {task_id.strip().upper()}（{kind_cn[first[2]]}）：{first[4] or ''}（{first[3]}）"
+             + (f"，房屋 {first[5]} {first[6] or ''}" if first[5] else "")]
+    opened = None
+    for as_of, event, _, _, _, _, _, basis, resolution, detail, closing_date in events:
+        if event == "opened":
+            opened = as_of
+            lines.append(f"  {as_of} 开始：{basis or ''}")
+        else:
+            took = max(((closing_date or as_of) - opened).days, 0) if opened else None
+            lines.append(f"  {as_of} 办结（{resolution}）：{detail or '无记录'}"
+                         + (f"，用时 {took} 天" if took is not None else ""))
+    return "\n".join(lines)
