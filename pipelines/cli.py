@@ -304,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("csv", "xlsx", "parquet"), default="csv")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--dept", default=None, help="部门（按部门授权限定字段与范围）")
-    p.add_argument("--scope", default=None, help="辖区代码（街道或社区），默认部门授权的全部范围")
+    p.add_argument("--scope", default=None, help="辖区代码（街道、社区或网格），默认部门授权的全部范围")
     p.add_argument("--user", default=os.environ.get("USER", "cli"), help="记入审计日志的操作人")
     p.set_defaults(func=cmd_extract)
 
@@ -350,8 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     common(p, as_of=False)
     p.add_argument("action", choices=("add", "disable", "reset", "list"))
     p.add_argument("username", nargs="?", default="")
-    p.add_argument("--dept", help="部门：街道办、社区、公安、民政、教育、卫健、残联、应急")
-    p.add_argument("--scope", help="辖区：街道或社区的代码或名称")
+    p.add_argument("--dept", help="部门：街道办、社区、网格员、公安、民政、教育、卫健、残联、应急")
+    p.add_argument("--scope", help="辖区：街道、社区或网格的代码或名称（网格员须为网格编码）")
     p.set_defaults(func=cmd_users)
 
     p = sub.add_parser("audit", help="审计日志：登录、查看、下载、修正、导出")

@@ -22,7 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.publish import audit, masking
 from pipelines.publish.grants import prepare, resolve_scope
-from pipelines.publish.registry import GrantRefused, load_registry
+from pipelines.publish.registry import load_registry
 from pipelines.publish.writers import as_of_stamp, display_width, freeze_xlsx
 from pipelines.store import Store
 
@@ -120,8 +120,6 @@ def write_task_workbooks(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_o
                      as_of=as_of, fmt="xlsx", row_count=len(grid_rows), columns=[c[0] for c in shown], path=path,
                      sha256=audit.sha256_file(path))
         books.append(TaskWorkbook(code, name, path, len(grid_rows), overdue, sheets))
-    if not books and grids is not None and where.level is not None:
-        raise GrantRefused("所选网格在统计截止日期没有待办的走访核查任务。")
     return books
 
 

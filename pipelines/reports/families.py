@@ -97,11 +97,11 @@ def grid_standards(conn, as_of: dt.date, unit: str) -> Report:
         _section(conn, "网格人口（登记与实有对照）", "r_std_pop", text, "_c, 网格编码",
                  note=f"实有人口超过 {s['grid_population_max']} 人的网格应考虑拆分。登记人口含多年未核实、可能早已搬离的人员，"
                       "登记超标而实有未超的网格，请先走访核实。"),
-        *_task_progress(conn, as_of),
+        *task_progress(conn, as_of),
     ], quality=quality_notes(conn))
 
 
-def _task_progress(conn, as_of: dt.date) -> list[Section]:
+def task_progress(conn, as_of: dt.date) -> list[Section]:
     """走访核查进度: the follow-up tasks per grid and 登记人口 − 实有人口 against the previous build, with a chart
     (none on a store without tasks yet)."""
     from pipelines.marts.tasks import overdue_days

@@ -19,7 +19,8 @@ from pipelines.web.uploads import MAX_UPLOAD_BYTES
 SESSION_COOKIE = "onceonly_session"
 SESSION_HOURS = 8
 _HEADERS = [
-    (b"content-security-policy", b"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    # img-src data: the task page's chart is a PNG inside the page (drawn on the server; no script anywhere)
+    (b"content-security-policy", b"default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
                                  b"frame-src 'self'; frame-ancestors 'none'; base-uri 'none'"),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
@@ -95,6 +96,8 @@ def create_app(home: Path, *, secret_key: str | None = None, https_only: bool | 
         Route("/queue/export", pages.queue_export),
         Route("/queue/upload", pages.queue_upload, methods=["POST"]),
         Route("/scorecard", pages.scorecard_page),
+        Route("/tasks", pages.tasks_page),
+        Route("/tasks/workbook", pages.tasks_workbook),
         Route("/runs", pages.runs_page),
         Mount("/static", StaticFiles(directory=REPORTS_DIR / "web" / "static"), name="static"),
     ]
