@@ -74,6 +74,7 @@ def gap_chart(title: str, series: list[tuple[dt.date, int]], grids: list[tuple[s
         else:
             right.barh(list(y), [g for _, _, g in grids], height=0.6, color=DARK, label="本期")
         right.set_yticks(list(y), [n for n, _, _ in grids])
+        right.set_ylim(-0.7, max(len(grids), 8) - 0.3)     # a few grids keep bars of the usual thickness
         right.set_title("各网格：登记人口 − 实有人口" + (f"（差额最大的 {top} 个）" if len(grids) >= top else ""))
         right.grid(axis="x", color="#dddddd")
         fig.suptitle(title, fontsize=11)
