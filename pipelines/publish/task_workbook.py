@@ -18,12 +18,11 @@ import duckdb
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.publish import audit, masking
 from pipelines.publish.grants import prepare, resolve_scope
 from pipelines.publish.registry import load_registry
-from pipelines.publish.writers import as_of_stamp, display_width, freeze_xlsx
+from pipelines.publish.writers import as_of_stamp, display_width, freeze_xlsx, print_setup
 from pipelines.store import Store
 
 EXTRACT = "verification-tasks"
@@ -173,18 +172,9 @@ def _write(path: Path, grid_name: str, grid_code: str, rows: list[dict], shown, 
                     cell.number_format = "yyyy-mm-dd"
         for r in range(HEADER_ROW + 1, HEADER_ROW + len(mine) + 1):
             ws.row_dimensions[r].height = 36          # room to write by hand
-        ws.freeze_panes = f"A{HEADER_ROW + 1}"
-        ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.print_options.horizontalCentered = True
-        ws.page_margins.left = ws.page_margins.right = 0.3
+        print_setup(ws, HEADER_ROW, margin=0.3)
         ws.page_margins.top = ws.page_margins.bottom = 0.5
         ws.oddHeader.right.text = f"{grid_name}　{worker}"
-        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
         ws.oddFooter.right.text = "走访人签字：__________"
     wb.properties.creator = "onceonly"
     wb.properties.title = f"走访核查任务单 {grid_name}"

@@ -11,10 +11,9 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.paths import REPORTS_DIR
-from pipelines.publish.writers import as_of_stamp, display_width, freeze_xlsx, write_csv
+from pipelines.publish.writers import as_of_stamp, display_width, freeze_xlsx, print_setup, write_csv
 from pipelines.reports.model import ListFile, Report
 
 _THIN = Side(style="thin", color="808080")
@@ -138,16 +137,7 @@ def write_xlsx(report: Report, path: Path) -> Path:
             widths = [w * _MIN_PAGE_WIDTH / sum(widths) for w in widths]
         for j, w in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(j)].width = round(w, 1)
-        ws.freeze_panes = f"A{HEADER_ROW + 1}"
-        ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.print_options.horizontalCentered = True
-        ws.page_margins.left = ws.page_margins.right = 0.4
-        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+        print_setup(ws, HEADER_ROW)
 
         ws.row_dimensions[1].height = 28
         ws.append([_cell(title, "rp_title")])
