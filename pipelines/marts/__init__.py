@@ -2,7 +2,8 @@
 
 ``marts.grid_population``, ``marts.person_sources``, ``marts.assistance_check``,
 ``marts.verification_tasks`` and ``marts.deregistration_feedback`` carry the contract's Chinese column
-names in order; ``marts.tasks`` holds the follow-up tasks known on D (pipelines/marts/tasks.py). They read
+names in order (``marts.assistance_flagged``: assistance-check's rows with their recipient and record); ``marts.tasks``
+holds the follow-up tasks known on D (pipelines/marts/tasks.py). They read
 ``core.person_status``; when that table describes another date it is rebuilt for D first (keeping its
 freshness window).
 """

@@ -1,6 +1,6 @@
 -- The follow-up tasks on D (variables: as_of; record_events: append this build's events to core.task_log;
 -- built_at; overdue_verify / overdue_deregister / overdue_assistance in days). Reads core.person_status
--- (for D), core.evidence, marts.assistance_check and the ledger core.task_log (sql/marts/task_log.sql).
+-- (for D), core.evidence, marts.assistance_flagged and the ledger core.task_log (sql/marts/task_log.sql).
 --
 -- The ledger is replayed up to D (events of builds with as_of <= D), compared with the tasks D's evidence
 -- calls for, and the difference is this build's events: a task needed and not open is opened; a task open
@@ -27,10 +27,10 @@ SELECT task_id('ZX', 'deregister|' || person_key || '|' || coalesce(presence_dat
 FROM core.person_status
 WHERE registered AND status = '已离开'
 UNION ALL
-SELECT task_id('JZ', 'assistance|' || a._record || '|' || a._person_key),
-       'assistance', a._person_key, s.house_code, s.grid_code, a._record, a."依据"
-FROM marts.assistance_check a
-JOIN core.person_status s ON s.person_key = a._person_key;
+SELECT task_id('JZ', 'assistance|' || a.record || '|' || a.person_key),
+       'assistance', a.person_key, s.house_code, s.grid_code, a.record, a."依据"
+FROM marts.assistance_flagged a
+JOIN core.person_status s ON s.person_key = a.person_key;
 
 -- The ledger on D: each task's newest event, and the newest event that opened it.
 CREATE OR REPLACE TEMP TABLE t_state AS

@@ -1,5 +1,5 @@
 -- 民政's assistance checks with their task life: every check open on D, and those settled in D's month.
--- An open task is a row of the assistance check (marts.assistance_check, by record and recipient); a
+-- An open task is a row of the assistance check (marts.assistance_flagged, by record and recipient); a
 -- settled one names the record that settled it. Placed by the recipient's current house.
 CREATE OR REPLACE TEMP VIEW x_assistance_tasks AS
 WITH grid AS (
@@ -28,7 +28,7 @@ SELECT t.task_id AS 任务编号,
        g.district_code AS _district_code, g.street_code AS _street_code, g.community_code AS _community_code,
        g.grid_code AS _grid_code
 FROM marts.tasks t
-LEFT JOIN marts.assistance_check a ON t.state = 'open' AND a._record = t.subject AND a._person_key = t.person_key
+LEFT JOIN marts.assistance_flagged a ON t.state = 'open' AND a.record = t.subject AND a.person_key = t.person_key
 LEFT JOIN core.persons p ON p.person_key = t.person_key
 LEFT JOIN core.person_status s ON s.person_key = t.person_key AND s.as_of = getvariable('as_of')
 LEFT JOIN kinds k ON k.task_id = t.task_id

@@ -173,10 +173,8 @@ SELECT a.record_no AS 记录编号, a.id_number AS 公民身份号码, a.name AS
        a.monthly_amount AS 月救助金额, s.status AS 状态, s.basis AS 依据
 FROM staging.assistance a JOIN core.persons p ON p.id_number = a.id_number JOIN core.person_status s USING (person_key)
 WHERE s.status IN ('死亡', '已离开', '待核实');
-ALTER TABLE marts.assistance_check ADD COLUMN _person_key VARCHAR;
-ALTER TABLE marts.assistance_check ADD COLUMN _record VARCHAR;
-UPDATE marts.assistance_check SET _record = 记录编号,
-    _person_key = (SELECT person_key FROM core.persons p WHERE p.id_number = marts.assistance_check.公民身份号码);
+CREATE TABLE marts.assistance_flagged AS
+SELECT a.*, p.person_key, a.记录编号 AS record FROM marts.assistance_check a JOIN core.persons p ON p.id_number = a.公民身份号码;
 
 -- Follow-up tasks (sql/marts/tasks.sql) as the ledger shows them on 2026-10-31: every 待核实 person with a house
 -- (郑十一 and the seed case) has an open verify task, opened by the 2026-09-30 build (31 days: overdue); 吴十's
@@ -194,9 +192,9 @@ SELECT 'HS-P10', 'verify', 'closed', 'P10', 'H3', 'G1', '2025-01-01', DATE '2026
        '最近一次在住证据为 2025-01-01 的实有人口采集，已超过 365 天未核实', '已离开', 'hukou:b_hk:3', 'hukou', 'b_hk', 3,
        'HK-1', DATE '2026-10-10', '户籍登记 2026-10-10 户籍状态迁出 (记录编号 HK-1)'
 UNION ALL
-SELECT 'JZ-' || a._record, 'assistance', 'open', a._person_key, s.house_code, s.grid_code, a._record, DATE '2026-10-31',
+SELECT 'JZ-' || a.record, 'assistance', 'open', a.person_key, s.house_code, s.grid_code, a.record, DATE '2026-10-31',
        NULL, 0, 30, false, a.依据, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-FROM marts.assistance_check a JOIN core.person_status s ON s.person_key = a._person_key;
+FROM marts.assistance_flagged a JOIN core.person_status s ON s.person_key = a.person_key;
 
 CREATE TABLE marts.verification_tasks AS
 SELECT s.grid_code AS 网格编码, g.grid_name AS 网格名称, s.house_code AS 房屋编码, h.std_address AS 地址,
