@@ -159,6 +159,8 @@ def cmd_demo(args) -> int:
     print(f"演示数据已生成：{args.out}（真值：{args.truth}）")
     for key, value in summary.items():
         print(f"  {key}: {value}")
+    if summary.get("followup"):
+        print(f"第二个月（截止 {summary['followup']}）的走访记录已备好：运行后用 onceonly demo --followup 放入收件箱")
     return 0
 
 

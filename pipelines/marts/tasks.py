@@ -67,7 +67,7 @@ def task_history(conn: duckdb.DuckDBPyConnection, task_id: str) -> str:
     if not table_exists(conn, "core.task_log"):
         raise LookupError("库中还没有核查任务：请先运行 onceonly run。")
     events = conn.execute("""
-        SELECT t.as_of, t.event, t.kind, t.person_key, p.name, t.house_code, h.std_address, t.basis, t.resolution,
+        SELECT t.as_of, t.event, task_kind_cn(t.kind), t.person_key, p.name, t.house_code, h.std_address, t.basis, t.resolution,
                t.closing_detail, t.closing_date
         FROM core.task_log t
         LEFT JOIN core.persons p ON p.person_key = t.person_key
@@ -76,9 +76,8 @@ def task_history(conn: duckdb.DuckDBPyConnection, task_id: str) -> str:
         ORDER BY t.as_of, t.built_at""", [task_id.strip().upper()]).fetchall()
     if not events:
         raise LookupError(f"没有编号为 {task_id} 的核查任务。")
-    kind_cn = {"verify": "走访核查", "deregister": "注销核查", "assistance": "救助核查"}
     first = events[0]
-    lines = [f"任务 {task_id.strip().upper()}（{kind_cn[first[2]]}）：{first[4] or ''}（{first[3]}）"
+    lines = [f"任务 {task_id.strip().upper()}（{first[2]}）：{first[4] or ''}（{first[3]}）"
              + (f"，房屋 {first[5]} {first[6] or ''}" if first[5] else "")]
     opened = None
     for as_of, event, _, _, _, _, _, basis, resolution, detail, closing_date in events:
