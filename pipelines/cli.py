@@ -131,6 +131,36 @@ def cmd_extract(args) -> int:
     return 0
 
 
+def cmd_tasks(args) -> int:
+    if args.action == "show":
+        from pipelines.marts.tasks import task_history
+
+        if not args.task:
+            raise UserError("用法：onceonly tasks show 任务编号")
+        store = _store(args)
+        with store.connect(read_only=True) as conn:
+            try:
+                print(task_history(conn, args.task))
+            except LookupError as exc:
+                raise UserError(str(exc)) from None
+        return 0
+    from pipelines.publish.task_workbook import write_task_workbooks
+
+    if not args.out:
+        raise UserError("请用 --out 指定保存任务单的文件夹，例如 --out 任务单/")
+    store = _store(args)
+    with store.connect() as conn:
+        ensure_as_of(conn, args.as_of, args.freshness_days)
+        books = write_task_workbooks(conn, out_dir=args.out, as_of=args.as_of, dept=args.dept, scope=args.scope,
+                                     user=args.user)
+    for b in books:
+        print(f"  {b.grid_name}（{b.grid_code}）：{b.tasks} 项" + (f"，逾期 {b.overdue} 项" if b.overdue else "")
+              + f"，{len(b.sheets)} 名网格员 → {b.path}")
+    print(f"已生成走访核查任务单 {len(books)} 份（统计截止日期 {args.as_of}）" if books
+          else f"范围内没有待办的走访核查任务（统计截止日期 {args.as_of}）。")
+    return 0
+
+
 def cmd_explain(args) -> int:
     from pipelines.status import explain
     from pipelines.status.explain import resolve_person
@@ -156,6 +186,8 @@ def cmd_demo(args) -> int:
 
     if args.check:
         return _demo_check(args)
+    if args.followup:
+        return _demo_followup(args)
     # Unset --street-max keeps the generator's own STREET_MAX_PERSONS (importing it here would slow every command).
     extra = {} if args.street_max is None else {"street_max": args.street_max}
     try:
@@ -166,19 +198,42 @@ def cmd_demo(args) -> int:
     print(f"演示数据已生成：{args.out}（真值：{args.truth}）")
     for key, value in summary.items():
         print(f"  {key}: {value}")
+    if summary.get("followup"):
+        print(f"第二个月（截止 {summary['followup']}）的走访记录已备好：运行后用 onceonly demo --followup 放入收件箱")
+    return 0
+
+
+def _demo_followup(args) -> int:
+    from pipelines.demo import followup
+
+    try:
+        meta = followup.deliver(args.out, args.truth)
+    except (FileNotFoundError, FileExistsError) as exc:
+        raise UserError(str(exc)) from None
+    results = "，".join(f"{k} {v}" for k, v in meta["results"].items())
+    print(f"第二个月的走访记录已放入收件箱：{'、'.join(meta['files'])}")
+    print(f"  {meta['previous_as_of']} 之后到 {meta['as_of']}：按走访核查任务上门 {meta['task_visits']} 户次（{results}），"
+          f"例行走访 {meta['routine_visits']} 户次")
+    print(f"下一步：onceonly run --inbox {args.out} --as-of {meta['as_of']}，"
+          f"再 onceonly demo --check --as-of {meta['as_of']}")
     return 0
 
 
 def _demo_check(args) -> int:
     from pipelines import demo
+    from pipelines.demo import followup
 
+    truth = followup.truth_for(args.truth, args.as_of)
     store = _store(args)
     with store.connect() as conn:
         ensure_as_of(conn, args.as_of)
         frames = {name: conn.sql(f"SELECT * FROM marts.{name}").pl()
                   for name in ("person_sources", "grid_population", "assistance_check")}
-    result = demo.check(args.out, args.truth, **frames)
+        gaps = followup.gap_report(conn, args.truth, args.as_of)
+    result = demo.check(args.out, truth, **frames)
     print(demo.format_check(result))
+    print()
+    print(gaps)
     return 0 if result.get("passed") else 1
 
 
@@ -311,9 +366,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--dept", default=None,
                    help="部门（按部门授权限定字段、脱敏与范围）；不指定时按本库操作员导出：全部列，身份证号、电话脱敏")
-    p.add_argument("--scope", default=None, help="辖区代码（街道或社区），默认部门授权的全部范围")
+    p.add_argument("--scope", default=None, help="辖区代码（街道、社区或网格），默认部门授权的全部范围")
     p.add_argument("--user", default=os.environ.get("USER", "cli"), help="记入审计日志的操作人")
     p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("tasks", help="核查任务：按网格打印走访核查任务单（workbook），或查看一项任务的经过（show）",
+                       description="workbook：范围内每个网格一份 Excel 任务单，每名网格员一个工作表，按小区、楼栋、单元、"
+                                   "房号排列，A4 横向打印、每页重复表头；按部门授权脱敏并记入审计。"
+                                   "show：一项任务何时开始、由哪条记录办结、用时多少天。")
+    common(p)
+    p.add_argument("action", choices=("workbook", "show"))
+    p.add_argument("task", nargs="?", help="show：任务编号，如 HS-1A2B3C4D5E6F7A8B")
+    p.add_argument("--scope", default=None, help="网格编码、社区或街道（代码或名称）；默认部门授权的全部范围")
+    p.add_argument("--dept", default=None, help="部门（按部门授权限定字段、脱敏与范围）")
+    p.add_argument("--out", type=Path, help="workbook：保存任务单的文件夹")
+    p.add_argument("--user", default=os.environ.get("USER", "cli"), help="记入审计日志的操作人")
+    p.set_defaults(func=cmd_tasks)
 
     p = sub.add_parser("explain", help="说明某人的全部记录、证据和状态判定理由")
     common(p)
@@ -344,8 +412,8 @@ def build_parser() -> argparse.ArgumentParser:
     common(p, as_of=False)
     p.add_argument("action", choices=("add", "disable", "reset", "list"))
     p.add_argument("username", nargs="?", default="")
-    p.add_argument("--dept", help="部门：街道办、社区、公安、民政、教育、卫健、残联、应急")
-    p.add_argument("--scope", help="辖区：街道或社区的代码或名称")
+    p.add_argument("--dept", help="部门：街道办、社区、网格员、公安、民政、教育、卫健、残联、应急")
+    p.add_argument("--scope", help="辖区：街道、社区或网格的代码或名称（网格员须为网格编码）")
     p.set_defaults(func=cmd_users)
 
     p = sub.add_parser("audit", help="审计日志：登录、查看、下载、修正、导出、拒绝（门户与命令行）")
@@ -370,7 +438,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "身份证号避开真值中已有的人")
     p.add_argument("--by-district", action="store_true",
                    help="按区县分目录：每条街道的文件写入 收件箱/<区县代码>/<模板>/（供 onceonly run --by-district）；真值仍为全市一份")
-    p.add_argument("--check", action="store_true", help="不生成数据，核对已运行的数据库与真值")
+    p.add_argument("--check", action="store_true",
+                   help="不生成数据，核对已运行的数据库与真值，并列出各网格登记人口与实有人口差额的上期与本期")
+    p.add_argument("--followup", action="store_true",
+                   help="不生成数据，把第二个月的走访记录（网格员按走访核查任务上门的结果）放入收件箱；"
+                        "随后按它给出的截止日期运行 onceonly run")
     p.set_defaults(func=cmd_demo)
     return parser
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from pipelines.demo import mess
+from pipelines.demo import followup as second_month, mess
 from pipelines.demo.evidence import Evidence
 from pipelines.demo.streets import Street, street as street_of
 from pipelines.demo.truth import status_tables
@@ -62,7 +62,8 @@ def generate(out: Path, truth: Path, *, persons: int = 20000, seed: int = 7,
         d.mkdir(parents=True)
     k = math.ceil(persons / street_max)
     if k <= 1:
-        return _street(out, truth, street_of(0), persons, seed, as_of, None, by_district)[0]
+        return _street(out, truth, street_of(0), persons, seed, as_of, None, by_district,
+                       followup=not by_district)[0]
     sizes = persons // k + (np.arange(k) < persons % k)
     summaries = []
     taken = np.zeros(0, np.int64)
@@ -107,8 +108,9 @@ def _merge(summaries: list[dict]) -> dict:
 
 
 def _street(out: Path, truth: Path, st: Street, persons: int, seed, as_of: dt.date,
-            taken: np.ndarray | None, by_district: bool = False) -> tuple[dict, np.ndarray]:
-    """Write one street's files into ``out`` and append its truth to ``truth``; summary and its ID bodies."""
+            taken: np.ndarray | None, by_district: bool = False, followup: bool = False) -> tuple[dict, np.ndarray]:
+    """Write one street's files into ``out`` and append its truth to ``truth``; summary and its ID bodies.
+    ``followup``: also prepare the street's second month (pipelines/demo/followup.py)."""
     gen = _Gen(persons, seed, as_of, st, taken)
     gen.grids()
     gen.people()
@@ -136,6 +138,9 @@ def _street(out: Path, truth: Path, st: Street, persons: int, seed, as_of: dt.da
     humans = gen.humans["human_id"]
     _write_inbox(inbox, frames, gen, humans, as_of)
     summary = _write_truth(truth, inbox, frames, st, gen, as_of)
+    if followup:
+        summary["followup"] = second_month.prepare(truth, frames=frames, gen=gen, house_grid=house_grid, st=st,
+                                                   inbox=inbox, as_of=as_of)["as_of"]
     summary["persons"] = len(humans)
     summary["files"] = len(inbox.files)
     summary["rows"] = {t: len(df) for t, df in frames.items()}

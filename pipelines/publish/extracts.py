@@ -65,6 +65,8 @@ def write_extract(conn: duckdb.DuckDBPyConnection, name: str, *, fmt: str, out: 
     department = reg.department(dept) if dept is not None else None
     prepare(conn, as_of)
     where_scope = resolve_scope(conn, department, scope)
+    if where_scope.level == "grid" and not spec.grid:
+        raise GrantRefused(f"“{spec.title}”不按网格划分，请指定社区或街道。")
     Store.run_sql(conn, f"reports/{spec.sql}", as_of=as_of)
 
     cols = [spec.column(c) for c in wanted]

@@ -15,7 +15,7 @@ from pipelines.paths import REPORTS_DIR
 
 ID_MODES = ("前6后4", "全文", "隐藏")
 PHONE_MODES = ("中间四位", "全文", "隐藏")
-LEVELS = ("community", "street")
+LEVELS = ("grid", "community", "street")
 
 
 class PublishError(UserFacingError):
@@ -42,6 +42,7 @@ class ExtractSpec:
     view: str
     order_by: tuple[str, ...]
     columns: tuple[ExtractColumn, ...]
+    grid: bool = False      # rows can be limited to one grid (the view carries _grid_code)
 
     def column(self, name: str) -> ExtractColumn:
         for c in self.columns:
@@ -135,7 +136,8 @@ def load_registry(directory: Path = REPORTS_DIR) -> Registry:
     for name, raw in xdoc["extracts"].items():
         cols = tuple(ExtractColumn(c["name"], c["type"], c.get("desc", ""), c.get("kind", "text"))
                      for c in raw["columns"])
-        extracts[name] = ExtractSpec(name, raw["title"], raw["sql"], raw["view"], tuple(raw["order_by"]), cols)
+        extracts[name] = ExtractSpec(name, raw["title"], raw["sql"], raw["view"], tuple(raw["order_by"]), cols,
+                                     bool(raw.get("grid", False)))
     ddoc = yaml.safe_load((directory / "departments.yaml").read_text(encoding="utf-8"))
     defaults = ddoc["default_masking"]
     departments = {}
@@ -146,6 +148,8 @@ def load_registry(directory: Path = REPORTS_DIR) -> Registry:
         for x, g in (raw.get("extracts") or {}).items():
             if x not in extracts:
                 raise ValueError(f"departments.yaml: {name} 授权了不存在的提取 {x}")
+            if raw["level"] == "grid" and not extracts[x].grid:
+                raise ValueError(f"departments.yaml: {name} 为网格级，但提取 {x} 不按网格划分（extracts.yaml 无 grid: true）")
             grants[x] = _grant(g or {}, extracts[x], raw, defaults, f"departments.yaml {name}/{x}")
         departments[name] = Department(name, raw.get("title", name), raw["level"],
                                        tuple(raw.get("reports", ())), grants)

@@ -50,6 +50,9 @@ def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, 
                            f"该部门可获取的报表：{'、'.join(TITLES[r] for r in department.reports) or '无'}。")
     prepare(conn, as_of)
     where = resolve_scope(conn, department, scope)
+    if where.level == "grid" and LISTS.get(name):
+        # the person lists are read through extract views, which place rows in communities, not grids
+        raise GrantRefused(f"报表“{TITLES[name]}”附带人员名单，不能按网格生成，请指定社区或街道。")
     narrow(conn, where)
     report = FAMILIES[name](conn, as_of, _unit(conn, where.label))
     # The portal offers list downloads from LISTS before rendering: a builder may not drift from it.

@@ -14,7 +14,7 @@ from pipelines.paths import REPORTS_DIR
 from pipelines.publish import masking
 from pipelines.publish.registry import load_registry
 from pipelines.reports.model import Col, ListFile, Report, Section
-from pipelines.store import Store, set_variables
+from pipelines.store import Store, set_variables, table_exists
 
 
 @lru_cache(maxsize=None)
@@ -97,7 +97,43 @@ def grid_standards(conn, as_of: dt.date, unit: str) -> Report:
         _section(conn, "网格人口（登记与实有对照）", "r_std_pop", text, "_c, 网格编码",
                  note=f"实有人口超过 {s['grid_population_max']} 人的网格应考虑拆分。登记人口含多年未核实、可能早已搬离的人员，"
                       "登记超标而实有未超的网格，请先走访核实。"),
+        *task_progress(conn, as_of),
     ], quality=quality_notes(conn))
+
+
+def task_progress(conn, as_of: dt.date) -> list[Section]:
+    """走访核查进度: the follow-up tasks per grid and 登记人口 − 实有人口 against the previous build, with a chart
+    (none on a store without tasks yet)."""
+    from pipelines.marts.tasks import overdue_days
+    from pipelines.reports.chart import NO_FONT_NOTE, gap_chart
+
+    if not table_exists(conn, "marts.tasks"):
+        return []
+    if table_exists(conn, "core.grid_history"):
+        conn.execute("CREATE OR REPLACE TEMP TABLE r_task_history AS SELECT as_of, grid_code, registered, verified "
+                     "FROM core.grid_history WHERE as_of < ? QUALIFY built_at = max(built_at) OVER (PARTITION BY as_of)",
+                     [as_of])
+    else:
+        conn.execute("CREATE OR REPLACE TEMP TABLE r_task_history "
+                     "(as_of DATE, grid_code VARCHAR, registered BIGINT, verified BIGINT)")
+    prev = _rows(conn, "SELECT max(as_of) FROM r_task_history")[0][0]
+    Store.run_sql(conn, "reports/report_task_progress.sql", as_of=as_of, prev_as_of=prev)
+    days = overdue_days()
+    period = f"{prev.isoformat()} 之后至 {as_of.isoformat()}" if prev else f"截至 {as_of.isoformat()}（首次运行）"
+    section = _section(
+        conn, "走访核查进度", "r_task_progress",
+        {**_text_kinds("社区", "网格编码", "网格名称", "网格员"), "办结用时中位数（天）": "number"}, "_c, 网格编码",
+        note=f"待核实且有住址的人员每人一项走访核查任务，自首次发现它的那次运行起算，由在该房屋的走访（在住、已搬离、查无此人）、"
+             f"公安注销或死亡登记办结；开始满 {days['verify']} 天未办结为逾期。本期为 {period}。"
+             "差额 = 登记人口 − 实有人口：走访发现仍在住的，差额随即减少；发现已离开的转入“待公安核查注销”，公安注销后差额减少。"
+             "任务明细见“走访核查任务”与“核查任务台账”数据提取。")
+    series = [(d, int(g or 0)) for d, g in _rows(conn, "SELECT as_of, gap FROM r_task_series ORDER BY as_of")]
+    grids = [(name, prev_gap, gap) for name, prev_gap, gap in _rows(
+        conn, "SELECT 网格名称, 上期差额, 差额 FROM r_task_progress ORDER BY _c, 网格编码")]
+    section.chart = gap_chart(f"登记人口与实有人口差额（统计截止日期 {as_of.isoformat()}）", series, grids)
+    if section.chart is None:
+        section.note += NO_FONT_NOTE
+    return [section]
 
 
 def _list_query(conn, extract: str, where: str, columns: list[str] | None, source: str | None = None):

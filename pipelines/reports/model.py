@@ -11,7 +11,7 @@ SUPPRESSED = "<5"
 @dataclass(frozen=True)
 class Col:
     name: str
-    kind: str = "text"      # text | count | money | date
+    kind: str = "text"      # text | count | money | date | number (a measure: right-aligned, never summed)
 
 
 @dataclass
@@ -21,6 +21,7 @@ class Section:
     rows: list[tuple]
     totals: bool = True     # a 合计 row: sums of count/money columns (lists: the number of rows)
     note: str = ""
+    chart: object = None    # pipelines.reports.chart.Chart, drawn below the table (SVG in HTML, PNG in XLSX)
 
     def total_row(self) -> tuple | None:
         if not self.totals:

@@ -11,10 +11,9 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.paths import REPORTS_DIR
-from pipelines.publish.writers import as_of_stamp, display_width, freeze_xlsx, write_csv
+from pipelines.publish.writers import as_of_stamp, display_width, freeze_xlsx, print_setup, write_csv
 from pipelines.reports.model import ListFile, Report
 
 _THIN = Side(style="thin", color="808080")
@@ -138,16 +137,7 @@ def write_xlsx(report: Report, path: Path) -> Path:
             widths = [w * _MIN_PAGE_WIDTH / sum(widths) for w in widths]
         for j, w in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(j)].width = round(w, 1)
-        ws.freeze_panes = f"A{HEADER_ROW + 1}"
-        ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.print_options.horizontalCentered = True
-        ws.page_margins.left = ws.page_margins.right = 0.4
-        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+        print_setup(ws, HEADER_ROW)
 
         ws.row_dimensions[1].height = 28
         ws.append([_cell(title, "rp_title")])
@@ -156,7 +146,8 @@ def write_xlsx(report: Report, path: Path) -> Path:
         for r in (1, 2, 3):
             ws.merged_cells.add(f"A{r}:{last}{r}")
         ws.append([_cell(c.name, "rp_head") for c in section.columns])
-        body_styles = [f"rp_{c.kind}" if c.kind in ("count", "money", "date") else "rp_text" for c in section.columns]
+        body_styles = [f"rp_{c.kind}" if c.kind in ("count", "money", "date") else "rp_count" if c.kind == "number"
+                       else "rp_text" for c in section.columns]
         for row in shown:
             ws.append([_cell(v, st) for v, st in zip(row, body_styles)])
         r = HEADER_ROW + len(shown)
@@ -179,12 +170,25 @@ def write_xlsx(report: Report, path: Path) -> Path:
         r += 1
         ws.append([_cell("制表：onceonly（由统一数据库按统计截止日期生成，可按同一日期复现）", "rp_plain")])
         ws.merged_cells.add(f"A{r}:{last}{r}")
+        if section.chart is not None:
+            _add_chart(ws, section.chart, f"A{r + 2}")
     wb.properties.creator = "onceonly"
     wb.properties.title = report.title
     wb.properties.created = as_of_stamp(report.as_of)
     wb.save(path)
     freeze_xlsx(path, as_of_stamp(report.as_of))
     return path
+
+
+def _add_chart(ws, chart, anchor: str) -> None:
+    """The chart's PNG below the sheet's last line, about 20 cm wide (the page is fitted to its width)."""
+    import io
+
+    from openpyxl.drawing.image import Image
+
+    img = Image(io.BytesIO(chart.png))
+    img.width, img.height = 900, round(900 * chart.height_px / chart.width_px)
+    ws.add_image(img, anchor)
 
 
 def write_list_csv(lst: ListFile, path: Path) -> Path:
@@ -197,7 +201,7 @@ def write_html(report: Report, path: Path) -> Path:
     for s in report.sections:
         rows = [[report.shown(v, c) for v, c in zip(row, s.columns)] for row in s.rows]
         total = s.total_row()
-        sections.append({"title": s.title, "columns": s.columns, "rows": rows, "note": s.note,
+        sections.append({"title": s.title, "columns": s.columns, "rows": rows, "note": s.note, "chart": s.chart,
                          "total": [report.shown(v, c) for v, c in zip(total, s.columns)] if total else None})
     html = _env().get_template("report.html.j2").render(report=report, sections=sections)
     path.write_text(html, encoding="utf-8")

@@ -16,7 +16,8 @@ from pipelines.web.sessions import ServerSessions, SessionPolicy
 from pipelines.web.uploads import MAX_UPLOAD_BYTES
 
 _HEADERS = [
-    (b"content-security-policy", b"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    # img-src data: the task page's chart is a PNG inside the page (drawn on the server; no script anywhere)
+    (b"content-security-policy", b"default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
                                  b"frame-src 'self'; frame-ancestors 'none'; base-uri 'none'"),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
@@ -82,6 +83,8 @@ def create_app(home: Path, *, https_only: bool | None = None, max_upload_bytes: 
         Route("/queue/export", pages.queue_export),
         Route("/queue/upload", pages.queue_upload, methods=["POST"]),
         Route("/scorecard", pages.scorecard_page),
+        Route("/tasks", pages.tasks_page),
+        Route("/tasks/workbook", pages.tasks_workbook),
         Route("/runs", pages.runs_page),
         Mount("/static", StaticFiles(directory=REPORTS_DIR / "web" / "static"), name="static"),
     ]

@@ -713,3 +713,81 @@ def runs_page(request: Request, portal: Portal, pr: Principal):
         b["template"] = titles.get(b["template"], b["template"])
     portal.log(request, pr, "view", "runs", pr.scope_key)
     return render(request, portal, "runs.html.j2", pr=pr, batches=batches, summary=summary, dates=dates, built=built)
+
+
+# --- follow-up tasks -----------------------------------------------------------------------------
+
+TASKS_EXTRACT = "verification-tasks"
+
+
+def _tasks_params(request: Request, portal: Portal, pr: Principal):
+    """(as-of, area) for the task pages: only departments granted the verification tasks, within their areas."""
+    if TASKS_EXTRACT not in pr.department.extracts:
+        raise Forbidden(f"{pr.dept}（{pr.department.title}）无权查看走访核查任务。")
+    load_registry().grant(pr.dept, TASKS_EXTRACT, pr.username)
+    pr.areas, dates = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)
+    as_of = request.query_params.get("as_of") or (dates[0] if dates else "")
+    if as_of not in dates:
+        raise BadRequest("统计截止日期无效，请从列表中选择库中已有的日期。")
+    return as_of, pr.area(request.query_params.get("scope")), dates
+
+
+@page
+def tasks_page(request: Request, portal: Portal, pr: Principal):
+    """走访核查: progress per grid against the previous build, the chart, each grid's printable task list,
+    and the tasks closed this period with the record that closed each."""
+    import base64
+
+    from pipelines.publish.grants import narrow, prepare, resolve_scope
+    from pipelines.reports.families import task_progress
+
+    as_of, area, dates = _tasks_params(request, portal, pr)
+    day = dt.date.fromisoformat(as_of)
+    with portal.gate.write() as conn:
+        prepare(conn, day)
+        narrow(conn, resolve_scope(conn, pr.department, area.code))
+        sections = task_progress(conn, day)
+        closed = conn.execute("""
+            SELECT t.task_id, g.grid_name, t.house_code, t.resolution, t.closing_detail, t.opened_on, t.days
+            FROM marts.tasks t
+            JOIN (SELECT DISTINCT grid_code, grid_name FROM rp_grids) g USING (grid_code)
+            WHERE t.kind = 'verify' AND t.state = 'closed'
+              AND t.closed_on > coalesce(getvariable('prev_as_of')::DATE, DATE '0001-01-01')
+            ORDER BY t.closed_on DESC, g.grid_name, t.house_code, t.task_id
+            LIMIT 200""").fetchall()
+    section = sections[0] if sections else None
+    chart = None
+    if section is not None and section.chart is not None:
+        chart = "data:image/png;base64," + base64.b64encode(section.chart.png).decode("ascii")
+    grid_col = [c.name for c in section.columns].index("网格编码") if section else None
+    portal.log(request, pr, "view", "tasks", f"{area.level}:{area.code}", detail=f"截止 {as_of}")
+    return render(request, portal, "tasks.html.j2", pr=pr, section=section, chart=chart, grid_col=grid_col,
+                  closed=closed, dates=dates, as_of=as_of, area=area)
+
+
+@page
+def tasks_workbook(request: Request, portal: Portal, pr: Principal):
+    """One grid's 走访核查任务单 (pipelines/publish/task_workbook.py), under the department's grant."""
+    from pipelines.publish.task_workbook import write_task_workbooks
+
+    as_of, area, _ = _tasks_params(request, portal, pr)
+    grid = request.query_params.get("grid") or ""
+    out = portal.scratch()
+    with portal.gate.write() as conn:
+        # the level is the account's own (street / community / grid), never the browser's
+        mine = {r[0] for r in conn.execute(
+            f"SELECT DISTINCT grid_code FROM core.grids WHERE {area.level}_code = ?", [area.code]).fetchall()}
+        if grid not in mine:
+            shutil.rmtree(out, ignore_errors=True)
+            raise Forbidden("所选网格不在您的辖区内。")
+        books = write_task_workbooks(conn, out_dir=out, as_of=dt.date.fromisoformat(as_of),
+                                     dept=pr.dept, scope=area.code, user=pr.username, grids=[grid])
+    if not books:
+        shutil.rmtree(out, ignore_errors=True)
+        return error_page(request, portal, 404, "该网格在所选统计截止日期没有待办的走访核查任务。", pr)
+    book = books[0]
+    portal.log(request, pr, "download", f"tasks-workbook:{grid}", f"{area.level}:{area.code}",
+               detail=f"截止 {as_of} {book.tasks}项 sha256={audit.sha256_file(book.path)[:16]}")
+    return FileResponse(book.path, filename=book.path.name,
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        background=BackgroundTask(shutil.rmtree, book.path.parent, True))

@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS users (
     username    TEXT PRIMARY KEY,
     pw_hash     TEXT NOT NULL,
     dept        TEXT NOT NULL,       -- a department of reports/departments.yaml
-    scope_level TEXT NOT NULL,       -- community | street
+    scope_level TEXT NOT NULL,       -- grid | community | street
     scope_code  TEXT NOT NULL,       -- code in core.grids
     scope_name  TEXT NOT NULL,
     enabled     INTEGER NOT NULL DEFAULT 1,

@@ -67,7 +67,7 @@ def _resolve_jurisdiction(home: Path, dept: str, scope: str):
     except PublishError as exc:
         raise UserError(str(exc)) from None
     if not scope or not scope.strip():
-        raise UserError("必须指定用户的辖区（社区或街道的代码或名称）。")
+        raise UserError("必须指定用户的辖区（网格、社区或街道的代码或名称）。")
     path = store_path(home)
     if not path.exists():
         raise UserError(f"数据库不存在：{path}，无法核对辖区。请先运行 onceonly run。")
@@ -77,12 +77,12 @@ def _resolve_jurisdiction(home: Path, dept: str, scope: str):
         except PublishError as exc:
             raise UserError(str(exc)) from None
     if where.level is None:
-        raise UserError("用户的辖区必须是一个社区或街道。")
+        raise UserError("用户的辖区必须是一个网格、社区或街道。")
     return department, where
 
 
 def add_user(home: Path, username: str, password: str, dept: str, scope: str) -> User:
-    """Create an account bound to a department and a jurisdiction (a community or street, code or name)."""
+    """Create an account bound to a department and a jurisdiction (a grid, community or street, code or name)."""
     username = (username or "").strip()
     if not username or len(username) > 64 or any(ch.isspace() for ch in username):
         raise UserError("用户名不能为空、不能含空格，最长 64 个字符。")
@@ -231,6 +231,7 @@ DEMO_ACCOUNTS = (
     ("minzheng", "民政", "street"),       # department analyst: assistance check
     ("gongan", "公安", "street"),         # department analyst: floating population
     ("jiaoyu", "教育", "street"),         # department analyst: school-age children only
+    ("wangge", "网格员", "grid"),         # grid worker: the verification tasks of one grid
 )
 
 
@@ -257,13 +258,13 @@ def ensure_demo_users(home: Path) -> list[tuple[str, str, str, str]]:
 
     with Store(path).connect(read_only=True) as conn:
         try:
-            first = conn.execute("SELECT street_code, street_name, community_code, community_name FROM core.grids "
-                                 "ORDER BY street_code, community_code LIMIT 1").fetchall()
+            first = conn.execute("SELECT street_code, street_name, community_code, community_name, grid_code "
+                                 "FROM core.grids ORDER BY street_code, community_code, grid_code LIMIT 1").fetchall()
         except Exception:   # no grids table yet
             first = []
     if not first:
         return list(known.values())
-    street_code, street_name, community_code, community_name = first[0]
+    street_code, street_name, community_code, community_name, grid_code = first[0]
     out = []
     for username, dept, level in DEMO_ACCOUNTS:
         user = get_user(home, username)
@@ -271,7 +272,7 @@ def ensure_demo_users(home: Path) -> list[tuple[str, str, str, str]]:
             out.append(known[username])
             continue
         password = secrets.token_urlsafe(9)
-        code = street_code if level == "street" else community_code
+        code = {"street": street_code, "community": community_code, "grid": grid_code}[level]
         if user is None:
             add_user(home, username, password, dept, code)
         else:

@@ -13,8 +13,9 @@ import pytest
 AS_OF = dt.date(2026, 10, 31)
 from pipelines.publish import GrantRefused, NotAvailable, load_registry, write_extract
 
-ID_MASKED = re.compile(r"^\d{6}\*{8}[\dX]{4}$")
-ID_WHOLE = re.compile(r"^\d{17}[\dX]$")
+# an ID, or a value holding one (a 残疾证号 is the ID and two digits)
+ID_MASKED = re.compile(r"^\d{6}\*{8}(\*\*)?[\dX]{4}$")
+ID_WHOLE = re.compile(r"^\d{17}[\dX](\d\d)?$")
 PHONE_MASKED = re.compile(r"^\d{3}\*{4}\d{4}$")
 
 
@@ -25,7 +26,7 @@ def read_csv(path):
 
 
 def scope_for(dept):
-    return "C1" if load_registry().departments[dept].level == "community" else None
+    return {"community": "C1", "grid": "G2"}.get(load_registry().departments[dept].level)
 
 
 REG = load_registry()
@@ -56,7 +57,9 @@ def test_every_department_extract_pair_follows_its_grant(conn, tmp_path, dept, e
             assert all(pattern.match(v) for v in values), (name, values)
         if kind == "phone" and grant.phone_mode == "中间四位":
             assert all(PHONE_MASKED.match(v) for v in values), (name, values)
-    # Community-level departments see only their community.
+    # Community-level departments see only their community, grid-level ones only their grid.
+    if department.level == "grid":
+        assert {r[header.index("网格编码")] for r in rows} <= {"G2"} and rows
     if department.level == "community":
         for col in ("社区代码", "社区名称"):
             if col in header:

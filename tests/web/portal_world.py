@@ -24,6 +24,8 @@ ACCOUNTS = {
     "minzheng": ("民政", "S1"),
     "jiaoyu": ("教育", "S1"),
     "dongmen": ("街道办", "S2"),       # street office of 东门街道
+    "wangge": ("网格员", "G2"),        # grid worker of 金沙二网格
+    "gongan": ("公安", "S1"),
 }
 
 QUALITY_SQL = """

@@ -509,3 +509,42 @@ def test_audit_lists_logins_views_downloads_refusals_and_store_handouts(app, por
     assert any(r["source"] == "store" and r["what"] == "extract:assistance-check.csv" for r in mine)
     assert all(r["dept"] == "民政" for r in mine)
     assert audit_log(portal_home, dt.date.today() + dt.timedelta(days=1)) == []
+
+
+# --- follow-up tasks -----------------------------------------------------------------------------
+
+def test_task_page_and_grid_workbooks_follow_the_jurisdiction(app, portal_home):
+    street = logged_in(app, "jiedao").get("/tasks")
+    assert street.status_code == 200 and "走访核查进度" not in street.text       # the page, not the report
+    assert "各网格进度" in street.text and 'img class="chart" src="data:image/png;base64,' in street.text
+    assert "金沙二网格" in street.text and "银杏学校网格" in street.text
+    assert "img-src 'self' data:" in street.headers["content-security-policy"]
+    grid = logged_in(app, "wangge")
+    page = grid.get("/tasks").text
+    assert "金沙二网格" in page and "金沙一网格" not in page and page.count("/tasks/workbook?") == 1
+    book = grid.get("/tasks/workbook?grid=G2&as_of=2026-10-31")
+    assert book.status_code == 200 and book.content[:2] == b"PK"
+    wb = load_workbook(io.BytesIO(book.content))
+    ws = wb.worksheets[0]
+    assert wb.sheetnames == ["李网格"] and ws["A1"].value == "走访核查任务单"
+    ids = [r[7] for r in ws.iter_rows(min_row=5, values_only=True)]
+    assert len(ids) == 1400 and not any(ids)              # the seed case has no ID numbers
+    # another grid, even in the same community, is refused; so is a department without the grant
+    assert grid.get("/tasks/workbook?grid=G1&as_of=2026-10-31").status_code == 403
+    assert logged_in(app, "gongan").get("/tasks").status_code == 403
+    assert 'href="/tasks"' not in logged_in(app, "gongan").get("/").text
+    # a community prints its grids' lists (郑十一 in 金沙一网格), not another community's
+    one = logged_in(app, "shequ").get("/tasks/workbook?grid=G1&as_of=2026-10-31")
+    assert one.status_code == 200
+    assert [r[6] for r in load_workbook(io.BytesIO(one.content)).worksheets[0].iter_rows(min_row=5, values_only=True)] \
+        == ["郑十一"]
+    assert logged_in(app, "hebin").get("/tasks/workbook?grid=G2&as_of=2026-10-31").status_code == 403
+    # a grid without open tasks has nothing to print
+    assert logged_in(app, "jiedao").get("/tasks/workbook?grid=G3&as_of=2026-10-31").status_code == 404
+    # the grid worker's extract is their grid's list, IDs masked
+    r = grid.get("/extracts/download?name=verification-tasks&fmt=csv&as_of=2026-10-31&scope=G2")
+    header, rows = _csv_rows(r.content)
+    assert r.status_code == 200 and len(rows) == 1400 and {row[0] for row in rows} == {"G2"}
+    events = [e for e in audit_log(portal_home, dt.date(2000, 1, 1)) if (e["what"] or "").startswith("tasks-workbook")]
+    seen = [(e["user"], e["what"]) for e in events]
+    assert ("wangge", "tasks-workbook:G2") in seen and ("shequ", "tasks-workbook:G1") in seen
