@@ -145,11 +145,14 @@ def _demo_check(args) -> int:
 
 def cmd_quality(args) -> int:
     from pipelines import quality
+    from pipelines.publish.masking import DEFAULT as DEFAULT_MASKING
 
     store = _store(args)
     if args.action == "list":
         with store.connect(read_only=True) as conn:
             issues = quality.list_issues(conn, community=args.community, status=args.status, rule=args.rule)
+        # the command line is the operator's: values masked by default (pipelines/publish/masking.py)
+        issues = [quality.masked_issue(i, DEFAULT_MASKING) for i in issues]
         for i in issues[: args.limit]:
             print(f"[{i['rule']}] {i['community_name'] or '未知社区'} {i['message']}"
                   + (f"（建议：{i['suggested_fix']}）" if i.get("suggested_fix") else "") + f"  #{i['issue_id']}")

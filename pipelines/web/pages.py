@@ -21,10 +21,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from pipelines.paths import REPORTS_DIR
-from pipelines.publish import FORMATS, audit, load_registry, write_extract
+from pipelines.publish import FORMATS, audit, load_registry, masking, write_extract
 from pipelines.publish.grants import NotAvailable
 from pipelines.publish.registry import GrantRefused, PublishError
-from pipelines.quality import apply_workbook, export_workbook
+from pipelines.quality import apply_workbook, export_workbook, masked_issue
+from pipelines.quality.queue import field_class
 from pipelines.quality.rules import rule_title
 from pipelines.quality.workbook import COLUMNS as WORKBOOK_COLUMNS
 from pipelines.reports import LISTS, TITLES, render_report
@@ -448,7 +449,14 @@ def queue_page(request: Request, portal: Portal, pr: Principal):
                 ORDER BY i.community_code, i.rule, i.template, i.batch_id, i.row_no, i.issue_id
                 LIMIT {QUEUE_LIMIT} OFFSET {(page - 1) * QUEUE_LIMIT}""", params)
             names = [d[0] for d in cur.description]
-            rows = [dict(zip(names, r)) for r in cur.fetchall()]
+            shown = load_registry().queue_masking(pr.dept, pr.username)
+            rows = []
+            for r in cur.fetchall():
+                issue = dict(zip(names, r))
+                row = masked_issue(issue, shown)
+                # the fix form starts from the suggestion only when it is shown whole
+                row["prefill"] = row["suggested_fix"] if row["suggested_fix"] == issue["suggested_fix"] else None
+                rows.append(row)
     portal.log(request, pr, "view", "queue", f"community:{f['community']}" if f["community"] else pr.scope_key,
                detail=f"status={f['status']} rule={f['rule']}")
     back = urlencode({k: v for k, v in f.items() if v})
@@ -486,8 +494,8 @@ def queue_fix(request: Request, portal: Portal, pr: Principal, form):
     with portal.gate.write() as conn:
         pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
         back = urlencode({k: v for k, v in _queue_filters(form, pr).items() if v})
-        found = conn.execute("SELECT community_code FROM quality.issues WHERE issue_id = ?", [issue_id]).fetchall() \
-            if table_exists(conn, "quality.issues") else []
+        found = conn.execute("SELECT community_code, field FROM quality.issues WHERE issue_id = ?",
+                             [issue_id]).fetchall() if table_exists(conn, "quality.issues") else []
         if not found:
             raise BadRequest("找不到这个问题（可能已经处理或已重新计算），请刷新页面。")
         if found[0][0] not in pr.community_codes:
@@ -500,8 +508,11 @@ def queue_fix(request: Request, portal: Portal, pr: Principal, form):
         result = apply_workbook(conn, path, by=pr.username)
     shutil.rmtree(path.parent, ignore_errors=True)
     kind = "fix" if act == "修正" else "waive"
+    # the audit names the fix as the default masking shows it: the store's corrections keep the value
+    logged = masking.mask_value(value, field_class(found[0][1]), masking.DEFAULT)
     if result.accepted:
-        portal.log(request, pr, kind, issue_id, f"community:{found[0][0]}", detail=f"值={value} 原因={reason}")
+        portal.log(request, pr, kind, issue_id, f"community:{found[0][0]}",
+                   detail=f"值={logged} 原因={masking.mask_text(reason)}")
         flash(request, "ok", f"已{act}。修正会在下一次数据处理（onceonly run）后生效，并在以后每次处理时自动套用。")
     elif result.refused:
         why = result.refused[0][3]
@@ -526,7 +537,8 @@ def queue_export(request: Request, portal: Portal, pr: Principal):
         if not table_exists(conn, "quality.issues"):
             raise BadRequest("还没有数据问题清单，请等待数据处理完成。")
         out = portal.scratch() / "fixes.xlsx"
-        n = export_workbook(conn, out, community=code)
+        n = export_workbook(conn, out, community=code,
+                            masking=load_registry().queue_masking(pr.dept, pr.username))
     name = next(a.name for a in comms if a.code == code)
     portal.log(request, pr, "download", "fixes-workbook", f"community:{code}", detail=f"{n}条问题")
     return FileResponse(out, filename=f"问题修正表_{name}.xlsx",
@@ -634,5 +646,6 @@ def runs_page(request: Request, portal: Portal, pr: Principal):
             built = conn.execute("SELECT max(built_at) FROM quality.issues").fetchall()[0][0]
     for b in batches:
         b["template"] = titles.get(b["template"], b["template"])
+        b["message"] = masking.mask_text(b["message"])     # a refusal may quote the file's cells
     portal.log(request, pr, "view", "runs", pr.scope_key)
     return render(request, portal, "runs.html.j2", pr=pr, batches=batches, summary=summary, dates=dates, built=built)

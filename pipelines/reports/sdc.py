@@ -1,0 +1,192 @@
+"""Statistical disclosure control (统计披露控制): one rule, from one configuration, for every report.
+
+The rule (reports/standards.yaml ``disclosure``):
+
+1. *Primary*: a count of persons from 1 to ``min_count``-1 is not published. Zeros are published (nobody is
+   singled out by "nobody"), and so are counts that are not of persons (houses, buildings: ``Col.kind``
+   ``number``).
+2. *Complementary*: a table's totals are exact, so a hidden cell must not be the difference of published ones.
+   Every linear relation a table states — a column and its 合计, a row total and its parts
+   (``Section.sums``, e.g. 实有人口 = 户籍 + 流动 + 境外 + 未落户 + 类别不详), one section rolling up into another
+   (``Report.links``) — is checked: where it leaves a hidden cell alone, the smallest further non-zero part is
+   hidden as well (the total only when no part is left).
+3. *Audit*: then every hidden cell is bounded by linear programming over all the relations of the report, the
+   way an analyst with the published table would (hidden counts are at least 1, since zeros are shown): a cell
+   whose range holds one whole number is derivable, and another cell of one of its relations is hidden, until
+   none is.
+
+A hidden cell stays empty in the workbook (a number column still sums) and carries the marker as a fill and a
+comment; in HTML it is an empty cell the marker is drawn in by CSS. Totals count the hidden persons.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import yaml
+
+from pipelines.paths import REPORTS_DIR
+
+Cell = tuple[int, int, int]        # (section, row, column); row == len(section.rows) is the 合计 row
+
+
+@dataclass(frozen=True)
+class Rule:
+    min_count: int
+    marker: str
+
+    @property
+    def note(self) -> str:
+        return (f"为保护个人信息，小于{self.min_count}的人数不公布，由其他数字可推算出这类人数的单元格也不公布："
+                f"这些格子留空，标记为“{self.marker}”；合计按实际人数计算。")
+
+
+@lru_cache(maxsize=1)
+def rule() -> Rule:
+    doc = yaml.safe_load((REPORTS_DIR / "standards.yaml").read_text(encoding="utf-8"))["disclosure"]
+    return Rule(int(doc["min_count"]), str(doc["marker"]))
+
+
+@dataclass
+class Table:
+    """The cells of a report as numbers, and the relations among them: ``total = sum(parts)``."""
+    values: dict[Cell, float]
+    persons: set[Cell]                 # counts of persons: subject to the primary rule, ≥ 1 when hidden
+    signed: set[Cell]                  # differences (登记与实有差额): any whole number when hidden
+    relations: list[tuple[Cell, list[Cell]]]
+
+
+def table_of(report) -> Table:
+    values: dict[Cell, float] = {}
+    persons: set[Cell] = set()
+    signed: set[Cell] = set()
+    relations: list[tuple[Cell, list[Cell]]] = []
+    by_title = {s.title: i for i, s in enumerate(report.sections)}
+    for si, s in enumerate(report.sections):
+        total = s.total_row()
+        rows = list(s.rows) + ([total] if total else [])
+        controlled = [ci for ci, c in enumerate(s.columns) if c.kind == "count"]
+        for ri, row in enumerate(rows):
+            for ci in controlled:
+                values[(si, ri, ci)] = float(row[ci] or 0)
+                (signed if s.columns[ci].name in s.signed else persons).add((si, ri, ci))
+        if total:
+            n = len(s.rows)
+            relations += [((si, n, ci), [(si, ri, ci) for ri in range(n)]) for ci in controlled]
+        index = {c.name: ci for ci, c in enumerate(s.columns)}
+        for whole, parts in s.sums.items():
+            relations += [((si, ri, index[whole]), [(si, ri, index[p]) for p in parts]) for ri in range(len(rows))]
+    for detail, key, summary, columns in getattr(report, "links", ()):
+        a, b = report.sections[by_title[detail]], report.sections[by_title[summary]]
+        ia, ib = by_title[detail], by_title[summary]
+        ka = next(ci for ci, c in enumerate(a.columns) if c.name == key)
+        kb = next(ci for ci, c in enumerate(b.columns) if c.name == key)
+        for rb, row in enumerate(b.rows):
+            members = [ra for ra, r in enumerate(a.rows) if r[ka] == row[kb]]
+            for col in columns:
+                ca = next(ci for ci, c in enumerate(a.columns) if c.name == col)
+                cb = next(ci for ci, c in enumerate(b.columns) if c.name == col)
+                relations.append(((ib, rb, cb), [(ia, ra, ca) for ra in members]))
+    return Table(values, persons, signed, relations)
+
+
+def _primary(t: Table, r: Rule) -> set[Cell]:
+    return {c for c in t.persons if 0 < t.values[c] < r.min_count}
+
+
+def _hide_one_more(t: Table, hidden: set[Cell], total: Cell, parts: list[Cell]) -> bool:
+    """Hide the smallest visible non-zero part of a relation (ties: the first), else its total."""
+    options = sorted((abs(t.values[c]), c) for c in parts if c not in hidden and t.values[c] != 0)
+    if options:
+        hidden.add(options[0][1])
+        return True
+    if total not in hidden and t.values[total] != 0:
+        hidden.add(total)
+        return True
+    return False
+
+
+def _complement(t: Table, hidden: set[Cell]) -> None:
+    """Until no relation leaves a hidden cell alone, or pins its hidden parts to 1 each."""
+    changed = True
+    while changed:
+        changed = False
+        for total, parts in t.relations:
+            cells = [total, *parts]
+            inside = [c for c in cells if c in hidden]
+            if not inside:
+                continue
+            pinned = False
+            if total not in hidden and all(c in t.persons for c in inside):
+                # the hidden parts sum to what the shown cells leave; all 1 when that equals their number
+                rest = t.values[total] - sum(t.values[c] for c in parts if c not in hidden)
+                pinned = rest == len(inside)
+            if (len(inside) == 1 or pinned) and _hide_one_more(t, hidden, total, parts):
+                changed = True
+
+
+def bounds(t: Table, hidden: set[Cell]) -> dict[Cell, tuple[float, float]]:
+    """For every hidden cell, the smallest and largest value the published table allows (linear programming
+    over every relation; hidden counts of persons ≥ 1, differences unbounded)."""
+    import numpy as np
+    from scipy.optimize import linprog
+
+    cells = sorted(hidden)
+    if not cells:
+        return {}
+    pos = {c: i for i, c in enumerate(cells)}
+    rows, rhs = [], []
+    for total, parts in t.relations:
+        if total not in hidden and not any(p in hidden for p in parts):
+            continue
+        coef = np.zeros(len(cells))
+        b = 0.0
+        for c, sign in [(total, 1.0)] + [(p, -1.0) for p in parts]:
+            if c in hidden:
+                coef[pos[c]] += sign
+            else:
+                b -= sign * t.values[c]
+        rows.append(coef)
+        rhs.append(b)
+    a_eq = np.array(rows) if rows else None
+    b_eq = np.array(rhs) if rows else None
+    lim = [(None, None) if c in t.signed else (1, None) for c in cells]
+    out = {}
+    for c in cells:
+        obj = np.zeros(len(cells))
+        obj[pos[c]] = 1.0
+        lo = linprog(obj, A_eq=a_eq, b_eq=b_eq, bounds=lim, method="highs")
+        hi = linprog(-obj, A_eq=a_eq, b_eq=b_eq, bounds=lim, method="highs")
+        out[c] = (lo.fun if lo.status == 0 else float("-inf"), -hi.fun if hi.status == 0 else float("inf"))
+    return out
+
+
+def derivable(t: Table, hidden: set[Cell]) -> set[Cell]:
+    """Hidden cells whose range holds a single whole number."""
+    import math
+
+    return {c for c, (lo, hi) in bounds(t, hidden).items()
+            if math.isfinite(lo) and math.isfinite(hi) and math.floor(hi + 1e-6) - math.ceil(lo - 1e-6) < 1}
+
+
+def protect(report, r: Rule | None = None) -> set[Cell]:
+    """The cells of ``report`` not to publish under rule ``r`` (default: the configured one)."""
+    r = r or rule()
+    t = table_of(report)
+    hidden = _primary(t, r)
+    _complement(t, hidden)
+    while hidden:
+        exposed = derivable(t, hidden)
+        if not exposed:
+            break
+        grew = False
+        for c in sorted(exposed):
+            for total, parts in t.relations:
+                if c == total or c in parts:
+                    if _hide_one_more(t, hidden, total, parts):
+                        grew = True
+                        break
+        if not grew:        # nothing left to hide: every cell of every relation already is
+            break
+        _complement(t, hidden)
+    return hidden
