@@ -6,15 +6,19 @@ name): ``id`` (an ID number, or a value that can hold one: 残疾证号 is the I
 :class:`Masking` (reports/departments.yaml) says per class how values are shown; the default is 前6后4 for IDs,
 the middle four digits hidden for phones, names and addresses in full.
 
-On top of the class rule every text value is *scrubbed* unless the grant shows IDs and phones in full: an ID
-number with a valid check digit and birth date found anywhere inside a text (also inside a longer run of digits)
-is masked like an ID, a mobile number standing on its own like a phone. So a 记录编号, an 依据 or an error
-message that happens to quote an ID does not hand it out.
+Two steps, in every output:
 
-Two forms of the same rules: SQL expressions for outputs built in DuckDB (:func:`column_sql`, over the macros
-``id_mask``/``id_mask_text``/``id_scrub`` of sql/macros/id_number.sql and ``phone_mask``/``phone_scrub`` of
-sql/macros/text.sql) and Python for texts built in Python — report cells, queue pages, messages, logs, Data Docs
-(:func:`mask_value`, :func:`mask_text`). tests/publish/test_masking.py holds the two to the same answers.
+1. *The class rule* (:func:`column_sql` in DuckDB over the macros ``id_mask``/``id_mask_text`` of
+   sql/macros/id_number.sql and ``phone_mask``/``phone_scrub``/``name_mask`` of sql/macros/text.sql; its twin
+   :func:`mask_class` in Python).
+2. *The scrub* of every other text (name, address, other): an ID number with a valid check character and birth
+   date found anywhere inside it (also inside a longer run of digits) is masked like an ID, a mobile number
+   standing on its own like a phone — so a 记录编号, an 依据 or an error message that quotes an ID does not hand
+   it out (:func:`mask_text`; :func:`scrub_arrow` for Arrow data, where a regular expression picks the few
+   cells worth looking at).
+
+:func:`mask_value` is both steps for one value: report cells, queue pages, messages, logs, Data Docs.
+tests/publish/test_masking.py holds the SQL and the Python to the same answers.
 """
 from __future__ import annotations
 
@@ -82,37 +86,23 @@ def _hidden_sql(expr: str) -> str:
     return f"CASE WHEN {expr} IS NULL THEN NULL ELSE '{HIDDEN}' END"
 
 
-def scrub_sql(expr: str, m: Masking) -> str:
-    """Any text: valid IDs inside it masked as IDs, lone mobile numbers as phones (per ``m``)."""
-    out = expr
-    if m.phone != "全文":
-        out = f"phone_scrub({out}, {'true' if m.phone == '隐藏' else 'false'})"
-    if m.id != "全文":
-        out = f"id_scrub({out}, {'true' if m.id == '隐藏' else 'false'})"
-    return out
-
-
-def column_sql(expr: str, cls: str, m: Masking, *, text: bool = True) -> str:
-    """SQL showing column ``expr`` of class ``cls`` as grant ``m`` allows. ``text=False`` for a column that is
-    not VARCHAR (a date, a count): only its class rule applies."""
+def column_sql(expr: str, cls: str, m: Masking) -> str:
+    """SQL showing column ``expr`` of class ``cls`` as grant ``m`` allows (the class rule; Python twin:
+    :func:`mask_class`). Text of classes other than id and phone is scrubbed afterwards (:func:`scrub_arrow`)."""
     mode = m.mode(cls)
-    if cls == "id":
-        if mode == "全文":
-            return scrub_sql(expr, m) if text else expr
+    if cls == "id" and mode != "全文":
         if mode == "隐藏":
             return _hidden_sql(expr)
         # a code is masked whole; free text keeps its words, its long digit runs and phones masked
         return f"id_mask_text({expr})" if m.phone == "全文" else \
             f"phone_scrub(id_mask_text({expr}), {'true' if m.phone == '隐藏' else 'false'})"
-    if cls == "phone":
-        if mode == "全文":
-            return scrub_sql(expr, m) if text else expr
+    if cls == "phone" and mode != "全文":
         return _hidden_sql(expr) if mode == "隐藏" else f"phone_mask({expr})"
     if cls == "name" and mode != "全文":
         return _hidden_sql(expr) if mode == "隐藏" else f"name_mask({expr})"
     if cls == "address" and mode != "全文":
         return _hidden_sql(expr)
-    return scrub_sql(expr, m) if text else expr
+    return expr
 
 
 # ------------------------------------------------------------------------------------------------ Python
@@ -123,8 +113,11 @@ _DIGITS = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx")
 # The same patterns as the SQL macros, so both find the same things.
 _RUN18 = re.compile(r"[0-9Xx]{18,}")
 _HAS17 = re.compile(r"[0-9０-９]{17}")
-_HAS_PHONE = re.compile(r"1[3-9][0-9]{9}")
-_PHONE = re.compile(r"(?<![0-9])(1[3-9][0-9])([0-9]{4})([0-9]{4})(?![0-9])")
+# a mobile number stands on its own: not inside a longer run of digits, nor glued to ASCII letters (a
+# batch's SHA-256 in hex holds runs of digits that look like one)
+_PHONE = re.compile(r"(?<![0-9A-Za-z])(1[3-9][0-9])([0-9]{4})([0-9]{4})(?![0-9A-Za-z])")
+# cells worth a look, for Arrow's regular expressions (RE2, no look-around): a superset of what mask_text masks
+_CANDIDATE = r"[0-9０-９]{17}|(^|[^0-9A-Za-z])[1１][3-9３-９][0-9０-９]{9}($|[^0-9A-Za-z])"
 _LONG = re.compile(r"([0-9]{6})[0-9]{5,}([0-9]{3}[0-9Xx])")
 _CODE = re.compile(r"[0-9A-Za-z\-]*")
 
@@ -152,8 +145,8 @@ def is_valid_id(s: str, today: dt.date | None = None) -> bool:
 
 
 def ids_in(text: str) -> list[str]:
-    """Every valid ID inside ``text``, also inside a longer run of digits (sql: ids_in): each 18-character
-    window of each run of 18 or more digits (full-width digits count) is tried."""
+    """Every valid ID inside ``text``, also inside a longer run of digits: each 18-character window of each
+    run of 18 or more digits (full-width digits count) is tried."""
     found: list[str] = []
     for run in _RUN18.findall(fold_digits(text)):
         for i in range(len(run) - 17):
@@ -186,8 +179,9 @@ def mask_name(value: str) -> str:
 
 
 def _phone_scrub(text: str, hide: bool) -> str:
+    """sql: phone_scrub."""
     folded = fold_digits(text)
-    if not _HAS_PHONE.search(folded):
+    if not _PHONE.search(folded):
         return text
     return _PHONE.sub((lambda m: "*" * 11) if hide else (lambda m: m[1] + "****" + m[3]), folded)
 
@@ -205,8 +199,8 @@ def _id_scrub(text: str, hide: bool) -> str:
 
 
 def mask_text(text, m: Masking = DEFAULT):
-    """Any text with the valid IDs and lone mobile numbers inside it masked per ``m`` (sql: scrub_sql);
-    None and values that are not text come back unchanged."""
+    """Any text with the valid IDs and lone mobile numbers inside it masked per ``m``; None and values that
+    are not text come back unchanged."""
     if not isinstance(text, str):
         return text
     if m.phone != "全文":
@@ -216,8 +210,8 @@ def mask_text(text, m: Masking = DEFAULT):
     return text
 
 
-def mask_value(value, cls: str, m: Masking = DEFAULT):
-    """One value of class ``cls`` as grant ``m`` shows it (sql: column_sql)."""
+def mask_class(value, cls: str, m: Masking = DEFAULT):
+    """The class rule for one value (sql: column_sql)."""
     if value is None or not isinstance(value, str):
         return value
     mode = m.mode(cls)
@@ -234,7 +228,52 @@ def mask_value(value, cls: str, m: Masking = DEFAULT):
         return HIDDEN if mode == "隐藏" else mask_name(value)
     if cls == "address" and mode != "全文":
         return HIDDEN
-    return mask_text(value, m)
+    return value
+
+
+def mask_value(value, cls: str, m: Masking = DEFAULT):
+    """One value of class ``cls`` as grant ``m`` shows it: the class rule, then the scrub of any other text."""
+    value = mask_class(value, cls, m)
+    return value if cls in ("id", "phone") else mask_text(value, m)
+
+
+def scrub_arrow(data, classes: dict[str, str], m: Masking = DEFAULT):
+    """A pyarrow Table or RecordBatch with its text columns of classes other than id and phone scrubbed
+    (:func:`mask_text`); ``classes``: column -> class. Only the cells a regular expression picks out (17
+    digits in a row, or a lone 1[3-9]… of 11) go through Python."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not m.scrubs:
+        return data
+    columns = list(data.columns)
+    changed = False
+    for i, name in enumerate(data.schema.names):
+        col = columns[i]
+        if classes.get(name, "other") in ("id", "phone") or not pa.types.is_string(col.type):
+            continue
+        hits = pc.fill_null(pc.match_substring_regex(col, _CANDIDATE), False)
+        if not pc.any(hits).as_py():
+            continue
+        values = col.to_pylist()
+        for j in pc.indices_nonzero(hits).to_pylist():
+            values[j] = mask_text(values[j], m)
+        columns[i] = pa.array(values, type=col.type)
+        changed = True
+    if not changed:
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.RecordBatch.from_arrays(columns, schema=data.schema)
+    return pa.Table.from_arrays(columns, schema=data.schema)
+
+
+def scrub_reader(reader, classes: dict[str, str], m: Masking = DEFAULT):
+    """:func:`scrub_arrow` over a stream of record batches (an extract too big to hold)."""
+    import pyarrow as pa
+
+    if not m.scrubs:
+        return reader
+    return pa.RecordBatchReader.from_batches(reader.schema, (scrub_arrow(b, classes, m) for b in reader))
 
 
 def mask_quoting(text, values: dict[str, str], m: Masking = DEFAULT):

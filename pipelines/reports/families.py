@@ -63,12 +63,14 @@ NOT_PERSONS = {"户数": "number", "楼栋数": "number", "房屋数": "number",
 
 def _section(conn, title: str, table: str, kinds: dict[str, str], order: str, *, totals=True, note="",
              hidden=("_c", "_g"), sums: dict[str, tuple[str, ...]] | None = None, signed=()) -> Section:
-    cols = [d[0] for d in conn.execute(f"SELECT * FROM {table} LIMIT 0").description if d[0] not in hidden]
-    select = ", ".join(f'"{c}"' for c in cols)
+    names = [d[0] for d in conn.execute(f"SELECT * FROM {table} LIMIT 0").description]
+    cols = [c for c in names if c not in hidden]
+    key = "_g" if "_g" in names else "_c" if "_c" in names else "NULL"
+    select = ", ".join([f'"{c}"' for c in cols] + [key])
     rows = _rows(conn, f"SELECT {select} FROM {table} ORDER BY {order}")
     kinds = {**NOT_PERSONS, **kinds}
-    return Section(title, [Col(c, kinds.get(c, "count")) for c in cols], rows,
-                   totals=totals, note=note, sums=sums or {}, signed=tuple(signed))
+    return Section(title, [Col(c, kinds.get(c, "count")) for c in cols], [r[:-1] for r in rows],
+                   totals=totals, note=note, sums=sums or {}, signed=tuple(signed), keys=[r[-1] for r in rows])
 
 
 def _text_kinds(*names: str) -> dict[str, str]:
@@ -99,7 +101,7 @@ def grid_standards(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
     Store.run_sql(conn, "reports/report_grid_standards.sql", as_of=as_of)
     text = _text_kinds("社区", "网格编码", "网格名称", "网格类型", "标准户数", "结论", "微网格编码", "微网格名称",
                        "登记超1500", "实有超1500", "处理建议")
-    return Report("grid-standards", "网格规范达标情况", unit, as_of, [
+    report = Report("grid-standards", "网格规范达标情况", unit, as_of, [
         _section(conn, "网格户数", "r_std_grid", text, "_c, 网格编码",
                  note=f"一般网格标准 {s['grid_households']['min']}–{s['grid_households']['max']} 户；专属网格不适用。"),
         _section(conn, "微网格户数", "r_std_micro", text, "_c, _g, 微网格编码",
@@ -108,6 +110,27 @@ def grid_standards(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
                  note=f"实有人口超过 {s['grid_population_max']} 人的网格应考虑拆分。登记人口含多年未核实、可能早已搬离的人员，"
                       "登记超标而实有未超的网格，请先走访核实。"),
     ], quality=quality_notes(conn))
+    _same_cells_as_population_monthly(conn, report, as_of, unit, m)
+    return report
+
+
+def _same_cells_as_population_monthly(conn, report: Report, as_of: dt.date, unit: str, m: Masking) -> None:
+    """The per-grid 登记人口/实有人口/待核实 of 网格人口 are the very cells of the 实有人口统计月报, over the same
+    rows: withhold exactly what that report withholds, or one report would give away what the other hides."""
+    from pipelines.reports import sdc
+
+    monthly = population_monthly(conn, as_of, unit, m)
+    withheld = sdc.protect(monthly)
+    grid = monthly.sections[0]
+    at = {(k, grid.columns[ci].name): (si, ri, ci) for si, ri, ci in withheld if si == 0
+          for k in [grid.keys[ri] if ri < len(grid.rows) else "合计"]}
+    si = next(i for i, sec in enumerate(report.sections) if sec.title.startswith("网格人口"))
+    sec = report.sections[si]
+    for ri in range(len(sec.rows) + 1):
+        k = sec.keys[ri] if ri < len(sec.rows) else "合计"
+        for ci, c in enumerate(sec.columns):
+            if (k, c.name) in at:
+                report.fixed.add((si, ri, ci))
 
 
 def _list_query(conn, extract: str, where: str, columns: list[str] | None, m: Masking, source: str | None = None):
@@ -118,8 +141,7 @@ def _list_query(conn, extract: str, where: str, columns: list[str] | None, m: Ma
     if source is None:
         Store.run_sql(conn, f"reports/{spec.sql}")
     cols = [c for c in spec.columns if columns is None or c.name in columns]
-    select = ", ".join(f'{masking.column_sql(chr(34) + c.name + chr(34), c.kind, m, text=c.type == "VARCHAR")}'
-                       f' AS "{c.name}"' for c in cols)
+    select = ", ".join(f'{masking.column_sql(chr(34) + c.name + chr(34), c.kind, m)} AS "{c.name}"' for c in cols)
     order = ", ".join(f'"{c}"' for c in spec.order_by) + ", " + ", ".join(f'"{c.name}"' for c in spec.columns)
     scope = conn.execute("SELECT scope_level, scope_code FROM rp_meta").fetchall()[0]
     set_variables(conn, {"scope_level": scope[0], "scope_code": scope[1]})
@@ -148,8 +170,9 @@ LISTS: dict[str, dict[str, str]] = {
 def _list_file(conn, report: str, key: str, extract: str, m: Masking, where: str = "TRUE", *,
                columns: list[str] | None = None, source: str | None = None) -> ListFile:
     """A person list too long to print: written beside the report as CSV (see render_report)."""
-    _, sql, params = _list_query(conn, extract, where, columns, m, source)
-    return ListFile(key, LISTS[report][key], conn.sql(sql, params=params).to_arrow_table())
+    cols, sql, params = _list_query(conn, extract, where, columns, m, source)
+    table = masking.scrub_arrow(conn.sql(sql, params=params).to_arrow_table(), {c.name: c.kind for c in cols}, m)
+    return ListFile(key, LISTS[report][key], table)
 
 
 def _summary(conn, sql_file: str, title: str, table: str, text: tuple[str, ...], order: str,
@@ -269,11 +292,13 @@ def courtyard_profile(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
     shown = {c: masking.column_sql(f'"{c}"', reg.column_class(c), m) for c in ("社区", "小区", "楼栋", "姓名", "身份")}
     # a number is printed whole only with its owner's consent (公开联系方式), else as the grant says
     phone = masking.column_sql('"联系电话"', "phone", m)
-    contacts = ListFile("contacts", LISTS["courtyard-profile"]["contacts"], conn.sql(
+    table = conn.sql(
         f"SELECT {', '.join(f'{sql} AS {c}' for c, sql in shown.items())}, "
         f"CASE WHEN _consent THEN 联系电话 ELSE {phone} END AS 联系电话 FROM r_yard_contacts "
         "ORDER BY _c, r_yard_contacts.小区, r_yard_contacts.楼栋 NULLS LAST, r_yard_contacts.姓名, "
-        "r_yard_contacts.身份, r_yard_contacts.联系电话").to_arrow_table())
+        "r_yard_contacts.身份, r_yard_contacts.联系电话").to_arrow_table()
+    contacts = ListFile("contacts", LISTS["courtyard-profile"]["contacts"],
+                        masking.scrub_arrow(table, {c: reg.column_class(c) for c in table.column_names}, m))
     consented = conn.execute("SELECT count(*) FILTER (WHERE _consent AND 联系电话 IS NOT NULL) "
                              "FROM r_yard_contacts").fetchall()[0][0]
     return Report("courtyard-profile", "院落（小区）画像", unit, as_of, [

@@ -27,6 +27,7 @@ class Section:
     # row totals the table states: column -> the columns it is the sum of (SDC protects the relation)
     sums: dict[str, tuple[str, ...]] = field(default_factory=dict)
     signed: tuple[str, ...] = ()    # differences that may be negative (登记与实有差额)
+    keys: list = field(default_factory=list)    # each row's grid (else community) code, where it has one
 
     def total_row(self) -> tuple | None:
         if not self.totals:
@@ -72,6 +73,9 @@ class Report:
     # (detail section, key column, summary section, columns): the summary's rows are the detail's rows
     # summed by the key (a community row over its grids), so SDC treats them as one table
     links: list[tuple[str, str, str, tuple[str, ...]]] = field(default_factory=list)
+    # cells another report withholds that this one prints too: withheld here as well (grid-standards takes
+    # the per-grid counts' pattern of population-monthly)
+    fixed: set[tuple[int, int, int]] = field(default_factory=set)
     # cells withheld by disclosure control (section, row, column), set by render_report
     hidden: set[tuple[int, int, int]] = field(default_factory=set)
 

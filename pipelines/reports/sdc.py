@@ -125,39 +125,60 @@ def _complement(t: Table, hidden: set[Cell]) -> None:
                 changed = True
 
 
+def _components(t: Table, hidden: set[Cell]) -> list[tuple[list[Cell], list[tuple[Cell, list[Cell]]]]]:
+    """Hidden cells in groups that share relations, each with the relations touching it: bounding each
+    group on its own keeps the linear programs small however large the report."""
+    parent = {c: c for c in hidden}
+
+    def root(c: Cell) -> Cell:
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+    touching = []
+    for total, parts in t.relations:
+        inside = [c for c in (total, *parts) if c in hidden]
+        if inside:
+            touching.append(((total, parts), inside))
+            for c in inside[1:]:
+                parent[root(c)] = root(inside[0])
+    groups: dict[Cell, tuple[list[Cell], list]] = {}
+    for c in sorted(hidden):
+        groups.setdefault(root(c), ([], []))[0].append(c)
+    for relation, inside in touching:
+        groups[root(inside[0])][1].append(relation)
+    return list(groups.values())
+
+
 def bounds(t: Table, hidden: set[Cell]) -> dict[Cell, tuple[float, float]]:
     """For every hidden cell, the smallest and largest value the published table allows (linear programming
     over every relation; hidden counts of persons ≥ 1, differences unbounded)."""
     import numpy as np
     from scipy.optimize import linprog
 
-    cells = sorted(hidden)
-    if not cells:
-        return {}
-    pos = {c: i for i, c in enumerate(cells)}
-    rows, rhs = [], []
-    for total, parts in t.relations:
-        if total not in hidden and not any(p in hidden for p in parts):
-            continue
-        coef = np.zeros(len(cells))
-        b = 0.0
-        for c, sign in [(total, 1.0)] + [(p, -1.0) for p in parts]:
-            if c in hidden:
-                coef[pos[c]] += sign
-            else:
-                b -= sign * t.values[c]
-        rows.append(coef)
-        rhs.append(b)
-    a_eq = np.array(rows) if rows else None
-    b_eq = np.array(rhs) if rows else None
-    lim = [(None, None) if c in t.signed else (1, None) for c in cells]
-    out = {}
-    for c in cells:
-        obj = np.zeros(len(cells))
-        obj[pos[c]] = 1.0
-        lo = linprog(obj, A_eq=a_eq, b_eq=b_eq, bounds=lim, method="highs")
-        hi = linprog(-obj, A_eq=a_eq, b_eq=b_eq, bounds=lim, method="highs")
-        out[c] = (lo.fun if lo.status == 0 else float("-inf"), -hi.fun if hi.status == 0 else float("inf"))
+    out: dict[Cell, tuple[float, float]] = {}
+    for cells, relations in _components(t, hidden):
+        pos = {c: i for i, c in enumerate(cells)}
+        rows, rhs = [], []
+        for total, parts in relations:
+            coef = np.zeros(len(cells))
+            b = 0.0
+            for c, sign in [(total, 1.0)] + [(p, -1.0) for p in parts]:
+                if c in hidden:
+                    coef[pos[c]] += sign
+                else:
+                    b -= sign * t.values[c]
+            rows.append(coef)
+            rhs.append(b)
+        a_eq = np.array(rows) if rows else None
+        b_eq = np.array(rhs) if rows else None
+        lim = [(None, None) if c in t.signed else (1, None) for c in cells]
+        for c in cells:
+            obj = np.zeros(len(cells))
+            obj[pos[c]] = 1.0
+            lo = linprog(obj, A_eq=a_eq, b_eq=b_eq, bounds=lim, method="highs")
+            hi = linprog(-obj, A_eq=a_eq, b_eq=b_eq, bounds=lim, method="highs")
+            out[c] = (lo.fun if lo.status == 0 else float("-inf"), -hi.fun if hi.status == 0 else float("inf"))
     return out
 
 
@@ -173,7 +194,7 @@ def protect(report, r: Rule | None = None) -> set[Cell]:
     """The cells of ``report`` not to publish under rule ``r`` (default: the configured one)."""
     r = r or rule()
     t = table_of(report)
-    hidden = _primary(t, r)
+    hidden = _primary(t, r) | set(getattr(report, "fixed", ()))
     _complement(t, hidden)
     while hidden:
         exposed = derivable(t, hidden)

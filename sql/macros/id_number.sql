@@ -97,7 +97,9 @@ CREATE OR REPLACE MACRO id_mask(id) AS CASE
 END;
 
 -- Masking by class (pipelines/publish/masking.py decides which of these an output uses; its Python
--- twins give the same answers, tests/publish/test_masking.py).
+-- twins give the same answers, tests/publish/test_masking.py). Finding a valid ID inside any other text
+-- is done in Python on the few cells a regular expression picks out (masking.scrub_arrow): the check
+-- character as a macro here would cost more to plan than the scrub costs to run.
 
 -- Full-width digits and X as ASCII: the only folding masking needs (other characters stay as typed).
 CREATE OR REPLACE MACRO digits_fold(txt) AS CASE
@@ -111,21 +113,4 @@ CREATE OR REPLACE MACRO id_mask_text(txt) AS CASE
     WHEN txt IS NULL THEN NULL
     WHEN regexp_full_match(txt, '[0-9A-Za-z\-]*') THEN id_mask(txt)
     ELSE regexp_replace(digits_fold(txt), '([0-9]{6})[0-9]{5,}([0-9]{3}[0-9Xx])', '\1********\2', 'g')
-END;
-
--- Every valid ID (check character and birth date) inside a text, also inside a longer run of digits:
--- each 18-character window of each run of 18 or more digits is tried.
-CREATE OR REPLACE MACRO ids_in(txt) AS list_filter(list_distinct(flatten(list_transform(
-    regexp_extract_all(digits_fold(txt), '[0-9Xx]{18,}'),
-    lambda r: list_transform(range(length(r) - 17), lambda i: substr(r, i + 1, 18))))),
-    lambda w: id_problem(upper(w)) IS NULL);
-
--- Any text with the valid IDs inside it masked (hide: all stars). Texts without 17 digits in a row are
--- returned at once: that is nearly every value of every column.
-CREATE OR REPLACE MACRO id_scrub(txt, hide) AS CASE
-    WHEN txt IS NULL OR NOT regexp_matches(txt, '[0-9０-９]{17}') THEN txt
-    ELSE list_transform([ids_in(txt)], lambda ids: CASE WHEN len(ids) = 0 THEN txt
-        ELSE list_reduce(list_prepend(digits_fold(txt), ids),
-                         lambda acc, w: replace(acc, w, CASE WHEN hide THEN repeat('*', 18) ELSE id_mask(w) END))
-    END)[1]
 END;
