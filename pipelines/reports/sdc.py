@@ -202,11 +202,15 @@ def protect(report, r: Rule | None = None) -> set[Cell]:
             break
         grew = False
         for c in sorted(exposed):
-            for total, parts in t.relations:
-                if c == total or c in parts:
-                    if _hide_one_more(t, hidden, total, parts):
-                        grew = True
-                        break
+            own = [(total, parts) for total, parts in t.relations if c == total or c in parts]
+            if any(_hide_one_more(t, hidden, total, parts) for total, parts in own):
+                grew = True
+                continue
+            # every relation of the cell is withheld whole: it is pinned through relations further out (a
+            # second table's total equal to this one's); open one of those
+            group = next(cells for cells, _ in _components(t, hidden) if c in cells)
+            around = [(total, parts) for total, parts in t.relations if total in group or any(x in group for x in parts)]
+            grew |= any(_hide_one_more(t, hidden, total, parts) for total, parts in around)
         if not grew:        # nothing left to hide: every cell of every relation already is
             break
         _complement(t, hidden)
