@@ -119,7 +119,10 @@ _PHONE = re.compile(r"(?<![0-9A-Za-z])(1[3-9][0-9])([0-9]{4})([0-9]{4})(?![0-9A-
 # cells worth a look, for Arrow's regular expressions (RE2, no look-around): a superset of what mask_text masks
 _CANDIDATE = r"[0-9０-９]{17}|(^|[^0-9A-Za-z])[1１][3-9３-９][0-9０-９]{9}($|[^0-9A-Za-z])"
 _LONG = re.compile(r"([0-9]{6})[0-9]{5,}([0-9]{3}[0-9Xx])")
-_CODE = re.compile(r"[0-9A-Za-z\-]*")
+# what sql's id_compact drops from an ID as typed; a value that is then only digits and letters is a code
+_SEPARATORS = re.compile(r"[ \t\n\r\f\v\-_—–]")
+_FULLWIDTH = {**{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}, 0x3000: 0x20}
+_CODE = re.compile(r"[0-9A-Za-z]*")
 
 
 def fold_digits(text: str) -> str:
@@ -218,7 +221,7 @@ def mask_class(value, cls: str, m: Masking = DEFAULT):
     if cls == "id" and mode != "全文":
         if mode == "隐藏":
             return HIDDEN
-        if _CODE.fullmatch(value):
+        if _CODE.fullmatch(_SEPARATORS.sub("", value.translate(_FULLWIDTH))):
             return mask_id(value)
         value = _LONG.sub(r"\1********\2", fold_digits(value))
         return _phone_scrub(value, m.phone == "隐藏") if m.phone != "全文" else value

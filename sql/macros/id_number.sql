@@ -107,10 +107,11 @@ CREATE OR REPLACE MACRO digits_fold(txt) AS CASE
     ELSE translate(txt, '０１２３４５６７８９Ｘｘ', '0123456789Xx')
 END;
 
--- A value of an identifier column (公民身份号码, 残疾证号, 居住证号码, 产权人身份证号, 备注): a code is
--- masked whole, 前6后4; free text keeps its words and each run of 15 or more digits in it is masked so.
+-- A value of an identifier column (公民身份号码, 残疾证号, 居住证号码, 产权人身份证号, 备注): a code (digits
+-- and letters, however spaced or typed full-width: "510104 19721212 1000") is masked whole, 前6后4; free
+-- text keeps its words and each run of 15 or more digits in it is masked so.
 CREATE OR REPLACE MACRO id_mask_text(txt) AS CASE
     WHEN txt IS NULL THEN NULL
-    WHEN regexp_full_match(txt, '[0-9A-Za-z\-]*') THEN id_mask(txt)
+    WHEN regexp_full_match(coalesce(id_compact(txt), ''), '[0-9A-Za-z]*') THEN id_mask(txt)
     ELSE regexp_replace(digits_fold(txt), '([0-9]{6})[0-9]{5,}([0-9]{3}[0-9Xx])', '\1********\2', 'g')
 END;
