@@ -37,8 +37,8 @@ class Rule:
 
     @property
     def note(self) -> str:
-        return (f"为保护个人信息，小于{self.min_count}的人数不公布，由其他数字可推算出这类人数的单元格也不公布："
-                f"这些格子留空，标记为“{self.marker}”；合计按实际人数计算。")
+        return (f"为保护个人信息，小于{self.min_count}的人数不公布，由合计等数字可推算出这类人数的格子也不公布："
+                f"这些格子留空（表格中为灰色斜纹并带批注，网页中显示“{self.marker}”），合计仍按实际人数计算。")
 
 
 @lru_cache(maxsize=1)

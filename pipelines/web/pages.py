@@ -40,8 +40,11 @@ QUEUE_LIMIT = 200
 STATUS_CN = {"open": "待处理", "fixed": "已修正", "waived": "已忽略"}
 SEVERITY_CN = {"error": "错误", "warn": "警告"}
 FORMAT_CN = {"csv": "CSV", "xlsx": "Excel（XLSX）", "parquet": "Parquet"}
-MASK_CN = {"前6后4": "身份证号保留前6位和后4位", "全文": "不脱敏（按授权）", "隐藏": "隐藏",
-           "中间四位": "电话隐藏中间四位"}
+# (class, mode) -> what the extracts page says about a column's masking
+MASK_CN = {("id", "前6后4"): "身份证号保留前6位和后4位", ("id", "全文"): "身份证号不脱敏（按授权）",
+           ("id", "隐藏"): "身份证号隐藏", ("phone", "中间四位"): "电话隐藏中间四位",
+           ("phone", "全文"): "电话不脱敏（按授权）", ("phone", "隐藏"): "电话隐藏",
+           ("name", "姓氏"): "姓名只显示姓", ("name", "隐藏"): "姓名隐藏", ("address", "隐藏"): "地址隐藏"}
 
 
 @dataclass
@@ -363,9 +366,8 @@ def extracts_page(request: Request, portal: Portal, pr: Principal):
         if grant.users is not None and pr.username not in grant.users:
             continue
         spec = reg.extracts[name]
-        masks = sorted({MASK_CN.get(grant.id_mode, grant.id_mode) if c.kind == "id" else
-                        MASK_CN.get(grant.phone_mode, grant.phone_mode)
-                        for c in spec.columns if c.name in grant.columns and c.kind in ("id", "phone")})
+        masks = sorted({MASK_CN.get((c.kind, shown), shown) for c in spec.columns if c.name in grant.columns
+                        for shown in [masking.describe(c.kind, grant.masking)] if shown})
         granted.append({"name": name, "title": spec.title, "columns": grant.columns, "masks": masks})
     portal.log(request, pr, "view", "extracts", pr.scope_key)
     return render(request, portal, "extracts.html.j2", pr=pr, granted=granted, dates=dates,
