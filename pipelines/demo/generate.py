@@ -235,10 +235,12 @@ def _owner_ids(gen, n: int) -> pl.Series:
     born = (np.datetime64("1950-01-01") + rng.integers(0, 45 * 365, n)).astype("datetime64[D]")
     ymd = np.char.replace(born.astype(str), "-", "").astype(np.int64)
     body = np.int64(510104) * 10**11 + ymd * 1000 + rng.integers(0, 1000, n)
-    idn = pl.Series(id_strings(body))
-    typo = rng.random(n) < .003
-    idn = pl.Series(np.where(typo, idn.str.slice(0, 17) + pl.Series(np.where(idn.str.ends_with("1"), "2", "1")), idn))
-    return pl.Series(np.where(rng.random(n) < .5, idn, None), dtype=pl.String)
+    typo, stated = pl.Series(rng.random(n) < .003), pl.Series(rng.random(n) < .5)
+    return pl.DataFrame({"id": id_strings(body), "typo": typo, "stated": stated}).select(
+        pl.when(~pl.col("stated")).then(None)
+        .when(pl.col("typo")).then(pl.col("id").str.slice(0, 17)
+                                   + pl.when(pl.col("id").str.ends_with("1")).then(pl.lit("2")).otherwise(pl.lit("1")))
+        .otherwise(pl.col("id")).alias("id"))["id"]
 
 
 def _write_inbox(inbox: Inbox, frames, gen, humans, as_of):
