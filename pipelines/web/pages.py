@@ -517,7 +517,7 @@ def queue_fix(request: Request, portal: Portal, pr: Principal, form):
                    detail=f"值={logged} 原因={masking.mask_text(reason)}")
         flash(request, "ok", f"已{act}。修正会在下一次数据处理（onceonly run）后生效，并在以后每次处理时自动套用。")
     elif result.refused:
-        why = result.refused[0][3]
+        why = masking.mask_text(result.refused[0][3])
         portal.log(request, pr, kind, issue_id, f"community:{found[0][0]}", "refused", why)
         flash(request, "error", f"未能{act}：{why}")
     else:
