@@ -239,6 +239,7 @@ def _demo_check(args) -> int:
 
 def cmd_quality(args) -> int:
     from pipelines import quality
+    from pipelines.publish.masking import DEFAULT as DEFAULT_MASKING
 
     args.asked = {"what": f"quality {args.action}" + (f" {args.file}" if args.file else ""),
                   "scope": args.community, "user": args.by}
@@ -246,6 +247,8 @@ def cmd_quality(args) -> int:
     if args.action == "list":
         with store.connect(read_only=True) as conn:
             issues = quality.list_issues(conn, community=args.community, status=args.status, rule=args.rule)
+        # the command line is the operator's: values masked by default (pipelines/publish/masking.py)
+        issues = [quality.masked_issue(i, DEFAULT_MASKING) for i in issues]
         _audit(args, {"action": "view", "what": "quality list", "scope": args.community,
                       "detail": f"status={args.status} rule={args.rule or ''} {len(issues)}条"})
         for i in issues[: args.limit]:

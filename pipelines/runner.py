@@ -17,6 +17,7 @@ import duckdb
 from pipelines.resources import RunSettings, StoreResource
 from pipelines.store import Store
 from pipelines.paths import last_run_path, store_path
+from pipelines.publish.masking import mask_text
 
 
 @dataclass
@@ -38,7 +39,7 @@ class RunSummary:
         lines.append(f"本次新加载文件 {len(new)} 个（统计截止日期 {self.as_of}）")
         for name, status, read, loaded, rejected, message in new:
             if status == "rejected":
-                lines.append(f"  ✗ {name}：整个文件被拒收 — {message}")
+                lines.append(f"  ✗ {name}：整个文件被拒收 — {mask_text(message)}")
             else:
                 flag = "✓" if not rejected else "!"
                 lines.append(f"  {flag} {name}：读取 {read} 行，加载 {loaded} 行，拒收 {rejected} 行")

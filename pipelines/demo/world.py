@@ -52,6 +52,7 @@ class _Gen:
                  taken: np.ndarray | None = None):
         """``seed``: an int or a list of ints; ``taken``: sorted ID bodies other streets already hold."""
         self.rng = np.random.default_rng(seed)
+        self.seed = seed
         self.persons = persons
         self.as_of = as_of
         self.D = day(as_of)

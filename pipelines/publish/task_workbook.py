@@ -77,7 +77,9 @@ def write_task_workbooks(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_o
     # the extract's columns only as far as the grant goes; the house's parts and the task's id are not personal
     extract_columns = {c.name for c in spec.columns}
     shown = [c for c in _LAYOUT if c[1] not in extract_columns or c[1] in grant.columns]
-    id_sql = masking.value_sql('x."公民身份号码"', "id", grant.id_mode, grant.phone_mode)
+    m = grant.masking
+    id_sql = masking.column_sql('x."公民身份号码"', "id", m)
+    name_sql = masking.column_sql('x."姓名"', "name", m)
     params: list = []
     scope_sql = "TRUE"
     if where.level is not None:
@@ -90,7 +92,7 @@ def write_task_workbooks(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_o
     natural = "try_cast(regexp_extract({0}, '\\d+') AS INTEGER) NULLS LAST, {0} NULLS LAST"
     cur = conn.execute(f"""
         SELECT x."网格编码", x."网格名称", coalesce(g.grid_worker, '{NO_WORKER}') AS worker,
-               h.compound, h.building, h.unit, h.room, x."房屋编码", x."姓名", {id_sql} AS "公民身份号码",
+               h.compound, h.building, h.unit, h.room, x."房屋编码", {name_sql} AS "姓名", {id_sql} AS "公民身份号码",
                x."最近在住证据日期", t.task_id, t.opened_on,
                CASE WHEN t.overdue THEN t.days - t.overdue_days END AS overdue_by, x."依据"
         FROM x_verification_tasks x
@@ -102,7 +104,8 @@ def write_task_workbooks(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_o
                  {natural.format('h.unit')}, {natural.format('h.room')}, x."房屋编码", x."人员主键"
     """, params)
     names = [d[0] for d in cur.description]
-    rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    # an 依据 may quote an ID or a phone (a visit's 备注): scrubbed as every text of an output is
+    rows = [{**r, "依据": masking.mask_text(r["依据"], m)} for r in (dict(zip(names, r)) for r in cur.fetchall())]
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -22,10 +22,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from pipelines.paths import REPORTS_DIR
-from pipelines.publish import FORMATS, audit, load_registry, write_extract
+from pipelines.publish import FORMATS, audit, load_registry, masking, write_extract
 from pipelines.publish.grants import NotAvailable
 from pipelines.publish.registry import GrantRefused, PublishError
-from pipelines.quality import apply_workbook, export_workbook
+from pipelines.quality import apply_workbook, export_workbook, masked_issue
+from pipelines.quality.queue import field_class
 from pipelines.quality.rules import rule_title
 from pipelines.quality.workbook import COLUMNS as WORKBOOK_COLUMNS
 from pipelines.reports import LISTS, TITLES, render_report
@@ -42,8 +43,11 @@ QUEUE_LIMIT = 200
 STATUS_CN = {"open": "待处理", "fixed": "已修正", "waived": "已忽略"}
 SEVERITY_CN = {"error": "错误", "warn": "警告"}
 FORMAT_CN = {"csv": "CSV", "xlsx": "Excel（XLSX）", "parquet": "Parquet"}
-MASK_CN = {"前6后4": "身份证号保留前6位和后4位", "全文": "不脱敏（按授权）", "隐藏": "隐藏",
-           "中间四位": "电话隐藏中间四位"}
+# (class, mode) -> what the extracts page says about a column's masking
+MASK_CN = {("id", "前6后4"): "身份证号保留前6位和后4位", ("id", "全文"): "身份证号不脱敏（按授权）",
+           ("id", "隐藏"): "身份证号隐藏", ("phone", "中间四位"): "电话隐藏中间四位",
+           ("phone", "全文"): "电话不脱敏（按授权）", ("phone", "隐藏"): "电话隐藏",
+           ("name", "姓氏"): "姓名只显示姓", ("name", "隐藏"): "姓名隐藏", ("address", "隐藏"): "地址隐藏"}
 
 
 @dataclass
@@ -438,9 +442,8 @@ def extracts_page(request: Request, portal: Portal, pr: Principal):
         if grant.users is not None and pr.username not in grant.users:
             continue
         spec = reg.extracts[name]
-        masks = sorted({MASK_CN.get(grant.id_mode, grant.id_mode) if c.kind == "id" else
-                        MASK_CN.get(grant.phone_mode, grant.phone_mode)
-                        for c in spec.columns if c.name in grant.columns and c.kind in ("id", "phone")})
+        masks = sorted({MASK_CN.get((c.kind, shown), shown) for c in spec.columns if c.name in grant.columns
+                        for shown in [masking.describe(c.kind, grant.masking)] if shown})
         granted.append({"name": name, "title": spec.title, "columns": grant.columns, "masks": masks})
     portal.log(request, pr, "view", "extracts", pr.scope_key)
     return render(request, portal, "extracts.html.j2", pr=pr, granted=granted, dates=dates,
@@ -524,7 +527,14 @@ def queue_page(request: Request, portal: Portal, pr: Principal):
                 ORDER BY i.community_code, i.rule, i.template, i.batch_id, i.row_no, i.issue_id
                 LIMIT {QUEUE_LIMIT} OFFSET {(page - 1) * QUEUE_LIMIT}""", params)
             names = [d[0] for d in cur.description]
-            rows = [dict(zip(names, r)) for r in cur.fetchall()]
+            shown = load_registry().queue_masking(pr.dept, pr.username)
+            rows = []
+            for r in cur.fetchall():
+                issue = dict(zip(names, r))
+                row = masked_issue(issue, shown)
+                # the fix form starts from the suggestion only when it is shown whole
+                row["prefill"] = row["suggested_fix"] if row["suggested_fix"] == issue["suggested_fix"] else None
+                rows.append(row)
     portal.log(request, pr, "view", "queue", f"community:{f['community']}" if f["community"] else pr.scope_key,
                detail=f"status={f['status']} rule={f['rule']}")
     back = urlencode({k: v for k, v in f.items() if v})
@@ -562,8 +572,8 @@ def queue_fix(request: Request, portal: Portal, pr: Principal, form):
     with portal.gate.write() as conn:
         pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
         back = urlencode({k: v for k, v in _queue_filters(form, pr).items() if v})
-        found = conn.execute("SELECT community_code FROM quality.issues WHERE issue_id = ?", [issue_id]).fetchall() \
-            if table_exists(conn, "quality.issues") else []
+        found = conn.execute("SELECT community_code, field FROM quality.issues WHERE issue_id = ?",
+                             [issue_id]).fetchall() if table_exists(conn, "quality.issues") else []
         if not found:
             raise BadRequest("找不到这个问题（可能已经处理或已重新计算），请刷新页面。")
         if found[0][0] not in pr.community_codes:
@@ -576,11 +586,14 @@ def queue_fix(request: Request, portal: Portal, pr: Principal, form):
         result = apply_workbook(conn, path, by=pr.username)
     shutil.rmtree(path.parent, ignore_errors=True)
     kind = "fix" if act == "修正" else "waive"
+    # the audit names the fix as the default masking shows it: the store's corrections keep the value
+    logged = masking.mask_value(value, field_class(found[0][1]), masking.DEFAULT)
     if result.accepted:
-        portal.log(request, pr, kind, issue_id, f"community:{found[0][0]}", detail=f"值={value} 原因={reason}")
+        portal.log(request, pr, kind, issue_id, f"community:{found[0][0]}",
+                   detail=f"值={logged} 原因={masking.mask_text(reason)}")
         flash(request, "ok", f"已{act}。修正会在下一次数据处理（onceonly run）后生效，并在以后每次处理时自动套用。")
     elif result.refused:
-        why = result.refused[0][3]
+        why = masking.mask_text(result.refused[0][3])
         portal.log(request, pr, kind, issue_id, f"community:{found[0][0]}", "refused", why)
         flash(request, "error", f"未能{act}：{why}")
     else:
@@ -602,7 +615,8 @@ def queue_export(request: Request, portal: Portal, pr: Principal):
         if not table_exists(conn, "quality.issues"):
             raise BadRequest("还没有数据问题清单，请等待数据处理完成。")
         out = portal.scratch() / "fixes.xlsx"
-        n = export_workbook(conn, out, community=code)
+        n = export_workbook(conn, out, community=code,
+                            masking=load_registry().queue_masking(pr.dept, pr.username))
     name = next(a.name for a in comms if a.code == code)
     return portal.deliver(request, pr, FileResponse(
         out, filename=f"问题修正表_{name}.xlsx",
@@ -711,6 +725,7 @@ def runs_page(request: Request, portal: Portal, pr: Principal):
             built = conn.execute("SELECT max(built_at) FROM quality.issues").fetchall()[0][0]
     for b in batches:
         b["template"] = titles.get(b["template"], b["template"])
+        b["message"] = masking.mask_text(b["message"])     # a refusal may quote the file's cells
     portal.log(request, pr, "view", "runs", pr.scope_key)
     return render(request, portal, "runs.html.j2", pr=pr, batches=batches, summary=summary, dates=dates, built=built)
 

@@ -38,10 +38,10 @@ SELECT g.community_name AS 社区, g.grid_code AS 网格编码, g.grid_name AS �
        t.median_days AS 办结用时中位数（天）,
        coalesce(t.police_open, 0) AS 待公安核查注销,
        coalesce(p.registered, 0) AS 登记人口, coalesce(p.verified, 0) AS 实有人口,
-       coalesce(p.registered, 0) - coalesce(p.verified, 0) AS 差额,
+       coalesce(p.registered, 0) - coalesce(p.verified, 0) AS 登记与实有差额,
        pv.gap AS 上期差额,
        coalesce(p.registered, 0) - coalesce(p.verified, 0) - pv.gap AS 差额变化,
-       g._c
+       g._c, g.grid_code AS _g
 FROM grid g
 LEFT JOIN pop p USING (grid_code)
 LEFT JOIN tasks t USING (grid_code)
@@ -54,4 +54,4 @@ FROM r_task_history
 WHERE grid_code IN (SELECT 网格编码 FROM r_task_progress)
 GROUP BY as_of
 UNION ALL
-SELECT getvariable('as_of')::DATE, sum(差额)::BIGINT FROM r_task_progress;
+SELECT getvariable('as_of')::DATE, sum(登记与实有差额)::BIGINT FROM r_task_progress;

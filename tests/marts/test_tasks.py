@@ -93,7 +93,8 @@ def test_task_ids_derive_from_person_house_and_evidence_date_not_load_order(tmp_
             build(conn, D1)
             ids.append({k: t["task_id"] for k, t in tasks(conn, "verify").items()})
     assert ids[0] == ids[1]
-    expected = "HS-" + hashlib.md5(b"verify|G|H1|2025-03-01").hexdigest()[:16].upper()
+    expected = "HS-" + hashlib.md5(b"verify|G|H1|2025-03-01").hexdigest()[:16].upper().translate(
+        str.maketrans("0123456789", "GHJKMNPQRT"))
     assert ids[0]["G"] == expected
 
 

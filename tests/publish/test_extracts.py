@@ -13,9 +13,10 @@ import pytest
 AS_OF = dt.date(2026, 10, 31)
 from pipelines.publish import GrantRefused, NotAvailable, load_registry, write_extract
 
-# an ID, or a value holding one (a 残疾证号 is the ID and two digits)
-ID_MASKED = re.compile(r"^\d{6}\*{8}(\*\*)?[\dX]{4}$")
-ID_WHOLE = re.compile(r"^\d{17}[\dX](\d\d)?$")
+ID_MASKED = re.compile(r"^\d{6}\*{8}[\dX]{4}$")
+ID_WHOLE = re.compile(r"^\d{17}[\dX]$")
+# a value that holds an ID (残疾证号 = ID + two digits): 前6后4 of the whole value, or all stars when short
+HOLDS_ID_MASKED = re.compile(r"^(\w{6}\*+\w{4}|\*{1,10})$")
 PHONE_MASKED = re.compile(r"^\d{3}\*{4}\d{4}$")
 
 
@@ -52,9 +53,11 @@ def test_every_department_extract_pair_follows_its_grant(conn, tmp_path, dept, e
     for i, name in enumerate(header):
         kind = spec.column(name).kind
         values = [r[i] for r in rows if r[i]]
-        if kind == "id":
+        if name == "公民身份号码":
             pattern = ID_WHOLE if grant.id_mode == "全文" else ID_MASKED
             assert all(pattern.match(v) for v in values), (name, values)
+        elif kind == "id" and grant.id_mode != "全文":
+            assert all(HOLDS_ID_MASKED.match(v) for v in values), (name, values)
         if kind == "phone" and grant.phone_mode == "中间四位":
             assert all(PHONE_MASKED.match(v) for v in values), (name, values)
     # Community-level departments see only their community, grid-level ones only their grid.

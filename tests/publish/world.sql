@@ -80,6 +80,8 @@ SELECT 'b_res' AS batch_id, row_number() OVER (ORDER BY person_key)::INTEGER + 1
        CASE person_key WHEN 'P04' THEN ['独居老人'] WHEN 'P06' THEN ['党员', '楼栋长'] WHEN 'P14' THEN ['居民骨干']
                        ELSE []::VARCHAR[] END AS tags,
        CASE person_key WHEN 'P06' THEN '13912345678' WHEN 'P14' THEN '13687654321' WHEN 'P04' THEN '13511112222' END AS phone,
+       -- the building head consented to publish his phone to the courtyard; the 居民骨干 declined
+       CASE person_key WHEN 'P06' THEN '是' WHEN 'P14' THEN '否' END AS phone_public,
        -- the spring census; 钱七 (P07) was first collected this month, after her police registration
        CASE person_key WHEN 'P07' THEN DATE '2026-10-20' ELSE DATE '2026-03-20' END AS collected_on
 FROM w WHERE person_key LIKE 'P%';
@@ -92,9 +94,10 @@ CREATE TABLE staging.assistance AS SELECT * FROM (VALUES
 ) t(batch_id, row_no, record_no, id_number, name, assistance_type, covered_persons, monthly_amount, start_date, end_date);
 
 CREATE TABLE staging.disability AS SELECT * FROM (VALUES
-  ('b_dis', 2, 'D-001', '510104194001010044', '李老', '肢体', '二级', '51010419400101004412', DATE '2010-01-01'),
-  ('b_dis', 3, 'D-002', '510104195001010099', '周九', '视力', '一级', '51010419500101009921', DATE '2012-01-01'),
-  ('b_dis', 4, 'D-003', '510104199901019999', '查无人', '听力', '三级', '51010419990101999933', DATE '2015-01-01')
+  -- a 残疾证号 is the holder's ID and two digits (类别, 等级)
+  ('b_dis', 2, 'D-001', '510104194001010044', '李老', '肢体', '二级', '51010419400101004442', DATE '2010-01-01'),
+  ('b_dis', 3, 'D-002', '510104195001010099', '周九', '视力', '一级', 'CJ002', DATE '2012-01-01'),
+  ('b_dis', 4, 'D-003', '510104199901019999', '查无人', '听力', '三级', 'CJ003', DATE '2015-01-01')
 ) t(batch_id, row_no, record_no, id_number, name, disability_type, disability_grade, disability_cert_no, issued_on);
 
 CREATE TABLE staging.floating AS SELECT * FROM (VALUES

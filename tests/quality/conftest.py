@@ -37,20 +37,21 @@ def build(conn, *, typo_batch="b_res1"):
     CREATE TABLE raw.residents (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR, name VARCHAR,
         id_number VARCHAR, sex VARCHAR, birth_date VARCHAR, ethnicity VARCHAR, phone VARCHAR, house_code VARCHAR,
         relation VARCHAR, category VARCHAR, tags VARCHAR, collector VARCHAR, collected_on VARCHAR,
-        extra_fields MAP(VARCHAR, VARCHAR), cell_types MAP(VARCHAR, VARCHAR));
+        phone_public VARCHAR, extra_fields MAP(VARCHAR, VARCHAR), cell_types MAP(VARCHAR, VARCHAR));
     """)
     c.execute(f"""
     INSERT INTO raw.residents VALUES
-      ('b_res1',2,'R1','张三','{ID_A}','男','1980-01-01',NULL,'13800000000','H1',NULL,'户籍人口',NULL,NULL,'2026-09-20',NULL,NULL),
-      ('b_res1',3,'R2','张三','{ID_TYPO}','男','1980-01-01',NULL,'12345','H1',NULL,'户籍','党员',NULL,'2026-09-20',NULL,NULL),
-      ('b_res1',4,'R3','李四',NULL,'女','2027-01-01',NULL,NULL,'H3',NULL,'流动人口',NULL,NULL,'2026-09-20',NULL,NULL),
-      ('b_res1',5,'R4','王五',NULL,'男','2024-02-30',NULL,NULL,'H2',NULL,'流动人口',NULL,NULL,'2026-09-20',NULL,NULL);
+      ('b_res1',2,'R1','张三','{ID_A}','男','1980-01-01',NULL,'13800000000','H1',NULL,'户籍人口',NULL,NULL,'2026-09-20','是',NULL,NULL),
+      ('b_res1',3,'R2','张三','{ID_TYPO}','男','1980-01-01',NULL,'12345','H1',NULL,'户籍','党员',NULL,'2026-09-20',NULL,NULL,NULL),
+      ('b_res1',4,'R3','李四',NULL,'女','2027-01-01',NULL,NULL,'H3',NULL,'流动人口',NULL,NULL,'2026-09-20',NULL,NULL,NULL),
+      ('b_res1',5,'R4','王五',NULL,'男','2024-02-30',NULL,NULL,'H2',NULL,'流动人口',NULL,NULL,'2026-09-20',NULL,NULL,NULL);
     CREATE TABLE staging.residents AS
     SELECT batch_id, row_no, record_no, name, name AS name_raw,
            CASE WHEN row_no = 3 THEN NULL ELSE category END AS category, row_no = 3 AS category_unknown,
            CASE WHEN row_no < 4 THEN sex END AS sex, false AS sex_unknown,
            TRY_CAST(birth_date AS DATE) AS birth_date, CAST(collected_on AS DATE) AS collected_on,
            ethnicity, phone, house_code, relation, CASE WHEN tags IS NULL THEN NULL ELSE [tags] END AS tags, collector,
+           phone_public, false AS phone_public_unknown,
            id_number, id_number AS id_raw,
            CASE WHEN id_number IS NULL THEN NULL ELSE id_number = '{ID_A}' END AS id_valid,
            CASE WHEN id_number = '{ID_TYPO}' THEN '校验码错误' END AS id_problem,

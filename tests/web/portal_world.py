@@ -53,6 +53,7 @@ INSERT INTO raw.residents VALUES
   ('b_res', 34, 'R-X5', '金五', NULL, '男', '1975-09-31', NULL, NULL, 'H2', NULL, '户籍人口', NULL, NULL, '2026-10-20', NULL, NULL),
   ('b_res_hb', 4, 'R-H1', '河秘密', NULL, '男', '2022-02-30', NULL, NULL, 'H5', NULL, '户籍人口', NULL, NULL, '2026-10-20', NULL, NULL),
   ('b_res_hb', 5, 'R-H2', '河机密', NULL, '女', '2021-04-31', NULL, NULL, 'H5', NULL, '户籍人口', NULL, NULL, '2026-10-20', NULL, NULL);
+ALTER TABLE raw.residents ADD COLUMN phone_public VARCHAR;     -- 公开联系方式 (sources/residents.yaml)
 -- a loaded row of the 河滨 file, so its rejected rows are located in 河滨社区 (the file's community)
 INSERT INTO core.person_records (record_key, template, batch_id, row_no, record_no, name, id_number, house_code,
     event_date, name_raw, id_raw, id_valid)
