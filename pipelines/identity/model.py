@@ -27,20 +27,63 @@ def match_weight_macro(config: dict) -> str:
     the match weight (log2 Bayes factor, prior included) Splink computes for a pair."""
     params = ", ".join(f"{c}_l, {c}_r" for c in SPLINK_COLUMNS)
     prior = config["probability_two_random_records_match"]
-    terms = []
-    for comparison in config["comparisons"]:
-        whens, else_weight = [], None
-        for level in comparison["levels"]:
-            weight = 0.0 if level.get("is_null") else math.log2(level["m"] / level["u"])
-            if level.get("else"):
-                else_weight = weight
-            else:
-                whens.append(f"WHEN {level['sql']} THEN {weight!r}")
-        if else_weight is None:
-            raise ValueError(f"identity.yaml: comparison {comparison['name']} needs an else level")
-        terms.append(f"(CASE {' '.join(whens)} ELSE {else_weight!r} END)")
+    terms = [_case(comparison, lambda level: repr(_level_weight(level))) for comparison in config["comparisons"]]
     return (f"CREATE OR REPLACE TEMP MACRO identity_match_weight({params}) AS (\n    "
             f"{math.log2(prior / (1 - prior))!r}\n    + " + "\n    + ".join(terms) + "\n);")
+
+
+def _level_weight(level: dict) -> float:
+    return 0.0 if level.get("is_null") else math.log2(level["m"] / level["u"])
+
+
+def _case(comparison: dict, value) -> str:
+    """``CASE WHEN <level sql> THEN value(level) ... ELSE value(else level) END`` for one comparison."""
+    whens, otherwise = [], None
+    for level in comparison["levels"]:
+        if level.get("else"):
+            otherwise = value(level)
+        else:
+            whens.append(f"WHEN {level['sql']} THEN {value(level)}")
+    if otherwise is None:
+        raise ValueError(f"identity.yaml: comparison {comparison['name']} needs an else level")
+    return f"(CASE {' '.join(whens)} ELSE {otherwise} END)"
+
+
+def _sql_text(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def link_rule_macro(config: dict) -> str:
+    """``CREATE TEMP MACRO identity_link_rule(<col>_l, <col>_r, ...)``: the person_links rule a link carries
+    when this pair decided it, from the ``rule`` of the level the pair reaches in the comparison that
+    declares rules (the name): ``name_match`` only while the names agree."""
+    params = ", ".join(f"{c}_l, {c}_r" for c in SPLINK_COLUMNS)
+    ruled = [c for c in config["comparisons"] if all("rule" in level for level in c["levels"])]
+    if len(ruled) != 1:
+        raise ValueError("identity.yaml: exactly one comparison gives every level a rule")
+    return (f"CREATE OR REPLACE TEMP MACRO identity_link_rule({params}) AS "
+            f"{_case(ruled[0], lambda level: _sql_text(level['rule']))};")
+
+
+def match_levels_macro(config: dict) -> str:
+    """``CREATE TEMP MACRO identity_match_levels(<col>_l, <col>_r, ...)``: the pair's match weight spelled
+    out, a list of STRUCT(comparison, title, level, m, u, weight) — the prior first, then each comparison's
+    level — whose weights sum to :func:`match_weight_macro`'s. What a link stores for ``onceonly explain``."""
+    params = ", ".join(f"{c}_l, {c}_r" for c in SPLINK_COLUMNS)
+    prior = config["probability_two_random_records_match"]
+
+    def entry(name, title, label, m, u, weight) -> str:
+        return (f"{{'comparison': {_sql_text(name)}, 'title': {_sql_text(title)}, 'level': {_sql_text(label)}, "
+                f"'m': {'NULL' if m is None else repr(float(m))}::DOUBLE, "
+                f"'u': {'NULL' if u is None else repr(float(u))}::DOUBLE, 'weight': {weight!r}::DOUBLE}}")
+
+    items = [entry("prior", "先验", f"随机两条记录为同一人的概率 {prior}", prior, None,
+                   math.log2(prior / (1 - prior)))]
+    for comparison in config["comparisons"]:
+        title = comparison.get("title", comparison["name"])
+        items.append(_case(comparison, lambda level, c=comparison, t=title: entry(
+            c["name"], t, level["label"], level.get("m"), level.get("u"), _level_weight(level))))
+    return f"CREATE OR REPLACE TEMP MACRO identity_match_levels({params}) AS [\n    " + ",\n    ".join(items) + "\n];"
 
 
 def splink_settings(config: dict) -> dict:
