@@ -73,8 +73,8 @@ def test_accuracy_targets_on_the_demo_truth(demo_world):
 
 
 def test_every_probabilistic_link_is_explained_by_its_levels(demo_world):
-    """core.link_comparisons holds, for every link the model made, each comparison's level and weight; they
-    sum to the stored score, and `onceonly explain` prints them."""
+    """core.link_comparisons holds, for every link the model made, the level each comparison reached; with the
+    run's core.link_levels their weights sum to the stored score, and `onceonly explain` prints them."""
     from pipelines.status import explain
 
     with Store(demo_world["home"] / "store.duckdb").connect(read_only=True) as conn:
@@ -83,7 +83,7 @@ def test_every_probabilistic_link_is_explained_by_its_levels(demo_world):
         unexplained = conn.execute("""
             WITH spelled AS (
                 SELECT record_key, count(*) AS n, sum(weight) AS w
-                FROM core.link_comparisons WHERE role = 'link' GROUP BY 1)
+                FROM core.link_comparison_levels WHERE role = 'link' GROUP BY 1)
             SELECT count(*) FILTER (WHERE s.record_key IS NULL OR s.n <> 5
                                     OR abs(pow(2, s.w) / (1 + pow(2, s.w)) - l.score) > 1e-9),
                    count(*)

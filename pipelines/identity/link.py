@@ -17,8 +17,9 @@ Order of decisions, each only for records the previous ones left open:
                    guard kept it from a household member (listed for stewards in core.link_candidates);
                    otherwise ``unlinkable`` / ``unmatched`` (person_key NULL, for stewards).
 
-Every probabilistic link and candidate is spelled out in core.link_comparisons (each comparison's level,
-m, u and weight) at link time, for ``onceonly explain``.
+Every probabilistic link and candidate keeps at link time the level each comparison reached
+(core.link_comparisons; with core.link_levels, the view core.link_comparison_levels spells out each
+level's m, u and weight), for ``onceonly explain``.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ import time
 
 import duckdb
 
-from pipelines.identity.model import link_rule_macro, match_levels_macro, match_weight_macro
+from pipelines.identity.model import levels_table, link_rule_macro, match_levels_macro, match_weight_macro
 from pipelines.identity.pinyin import load_config, refresh_name_pinyin
 from pipelines.store import Store, table_exists
 
@@ -39,7 +40,8 @@ _EARLIER_LINKS = "SELECT length(record_key) > 64 OR record_id IS NULL FROM core.
 
 
 def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date) -> dict:
-    """Rebuild core.person_links, core.persons, core.link_candidates, core.link_comparisons; append to
+    """Rebuild core.person_links, core.persons, core.link_candidates, core.link_comparisons (with
+    core.link_levels, the model it is read with); append to
     core.person_key_registry and core.merge_log. Returns summary counts and timings."""
     config = load_config()
     timings: dict[str, float] = {}
@@ -85,6 +87,7 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date) -> dict:
     Store.run_sql(conn, "core/identity_found.sql", **variables)
     lap("resolve")
     Store.run_sql(conn, "core/identity_keys.sql", **variables)
+    conn.execute(levels_table(config))
     Store.run_sql(conn, "core/identity_publish.sql", **variables)
     lap("publish")
 

@@ -66,24 +66,39 @@ def link_rule_macro(config: dict) -> str:
 
 
 def match_levels_macro(config: dict) -> str:
-    """``CREATE TEMP MACRO identity_match_levels(<col>_l, <col>_r, ...)``: the pair's match weight spelled
-    out, a list of STRUCT(comparison, title, level, m, u, weight) — the prior first, then each comparison's
-    level — whose weights sum to :func:`match_weight_macro`'s. What a link stores for ``onceonly explain``."""
+    """``CREATE TEMP MACRO identity_match_levels(<col>_l, <col>_r, ...)``: the level each comparison of the
+    pair reaches, a UTINYINT[] in the order of identity.yaml (1 = its first level). What a link stores in
+    core.link_comparisons; :func:`levels_table` says what each level is and weighs."""
     params = ", ".join(f"{c}_l, {c}_r" for c in SPLINK_COLUMNS)
+    cases = [_case(c, lambda level, c=c: str(c["levels"].index(level) + 1)) for c in config["comparisons"]]
+    return (f"CREATE OR REPLACE TEMP MACRO identity_match_levels({params}) AS "
+            f"[{', '.join(cases)}]::UTINYINT[];")
+
+
+def levels_table(config: dict) -> str:
+    """``CREATE OR REPLACE TABLE core.link_levels``: the model a run linked with, one row per level —
+    position (0 = the prior, then each comparison in order), comparison, title, level (its number in the
+    comparison, as stored in core.link_comparisons.levels), key, label, m, u, weight (log2 m/u; the prior's
+    is its log odds). Rewritten with every run's links, so the two always speak of the same model."""
     prior = config["probability_two_random_records_match"]
+    rows = [(0, "prior", "先验", 1, "prior", f"随机两条记录为同一人的概率 {prior}", prior, None,
+             math.log2(prior / (1 - prior)))]
+    for position, comparison in enumerate(config["comparisons"], 1):
+        for number, level in enumerate(comparison["levels"], 1):
+            rows.append((position, comparison["name"], comparison.get("title", comparison["name"]), number,
+                         level.get("key", str(number)), level["label"], level.get("m"), level.get("u"),
+                         _level_weight(level)))
 
-    def entry(name, title, label, m, u, weight) -> str:
-        return (f"{{'comparison': {_sql_text(name)}, 'title': {_sql_text(title)}, 'level': {_sql_text(label)}, "
-                f"'m': {'NULL' if m is None else repr(float(m))}::DOUBLE, "
-                f"'u': {'NULL' if u is None else repr(float(u))}::DOUBLE, 'weight': {weight!r}::DOUBLE}}")
+    def value(v) -> str:
+        if v is None:
+            return "NULL"
+        return _sql_text(v) if isinstance(v, str) else repr(v)
 
-    items = [entry("prior", "先验", f"随机两条记录为同一人的概率 {prior}", prior, None,
-                   math.log2(prior / (1 - prior)))]
-    for comparison in config["comparisons"]:
-        title = comparison.get("title", comparison["name"])
-        items.append(_case(comparison, lambda level, c=comparison, t=title: entry(
-            c["name"], t, level["label"], level.get("m"), level.get("u"), _level_weight(level))))
-    return f"CREATE OR REPLACE TEMP MACRO identity_match_levels({params}) AS [\n    " + ",\n    ".join(items) + "\n];"
+    values = ",\n    ".join("(" + ", ".join(value(v) for v in row) + ")" for row in rows)
+    return ("CREATE OR REPLACE TABLE core.link_levels AS\n"
+            "SELECT position::UTINYINT AS position, comparison, title, level::UTINYINT AS level, key, label,\n"
+            "       m::DOUBLE AS m, u::DOUBLE AS u, weight::DOUBLE AS weight\n"
+            f"FROM (VALUES\n    {values}\n) t(position, comparison, title, level, key, label, m, u, weight);")
 
 
 def splink_settings(config: dict) -> dict:

@@ -164,16 +164,17 @@ GUARD_TEXTS = {
 
 def _link_basis(conn: duckdb.DuckDBPyConnection, records: list[dict]) -> list[str]:
     """Why each record belongs to the person: its rule, and for a probabilistic link (or a household member
-    it was kept apart from) each comparison's level and weight as stored at link time (core.link_comparisons)."""
+    it was kept apart from) each comparison's level and weight as stored at link time (core.link_comparisons,
+    read through core.link_comparison_levels)."""
     from pipelines.store import table_exists
 
     keys = [r["record_key"] for r in records]
     pairs: list[dict] = []
-    if keys and table_exists(conn, "core.link_comparisons"):
+    if keys and table_exists(conn, "core.link_comparison_levels"):
         pairs = _rows(conn, """
             SELECT c.*, k.reason, k.candidate_person_key, p.name AS other_name,
                    o.template AS other_template, o.row_no AS other_row_no, b.file_name AS other_file
-            FROM core.link_comparisons c
+            FROM core.link_comparison_levels c
             LEFT JOIN core.link_candidates k
                    ON c.role = 'candidate' AND k.record_key = c.record_key AND k.candidate_record_key = c.other_record_key
             LEFT JOIN core.persons p ON p.person_key = k.candidate_person_key

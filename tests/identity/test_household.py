@@ -118,7 +118,7 @@ def test_homophone_typo_of_the_same_person_still_links_beside_the_twin(store, ru
         assert candidates(conn, "residents:b1:3") == []
         # The link is spelled out as the model weighed it: the levels, and weights summing to its score.
         levels = conn.execute("""
-            SELECT comparison, level, m, u, weight FROM core.link_comparisons
+            SELECT comparison, level, m, u, weight FROM core.link_comparison_levels
             WHERE record_key = 'residents:b1:3' AND role = 'link' ORDER BY position""").fetchall()
         assert [c for c, *_ in levels] == ["prior", "name", "birth_date", "sex", "house_code"]
         assert [lv for _, lv, *_ in levels][1:] == ["拼音相同", "出生日期相同", "性别相同", "同一房屋"]
@@ -142,7 +142,7 @@ def test_rules_say_what_decided(store, run_date):
         person = got["residents:b1:1"][0]
         assert got["residents:b1:2"] == (person, "near_name_match")
         assert got["floating:b1:3"] == (person, "score_match")
-        levels = dict(conn.execute("SELECT record_key, list(level ORDER BY position)[2] FROM core.link_comparisons "
+        levels = dict(conn.execute("SELECT record_key, list(level ORDER BY position)[2] FROM core.link_comparison_levels "
                                    "WHERE role = 'link' GROUP BY 1").fetchall())
         assert levels == {"residents:b1:2": "差一个字", "floating:b1:3": "缺失"}
 
