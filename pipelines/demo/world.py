@@ -419,15 +419,20 @@ class _Gen:
         # No family gives a child the name of a parent or a sibling, nor one that sounds the same (twins
         # included): redraw the last character of a child whose name sounds like another member's.
         sound = _char_pinyin()
+        spoken = name.head(nr).str.split("").list.eval(pl.element().replace(sound)).list.join(" ")
+        surnames = fam_surname.gather(ch_hh)
         for _ in range(50):
-            name = name.scatter(children, _joined(fam_surname.gather(ch_hh), mid, last))
-            spoken = name.head(nr).str.split("").list.eval(pl.element().replace(sound)).list.join(" ")
+            said = pl.DataFrame({"s": surnames, "m": mid, "l": last}).select(
+                pl.col("s") + " " + pl.when(pl.col("m") != "").then(pl.col("m").replace(sound) + " ").otherwise(pl.lit(""))
+                + pl.col("l").replace(sound))["s"]
+            spoken = spoken.scatter(children, said)
             clash = pl.DataFrame({"h": hh, "s": spoken}).is_duplicated().to_numpy()[children]
             if not clash.any():
                 break
             redo = np.flatnonzero(clash)
             _, _, fresh = self.name_parts(len(redo), male[children[redo]], rng=rng)
             last = last.scatter(redo, fresh)
+        name = name.scatter(children, _joined(surnames, mid, last))
         self.twin_pairs = np.stack([first, second], 1)
 
         parent = np.full(len(cols["kind"]), -1, np.int64)
