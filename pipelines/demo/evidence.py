@@ -11,7 +11,8 @@ import polars as pl
 
 from pipelines.demo import vocab as V
 from pipelines.demo.followup import not_yet_visited
-from pipelines.demo.world import CATEGORIES, DEAD, FLOATING, HUKOU, HUKOU_ONLY, LEFT, RESIDENT, id_strings, pick
+from pipelines.demo.world import (CATEGORIES, DEAD, FLOATING, HUKOU, HUKOU_ONLY, LEFT, RESIDENT, UNSETTLED, id_strings,
+                                  pick)
 
 FRESH = (5, 340)      # days before D
 STALE_MIN = 400
@@ -312,6 +313,14 @@ class Evidence:
         frames = {k: self.dates(v) for k, v in frames.items()}
         self.redundant = redundant
         return frames
+
+    def unregistered_dropped(self, template: str, df: pl.DataFrame) -> pl.DataFrame:
+        """A baby without hukou (未落户) has no ID number for an allowance or a disability card to carry: its
+        rows of those templates go. Called after the mess is drawn, so every other row stays as it was."""
+        if template not in ("assistance", "disability"):
+            return df
+        registered = pl.Series(self.hm["_cat"] != UNSETTLED)
+        return df.filter(registered.gather(df["_hi"].clip(0)) | (pl.col("_hi") < 0))
 
     def tags(self) -> np.ndarray:
         m, n = self.hm, len(self.hm["_kind"])

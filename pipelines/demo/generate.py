@@ -120,6 +120,9 @@ def _street(out: Path, truth: Path, st: Street, persons: int, seed, as_of: dt.da
     h_comm = gen.houses["_comm"].to_numpy()
     for t, df in frames.items():
         df = mess.apply(t, df, body, gen.rng)
+        if t == "residents":
+            df = mess.children(df, gen.humans, gen.family_rng)
+        df = ev.unregistered_dropped(t, df)
         home = df["_addr_house"] if "_addr_house" in df.columns else df["_house"]
         df = df.with_columns(_home=home, _comm=pl.Series(h_comm[home.to_numpy()]), _reject=pl.lit(False),
                              _bad_field=pl.lit(None, pl.String), _bad_value=pl.lit(None, pl.String))
@@ -344,9 +347,12 @@ def _write_truth(truth: Path, inbox: Inbox, frames, st: pl.DataFrame, gen, as_of
     _put(flagged, truth / "assistance_check.csv")
 
     kinds = {0: "在住", 1: "已搬离", 2: "死亡", 3: "户籍在此未居住"}
-    persons = st.join(gen.humans.select(pl.col("_i").alias("_hi"), "姓名", "公民身份号码", "出生日期", "_kind"), on="_hi").select(
+    # 户编号 and 与户主关系 (the household the human lives in today) let the check name a wrong merge's kind.
+    persons = st.join(gen.humans.select(pl.col("_i").alias("_hi"), "姓名", "公民身份号码", "出生日期", "_kind",
+                                        "户编号", "与户主关系"), on="_hi").select(
         "human_id", "姓名", "公民身份号码", "出生日期", "状态", "人员类别", "房屋编码", "网格编码",
-        pl.col("registered").alias("登记"), pl.col("_kind").replace_strict(kinds).alias("实际"))
+        pl.col("registered").alias("登记"), pl.col("_kind").replace_strict(kinds).alias("实际"),
+        "户编号", pl.when(pl.col("户编号").is_not_null()).then(pl.col("与户主关系")).alias("与户主关系"))
     _put(persons, truth / "persons.csv")
     return {
         "grids": len(g),
@@ -357,6 +363,7 @@ def _write_truth(truth: Path, inbox: Inbox, frames, st: pl.DataFrame, gen, as_of
         "grids_over_1500_on_record": int(g["over_1500_on_record"].sum()),
         "grids_over_1500_verified": int(g["over_1500_verified"].sum()),
         "assistance_check": len(flagged),
+        "twin_pairs": len(gen.twin_pairs),
         "status": dict(st.group_by("状态").len().sort("状态").iter_rows()),
     }
 

@@ -37,7 +37,8 @@ INPUTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
         "house_code": "VARCHAR", "event_date": "DATE"}),
     "q_link_candidates": (("core.link_candidates",), {"record_key": "VARCHAR",
                                                        "candidate_person_key AS person_key": "VARCHAR",
-                                                       "match_weight AS score": "DOUBLE"}),
+                                                       "match_weight AS score": "DOUBLE",
+                                                       "reason": "VARCHAR"}),
     "q_persons": (("core.persons",), {"person_key": "VARCHAR", "name": "VARCHAR", "id_number": "VARCHAR"}),
     "q_address_matches": (("core.address_matches",), {
         "template": "VARCHAR", "batch_id": "VARCHAR", "row_no": "INTEGER", "record_key": "VARCHAR",

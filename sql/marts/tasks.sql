@@ -11,10 +11,8 @@
 
 -- A task's id: the kind's prefix and a digest of what is to be done, so the same person at the same house,
 -- last seen on the same day, is the same task whatever order the files were loaded in.
--- Letters only (the digest's hex digits 0-9 spelled G-T): a code with digit runs can read as a phone or an ID
--- number, and every output masks those.
-CREATE OR REPLACE TEMP MACRO task_id(prefix, what) AS
-    prefix || '-' || translate(upper(left(md5(what), 16)), '0123456789', 'GHJKMNPQRT');
+-- Letters only (letter_digest, sql/macros/keys.sql).
+CREATE OR REPLACE TEMP MACRO task_id(prefix, what) AS prefix || '-' || letter_digest(what);
 
 -- What D's evidence calls for. verify: contract §3 verification-tasks (待核实 with a current house);
 -- deregister: contract §3 deregistration-feedback (counts in 登记人口 but 已离开); assistance: each row of

@@ -93,9 +93,9 @@ def build(conn, *, typo_batch="b_res1"):
         ('residents:b_res1:3',NULL,'ambiguous',NULL), ('residents:b_res1:4','P2','singleton',NULL),
         ('floating:b_flo:2',NULL,'unlinkable',NULL);
     CREATE TABLE core.link_candidates (record_key VARCHAR, rank BIGINT, candidate_person_key VARCHAR,
-        candidate_record_key VARCHAR, match_probability DOUBLE, match_weight DOUBLE);
-    INSERT INTO core.link_candidates VALUES ('residents:b_res1:3',1,'P1','residents:b_res1:2',0.93,8.5),
-        ('residents:b_res1:3',2,'P2','residents:b_res1:4',0.2,-1.0);
+        candidate_record_key VARCHAR, match_probability DOUBLE, match_weight DOUBLE, reason VARCHAR);
+    INSERT INTO core.link_candidates VALUES ('residents:b_res1:3',1,'P1','residents:b_res1:2',0.93,8.5,NULL),
+        ('residents:b_res1:3',2,'P2','residents:b_res1:4',0.2,-1.0,NULL);
     CREATE TABLE core.address_matches (template VARCHAR, batch_id VARCHAR, row_no INTEGER, record_key VARCHAR,
         address VARCHAR, road VARCHAR, road_no VARCHAR, compound VARCHAR, building VARCHAR, unit VARCHAR,
         floor VARCHAR, room VARCHAR, match_status VARCHAR, house_code VARCHAR, candidates VARCHAR[], rule VARCHAR);
