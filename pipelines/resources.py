@@ -72,13 +72,14 @@ def _adopt_home_writes(store: Store, home: Path) -> list[str]:
 
 def _summarise(store: Store, build: versions.Build) -> None:
     """What the build holds, into its version record, while its store is still open: the batches it loaded, every
-    batch, persons by status (what `onceonly run`, `onceonly runs` and the portal's run page show)."""
+    batch, persons by status, follow-up tasks by kind (what `onceonly run`, `onceonly runs` and the portal's run page
+    show)."""
     from pipelines.store import table_exists
 
     started = dt.datetime.fromisoformat(build.version.record["started_at"])
     record: dict = {"built_at": dt.datetime.now().isoformat(sep=" ", timespec="seconds")}
     try:
-        with store.connect(macros=False) as conn:
+        with store.connect() as conn:
             if table_exists(conn, "raw.batches"):
                 record["new_batches"] = [list(r) for r in conn.execute(
                     "SELECT file_name, status, rows_read, rows_loaded, rows_rejected, message, batch_id "
@@ -91,6 +92,15 @@ def _summarise(store: Store, build: versions.Build) -> None:
                                    or build.version.record.get("as_of"))
                 record["status_counts"] = dict(conn.execute(
                     "SELECT status, count(*) FROM core.person_status GROUP BY status ORDER BY status").fetchall())
+            if table_exists(conn, "marts.tasks"):
+                as_of = record.get("as_of") or build.version.record.get("as_of")
+                record["tasks"] = [list(r) for r in conn.execute("""
+                    SELECT task_kind_cn(kind), count(*) FILTER (WHERE state = 'open'),
+                           count(*) FILTER (WHERE opened_on = ?::DATE), count(*) FILTER (WHERE closed_on = ?::DATE),
+                           count(*) FILTER (WHERE overdue)
+                    FROM marts.tasks GROUP BY kind
+                    ORDER BY CASE kind WHEN 'verify' THEN 0 WHEN 'deregister' THEN 1 ELSE 2 END""",
+                    [as_of, as_of]).fetchall()]
     except Exception as exc:        # noqa: BLE001 — a summary never hides the run's own outcome
         record["summary_error"] = str(exc).splitlines()[0][:500]
     build.version.update(**record)

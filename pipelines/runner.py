@@ -15,6 +15,7 @@ import dagster as dg
 
 from pipelines import versions
 from pipelines.paths import last_run_path, store_path
+from pipelines.publish.masking import mask_text
 from pipelines.resources import RunSettings, StoreResource
 
 
@@ -25,6 +26,7 @@ class RunSummary:
     as_of: dt.date
     batches: list[tuple] = field(default_factory=list)       # (file_name, status, read, loaded, rejected, message)
     status_counts: dict[str, int] = field(default_factory=dict)
+    tasks: list[tuple] = field(default_factory=list)           # (kind in Chinese, open, opened on D, closed on D, overdue)
     reports_dir: Path | None = None
     error: str | None = None
     version: str | None = None          # the version this run built
@@ -39,12 +41,17 @@ class RunSummary:
         lines.append(f"本次新加载文件 {len(new)} 个（统计截止日期 {self.as_of}）")
         for name, status, read, loaded, rejected, message in new:
             if status == "rejected":
-                lines.append(f"  ✗ {name}：整个文件被拒收 — {message}")
+                lines.append(f"  ✗ {name}：整个文件被拒收 — {mask_text(message)}")
             else:
                 flag = "✓" if not rejected else "!"
                 lines.append(f"  {flag} {name}：读取 {read} 行，加载 {loaded} 行，拒收 {rejected} 行")
         if self.status_counts:
             lines.append("人员状态：" + "，".join(f"{k} {v}" for k, v in self.status_counts.items()))
+        if self.tasks:
+            lines.append("核查任务：" + "；".join(
+                f"{kind} 待办 {n_open}（本期新开 {opened}、办结 {closed}"
+                + (f"、逾期 {overdue}" if overdue else "") + "）"
+                for kind, n_open, opened, closed, overdue in self.tasks))
         if self.reports_dir:
             lines.append(f"报表目录：{self.reports_dir}")
         if self.published:
@@ -94,6 +101,7 @@ def run_pipeline(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: int
         summary.published = built.live
         summary.batches = [tuple(b[:6]) for b in built.record.get("new_batches", [])]
         summary.status_counts = built.record.get("status_counts", {})
+        summary.tasks = [tuple(t) for t in built.record.get("tasks", [])]
     if not result.success:
         summary.error = "; ".join(_failures(result.all_events))[:2000] or "未知错误"
     elif not summary.published:

@@ -16,27 +16,6 @@ import duckdb
 
 from pipelines import homedb
 
-_DDL = """
-CREATE TABLE IF NOT EXISTS handouts (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    kind        TEXT NOT NULL,   -- extract | report
-    name        TEXT NOT NULL,   -- extract or report name, e.g. grid-population
-    department  TEXT,            -- NULL: the store operator (no --dept)
-    user_name   TEXT NOT NULL,
-    scope       TEXT NOT NULL,   -- 全库 / community:<code> / street:<code>
-    as_of       TEXT NOT NULL,   -- ISO date
-    format      TEXT NOT NULL,   -- csv | xlsx | parquet | html
-    row_count   INTEGER NOT NULL,
-    columns     TEXT NOT NULL,   -- JSON list
-    file_path   TEXT NOT NULL,
-    file_sha256 TEXT NOT NULL,
-    store_version TEXT,          -- the store version the file was made from (pipelines/versions.py)
-    written_at  TEXT NOT NULL,   -- local time, ISO 8601 with microseconds
-    UNIQUE (written_at, user_name, file_sha256, file_path)
-);
-CREATE INDEX IF NOT EXISTS handouts_at ON handouts(written_at);
-"""
-
 
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
@@ -61,7 +40,7 @@ def record_many(home: Path, entries: list[dict]) -> None:
     rows = [[e["kind"], e["name"], e["department"], e["user"], e["scope"], _iso(e["as_of"]), e["fmt"],
              int(e["row_count"]), json.dumps(list(e["columns"]), ensure_ascii=False), str(e["path"]), e["sha256"],
              e.get("version"), now] for e in entries]
-    with homedb.connect(home, _DDL) as conn:
+    with homedb.connect(home) as conn:
         conn.execute("BEGIN")
         conn.executemany("INSERT OR IGNORE INTO handouts (kind, name, department, user_name, scope, as_of, format, "
                          "row_count, columns, file_path, file_sha256, store_version, written_at) "
@@ -79,7 +58,7 @@ _COLUMNS = ("written_at", "kind", "name", "department", "user_name", "scope", "a
 
 def handouts(home: Path, since: dt.datetime) -> list[dict]:
     """Every handout since ``since``, oldest first: keys as in ``_COLUMNS`` (``written_at`` a datetime)."""
-    with homedb.connect(home, _DDL) as conn:
+    with homedb.connect(home) as conn:
         rows = conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM handouts WHERE written_at >= ? "
                             "ORDER BY written_at, id", [since.isoformat(timespec="microseconds")]).fetchall()
     out = [dict(zip(_COLUMNS, r), written_at=dt.datetime.fromisoformat(r[0])) for r in rows]
@@ -127,7 +106,7 @@ def adopt_store_rows(conn: duckdb.DuckDBPyConnection, home: Path) -> int:
     rows = _legacy(conn)
     if not rows:
         return 0
-    with homedb.connect(home, _DDL) as db:
+    with homedb.connect(home) as db:
         db.execute("BEGIN")
         db.executemany(
             "INSERT OR IGNORE INTO handouts (written_at, kind, name, department, user_name, scope, as_of, format, "

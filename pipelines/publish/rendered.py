@@ -18,12 +18,13 @@ import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import duckdb
 
 from pipelines.publish.grants import Scope
+from pipelines.publish.masking import Masking
 
 FILES = "files"
 MANIFEST = "manifest.json"
@@ -59,15 +60,17 @@ class VersionFiles:
         self.root = Path(version_dir) / FILES
         self.slots = slots
 
-    def report(self, open_conn: OpenConn, name: str, as_of: dt.date, scope: Scope, make: bool = True) -> list[Made]:
-        """Every file of report ``name`` for ``scope`` (HTML, XLSX, then its person lists), made if need be (else,
-        with ``make=False``, :class:`NotMade`)."""
+    def report(self, open_conn: OpenConn, name: str, as_of: dt.date, scope: Scope, shown: Masking,
+               make: bool = True) -> list[Made]:
+        """Every file of report ``name`` for ``scope`` with values shown as ``shown`` (the department's report
+        masking: departments that show alike share the files), HTML, XLSX, then its person lists, made if need be
+        (else, with ``make=False``, :class:`NotMade`)."""
         from pipelines.reports import report_files
 
-        folder = self.root / "reports" / as_of.isoformat() / _safe(scope.key) / name
+        folder = self.root / "reports" / as_of.isoformat() / _masking_key(shown) / _safe(scope.key) / name
 
         def make_files(conn, out: Path) -> list[dict]:
-            return report_files(conn, name, out_dir=out, as_of=as_of, scope=scope)
+            return report_files(conn, name, out_dir=out, as_of=as_of, scope=scope, shown=shown)
         return self._get(folder, open_conn, make_files if make else None, scope.key)
 
     def extract(self, open_conn: OpenConn, name: str, fmt: str, *, dept: str | None, user: str, scope: str | None,
@@ -123,6 +126,11 @@ class VersionFiles:
             yield
 
 
+def _masking_key(shown: Masking) -> str:
+    """A folder name for a masking: one part per class of value, in the dataclass's order."""
+    return _safe("_".join(f"{f.name}-{getattr(shown, f.name)}" for f in fields(shown)))
+
+
 def _safe(part: str) -> str:
     """A folder name from a scope key or department name (registry and grid codes only, but never a path)."""
     return part.replace("/", "_").replace(":", "-").replace("..", "_")
@@ -145,7 +153,8 @@ PRERENDERED_FORMATS = ("csv", "parquet")
 def prerender(conn: duckdb.DuckDBPyConnection, version_dir: Path, as_of: dt.date, *, limit: int) -> dict[str, int]:
     """Make what the users of every jurisdiction download: every report's files for every street, then every
     community (at most ``limit`` jurisdictions; the portal makes the others on first request), and each department's
-    extracts in PRERENDERED_FORMATS for the jurisdictions it may choose. One preparation serves all reports
+    extracts in PRERENDERED_FORMATS for the jurisdictions it may choose. Reports are made once per masking of the
+    departments granted them. One preparation serves all reports
     (grants.narrow); extracts read the version's extract tables. Returns what was made."""
     from pipelines.marts import portal_source
     from pipelines.publish import load_registry
@@ -159,12 +168,17 @@ def prerender(conn: duckdb.DuckDBPyConnection, version_dir: Path, as_of: dt.date
     @contextlib.contextmanager
     def same():
         yield conn
+    reg = load_registry()
+    # each report as every department granted it shows it (departments that show alike share the files)
+    shown = {name: {_masking_key(m): m for m in [reg.report_masking(d.name) for d in reg.departments.values()
+                                                 if name in d.reports]}
+             for name in TITLES}
     made = {"jurisdictions": len(areas), "report_files": 0, "extract_files": 0}
     for _, code in areas:
         scope = resolve_scope(conn, None, code)
         for name in TITLES:
-            made["report_files"] += len(files.report(same, name, as_of, scope))
-    reg = load_registry()
+            for m in shown[name].values():
+                made["report_files"] += len(files.report(same, name, as_of, scope, m))
     for dept in reg.departments.values():
         for name, grant in dept.extracts.items():
             user = grant.users[0] if grant.users else "onceonly"

@@ -19,16 +19,6 @@ from pipelines import homedb
 # quality.corrections' columns, in its order (sql/quality/schema.sql)
 COLUMNS = ("correction_id", "issue_id", "template", "batch_id", "row_no", "record_key", "field", "old_value",
            "new_value", "action", "reason", "by", "at")
-
-_DDL = """
-CREATE TABLE IF NOT EXISTS pending_corrections (
-    correction_id TEXT PRIMARY KEY, issue_id TEXT NOT NULL, template TEXT, batch_id TEXT, row_no INTEGER,
-    record_key TEXT, field TEXT, old_value TEXT, new_value TEXT, action TEXT NOT NULL, reason TEXT,
-    "by" TEXT NOT NULL, "at" TEXT NOT NULL,
-    published_in TEXT            -- the first published version whose store holds it; NULL: waiting
-);
-CREATE INDEX IF NOT EXISTS pending_waiting ON pending_corrections(published_in);
-"""
 QUOTED = ", ".join(f'"{c}"' for c in COLUMNS)
 
 
@@ -36,7 +26,7 @@ def record(home: Path, rows: list[list]) -> None:
     """Append decisions (lists in COLUMNS order; ``at`` a datetime) in one transaction."""
     if not rows:
         return
-    with homedb.connect(home, _DDL) as conn:
+    with homedb.connect(home) as conn:
         conn.execute("BEGIN")
         conn.executemany(f"INSERT INTO pending_corrections ({QUOTED}) VALUES ({', '.join('?' * len(COLUMNS))})",
                          [[*r[:-1], r[-1].isoformat(timespec="microseconds")] for r in rows])
@@ -47,7 +37,7 @@ def waiting(home: Path) -> list[tuple]:
     """Decisions no published version holds yet, oldest first (``at`` a datetime)."""
     if not homedb.path(home).exists():
         return []
-    with homedb.connect(home, _DDL) as conn:
+    with homedb.connect(home) as conn:
         rows = conn.execute(f"SELECT {QUOTED} FROM pending_corrections WHERE published_in IS NULL "
                             'ORDER BY "at", correction_id').fetchall()
     return [(*r[:-1], dt.datetime.fromisoformat(r[-1])) for r in rows]
@@ -57,7 +47,7 @@ def summary(home: Path) -> list:
     """[count, newest time] of every decision kept here: what a district's re-run compares (pipelines/districts.py)."""
     if not homedb.path(home).exists():
         return [0, None]
-    with homedb.connect(home, _DDL) as conn:
+    with homedb.connect(home) as conn:
         return list(conn.execute('SELECT count(*), max("at") FROM pending_corrections').fetchall()[0])
 
 
@@ -91,7 +81,7 @@ def import_into(conn: duckdb.DuckDBPyConnection, home: Path) -> list[str]:
 def mark_published(home: Path, ids: list[str], version: str) -> None:
     if not ids:
         return
-    with homedb.connect(home, _DDL) as conn:
+    with homedb.connect(home) as conn:
         conn.execute("BEGIN")
         conn.executemany("UPDATE pending_corrections SET published_in = ? WHERE correction_id = ? "
                          "AND published_in IS NULL", [[version, i] for i in ids])
@@ -102,7 +92,7 @@ def forget_published_after(home: Path, version: str) -> None:
     """A rollback to ``version``: decisions first published after it are waiting again."""
     if not homedb.path(home).exists():
         return
-    with homedb.connect(home, _DDL) as conn:
+    with homedb.connect(home) as conn:
         conn.execute("UPDATE pending_corrections SET published_in = NULL WHERE published_in > ?", [version])
 
 

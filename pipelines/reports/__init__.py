@@ -4,7 +4,7 @@ Public API:
     render_report(conn, name, *, out_dir, as_of, home, dept=None, scope=None, user="onceonly") -> list[Path]
         [<stem>.html, <stem>.xlsx, then <stem>-<key>.csv per person list]. Reports print counts; a person
         list longer than an exception list (80+, 65+, 0-6, school cohort, evacuation list...) is a CSV beside it.
-    report_files(conn, name, *, out_dir, as_of, scope: Scope) -> list[dict]     (the files, no handout record)
+    report_files(conn, name, *, out_dir, as_of, scope: Scope, shown: Masking) -> list[dict]   (no handout record)
     LISTS: report -> {list key: title}, the person lists each report writes (known before rendering).
     render_all(conn, *, out_dir, as_of, home, user="onceonly") -> list[Path]     (every report + index.html)
     Handouts are recorded in ``home``'s database (pipelines/publish/audit.py); ``conn`` may be read-only.
@@ -17,9 +17,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.publish import audit
+from pipelines.publish import audit, masking
 from pipelines.publish.grants import Scope, narrow, prepare, resolve_scope
 from pipelines.publish.registry import GrantRefused, load_registry
+from pipelines.reports import sdc
 from pipelines.reports.families import FAMILIES, LISTS
 from pipelines.reports.render import write_html, write_index, write_list_csv, write_xlsx
 
@@ -52,21 +53,28 @@ def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, 
                            f"该部门可获取的报表：{'、'.join(TITLES[r] for r in department.reports) or '无'}。")
     prepare(conn, as_of)
     where = resolve_scope(conn, department, scope)
-    files = report_files(conn, name, out_dir=out_dir, as_of=as_of, scope=where)
+    files = report_files(conn, name, out_dir=out_dir, as_of=as_of, scope=where, shown=reg.report_masking(dept))
     audit.record_many(home, [dict(h, kind="report", department=dept, user=user, scope=where.key, as_of=as_of)
                              for h in files])
     return [h["path"] for h in files]
 
 
-def report_files(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, as_of: dt.date,
-                 scope: Scope) -> list[dict]:
-    """The report's files for a jurisdiction already resolved and granted, without a handout record (render_report
-    records one; the portal renders once per store version and records each time it hands a file out). Returns one
-    dict per file: path, name, fmt, row_count, columns, sha256."""
-    prepare(conn, as_of)
+def report_files(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, as_of: dt.date, scope: Scope,
+                 shown: masking.Masking) -> list[dict]:
+    """The report's files for a jurisdiction already resolved and granted, values shown as ``shown`` (the
+    department's, registry ``report_masking``), without a handout record (render_report records one; the portal
+    renders once per store version and records each time it hands a file out). Returns one dict per file: path,
+    name, fmt, row_count, columns, sha256."""
     where = scope
+    if where.level == "grid" and LISTS.get(name):
+        # the person lists are read through extract views, which place rows in communities, not grids
+        raise GrantRefused(f"报表“{TITLES[name]}”附带人员名单，不能按网格生成，请指定社区或街道。")
+    prepare(conn, as_of)
     narrow(conn, where)
-    report = FAMILIES[name](conn, as_of, _unit(conn, where.label))
+    reg = load_registry()
+    report = FAMILIES[name](conn, as_of, _unit(conn, where.label), shown)
+    _mask_tables(report, reg, shown)
+    report.hidden = sdc.protect(report)
     # The portal offers list downloads from LISTS before rendering: a builder may not drift from it.
     if [lst.key for lst in report.lists] != list(LISTS.get(name, {})):
         raise RuntimeError(f"报表“{name}”生成的名单 {[lst.key for lst in report.lists]} 与 LISTS 登记的不一致。")
@@ -85,6 +93,15 @@ def report_files(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, a
                              columns=lst.table.column_names, path=p))
         paths.append(p)
     return [dict(h, sha256=audit.sha256_file(h["path"])) for h in handouts]
+
+
+def _mask_tables(report, reg, shown) -> None:
+    """The text cells of a report's tables as the department's masking shows their class (community and
+    compound names are 'other': only scrubbed of any ID or phone inside them)."""
+    for s in report.sections:
+        text = {i: reg.column_class(c.name) for i, c in enumerate(s.columns) if c.kind == "text"}
+        s.rows = [tuple(masking.mask_value(v, text[i], shown) if i in text else v for i, v in enumerate(row))
+                  for row in s.rows]
 
 
 def render_all(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_of: dt.date, home: Path,

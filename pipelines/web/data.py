@@ -202,8 +202,8 @@ class StoreGate:
 
 @dataclass(frozen=True)
 class Area:
-    """One jurisdiction a user may choose: their street, or a community in it."""
-    level: str      # street | community
+    """One jurisdiction a user may choose: their street, or a community in it; a grid worker's grid."""
+    level: str      # street | community | grid
     code: str
     name: str
 
@@ -216,6 +216,10 @@ def areas(conn: duckdb.DuckDBPyConnection, level: str, code: str) -> list[Area]:
     """The jurisdictions under a user's own (theirs first); empty when the grids no longer know it."""
     if not table_exists(conn, "core.grids"):
         return []
+    if level == "grid":     # core.grids is small: one row per microgrid
+        rows = conn.execute("SELECT grid_code, min(grid_name) FROM core.grids WHERE grid_code = ? GROUP BY grid_code",
+                            [code]).fetchall()
+        return [Area("grid", c, n) for c, n in rows]
     src = portal_source(conn, "portal_areas")
     if level == "community":
         rows = conn.execute(f"SELECT code, name FROM {src} WHERE level = 'community' AND code = ? ORDER BY 1",

@@ -4,6 +4,7 @@
 CREATE OR REPLACE TEMP TABLE rp_grids AS
 SELECT * FROM rp_grids_whole
 WHERE (CASE getvariable('scope_level')
+           WHEN 'grid' THEN grid_code
            WHEN 'community' THEN community_code
            WHEN 'street' THEN street_code
            ELSE district_code END) = getvariable('scope_code');
