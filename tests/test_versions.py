@@ -117,7 +117,7 @@ def test_a_build_whose_blocking_check_fails_is_not_published(world):
     housing = sorted((inbox / "housing").glob("*.csv"))[0]
     header = housing.read_text(encoding="utf-8").splitlines()[0]
     # a house on a micro-grid the grids file does not have: core.houses' blocking rule house_orphan
-    row = "000099990001,51010799999999901,四川省成都市武侯区玉林街道无名路1号1栋1单元1楼101室,无名小区,1,1,1,101,住宅,自住,王五,2026/1/5"
+    row = "000099990001,51010799999999901,四川省成都市武侯区玉林街道无名路1号1栋1单元1楼101室,无名小区,1,1,1,101,住宅,自住,王五,,2026/1/5"
     (inbox / "housing" / "错误网格的房屋.csv").write_text(header + "\n" + row + "\n", encoding="utf-8")
     summary = run_pipeline(home=home, inbox=inbox, as_of=AS_OF)
     assert not summary.success and not summary.published

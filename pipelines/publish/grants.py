@@ -28,7 +28,7 @@ class Scope:
 WHOLE = Scope(None, None, "全库")
 _LEVEL_CN = {"grid": "网格", "community": "社区", "street": "街道", "district": "区县"}
 # what a department of each level may ask for (the portal binds each account to one of its own on top)
-_ALLOWED = {"grid": ("grid",), "community": ("community", "grid"), "street": ("community", "street", "grid")}
+ALLOWED_LEVELS = {"grid": ("grid",), "community": ("community", "grid"), "street": ("community", "street", "grid")}
 
 
 def resolve_scope(conn: duckdb.DuckDBPyConnection, dept: Department | None, scope: str | None) -> Scope:
@@ -56,7 +56,7 @@ def resolve_scope(conn: duckdb.DuckDBPyConnection, dept: Department | None, scop
         raise GrantRefused(f"范围“{s}”对应多个单位：{options}。请改用代码指定。")
     level, code, name = hits[0]
     if dept is not None:
-        if level not in _ALLOWED[dept.level]:
+        if level not in ALLOWED_LEVELS[dept.level]:
             raise GrantRefused(
                 f"{dept.name}的数据范围为{_LEVEL_CN[dept.level]}级，不能获取{_LEVEL_CN[level]}“{name}”的数据。")
     return Scope(level, code, name)

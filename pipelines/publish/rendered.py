@@ -158,7 +158,7 @@ def prerender(conn: duckdb.DuckDBPyConnection, version_dir: Path, as_of: dt.date
     (grants.narrow); extracts read the version's extract tables. Returns what was made."""
     from pipelines.marts import portal_source
     from pipelines.publish import load_registry
-    from pipelines.publish.grants import resolve_scope
+    from pipelines.publish.grants import ALLOWED_LEVELS, resolve_scope
     from pipelines.reports import TITLES
 
     files = VersionFiles(version_dir)
@@ -183,7 +183,7 @@ def prerender(conn: duckdb.DuckDBPyConnection, version_dir: Path, as_of: dt.date
         for name, grant in dept.extracts.items():
             user = grant.users[0] if grant.users else "onceonly"
             for level, code in areas:
-                if dept.level == "community" and level != "community":
+                if level not in ALLOWED_LEVELS[dept.level]:     # a grid worker's: made on first request
                     continue
                 for fmt in PRERENDERED_FORMATS:
                     files.extract(same, name, fmt, dept=dept.name, user=user, scope=code, as_of=as_of)

@@ -43,7 +43,7 @@ def _client(app, user, password) -> TestClient:
 def test_pages_read_the_live_version_while_a_build_runs_and_switch_when_it_is_published(versioned):
     root, accounts = versioned
     home, inbox = root / "home", root / "inbox"
-    app = create_app(home, secret_key="k")
+    app = create_app(home)
     c = _client(app, "jiedao", accounts["jiedao"])
     before = versions.live(home)
     live_file = before.store
@@ -87,7 +87,7 @@ def test_a_download_does_not_hold_up_pages(versioned):
     page asked for after the downloads started is answered before they finish (they share the read-only version;
     nothing waits for a lock)."""
     root, accounts = versioned
-    app = create_app(root / "home", secret_key="k")
+    app = create_app(root / "home")
     steward = _client(app, "steward", accounts["steward"])
     street = _client(app, "jiedao", accounts["jiedao"])
     done: dict[str, float] = {}
@@ -137,7 +137,7 @@ def test_a_user_makes_at_most_their_share_of_files_at_once_and_files_are_made_on
 
     root, accounts = versioned
     home = root / "home"
-    app = create_app(home, secret_key="k")
+    app = create_app(home)
     gongan = _client(app, "gongan", accounts["gongan"])
     monkeypatch.setattr(pages, "DOWNLOADS_PER_USER", 1)
     with Store(store_path(home)).connect(read_only=True) as conn:
