@@ -266,6 +266,7 @@ def _portal(home: Path, sc: Scanner, communities: list[str]) -> None:
                 assert r.status_code == 303
                 sc.check("问题清单 shequ 修正后", c.get("/queue?status=fixed").text)
     sc.check("onceonly audit", format_audit(audit_log(home, AS_OF - dt.timedelta(days=3650))))
+    app.state.portal.gate.close()       # the portal keeps the live version open; other tests open it too
 
 
 def test_the_scanner_finds_what_it_should():

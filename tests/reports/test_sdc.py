@@ -179,7 +179,8 @@ def test_the_classic_leaks_are_closed():
 
 @pytest.fixture(scope="module")
 def demo_conn(demo_outputs_home):
-    with Store(demo_outputs_home / "store.duckdb").connect() as conn:
+    # reports only read the store (the handout record goes to the home's database)
+    with Store(demo_outputs_home / "store.duckdb").connect(read_only=True) as conn:
         yield conn
 
 
