@@ -73,7 +73,7 @@ def test_xlsx_title_rows_totals_numeric_ids_and_dates(store, catalog, inbox):
     errors = query(store, "SELECT row_no, rule, severity, message FROM raw.row_errors WHERE severity = 'reject' "
                           "ORDER BY row_no")
     assert [(r, rule) for r, rule, _, _ in errors] == [(6, "id_numeric_cell"), (7, "id_numeric_cell")]
-    assert errors[1][3] == ('residents/金沙社区.xlsx 第7行 公民身份号码 "5.10104E+17" '
+    assert errors[1][3] == ('residents/金沙社区.xlsx 第7行 公民身份号码 "5.1010*E+17" '
                             "是数字格式，Excel已丢失末几位，请以文本格式重新录入")
 
 
@@ -131,13 +131,17 @@ def test_rejected_file_is_reexamined_only_when_the_templates_change(store, catal
 
 def test_unknown_folder_and_file_types_are_reported_not_loaded(store, catalog, inbox):
     write_csv(inbox / "居民" / "a.csv", RESIDENT_HEADER, [resident(1)])
-    write_csv(inbox / "residents" / "a.xls", RESIDENT_HEADER, [resident(1)])
+    write_csv(inbox / "residents" / "a.txt", RESIDENT_HEADER, [resident(1)])
     write_csv(inbox / "residents" / "ok.csv", RESIDENT_HEADER, [resident(1)])
     results = {r.file_name: r for r in load(store, inbox, catalog)}
     assert results["居民/a.csv"].status == "ignored" and "文件夹 居民 不是采集模板" in results["居民/a.csv"].message
-    assert results["residents/a.xls"].status == "ignored"
+    assert results["residents/a.txt"].status == "ignored" and "不支持 .txt 文件" in results["residents/a.txt"].message
     assert results["residents/ok.csv"].status == "loaded"
     assert query(store, "SELECT file_name FROM raw.batches") == [("residents/ok.csv",)]
+    assert query(store, "SELECT path, kind, outcome, reason FROM raw.inbox_files ORDER BY path") == [
+        ("residents/", "folder", "template", None), ("residents/a.txt", "file", "ignored", "unsupported_type"),
+        ("residents/ok.csv", "file", "loaded", None), ("居民/", "folder", "ignored", "not_template_folder"),
+        ("居民/a.csv", "file", "ignored", "not_template_folder")]
 
 
 def test_unknown_columns_are_kept_with_one_warning_per_file(store, catalog, inbox):
@@ -176,7 +180,7 @@ def test_row_rules_and_row_count_identity(store, catalog, inbox):
     assert query(store, "SELECT rows_read, rows_loaded, rows_rejected FROM raw.batches") == [(10, 6, 4)]
     messages = dict(query(store, "SELECT rule, message FROM raw.row_errors"))
     assert messages["date_invalid"] == 'residents/a.csv 第3行 出生日期 "2024-02-30" 不是有效日期（可写作 2024-03-05、2024/3/5、20240305 或 2024年3月5日）'
-    assert messages["id_invalid"] == 'residents/a.csv 第6行 公民身份号码 "510104199001010018" 无效：校验码错误'
+    assert messages["id_invalid"] == 'residents/a.csv 第6行 公民身份号码 "510104********0018" 无效：校验码错误'
 
 
 def test_batches_are_numbered_in_load_order_and_an_older_store_is_numbered_once(store, catalog, inbox):
