@@ -78,17 +78,45 @@ def _reread(head: bytes, how: str, encoding: str | None) -> str | None:
         if not utf8:
             return None
         text = head.decode("utf-8-sig", errors="ignore")   # the head may end inside a character
+        # Leniently: the damage is rarely clean (a wrong decoding drops or replaces odd bytes), and
+        # headers that come back mostly whole are enough to name the cause.
         source, target = how.split(">")
-        if source == "latin1":
+        if source == "latin1":   # Windows shows Latin-1 as cp1252 (“ for 0x93): either may have been used
             try:
                 raw = text.encode("cp1252")
             except UnicodeEncodeError:
-                raw = text.encode("latin-1")
+                raw = text.encode("latin-1", errors="replace")
         else:
-            raw = text.encode("gbk")
-        return raw.decode(target)
+            raw = text.encode("gbk", errors="replace")
+        return raw.decode(target, errors="replace")
     except (UnicodeDecodeError, UnicodeEncodeError):
         return None
+
+
+def _looks_big5(head: bytes, encoding: str | None) -> bool:
+    """Big5 bytes read as GBK/GB18030: they decode, but into characters a Chinese export does not
+    hold: private-use code points (GB18030's user-defined areas, where Big5 puts common characters)
+    or, on at least 20 characters, a third outside GB2312 (half of Big5's second bytes lie below
+    its range). Its headers are traditional (房屋編碼), so no header test can tell."""
+    if encoding not in ("gbk", "gb18030"):
+        return False
+    try:
+        head.decode("big5")
+        text = head.decode(encoding, errors="ignore")
+    except UnicodeDecodeError:
+        return False
+    wide = [c for c in text if ord(c) > 0x7F]
+    if any(0xE000 <= ord(c) <= 0xF8FF for c in wide):
+        return True
+    if len(wide) < 20:
+        return False
+    rare = 0
+    for c in wide:
+        try:
+            c.encode("gb2312")
+        except UnicodeEncodeError:
+            rare += 1
+    return rare / len(wide) > 0.3
 
 
 def _csv_cause(grid: Grid, data: bytes, template: Template, header: HeaderMatch) -> str | None:
@@ -101,6 +129,8 @@ def _csv_cause(grid: Grid, data: bytes, template: Template, header: HeaderMatch)
             other = _grid_of(text)
             if other is not None and _fits(other, template, header):
                 return message
+    if _looks_big5(head, grid.encoding):
+        return _REREADS[0][1]
     top = "".join(str(v) for row in grid.cells.head(MAX_TITLE_ROWS + 1).iter_rows() for v in row if v is not None)
     if "锟斤拷" in top or "\ufffd" in top:
         return "文件中有乱码（“锟斤拷”或“�”）：文字在某次另存时已经损坏，无法复原：请从原系统重新导出"

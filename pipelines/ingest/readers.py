@@ -136,16 +136,18 @@ def read_csv(data: bytes) -> Grid:
 
 def _quick_records(utf8: bytes) -> pl.DataFrame | None:
     """The records as polars splits them, when that is provably what a careful reader would get:
-    no row wider than the first (polars refuses), no quote out of place (polars refuses) and no
-    value spanning lines (a quote left open swallows the lines after it). Else None."""
+    no row wider than the first (polars refuses), no quote out of place (polars refuses), and no
+    value spanning lines that holds a whole line's worth of commas (a quote left open swallows the
+    lines after it; a remark with a line break in it holds a comma or two). Else None."""
     try:
         cells = pl.read_csv(utf8, has_header=False, infer_schema=False, truncate_ragged_lines=False)
     except Exception:  # polars raises several kinds for malformed CSV; the careful reader says which row
         return None
-    if b'"' in utf8:
-        # Only a quoted value can hold a line break, and only then can a record span lines.
-        spans = cells.select(pl.any_horizontal(pl.col(c).str.contains(r"[\r\n]") for c in cells.columns).any())
-        if spans.item():
+    if b'"' in utf8:   # only a quoted value can hold a line break
+        commas = cells.select(pl.max_horizontal(
+            pl.when(pl.col(c).str.contains(r"[\r\n]")).then(pl.col(c).str.count_matches(",", literal=True))
+            for c in cells.columns).max()).item()
+        if commas is not None and commas >= max(cells.width - 1, 1):
             return None
     return cells
 
@@ -210,7 +212,7 @@ def _usual_width(lines: list[str]) -> int:
 # --- workbooks ----------------------------------------------------------------------------
 
 _FIRST_SHEET_REL = re.compile(rb'<sheet\b[^>]*?\br:id="([^"]+)"')
-_FORMULA_CELL = re.compile(rb'<c\b([^>]*?)>((?:(?!</c>).)*?<f\b(?:(?!</c>).)*?)</c>', re.S)
+_FORMULA_CELL = re.compile(rb'<c\b([^>]*?)(?<!/)>((?:(?!</c>).)*?<f\b(?:(?!</c>).)*?)</c>', re.S)
 _CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
 _VALUE = re.compile(rb"<v>[^<]|<is>")
 

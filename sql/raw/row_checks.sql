@@ -4,7 +4,9 @@
   NULL for blank). Variables: batch_id, file_name, loaded_on.
   Per file (pipelines/ingest): fmt (csv / xlsx / xls), broken (some CSV record's quotes do not pair up),
   unnamed (extra_fields keys of columns without a header), dups (a field's second column: its
-  extra_fields key and both columns' labels), mask(f, expr) (how a message shows a cell of f).
+  extra_fields key and both columns' labels), mask(f, expr) (how a message shows a cell of f), scan (what
+  the file holds at all: error_text (a cell starting with #), control (a control character), marks (a
+  workbook cell typed formula / error), long (the columns with a cell longer in bytes than its field allows)).
   reject: the row never reaches staging. warn: it does, and stewards see the warning.
   A message names file, row and field and says what to do; it quotes at most the offending cell,
   an ID masked 前6后4 (pipelines/publish/masking.py).
@@ -17,7 +19,11 @@
    f: the field (none for a problem of the whole row); shown: how the message quotes the cell
    (default: the cell, masked per field; '' quotes nothing); stored: what row_errors.value keeps. #}
 {% set found = namespace(checks=[]) %}
+{# A row that could not be split into its fields (quotes), or whose values shifted (extra fields), is
+   refused for that alone: what its cells would say field by field is noise. #}
+{% set row_split_wrong = broken or (fmt == 'csv' and unnamed) %}
 {% macro check(f, rule, severity, condition, problem, shown=none, stored=none) %}
+{% set condition = '(' ~ condition ~ ') AND NOT r._split_wrong' if f and row_split_wrong else condition %}
 {% set found.checks = found.checks + [{'f': f, 'rule': rule, 'severity': severity, 'condition': condition,
                                        'problem': problem, 'shown': shown, 'stored': stored}] %}
 {% endmacro %}
@@ -25,8 +31,16 @@
 {% set excel_error = "'^#(N/A|VALUE!|REF!|DIV/0!|NAME\\?|NUM!|NULL!|GETTING_DATA|SPILL!|CALC!|FIELD!|BLOCKED!|UNKNOWN!|BUSY!|CONNECT!|EXTERNAL!|PYTHON!|ERROR)$'" %}
 {# C0 controls but tab and line ends, and DEL: invisible, and never part of a name, code or date. #}
 {% set control = "'[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F]'" %}
-{% macro cell_bad(f) %}r._bad_{{ f.column }}{% endmacro %}
-{% macro guard(f) %}{{ ' AND NOT ' ~ cell_bad(f) }}{% endmacro %}
+{% set extra_cells = 'list_filter([' ~ unnamed|map('q')|join(', ') ~ '], lambda k: r.extra_fields[k] IS NOT NULL)' %}
+{# The cell-level tests a field needs: pipelines/ingest scanned the file (scan) and left out those that
+   cannot find anything in it, so a clean file pays for none. #}
+{% macro cell_tests(f) %}{% set v = 'r.' ~ f.column %}{% set parts = [] %}
+{% if scan.error_text %}{% set _ = parts.append('starts_with(' ~ v ~ ", '#') AND regexp_full_match(" ~ v ~ ', ' ~ excel_error ~ ')') %}{% endif %}
+{% if scan.control %}{% set _ = parts.append('regexp_matches(' ~ v ~ ', ' ~ control ~ ')') %}{% endif %}
+{% if f.column in scan.long %}{% set _ = parts.append('strlen(' ~ v ~ ') > ' ~ f.max_length ~ ' AND length(' ~ v ~ ') > ' ~ f.max_length) %}{% endif %}
+{% if scan.marks %}{% set _ = parts.append("r.cell_types['" ~ f.column ~ "'] IN ('formula', 'error')") %}{% endif %}
+{{ parts | join(' OR ') }}{% endmacro %}
+{% macro guard(f) %}{{ ' AND NOT r._bad_' ~ f.column if cell_tests(f) | trim else '' }}{% endmacro %}
 {# Every parse the checks need, once per row (a view: the checks read it in one scan). The typed values come from _typed (the
    batch's rows typed by the staging SQL, `typed` = its columns), so checks and staging agree and
    nothing is parsed twice; a field staging does not type is parsed here. #}
@@ -45,11 +59,14 @@ FROM (
 {% if broken %}
            , coalesce(r.cell_types['_row'] = 'quote_broken', false) AS _broken
 {% endif %}
+{% if row_split_wrong %}
+           , {{ "coalesce(r.cell_types['_row'] = 'quote_broken', false)" if broken else 'false' }}
+             {% if fmt == 'csv' and unnamed %}OR len({{ extra_cells }}) > 0{% endif %} AS _split_wrong
+{% endif %}
 {% for f in fields %}
-{% set v = 'r.' ~ f.column %}
-           , coalesce({{ v }} IS NOT NULL AND (starts_with({{ v }}, '#') AND regexp_full_match({{ v }}, {{ excel_error }})
-                      OR regexp_matches({{ v }}, {{ control }}) OR length({{ v }}) > {{ f.max_length }}), false)
-             OR coalesce(r.cell_types['{{ f.column }}'] IN ('formula', 'error'), false) AS _bad_{{ f.column }}
+{% if cell_tests(f) | trim %}
+           , coalesce({{ cell_tests(f) | trim }}, false) AS _bad_{{ f.column }}
+{% endif %}
 {% if f.type == 'date' %}
            , {{ 't.' ~ f.column if f.column in typed else 'cn_date(r.' ~ f.column ~ ')' }} AS _date_{{ f.column }}
 {% elif f.type == 'id_number' %}
@@ -75,7 +92,7 @@ FROM (
 {% endif %}
 {% if fmt == 'csv' and unnamed %}
 {# A CSV row wider than its header: values shifted (an unquoted comma, a column left out), so none can be trusted. #}
-{% set extra = 'list_filter([' ~ unnamed|map('q')|join(', ') ~ '], lambda k: r.extra_fields[k] IS NOT NULL)' %}
+{% set extra = extra_cells %}
 {{ check(none, 'extra_field', 'reject', 'len(' ~ extra ~ ') > 0',
          "'值比表头多：' || array_to_string(" ~ extra ~ ", '、') || ' 有值却没有表头，各值可能错位了（常见原因：某个值里有未加引号的逗号），本行未导入：请改正该行'",
          stored="array_to_string(list_transform(" ~ extra ~ ", lambda k: k || '=' || r.extra_fields[k]), '; ')") }}
@@ -84,22 +101,30 @@ FROM (
 {% set v = 'r.' ~ f.column %}
 {# What the cell itself holds, before what it means: an error value, a formula without its result,
    invisible control characters, or far more text than the field can hold. #}
+{% if scan.error_text or scan.marks %}
 {{ check(f, 'cell_error', 'reject',
          "(" ~ v ~ " IS NOT NULL AND starts_with(" ~ v ~ ", '#') AND regexp_full_match(" ~ v ~ ", " ~ excel_error ~ "))"
          ~ " OR coalesce(r.cell_types['" ~ f.column ~ "'] = 'error', false)",
          "'是 Excel 的错误值（公式出错），不是数据：请在原表中改正公式或填入实际值'", shown=v) }}
+{% endif %}
+{% if scan.marks %}
 {{ check(f, 'formula_no_value', 'reject', "coalesce(r.cell_types['" ~ f.column ~ "'] = 'formula', false)",
          "'是公式，但文件里没有保存计算结果（文件由程序生成、未经 Excel 保存）：请用 Excel 或 WPS 打开并保存后重新放入收件箱'",
          shown="''") }}
+{% endif %}
+{% if scan.control %}
 {{ check(f, 'control_char', 'reject', 'regexp_matches(' ~ v ~ ', ' ~ control ~ ')',
          "'的第 ' || (length(regexp_extract(" ~ v ~ ", '^[^\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F]*')) + 1) "
          ~ "|| ' 个字符是不可见的控制字符（' || printf('U+%04X', unicode(regexp_extract(" ~ v ~ ", " ~ control ~ "))) "
          ~ "|| '，引号中以□表示）：请删除后重新导出'",
          shown='regexp_replace(' ~ mask(f, v) ~ ', ' ~ control ~ ", '□', 'g')") }}
-{{ check(f, 'too_long', 'reject', 'length(' ~ v ~ ') > ' ~ f.max_length,
+{% endif %}
+{% if f.column in scan.long %}
+{{ check(f, 'too_long', 'reject', 'strlen(' ~ v ~ ') > ' ~ f.max_length ~ ' AND length(' ~ v ~ ') > ' ~ f.max_length,
          "'长 ' || length(" ~ v ~ ") || ' 个字符，超过上限 " ~ f.max_length
          ~ " 个字符：请检查是否把多个单元格的内容粘贴到了一起，或列错位了'",
          shown="left(" ~ mask(f, v) ~ ", 20) || '…'", stored="left(" ~ v ~ ", 200) || '…'") }}
+{% endif %}
 {% if f.required %}
 {{ check(f, 'required_missing', 'reject', v ~ ' IS NULL' ~ guard(f), "'为空，此项必填'") }}
 {% endif %}
