@@ -59,7 +59,7 @@ def put(data: bytes) -> Callable[[Path], None]:
 
 
 def good_rows(n: int, start: int = 1) -> list[list[str]]:
-    return [resident(i, name=f"居民{i}", id_number=valid_id(f"5101041990{i:07d}")) for i in range(start, start + n)]
+    return [resident(i, name=f"居民{i}", id_number=valid_id(f"51010419900101{i:03d}")) for i in range(start, start + n)]
 
 
 def residents_csv(rows: list[list[str]], encoding: str = "utf-8", header: list[str] = RESIDENT_HEADER):
@@ -306,7 +306,7 @@ CASES: list[Case] = [
     Case("residents/utf8bom.csv", residents_csv(good_rows(2, start=12), encoding="utf-8-sig"), "loaded", rows=(2, 0),
          what="UTF-8 with BOM"),
     Case("residents/gbk.csv", residents_csv(good_rows(2, start=14), encoding="gbk"), "loaded", rows=(2, 0), what="GBK"),
-    Case("residents/gb18030.csv", residents_csv([resident(16, name="𠮷祥", id_number=valid_id("51010419900100016"))],
+    Case("residents/gb18030.csv", residents_csv([resident(16, name="𠮷祥", id_number=valid_id("51010419900101016"))],
                                                 encoding="gb18030"), "loaded", rows=(1, 0), what="GB18030"),
     Case("residents/引号.csv", put(_quoted()), "loaded", rows=(3, 0), what="quoted commas and line breaks"),
     Case("residents/标题行.xlsx", workbook(_five_title_rows), "loaded", rows=(3, 0),
