@@ -48,13 +48,30 @@ def ensure_as_of(conn, as_of: dt.date, freshness_days: int = 365) -> None:
 def cmd_run(args) -> int:
     if args.by_district:
         return _run_by_district(args)
+    from pipelines.progress import STAGE_TIMES, TerminalProgress
     from pipelines.runner import run_pipeline
     from pipelines.store import env_memory_limit
 
-    summary = run_pipeline(home=args.home, inbox=args.inbox, as_of=args.as_of,
-                           freshness_days=args.freshness_days, memory_limit=env_memory_limit())
+    with _quiet(args.verbose), TerminalProgress(args.home / STAGE_TIMES,
+                                                title=f"onceonly run · 统计截止日期 {args.as_of}") as progress:
+        summary = run_pipeline(home=args.home, inbox=args.inbox, as_of=args.as_of,
+                               freshness_days=args.freshness_days, memory_limit=env_memory_limit(),
+                               progress=progress, verbose=args.verbose)
     print(summary.render())
     return 0 if summary.success else 1
+
+
+def _quiet(verbose: bool):
+    """Libraries' own warnings (English, for developers) stay off a user's terminal unless --verbose."""
+    import contextlib
+    import warnings
+
+    if verbose:
+        return contextlib.nullcontext()
+    stack = contextlib.ExitStack()
+    stack.enter_context(warnings.catch_warnings())
+    warnings.simplefilter("ignore")
+    return stack
 
 
 def _run_by_district(args) -> int:
@@ -241,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="按区县分区运行：收件箱为 INBOX/<区县代码>/<模板>/<文件>，每个区县单独一个进程、"
                         "写入 HOME/districts/<区县代码>/store.duckdb")
     p.add_argument("--parallel", type=int, default=2, metavar="N", help="--by-district 时同时运行的区县数（默认 2）")
+    p.add_argument("--verbose", action="store_true",
+                   help="在终端上也显示 Dagster 自己的日志（默认只记入 Dagster 事件日志，可在界面中查看）")
     p.add_argument("--all", dest="rerun_all", action="store_true",
                    help="--by-district 时重跑全部区县（默认只运行收件箱、截止日期、程序或修正有变化的区县）")
     p.set_defaults(func=cmd_run)
