@@ -75,7 +75,8 @@ def _quiet(verbose: bool):
 
 
 def _run_by_district(args) -> int:
-    from pipelines.districts import discover, run_districts
+    from pipelines.districts import discover, district_home, progress_path, run_districts
+    from pipelines.progress import STAGE_TIMES, DistrictsDisplay, last_seconds
 
     if not args.inbox.is_dir():
         raise UserError(f"收件箱目录不存在：{args.inbox}")
@@ -86,11 +87,15 @@ def _run_by_district(args) -> int:
         print(f"  跳过 {name}：{why}")
     if not codes:
         raise UserError(f"{args.inbox} 中没有区县文件夹（收件箱/<6位区县代码>/<模板>/<文件>）")
-    print(f"按区县运行 {len(codes)} 个区县，同时运行 {min(args.parallel, len(codes))} 个（统计截止日期 {args.as_of}）")
-    results = run_districts(home=args.home, inbox=args.inbox, as_of=args.as_of, freshness_days=args.freshness_days,
-                            parallel=args.parallel, codes=codes, rerun_all=args.rerun_all)
-    for r in results:
-        print(r.render())
+    print(f"按区县运行 {len(codes)} 个区县，同时运行 {min(args.parallel, len(codes))} 个（统计截止日期 {args.as_of}）",
+          flush=True)
+    with _quiet(args.verbose), DistrictsDisplay(codes, lambda code: progress_path(args.home, code),
+                                                estimates=last_seconds({c: district_home(args.home, c) / STAGE_TIMES
+                                                                        for c in codes}),
+                                                parallel=args.parallel) as display:
+        results = run_districts(home=args.home, inbox=args.inbox, as_of=args.as_of, freshness_days=args.freshness_days,
+                                parallel=args.parallel, codes=codes, rerun_all=args.rerun_all,
+                                on_done=lambda r: display.district_done(r.code, r.render()))
     failed = [r.code for r in results if not r.success]
     ok = [r for r in results if r.success]
     unchanged = sum(r.skipped for r in ok)

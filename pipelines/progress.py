@@ -262,6 +262,13 @@ class TerminalProgress(Progress):
             self._own.close()
             self.stream, self._own = sys.stdout, None
 
+    def say(self, line: str) -> None:
+        """A line of the caller's own (the bench's figures), above the live display or in its place."""
+        if self._live is not None:
+            self._live.console.print(line, markup=False, highlight=False)
+        else:
+            print(line, file=self.stream, flush=True)
+
     def stage_closed(self, key: str) -> None:
         if self.interactive:
             return
@@ -332,6 +339,7 @@ class StateFile(Progress):
                  "note": self.stage_note(self.current) if self.current else "", "finished": self.finished}
         tmp = self.path.with_suffix(".tmp")
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
             tmp.replace(self.path)
         except OSError:
@@ -343,8 +351,9 @@ class DistrictsDisplay:
     StateFile its process writes), live on a terminal; elsewhere one line per district as it ends."""
 
     def __init__(self, codes: list[str], state_path, stream: IO | None = None, interactive: bool | None = None,
-                 estimates: dict[str, float] | None = None):
+                 estimates: dict[str, float] | None = None, parallel: int = 1):
         self.codes = codes
+        self.parallel = max(1, parallel)
         self.state_path = state_path          # code -> Path of its StateFile
         self.stream = stream or sys.stdout
         self.interactive = self.stream.isatty() if interactive is None else interactive
@@ -394,8 +403,8 @@ class DistrictsDisplay:
         table = Table.grid(padding=(0, 2))
         for _ in range(4):
             table.add_column()
-        left_total = 0.0
-        known = True
+        running: list[float | None] = []
+        waiting: list[float | None] = []
         for code in self.codes:
             if code in self.done:
                 table.add_row(Text(code), Text(self.done[code].strip(), style="dim"), "", "")
@@ -404,27 +413,33 @@ class DistrictsDisplay:
             stage = state.get("stage")
             if stage is None:
                 table.add_row(Text(code, style="dim"), Text("等待中", style="dim"), "", "")
-                want = self.estimates.get(code)
-                if want is None:
-                    known = False
-                else:
-                    left_total += want
+                waiting.append(self.estimates.get(code))
                 continue
             n = ORDER.index(stage) + 1
             left = state.get("remaining")
-            if left is None:
-                known = False
-            else:
-                left_total += left
+            running.append(left)
             table.add_row(Text(code, style="bold"), Text(f"[{n}/{len(ORDER)}] {TITLES[stage]}"),
                           Text(state.get("note") or ""),
                           Text(f"已用 {_clock(state.get('elapsed'))}，剩余 "
                                + (f"约 {_clock(left)}" if left is not None else "未知")))
         tail = f"已用 {_clock(time.monotonic() - self.started)}"
         if len(self.done) < len(self.codes):
-            tail += "，预计剩余 " + (f"约 {_clock(left_total)}（各区县剩余之和）" if known else "未知（有区县首次运行）")
+            wall = _wall_clock(running, waiting, self.parallel)
+            tail += "，预计剩余 " + (f"约 {_clock(wall)}" if wall is not None else "未知（有区县首次运行）")
         table.add_row("", Text(tail, style="bold"), "", "")
         return table
+
+
+def _wall_clock(running: list[float | None], waiting: list[float | None], parallel: int) -> float | None:
+    """When the last district should end: those running end when they say, each waiting one starts
+    in the first slot that frees (``parallel`` slots)."""
+    if any(v is None for v in running + waiting):
+        return None
+    slots = sorted(running + [0.0] * max(parallel - len(running), 0))
+    for want in waiting:
+        slots[0] += want
+        slots.sort()
+    return max(slots, default=0.0)
 
 
 # --- the run in progress, for the steps that report to it -----------------------------------
