@@ -388,7 +388,7 @@ class DistrictsDisplay:
     def district_done(self, code: str, line: str) -> None:
         self.done[code] = line
         if not self.interactive:
-            print(f"{dt.datetime.now():%H:%M:%S} {line.strip()}", file=self.stream, flush=True)
+            print(line, file=self.stream, flush=True)
 
     def _state(self, code: str) -> dict:
         try:
@@ -440,6 +440,16 @@ def _wall_clock(running: list[float | None], waiting: list[float | None], parall
         slots[0] += want
         slots.sort()
     return max(slots, default=0.0)
+
+
+def last_seconds(times: dict[str, Path]) -> dict[str, float]:
+    """Each run's whole time on its last finished run (name -> its stage times file), where there is one."""
+    out = {}
+    for name, path in times.items():
+        est = Estimate.load(path)
+        if est and est.seconds:
+            out[name] = sum(est.seconds.values())
+    return out
 
 
 # --- the run in progress, for the steps that report to it -----------------------------------
