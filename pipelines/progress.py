@@ -307,8 +307,13 @@ class TerminalProgress(Progress):
                 table.add_row(Text("·", style="dim"), Text(title, style="dim"), "", "", "")
         left = self.remaining()
         if self.finished is None:
-            tail = f"已用 {_clock(self.elapsed())}，预计剩余 " + (
-                f"约 {_clock(left)}" if left is not None else "（首次运行，无上次用时可参考）")
+            tail = f"已用 {_clock(self.elapsed())}，预计剩余 "
+            if left is not None:
+                tail += f"约 {_clock(left)}"
+            else:
+                want = self.expected(self.current) if self.current else None
+                here = (f"本阶段约 {_clock(max(want - self.stage_elapsed(self.current), 0.0))}，" if want else "")
+                tail += f"{here}之后的阶段：首次运行，无上次用时可参考"
         else:
             tail = f"{'完成' if self.finished else '失败'}，共用时 {_clock(self.elapsed())}"
         parts = [Text(self.title, style="bold")] if self.title else []
