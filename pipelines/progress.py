@@ -225,19 +225,19 @@ def _own_stream(stream: IO) -> IO | None:
     return os.fdopen(os.dup(fd), "w", encoding=getattr(stream, "encoding", None) or "utf-8", buffering=1)
 
 
-class TerminalProgress(Progress):
-    """A live rich display on a terminal; one line per finished stage anywhere else."""
+class _Display:
+    """A live rich display on ``stream`` when it is a terminal, refreshed from rich's own thread by calling
+    ``_render``; ``stream`` becomes a second handle on the terminal (_own_stream) while it is shown."""
 
-    def __init__(self, times_path: Path | None = None, stream: IO | None = None, title: str = "",
-                 interactive: bool | None = None, stages=STAGES):
-        super().__init__(times_path, stages)
+    refresh_per_second = 4
+
+    def __init__(self, stream: IO | None, interactive: bool | None):
         self.stream = stream or sys.stdout
-        self.title = title
         self.interactive = self.stream.isatty() if interactive is None else interactive
         self._live = None
         self._own = None
 
-    def __enter__(self) -> "TerminalProgress":
+    def __enter__(self):
         self._own = _own_stream(self.stream)
         if self._own is not None:
             self.stream = self._own
@@ -245,10 +245,10 @@ class TerminalProgress(Progress):
             from rich.console import Console
             from rich.live import Live
 
-            self._console = Console(file=self.stream, highlight=False)
             # Nothing else writes to the terminal meanwhile (Dagster's console log is off): no redirection,
             # which would route every library's stray print through the display's lock.
-            self._live = Live(console=self._console, refresh_per_second=4, transient=False,
+            self._live = Live(console=Console(file=self.stream, highlight=False),
+                              refresh_per_second=self.refresh_per_second, transient=False,
                               get_renderable=self._render, redirect_stdout=False, redirect_stderr=False)
             self._live.__enter__()
         return self
@@ -261,6 +261,19 @@ class TerminalProgress(Progress):
         if self._own is not None:
             self._own.close()
             self.stream, self._own = sys.stdout, None
+
+    def _render(self):
+        raise NotImplementedError
+
+
+class TerminalProgress(_Display, Progress):
+    """A live rich display on a terminal; one line per finished stage anywhere else."""
+
+    def __init__(self, times_path: Path | None = None, stream: IO | None = None, title: str = "",
+                 interactive: bool | None = None, stages=STAGES):
+        Progress.__init__(self, times_path, stages)
+        _Display.__init__(self, stream, interactive)
+        self.title = title
 
     def say(self, line: str) -> None:
         """A line of the caller's own (the bench's figures), above the live display or in its place."""
@@ -351,44 +364,21 @@ class StateFile(Progress):
             pass
 
 
-class DistrictsDisplay:
+class DistrictsDisplay(_Display):
     """`onceonly run --by-district`: every district's line (its stage and time left, read from the
     StateFile its process writes), live on a terminal; elsewhere one line per district as it ends."""
 
+    refresh_per_second = 2
+
     def __init__(self, codes: list[str], state_path, stream: IO | None = None, interactive: bool | None = None,
                  estimates: dict[str, float] | None = None, parallel: int = 1):
+        super().__init__(stream, interactive)
         self.codes = codes
         self.parallel = max(1, parallel)
         self.state_path = state_path          # code -> Path of its StateFile
-        self.stream = stream or sys.stdout
-        self.interactive = self.stream.isatty() if interactive is None else interactive
         self.estimates = estimates or {}      # code -> seconds its last finished run took
         self.done: dict[str, str] = {}        # code -> its result line
         self.started = time.monotonic()
-        self._live = None
-        self._own = None
-
-    def __enter__(self) -> "DistrictsDisplay":
-        self._own = _own_stream(self.stream)
-        if self._own is not None:
-            self.stream = self._own
-        if self.interactive:
-            from rich.console import Console
-            from rich.live import Live
-
-            self._live = Live(console=Console(file=self.stream, highlight=False), refresh_per_second=2,
-                              get_renderable=self._render, redirect_stdout=False, redirect_stderr=False)
-            self._live.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self._live is not None:
-            self._live.refresh()
-            self._live.__exit__(*exc)
-            self._live = None
-        if self._own is not None:
-            self._own.close()
-            self.stream, self._own = sys.stdout, None
 
     def district_done(self, code: str, line: str) -> None:
         self.done[code] = line
