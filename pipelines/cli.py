@@ -52,7 +52,8 @@ def cmd_run(args) -> int:
     from pipelines.runner import run_pipeline
     from pipelines.store import env_memory_limit
 
-    with _quiet(args.verbose), TerminalProgress(args.home / STAGE_TIMES,
+    # With --verbose Dagster's lines scroll by: plain stage lines among them, not a live display under them.
+    with _quiet(args.verbose), TerminalProgress(args.home / STAGE_TIMES, interactive=False if args.verbose else None,
                                                 title=f"onceonly run · 统计截止日期 {args.as_of}") as progress:
         summary = run_pipeline(home=args.home, inbox=args.inbox, as_of=args.as_of,
                                freshness_days=args.freshness_days, memory_limit=env_memory_limit(),
