@@ -18,6 +18,7 @@ from pipelines import progress as run_progress
 from pipelines.resources import RunSettings, StoreResource
 from pipelines.store import Store
 from pipelines.paths import last_run_path, store_path
+from pipelines.publish.masking import mask_text
 
 
 @dataclass
@@ -28,6 +29,7 @@ class RunSummary:
     batches: list[tuple] = field(default_factory=list)       # (file_name, status, read, loaded, rejected, message)
     inbox: list[tuple] = field(default_factory=list)         # raw.inbox_files: (path, kind, outcome, reason, message)
     status_counts: dict[str, int] = field(default_factory=dict)
+    tasks: list[tuple] = field(default_factory=list)           # (kind in Chinese, open, opened on D, closed on D, overdue)
     reports_dir: Path | None = None
     error: str | None = None
 
@@ -38,6 +40,11 @@ class RunSummary:
         lines += inbox_lines(self.batches, self.inbox, self.as_of)
         if self.status_counts:
             lines.append("人员状态：" + "，".join(f"{k} {v}" for k, v in self.status_counts.items()))
+        if self.tasks:
+            lines.append("核查任务：" + "；".join(
+                f"{kind} 待办 {n_open}（本期新开 {opened}、办结 {closed}"
+                + (f"、逾期 {overdue}" if overdue else "") + "）"
+                for kind, n_open, opened, closed, overdue in self.tasks))
         if self.reports_dir:
             lines.append(f"报表目录：{self.reports_dir}")
         lines.append(f"数据库：{store_path(self.home)}")
@@ -45,9 +52,10 @@ class RunSummary:
 
 
 def _why(path: str, message: str | None) -> str:
-    """A stored message without the path it starts with (the line names the path already)."""
+    """A stored message without the path it starts with (the line names the path already), masked: a
+    refusal may quote the file's cells."""
     message = message or ""
-    return message[len(path):].lstrip(" ：") if message.startswith(path) else message
+    return mask_text(message[len(path):].lstrip(" ：") if message.startswith(path) else message)
 
 
 def inbox_lines(batches: list[tuple], inbox: list[tuple], as_of: dt.date) -> list[str]:
@@ -182,3 +190,10 @@ def _read_summary(store: Store, summary: RunSummary, started: dt.datetime) -> No
         if store.table_exists(conn, "core.person_status"):
             summary.status_counts = dict(conn.execute(
                 "SELECT status, count(*) FROM core.person_status GROUP BY status ORDER BY status").fetchall())
+        if store.table_exists(conn, "marts.tasks"):
+            summary.tasks = conn.execute("""
+                SELECT task_kind_cn(kind), count(*) FILTER (WHERE state = 'open'), count(*) FILTER (WHERE opened_on = ?),
+                       count(*) FILTER (WHERE closed_on = ?), count(*) FILTER (WHERE overdue)
+                FROM marts.tasks GROUP BY kind
+                ORDER BY CASE kind WHEN 'verify' THEN 0 WHEN 'deregister' THEN 1 ELSE 2 END""",
+                [summary.as_of, summary.as_of]).fetchall()

@@ -24,8 +24,7 @@ import pyarrow as pa
 from pipelines.ingest import diagnose
 from pipelines.ingest.headers import HeaderMatch, best_other_template, data_rows, match_header
 from pipelines.ingest.readers import INBOX_SUFFIXES, ROW_QUOTE_BROKEN, Grid, UnreadableFile, read_file
-from pipelines.ingest.sqlgen import catalog_hash, render, sql_literal
-from pipelines.publish.masking import id_sql
+from pipelines.ingest.sqlgen import catalog_hash, masked_sql, render, sql_literal
 from pipelines.ingest.typed import ensure_typed_batches, keep_typed, type_incoming, typed_version
 from pipelines.sources import Catalog, Template, load_catalog
 from pipelines.store import Store, set_variables, worker_connection
@@ -36,8 +35,6 @@ NUMERIC_TYPES = ("integer", "decimal")
 BROKEN_TEXT_KEY = "（无法分列的原文）"
 # cell_types marks every field's cell with these, whatever its type: the row checks refuse them.
 CELL_MARKS = ("formula", "error")
-# How a row error quotes a cell of an ID field (contract: 前6后4 in every output, error messages too).
-MESSAGE_ID_MASK = "前6后4"
 # Files an office's computer leaves beside the real ones: recorded as ignored, never read.
 SYSTEM_FILES = {"thumbs.db", "desktop.ini", ".ds_store"}
 # Batches loaded at a time (see _Loader).
@@ -443,7 +440,8 @@ def _check_context(grid: Grid, header: HeaderMatch, rows: pl.DataFrame, data: by
         "broken": "_row" in rows.columns and rows.select(pl.col("_row").is_not_null().any()).item(),
         "unnamed": [header.unknown[c] for c in header.unnamed],
         "dups": dups,
-        "mask": lambda f, expr: id_sql(expr, MESSAGE_ID_MASK) if f is not None and f.type == "id_number" else expr,
+        # a message quotes a cell masked by its field's class (reports/extracts.yaml `classes`)
+        "mask": lambda f, expr: masked_sql(expr, f.name) if f is not None else expr,
     }
 
 

@@ -46,6 +46,15 @@ def render(relative: str, catalog: Catalog, **context: object) -> str:
     return template.render(catalog=catalog, value_map=lambda name: value_map(catalog, name), **context)
 
 
+def masked_sql(expr: str, field_name: str) -> str:
+    """``expr`` (a cell of field ``field_name``) as a message may quote it: masked by the field's class
+    (reports/extracts.yaml `classes`) with the default masking, so a row error never carries a whole ID."""
+    from pipelines.publish.masking import DEFAULT, column_sql
+    from pipelines.publish.registry import load_registry
+
+    return column_sql(expr, load_registry().classes.get(field_name, "other"), DEFAULT)
+
+
 def catalog_hash(catalog: Catalog) -> str:
     """Changes whenever any template, alias or value list changes (raw.batches.config_hash)."""
     return hashlib.sha256(repr(catalog).encode("utf-8")).hexdigest()
