@@ -73,7 +73,7 @@ def test_xlsx_title_rows_totals_numeric_ids_and_dates(store, catalog, inbox):
     errors = query(store, "SELECT row_no, rule, severity, message FROM raw.row_errors WHERE severity = 'reject' "
                           "ORDER BY row_no")
     assert [(r, rule) for r, rule, _, _ in errors] == [(6, "id_numeric_cell"), (7, "id_numeric_cell")]
-    assert errors[1][3] == ('residents/金沙社区.xlsx 第7行 公民身份号码 "5.1010*E+17" '
+    assert errors[1][3] == ('residents/金沙社区.xlsx 第7行 公民身份号码 "5.10104E+17" '
                             "是数字格式，Excel已丢失末几位，请以文本格式重新录入")
 
 
