@@ -88,17 +88,36 @@ def _audit(args, *events: dict) -> None:
 def cmd_run(args) -> int:
     if args.by_district:
         return _run_by_district(args)
+    from pipelines.progress import STAGE_TIMES, TerminalProgress
     from pipelines.runner import run_pipeline
     from pipelines.store import env_memory_limit
 
-    summary = run_pipeline(home=args.home, inbox=args.inbox, as_of=args.as_of,
-                           freshness_days=args.freshness_days, memory_limit=env_memory_limit())
+    # With --verbose Dagster's lines scroll by: plain stage lines among them, not a live display under them.
+    with _quiet(args.verbose), TerminalProgress(args.home / STAGE_TIMES, interactive=False if args.verbose else None,
+                                                title=f"onceonly run · 统计截止日期 {args.as_of}") as progress:
+        summary = run_pipeline(home=args.home, inbox=args.inbox, as_of=args.as_of,
+                               freshness_days=args.freshness_days, memory_limit=env_memory_limit(),
+                               progress=progress, verbose=args.verbose)
     print(summary.render())
     return 0 if summary.success else 1
 
 
+def _quiet(verbose: bool):
+    """Libraries' own warnings (English, for developers) stay off a user's terminal unless --verbose."""
+    import contextlib
+    import warnings
+
+    if verbose:
+        return contextlib.nullcontext()
+    stack = contextlib.ExitStack()
+    stack.enter_context(warnings.catch_warnings())
+    warnings.simplefilter("ignore")
+    return stack
+
+
 def _run_by_district(args) -> int:
-    from pipelines.districts import discover, run_districts
+    from pipelines.districts import discover, district_home, progress_path, run_districts
+    from pipelines.progress import STAGE_TIMES, DistrictsDisplay, last_seconds
 
     if not args.inbox.is_dir():
         raise UserError(f"收件箱目录不存在：{args.inbox}")
@@ -109,11 +128,15 @@ def _run_by_district(args) -> int:
         print(f"  跳过 {name}：{why}")
     if not codes:
         raise UserError(f"{args.inbox} 中没有区县文件夹（收件箱/<6位区县代码>/<模板>/<文件>）")
-    print(f"按区县运行 {len(codes)} 个区县，同时运行 {min(args.parallel, len(codes))} 个（统计截止日期 {args.as_of}）")
-    results = run_districts(home=args.home, inbox=args.inbox, as_of=args.as_of, freshness_days=args.freshness_days,
-                            parallel=args.parallel, codes=codes, rerun_all=args.rerun_all)
-    for r in results:
-        print(r.render())
+    print(f"按区县运行 {len(codes)} 个区县，同时运行 {min(args.parallel, len(codes))} 个（统计截止日期 {args.as_of}）",
+          flush=True)
+    with _quiet(args.verbose), DistrictsDisplay(codes, lambda code: progress_path(args.home, code),
+                                                estimates=last_seconds({c: district_home(args.home, c) / STAGE_TIMES
+                                                                        for c in codes}),
+                                                parallel=args.parallel) as display:
+        results = run_districts(home=args.home, inbox=args.inbox, as_of=args.as_of, freshness_days=args.freshness_days,
+                                parallel=args.parallel, codes=codes, rerun_all=args.rerun_all,
+                                on_done=lambda r: display.district_done(r.code, r.render()))
     failed = [r.code for r in results if not r.success]
     ok = [r for r in results if r.success]
     unchanged = sum(r.skipped for r in ok)
@@ -391,6 +414,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="按区县分区运行：收件箱为 INBOX/<区县代码>/<模板>/<文件>，每个区县单独一个进程、"
                         "写入 HOME/districts/<区县代码>/store.duckdb")
     p.add_argument("--parallel", type=int, default=2, metavar="N", help="--by-district 时同时运行的区县数（默认 2）")
+    p.add_argument("--verbose", action="store_true",
+                   help="在终端上也显示 Dagster 自己的日志（默认只记入 Dagster 事件日志，可在界面中查看）")
     p.add_argument("--all", dest="rerun_all", action="store_true",
                    help="--by-district 时重跑全部区县（默认只运行收件箱、截止日期、程序或修正有变化的区县）")
     p.set_defaults(func=cmd_run)

@@ -72,7 +72,7 @@ def _adopt_home_writes(store: Store, home: Path) -> list[str]:
 
 def _summarise(store: Store, build: versions.Build) -> None:
     """What the build holds, into its version record, while its store is still open: the batches it loaded, every
-    batch, persons by status, follow-up tasks by kind (what `onceonly run`, `onceonly runs` and the portal's run page
+    batch, every inbox file's outcome, persons by status, follow-up tasks by kind (what `onceonly run`, `onceonly runs` and the portal's run page
     show)."""
     from pipelines.store import table_exists
 
@@ -87,6 +87,9 @@ def _summarise(store: Store, build: versions.Build) -> None:
                 record["batches"] = dict(zip(("files", "loaded", "rejected", "newest"), conn.execute(
                     "SELECT count(*), count(*) FILTER (WHERE status = 'loaded'), count(*) FILTER (WHERE status = "
                     "'rejected'), max(loaded_at)::VARCHAR FROM raw.batches").fetchall()[0]))
+            if table_exists(conn, "raw.inbox_files"):
+                record["inbox"] = [list(r) for r in conn.execute(
+                    "SELECT path, kind, outcome, reason, message FROM raw.inbox_files ORDER BY path").fetchall()]
             if table_exists(conn, "core.person_status"):
                 record["as_of"] = (conn.execute("SELECT max(as_of)::VARCHAR FROM core.person_status").fetchall()[0][0]
                                    or build.version.record.get("as_of"))

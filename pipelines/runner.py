@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines import progress as run_progress
 from pipelines import versions
 from pipelines.paths import last_run_path, store_path
 from pipelines.publish.masking import mask_text
@@ -25,6 +26,7 @@ class RunSummary:
     home: Path
     as_of: dt.date
     batches: list[tuple] = field(default_factory=list)       # (file_name, status, read, loaded, rejected, message)
+    inbox: list[tuple] = field(default_factory=list)         # raw.inbox_files: (path, kind, outcome, reason, message)
     status_counts: dict[str, int] = field(default_factory=dict)
     tasks: list[tuple] = field(default_factory=list)           # (kind in Chinese, open, opened on D, closed on D, overdue)
     reports_dir: Path | None = None
@@ -37,14 +39,7 @@ class RunSummary:
         lines = []
         if not self.success:
             lines.append(f"运行失败：{self.error}")
-        new = self.batches
-        lines.append(f"本次新加载文件 {len(new)} 个（统计截止日期 {self.as_of}）")
-        for name, status, read, loaded, rejected, message in new:
-            if status == "rejected":
-                lines.append(f"  ✗ {name}：整个文件被拒收 — {mask_text(message)}")
-            else:
-                flag = "✓" if not rejected else "!"
-                lines.append(f"  {flag} {name}：读取 {read} 行，加载 {loaded} 行，拒收 {rejected} 行")
+        lines += inbox_lines(self.batches, self.inbox, self.as_of)
         if self.status_counts:
             lines.append("人员状态：" + "，".join(f"{k} {v}" for k, v in self.status_counts.items()))
         if self.tasks:
@@ -64,6 +59,54 @@ class RunSummary:
         return "\n".join(lines)
 
 
+def _why(path: str, message: str | None) -> str:
+    """A stored message without the path it starts with (the line names the path already), masked: a
+    refusal may quote the file's cells."""
+    message = message or ""
+    return mask_text(message[len(path):].lstrip(" ：") if message.startswith(path) else message)
+
+
+def inbox_lines(batches: list[tuple], inbox: list[tuple], as_of: dt.date) -> list[str]:
+    """The inbox's answer, once per file: the files read this run with their rows, then every file or
+    folder still not loaded (refused, a copy, not a table, in no template folder) with why."""
+    files = [r for r in inbox if r[1] == "file"]
+    count = {o: sum(1 for r in files if r[2] == o) for o in ("loaded", "rejected", "duplicate", "ignored")}
+    new = {b[0] for b in batches}
+    if files:
+        earlier = count["loaded"] - sum(1 for b in batches if b[1] == "loaded")
+        parts = [f"本次导入 {len(batches) - sum(1 for b in batches if b[1] == 'rejected')} 个"]
+        if earlier:
+            parts.append(f"此前已导入 {earlier} 个")
+        parts += [f"{label} {count[o]} 个" for o, label in (("rejected", "拒收"), ("duplicate", "重复"),
+                                                            ("ignored", "未读取")) if count[o]]
+        lines = [f"收件箱共 {len(files)} 个文件：" + "，".join(parts) + f"（统计截止日期 {as_of}）"]
+    else:
+        lines = [f"本次新加载文件 {len(batches)} 个（统计截止日期 {as_of}）"]
+    for name, status, read, loaded, rejected, message in batches:
+        if status == "rejected":
+            lines.append(f"  ✗ {name}：整个文件被拒收 — {_why(name, message)}")
+        else:
+            flag = "✓" if not rejected else "!"
+            lines.append(f"  {flag} {name}：读取 {read} 行，加载 {loaded} 行，拒收 {rejected} 行")
+    ignored_folders = [r[0] for r in inbox if r[1] == "folder" and r[2] == "ignored"]
+    system = []
+    for path, kind, outcome, reason, message in inbox:
+        if outcome not in ("rejected", "duplicate", "ignored") or path in new:
+            continue
+        if kind == "file" and any(path.startswith(f) for f in ignored_folders):
+            continue   # its folder's line says why
+        if reason in ("hidden", "lock_file") and kind == "file":
+            system.append(path)
+            continue
+        mark = {"rejected": "✗", "duplicate": "="}.get(outcome, "-")
+        state = "此前已被拒收，仍未导入" if outcome == "rejected" else "未导入" if kind == "file" else "未读取"
+        lines.append(f"  {mark} {path}：{state} — {_why(path, message).removeprefix('未导入：').removeprefix('未读取：')}")
+    if system:
+        shown = "、".join(system[:3]) + ("等" if len(system) > 3 else "")
+        lines.append(f"  - 另有 {len(system)} 个隐藏文件或临时文件未读取（{shown}）")
+    return lines
+
+
 def dagster_instance() -> dg.DagsterInstance:
     """The persistent instance when DAGSTER_HOME is set (runs show in the UI), else a throwaway one."""
     if os.environ.get("DAGSTER_HOME"):
@@ -72,7 +115,11 @@ def dagster_instance() -> dg.DagsterInstance:
 
 
 def run_pipeline(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: int = 365,
-                 memory_limit: str | None = None, instance: dg.DagsterInstance | None = None) -> RunSummary:
+                 memory_limit: str | None = None, instance: dg.DagsterInstance | None = None,
+                 progress: run_progress.Progress | None = None, verbose: bool = False) -> RunSummary:
+    """``progress`` is told each stage and file (pipelines/progress.py; by default nothing is shown, the
+    stage times are still kept for the next run's estimate). Dagster's own log lines go to its event
+    log only, unless ``verbose``."""
     from pipelines.definitions import all_assets, all_checks
 
     home = Path(home).resolve()
@@ -89,10 +136,16 @@ def run_pipeline(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: int
         return RunSummary(False, home, as_of, error=f"收件箱 {inbox} 里还没有文件，数据库也尚未建立："
                                                     "请先把各平台导出的表格按模板放进收件箱（见 README），再运行。")
     last_run_path(home).unlink(missing_ok=True)
-    result = dg.materialize([*all_assets, *all_checks], resources=resources, instance=instance or dagster_instance(),
-                            raise_on_error=False,
-                            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-                            tags={"as_of": as_of.isoformat()})
+    instance = instance or dagster_instance()
+    progress = progress or run_progress.Progress(home / run_progress.STAGE_TIMES)
+    with run_progress.watching(instance, progress):
+        result = dg.materialize([*all_assets, *all_checks], resources=resources, instance=instance,
+                                raise_on_error=False,
+                                run_config={"loggers": {"console": {"config": {
+                                    "log_level": "INFO" if verbose else "CRITICAL"}}}},
+                                tags={"as_of": as_of.isoformat()})
+    progress.finish(result.success)
+    # what the run built, from the record its version keeps (pipelines/resources.py _summarise)
     summary = RunSummary(result.success, home, as_of, live=versions.live(home))
     built = next((v for v in versions.list_versions(home) if v.record.get("pid") == os.getpid()
                   and (v.record.get("started_at") or "") >= started.isoformat(sep=" ", timespec="seconds")), None)
@@ -100,6 +153,7 @@ def run_pipeline(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: int
         summary.version = built.id
         summary.published = built.live
         summary.batches = [tuple(b[:6]) for b in built.record.get("new_batches", [])]
+        summary.inbox = [tuple(r) for r in built.record.get("inbox", [])]
         summary.status_counts = built.record.get("status_counts", {})
         summary.tasks = [tuple(t) for t in built.record.get("tasks", [])]
     if not result.success:
