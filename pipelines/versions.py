@@ -6,7 +6,7 @@ Layout of a home::
     versions/000008/store.duckdb                    a version's store (checkpointed: no .wal beside it)
     versions/000008/version.json                    its record: state, base, times, as-of, batches, summary
     versions/000008/reports/<as-of>/                the reports the build rendered (copied to reports/ on publish)
-    versions/000008/cache/                          files the portal hands out, rendered once per version
+    versions/000008/files/                          files the portal hands out, made once per version (publish/rendered.py)
     build.lock                                      held (flock) by the one build running; says which process
     reports/<as-of>/                                the live version's reports
 

@@ -849,7 +849,7 @@ def tasks_page(request: Request, portal: Portal, pr: Principal):
 @download
 def tasks_workbook(request: Request, portal: Portal, pr: Principal):
     """One grid's 走访核查任务单 (pipelines/publish/task_workbook.py), under the department's grant: made for each
-    request (it names the user), within the user's DOWNLOADS_PER_USER files in the making."""
+    request (one grid's list, small), counted among the user's DOWNLOADS_PER_USER files in the making."""
     from pipelines.publish.task_workbook import write_task_workbooks
 
     as_of, area, _ = _tasks_params(request, portal, pr)
