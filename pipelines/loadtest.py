@@ -112,6 +112,7 @@ class Result:
     started: float
     seconds: float
     outcome: str        # "ok" or the error's kind: "HTTP 503", "timeout", "connection"
+    asked: str = ""     # the whole request, kept for an error
 
 
 @dataclass
@@ -128,13 +129,16 @@ def _free_port() -> int:
 
 async def _client(base: str, user: str, password: str, pages: list[str], downloads: list[str], share: float,
                   budget: dict, run: Run, timeout: float, rng: random.Random, ready: asyncio.Event,
-                  go: asyncio.Event) -> None:
+                  go: asyncio.Event, logins: asyncio.Lock) -> None:
     import httpx
 
     async with httpx.AsyncClient(base_url=base, timeout=timeout, follow_redirects=False) as c:
-        page = await c.get("/login")
-        token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-        r = await c.post("/login", data={"csrf": token, "username": user, "password": password})
+        # one login at a time: logins of one account from one address at the same instant are throttled
+        # (pipelines/web/throttle.py counts each attempt before the password is checked)
+        async with logins:
+            page = await c.get("/login")
+            token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+            r = await c.post("/login", data={"csrf": token, "username": user, "password": password})
         if r.status_code != 303:
             raise SystemExit(f"login of {user} failed: HTTP {r.status_code}")
         ready.set()
@@ -157,7 +161,7 @@ async def _client(base: str, user: str, password: str, pages: list[str], downloa
             except httpx.TransportError as exc:
                 outcome = f"connection ({type(exc).__name__})"
             run.results.append(Result(kind, path.split("?")[0], started - budget["t0"], time.monotonic() - started,
-                                      outcome))
+                                      outcome, "" if outcome == "ok" else path))
 
 
 def _after_rebuild(budget: dict) -> bool:
@@ -200,12 +204,13 @@ async def _drive(args, base: str, accounts: list, targets: dict, run: Run) -> fl
               "rebuilt": None}
     go = asyncio.Event()
     ready = [asyncio.Event() for _ in range(args.clients)]
+    logins = asyncio.Lock()
     tasks = []
     for i in range(args.clients):
         user, password = accounts[i % len(accounts)]
         pages, downloads = targets[user]
         tasks.append(asyncio.create_task(_client(base, user, password, pages, downloads, args.downloads, budget, run,
-                                                 args.timeout, random.Random(rng.random()), ready[i], go)))
+                                                 args.timeout, random.Random(rng.random()), ready[i], go, logins)))
     # logins first (argon2: ≈ 0.1 s of CPU each), then everyone at once
     await asyncio.wait_for(asyncio.gather(*(e.wait() for e in ready)), timeout=600)
     budget["t0"] = time.monotonic()
@@ -251,7 +256,11 @@ def report(run: Run, elapsed: float, args, load_before: str, load_after: str) ->
         return {"n": len(xs), "p50": _pct(xs, 50), "p95": _pct(xs, 95), "p99": _pct(xs, 99),
                 "max": max(xs) if xs else float("nan")}
 
-    summary = {"clients": args.clients, "requests": len(res), "seconds": round(elapsed, 1),
+    examples = {}
+    for r in res:
+        if r.outcome != "ok" and len(examples.setdefault(r.outcome, [])) < 5:
+            examples[r.outcome].append(f"{r.asked} 第 {r.started:.1f} 秒，{r.seconds:.2f} 秒后")
+    summary = {"clients": args.clients, "error_examples": examples, "requests": len(res), "seconds": round(elapsed, 1),
                "requests_per_s": round(len(res) / elapsed, 1) if elapsed else None,
                "download_share": args.downloads, "errors": errors, "pages": stats("page"),
                "downloads": stats("download"), "pages_during_rebuild": stats("page", "during"),
@@ -263,7 +272,8 @@ def report(run: Run, elapsed: float, args, load_before: str, load_after: str) ->
           and (args.no_rebuild or (rb.get("published") and rb.get("exit_code") == 0)))
     lines = [f"客户端 {args.clients}（账号 {len(ACCOUNTS)} 个），请求 {len(res)} 个，用时 {elapsed:.1f} 秒，"
              f"{summary['requests_per_s']} 请求/秒；下载占比 {args.downloads:.0%}",
-             "错误：" + ("无" if not errors else "，".join(f"{k} × {v}" for k, v in sorted(errors.items())))]
+             "错误：" + ("无" if not errors else "，".join(f"{k} × {v}（如 {'；'.join(examples[k][:2])}）"
+                                                       for k, v in sorted(errors.items())))]
     lines.append("          数量      p50      p95      p99      最慢")
     for label, key in (("页面", "pages"), ("下载", "downloads"), ("更新期间页面", "pages_during_rebuild"),
                        ("更新期间下载", "downloads_during_rebuild"), ("发布后页面", "pages_after_publish"),
@@ -316,7 +326,10 @@ def main(argv: list[str] | None = None) -> int:
     port = _free_port()
     cmd = [sys.executable, "-m", "pipelines.cli", "serve", "--home", str(args.home), "--host", "127.0.0.1",
            "--port", str(port), "--no-demo-users"]
-    server = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # the server's own messages to a file (a pipe nobody reads would stop the server once full)
+    log_path = args.home.parent / "server.log"
+    log = open(log_path, "w", encoding="utf-8")
+    server = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=log, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         import httpx
@@ -329,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
             except httpx.TransportError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the portal did not start: {server.stderr.read() if server.stderr else ''}")
+                raise SystemExit(f"the portal did not start: {log_path.read_text(encoding='utf-8')[-4000:]}")
             time.sleep(0.2)
         load_before = _load()
         run = Run()
@@ -341,7 +354,10 @@ def main(argv: list[str] | None = None) -> int:
             server.wait(10)
         except subprocess.TimeoutExpired:
             server.kill()
+        log.close()
     print(text)
+    if summary["errors"]:
+        print(f"服务器日志：{log_path}")
     if args.json:
         args.json.write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0 if ok else 1
