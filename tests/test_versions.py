@@ -16,7 +16,6 @@ from openpyxl import Workbook
 
 from pipelines import versions
 from pipelines.cli import main as cli
-from pipelines.demo.generate import generate
 from pipelines.paths import REPO_ROOT, store_path
 from pipelines.quality import apply_workbook, pending
 from pipelines.runner import run_pipeline
@@ -25,20 +24,10 @@ from pipelines.store import Store
 AS_OF = dt.date(2026, 10, 31)
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """A small street run once: one published version."""
-    root = tmp_path_factory.mktemp("versions")
-    generate(root / "inbox", root / "truth", persons=300)
-    summary = run_pipeline(home=root / "home", inbox=root / "inbox", as_of=AS_OF)
-    assert summary.success and summary.published, summary.error
-    return root
-
-
 @pytest.fixture
-def world(built, tmp_path):
-    shutil.copytree(built / "home", tmp_path / "home", symlinks=True)
-    shutil.copytree(built / "inbox", tmp_path / "inbox")
+def world(small_street, tmp_path):
+    shutil.copytree(small_street / "home", tmp_path / "home", symlinks=True)
+    shutil.copytree(small_street / "inbox", tmp_path / "inbox")
     return tmp_path / "home", tmp_path / "inbox"
 
 
@@ -72,8 +61,8 @@ def _wait_until_writing(home, proc, timeout: float = 120) -> versions.Version:
     raise AssertionError("the build never started writing")
 
 
-def test_the_first_run_publishes_version_1_as_the_live_link(built):
-    home = built / "home"
+def test_the_first_run_publishes_version_1_as_the_live_link(small_street):
+    home = small_street / "home"
     assert store_path(home).is_symlink() and os.readlink(store_path(home)) == "versions/000001/store.duckdb"
     v = versions.live(home)
     assert v.id == "000001" and v.state == versions.PUBLISHED and v.as_of == AS_OF.isoformat()

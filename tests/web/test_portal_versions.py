@@ -13,9 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from pipelines import versions
-from pipelines.demo.generate import generate
 from pipelines.paths import REPO_ROOT, store_path
-from pipelines.runner import run_pipeline
 from pipelines.store import Store
 from pipelines.web import create_app, ensure_demo_users
 from pipelines.web.data import areas, as_of_dates
@@ -25,11 +23,10 @@ AS_OF = dt.date(2026, 10, 31)
 
 
 @pytest.fixture(scope="module")
-def versioned(tmp_path_factory):
+def versioned(small_street, tmp_path_factory):
     root = tmp_path_factory.mktemp("portal-versions")
-    generate(root / "inbox", root / "truth", persons=300)
-    summary = run_pipeline(home=root / "home", inbox=root / "inbox", as_of=AS_OF)
-    assert summary.published, summary.error
+    for part in ("inbox", "home"):
+        shutil.copytree(small_street / part, root / part, symlinks=True)
     accounts = {user: password for user, password, *_ in ensure_demo_users(root / "home")}
     return root, accounts
 
