@@ -14,11 +14,11 @@ CREATE OR REPLACE TABLE core.houses (
 )"""
 STAGING_DDL = (
     "CREATE OR REPLACE TABLE staging.floating (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,"
-    " current_address VARCHAR, house_code VARCHAR)",
+    " current_address VARCHAR, house_code VARCHAR, police_station VARCHAR)",
     "CREATE OR REPLACE TABLE staging.assistance (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,"
     " address VARCHAR, community_name VARCHAR)",
     "CREATE OR REPLACE TABLE staging.hukou (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,"
-    " hukou_address VARCHAR)",
+    " hukou_address VARCHAR, police_station VARCHAR)",
 )
 
 CD = "四川省成都市武侯区玉林街道"

@@ -82,7 +82,8 @@ SELECT p.i, p.form,
        END AS address
 FROM pick p JOIN h USING (hno);
 CREATE OR REPLACE TABLE staging.hukou AS
-SELECT 'bench' AS batch_id, i::INTEGER + 2 AS row_no, NULL::VARCHAR AS record_no, address AS hukou_address
+SELECT 'bench' AS batch_id, i::INTEGER + 2 AS row_no, NULL::VARCHAR AS record_no, address AS hukou_address,
+       NULL::VARCHAR AS police_station
 FROM synth_truth;
 """
 
