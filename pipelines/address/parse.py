@@ -29,13 +29,19 @@ PART_COLUMNS = ("road", "road_no", "compound", "building", "unit", "floor", "roo
 MAX_ROUNDS = 4   # 区, 街道, 社区 and a short form of each: four rounds strip any order of them
 
 
-def load_gazetteer(conn: duckdb.DuckDBPyConnection, use_grids: bool = True) -> int:
-    """(Re)create TEMP ``addr_gaz`` from ``core.grids`` (empty without it); returns its number of names."""
-    if use_grids and table_exists(conn, "core.grids"):
-        Store.run_sql(conn, "core/address_gazetteer.sql")
-    else:
-        conn.execute("CREATE OR REPLACE TEMP TABLE addr_gaz (level VARCHAR, code VARCHAR, name VARCHAR, "
-                     "is_short BOOLEAN, len BIGINT)")
+def load_gazetteer(conn: duckdb.DuckDBPyConnection, use_grids: bool = True,
+                   units: list[tuple[str, str, str]] | None = None) -> int:
+    """(Re)create TEMP ``addr_gaz``: the districts, streets and communities of ``core.grids`` (none without
+    it), or ``units`` — (level, code, name) with level district/street/community; returns its number of names."""
+    conn.execute("CREATE OR REPLACE TEMP TABLE addr_units (level VARCHAR, code VARCHAR, name VARCHAR)")
+    if units:
+        conn.executemany("INSERT INTO addr_units VALUES (?, ?, ?)", [list(u) for u in units])
+    elif use_grids and table_exists(conn, "core.grids"):
+        conn.execute("""INSERT INTO addr_units
+            SELECT 'district', district_code, district_name FROM core.grids
+            UNION SELECT 'street', street_code, street_name FROM core.grids
+            UNION SELECT 'community', community_code, community_name FROM core.grids""")
+    Store.run_sql(conn, "core/address_gazetteer.sql")
     return conn.execute("SELECT count(*) FROM addr_gaz").fetchall()[0][0]
 
 
@@ -49,16 +55,18 @@ def parse_inputs(conn: duckdb.DuckDBPyConnection) -> None:
     Store.run_sql(conn, "core/address_parse_place.sql")
 
 
-def parse_lines(lines: Iterable[str], conn: duckdb.DuckDBPyConnection | None = None) -> list[dict]:
+def parse_lines(lines: Iterable[str], conn: duckdb.DuckDBPyConnection | None = None,
+                units: list[tuple[str, str, str]] | None = None) -> list[dict]:
     """Parse addresses, one per item, in order; ``conn``: a store connection whose ``core.grids`` names
-    the administrative units (None: an in-memory database, regex only). Returns dicts of ap_out."""
+    the administrative units (None: an in-memory database, regex only, unless ``units`` names them as
+    (level, code, name)). Returns dicts of ap_out."""
     own = conn is None
     if own:
         conn = duckdb.connect(":memory:")
         use_macros(conn)
     try:
         items = list(lines)
-        load_gazetteer(conn, use_grids=not own)
+        load_gazetteer(conn, use_grids=not own, units=units)
         conn.execute("CREATE OR REPLACE TEMP TABLE ap_in (tid BIGINT, raw VARCHAR)")
         if items:
             conn.executemany("INSERT INTO ap_in VALUES (?, ?)", list(enumerate(items)))

@@ -3,11 +3,10 @@
 -- are stripped by the names they really have, not by regular expressions alone
 -- (pipelines/address/parse.py). A name two units of one level share is stripped but names neither
 -- (code NULL).
+-- Reads TEMP addr_units(level, code, name): the units of core.grids, or those a caller names.
 CREATE OR REPLACE TEMP TABLE addr_gaz AS
 WITH units AS (
-    SELECT DISTINCT 'district' AS level, district_code AS code, addr_fold(district_name) AS name FROM core.grids
-    UNION SELECT DISTINCT 'street', street_code, addr_fold(street_name) FROM core.grids
-    UNION SELECT DISTINCT 'community', community_code, addr_fold(community_name) FROM core.grids
+    SELECT DISTINCT level, code, addr_fold(name) AS name FROM addr_units WHERE name IS NOT NULL
 ), forms AS (
     SELECT level, code, name AS form, false AS is_short FROM units WHERE name <> ''
     UNION

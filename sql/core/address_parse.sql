@@ -30,7 +30,7 @@ WITH f AS (
 ), k AS (
     SELECT *, tail <> '' AND (
                (regexp_full_match(tail, '[0-9]+(-[0-9]+)?号?')
-                AND regexp_matches(head, '(?:大道|大街|路|街|巷|道|条|里|坊|甫|段|村|组|社|队|屯|庄|寨|胡同|附|[东西南北中])[甲乙丙丁特]?$'))
+                AND regexp_matches(head, '(?:大道|大街|路|街|巷子|巷|道|条|里|坊|甫|段|村|组|社|队|屯|庄|寨|胡同|附|[东西南北中])[甲乙丙丁特]?$'))
                OR regexp_full_match(tail, '[〇零一二三四五六七八九]{3,4}')) AS keep
     FROM h
 )

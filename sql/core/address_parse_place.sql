@@ -21,7 +21,10 @@ CREATE OR REPLACE TEMP TABLE ap_p AS
 WITH seg AS (
     SELECT hid, addr_segments(rest) AS s FROM ap_h
 ), r AS MATERIALIZED (
-    SELECT hid, s, addr_road_parts(s) AS rp FROM seg
+    SELECT hid, s, list_transform([addr_road_parts(s)], lambda p: struct_pack(
+               pre := p.pre || p.pre2, road := p.road || p.road2, no := p.no, no_mark := p.no_mark,
+               annex := p.annex, sub := p.sub, lane := p.lane, post := p.post, post2 := p.post2))[1] AS rp
+    FROM seg
 ), c AS MATERIALIZED (
     SELECT hid, s, rp, CASE WHEN rp.road = '' THEN addr_carrier_parts(s) END AS cp FROM r
 ), b AS MATERIALIZED (
@@ -53,7 +56,7 @@ WITH seg AS (
     -- (小章村建设街5号), another road (龙津西路逢源大街18号) or an area (科技园南区科苑南路) is no
     -- compound either, nor anything before a village group's number (白塔村五组128号).
     SELECT *, array_to_string(list_filter(string_split(post, '|'), lambda x: x <> '' AND NOT addr_is_admin_segment(x)), '') AS c_post,
-              CASE WHEN how IN ('carrier', 'group') OR regexp_matches(pre, '(?:路|街|巷|道|条|坊|胡同|段|[^小]区)\|*$') THEN ''
+              CASE WHEN how IN ('carrier', 'group') OR regexp_matches(pre, '(?:路|街|巷子?|道|条|坊|胡同|段|[^小]区)\|*$') THEN ''
                    ELSE array_to_string(list_filter(string_split(pre, '|'),
                             lambda x: x <> '' AND NOT addr_is_admin_segment(x) AND NOT regexp_matches(x, '[^新]村$')), '')
               END AS c_pre

@@ -23,13 +23,14 @@ CREATE OR REPLACE MACRO addr_fold(s) AS
 -- "(前台代收)", and at the end 电联 / 门口丰巢快递柜 / XX附近 / 与XX路交叉口 / 东100米.
 -- The remaining brackets are dropped, their content kept ("(四期)", "(玉林北路12号)").
 CREATE OR REPLACE MACRO addr_denoise(s) AS
-    CASE WHEN NOT regexp_matches(s, '[()]|1[3-9][0-9]{9}|0[0-9]{2,3}-[0-9]{7,8}|电|话|门|快递|丰巢|驿站|代收|前台|附近|旁|对面|隔壁|楼下|交叉|路口|米$|收件|放|物业|周边|联系')
+    CASE WHEN NOT regexp_matches(s, '[()]|1[3-9][0-9]{9}|0[0-9]{2,3}-[0-9]{7,8}|电|话|门|快递|丰巢|驿站|代收|前台|附近|旁|对面|隔壁|楼下|交叉|路口|米$|收件|放|物业|周边|联系|不在|先生|女士|小姐|师傅')
          THEN s
          ELSE regexp_replace(regexp_replace(regexp_replace(regexp_replace(s,
                   '1[3-9][0-9]{9}|0[0-9]{2,3}-[0-9]{7,8}', '', 'g'),
                   '\((?:近|靠近|临|在|距|位于)[^()]*\)|\([^()]*(?:附近|旁边|旁|对面|交叉口|路口|代收|前台|电联|电话|门卫|快递|驿站|物业)[^()]*\)', '', 'g'),
-                  '(?:与[^与]{1,12}交叉口|交叉口|路口|[东西南北]侧?[0-9]+米|[^0-9号栋幢座室楼层]{0,12}(?:附近|旁边|对面|隔壁|周边)'
-                  || '|楼下|门口|门卫室?|前台|物业|快递柜|快递点|快递|丰巢|菜鸟驿站|驿站|代收点?|收件|电联|请?电话联系|打电话|电话|联系|放门口|放)+$', ''),
+                  '(?:与[^与]{1,12}交叉口|交叉口|路口|[东西南北]侧?[0-9]+米|[^0-9号栋幢座室楼层]{0,12}(?:附近|旁边|旁|对面|隔壁|周边)'
+                  || '|收件人[^0-9]*|[^0-9]{0,4}不在家?[^0-9]*|放[^0-9]{0,6}|[^0-9]{1,3}(?:先生|女士|小姐|师傅)'
+                  || '|楼下|门口|门卫室?|前台|物业|快递柜|快递点|快递|丰巢|菜鸟驿站|驿站|代收点?|收件|电联|请?电话联系|打电话|电话|联系)+$', ''),
               '[()]', '', 'g')
     END;
 
@@ -49,7 +50,7 @@ CREATE OR REPLACE MACRO addr_rewrite(s) AS
 -- Noise dropped and trailing numbers rewritten (addr_denoise, addr_rewrite), only for the few texts one
 -- cheap test says need it: the distinct texts of a city are millions, mostly clean.
 CREATE OR REPLACE MACRO addr_clean(s) AS
-    CASE WHEN regexp_matches(s, '[()]|1[3-9][0-9]{9}|-[0-9]{7,8}|电|话|门|快递|丰巢|驿站|代收|前台|附近|旁|对面|隔壁|楼下|交叉|路口|米$|收件|放|物业|周边|联系'
+    CASE WHEN regexp_matches(s, '[()]|1[3-9][0-9]{9}|-[0-9]{7,8}|电|话|门|快递|丰巢|驿站|代收|前台|附近|旁|对面|隔壁|楼下|交叉|路口|米$|收件|放|物业|周边|联系|不在|先生|女士|小姐|师傅'
                              || '|号楼|[0-9]号[0-9]+[A-Z]?(?:室|房|号|户)?$|弄[0-9]+号$|^第?(?:[0-9]+|[A-Z][0-9]*|[〇零一二两三四五六七八九十]+)(?:栋|幢|座)')
          THEN addr_rewrite(addr_denoise(s)) ELSE s END;
 
@@ -116,15 +117,19 @@ CREATE OR REPLACE MACRO addr_segment_pass(s) AS
 -- Two passes: the first consumes the character after each boundary (科技园南区科苑南路 needs both).
 CREATE OR REPLACE MACRO addr_segments(s) AS addr_segment_pass(addr_segment_pass(s));
 
--- Road and door number anywhere in the segmented place; the road starts at a segment start or right
--- after another road (龙津西路逢源大街18号 → 逢源大街), and keeps its section (人民南路四段, 江南大道中).
--- A number needs no 号 (体育场路824) when no digit follows; 附1号, 之一, 院, 弄, 支弄 stay with it.
+-- Road and door number anywhere in the segmented place; the road starts right after another road
+-- (龙津西路逢源大街18号 → 逢源大街, but 大塘街五巷 stays whole: 五巷 is no name) or at a segment start,
+-- keeps its section (人民南路四段, 江南大道中) and may be numbered (2号大街, 兴园3路). A number needs
+-- no 号 (体育场路824) when no digit follows; 附1号, 之一, 院, 弄, 支弄 stay with it.
 CREATE OR REPLACE MACRO addr_road_parts(s) AS
     regexp_extract(s,
-        '^(.*[|路街巷道条]|)([^|0-9]*?[^|0-9大](?:大道|大街|路|街|巷|胡同|条|道|里|坊)(?:[东西南北中]?[一二三四五六七八九十]*段|[东西南北中])?)'
+        '^(?:(.*(?:[路街道条]|巷子?))([^|0-9]*?[^|0-9一二三四五六七八九十百零〇两东西南北中][^|0-9]*?(?:大道|大街|路|街|巷子|巷|胡同|条|道|里|坊)'
+        ||     '(?:[东西南北中]?[一二三四五六七八九十]*段|[东西南北中])?)'
+        || '|(.*\||)((?:[^|0-9]*?[^|0-9大](?:大道|大街|路|街|巷子|巷|胡同|条|道|里|坊)|[^|0-9]*[0-9]+号?(?:大道|大街|路|街))'
+        ||     '(?:[东西南北中]?[一二三四五六七八九十]*段|[东西南北中])?))'
         || '([甲乙丙丁特]?[0-9]+(?:-[0-9]+)?|[一二三四五六七八九十百零〇两]+号)'
         || '(?:(号(?:附([0-9]+)号?|之([0-9一二三四五六七八九十]+))?院?|弄(?:([0-9]+)支弄)?)(.*)|((?:[^0-9-].*)?))$',
-        ['pre', 'road', 'no', 'no_mark', 'annex', 'sub', 'lane', 'post', 'post2']);
+        ['pre', 'road', 'pre2', 'road2', 'no', 'no_mark', 'annex', 'sub', 'lane', 'post', 'post2']);
 
 -- Where no road carries the number, a village, group or 屯 does (白塔村5组128号, 那汉屯32号); the
 -- number needs its 号 there unless it ends the address (新桥村11组 names a group, not a house).
@@ -136,7 +141,7 @@ CREATE OR REPLACE MACRO addr_carrier_parts(s) AS
 -- A road without a number (四新北路南湖一村, 迎宾路华南碧桂园…, 东风路): the first one at a segment start.
 CREATE OR REPLACE MACRO addr_bare_road_parts(s) AS
     regexp_extract(s,
-        '^((?:[^|]*\|)*?)([^|0-9]*?[^|0-9大](?:大道|大街|路|街|巷|胡同|条|道|坊)(?:[东西南北中]?[一二三四五六七八九十]*段)?)(.*)$',
+        '^((?:[^|]*\|)*?)([^|0-9]*?[^|0-9大](?:大道|大街|路|街|巷子|巷|胡同|条|道|坊)(?:[东西南北中]?[一二三四五六七八九十]*段)?)(.*)$',
         ['pre', 'road', 'post']);
 
 -- Words that name no place by themselves: what is left of a compound when its name was the road's
