@@ -133,12 +133,17 @@ def cmd_demo(args) -> int:
 def _demo_check(args) -> int:
     from pipelines import demo
 
+    from pipelines.address.corpus import corpus_scores
+
     store = _store(args)
     with store.connect() as conn:
         ensure_as_of(conn, args.as_of)
         frames = {name: conn.sql(f"SELECT * FROM marts.{name}").pl()
                   for name in ("person_sources", "grid_population", "assistance_check")}
-    result = demo.check(args.out, args.truth, **frames)
+        frames["address_matches"] = conn.sql(
+            "SELECT template AS 来源, record_no AS 记录编号, match_status, house_code, rule "
+            "FROM core.address_matches").pl()
+    result = demo.check(args.out, args.truth, corpus=corpus_scores(), **frames)
     print(demo.format_check(result))
     return 0 if result.get("passed") else 1
 

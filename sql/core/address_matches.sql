@@ -57,6 +57,39 @@ LEFT JOIN (SELECT z, addr_compound_norm(z) AS norm
            FROM (SELECT DISTINCT match_zone AS z FROM ap_out WHERE tid > (SELECT count(*) FROM addr_htexts))) cz
        ON cz.z = p.match_zone;
 
+-- Which known road a road zone names: the longest suffix that is a road of housing once a division or
+-- another road is dropped. A suffix after anything else (枫银苑雅居永丰路5号: 雅居 + 永丰路) spills what it
+-- drops onto the compound, and counts only if compound and spill then name a known compound.
+CREATE OR REPLACE TEMP TABLE addr_rmap AS
+WITH hr AS (
+    SELECT DISTINCT road FROM addr_houses WHERE road IS NOT NULL
+), al AS (
+    SELECT a.spelling_key, hr.road, a.alias_id
+    FROM quality.active_address_aliases a JOIN hr ON hr.road = a.target_key WHERE a.kind = 'road'
+), suf AS (
+    SELECT road_zone, i, substr(road_zone, i) AS s, NOT addr_is_prefix(substr(road_zone, 1, i - 1)) AS spill
+    FROM (SELECT road_zone, unnest(range(1, length(road_zone))) AS i
+          FROM (SELECT DISTINCT road_zone FROM addr_q WHERE road_zone IS NOT NULL AND road_no IS NOT NULL AND NOT outside))
+), hits AS (
+    SELECT suf.road_zone, suf.i, suf.spill, 0 AS tier, al.road, al.alias_id FROM suf JOIN al ON al.spelling_key = suf.s
+    UNION ALL
+    SELECT suf.road_zone, suf.i, suf.spill, 1, hr.road, NULL FROM suf JOIN hr ON hr.road = suf.s
+), ranked AS (
+    SELECT *, rank() OVER (PARTITION BY road_zone ORDER BY spill, i, tier) AS rk FROM hits
+)
+SELECT DISTINCT road_zone, road, alias_id, CASE WHEN spill THEN left(road_zone, i - 1) END AS spill
+FROM ranked WHERE rk = 1;
+
+-- The compound zone of each text, with what a road spilled onto it.
+CREATE OR REPLACE TEMP TABLE addr_qz AS
+SELECT q.tid,
+       CASE WHEN m.spill IS NOT NULL THEN addr_compound_norm(coalesce(q.compound_read, '') || m.spill) ELSE q.zone END
+           AS zone,
+       m.spill IS NOT NULL AS spilled
+FROM addr_q q
+LEFT JOIN (SELECT DISTINCT road_zone, spill FROM addr_rmap WHERE spill IS NOT NULL) m
+       ON m.road_zone = q.road_zone AND q.road_no IS NOT NULL;
+
 -- Which known compound a compound zone names: the longest suffix that is a compound of housing once a
 -- division/road prefix is dropped. The same name (tier 1: exactly, or any phase of it when the address
 -- names no phase: 金域蓝湾 = 金域蓝湾1期, 金域蓝湾2期) outranks a similar one (tier 2: without its generic
@@ -76,7 +109,7 @@ WITH hc AS (
 ), suf AS MATERIALIZED (
     SELECT zone, i, substr(zone, i) AS s
     FROM (SELECT zone, unnest(range(1, length(zone))) AS i
-          FROM (SELECT DISTINCT zone FROM addr_q WHERE zone IS NOT NULL AND NOT outside))
+          FROM (SELECT DISTINCT z.zone FROM addr_qz z JOIN addr_q q USING (tid) WHERE z.zone IS NOT NULL AND NOT q.outside))
     WHERE addr_is_prefix(substr(zone, 1, i - 1))
 ), hits AS (
     SELECT suf.zone, suf.i, 0 AS tier, al.compound, al.alias_id FROM suf JOIN al ON al.spelling_key = suf.s
@@ -104,29 +137,9 @@ WITH ctx AS (
 )
 SELECT tid, compound, 0 AS tier, alias_id FROM ctx
 UNION ALL
-SELECT q.tid, m.compound, m.tier, m.alias_id
-FROM addr_q q JOIN addr_cmap m ON m.zone = q.zone
-WHERE q.tid NOT IN (SELECT tid FROM ctx);
-
-CREATE OR REPLACE TEMP TABLE addr_rmap AS
-WITH hr AS (
-    SELECT DISTINCT road FROM addr_houses WHERE road IS NOT NULL
-), al AS (
-    SELECT a.spelling_key, hr.road, a.alias_id
-    FROM quality.active_address_aliases a JOIN hr ON hr.road = a.target_key WHERE a.kind = 'road'
-), suf AS (
-    SELECT road_zone, i, substr(road_zone, i) AS s
-    FROM (SELECT road_zone, unnest(range(1, length(road_zone))) AS i
-          FROM (SELECT DISTINCT road_zone FROM addr_q WHERE road_zone IS NOT NULL AND road_no IS NOT NULL AND NOT outside))
-    WHERE addr_is_prefix(substr(road_zone, 1, i - 1))
-), hits AS (
-    SELECT suf.road_zone, suf.i, 0 AS tier, al.road, al.alias_id FROM suf JOIN al ON al.spelling_key = suf.s
-    UNION ALL
-    SELECT suf.road_zone, suf.i, 1, hr.road, NULL FROM suf JOIN hr ON hr.road = suf.s
-), ranked AS (
-    SELECT *, rank() OVER (PARTITION BY road_zone ORDER BY i, tier) AS rk FROM hits
-)
-SELECT DISTINCT road_zone, road, alias_id FROM ranked WHERE rk = 1;
+SELECT z.tid, m.compound, m.tier, m.alias_id
+FROM addr_qz z JOIN addr_cmap m ON m.zone = z.zone
+WHERE z.tid NOT IN (SELECT tid FROM ctx);
 
 -- Anchors: a compound, or a road and number; each numbered once (aid).
 CREATE OR REPLACE TEMP TABLE addr_ha AS
@@ -150,7 +163,8 @@ UNION ALL
 SELECT q.tid, a.aid, a.kind, q.mask, coalesce(q.building, ''), coalesce(q.unit, ''), coalesce(q.room, ''), m.alias_id
 FROM addr_q q JOIN addr_rmap m ON m.road_zone = q.road_zone
      JOIN addr_anchor a ON a.kind = 'r' AND a.anchor = m.road || '|' || q.road_no
-WHERE q.road_no IS NOT NULL AND NOT q.outside;
+WHERE q.road_no IS NOT NULL AND NOT q.outside
+  AND (m.spill IS NULL OR q.tid IN (SELECT tid FROM addr_qc));
 
 -- Candidates. Strict: the house has every part the address gives, equal — one equi-join,
 -- each house keyed once per address shape (mask) in use. Loose: houses whose housing row
@@ -194,7 +208,11 @@ SELECT c.tid, c.hid, c.by_c, c.by_r, h.room IS NULL AS house_roomless,
 FROM addr_cand c JOIN addr_q q USING (tid) JOIN addr_houses h USING (hid)
 WHERE (q.building IS NULL OR h.building IS NULL OR q.building = h.building)
   AND (q.unit IS NULL OR h.unit IS NULL OR q.unit = h.unit)
-  AND (q.floor IS NULL OR h.floor IS NULL OR q.floor = h.floor);
+  AND (q.floor IS NULL OR h.floor IS NULL OR q.floor = h.floor)
+  -- a house of the same compound name at another known road and number contradicts the address's
+  -- own (锦屏路8号金域蓝湾… is not the 金域蓝湾 of 嘉陵江东街180号)
+  AND NOT (c.by_c AND NOT c.by_r AND h.road_no IS NOT NULL
+           AND c.tid IN (SELECT tid FROM addr_qa WHERE kind = 'r'));
 
 CREATE OR REPLACE TEMP TABLE addr_winners AS
 SELECT s.* FROM addr_scored s JOIN (SELECT tid, max(score) AS ms FROM addr_scored GROUP BY tid) b USING (tid)
@@ -383,7 +401,7 @@ LEFT JOIN raw.batches b USING (batch_id)
 LEFT JOIN addr_unmatched u ON u.tid = m.tid;
 
 DROP TABLE addr_inputs; DROP TABLE addr_in; DROP TABLE addr_htexts; DROP TABLE addr_texts; DROP TABLE addr_partmap;
-DROP TABLE addr_compmap; DROP TABLE addr_houses; DROP TABLE addr_q; DROP TABLE addr_cmap; DROP TABLE addr_qc;
+DROP TABLE addr_compmap; DROP TABLE addr_houses; DROP TABLE addr_q; DROP TABLE addr_qz; DROP TABLE addr_cmap; DROP TABLE addr_qc;
 DROP TABLE addr_rmap; DROP TABLE addr_ha; DROP TABLE addr_anchor; DROP TABLE addr_qa; DROP TABLE addr_cand;
 DROP TABLE addr_scored; DROP TABLE addr_winners; DROP TABLE addr_decided; DROP TABLE addr_unmatched;
 DROP TABLE addr_row_hint; DROP TABLE addr_station; DROP TABLE addr_row_station;

@@ -13,9 +13,14 @@ WITH x AS (
 ), y AS (
     SELECT *, array_to_string(lv, '') AS pfx, list_filter(lv, lambda l: l <> '') AS nz FROM x
 ), z AS (
-    -- the last level must not be the start of a road or a market (古镇路, 开发区路, 北京西路, 荷花池市场)
+    -- the last level must not be the start of a road or a market (古镇路, 开发区路, 北京西路, 荷花池市场), and a
+    -- province's short name alone is a level only before a district or a numbered road (上海城一期 is a
+    -- compound; 上海宝山区…, 北京东四六条23号 are not)
     SELECT *, pfx <> '' AND (regexp_matches(substr(rest, length(pfx) + 1), '^[东西南北中]?(?:[路街巷道]|大道|大街)')
-                             OR (nz[-1] LIKE '%市' AND substr(rest, length(pfx) + 1) LIKE '场%')) AS back
+                             OR (nz[-1] LIKE '%市' AND substr(rest, length(pfx) + 1) LIKE '场%')
+                             OR (len(nz) = 1 AND lv[1] <> '' AND NOT regexp_matches(lv[1], '(?:省|市|区)$')
+                                 AND NOT regexp_matches(substr(rest, length(pfx) + 1),
+                                                        '^[^0-9]{2,8}?(?:路|街|巷|道|条|胡同)[0-9]'))) AS back
     FROM y
 )
 SELECT hid,

@@ -27,15 +27,18 @@ CREATE OR REPLACE MACRO addr_denoise(s) AS
          THEN s
          ELSE regexp_replace(regexp_replace(regexp_replace(regexp_replace(s,
                   '1[3-9][0-9]{9}|0[0-9]{2,3}-[0-9]{7,8}', '', 'g'),
-                  '\((?:近|靠近|临|在|距|位于)[^()]*\)|\([^()]*(?:附近|旁边|旁|对面|交叉口|路口|代收|前台|电联|电话|门卫|快递|驿站|物业)[^()]*\)', '', 'g'),
+                  '\((?:近|靠近|临|在|距|位于)[^()]*\)|\([^()]*(?:附近|旁边|旁|对面|交叉口|路口|代收|前台|电联|电话|门卫|快递|驿站|物业)[^()]*\)'
+                  -- a last bracket that names no place ("(无人接听)", "(周末送)"); "(芳草小区)" is kept
+                  || '|\((?:[^()0-9]*?[^()0-9小区花园苑大厦广场村期栋单元室号路街巷庭居府城寓心楼院里坊弄道])?\)$', '', 'g'),
                   '(?:与[^与]{1,12}交叉口|交叉口|路口|[东西南北]侧?[0-9]+米|[^0-9号栋幢座室楼层]{0,12}(?:附近|旁边|旁|对面|隔壁|周边)'
                   || '|收件人[^0-9]*|[^0-9]{0,4}不在家?[^0-9]*|放[^0-9]{0,6}|[^0-9]{1,3}(?:先生|女士|小姐|师傅)'
                   || '|楼下|门口|门卫室?|前台|物业|快递柜|快递点|快递|丰巢|菜鸟驿站|驿站|代收点?|收件|电联|请?电话联系|打电话|电话|联系)+$', ''),
-              '[()]', '', 'g')
+              '[()]|^[,\-]+|[,\-]+$', '', 'g')
     END;
 
 -- Rewrites that make a trailing "N号" mean what it means where it stands (号楼 is always 栋):
---   after a lane, a compound or a 新村 ("1200弄5号601室", "曹杨一村12号201室") it is the building;
+--   after a lane, a compound, a 新村 or a 里 ("1200弄5号601室", "曹杨一村12号201室", "康乐里3号501室")
+--   it is the building;
 --   after a road, 附 or a floor ("XX路100号501室", "6楼11号") it stays a door or room number.
 -- And a building/unit/room written before the place ("3栋2单元501室 芳草小区") moves behind it.
 CREATE OR REPLACE MACRO addr_rewrite(s) AS
@@ -43,7 +46,7 @@ CREATE OR REPLACE MACRO addr_rewrite(s) AS
          ELSE regexp_replace(regexp_replace(regexp_replace(replace(s, '号楼', '栋'),
                   '^(第?(?:[0-9]+|[A-Z][0-9]*|[〇零一二两三四五六七八九十]+)(?:栋|幢|座)(?:(?:[0-9]+|[〇零一二两三四五六七八九十]+)(?:单元|门))?(?:[0-9]+(?:楼|层|F))?(?:[0-9]+[A-Z]?(?:室|号|房|户)?)?)([^0-9].+)$',
                   '\2\1'),
-                  '([^0-9路街巷道条里坊甫楼层元门F附甲乙丙丁特\-])([0-9]+)号([0-9]+[A-Z]?(?:室|房|号|户)?)$', '\1\2栋\3'),
+                  '([^0-9路街巷道条甫楼层元门F附甲乙丙丁特\-])([0-9]+)号([0-9]+[A-Z]?(?:室|房|号|户)?)$', '\1\2栋\3'),
                   '弄([0-9]+)号$', '弄\1栋')
     END;
 
@@ -89,9 +92,10 @@ CREATE OR REPLACE MACRO addr_tail_parts(tail) AS
 
 -- The administrative levels before the place, as the regex sees them (the names of core.grids,
 -- with their short forms, are stripped as well: pipelines/address/parse.py). Guards: 小区/社区/
--- 园区/校区/片区/营区 and a zone of a compound (四区, 南区, B区, 3期区) never end a district unless
--- it follows its city (郑州市二七区, 青岛市市北区); a short city name stays with its district
--- (杭州滨江区), and the district is recognised by a known district name it ends with.
+-- 园区/校区/片区/营区 and a zone of a compound (四区, B区, 3期区, 龙泽苑东区) never end a district
+-- unless it follows its city (郑州市二七区, 青岛市市北区); a direction ends one only after a short
+-- name (渝中区, 江北区); a short city name stays with its district (杭州滨江区), and the district is
+-- recognised by a known district name it ends with.
 CREATE OR REPLACE MACRO addr_admin_parts(s) AS
     regexp_extract(s,
         '^(?:中国)?'
@@ -99,6 +103,7 @@ CREATE OR REPLACE MACRO addr_admin_parts(s) AS
         || '|内蒙古(?:自治区)?|广西(?:壮族自治区)?|西藏(?:自治区)?|宁夏(?:回族自治区)?|新疆(?:维吾尔自治区)?|香港(?:特别行政区)?|澳门(?:特别行政区)?)?'
         || '(?:([^省市区县镇乡0-9]{1,9}?(?:市|自治州|地区|盟))(市[东西南北中]区|[^省市区县镇乡街0-9]{1,8}?(?:区|自治县|县|自治旗|旗)|[^省市区县镇乡街社0-9]{1,5}?市)?'
         || '|(市[东西南北中]区|[^省市区县镇乡0-9]{0,8}?新区|[^省市区县镇乡0-9]{0,8}?[^省市区县小社园校片营东西南北中一二三四五六七八九十期0-9A-Z]区'
+        || '|[^省市区县镇乡0-9园苑城庭府居湾寓厦场里坊村]{1,2}[东西南北中]区'
         || '|[^省市区县镇乡0-9]{1,9}?(?:自治县|县|自治旗|旗)|[^省市区县镇乡街社0-9]{1,5}?市))?'
         || '([^省市区县镇乡0-9]{0,10}?(?:经济技术开发区|经济开发区|高新技术产业开发区|新技术产业开发区|新技术开发区|高新区|开发区|工业园区|产业园区|保税区))?'
         || '([^省市区县0-9]{1,9}?街道(?:办事处)?|[^省市区县镇乡街道路巷0-9]{1,7}?(?:镇|乡))?'
@@ -106,11 +111,11 @@ CREATE OR REPLACE MACRO addr_admin_parts(s) AS
         ['province', 'city', 'district', 'district2', 'devzone', 'street', 'community']);
 
 -- The place after the administrative levels, cut into segments: '|' after every word that cannot be
--- inside a road name (区, 镇, 村, 苑, 园, 小区, 花园, 大厦 …) unless a road word or a digit follows it
+-- inside a road name (区, 镇, 村, 苑, 园, 期, 小区, 花园, 大厦 …) unless a road word or a digit follows it
 -- (开发区路, 花园路, 光华村街, 中关村南大街, 白塔村5组 keep theirs).
 CREATE OR REPLACE MACRO addr_segment_pass(s) AS
     regexp_replace(s,
-        '(小区|社区|园区|片区|校区|新区|开发区|街道|办事处|居委会|村委会|委员会|花园|家园|公寓|大厦|广场|中心|大楼|[区镇乡苑园村])'
+        '(小区|社区|园区|片区|校区|新区|开发区|街道|办事处|居委会|村委会|委员会|花园|家园|公寓|大厦|广场|中心|大楼|[区镇乡苑园村期])'
         || '([^路街巷道大弄里坊条胡0-9东西南北中|]|[东西南北中][^路街巷道大|]|[东西南北中]$)',
         '\1|\2', 'g');
 
@@ -237,7 +242,7 @@ CREATE OR REPLACE MACRO address_basis_detail(m) AS
                   || concat_ws('', m.building || '栋', m.unit || '单元', m.floor || '楼', m.room || '室') || ' 这户' END
         ELSE CASE
              WHEN m.zone IS NOT NULL OR m.road_no IS NOT NULL
-             THEN address_place_label(m.compound_read, m.road_zone, m.road_no) || ' 不在实有房屋中'
+             THEN address_place_label(m.compound_read, m.road_zone, m.road_no) || '不在实有房屋中'
              WHEN m.road_zone IS NOT NULL THEN '只写了道路“' || m.road_zone || '”，没有门牌号和小区'
              ELSE '未能识别出小区或道路门牌' END
     END;
