@@ -168,10 +168,11 @@ def list_aliases(conn: duckdb.DuckDBPyConnection, active_only: bool = True) -> l
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
-def unknown_groups(conn: duckdb.DuckDBPyConnection, community: str | None = None, kind: str | None = None) -> list[dict]:
+def unknown_groups(conn: duckdb.DuckDBPyConnection, community: str | None = None, kind: str | None = None,
+                   communities: list[str] | None = None) -> list[dict]:
     """Addresses no house was found for, grouped by what is unknown (kind, key) with their number of rows,
-    largest first: one decision resolves a whole group. ``community``: a community code or name, as the
-    steward queue places the rows (``quality.issues``)."""
+    largest first: one decision resolves a whole group. ``community`` (a code or name) or ``communities``
+    (codes: a steward's jurisdiction): only rows the steward queue places there (``quality.issues``)."""
     if not table_exists(conn, "core.address_matches"):
         return []
     where, params = ["m.unknown_kind IS NOT NULL"], []
@@ -179,19 +180,23 @@ def unknown_groups(conn: duckdb.DuckDBPyConnection, community: str | None = None
         where.append("m.unknown_kind = ?")
         params.append(kind)
     join = ""
-    if community:
+    if community or communities is not None:
         if not table_exists(conn, "quality.issues"):
             return []
         # placed where the steward queue places the row's issue (its file's community, when no house)
         join = """JOIN quality.issues i ON i.source = 'address' AND i.template = m.template
                   AND i.batch_id = m.batch_id AND i.row_no = m.row_no"""
-        where.append("(i.community_code = ? OR i.community_name = ?)")
-        params += [community, community]
+        if community:
+            where.append("(i.community_code = ? OR i.community_name = ?)")
+            params += [community, community]
+        if communities is not None:
+            where.append("list_contains(?, i.community_code)")
+            params.append(list(communities))
     cur = conn.execute(f"""
         SELECT m.unknown_kind AS kind, m.unknown_key AS key, count(DISTINCT m.record_key) AS rows,
                count(DISTINCT m.address) AS spellings, min(m.address) AS example,
                string_agg(DISTINCT m.template, '、' ORDER BY m.template) AS templates,
-               any_value(address_basis(m)) AS basis
+               any_value(m.basis_detail) AS basis   -- stored for every row no house was found for
         FROM core.address_matches m {join}
         WHERE {' AND '.join(where)}
         GROUP BY ALL ORDER BY rows DESC, kind, key""", params)
@@ -199,4 +204,6 @@ def unknown_groups(conn: duckdb.DuckDBPyConnection, community: str | None = None
     out = [dict(zip(names, r)) for r in cur.fetchall()]
     for g in out:
         g["title"] = UNKNOWN_TITLES.get(g["kind"], g["kind"])
+        # what a decision would name: the compound as read, the road without its number
+        g["spelling"] = g["key"] if g["kind"] == "compound" else g["key"].split("|")[0] if g["kind"] == "road" else None
     return out

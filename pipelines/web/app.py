@@ -94,6 +94,8 @@ def create_app(home: Path, *, secret_key: str | None = None, https_only: bool | 
         Route("/queue/fix", pages.queue_fix, methods=["POST"]),
         Route("/queue/export", pages.queue_export),
         Route("/queue/upload", pages.queue_upload, methods=["POST"]),
+        Route("/queue/addresses", pages.queue_addresses),
+        Route("/queue/address-alias", pages.queue_address_alias, methods=["POST"]),
         Route("/scorecard", pages.scorecard_page),
         Route("/runs", pages.runs_page),
         Mount("/static", StaticFiles(directory=REPORTS_DIR / "web" / "static"), name="static"),

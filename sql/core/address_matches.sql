@@ -386,10 +386,10 @@ SELECT m.template, m.batch_id, m.row_no, m.record_no,
        -- 依据 of the rare cases (address_basis spells the rest)
        CASE m.how WHEN 'community_hint'
                   THEN address_decided_by(m.w_rule, m.road_zone, m.road_no, m.zone, m.building, m.unit, m.floor, m.room)
-                       || ' 有 ' || m.n || ' 处房屋符合，本记录社区名称“' || m.community_hint || '”中只有此一处'
+                       || '，有 ' || m.n || ' 处房屋符合，本记录社区名称“' || m.community_hint || '”中只有此一处'
                   WHEN 'station'
                   THEN address_decided_by(m.w_rule, m.road_zone, m.road_no, m.zone, m.building, m.unit, m.floor, m.room)
-                       || ' 有 ' || m.n || ' 处房屋符合，派出所“' || m.police_station || '”辖区中只有此一处'
+                       || '，有 ' || m.n || ' 处房屋符合，派出所“' || m.police_station || '”辖区中只有此一处'
                   WHEN 'stated' THEN NULL
                   ELSE u.basis_detail END AS basis_detail,
        -- what is unknown, for the stewards' grouped queue (one decision resolves the group)

@@ -225,10 +225,10 @@ CREATE OR REPLACE MACRO address_basis_detail(m) AS
         WHEN 'outside' THEN '地址中的“' || array_to_string(m.unknown_units, '、') || '”不是本辖区网格表中的区县或街道'
         WHEN 'without_room' THEN address_decided_by(m.w_rule, m.road_zone, m.road_no, m.zone, m.building, m.unit,
                                                     m.floor, m.room)
-             || ' 只有1处房屋符合，但地址未写户室，可能是实有房屋中还没有的户'
+             || '，只有1处房屋符合，但地址未写户室，可能是实有房屋中还没有的户'
         WHEN 'multi' THEN address_decided_by(m.w_rule, m.road_zone, m.road_no, m.zone, m.building, m.unit, m.floor,
                                              m.room)
-             || ' 有 ' || m.n || ' 处房屋都符合'
+             || '，有 ' || m.n || ' 处房屋都符合'
              || CASE WHEN len(m.compounds) > 1 THEN '（小区名可指 ' || array_to_string(m.compounds, '、') || '）' ELSE '' END
              || CASE WHEN m.building IS NULL OR m.unit IS NULL OR m.room IS NULL
                      THEN '，地址未写' || concat_ws('、', CASE WHEN m.building IS NULL THEN '楼栋' END,
@@ -237,9 +237,9 @@ CREATE OR REPLACE MACRO address_basis_detail(m) AS
              || '，无法确定'
         WHEN 'no_house' THEN CASE
              WHEN m.building IS NOT NULL AND NOT coalesce(m.building_exists, false)
-             THEN array_to_string(m.anchors, '、') || ' 没有' || m.building || '栋'
-             ELSE array_to_string(m.anchors, '、') || ' 中没有 '
-                  || concat_ws('', m.building || '栋', m.unit || '单元', m.floor || '楼', m.room || '室') || ' 这户' END
+             THEN array_to_string(m.anchors, '、') || '没有' || m.building || '栋'
+             ELSE array_to_string(m.anchors, '、') || '中没有'
+                  || concat_ws('', m.building || '栋', m.unit || '单元', m.floor || '楼', m.room || '室') || '这一户' END
         ELSE CASE
              WHEN m.zone IS NOT NULL OR m.road_no IS NOT NULL
              THEN address_place_label(m.compound_read, m.road_zone, m.road_no) || '不在实有房屋中'
@@ -279,7 +279,7 @@ CREATE OR REPLACE MACRO address_basis(a) AS
     CASE a.how
         WHEN 'stated' THEN '本记录填写的房屋编码 ' || a.house_code || ' 在实有房屋中'
         WHEN 'text' THEN address_decided_by(a.rule, a.road, a.road_no, a.compound, a.building, a.unit, a.floor, a.room)
-             || ' 唯一对应此房屋'
+             || '，唯一对应此房屋'
              || CASE WHEN contains(a.rule, '_mention') THEN '（地址所写社区或街道排除了同名的其他房屋）' ELSE '' END
              || CASE WHEN contains(a.rule, '_alias') THEN '（按数据管理员认定的小区或道路写法）' ELSE '' END
         ELSE a.basis_detail END;
