@@ -16,11 +16,11 @@ WHERE v IS NOT NULL;
 CREATE OR REPLACE TEMP TABLE addr_compmap AS
 SELECT c, given, addr_compound_norm(CASE WHEN given THEN addr_fold(c) ELSE c END) AS norm
 FROM (SELECT DISTINCT compound AS c, true AS given FROM addr_htexts WHERE nullif(trim(compound), '') IS NOT NULL
-      UNION SELECT DISTINCT match_zone, false FROM ap_out WHERE tid <= (SELECT count(*) FROM addr_htexts));
+      UNION SELECT DISTINCT match_zone, false FROM ap_out WHERE tid <= (SELECT count(*) FROM addr_hp));
 
--- A housing column, when filled, outranks what its own 标准地址 says. hid = the house's tid.
+-- A housing column, when filled, outranks what its own 标准地址 says. hid numbers the houses.
 CREATE OR REPLACE TEMP TABLE addr_houses AS
-SELECT h.tid AS hid,
+SELECT row_number() OVER () AS hid,
        h.house_code,
        p.carrier AS road,
        p.road_no,
@@ -31,7 +31,8 @@ SELECT h.tid AS hid,
        coalesce(pr.p, p.room) AS room,
        g.community_code, g.street_code, g.district_code
 FROM addr_htexts h
-LEFT JOIN ap_out p ON p.tid = h.tid
+LEFT JOIN addr_hp hp ON hp.ptext = h.ptext
+LEFT JOIN ap_out p ON p.tid = hp.tid
 LEFT JOIN addr_grids g ON g.microgrid_code = h.microgrid_code
 LEFT JOIN addr_compmap cg ON cg.given AND cg.c = h.compound
 LEFT JOIN addr_compmap cp ON NOT cp.given AND cp.c = p.match_zone
@@ -54,7 +55,7 @@ SELECT t.tid, p.problem, p.norm, p.carrier AS road_zone, p.road_no,
        coalesce(len(p.unknown_units), 0) > 0 AND (SELECT count(*) FROM addr_gaz) > 0 AS outside
 FROM addr_texts t JOIN ap_out p USING (tid)
 LEFT JOIN (SELECT z, addr_compound_norm(z) AS norm
-           FROM (SELECT DISTINCT match_zone AS z FROM ap_out WHERE tid > (SELECT count(*) FROM addr_htexts))) cz
+           FROM (SELECT DISTINCT match_zone AS z FROM ap_out WHERE tid > (SELECT count(*) FROM addr_hp))) cz
        ON cz.z = p.match_zone;
 
 -- Which known road a road zone names: the longest suffix that is a road of housing once a division or
@@ -200,11 +201,7 @@ SELECT c.tid, c.hid, c.by_c, c.by_r, h.room IS NULL AS house_roomless,
        + (c.by_c::INTEGER + c.by_r::INTEGER - 1) * 8 + coalesce(q.floor = h.floor, false)::INTEGER * 4
        + CASE WHEN len(q.hits) = 0 THEN 0
               WHEN list_contains(q.hits, 'community:' || h.community_code) THEN 2
-              WHEN list_contains(q.hits, 'street:' || h.street_code) THEN 1 ELSE 0 END AS score,
-       concat_ws('_',
-           CASE WHEN c.by_c AND c.by_r THEN 'compound_road' WHEN c.by_c THEN 'compound' ELSE 'road' END,
-           CASE WHEN q.building = h.building THEN 'building' END, CASE WHEN q.unit = h.unit THEN 'unit' END,
-           CASE WHEN q.floor = h.floor THEN 'floor' END, CASE WHEN q.room IS NOT NULL THEN 'room' END) AS rule
+              WHEN list_contains(q.hits, 'street:' || h.street_code) THEN 1 ELSE 0 END AS score
 FROM addr_cand c JOIN addr_q q USING (tid) JOIN addr_houses h USING (hid)
 WHERE (q.building IS NULL OR h.building IS NULL OR q.building = h.building)
   AND (q.unit IS NULL OR h.unit IS NULL OR q.unit = h.unit)
@@ -224,8 +221,8 @@ WHERE s.score = b.ms;
 -- few texts that did not name one house.
 CREATE OR REPLACE TEMP TABLE addr_decided AS
 WITH w AS MATERIALIZED (
-    SELECT tid, count(*) AS n, min(hid) AS hid, bool_and(house_roomless) AS all_roomless, min(rule) AS rule,
-           max(score) AS ms
+    SELECT tid, count(*) AS n, min(hid) AS hid, bool_and(house_roomless) AS all_roomless,
+           bool_and(by_c AND by_r) AS by_both, bool_or(by_c) AS by_c, max(score) AS ms
     FROM addr_winners GROUP BY tid
 ), hinted AS (
     -- the community or street named in the address left fewer houses than the parts alone
@@ -246,7 +243,11 @@ WITH w AS MATERIALIZED (
                 WHEN q.outside THEN 'outside' WHEN w.n = 1 AND (q.room IS NOT NULL OR w.all_roomless) THEN 'text'
                 WHEN w.n = 1 THEN 'without_room' WHEN w.n > 1 THEN 'multi'
                 WHEN q.tid IN (SELECT tid FROM addr_qa) THEN 'no_house' ELSE 'unknown_place' END AS how,
-           w.rule AS w_rule, hi.tid IS NOT NULL AS by_hint, coalesce(ha.alias_id, al.alias_id) AS alias_id,
+           -- the parts that decided, spelled once per text from the winners' score
+           concat_ws('_', CASE WHEN w.by_both THEN 'compound_road' WHEN w.by_c THEN 'compound' ELSE 'road' END,
+                     CASE WHEN w.ms & 32 > 0 THEN 'building' END, CASE WHEN w.ms & 16 > 0 THEN 'unit' END,
+                     CASE WHEN w.ms & 4 > 0 THEN 'floor' END, CASE WHEN q.room IS NOT NULL THEN 'room' END) AS w_rule,
+           hi.tid IS NOT NULL AS by_hint, coalesce(ha.alias_id, al.alias_id) AS alias_id,
            ha.house_code AS alias_house
     FROM addr_q q
     LEFT JOIN w USING (tid)
@@ -305,15 +306,19 @@ FROM (
 
 -- Rows whose text fits several houses: the row's own 社区名称 (assistance) settles it when exactly one of
 -- them lies in that community.
+-- The texts that fit several houses, for the rows' own hints below.
+CREATE OR REPLACE TEMP TABLE addr_multi AS
+SELECT t.raw, t.tid, d.room_given FROM addr_texts t JOIN addr_decided d USING (tid) WHERE d.n > 1;
+
 CREATE OR REPLACE TEMP TABLE addr_row_hint AS
 SELECT i.template, i.batch_id, i.row_no, count(*) AS n, min(h.house_code) AS house_code,
-       bool_and(x.house_roomless) AS all_roomless, any_value(d.room_given) AS room_given
-FROM addr_in i
+       bool_and(x.house_roomless) AS all_roomless, any_value(mt.room_given) AS room_given
+FROM addr_inputs i
+JOIN addr_multi mt ON mt.raw = i.address
 JOIN (SELECT name, any_value(code) AS code FROM addr_gaz WHERE level = 'community' AND code IS NOT NULL
       GROUP BY name) g ON g.name = addr_fold(i.community_hint)
-JOIN addr_decided d ON d.tid = i.tid AND d.n > 1
-JOIN addr_winners x ON x.tid = i.tid JOIN addr_houses h ON h.hid = x.hid
-WHERE i.community_hint IS NOT NULL AND h.community_code = g.code
+JOIN addr_winners x ON x.tid = mt.tid JOIN addr_houses h ON h.hid = x.hid
+WHERE i.community_hint IS NOT NULL AND i.stated_house IS NULL AND h.community_code = g.code
 GROUP BY ALL;
 
 -- A police station's jurisdiction, learned as a person learns it: the communities its rows already placed
@@ -321,13 +326,14 @@ GROUP BY ALL;
 -- exactly one of them lies there.
 CREATE OR REPLACE TEMP TABLE addr_station AS
 WITH by_text AS (
-    SELECT police_station, tid, stated_house, count(*) AS n
-    FROM addr_in WHERE police_station IS NOT NULL GROUP BY ALL
+    SELECT police_station, address, stated_house, count(*) AS n
+    FROM addr_inputs WHERE police_station IS NOT NULL GROUP BY ALL
 ), placed AS (
-    SELECT t.police_station, h.community_code, sum(t.n) AS n
-    FROM by_text t
+    SELECT b.police_station, h.community_code, sum(b.n) AS n
+    FROM by_text b
+    LEFT JOIN addr_texts t ON t.raw = b.address AND b.stated_house IS NULL
     LEFT JOIN addr_decided d ON d.tid = t.tid
-    JOIN addr_houses h ON h.house_code = coalesce(t.stated_house, d.house)
+    JOIN addr_houses h ON h.house_code = coalesce(b.stated_house, d.house)
     WHERE h.community_code IS NOT NULL
     GROUP BY ALL
 )
@@ -336,12 +342,12 @@ QUALIFY n >= 3 AND n >= 0.01 * sum(n) OVER (PARTITION BY police_station);
 
 CREATE OR REPLACE TEMP TABLE addr_row_station AS
 SELECT i.template, i.batch_id, i.row_no, count(*) AS n, min(h.house_code) AS house_code,
-       bool_and(x.house_roomless) AS all_roomless, any_value(d.room_given) AS room_given
-FROM addr_in i
-JOIN addr_decided d ON d.tid = i.tid AND d.n > 1
-JOIN addr_winners x ON x.tid = i.tid JOIN addr_houses h ON h.hid = x.hid
+       bool_and(x.house_roomless) AS all_roomless, any_value(mt.room_given) AS room_given
+FROM addr_inputs i
+JOIN addr_multi mt ON mt.raw = i.address
+JOIN addr_winners x ON x.tid = mt.tid JOIN addr_houses h ON h.hid = x.hid
 JOIN addr_station s ON s.police_station = i.police_station AND s.community_code = h.community_code
-WHERE i.police_station IS NOT NULL
+WHERE i.police_station IS NOT NULL AND i.stated_house IS NULL
 GROUP BY ALL;
 
 -- One row per source row. How it decided (rule, how, the parts read) is stored; the 依据 of the common
@@ -355,7 +361,7 @@ WITH j AS (
            d.w_rule, d.road_zone, d.road_no, d.zone, d.building, d.unit, d.floor, d.room,
            rh.n = 1 AND (rh.room_given OR rh.all_roomless) AS hint_unique, rh.house_code AS hint_house,
            rs.n = 1 AND (rs.room_given OR rs.all_roomless) AS station_unique, rs.house_code AS station_house
-    FROM addr_in i
+    FROM (SELECT i.*, t.tid FROM addr_inputs i LEFT JOIN addr_texts t ON t.raw = i.address AND i.stated_house IS NULL) i
     LEFT JOIN addr_decided d ON d.tid = i.tid
     LEFT JOIN addr_row_hint rh USING (template, batch_id, row_no)
     LEFT JOIN addr_row_station rs USING (template, batch_id, row_no)
@@ -400,8 +406,8 @@ FROM m
 LEFT JOIN raw.batches b USING (batch_id)
 LEFT JOIN addr_unmatched u ON u.tid = m.tid;
 
-DROP TABLE addr_inputs; DROP TABLE addr_in; DROP TABLE addr_htexts; DROP TABLE addr_texts; DROP TABLE addr_partmap;
+DROP TABLE addr_inputs; DROP TABLE addr_htexts; DROP TABLE addr_hp; DROP TABLE addr_texts; DROP TABLE addr_partmap;
 DROP TABLE addr_compmap; DROP TABLE addr_houses; DROP TABLE addr_q; DROP TABLE addr_qz; DROP TABLE addr_cmap; DROP TABLE addr_qc;
 DROP TABLE addr_rmap; DROP TABLE addr_ha; DROP TABLE addr_anchor; DROP TABLE addr_qa; DROP TABLE addr_cand;
 DROP TABLE addr_scored; DROP TABLE addr_winners; DROP TABLE addr_decided; DROP TABLE addr_unmatched;
-DROP TABLE addr_row_hint; DROP TABLE addr_station; DROP TABLE addr_row_station;
+DROP TABLE addr_multi; DROP TABLE addr_row_hint; DROP TABLE addr_station; DROP TABLE addr_row_station;

@@ -4,24 +4,24 @@
 -- still to strip: address_parse_round.sql). The inputs are distinct texts already (the matcher's
 -- addr_texts), so each is read once, without a second DISTINCT.
 
--- A value that is no address says why (依据), never fails the run. A bare number right after a road,
+-- Each step is MATERIALIZED: an inlined CTE would run a step's regular expressions again for every
+-- later reference. A value that is no address says why (依据), never fails the run. A bare number right after a road,
 -- a village group or 附 ("玉林北路40号", "体育场路824-2", "白塔村5组128号", "5号附1号") is the door
 -- number, not a room; digit-by-digit numerals alone ("五零一") are a room only after a building or unit.
 CREATE OR REPLACE TEMP TABLE ap_t AS
-WITH f AS (
-    SELECT tid,
-           CASE WHEN raw IS NULL OR trim(raw) = '' THEN 'empty'
-                WHEN length(raw) > 200 THEN 'too_long' END AS problem0,
-           CASE WHEN raw IS NOT NULL AND trim(raw) <> '' AND length(raw) <= 200 THEN addr_fold(raw) END AS folded
+WITH f AS MATERIALIZED (
+    -- strlen (bytes) is free where length (characters) scans: only a long text is counted
+    SELECT tid, raw, CASE WHEN strlen(raw) > 200 AND length(raw) > 200 THEN NULL ELSE addr_fold(raw) END AS folded
     FROM ap_in
-), n AS (
+), n AS MATERIALIZED (
     SELECT tid,
-           coalesce(problem0, CASE WHEN folded = '' THEN 'no_text'
-                                   WHEN length(folded) <= 8 AND addr_not_address(folded) THEN 'not_address' END)
-               AS problem1,
+           CASE WHEN raw IS NULL THEN 'empty'
+                WHEN folded IS NULL THEN 'too_long'
+                WHEN folded = '' THEN CASE WHEN regexp_full_match(raw, '[[:space:]]*') THEN 'empty' ELSE 'no_text' END
+                WHEN length(folded) <= 8 AND addr_not_address(folded) THEN 'not_address' END AS problem1,
            CASE WHEN problem1 IS NULL THEN addr_clean(folded) END AS norm
     FROM f
-), t AS (
+), t AS MATERIALIZED (
     SELECT tid, coalesce(problem1, CASE WHEN length(norm) < 2 THEN 'too_short' END) AS problem, norm,
            CASE WHEN length(norm) >= 2 THEN addr_tail(norm) END AS tail
     FROM n
@@ -33,11 +33,13 @@ WITH f AS (
                 AND regexp_matches(head, '(?:大道|大街|路|街|巷子|巷|道|条|里|坊|甫|段|村|组|社|队|屯|庄|寨|胡同|附|[东西南北中])[甲乙丙丁特]?$'))
                OR regexp_full_match(tail, '[〇零一二三四五六七八九]{3,4}')) AS keep
     FROM h
+), c AS (
+    SELECT tid, problem, norm, CASE WHEN keep THEN '' ELSE tail END AS tail, CASE WHEN keep THEN norm ELSE head END AS head
+    FROM k
 )
-SELECT tid, problem, norm,
-       CASE WHEN keep THEN '' ELSE tail END AS tail,
-       rtrim(CASE WHEN keep THEN norm ELSE head END, ',-') AS head
-FROM k;
+SELECT tid, problem, norm, tail,
+       CASE WHEN suffix(head, ',') OR suffix(head, '-') THEN rtrim(head, ',-') ELSE head END AS head
+FROM c;
 
 -- Tails repeat across thousands of texts ("3栋2单元501"): their parts are read once per spelling.
 -- "16-3" after a building or unit is floor 16, flat 3 (two digits or fewer make no room number).
