@@ -10,8 +10,8 @@ from pipelines.address import match_addresses
 from pipelines.address.aliases import list_aliases
 from pipelines.quality import build_queue
 from pipelines.store import Store
-from pipelines.web import add_user, create_app
-from tests.web.portal_world import ACCOUNTS, PASSWORD, build_portal_store
+from pipelines.web import create_app
+from tests.web.portal_world import add_accounts, build_portal_store
 from tests.web.test_portal_http import client, logged_in
 
 ROWS = [  # a police file of 金沙社区: two rows placed, three spelled 锦苑新居, one elsewhere in the street
@@ -41,8 +41,7 @@ def home(tmp_path_factory):
                          [(f"hukou:50:{r}", r, n, h) for r, n, _, h in ROWS if h])
         match_addresses(conn)
         build_queue(conn)
-    for user, (dept, scope) in ACCOUNTS.items():
-        add_user(home, user, PASSWORD, dept, scope)
+    add_accounts(home)
     return home
 
 
