@@ -58,6 +58,10 @@ LEFT JOIN (SELECT z, addr_compound_norm(z) AS norm
            FROM (SELECT DISTINCT match_zone AS z FROM ap_out WHERE tid > (SELECT count(*) FROM addr_hp))) cz
        ON cz.z = p.match_zone;
 
+-- The reading is done: its working tables go before the matching builds its own (a city's are large).
+DROP TABLE ap_in; DROP TABLE ap_t; DROP TABLE ap_tails; DROP TABLE ap_h; DROP TABLE ap_r; DROP TABLE ap_g;
+DROP TABLE ap_tok; DROP TABLE ap_p; DROP TABLE ap_out;
+
 -- Which known road a road zone names: the longest suffix that is a road of housing once a division or
 -- another road is dropped. A suffix after anything else (枫银苑雅居永丰路5号: 雅居 + 永丰路) spills what it
 -- drops onto the compound, and counts only if compound and spill then name a known compound.
