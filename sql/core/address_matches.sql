@@ -45,7 +45,7 @@ LEFT JOIN addr_partmap pr ON pr.v = h.room;
 -- district or street that no unit of core.grids bears (杭州市西湖区… in a Chengdu store): elsewhere.
 CREATE OR REPLACE TEMP TABLE addr_q AS
 SELECT t.tid, p.problem, p.norm, p.carrier AS road_zone, p.road_no,
-       cz.norm AS zone, p.match_zone AS compound_read,
+       cz.norm AS zone, p.match_zone AS compound_read, p.soft_len,
        p.building, p.unit, p.floor, p.room,
        (CASE WHEN p.building IS NOT NULL THEN 4 ELSE 0 END
         + CASE WHEN p.unit IS NOT NULL THEN 2 ELSE 0 END
@@ -62,8 +62,9 @@ LEFT JOIN (SELECT z, addr_compound_norm(z) AS norm
 DROP TABLE ap_in; DROP TABLE ap_t; DROP TABLE ap_tails; DROP TABLE ap_h; DROP TABLE ap_r; DROP TABLE ap_g;
 DROP TABLE ap_tok; DROP TABLE ap_p; DROP TABLE ap_out;
 
--- Which known road a road zone names: the longest suffix that is a road of housing once a division or
--- another road is dropped. A suffix after anything else (枫银苑雅居永丰路5号: 雅居 + 永丰路) spills what it
+-- Which known road a road zone names: the longest suffix that is a road of housing once a division,
+-- another road or a short name of a district, street or community is dropped (玉林芳草街 = 芳草街, unless
+-- 玉林芳草街 is a road). A suffix after anything else (枫银苑雅居永丰路5号: 雅居 + 永丰路) spills what it
 -- drops onto the compound, and counts only if compound and spill then name a known compound.
 CREATE OR REPLACE TEMP TABLE addr_rmap AS
 WITH hr AS (
@@ -72,7 +73,9 @@ WITH hr AS (
     SELECT a.spelling_key, hr.road, a.alias_id
     FROM quality.active_address_aliases a JOIN hr ON hr.road = a.target_key WHERE a.kind = 'road'
 ), suf AS (
-    SELECT road_zone, i, substr(road_zone, i) AS s, NOT addr_is_prefix(substr(road_zone, 1, i - 1)) AS spill
+    SELECT road_zone, i, substr(road_zone, i) AS s,
+           NOT (addr_is_prefix(substr(road_zone, 1, i - 1))
+                OR substr(road_zone, 1, i - 1) IN (SELECT name FROM addr_gaz)) AS spill
     FROM (SELECT road_zone, unnest(range(1, length(road_zone))) AS i
           FROM (SELECT DISTINCT road_zone FROM addr_q WHERE road_zone IS NOT NULL AND road_no IS NOT NULL AND NOT outside))
 ), hits AS (
@@ -90,7 +93,7 @@ CREATE OR REPLACE TEMP TABLE addr_qz AS
 SELECT q.tid,
        CASE WHEN m.spill IS NOT NULL THEN addr_compound_norm(coalesce(q.compound_read, '') || m.spill) ELSE q.zone END
            AS zone,
-       m.spill IS NOT NULL AS spilled
+       m.spill IS NOT NULL AS spilled, q.soft_len
 FROM addr_q q
 LEFT JOIN (SELECT DISTINCT road_zone, spill FROM addr_rmap WHERE spill IS NOT NULL) m
        ON m.road_zone = q.road_zone AND q.road_no IS NOT NULL;
@@ -112,10 +115,13 @@ WITH hc AS (
     FROM quality.active_address_aliases a JOIN hc ON hc.compound = a.target_key
     WHERE a.kind = 'compound' AND a.context_key IS NULL
 ), suf AS MATERIALIZED (
+    -- a prefix may be dropped when it looks like a division or road, or is the short form of a district,
+    -- street or community the reading took off (玉林芳草小区 = 芳草小区 — unless 玉林芳草小区 is a compound)
     SELECT zone, i, substr(zone, i) AS s
-    FROM (SELECT zone, unnest(range(1, length(zone))) AS i
-          FROM (SELECT DISTINCT z.zone FROM addr_qz z JOIN addr_q q USING (tid) WHERE z.zone IS NOT NULL AND NOT q.outside))
-    WHERE addr_is_prefix(substr(zone, 1, i - 1))
+    FROM (SELECT zone, soft_len, unnest(range(1, length(zone))) AS i
+          FROM (SELECT DISTINCT z.zone, z.soft_len FROM addr_qz z JOIN addr_q q USING (tid)
+                WHERE z.zone IS NOT NULL AND NOT q.outside))
+    WHERE addr_is_prefix(substr(zone, 1, i - 1)) OR i - 1 = soft_len
 ), hits AS (
     SELECT suf.zone, suf.i, 0 AS tier, al.compound, al.alias_id FROM suf JOIN al ON al.spelling_key = suf.s
     UNION ALL

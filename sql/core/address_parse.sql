@@ -61,5 +61,5 @@ FROM s;
 
 CREATE OR REPLACE TEMP TABLE ap_h AS
 SELECT row_number() OVER (ORDER BY head) AS hid, head, head AS rest,
-       []::VARCHAR[] AS hits, []::VARCHAR[] AS tokens
+       []::VARCHAR[] AS hits, []::VARCHAR[] AS tokens, '' AS soft
 FROM (SELECT DISTINCT head FROM ap_t WHERE head IS NOT NULL);

@@ -66,6 +66,8 @@ SELECT hid, carrier,
        CASE WHEN how IN ('carrier', 'group') THEN NULL ELSE carrier END AS road,
        nullif(road_no, '') AS road_no,
        CASE WHEN NOT addr_generic(c_post) THEN c_post WHEN NOT addr_generic(c_pre) THEN c_pre END AS compound,
+       -- the compound begins the place: a short form stripped just before may be its name's own start
+       how IS NULL OR how = 'bare' OR (addr_generic(c_post) AND NOT addr_generic(c_pre)) AS at_start,
        -- what the matcher looks compounds up in: without a door number a road may be a compound's own
        -- name (梧桐巷小区, 清巷天花园), so the whole place is kept, its known suffix found there
        CASE WHEN how = 'bare' THEN nullif(array_to_string(list_filter(string_split(s, '|'),
@@ -75,7 +77,8 @@ FROM z;
 CREATE OR REPLACE TEMP TABLE ap_out AS
 SELECT t.tid, t.norm, t.problem,
        p.road, p.road_no, p.compound, tl.building, tl.unit, tl.floor, tl.room, p.carrier,
-       coalesce(p.place, p.compound) AS match_zone,
+       CASE WHEN p.at_start AND h.soft <> '' THEN h.soft ELSE '' END || coalesce(p.place, p.compound) AS match_zone,
+       CASE WHEN p.at_start AND coalesce(p.place, p.compound) IS NOT NULL THEN length(h.soft) ELSE 0 END AS soft_len,
        list_distinct(list_concat(h.hits, k.token_hits)) AS hits, k.unknown_units
 FROM ap_t t
 LEFT JOIN ap_tails tl ON tl.tail = t.tail AND t.tail <> ''

@@ -30,6 +30,9 @@ HOUSES = [
     # a block without a compound, and a lane
     ("R1", "MG-A", P + "嘉陵江东街200号1栋1单元101室", None, "1", "1", "1", "101"),
     ("L1", "MG-B", P + "魏星路169弄47号844室", None, "47", None, None, "844"),
+    # names that begin with the street's short name 嘉陵: a compound, a road
+    ("X1", "MG-A", P + "嘉陵正街9号嘉陵锦苑1栋1单元101室", "嘉陵锦苑", "1", "1", "1", "101"),
+    ("Y1", "MG-B", P + "锦屏路20号锦苑1栋1单元101室", "锦苑", "1", "1", "1", "101"),
 ]
 
 
@@ -143,3 +146,19 @@ def test_elsewhere_is_elsewhere(conn):
     assert got[("hukou", 4)][:2] == ("matched", "B2")
     kinds = dict(conn.execute("SELECT row_no, unknown_kind FROM core.address_matches").fetchall())
     assert kinds == {2: "outside", 3: "outside", 4: None}
+
+
+def test_names_that_begin_with_the_streets_own_name(conn):
+    forms = {
+        2: ("嘉陵锦苑1栋1单元101", "X1"),                     # the compound named in full
+        3: ("锦苑1栋1单元101", "Y1"),
+        4: ("嘉陵街道嘉陵锦苑1-1-101", "X1"),
+        5: ("嘉陵正街9号1栋1单元101室", "X1"),               # 嘉陵正街 is a road, not 嘉陵 + 正街
+        6: ("嘉陵锦屏路20号1-1-101", "Y1"),                   # 嘉陵 is the street here: 锦屏路20号
+    }
+    conn.executemany("INSERT INTO staging.hukou VALUES ('hb', ?, ?, ?, NULL)",
+                     [(r, f"H{r}", a) for r, (a, _) in forms.items()])
+    match_addresses(conn)
+    got = _results(conn)
+    for r, (address, want) in forms.items():
+        assert got[("hukou", r)][:2] == ("matched", want), (address, got[("hukou", r)])
