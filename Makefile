@@ -5,12 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := .onceonly-demo
 AS_OF  ?= 2026-10-31
+NEXT_AS_OF ?= 2026-11-30
 
 export DAGSTER_HOME := $(CURDIR)
 export ONCEONLY_HOME ?= $(CURDIR)/$(DEMO)/home
 export ONCEONLY_INBOX ?= $(CURDIR)/$(DEMO)/inbox
 
-.PHONY: install demo test bench ui clean
+.PHONY: install demo demo-followup test bench ui clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +28,12 @@ demo: $(STAMP)
 	@echo ""
 	@echo "Reports:   $(ONCEONLY_HOME)/reports/$(AS_OF)/"
 	@echo "Dagster:   DAGSTER_HOME=$(CURDIR) $(BIN)/dagster dev   (then open http://127.0.0.1:3000)"
+
+# the demo's second month: grid workers' visits on the first month's tasks, then the gap per grid before and after
+demo-followup: $(STAMP)
+	$(BIN)/onceonly demo --followup --out $(DEMO)/inbox --truth $(DEMO)/truth
+	$(BIN)/onceonly run --inbox $(DEMO)/inbox --as-of $(NEXT_AS_OF)
+	$(BIN)/onceonly demo --check --out $(DEMO)/inbox --truth $(DEMO)/truth --as-of $(NEXT_AS_OF)
 
 test: $(STAMP)
 	$(BIN)/pytest

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
 import os
 import sys
 from pathlib import Path
@@ -41,6 +42,25 @@ def ensure_as_of(conn, as_of: dt.date, freshness_days: int = 365) -> None:
     if current != as_of:
         build_status(conn, as_of=as_of, freshness_days=freshness_days)
         build_marts(conn, as_of=as_of)
+
+
+def _audit(args, *events: dict) -> None:
+    """Record command-line actions in the portal's audit trail (``onceonly audit`` lists them with the
+    portal's). Each event: the fields of :class:`pipelines.web.portal_db.AuditEvent`; ``user`` defaults to the
+    operating-system account, which is named in the detail when a command says it acts for someone else."""
+    if not Path(args.home).is_dir():
+        return      # no home: nothing there to protect or to record into
+    from pipelines.web.portal_db import AuditEvent, record
+
+    account = getpass.getuser()
+    rows = []
+    for e in events:
+        user = e.get("user") or account
+        detail = e.get("detail")
+        if user != account:
+            detail = f"{detail or ''}（系统账号 {account}）".lstrip()
+        rows.append(AuditEvent(**{**e, "user": user, "detail": detail, "source": "cli"}))
+    record(args.home, *rows)
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -90,25 +110,74 @@ def _run_by_district(args) -> int:
 def cmd_extract(args) -> int:
     from pipelines.publish import write_extract
 
+    # The contract's form (no --dept) is the store operator's: every column, identifiers and phones masked by
+    # default; a department's --dept narrows columns, masking and scope to its grant. Both are audited.
+    action = "extract" if args.dept else "operator_extract"
+    args.asked = {"what": f"extract:{args.name}.{args.format}", "dept": args.dept, "user": args.user,
+                  "scope": args.scope or "（未指定，按授权全部范围）"}
     store = _store(args)
     with store.connect() as conn:
         ensure_as_of(conn, args.as_of)
         result = write_extract(conn, args.name, fmt=args.format, out=args.out, dept=args.dept,
                                scope=args.scope, as_of=args.as_of, user=args.user)
+    _audit(args, {"action": action, "what": args.asked["what"], "dept": args.dept, "user": args.user,
+                  "scope": result.scope,
+                  "detail": (f"截止 {result.as_of} {result.rows}行 sha256={result.sha256[:16]} → {result.path}"
+                             + ("" if args.dept else "；未指定部门：本库操作员导出（全部列，身份证号、电话按默认方式脱敏）"))})
+    if not args.dept:
+        print("未指定部门（--dept）：按本库操作员导出，全部列，身份证号、电话按默认方式脱敏；已记入审计日志。"
+              "向部门提供数据时请用 --dept，按该部门的授权导出。", file=sys.stderr)
     print(f"已导出 {result.rows} 行 → {args.out}")
+    return 0
+
+
+def cmd_tasks(args) -> int:
+    if args.action == "show":
+        from pipelines.marts.tasks import task_history
+
+        if not args.task:
+            raise UserError("用法：onceonly tasks show 任务编号")
+        store = _store(args)
+        with store.connect(read_only=True) as conn:
+            try:
+                print(task_history(conn, args.task))
+            except LookupError as exc:
+                raise UserError(str(exc)) from None
+        return 0
+    from pipelines.publish.task_workbook import write_task_workbooks
+
+    if not args.out:
+        raise UserError("请用 --out 指定保存任务单的文件夹，例如 --out 任务单/")
+    store = _store(args)
+    with store.connect() as conn:
+        ensure_as_of(conn, args.as_of, args.freshness_days)
+        books = write_task_workbooks(conn, out_dir=args.out, as_of=args.as_of, dept=args.dept, scope=args.scope,
+                                     user=args.user)
+    for b in books:
+        print(f"  {b.grid_name}（{b.grid_code}）：{b.tasks} 项" + (f"，逾期 {b.overdue} 项" if b.overdue else "")
+              + f"，{len(b.sheets)} 名网格员 → {b.path}")
+    print(f"已生成走访核查任务单 {len(books)} 份（统计截止日期 {args.as_of}）" if books
+          else f"范围内没有待办的走访核查任务（统计截止日期 {args.as_of}）。")
     return 0
 
 
 def cmd_explain(args) -> int:
     from pipelines.status import explain
+    from pipelines.status.explain import resolve_person
 
+    args.asked = {"what": "explain"}
     store = _store(args)
     with store.connect() as conn:
         ensure_as_of(conn, args.as_of, args.freshness_days)
         try:
-            print(explain(conn, args.key, as_of=args.as_of, freshness_days=args.freshness_days))
+            person = resolve_person(conn, args.key)
         except LookupError as exc:
-            raise UserError(str(exc)) from None
+            # the audit names what was asked, the ID masked
+            masked = conn.execute("SELECT id_mask(?)", [args.key.strip()]).fetchall()[0][0]
+            args.asked = {"what": f"explain:{masked}"}
+            raise UserError(str(exc).replace(args.key.strip(), masked)) from None
+        print(explain(conn, person, as_of=args.as_of, freshness_days=args.freshness_days))
+    _audit(args, {"action": "explain", "what": f"person:{person}", "detail": f"截止 {args.as_of}"})
     return 0
 
 
@@ -117,6 +186,8 @@ def cmd_demo(args) -> int:
 
     if args.check:
         return _demo_check(args)
+    if args.followup:
+        return _demo_followup(args)
     # Unset --street-max keeps the generator's own STREET_MAX_PERSONS (importing it here would slow every command).
     extra = {} if args.street_max is None else {"street_max": args.street_max}
     try:
@@ -127,14 +198,33 @@ def cmd_demo(args) -> int:
     print(f"演示数据已生成：{args.out}（真值：{args.truth}）")
     for key, value in summary.items():
         print(f"  {key}: {value}")
+    if summary.get("followup"):
+        print(f"第二个月（截止 {summary['followup']}）的走访记录已备好：运行后用 onceonly demo --followup 放入收件箱")
+    return 0
+
+
+def _demo_followup(args) -> int:
+    from pipelines.demo import followup
+
+    try:
+        meta = followup.deliver(args.out, args.truth)
+    except (FileNotFoundError, FileExistsError) as exc:
+        raise UserError(str(exc)) from None
+    results = "，".join(f"{k} {v}" for k, v in meta["results"].items())
+    print(f"第二个月的走访记录已放入收件箱：{'、'.join(meta['files'])}")
+    print(f"  {meta['previous_as_of']} 之后到 {meta['as_of']}：按走访核查任务上门 {meta['task_visits']} 户次（{results}），"
+          f"例行走访 {meta['routine_visits']} 户次")
+    print(f"下一步：onceonly run --inbox {args.out} --as-of {meta['as_of']}，"
+          f"再 onceonly demo --check --as-of {meta['as_of']}")
     return 0
 
 
 def _demo_check(args) -> int:
     from pipelines import demo
-
     from pipelines.address.corpus import corpus_scores
+    from pipelines.demo import followup
 
+    truth = followup.truth_for(args.truth, args.as_of)
     store = _store(args)
     with store.connect() as conn:
         ensure_as_of(conn, args.as_of)
@@ -143,18 +233,28 @@ def _demo_check(args) -> int:
         frames["address_matches"] = conn.sql(
             "SELECT template AS 来源, record_no AS 记录编号, match_status, house_code, rule "
             "FROM core.address_matches").pl()
-    result = demo.check(args.out, args.truth, corpus=corpus_scores(), **frames)
+        gaps = followup.gap_report(conn, args.truth, args.as_of)
+    result = demo.check(args.out, truth, corpus=corpus_scores(), **frames)
     print(demo.format_check(result))
+    print()
+    print(gaps)
     return 0 if result.get("passed") else 1
 
 
 def cmd_quality(args) -> int:
     from pipelines import quality
+    from pipelines.publish.masking import DEFAULT as DEFAULT_MASKING
 
+    args.asked = {"what": f"quality {args.action}" + (f" {args.file}" if args.file else ""),
+                  "scope": args.community, "user": args.by}
     store = _store(args)
     if args.action == "list":
         with store.connect(read_only=True) as conn:
             issues = quality.list_issues(conn, community=args.community, status=args.status, rule=args.rule)
+        # the command line is the operator's: values masked by default (pipelines/publish/masking.py)
+        issues = [quality.masked_issue(i, DEFAULT_MASKING) for i in issues]
+        _audit(args, {"action": "view", "what": "quality list", "scope": args.community,
+                      "detail": f"status={args.status} rule={args.rule or ''} {len(issues)}条"})
         for i in issues[: args.limit]:
             print(f"[{i['rule']}] {i['community_name'] or '未知社区'} {i['message']}"
                   + (f"（建议：{i['suggested_fix']}）" if i.get("suggested_fix") else "") + f"  #{i['issue_id']}")
@@ -164,6 +264,8 @@ def cmd_quality(args) -> int:
             raise UserError("请用 --out 指定要写出的 Excel 文件，例如 --out fixes.xlsx")
         with store.connect() as conn:
             n = quality.export_workbook(conn, args.out, community=args.community)
+        _audit(args, {"action": "export", "what": "fixes-workbook", "scope": args.community,
+                      "detail": f"{n}条问题 → {args.out}"})
         print(f"已导出 {n} 条待处理问题 → {args.out}。在“修正值/处理方式/原因”列填写后，用 onceonly quality apply 导入。")
     elif args.action == "apply":
         if not args.file or not args.by:
@@ -172,6 +274,14 @@ def cmd_quality(args) -> int:
             raise UserError(f"找不到文件：{args.file}")
         with store.connect() as conn:
             result = quality.apply_workbook(conn, Path(args.file), by=args.by)
+        source = Path(args.file).name
+        _audit(args, *[{"action": "fix", "what": issue, "user": args.by, "detail": f"{source} 工作表“{sheet}”第{row}行"}
+                       for sheet, row, issue in result.accepted],
+               *[{"action": "fix", "result": "refused", "what": issue, "user": args.by,
+                  "detail": f"{source} 工作表“{sheet}”第{row}行：{why}"} for sheet, row, issue, why in result.refused],
+               {"action": "apply", "what": f"fixes-workbook:{source}", "user": args.by,
+                "result": "partial" if result.refused else "ok",
+                "detail": f"接受{len(result.accepted)}条 拒绝{len(result.refused)}条 未变{result.unchanged}条"})
         print(f"接受 {len(result.accepted)} 条，拒绝 {len(result.refused)} 条，已生效无需重复 {result.unchanged} 条。")
         for sheet, row, _issue, why in result.refused:
             print(f"  拒绝：工作表“{sheet}”第{row}行 — {why}")
@@ -181,6 +291,8 @@ def cmd_quality(args) -> int:
             raise UserError("用法：onceonly quality revert 问题编号 --by 姓名 --reason 原因")
         with store.connect() as conn:
             done = quality.revert_correction(conn, args.file, by=args.by, reason=args.reason)
+        _audit(args, {"action": "revert", "what": args.file, "user": args.by, "result": "ok" if done else "refused",
+                      "detail": args.reason if done else "没有可撤销的修正"})
         print("已撤销，下次运行时恢复原值。" if done else f"问题 {args.file} 没有可撤销的修正。")
     return 0
 
@@ -278,6 +390,8 @@ def cmd_users(args) -> int:
             raise UserError("两次输入的密码不一致")
         return first
 
+    if args.action != "list":
+        args.asked = {"what": f"users {args.action} {args.username}", "dept": args.dept, "scope": args.scope}
     if args.action == "add":
         if not args.dept:
             raise UserError("请用 --dept 指定部门，例如 --dept 社区")
@@ -298,7 +412,9 @@ def cmd_users(args) -> int:
 def cmd_audit(args) -> int:
     from pipelines.web import audit_log, format_audit
 
-    print(format_audit(audit_log(args.home, args.since)))
+    rows = [r for r in audit_log(args.home, args.since)
+            if (not args.user or r["user"] == args.user) and (not args.refused or r["result"] == "refused")]
+    print(format_audit(rows))
     return 0
 
 
@@ -330,10 +446,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="数据集名称，如 grid-population、person-sources、assistance-check")
     p.add_argument("--format", choices=("csv", "xlsx", "parquet"), default="csv")
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--dept", default=None, help="部门（按部门授权限定字段与范围）")
-    p.add_argument("--scope", default=None, help="辖区代码（街道或社区），默认部门授权的全部范围")
+    p.add_argument("--dept", default=None,
+                   help="部门（按部门授权限定字段、脱敏与范围）；不指定时按本库操作员导出：全部列，身份证号、电话脱敏")
+    p.add_argument("--scope", default=None, help="辖区代码（街道、社区或网格），默认部门授权的全部范围")
     p.add_argument("--user", default=os.environ.get("USER", "cli"), help="记入审计日志的操作人")
     p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("tasks", help="核查任务：按网格打印走访核查任务单（workbook），或查看一项任务的经过（show）",
+                       description="workbook：范围内每个网格一份 Excel 任务单，每名网格员一个工作表，按小区、楼栋、单元、"
+                                   "房号排列，A4 横向打印、每页重复表头；按部门授权脱敏并记入审计。"
+                                   "show：一项任务何时开始、由哪条记录办结、用时多少天。")
+    common(p)
+    p.add_argument("action", choices=("workbook", "show"))
+    p.add_argument("task", nargs="?", help="show：任务编号，如 HS-1A2B3C4D5E6F7A8B")
+    p.add_argument("--scope", default=None, help="网格编码、社区或街道（代码或名称）；默认部门授权的全部范围")
+    p.add_argument("--dept", default=None, help="部门（按部门授权限定字段、脱敏与范围）")
+    p.add_argument("--out", type=Path, help="workbook：保存任务单的文件夹")
+    p.add_argument("--user", default=os.environ.get("USER", "cli"), help="记入审计日志的操作人")
+    p.set_defaults(func=cmd_tasks)
 
     p = sub.add_parser("explain", help="说明某人的全部记录、证据和状态判定理由")
     common(p)
@@ -387,13 +517,15 @@ def build_parser() -> argparse.ArgumentParser:
     common(p, as_of=False)
     p.add_argument("action", choices=("add", "disable", "reset", "list"))
     p.add_argument("username", nargs="?", default="")
-    p.add_argument("--dept", help="部门：街道办、社区、公安、民政、教育、卫健、残联、应急")
-    p.add_argument("--scope", help="辖区：街道或社区的代码或名称")
+    p.add_argument("--dept", help="部门：街道办、社区、网格员、公安、民政、教育、卫健、残联、应急")
+    p.add_argument("--scope", help="辖区：街道、社区或网格的代码或名称（网格员须为网格编码）")
     p.set_defaults(func=cmd_users)
 
-    p = sub.add_parser("audit", help="审计日志：登录、查看、下载、修正、导出")
+    p = sub.add_parser("audit", help="审计日志：登录、查看、下载、修正、导出、拒绝（门户与命令行）")
     common(p, as_of=False)
     p.add_argument("--since", type=_date, default=dt.date.today() - dt.timedelta(days=30))
+    p.add_argument("--user", help="只看某个用户")
+    p.add_argument("--refused", action="store_true", help="只看被拒绝的请求")
     p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("demo", help="生成演示街道（或整座城市）数据（含真值），或用 --check 核对准确率",
@@ -411,7 +543,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "身份证号避开真值中已有的人")
     p.add_argument("--by-district", action="store_true",
                    help="按区县分目录：每条街道的文件写入 收件箱/<区县代码>/<模板>/（供 onceonly run --by-district）；真值仍为全市一份")
-    p.add_argument("--check", action="store_true", help="不生成数据，核对已运行的数据库与真值")
+    p.add_argument("--check", action="store_true",
+                   help="不生成数据，核对已运行的数据库与真值，并列出各网格登记人口与实有人口差额的上期与本期")
+    p.add_argument("--followup", action="store_true",
+                   help="不生成数据，把第二个月的走访记录（网格员按走访核查任务上门的结果）放入收件箱；"
+                        "随后按它给出的截止日期运行 onceonly run")
     p.set_defaults(func=cmd_demo)
     return parser
 
@@ -424,6 +560,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except UserFacingError as exc:
+        asked = getattr(args, "asked", None)
+        if asked is not None:     # a command that reads or changes personal data: its refusals are audited
+            _audit(args, {"action": "refused", "result": "refused", "detail": str(exc), **asked})
         print(f"错误：{exc}", file=sys.stderr)
         return 2
 

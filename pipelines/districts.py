@@ -222,7 +222,7 @@ RESULT_MARK = "ONCEONLY_DISTRICT_RESULT "
 # files, D and window, code and stewards' decisions give the same bytes), so a district whose inputs all
 # match is not run again: a batch for one district re-runs that district only.
 CODE_FOLDERS = ("pipelines", "sql", "sources", "expectations", "reports")
-PACKAGES = ("duckdb", "polars", "great-expectations", "openpyxl", "jinja2", "pypinyin")
+PACKAGES = ("duckdb", "polars", "great-expectations", "openpyxl", "jinja2", "pypinyin", "matplotlib")
 
 
 def code_signature() -> str:

@@ -17,6 +17,7 @@ import duckdb
 from pipelines.resources import RunSettings, StoreResource
 from pipelines.store import Store
 from pipelines.paths import last_run_path, store_path
+from pipelines.publish.masking import mask_text
 
 
 @dataclass
@@ -26,6 +27,7 @@ class RunSummary:
     as_of: dt.date
     batches: list[tuple] = field(default_factory=list)       # (file_name, status, read, loaded, rejected, message)
     status_counts: dict[str, int] = field(default_factory=dict)
+    tasks: list[tuple] = field(default_factory=list)           # (kind in Chinese, open, opened on D, closed on D, overdue)
     reports_dir: Path | None = None
     error: str | None = None
 
@@ -37,12 +39,17 @@ class RunSummary:
         lines.append(f"本次新加载文件 {len(new)} 个（统计截止日期 {self.as_of}）")
         for name, status, read, loaded, rejected, message in new:
             if status == "rejected":
-                lines.append(f"  ✗ {name}：整个文件被拒收 — {message}")
+                lines.append(f"  ✗ {name}：整个文件被拒收 — {mask_text(message)}")
             else:
                 flag = "✓" if not rejected else "!"
                 lines.append(f"  {flag} {name}：读取 {read} 行，加载 {loaded} 行，拒收 {rejected} 行")
         if self.status_counts:
             lines.append("人员状态：" + "，".join(f"{k} {v}" for k, v in self.status_counts.items()))
+        if self.tasks:
+            lines.append("核查任务：" + "；".join(
+                f"{kind} 待办 {n_open}（本期新开 {opened}、办结 {closed}"
+                + (f"、逾期 {overdue}" if overdue else "") + "）"
+                for kind, n_open, opened, closed, overdue in self.tasks))
         if self.reports_dir:
             lines.append(f"报表目录：{self.reports_dir}")
         lines.append(f"数据库：{store_path(self.home)}")
@@ -128,3 +135,10 @@ def _read_summary(store: Store, summary: RunSummary, started: dt.datetime) -> No
         if store.table_exists(conn, "core.person_status"):
             summary.status_counts = dict(conn.execute(
                 "SELECT status, count(*) FROM core.person_status GROUP BY status ORDER BY status").fetchall())
+        if store.table_exists(conn, "marts.tasks"):
+            summary.tasks = conn.execute("""
+                SELECT task_kind_cn(kind), count(*) FILTER (WHERE state = 'open'), count(*) FILTER (WHERE opened_on = ?),
+                       count(*) FILTER (WHERE closed_on = ?), count(*) FILTER (WHERE overdue)
+                FROM marts.tasks GROUP BY kind
+                ORDER BY CASE kind WHEN 'verify' THEN 0 WHEN 'deregister' THEN 1 ELSE 2 END""",
+                [summary.as_of, summary.as_of]).fetchall()

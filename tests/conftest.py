@@ -48,3 +48,14 @@ def demo_copy(demo_world, tmp_path):
     inbox = tmp_path / "inbox"
     shutil.copytree(demo_world["inbox"], inbox)
     return {"inbox": inbox, "truth": demo_world["truth"], "home": home}
+
+
+@pytest.fixture(scope="session")
+def demo_outputs_home(demo_world, tmp_path_factory):
+    """One copy of the demo home for the tests that render every output from it (disclosure control, the
+    leak scanner): rendering appends to the store's audit, which demo_world must not see."""
+    import shutil
+
+    home = tmp_path_factory.mktemp("demo-outputs") / "home"
+    shutil.copytree(demo_world["home"], home)
+    return home

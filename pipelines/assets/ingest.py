@@ -5,6 +5,7 @@ import datetime as dt
 import dagster as dg
 
 from pipelines.ingest import load_inbox
+from pipelines.publish.masking import mask_text
 from pipelines.resources import RunSettings, StoreResource
 
 
@@ -16,7 +17,7 @@ def batches(context: dg.AssetExecutionContext, store: StoreResource, settings: R
     new = [r for r in results if r.new]
     for r in new:
         if r.status == "rejected":
-            context.log.warning(r.message)
+            context.log.warning(mask_text(r.message))     # a refusal may quote the file's cells
     return dg.MaterializeResult(metadata={
         "new_batches": len(new),
         "rejected_files": sum(r.status == "rejected" for r in new),

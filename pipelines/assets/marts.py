@@ -8,10 +8,15 @@ from pipelines.resources import RunSettings, StoreResource
 
 
 @dg.asset(key_prefix="marts", group_name="marts", deps=[person_status], kinds={"duckdb"},
-          description="marts.grid_population, marts.person_sources, marts.assistance_check (contract §3).")
+          description="marts.grid_population, marts.person_sources, marts.assistance_check, marts.verification_tasks, "
+                      "marts.deregistration_feedback (contract §3); the follow-up tasks (marts.tasks), whose "
+                      "events and per-grid snapshot this build appends to core.task_log and core.grid_history.")
 def contract_extracts(store: StoreResource, settings: RunSettings) -> dg.MaterializeResult:
     with store.get().connect() as conn:
-        build_marts(conn, as_of=settings.as_of_date)
+        build_marts(conn, as_of=settings.as_of_date, record_tasks=True)
         meta = {t: conn.execute(f"SELECT count(*) FROM marts.{t}").fetchall()[0][0]
-                for t in ("grid_population", "person_sources", "assistance_check")}
+                for t in ("grid_population", "person_sources", "assistance_check", "verification_tasks",
+                          "deregistration_feedback")}
+        meta.update({f"tasks_{kind}_{state}": n for kind, state, n in conn.execute(
+            "SELECT kind, state, count(*) FROM marts.tasks GROUP BY ALL ORDER BY ALL").fetchall()})
     return dg.MaterializeResult(metadata=meta)

@@ -44,6 +44,47 @@ def linkage_scores(rows: pl.DataFrame) -> dict:
     }
 
 
+MERGE_KINDS = {"twins": "双胞胎", "parent_child": "父母子女", "siblings": "兄弟姐妹", "other": "其他"}
+CHILD = ("子", "女")
+
+
+def false_merges(rows: pl.DataFrame, persons: pl.DataFrame | None) -> dict:
+    """Pairs of different humans the store made one person, by what the two are to each other:
+    twins (children of one household born the same day), parent_child, siblings (children of one household),
+    other (spouses, neighbours, strangers). ``rows``: person_key and human_id per source row; ``persons``:
+    the truth's persons.csv with 户编号, 与户主关系 and 出生日期 (None: every pair counts as other). Also the
+    number of twin pairs the truth holds, so "0 merged" can be read against how many there were."""
+    rows = rows.filter(pl.col("person_key").is_not_null() & (pl.col("person_key") != "")
+                       & pl.col("human_id").is_not_null() & (pl.col("human_id") != ""))
+    members = rows.select("person_key", "human_id").unique()
+    mixed = members.group_by("person_key").agg(pl.len().alias("n")).filter(pl.col("n") > 1)
+    members = members.join(mixed.select("person_key"), on="person_key")
+    pairs = (members.join(members, on="person_key", suffix="_b")
+             .filter(pl.col("human_id") < pl.col("human_id_b")))
+    out = {kind: 0 for kind in MERGE_KINDS}
+    twins_in_truth = None
+    if persons is not None and {"户编号", "与户主关系", "出生日期"} <= set(persons.columns):
+        p = persons.select("human_id", pl.col("户编号").cast(pl.String), pl.col("与户主关系").cast(pl.String),
+                           pl.col("出生日期").cast(pl.String))
+        pairs = (pairs.join(p, on="human_id", how="left")
+                 .join(p, left_on="human_id_b", right_on="human_id", how="left", suffix="_b"))
+        same_home = pl.col("户编号").is_not_null() & (pl.col("户编号") == pl.col("户编号_b"))
+        a_child, b_child = pl.col("与户主关系").is_in(CHILD), pl.col("与户主关系_b").is_in(CHILD)
+        pairs = pairs.with_columns(kind=pl.when(same_home & a_child & b_child & (pl.col("出生日期") == pl.col("出生日期_b")))
+                                   .then(pl.lit("twins"))
+                                   .when(same_home & a_child & b_child).then(pl.lit("siblings"))
+                                   .when(same_home & (a_child | b_child)).then(pl.lit("parent_child"))
+                                   .otherwise(pl.lit("other")))
+        children = p.filter(pl.col("户编号").is_not_null() & pl.col("与户主关系").is_in(CHILD))
+        twins_in_truth = int(children.group_by("户编号", "出生日期").agg(pl.len().alias("n"))
+                             .select((pl.col("n") * (pl.col("n") - 1) // 2).sum()).item() or 0)
+    else:
+        pairs = pairs.with_columns(kind=pl.lit("other"))
+    for kind, n in pairs.group_by("kind").len().iter_rows():
+        out[kind] = n
+    return {"by_kind": out, "twin_pairs_in_truth": twins_in_truth}
+
+
 def grid_scores(pred: pl.DataFrame, truth: pl.DataFrame) -> dict:
     """Per-grid 实有人口 / 登记人口 error and the over-1,500 sets, against truth ``grids.csv``."""
     p = pred.select(pl.col("网格编码").cast(pl.String), pl.col("实有人口").cast(pl.Int64).alias("p_real"),
@@ -124,6 +165,9 @@ def check(inbox: Path, truth: Path, *, person_sources: pl.DataFrame, grid_popula
     link = linkage_scores(joined.filter(pl.col("human_id").is_not_null()))
     link["rows_scored"] = joined.height - unmatched
     link["rows_unknown_to_truth"] = unmatched
+    persons_csv = truth / "persons.csv"
+    persons = pl.read_csv(persons_csv, infer_schema=False) if persons_csv.exists() else None
+    link["false_merges"] = false_merges(joined, persons)
 
     grids = grid_scores(grid_population, pl.read_csv(truth / "grids.csv", schema_overrides={"网格编码": pl.String}))
 
@@ -141,6 +185,8 @@ def check(inbox: Path, truth: Path, *, person_sources: pl.DataFrame, grid_popula
     targets = {
         "linkage_precision": link["precision"] >= TARGETS["precision"],
         "linkage_recall": link["recall"] >= TARGETS["recall"],
+        # Twins are two people, always: one merged pair is a child missing from every count.
+        "twins_apart": link["false_merges"]["by_kind"]["twins"] == 0,
         "实有人口_error": grids["实有人口_error"] <= TARGETS["grid_error"],
         "登记人口_error": grids["登记人口_error"] <= TARGETS["grid_error"],
         "over_1500_on_record": grids["over_1500_on_record_exact"],
@@ -164,14 +210,20 @@ def format_check(result: dict) -> str:
     def mark(ok):
         return "PASS" if ok else "FAIL"
 
+    fm = link["false_merges"]
+    merged = " ".join(f"{MERGE_KINDS[k]} {n}" for k, n in fm["by_kind"].items())
+    if fm["twin_pairs_in_truth"] is not None:
+        merged += f" (真值双胞胎 {fm['twin_pairs_in_truth']} 对)"
+
     def sets(label):
         miss, extra = grids[f"over_1500_{label}_missing"], grids[f"over_1500_{label}_extra"]
         return f"应为 {len(grids[f'over_1500_{label}_expected'])} 个; 漏 {miss or '无'}; 多 {extra or '无'}"
 
     lines = [
         f"{'指标 target':<34}{'结果 value':<44}{'要求 goal':<12}判定",
-        f"{'人员合并精确率 linkage precision':<34}{link['precision']:<44.4f}{'>= 0.995':<12}{mark(t['linkage_precision'])}",
-        f"{'人员合并召回率 linkage recall':<34}{link['recall']:<44.4f}{'>= 0.99':<12}{mark(t['linkage_recall'])}",
+        f"{'人员合并精确率 linkage precision':<34}{link['precision']:<44.5f}{'>= 0.995':<12}{mark(t['linkage_precision'])}",
+        f"{'人员合并召回率 linkage recall':<34}{link['recall']:<44.5f}{'>= 0.99':<12}{mark(t['linkage_recall'])}",
+        f"{'错误合并 false merges (人对 pairs)':<34}{merged:<44}{'双胞胎 = 0':<12}{mark(t['twins_apart'])}",
         f"{'实有人口误差 verified pop. error':<34}{grids['实有人口_error']:<44.2%}{'<= 1%':<12}{mark(t['实有人口_error'])}",
         f"{'登记人口误差 registered pop. error':<34}{grids['登记人口_error']:<44.2%}{'<= 1%':<12}{mark(t['登记人口_error'])}",
         f"{'登记超1500网格 over 1,500 on record':<34}{sets('on_record'):<44}{'一致 exact':<12}{mark(t['over_1500_on_record'])}",

@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from pipelines.demo import mess
+from pipelines.demo import followup as second_month, mess
 from pipelines.demo.evidence import Evidence
 from pipelines.demo.streets import Street, street as street_of
 from pipelines.demo.truth import status_tables
-from pipelines.demo.world import _Gen
+from pipelines.demo.world import _Gen, id_strings
 from pipelines.demo.writer import Inbox
 
 PREFIX = {"residents": "SQ", "visits": "ZF", "hukou": "HJ", "floating": "LD", "assistance": "JZ",
@@ -62,7 +62,8 @@ def generate(out: Path, truth: Path, *, persons: int = 20000, seed: int = 7,
         d.mkdir(parents=True)
     k = math.ceil(persons / street_max)
     if k <= 1:
-        return _street(out, truth, street_of(0), persons, seed, as_of, None, by_district)[0]
+        return _street(out, truth, street_of(0), persons, seed, as_of, None, by_district,
+                       followup=not by_district)[0]
     sizes = persons // k + (np.arange(k) < persons % k)
     summaries = []
     taken = np.zeros(0, np.int64)
@@ -107,8 +108,9 @@ def _merge(summaries: list[dict]) -> dict:
 
 
 def _street(out: Path, truth: Path, st: Street, persons: int, seed, as_of: dt.date,
-            taken: np.ndarray | None, by_district: bool = False) -> tuple[dict, np.ndarray]:
-    """Write one street's files into ``out`` and append its truth to ``truth``; summary and its ID bodies."""
+            taken: np.ndarray | None, by_district: bool = False, followup: bool = False) -> tuple[dict, np.ndarray]:
+    """Write one street's files into ``out`` and append its truth to ``truth``; summary and its ID bodies.
+    ``followup``: also prepare the street's second month (pipelines/demo/followup.py)."""
     gen = _Gen(persons, seed, as_of, st, taken)
     gen.grids()
     gen.people()
@@ -118,6 +120,9 @@ def _street(out: Path, truth: Path, st: Street, persons: int, seed, as_of: dt.da
     h_comm = gen.houses["_comm"].to_numpy()
     for t, df in frames.items():
         df = mess.apply(t, df, body, gen.rng)
+        if t == "residents":
+            df = mess.children(df, gen.humans, gen.family_rng)
+        df = ev.unregistered_dropped(t, df)
         home = df["_addr_house"] if "_addr_house" in df.columns else df["_house"]
         df = df.with_columns(_home=home, _comm=pl.Series(h_comm[home.to_numpy()]), _reject=pl.lit(False),
                              _bad_field=pl.lit(None, pl.String), _bad_value=pl.lit(None, pl.String))
@@ -126,6 +131,7 @@ def _street(out: Path, truth: Path, st: Street, persons: int, seed, as_of: dt.da
                          + pl.Series(np.arange(1, len(df) + 1)).cast(pl.String).str.zfill(9))
         frames[t] = df
     frames = _loader_traps(frames, ev, gen)
+    frames = _privacy_fields(frames, gen)
 
     houses = gen.houses
     house_grid = houses.select("_house", "房屋编码", "_grid").join(
@@ -136,6 +142,9 @@ def _street(out: Path, truth: Path, st: Street, persons: int, seed, as_of: dt.da
     humans = gen.humans["human_id"]
     _write_inbox(inbox, frames, gen, humans, as_of)
     summary = _write_truth(truth, inbox, frames, st, gen, as_of)
+    if followup:
+        summary["followup"] = second_month.prepare(truth, frames=frames, gen=gen, house_grid=house_grid, st=st,
+                                                   inbox=inbox, as_of=as_of)["as_of"]
     summary["persons"] = len(humans)
     summary["files"] = len(inbox.files)
     summary["rows"] = {t: len(df) for t, df in frames.items()}
@@ -180,6 +189,68 @@ def _loader_traps(frames, ev, gen):
     return frames
 
 
+def _privacy_rng(gen) -> np.random.Generator:
+    """Draws of the privacy fields come from a stream of their own: adding them left every other value of
+    the demo as it was."""
+    return np.random.default_rng([*np.atleast_1d(gen.seed), 19])
+
+
+def _privacy_fields(frames, gen):
+    """Values real exports carry that hold an ID or a phone where no column says so, and consent.
+
+    - 居住证号码: in many cities the residence permit number *is* the holder's ID (40 % of permits here);
+    - 走访记录 备注: a grid worker notes the ID or phone checked on a visit (2 % of visits with a person);
+    - 公开联系方式: consent to publish the phone, mostly given by 楼栋长 and 居民骨干, the courtyard's contacts.
+    """
+    rng = _privacy_rng(gen)
+    ids, phones = gen.humans["公民身份号码"], gen.humans["联系电话"]
+
+    flo = frames["floating"]
+    hi = flo["_hi"].to_numpy()
+    same = pl.Series(rng.random(len(flo)) < .4) & flo["居住证号码"].is_not_null()
+    frames["floating"] = flo.with_columns(居住证号码=pl.when(same).then(ids.gather(hi)).otherwise(pl.col("居住证号码")))
+
+    vis = frames["visits"]
+    hi = vis["_hi"].to_numpy()
+    known = hi >= 0
+    safe = np.where(known, hi, 0)
+    pick_ = rng.integers(0, 3, len(vis))
+    note = pl.Series(np.where(pick_ == 0, "核对身份证", np.where(pick_ == 1, "本人身份证号：", "户主身份证"))) \
+        + ids.gather(safe) + pl.Series(np.where(pick_ == 2, "，已核实", "，本人在住"))
+    call = pl.lit("已电话联系（") + phones.gather(safe) + pl.lit("），本人在家")
+    noted = pl.Series(known & (rng.random(len(vis)) < .02))
+    by_phone = pl.Series(rng.random(len(vis)) < .35) & phones.gather(safe).is_not_null()
+    frames["visits"] = vis.with_columns(
+        备注=pl.when(noted & by_phone).then(call).when(noted).then(note).otherwise(pl.col("备注")))
+
+    res = frames["residents"]
+    tags = res["人员标签"].fill_null("")
+    lead = tags.str.contains("楼栋长") | tags.str.contains("居民骨干")
+    r = pl.Series(rng.random(len(res)))
+    spelled = pl.Series(np.where(rng.random(len(res)) < .8, "是", "同意"))
+    answer = (pl.when(lead & (r < .75)).then(spelled).when(lead & (r < .85)).then(pl.lit("否"))
+              .when(~lead & (r < .015)).then(spelled).when(~lead & (r < .2)).then(pl.lit("否")))
+    frames["residents"] = res.with_columns(
+        公开联系方式=pl.when(pl.col("联系电话").is_not_null()).then(answer))
+    return frames
+
+
+def _owner_ids(gen, n: int) -> pl.Series:
+    """产权人身份证号 of the houses: half the houses state one (owners mostly live elsewhere, so these are
+    nobody of the demo's persons); a few are mistyped (the check character is wrong)."""
+    rng = _privacy_rng(gen)
+    rng.random(7)               # not the first draws of _privacy_fields' stream
+    born = (np.datetime64("1950-01-01") + rng.integers(0, 45 * 365, n)).astype("datetime64[D]")
+    ymd = np.char.replace(born.astype(str), "-", "").astype(np.int64)
+    body = np.int64(510104) * 10**11 + ymd * 1000 + rng.integers(0, 1000, n)
+    typo, stated = pl.Series(rng.random(n) < .003), pl.Series(rng.random(n) < .5)
+    return pl.DataFrame({"id": id_strings(body), "typo": typo, "stated": stated}).select(
+        pl.when(~pl.col("stated")).then(None)
+        .when(pl.col("typo")).then(pl.col("id").str.slice(0, 17)
+                                   + pl.when(pl.col("id").str.ends_with("1")).then(pl.lit("2")).otherwise(pl.lit("1")))
+        .otherwise(pl.col("id")).alias("id"))["id"]
+
+
 def _write_inbox(inbox: Inbox, frames, gen, humans, as_of):
     comms = gen.st.communities
     pre = gen.st.file_prefix
@@ -194,6 +265,7 @@ def _write_inbox(inbox: Inbox, frames, gen, humans, as_of):
     hs = gen.houses.with_columns(
         采集日期=pl.Series(gen.D - gen.u(30, 1500, len(gen.houses))).cast(pl.Int32).cast(pl.Date),
         产权人姓名=pl.Series(gen.names(len(gen.houses), gen.p(.5, len(gen.houses)))),
+        产权人身份证号=_owner_ids(gen, len(gen.houses)),
         楼栋=pl.col("_b").cast(pl.String) + pl.when(pl.col("_comm") % 2 == 0).then(pl.lit("栋")).otherwise(pl.lit("")),
         单元=pl.col("_u").cast(pl.String) + pl.when(pl.col("_comm") % 2 == 0).then(pl.lit("单元")).otherwise(pl.lit("")),
         楼层=pl.col("_fl").cast(pl.String),
@@ -277,9 +349,12 @@ def _write_truth(truth: Path, inbox: Inbox, frames, st: pl.DataFrame, gen, as_of
     _put(_address_truth(frames, gen), truth / "addresses.csv")
 
     kinds = {0: "在住", 1: "已搬离", 2: "死亡", 3: "户籍在此未居住"}
-    persons = st.join(gen.humans.select(pl.col("_i").alias("_hi"), "姓名", "公民身份号码", "出生日期", "_kind"), on="_hi").select(
+    # 户编号 and 与户主关系 (the household the human lives in today) let the check name a wrong merge's kind.
+    persons = st.join(gen.humans.select(pl.col("_i").alias("_hi"), "姓名", "公民身份号码", "出生日期", "_kind",
+                                        "户编号", "与户主关系"), on="_hi").select(
         "human_id", "姓名", "公民身份号码", "出生日期", "状态", "人员类别", "房屋编码", "网格编码",
-        pl.col("registered").alias("登记"), pl.col("_kind").replace_strict(kinds).alias("实际"))
+        pl.col("registered").alias("登记"), pl.col("_kind").replace_strict(kinds).alias("实际"),
+        "户编号", pl.when(pl.col("户编号").is_not_null()).then(pl.col("与户主关系")).alias("与户主关系"))
     _put(persons, truth / "persons.csv")
     return {
         "grids": len(g),
@@ -290,6 +365,7 @@ def _write_truth(truth: Path, inbox: Inbox, frames, st: pl.DataFrame, gen, as_of
         "grids_over_1500_on_record": int(g["over_1500_on_record"].sum()),
         "grids_over_1500_verified": int(g["over_1500_verified"].sum()),
         "assistance_check": len(flagged),
+        "twin_pairs": len(gen.twin_pairs),
         "status": dict(st.group_by("状态").len().sort("状态").iter_rows()),
     }
 

@@ -72,3 +72,23 @@ def apply(template: str, df: pl.DataFrame, body_of_human: np.ndarray, rng: np.ra
     name = pl.when(pl.col("r") < homo).then(homophone).otherwise(space)
     names = df["姓名"].clone().scatter(nidx, g.select(name.alias("nm"))["nm"])
     return df.with_columns(公民身份号码=ids, _id_mess=pl.Series(kind), 姓名=names)
+
+
+def children(df: pl.DataFrame, humans: pl.DataFrame, rng: np.random.Generator, *, missing: float = .2,
+             parent_birth: float = .05) -> pl.DataFrame:
+    """A child's row often comes without an ID number (the child's card is at home, the clerk fills the
+    rest in): ``missing`` of the rows about humans under 16 lose it; of those, ``parent_birth`` carry the
+    birth date of the parent written above them in the form (the identity model's hardest case: a name
+    that differs at the same house with the same birth date). ``rng``: the families' own stream."""
+    n = len(df)
+    hi = df["_hi"].to_numpy()
+    known = hi >= 0
+    age = np.where(known, humans["_age"].to_numpy()[np.maximum(hi, 0)], 99)
+    parent = np.where(known, humans["_parent"].to_numpy()[np.maximum(hi, 0)], -1)
+    drop = (age < 16) & (rng.random(n) < missing)
+    copied = drop & (parent >= 0) & (rng.random(n) < parent_birth)
+    births = humans["出生日期"].gather(np.maximum(parent, 0))
+    return df.with_columns(
+        公民身份号码=pl.when(pl.Series(drop)).then(None).otherwise(pl.col("公民身份号码")),
+        出生日期=pl.when(pl.Series(copied)).then(births).otherwise(pl.col("出生日期")),
+    )

@@ -54,11 +54,15 @@ class _Gen:
                  taken: np.ndarray | None = None):
         """``seed``: an int or a list of ints; ``taken``: sorted ID bodies other streets already hold."""
         self.rng = np.random.default_rng(seed)
+        self.seed = seed
         self.persons = persons
         self.as_of = as_of
         self.D = day(as_of)
         self.st = street if street is not None else street_of(0)
         self.taken = taken
+        # Families (children's names, twins) draw from a stream of their own: adding them left every
+        # other draw of the street, and so its houses, dates and rows, as it was.
+        self.family_rng = np.random.default_rng(self.rng.bit_generator.seed_seq.spawn(1)[0])
 
     # ------------------------------------------------------------------ helpers
     def u(self, lo, hi, n=None):
@@ -214,15 +218,23 @@ class _Gen:
                 .select(pl.col("a") + pl.col("b").cast(pl.String).str.zfill(9))["a"])
 
     def names(self, n, male):
-        rng = self.rng
+        return _joined(*self.name_parts(n, male))
+
+    def name_parts(self, n, male, rng: np.random.Generator | None = None):
+        """(surname, middle, last) Series: a given name is one character, or two (the middle first)."""
+        rng = rng if rng is not None else self.rng
+
+        def u(lo, hi, k):
+            return (lo + np.floor(rng.random(k) * (hi - lo + 1))).astype(np.int64)
+
         sw = 1.0 / (np.arange(len(V.SURNAMES)) + 1) ** 0.9
         sur = pick(V.SURNAMES, rng.choice(len(V.SURNAMES), n, p=sw / sw.sum()))
         mc, fc, mid = V.MALE_CHARS, V.FEMALE_CHARS, V.MIDDLE_CHARS
-        last_i = np.where(male, self.u(0, len(mc) - 1, n), len(mc) + self.u(0, len(fc) - 1, n))
+        last_i = np.where(male, u(0, len(mc) - 1, n), len(mc) + u(0, len(fc) - 1, n))
         last = pick(mc + fc, last_i)
-        two = self.p(.55, n)
-        middle = pick(("",) + tuple(mid), np.where(two, 1 + self.u(0, len(mid) - 1, n), 0))
-        return pl.DataFrame({"s": sur, "m": middle, "l": last}).select(pl.concat_str("s", "m", "l"))["s"]
+        two = rng.random(n) < .55
+        middle = pick(("",) + tuple(mid), np.where(two, 1 + u(0, len(mid) - 1, n), 0))
+        return sur, middle, last
 
     def people(self):
         rng, D, g, h = self.rng, self.D, self.g, self.h
@@ -248,10 +260,14 @@ class _Gen:
         age = np.where(k == 0, ha, np.where(k == 1, np.clip(ha + self.u(-5, 5, nr), 18, 99),
                                             np.clip(ha - self.u(22, 35, nr), 0, None)))
         age = np.where((k >= 2) & (ha - 22 < 0), self.u(0, 3, nr), age)
+        first, second = self._twins(size)
+        age[second] = age[first]
         male = np.where(k == 0, head_male, np.where(k == 1, ~head_male, self.p(.51, nr)))
         relation = np.where(k == 0, 0, np.where(k == 1, 1, np.where(male, 2, 3)))
         cat = hh_cat[hh_of]
-        cat = np.where((cat == HUKOU) & (age < 3) & self.p(.3, nr), UNSETTLED, cat)
+        unsettled = self.p(.3, nr)
+        unsettled[second] = unsettled[first]        # twins are registered (落户) together, or not at all
+        cat = np.where((cat == HUKOU) & (age < 3) & unsettled, UNSETTLED, cat)
         lives_alone_old = (size[hh_of] == 1) & (age >= 65)
         res = dict(kind=np.full(nr, RESIDENT), cat=cat, house=hh_house[hh_of], age=age, male=male,
                    relation=relation, household=hh_of, alone_old=lives_alone_old)
@@ -297,8 +313,10 @@ class _Gen:
         death[isx] = D - self.u(10, 1000, isx.sum())
         ref = np.where(isx, death, D)
         birth = ref - cols["age"] * 365 - self.u(0, 364, n)
+        birth[second] = birth[first]
         male = cols["male"]
-        name = self.names(n, male)
+        surname, middle, last = self.name_parts(n, male)
+        name = _joined(surname, middle, last)
         foreign = cols["cat"] == FOREIGN
         fidx = np.flatnonzero(foreign)
         name = name.scatter(fidx, pick(V.FOREIGN_NAMES, self.u(0, len(V.FOREIGN_NAMES) - 1, len(fidx))))
@@ -313,13 +331,16 @@ class _Gen:
         male[a] = np.isin(a_i, [0, 3, 6, 7])
         male[b] = male[a]
         name = name.scatter(a, pick(common, a_i)).scatter(b, pick(common, a_i))
+        surname = surname.scatter(a, pick(common, a_i).str.slice(0, 1)).scatter(b, pick(common, a_i).str.slice(0, 1))
         birth[b] = birth[a]
-        self.twins = np.stack([a, b], 1)
+        self.namesakes = np.stack([a, b], 1)
+        name, parent = self._families(cols, nr, size, surname, male, name, (first, second), keep=chosen)
 
         regions = self.st.local_regions + tuple(r_ for r_, _ in V.MIGRANT_REGIONS)
         region_i = np.where(cols["cat"] == HUKOU, rng.choice(5, n, p=[.6, .1, .1, .1, .1]),
                             5 + self.u(0, len(V.MIGRANT_REGIONS) - 1, n))
         region_i[b] = region_i[a]
+        region_i[self.twin_pairs[:, 1]] = region_i[self.twin_pairs[:, 0]]
         region = np.array([int(r_) for r_ in regions])[region_i]
         bd = to_date(birth)
         ymd = bd.dt.strftime("%Y%m%d").cast(pl.Int64).to_numpy()
@@ -342,7 +363,8 @@ class _Gen:
         else:
             if taken is not None and (len(np.unique(body)) < n or _isin_sorted(body, taken).any()):
                 raise RuntimeError("公民身份号码的顺序码已用尽：城市人口过密")
-        idn = id_strings(body).scatter(fidx, None)
+        # A baby not yet registered (未落户) has no ID number yet: every row about it comes without one.
+        idn = id_strings(body).scatter(np.flatnonzero(foreign | (cols["cat"] == UNSETTLED)), None)
         eth = pick(V.ETHNICITIES + ("",), np.where(
             foreign, len(V.ETHNICITIES), rng.choice(len(V.ETHNICITIES), n, p=np.array(V.ETHNICITY_P) / sum(V.ETHNICITY_P))))
         origins = [V.PROVINCE + V.CITY] * len(V.LOCAL_REGIONS) + [o for _, o in V.MIGRANT_REGIONS]
@@ -354,8 +376,96 @@ class _Gen:
             "民族": eth, "公民身份号码": idn, "_body": body, "_born": ymd // 10000, "_region": region,
             "户籍地": pick(origins, region_i),
             "与户主关系": pick(("户主", "配偶", "子", "女"), cols["relation"]), "_rel": cols["relation"], "_alone_old": cols["alone_old"], "_age": cols["age"],
-            "_death": death, "联系电话": self.phones(n),
-        }).with_columns(联系电话=pl.when(pl.col("_age") >= 16).then(pl.col("联系电话")))
+            "_death": death, "联系电话": self.phones(n), "_parent": parent,
+        }).with_columns(
+            联系电话=pl.when(pl.col("_age") >= 16).then(pl.col("联系电话")),
+            户编号=pl.when(pl.col("_household") >= 0).then(
+                pl.lit(self.st.human_prefix + "H") + pl.col("_household").cast(pl.String).str.zfill(7)))
+
+    def _twins(self, size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """≈ 1 % of today's residents are twins (1–2 % of births in China): one pair per 200 residents, the
+        first two children (members 3 and 4: households are contiguous, head first) of families with two
+        children or more. Returns the positions of the first and the second twins; drawn from the families'
+        own stream."""
+        start = np.cumsum(size) - size
+        eligible = np.flatnonzero(size >= 4)
+        n_twins = min(len(eligible), int(round(.005 * size.sum())))
+        twin_hh = np.sort(self.family_rng.choice(eligible, n_twins, replace=False)) if n_twins else eligible[:0]
+        return start[twin_hh] + 2, start[twin_hh] + 3
+
+    def _families(self, cols, nr: int, size: np.ndarray, surname: pl.Series, male: np.ndarray, name: pl.Series,
+                  twins: tuple[np.ndarray, np.ndarray], keep: np.ndarray) -> tuple[pl.Series, np.ndarray]:
+        """Children named as families name them: what the identity model must tell apart.
+
+        The residents of today (the first ``nr`` humans, households contiguous, head first) get: children
+        (与户主关系 子/女) with the father's surname (one family in ten the mother's), in four families of ten
+        (seven of ten with twins) a generation character shared by the siblings (字辈), so twins are often one
+        character apart (子涵 / 子轩); no child is named, or sounds, like another member. ``twins``: from
+        :meth:`_twins`, already of one birth date. ``keep``: humans whose name stays as drawn (the namesakes
+        in different flats; a twin among them stops counting as a twin). Drawn from the families' own stream,
+        so the rest of the street is unchanged. Returns the names and each human's parent (the mother where
+        the household has one, else the head; -1 for adults and people outside households), whose birth
+        date a clerk may copy into a child's row.
+        """
+        rng = self.family_rng
+        hh, rel = cols["household"][:nr], cols["relation"][:nr]
+        nh = len(size)
+        start = np.cumsum(size) - size
+        has_spouse = size >= 2
+        head = start
+        spouse = np.where(has_spouse, start + 1, start)
+        father = np.where(male[head] | ~has_spouse, head, spouse)
+        mother = np.where(male[head], spouse, head)
+        fam_surname = surname.gather(np.where(rng.random(nh) < .1, mother, father))
+
+        kept = np.zeros(len(cols["kind"]), bool)
+        kept[keep] = True
+        first, second = twins
+        whole = ~kept[first] & ~kept[second]
+        first, second = first[whole], second[whole]
+        is_twin_hh = np.zeros(nh, bool)
+        is_twin_hh[hh[first]] = True
+
+        children = np.flatnonzero((rel >= 2) & ~kept[:nr])
+        ch_hh = hh[children]
+        _, mid, last = self.name_parts(len(children), male[children], rng=rng)
+        generation = pick(V.MIDDLE_CHARS, np.floor(rng.random(nh) * len(V.MIDDLE_CHARS)).astype(np.int64))
+        shares = rng.random(nh) < np.where(is_twin_hh, .7, .4)
+        mid = pl.Series(np.where(shares[ch_hh], generation.gather(ch_hh).to_numpy(), mid.to_numpy()), dtype=pl.String)
+        # No family gives a child the name of a parent or a sibling, nor one that sounds the same (twins
+        # included): redraw the last character of a child whose name sounds like another member's.
+        sound = _char_pinyin()
+        spoken = name.head(nr).str.split("").list.eval(pl.element().replace(sound)).list.join(" ")
+        surnames = fam_surname.gather(ch_hh)
+        for _ in range(50):
+            said = pl.DataFrame({"s": surnames, "m": mid, "l": last}).select(
+                pl.col("s") + " " + pl.when(pl.col("m") != "").then(pl.col("m").replace(sound) + " ").otherwise(pl.lit(""))
+                + pl.col("l").replace(sound))["s"]
+            spoken = spoken.scatter(children, said)
+            clash = pl.DataFrame({"h": hh, "s": spoken}).is_duplicated().to_numpy()[children]
+            if not clash.any():
+                break
+            redo = np.flatnonzero(clash)
+            _, _, fresh = self.name_parts(len(redo), male[children[redo]], rng=rng)
+            last = last.scatter(redo, fresh)
+        name = name.scatter(children, _joined(surnames, mid, last))
+        self.twin_pairs = np.stack([first, second], 1)
+
+        parent = np.full(len(cols["kind"]), -1, np.int64)
+        parent[children] = np.where(has_spouse[ch_hh], mother[ch_hh], head[ch_hh])
+        return name, parent
+
+
+def _joined(surname: pl.Series, middle: pl.Series, last: pl.Series) -> pl.Series:
+    return pl.DataFrame({"s": surname, "m": middle, "l": last}).select(pl.concat_str("s", "m", "l"))["s"]
+
+
+def _char_pinyin() -> dict[str, str]:
+    """The reading of each given-name character of the vocabulary (a few dozen; pypinyin is a dependency)."""
+    from pypinyin import lazy_pinyin
+
+    chars = set(V.MALE_CHARS + V.FEMALE_CHARS + V.MIDDLE_CHARS)
+    return {c: lazy_pinyin(c)[0] for c in chars}
 
 
 PHASE = re.compile(r"(?:[一二三四五六七八九十]+|[0-9]+)期$")

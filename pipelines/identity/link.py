@@ -4,12 +4,22 @@ Order of decisions, each only for records the previous ones left open:
 1. ``id_exact``  — a valid ID (set-based SQL; two different valid IDs are never merged);
 2. ``id_typo``   — an invalid ID one digit typo or adjacent swap from exactly one valid ID
                    whose person has the same name or its pinyin;
-3. ``name_match`` — the fixed Fellegi–Sunter model of ``identity.yaml`` (scored in SQL, Splink
-                   as reference: see model.py) against identified persons and against each
-                   other; ``ambiguous`` when two persons fit;
+3. the fixed Fellegi–Sunter model of ``identity.yaml`` (scored in SQL, Splink as reference: see
+   model.py) against identified persons and against each other. The rule names what decided:
+   ``name_match`` (names equal or homophones), ``near_name_match`` (one character apart),
+   ``score_match`` (name missing or disagreeing: birth date, sex and house decided); ``ambiguous``
+   when two persons fit. A pair that looks like two members of one household (same house, birth
+   dates equal or a digit apart, given names that differ: twins, a child recorded with the parent's
+   birth year) never merges, whatever it scores (``household_guard``);
 4. ``singleton`` — records matching no identified person found a person when they say enough
                    (name + house or name + birth date) and come from a template allowed to;
+                   ``kept_apart`` when such a record founded its own person because the household
+                   guard kept it from a household member (listed for stewards in core.link_candidates);
                    otherwise ``unlinkable`` / ``unmatched`` (person_key NULL, for stewards).
+
+Every probabilistic link and candidate keeps at link time the level each comparison reached
+(core.link_comparisons; with core.link_levels, the view core.link_comparison_levels spells out each
+level's m, u and weight), for ``onceonly explain``.
 """
 from __future__ import annotations
 
@@ -18,7 +28,7 @@ import time
 
 import duckdb
 
-from pipelines.identity.model import match_weight_macro
+from pipelines.identity.model import levels_table, link_rule_macro, match_levels_macro, match_weight_macro
 from pipelines.identity.pinyin import load_config, refresh_name_pinyin
 from pipelines.store import Store, table_exists
 
@@ -30,7 +40,8 @@ _EARLIER_LINKS = "SELECT length(record_key) > 64 OR record_id IS NULL FROM core.
 
 
 def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date) -> dict:
-    """Rebuild core.person_links, core.persons, core.link_candidates; append to
+    """Rebuild core.person_links, core.persons, core.link_candidates, core.link_comparisons (with
+    core.link_levels, the model it is read with); append to
     core.person_key_registry and core.merge_log. Returns summary counts and timings."""
     config = load_config()
     timings: dict[str, float] = {}
@@ -52,7 +63,8 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date) -> dict:
     Store.run_sql(conn, "core/identity_macros.sql")
     if _linked_by_earlier_version(conn):
         Store.run_sql(conn, "core/identity_upgrade.sql")
-    conn.execute(match_weight_macro(config))
+    for macro in (match_weight_macro, link_rule_macro, match_levels_macro):
+        conn.execute(macro(config))
     keys_before = _issued_keys(conn)
     new_names = refresh_name_pinyin(conn)
     lap("pinyin")
@@ -75,6 +87,7 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date) -> dict:
     Store.run_sql(conn, "core/identity_found.sql", **variables)
     lap("resolve")
     Store.run_sql(conn, "core/identity_keys.sql", **variables)
+    conn.execute(levels_table(config))
     Store.run_sql(conn, "core/identity_publish.sql", **variables)
     lap("publish")
 
@@ -94,7 +107,7 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date) -> dict:
     conn.execute("DROP VIEW IF EXISTS _link_all")
     for table in ("_link", "_unresolved", "_profiles", "_block_side", "_blocked_pairs", "_pairs",
                   "_pair_sides", "_person_cands", "_direct", "_ambiguous", "_nodes", "_uu_edges", "_comp",
-                  "_comp_changed", "_comp_info", "_best_edge", "_comp_open", "_house_street",
+                  "_comp_changed", "_comp_info", "_comp_conflict", "_best_edge", "_comp_open", "_house_street",
                   "scratch.link_records", "scratch.link_clusters", "scratch.link_claims", "scratch.link_keys",
                   "scratch.link_final"):
         conn.execute(f"DROP TABLE IF EXISTS {table}")

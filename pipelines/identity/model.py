@@ -27,20 +27,78 @@ def match_weight_macro(config: dict) -> str:
     the match weight (log2 Bayes factor, prior included) Splink computes for a pair."""
     params = ", ".join(f"{c}_l, {c}_r" for c in SPLINK_COLUMNS)
     prior = config["probability_two_random_records_match"]
-    terms = []
-    for comparison in config["comparisons"]:
-        whens, else_weight = [], None
-        for level in comparison["levels"]:
-            weight = 0.0 if level.get("is_null") else math.log2(level["m"] / level["u"])
-            if level.get("else"):
-                else_weight = weight
-            else:
-                whens.append(f"WHEN {level['sql']} THEN {weight!r}")
-        if else_weight is None:
-            raise ValueError(f"identity.yaml: comparison {comparison['name']} needs an else level")
-        terms.append(f"(CASE {' '.join(whens)} ELSE {else_weight!r} END)")
+    terms = [_case(comparison, lambda level: repr(_level_weight(level))) for comparison in config["comparisons"]]
     return (f"CREATE OR REPLACE TEMP MACRO identity_match_weight({params}) AS (\n    "
             f"{math.log2(prior / (1 - prior))!r}\n    + " + "\n    + ".join(terms) + "\n);")
+
+
+def _level_weight(level: dict) -> float:
+    return 0.0 if level.get("is_null") else math.log2(level["m"] / level["u"])
+
+
+def _case(comparison: dict, value) -> str:
+    """``CASE WHEN <level sql> THEN value(level) ... ELSE value(else level) END`` for one comparison."""
+    whens, otherwise = [], None
+    for level in comparison["levels"]:
+        if level.get("else"):
+            otherwise = value(level)
+        else:
+            whens.append(f"WHEN {level['sql']} THEN {value(level)}")
+    if otherwise is None:
+        raise ValueError(f"identity.yaml: comparison {comparison['name']} needs an else level")
+    return f"(CASE {' '.join(whens)} ELSE {otherwise} END)"
+
+
+def _sql_text(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def link_rule_macro(config: dict) -> str:
+    """``CREATE TEMP MACRO identity_link_rule(<col>_l, <col>_r, ...)``: the person_links rule a link carries
+    when this pair decided it, from the ``rule`` of the level the pair reaches in the comparison that
+    declares rules (the name): ``name_match`` only while the names agree."""
+    params = ", ".join(f"{c}_l, {c}_r" for c in SPLINK_COLUMNS)
+    ruled = [c for c in config["comparisons"] if all("rule" in level for level in c["levels"])]
+    if len(ruled) != 1:
+        raise ValueError("identity.yaml: exactly one comparison gives every level a rule")
+    return (f"CREATE OR REPLACE TEMP MACRO identity_link_rule({params}) AS "
+            f"{_case(ruled[0], lambda level: _sql_text(level['rule']))};")
+
+
+def match_levels_macro(config: dict) -> str:
+    """``CREATE TEMP MACRO identity_match_levels(<col>_l, <col>_r, ...)``: the level each comparison of the
+    pair reaches, a UTINYINT[] in the order of identity.yaml (1 = its first level). What a link stores in
+    core.link_comparisons; :func:`levels_table` says what each level is and weighs."""
+    params = ", ".join(f"{c}_l, {c}_r" for c in SPLINK_COLUMNS)
+    cases = [_case(c, lambda level, c=c: str(c["levels"].index(level) + 1)) for c in config["comparisons"]]
+    return (f"CREATE OR REPLACE TEMP MACRO identity_match_levels({params}) AS "
+            f"[{', '.join(cases)}]::UTINYINT[];")
+
+
+def levels_table(config: dict) -> str:
+    """``CREATE OR REPLACE TABLE core.link_levels``: the model a run linked with, one row per level —
+    position (0 = the prior, then each comparison in order), comparison, title, level (its number in the
+    comparison, as stored in core.link_comparisons.levels), key, label, m, u, weight (log2 m/u; the prior's
+    is its log odds). Rewritten with every run's links, so the two always speak of the same model."""
+    prior = config["probability_two_random_records_match"]
+    rows = [(0, "prior", "先验", 1, "prior", f"随机两条记录为同一人的概率 {prior}", prior, None,
+             math.log2(prior / (1 - prior)))]
+    for position, comparison in enumerate(config["comparisons"], 1):
+        for number, level in enumerate(comparison["levels"], 1):
+            rows.append((position, comparison["name"], comparison.get("title", comparison["name"]), number,
+                         level.get("key", str(number)), level["label"], level.get("m"), level.get("u"),
+                         _level_weight(level)))
+
+    def value(v) -> str:
+        if v is None:
+            return "NULL"
+        return _sql_text(v) if isinstance(v, str) else repr(v)
+
+    values = ",\n    ".join("(" + ", ".join(value(v) for v in row) + ")" for row in rows)
+    return ("CREATE OR REPLACE TABLE core.link_levels AS\n"
+            "SELECT position::UTINYINT AS position, comparison, title, level::UTINYINT AS level, key, label,\n"
+            "       m::DOUBLE AS m, u::DOUBLE AS u, weight::DOUBLE AS weight\n"
+            f"FROM (VALUES\n    {values}\n) t(position, comparison, title, level, key, label, m, u, weight);")
 
 
 def splink_settings(config: dict) -> dict:

@@ -43,7 +43,17 @@ STAGING_SQL = "staging/_template.sql"
 def render(relative: str, catalog: Catalog, **context: object) -> str:
     """Render ``sql/<relative>`` with the catalog (and ``value_map(list_name)``) in scope."""
     template = _environment().get_template(relative)
-    return template.render(catalog=catalog, value_map=lambda name: value_map(catalog, name), **context)
+    return template.render(catalog=catalog, value_map=lambda name: value_map(catalog, name),
+                           masked=masked_sql, **context)
+
+
+def masked_sql(expr: str, field_name: str) -> str:
+    """``expr`` (a cell of field ``field_name``) as a message may quote it: masked by the field's class
+    (reports/extracts.yaml `classes`) with the default masking, so a row error never carries a whole ID."""
+    from pipelines.publish.masking import DEFAULT, column_sql
+    from pipelines.publish.registry import load_registry
+
+    return column_sql(expr, load_registry().classes.get(field_name, "other"), DEFAULT)
 
 
 def catalog_hash(catalog: Catalog) -> str:

@@ -1,8 +1,11 @@
 """The tables behind the contract extracts (contract §3), for one as-of date D.
 
-``marts.grid_population``, ``marts.person_sources`` and ``marts.assistance_check`` carry the
-contract's Chinese column names in order. They read ``core.person_status``; when that table
-describes another date it is rebuilt for D first (keeping its freshness window).
+``marts.grid_population``, ``marts.person_sources``, ``marts.assistance_check``,
+``marts.verification_tasks`` and ``marts.deregistration_feedback`` carry the contract's Chinese column
+names in order (``marts.assistance_flagged``: assistance-check's rows with their recipient and record); ``marts.tasks``
+holds the follow-up tasks known on D (pipelines/marts/tasks.py). They read
+``core.person_status``; when that table describes another date it is rebuilt for D first (keeping its
+freshness window).
 """
 from __future__ import annotations
 
@@ -24,7 +27,10 @@ def _status_date(conn: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, int]:
     return row[0], row[1] or 365
 
 
-def build_marts(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date) -> None:
+def build_marts(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, record_tasks: bool = False) -> None:
+    """``record_tasks``: this is a build (the pipeline's marts step), which appends to the task ledger and
+    the grid history; otherwise (an extract for another date) the task marts are computed, nothing kept."""
+    from pipelines.marts.tasks import build_tasks
     from pipelines.status import build_status
 
     current, window = _status_date(conn)
@@ -32,3 +38,4 @@ def build_marts(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date) -> None:
         build_status(conn, as_of=as_of, freshness_days=window)
     for relative in MART_FILES:
         Store.run_sql(conn, relative, as_of=as_of)
+    build_tasks(conn, as_of=as_of, record=record_tasks)

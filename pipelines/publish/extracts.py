@@ -17,7 +17,6 @@ from pipelines.store import Store
 EXTRACT_BATCH_ROWS = 131072
 
 FORMATS = ("csv", "xlsx", "parquet")
-_MASK_CN = {"id": "身份证号", "phone": "电话"}
 
 
 @dataclass(frozen=True)
@@ -65,12 +64,14 @@ def write_extract(conn: duckdb.DuckDBPyConnection, name: str, *, fmt: str, out: 
     department = reg.department(dept) if dept is not None else None
     prepare(conn, as_of)
     where_scope = resolve_scope(conn, department, scope)
+    if where_scope.level == "grid" and not spec.grid:
+        raise GrantRefused(f"“{spec.title}”不按网格划分，请指定社区或街道。")
     Store.run_sql(conn, f"reports/{spec.sql}", as_of=as_of)
 
     cols = [spec.column(c) for c in wanted]
     select = ", ".join(
         "CAST({} AS {}) AS {}".format(
-            masking.value_sql(_q(c.name), c.kind, grant.id_mode, grant.phone_mode), c.type, _q(c.name))
+            masking.column_sql(_q(c.name), c.kind, grant.masking), c.type, _q(c.name))
         for c in cols)
     where, params = scope_where(where_scope)
     # order_by columns first, then every output column: a total order whatever the grant leaves out.
@@ -78,8 +79,7 @@ def write_extract(conn: duckdb.DuckDBPyConnection, name: str, *, fmt: str, out: 
     result = conn.sql(f"SELECT {select} FROM {spec.view} WHERE {where} ORDER BY {', '.join(order)} NULLS FIRST",
                       params=params)
 
-    dictionary = [{"列名": c.name, "类型": c.type, "说明": c.desc,
-                   "脱敏": (grant.id_mode if c.kind == "id" else grant.phone_mode if c.kind == "phone" else "")}
+    dictionary = [{"列名": c.name, "类型": c.type, "说明": c.desc, "脱敏": masking.describe(c.kind, grant.masking)}
                   for c in cols]
     def info(rows: int) -> list[tuple[str, str]]:
         return [("数据提取", f"{spec.title}（{name}）"), ("部门", dept or "本库（未指定部门）"),
@@ -88,13 +88,14 @@ def write_extract(conn: duckdb.DuckDBPyConnection, name: str, *, fmt: str, out: 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     sidecar = None
+    classes = {c.name: c.kind for c in cols}
     if fmt == "xlsx":  # a workbook is built whole anyway (and holds at most 1,048,576 rows)
-        table = result.to_arrow_table()
+        table = masking.scrub_arrow(result.to_arrow_table(), classes, grant.masking)
         rows = table.num_rows
         write_extract_xlsx(table, out, title=spec.title, dictionary=dictionary, info=info(rows),
                            types=[c.type for c in cols], as_of=as_of)
     else:  # streamed: a city's person-sources extract is tens of millions of rows
-        stream = result.to_arrow_reader(EXTRACT_BATCH_ROWS)
+        stream = masking.scrub_reader(result.to_arrow_reader(EXTRACT_BATCH_ROWS), classes, grant.masking)
         rows = write_csv(stream, out) if fmt == "csv" else write_parquet(stream, out, dictionary)
         sidecar = dictionary_path(out)
         write_dictionary_csv(sidecar, dictionary, info(rows))

@@ -16,9 +16,9 @@ class NotAvailable(PublishError):
 
 @dataclass(frozen=True)
 class Scope:
-    level: str | None       # None: the whole store
+    level: str | None       # None: the whole store; else grid / community / street / district
     code: str | None
-    label: str              # what a clerk reads: 全库 / 金沙社区 / 草堂街道
+    label: str              # what a clerk reads: 全库 / 金沙社区第1网格 / 金沙社区 / 草堂街道
 
     @property
     def key(self) -> str:
@@ -26,33 +26,37 @@ class Scope:
 
 
 WHOLE = Scope(None, None, "全库")
-_LEVEL_CN = {"community": "社区", "street": "街道", "district": "区县"}
+_LEVEL_CN = {"grid": "网格", "community": "社区", "street": "街道", "district": "区县"}
+# what a department of each level may ask for (the portal binds each account to one of its own on top)
+_ALLOWED = {"grid": ("grid",), "community": ("community", "grid"), "street": ("community", "street", "grid")}
 
 
 def resolve_scope(conn: duckdb.DuckDBPyConnection, dept: Department | None, scope: str | None) -> Scope:
-    """Find ``scope`` (a code or name of a community, street or district in core.grids) and check it is
+    """Find ``scope`` (a code or name of a grid, community, street or district in core.grids) and check it is
     within what ``dept`` may see."""
     if scope is None or not scope.strip():
         if dept is not None and dept.level == "community":
             raise GrantRefused(f"{dept.name}只能获取本社区的数据，请用 --scope 指定社区代码或社区名称。")
+        if dept is not None and dept.level == "grid":
+            raise GrantRefused(f"{dept.name}只能获取本网格的数据，请用 --scope 指定网格编码。")
         return WHOLE
     s = scope.strip()
     hits = conn.execute("""
         SELECT DISTINCT level, code, name FROM (
-            SELECT 'community' AS level, community_code AS code, community_name AS name FROM core.grids
+            SELECT 'grid' AS level, grid_code AS code, grid_name AS name FROM core.grids
+            UNION ALL SELECT 'community', community_code, community_name FROM core.grids
             UNION ALL SELECT 'street', street_code, street_name FROM core.grids
             UNION ALL SELECT 'district', district_code, district_name FROM core.grids)
         WHERE code = ? OR name = ?
         ORDER BY level, code""", [s, s]).fetchall()
     if not hits:
-        raise GrantRefused(f"范围“{s}”不是网格表中的社区、街道或区县（请用代码或名称）。")
+        raise GrantRefused(f"范围“{s}”不是网格表中的网格、社区、街道或区县（请用代码或名称）。")
     if len({(lvl, code) for lvl, code, _ in hits}) > 1:
         options = "；".join(f"{_LEVEL_CN[lvl]} {name}（{code}）" for lvl, code, name in hits)
         raise GrantRefused(f"范围“{s}”对应多个单位：{options}。请改用代码指定。")
     level, code, name = hits[0]
     if dept is not None:
-        allowed = ("community",) if dept.level == "community" else ("community", "street")
-        if level not in allowed:
+        if level not in _ALLOWED[dept.level]:
             raise GrantRefused(
                 f"{dept.name}的数据范围为{_LEVEL_CN[dept.level]}级，不能获取{_LEVEL_CN[level]}“{name}”的数据。")
     return Scope(level, code, name)

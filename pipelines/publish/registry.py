@@ -1,6 +1,7 @@
-"""The department registry (reports/departments.yaml) and the extract schemas (reports/extracts.yaml).
+"""The department registry (reports/departments.yaml), the extract schemas and the classes of every output
+column (reports/extracts.yaml).
 
-Both are data: adding a department or widening a grant is a YAML change reviewed like any other.
+All of it is data: adding a department or widening a grant is a YAML change reviewed like any other.
 """
 from __future__ import annotations
 
@@ -12,10 +13,9 @@ import yaml
 
 from pipelines.errors import UserFacingError
 from pipelines.paths import REPORTS_DIR
+from pipelines.publish.masking import CLASSES, Masking
 
-ID_MODES = ("前6后4", "全文", "隐藏")
-PHONE_MODES = ("中间四位", "全文", "隐藏")
-LEVELS = ("community", "street")
+LEVELS = ("grid", "community", "street")
 
 
 class PublishError(UserFacingError):
@@ -31,7 +31,7 @@ class ExtractColumn:
     name: str
     type: str
     desc: str
-    kind: str = "text"      # id | phone | text
+    kind: str = "other"     # its class: id | phone | name | address | other (extracts.yaml `classes`)
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class ExtractSpec:
     view: str
     order_by: tuple[str, ...]
     columns: tuple[ExtractColumn, ...]
+    grid: bool = False      # rows can be limited to one grid (the view carries _grid_code)
 
     def column(self, name: str) -> ExtractColumn:
         for c in self.columns:
@@ -53,9 +54,16 @@ class ExtractSpec:
 @dataclass(frozen=True)
 class Grant:
     columns: tuple[str, ...]            # in the extract's order
-    id_mode: str
-    phone_mode: str
+    masking: Masking
     users: tuple[str, ...] | None       # None: anyone of the department
+
+    @property
+    def id_mode(self) -> str:
+        return self.masking.id
+
+    @property
+    def phone_mode(self) -> str:
+        return self.masking.phone
 
 
 @dataclass(frozen=True)
@@ -65,14 +73,42 @@ class Department:
     level: str
     reports: tuple[str, ...]
     extracts: dict[str, Grant] = field(default_factory=dict)
+    masking: Masking = Masking()                 # its reports and person lists, and its steward queue
+    queue: dict[str, Masking] = field(default_factory=dict)   # user -> wider masking in the steward queue
 
 
 @dataclass(frozen=True)
 class Registry:
     extracts: dict[str, ExtractSpec]
     departments: dict[str, Department]
-    default_id_mode: str
-    default_phone_mode: str
+    default_masking: Masking
+    classes: dict[str, str]             # Chinese column name -> class
+
+    @property
+    def default_id_mode(self) -> str:
+        return self.default_masking.id
+
+    @property
+    def default_phone_mode(self) -> str:
+        return self.default_masking.phone
+
+    def column_class(self, name: str) -> str:
+        """The class of an output column; a column nobody classified is an error, not 'other'."""
+        try:
+            return self.classes[name]
+        except KeyError:
+            raise KeyError(f"列“{name}”没有分类：请在 reports/extracts.yaml 的 classes 中登记") from None
+
+    def report_masking(self, dept: str | None) -> Masking:
+        """How ``dept``'s reports and person lists show values (no department: the store operator, defaults)."""
+        return self.default_masking if dept is None else self.department(dept).masking
+
+    def queue_masking(self, dept: str | None, user: str) -> Masking:
+        """How the steward queue (pages, workbook, messages) shows values to ``user`` of ``dept``."""
+        if dept is None:
+            return self.default_masking
+        d = self.department(dept)
+        return d.queue.get(user, d.queue.get("*", d.masking))
 
     def department(self, name: str) -> Department:
         try:
@@ -96,7 +132,7 @@ class Registry:
         """
         spec = self.extract(extract)
         if dept is None:
-            return Grant(tuple(c.name for c in spec.columns), self.default_id_mode, self.default_phone_mode, None)
+            return Grant(tuple(c.name for c in spec.columns), self.default_masking, None)
         d = self.department(dept)
         grant = d.extracts.get(extract)
         if grant is None:
@@ -110,7 +146,14 @@ class Registry:
         return grant
 
 
-def _grant(raw: dict, spec: ExtractSpec, dept: dict, defaults: dict, where: str) -> Grant:
+def _users(raw: dict, dept: dict) -> tuple[str, ...] | None:
+    users = raw.get("users")
+    if users == "stewards":
+        users = dept.get("stewards", [])
+    return tuple(users) if users is not None else None
+
+
+def _grant(raw: dict, spec: ExtractSpec, dept: dict, defaults: Masking, where: str) -> Grant:
     cols = raw.get("columns", "all")
     names = [c.name for c in spec.columns]
     if cols == "all":
@@ -118,35 +161,58 @@ def _grant(raw: dict, spec: ExtractSpec, dept: dict, defaults: dict, where: str)
     unknown = [c for c in cols if c not in names]
     if unknown:
         raise ValueError(f"{where}: 授权列 {unknown} 不是 {spec.name} 的列")
-    masking = {**defaults, **raw.get("masking", {})}
-    if masking["id"] not in ID_MODES or masking["phone"] not in PHONE_MODES:
-        raise ValueError(f"{where}: 脱敏方式 {masking} 无效")
-    users = raw.get("users")
-    if users == "stewards":
-        users = dept.get("stewards", [])
-    return Grant(tuple(n for n in names if n in cols), masking["id"], masking["phone"],
-                 tuple(users) if users is not None else None)
+    try:
+        masking = Masking.of(raw.get("masking"), defaults)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    return Grant(tuple(n for n in names if n in cols), masking, _users(raw, dept))
+
+
+def load_classes(doc: dict) -> dict[str, str]:
+    classes: dict[str, str] = {}
+    for cls, names in (doc.get("classes") or {}).items():
+        if cls not in CLASSES:
+            raise ValueError(f"extracts.yaml classes: 未知类别 {cls!r}（可用：{'、'.join(CLASSES)}）")
+        for n in names:
+            if n in classes:
+                raise ValueError(f"extracts.yaml classes: 列“{n}”同时登记为 {classes[n]} 和 {cls}")
+            classes[n] = cls
+    return classes
 
 
 @lru_cache(maxsize=None)
 def load_registry(directory: Path = REPORTS_DIR) -> Registry:
     xdoc = yaml.safe_load((directory / "extracts.yaml").read_text(encoding="utf-8"))
+    classes = load_classes(xdoc)
     extracts = {}
     for name, raw in xdoc["extracts"].items():
-        cols = tuple(ExtractColumn(c["name"], c["type"], c.get("desc", ""), c.get("kind", "text"))
+        missing = [c["name"] for c in raw["columns"] if c["name"] not in classes]
+        if missing:
+            raise ValueError(f"extracts.yaml {name}: 列 {missing} 没有分类（classes）")
+        cols = tuple(ExtractColumn(c["name"], c["type"], c.get("desc", ""), classes[c["name"]])
                      for c in raw["columns"])
-        extracts[name] = ExtractSpec(name, raw["title"], raw["sql"], raw["view"], tuple(raw["order_by"]), cols)
+        extracts[name] = ExtractSpec(name, raw["title"], raw["sql"], raw["view"], tuple(raw["order_by"]), cols,
+                                     bool(raw.get("grid", False)))
     ddoc = yaml.safe_load((directory / "departments.yaml").read_text(encoding="utf-8"))
-    defaults = ddoc["default_masking"]
+    defaults = Masking.of(ddoc.get("default_masking"))
     departments = {}
     for name, raw in ddoc["departments"].items():
         if raw["level"] not in LEVELS:
             raise ValueError(f"departments.yaml: {name} 的 level {raw['level']!r} 无效")
         grants = {}
+        try:
+            masking = Masking.of(raw.get("masking"), defaults)
+            queue = {u: Masking.of(q.get("masking"), masking)
+                     for q in ([raw["queue"]] if isinstance(raw.get("queue"), dict) else raw.get("queue") or [])
+                     for u in (_users(q, raw) or ("*",))}
+        except ValueError as exc:
+            raise ValueError(f"departments.yaml {name}: {exc}") from None
         for x, g in (raw.get("extracts") or {}).items():
             if x not in extracts:
                 raise ValueError(f"departments.yaml: {name} 授权了不存在的提取 {x}")
-            grants[x] = _grant(g or {}, extracts[x], raw, defaults, f"departments.yaml {name}/{x}")
+            if raw["level"] == "grid" and not extracts[x].grid:
+                raise ValueError(f"departments.yaml: {name} 为网格级，但提取 {x} 不按网格划分（extracts.yaml 无 grid: true）")
+            grants[x] = _grant(g or {}, extracts[x], raw, masking, f"departments.yaml {name}/{x}")
         departments[name] = Department(name, raw.get("title", name), raw["level"],
-                                       tuple(raw.get("reports", ())), grants)
-    return Registry(extracts, departments, defaults["id"], defaults["phone"])
+                                       tuple(raw.get("reports", ())), grants, masking, queue)
+    return Registry(extracts, departments, defaults, classes)

@@ -64,6 +64,21 @@ def freeze_xlsx(path: Path, when: dt.datetime) -> None:
     path.write_bytes(buf.getvalue())
 
 
+def print_setup(ws, header_row: int, *, margin: float = 0.4) -> None:
+    """A sheet that prints on A4 landscape, fitted to the page width, its header row frozen and repeated on every
+    page, pages numbered in the footer (reports and the printable task lists)."""
+    ws.freeze_panes = f"A{header_row + 1}"
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = margin
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
 def as_of_stamp(as_of: dt.date) -> dt.datetime:
     return dt.datetime(as_of.year, as_of.month, as_of.day)
 

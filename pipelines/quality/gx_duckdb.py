@@ -161,12 +161,46 @@ def _count(conn: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(conn.execute(sql).fetchall()[0][0])
 
 
+_STRICTEST = ("id", "phone", "name", "address", "other")
+
+
+@functools.cache
+def store_column_classes() -> dict[str, str]:
+    """Store column -> class of the source field it holds (reports/extracts.yaml `classes`), with staging's
+    derived columns (``id_raw``, ``owner_id_raw``, ``name_raw``); a name used in several templates takes its
+    strictest class."""
+    from pipelines.publish.registry import load_registry
+    from pipelines.sources import load_catalog
+
+    classes = load_registry().classes
+    out: dict[str, str] = {}
+
+    def put(column: str, cls: str) -> None:
+        old = out.get(column, "other")
+        out[column] = min(old, cls, key=_STRICTEST.index)
+    for t in load_catalog():
+        for f in t.fields:
+            cls = classes.get(f.name, "other")
+            put(f.column, cls)
+            if f.type == "id_number":
+                put(f.column[: -len("number")] + "raw", cls)
+            if f.type == "name":
+                put(f.column + "_raw", cls)
+    return out
+
+
 def _partial(conn: duckdb.DuckDBPyConnection, kind: str, kw: dict, rows_sql: str) -> list:
+    """GX's sample of unexpected values (Data Docs show it), masked by the class of each column: the Data Docs
+    are an output like any other."""
+    from pipelines.publish.masking import mask_value
+
     if kind not in PREDICATE_TYPES:  # a window or custom query: not worth a second run for a sample
         return []
     cols = kw.get("column_list") or [kw["column"]]
     select = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR)" for c in cols)
     rows = conn.execute(f"SELECT {select} FROM ({rows_sql}) LIMIT {PARTIAL}").fetchall()
+    classes = store_column_classes()
+    rows = [tuple(mask_value(v, classes.get(c, "other")) for c, v in zip(cols, r)) for r in rows]
     return [r[0] if len(r) == 1 else dict(zip(cols, r)) for r in rows]
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import duckdb
 
+from pipelines.publish import masking
+from pipelines.publish.masking import Masking
+from pipelines.publish.registry import load_registry
 from pipelines.sources import Catalog, load_catalog
 from pipelines.store import Store, table_exists
 
@@ -34,7 +37,8 @@ INPUTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
         "house_code": "VARCHAR", "event_date": "DATE"}),
     "q_link_candidates": (("core.link_candidates",), {"record_key": "VARCHAR",
                                                        "candidate_person_key AS person_key": "VARCHAR",
-                                                       "match_weight AS score": "DOUBLE"}),
+                                                       "match_weight AS score": "DOUBLE",
+                                                       "reason": "VARCHAR"}),
     "q_persons": (("core.persons",), {"person_key": "VARCHAR", "name": "VARCHAR", "id_number": "VARCHAR"}),
     "q_address_matches": (("core.address_matches",), {
         "template": "VARCHAR", "batch_id": "VARCHAR", "row_no": "INTEGER", "record_key": "VARCHAR",
@@ -93,3 +97,30 @@ def list_issues(conn: duckdb.DuckDBPyConnection, community: str | None = None, s
         [community, community, community, status, status, rule, rule])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+# the queue's columns that hold a value of the issue's field (masked by that field's class)
+VALUE_COLUMNS = ("value", "suggested_fix", "new_value")
+
+
+def field_class(field: str | None) -> str:
+    """The class of a source field (reports/extracts.yaml `classes`); a problem not tied to a field: other."""
+    if not field:
+        return "other"
+    return load_registry().column_class(field)
+
+
+def masked_issue(issue: dict, m: Masking) -> dict:
+    """An issue as a steward whose grant is ``m`` sees it: the cell value, the suggested fix and a fix already
+    made masked by the class of their field; the message (which quotes them) masked alike and scrubbed."""
+    cls = field_class(issue.get("field"))
+    out = dict(issue)
+    quoted = {issue[k]: cls for k in VALUE_COLUMNS if isinstance(issue.get(k), str)}
+    for k in VALUE_COLUMNS:
+        if k in out:
+            out[k] = masking.mask_value(out[k], cls, m)
+    if "message" in out:
+        out["message"] = masking.mask_quoting(out["message"], quoted, m)
+    if "reason" in out:
+        out["reason"] = masking.mask_text(out["reason"], m)
+    return out

@@ -23,6 +23,8 @@ RULE_TITLES: dict[str, str] = {
     # linkage and address matching (sql/quality/queue_sources.sql)
     "link_ambiguous": "无法确定是哪个人",
     "link_unlinkable": "信息不足无法关联人员",
+    "link_likely_twin": "疑似双胞胎未合并",
+    "link_household_member": "疑似同户家人未合并",
     "address_no_match": "地址找不到房屋",
     "address_multi_match": "地址对应多处房屋",
     # Great Expectations suites (expectations/*.json, meta.rule)

@@ -18,7 +18,8 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from pipelines.quality.corrections import record_identity
-from pipelines.quality.queue import list_issues
+from pipelines.publish.masking import DEFAULT, Masking
+from pipelines.quality.queue import list_issues, masked_issue
 from pipelines.quality.rules import rule_title
 from pipelines.quality.validate import ensure_schema
 from pipelines.quality.values import check
@@ -41,6 +42,7 @@ INSTRUCTIONS = [
     "1. 每个工作表是一类问题，每行是一条问题记录。灰色列不能修改，只能填写“修正值”“处理方式”“原因”三列。",
     "2. 要更正数据：在“修正值”填写正确的值，“处理方式”选“修正”，“原因”写明依据（如：核对身份证原件）。",
     "   “建议修正值”是系统推测的正确值（例如该记录最可能对应的人员的身份证号码），核实无误后可以照抄。",
+    "   身份证号、电话等按您的授权脱敏显示（如 510104********1234）；脱敏的值不能照抄，请按原始材料填写完整的值。",
     "3. 确认数据没有错误、不需要修改：“处理方式”选“忽略”，并在“原因”写明理由。",
     "4. 日期请写成 2024-03-05；身份证号码必须是有效的18位号码；有下拉框的列请从下拉框中选择。",
     "5. 填好后交回，由管理员执行 onceonly quality apply 导入。不合格的修正会逐条列出原因，不会导入。",
@@ -60,10 +62,11 @@ def _sheet_title(rule: str, used: set[str]) -> str:
 
 
 def export_workbook(conn: duckdb.DuckDBPyConnection, out: Path, community: str | None = None,
-                    catalog: Catalog | None = None) -> int:
-    """Write the open issues (of one community, code or name, if given); returns the number of rows."""
+                    catalog: Catalog | None = None, masking: Masking = DEFAULT) -> int:
+    """Write the open issues (of one community, code or name, if given), their values masked as ``masking``
+    shows them (the steward's grant, registry ``queue_masking``); returns the number of rows."""
     catalog = catalog or load_catalog()
-    issues = list_issues(conn, community=community, status="open")
+    issues = [masked_issue(i, masking) for i in list_issues(conn, community=community, status="open")]
     wb = Workbook()
     ws = wb.active
     ws.title = INSTRUCTIONS_SHEET

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.publish import audit
+from pipelines.publish import audit, masking
 from pipelines.publish.grants import narrow, prepare, resolve_scope
 from pipelines.publish.registry import GrantRefused, load_registry
+from pipelines.reports import sdc
 from pipelines.reports.families import FAMILIES, LISTS
 from pipelines.reports.render import write_html, write_index, write_list_csv, write_xlsx
 
@@ -50,8 +51,14 @@ def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, 
                            f"该部门可获取的报表：{'、'.join(TITLES[r] for r in department.reports) or '无'}。")
     prepare(conn, as_of)
     where = resolve_scope(conn, department, scope)
+    if where.level == "grid" and LISTS.get(name):
+        # the person lists are read through extract views, which place rows in communities, not grids
+        raise GrantRefused(f"报表“{TITLES[name]}”附带人员名单，不能按网格生成，请指定社区或街道。")
     narrow(conn, where)
-    report = FAMILIES[name](conn, as_of, _unit(conn, where.label))
+    shown = reg.report_masking(dept)
+    report = FAMILIES[name](conn, as_of, _unit(conn, where.label), shown)
+    _mask_tables(report, reg, shown)
+    report.hidden = sdc.protect(report)
     # The portal offers list downloads from LISTS before rendering: a builder may not drift from it.
     if [lst.key for lst in report.lists] != list(LISTS.get(name, {})):
         raise RuntimeError(f"报表“{name}”生成的名单 {[lst.key for lst in report.lists]} 与 LISTS 登记的不一致。")
@@ -72,6 +79,15 @@ def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, 
     audit.record_many(conn, [dict(h, kind="report", department=dept, user=user, scope=where.key, as_of=as_of,
                                   sha256=audit.sha256_file(h["path"])) for h in handouts])
     return paths
+
+
+def _mask_tables(report, reg, shown) -> None:
+    """The text cells of a report's tables as the department's masking shows their class (community and
+    compound names are 'other': only scrubbed of any ID or phone inside them)."""
+    for s in report.sections:
+        text = {i: reg.column_class(c.name) for i, c in enumerate(s.columns) if c.kind == "text"}
+        s.rows = [tuple(masking.mask_value(v, text[i], shown) if i in text else v for i, v in enumerate(row))
+                  for row in s.rows]
 
 
 def render_all(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_of: dt.date, user: str = "onceonly") -> list[Path]:

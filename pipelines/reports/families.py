@@ -1,6 +1,8 @@
 """The report families: each builder turns the prepared as-of tables (rp_*) into a :class:`Report`.
 
-Builders only read; scoping and masking are applied before they run (see pipelines.reports.render_report).
+Builders only read; scoping is applied before they run, and each gets the masking of the department it renders
+for (person lists are masked as they are selected; pipelines.reports.render_report masks the tables' text and
+applies disclosure control).
 """
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ import yaml
 
 from pipelines.paths import REPORTS_DIR
 from pipelines.publish import masking
+from pipelines.publish.masking import Masking
 from pipelines.publish.registry import load_registry
 from pipelines.reports.model import Col, ListFile, Report, Section
-from pipelines.store import Store, set_variables
+from pipelines.store import Store, set_variables, table_exists
 
 
 @lru_cache(maxsize=None)
@@ -54,34 +57,43 @@ def quality_notes(conn: duckdb.DuckDBPyConnection) -> list[str]:
     return notes
 
 
+# Counts that are not of persons: published as they are (disclosure control is for persons).
+NOT_PERSONS = {"户数": "number", "楼栋数": "number", "房屋数": "number", "有人居住户数": "number"}
+
+
 def _section(conn, title: str, table: str, kinds: dict[str, str], order: str, *, totals=True, note="",
-             hidden=("_c", "_g")) -> Section:
-    cols = [d[0] for d in conn.execute(f"SELECT * FROM {table} LIMIT 0").description if d[0] not in hidden]
-    select = ", ".join(f'"{c}"' for c in cols)
+             hidden=("_c", "_g"), sums: dict[str, tuple[str, ...]] | None = None, signed=()) -> Section:
+    names = [d[0] for d in conn.execute(f"SELECT * FROM {table} LIMIT 0").description]
+    cols = [c for c in names if c not in hidden]
+    key = "_g" if "_g" in names else "_c" if "_c" in names else "NULL"
+    select = ", ".join([f'"{c}"' for c in cols] + [key])
     rows = _rows(conn, f"SELECT {select} FROM {table} ORDER BY {order}")
-    return Section(title, [Col(c, kinds.get(c, "count")) for c in cols], rows,
-                   totals=totals, note=note)
+    kinds = {**NOT_PERSONS, **kinds}
+    return Section(title, [Col(c, kinds.get(c, "count")) for c in cols], [r[:-1] for r in rows],
+                   totals=totals, note=note, sums=sums or {}, signed=tuple(signed), keys=[r[-1] for r in rows])
 
 
 def _text_kinds(*names: str) -> dict[str, str]:
     return {n: "text" for n in names}
 
 
-def population_monthly(conn, as_of: dt.date, unit: str) -> Report:
+def population_monthly(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
     Store.run_sql(conn, "reports/report_population.sql", as_of=as_of)
     text = _text_kinds("社区", "网格", "网格类型")
     return Report(
         "population-monthly", "实有人口统计月报", unit, as_of, [
-            _section(conn, "按社区网格统计", "r_pop_grid", text, "_c NULLS LAST, _g NULLS LAST"),
+            _section(conn, "按社区网格统计", "r_pop_grid", text, "_c NULLS LAST, _g NULLS LAST",
+                     sums={"实有人口": ("户籍人口", "流动人口", "境外人员", "未落户人员", "类别不详"),
+                           "登记人口": ("实有人口", "登记与实有差额")}, signed=("登记与实有差额",)),
             _section(conn, "重点人群（在住）", "r_pop_groups", text, "_c NULLS LAST"),
             _section(conn, "本期变动", "r_pop_changes", text, "_c NULLS LAST",
                      note="统计期间为截止日期所在月的1日至截止日期。本期迁入：最早的在住证据日期在本期内、截止日期仍在住；"
                           "本期离开、本期死亡：判定其“已离开”“死亡”的那条证据日期在本期内（无日期的户籍变动不计入任何一期）。"),
-        ], period_start=as_of.replace(day=1), publication=True, quality=quality_notes(conn),
-        small_count=int(standards()["small_count_threshold"]))
+        ], period_start=as_of.replace(day=1), quality=quality_notes(conn),
+        links=[("按社区网格统计", "社区", "重点人群（在住）", ("实有人口",))])
 
 
-def grid_standards(conn, as_of: dt.date, unit: str) -> Report:
+def grid_standards(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
     s = standards()
     set_variables(conn, {"grid_min": s["grid_households"]["min"], "grid_max": s["grid_households"]["max"],
                          "micro_min": s["microgrid_households"]["min"], "micro_max": s["microgrid_households"]["max"],
@@ -89,7 +101,7 @@ def grid_standards(conn, as_of: dt.date, unit: str) -> Report:
     Store.run_sql(conn, "reports/report_grid_standards.sql", as_of=as_of)
     text = _text_kinds("社区", "网格编码", "网格名称", "网格类型", "标准户数", "结论", "微网格编码", "微网格名称",
                        "登记超1500", "实有超1500", "处理建议")
-    return Report("grid-standards", "网格规范达标情况", unit, as_of, [
+    report = Report("grid-standards", "网格规范达标情况", unit, as_of, [
         _section(conn, "网格户数", "r_std_grid", text, "_c, 网格编码",
                  note=f"一般网格标准 {s['grid_households']['min']}–{s['grid_households']['max']} 户；专属网格不适用。"),
         _section(conn, "微网格户数", "r_std_micro", text, "_c, _g, 微网格编码",
@@ -97,19 +109,85 @@ def grid_standards(conn, as_of: dt.date, unit: str) -> Report:
         _section(conn, "网格人口（登记与实有对照）", "r_std_pop", text, "_c, 网格编码",
                  note=f"实有人口超过 {s['grid_population_max']} 人的网格应考虑拆分。登记人口含多年未核实、可能早已搬离的人员，"
                       "登记超标而实有未超的网格，请先走访核实。"),
+        *task_progress(conn, as_of),
     ], quality=quality_notes(conn))
+    _same_cells_as_population_monthly(conn, report, as_of, unit, m)
+    return report
 
 
-def _list_query(conn, extract: str, where: str, columns: list[str] | None, source: str | None = None):
-    """The masked SELECT of a person list read through an extract view (default grant: 前6后4, 138****1234),
+def task_progress(conn, as_of: dt.date) -> list[Section]:
+    """走访核查进度: the follow-up tasks per grid and 登记人口 − 实有人口 against the previous build, with a chart
+    (none on a store without tasks yet)."""
+    from pipelines.marts.tasks import overdue_days
+    from pipelines.reports.chart import NO_FONT_NOTE, gap_chart
+
+    if not table_exists(conn, "marts.tasks"):
+        return []
+    if table_exists(conn, "core.grid_history"):
+        conn.execute("CREATE OR REPLACE TEMP TABLE r_task_history AS SELECT as_of, grid_code, registered, verified "
+                     "FROM core.grid_history WHERE as_of < ? QUALIFY built_at = max(built_at) OVER (PARTITION BY as_of)",
+                     [as_of])
+    else:
+        conn.execute("CREATE OR REPLACE TEMP TABLE r_task_history "
+                     "(as_of DATE, grid_code VARCHAR, registered BIGINT, verified BIGINT)")
+    prev = _rows(conn, "SELECT max(as_of) FROM r_task_history")[0][0]
+    Store.run_sql(conn, "reports/report_task_progress.sql", as_of=as_of, prev_as_of=prev)
+    days = overdue_days()
+    period = f"{prev.isoformat()} 之后至 {as_of.isoformat()}" if prev else f"截至 {as_of.isoformat()}（首次运行）"
+    section = _section(
+        conn, "走访核查进度", "r_task_progress",
+        {**_text_kinds("社区", "网格编码", "网格名称", "网格员"),
+         # tasks are work items, published as they are; the days a measure; the gap is 登记人口 − 实有人口
+         **{c: "number" for c in ("待办走访核查", "其中逾期", "本期办结", "累计办结", "待公安核查注销")},
+         "办结用时中位数（天）": "measure"}, "_c, 网格编码",
+        signed=("登记与实有差额", "上期差额", "差额变化"),
+        note=f"待核实且有住址的人员每人一项走访核查任务，自首次发现它的那次运行起算，由在该房屋的走访（在住、已搬离、查无此人）、"
+             f"公安注销或死亡登记办结；开始满 {days['verify']} 天未办结为逾期。本期为 {period}。"
+             "差额 = 登记人口 − 实有人口：走访发现仍在住的，差额随即减少；发现已离开的转入“待公安核查注销”，公安注销后差额减少。"
+             "任务明细见“走访核查任务”与“核查任务台账”数据提取。")
+    series = [(d, int(g or 0)) for d, g in _rows(conn, "SELECT as_of, gap FROM r_task_series ORDER BY as_of")]
+    grids = [(name, prev_gap, gap) for name, prev_gap, gap in _rows(
+        conn, "SELECT 网格名称, 上期差额, 登记与实有差额 FROM r_task_progress ORDER BY _c, 网格编码")]
+    section.chart = gap_chart(f"登记人口与实有人口差额（统计截止日期 {as_of.isoformat()}）", series, grids)
+    if section.chart is None:
+        section.note += NO_FONT_NOTE
+    return [section]
+
+
+def _same_cells_as_population_monthly(conn, report: Report, as_of: dt.date, unit: str, m: Masking) -> None:
+    """The per-grid 登记人口/实有人口/待核实 of 网格人口 (and 走访核查进度's gap) are the very cells of the
+    实有人口统计月报, over the same rows: withhold exactly what that report withholds, or one report would give
+    away what the other hides."""
+    from pipelines.reports import sdc
+
+    monthly = population_monthly(conn, as_of, unit, m)
+    withheld = sdc.protect(monthly)
+    grid = monthly.sections[0]
+    at = {(k, grid.columns[ci].name): (si, ri, ci) for si, ri, ci in withheld if si == 0
+          for k in [grid.keys[ri] if ri < len(grid.rows) else "合计"]}
+    for si, sec in enumerate(report.sections):
+        if not sec.title.startswith(("网格人口", "走访核查进度")):
+            continue
+        names = [c.name for c in sec.columns]
+        for ri in range(len(sec.rows) + 1):
+            k = sec.keys[ri] if ri < len(sec.rows) else "合计"
+            for ci, name in enumerate(names):
+                if (k, name) in at:
+                    report.fixed.add((si, ri, ci))
+                    if name == "登记与实有差额":
+                        # the previous gap and the change would give the withheld gap away
+                        report.fixed.update((si, ri, names.index(n)) for n in ("上期差额", "差额变化") if n in names)
+
+
+def _list_query(conn, extract: str, where: str, columns: list[str] | None, m: Masking, source: str | None = None):
+    """The SELECT of a person list read through an extract view, masked as the department's reports are,
     limited to the report's jurisdiction, in the extract's total order."""
     reg = load_registry()
     spec = reg.extract(extract)
     if source is None:
         Store.run_sql(conn, f"reports/{spec.sql}")
     cols = [c for c in spec.columns if columns is None or c.name in columns]
-    select = ", ".join(f'{masking.value_sql(chr(34) + c.name + chr(34), c.kind, reg.default_id_mode, reg.default_phone_mode)}'
-                       f' AS "{c.name}"' for c in cols)
+    select = ", ".join(f'{masking.column_sql(chr(34) + c.name + chr(34), c.kind, m)} AS "{c.name}"' for c in cols)
     order = ", ".join(f'"{c}"' for c in spec.order_by) + ", " + ", ".join(f'"{c.name}"' for c in spec.columns)
     scope = conn.execute("SELECT scope_level, scope_code FROM rp_meta").fetchall()[0]
     set_variables(conn, {"scope_level": scope[0], "scope_code": scope[1]})
@@ -135,20 +213,22 @@ LISTS: dict[str, dict[str, str]] = {
 }
 
 
-def _list_file(conn, report: str, key: str, extract: str, where: str = "TRUE", *,
+def _list_file(conn, report: str, key: str, extract: str, m: Masking, where: str = "TRUE", *,
                columns: list[str] | None = None, source: str | None = None) -> ListFile:
     """A person list too long to print: written beside the report as CSV (see render_report)."""
-    _, sql, params = _list_query(conn, extract, where, columns, source)
-    return ListFile(key, LISTS[report][key], conn.sql(sql, params=params).to_arrow_table())
+    cols, sql, params = _list_query(conn, extract, where, columns, m, source)
+    table = masking.scrub_arrow(conn.sql(sql, params=params).to_arrow_table(), {c.name: c.kind for c in cols}, m)
+    return ListFile(key, LISTS[report][key], table)
 
 
 def _summary(conn, sql_file: str, title: str, table: str, text: tuple[str, ...], order: str,
-             lists: list[ListFile], note: str = "", money: tuple[str, ...] = ()) -> Section:
+             lists: list[ListFile], note: str = "", money: tuple[str, ...] = (),
+             sums: dict[str, tuple[str, ...]] | None = None) -> Section:
     """Counts in the report for person lists written beside it; the note names each file and its length."""
     Store.run_sql(conn, f"reports/{sql_file}")
     files = "；".join(f"{f.title}见文件“{{stem}}-{f.key}.csv”（共 {f.rows} 条）" for f in lists)
-    return _section(conn, title, table, {**_text_kinds(*text), **{m: "money" for m in money}}, order,
-                    note="；".join(x for x in (note, files) if x) + ("。" if files else ""))
+    return _section(conn, title, table, {**_text_kinds(*text), **{c: "money" for c in money}}, order,
+                    note="；".join(x for x in (note, files) if x) + ("。" if files else ""), sums=sums)
 
 
 def _jurisdiction(conn) -> None:
@@ -157,8 +237,8 @@ def _jurisdiction(conn) -> None:
     set_variables(conn, {"scope_level": scope[0], "scope_code": scope[1]})
 
 
-def assistance_check(conn, as_of: dt.date, unit: str) -> Report:
-    lists = [_list_file(conn, "assistance-check", "list", "assistance-check")]
+def assistance_check(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
+    lists = [_list_file(conn, "assistance-check", "list", "assistance-check", m)]
     _jurisdiction(conn)
     return Report("assistance-check", "救助对象核查表", unit, as_of, [
         _summary(conn, "summary_assistance.sql", "按社区、状态统计", "r_sum_assistance", ("社区", "状态"),
@@ -168,15 +248,15 @@ def assistance_check(conn, as_of: dt.date, unit: str) -> Report:
     ], quality=quality_notes(conn), lists=lists)
 
 
-def elderly_80plus(conn, as_of: dt.date, unit: str) -> Report:
-    lists = [_list_file(conn, "elderly-80plus", "list", "elderly-80plus")]
+def elderly_80plus(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
+    lists = [_list_file(conn, "elderly-80plus", "list", "elderly-80plus", m)]
     return Report("elderly-80plus", "高龄（80岁以上）老人名单", unit, as_of, [
         _summary(conn, "summary_elderly.sql", "按网格统计", "r_sum_elderly", ("社区", "网格"),
-                 "_c NULLS LAST, _g NULLS LAST, 网格", lists)],
+                 "_c NULLS LAST, _g NULLS LAST, 网格", lists, sums={"80岁以上": ("在住", "待核实")})],
         quality=quality_notes(conn), lists=lists)
 
 
-def floating_stats(conn, as_of: dt.date, unit: str) -> Report:
+def floating_stats(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
     Store.run_sql(conn, "reports/extract_floating_population.sql")
     scope = conn.execute("SELECT scope_level, scope_code FROM rp_meta").fetchall()[0]
     Store.run_sql(conn, "reports/report_floating.sql", as_of=as_of)
@@ -192,16 +272,16 @@ def floating_stats(conn, as_of: dt.date, unit: str) -> Report:
                count(*) FILTER (WHERE 性别 IS NULL OR 性别 NOT IN ('男', '女')), count(*)
         FROM r_flo GROUP BY 年龄段 ORDER BY 年龄段""")
     lists = [
-        _list_file(conn, "floating-stats", "expiring", "floating-population", "_expiring", source="r_flo",
+        _list_file(conn, "floating-stats", "expiring", "floating-population", m, "_expiring", source="r_flo",
                    columns=["姓名", "性别", "公民身份号码", "居住证有效期至", "社区名称", "网格名称", "居住地址", "联系电话"]),
-        _list_file(conn, "floating-stats", "unregistered", "floating-population", "_unregistered",
+        _list_file(conn, "floating-stats", "unregistered", "floating-population", m, "_unregistered",
                    source="r_flo",
                    columns=["姓名", "性别", "公民身份号码", "户籍省份", "社区名称", "网格名称", "居住地址", "联系电话"]),
     ]
     return Report("floating-stats", "流动人口统计表", unit, as_of, [
         by("户籍省份", "按户籍省份"),
         Section("按性别、年龄段", [Col("年龄段"), Col("男", "count"), Col("女", "count"), Col("性别不详", "count"),
-                                 Col("小计", "count")], sex_age),
+                                 Col("小计", "count")], sex_age, sums={"小计": ("男", "女", "性别不详")}),
         by("居住时长", "按居住时长"),
         by("是否租住", "按是否租住"),
         _summary(conn, "summary_floating.sql", "按网格：居住证到期与未登记", "r_sum_floating", ("社区", "网格"),
@@ -210,29 +290,30 @@ def floating_stats(conn, as_of: dt.date, unit: str) -> Report:
     ], quality=quality_notes(conn), lists=lists)
 
 
-def school_age_children(conn, as_of: dt.date, unit: str) -> Report:
-    lists = [_list_file(conn, "school-age-children", "list", "school-age-children",
+def school_age_children(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
+    lists = [_list_file(conn, "school-age-children", "list", "school-age-children", m,
                         columns=["姓名", "性别", "出生日期", "公民身份号码", "人员类别", "状态", "社区名称", "网格名称",
                                  "居住地址", "联系电话"])]
     return Report("school-age-children", f"{as_of.year}年适龄儿童名单", unit, as_of, [
         _summary(conn, "summary_school.sql", "按网格统计", "r_sum_school", ("社区", "网格"),
                  "_c NULLS LAST, _g NULLS LAST, 网格", lists,
-                 note=f"{as_of.year}年8月31日前（含）年满6周岁、{as_of.year - 1}年8月31日时未满6周岁的儿童")],
+                 note=f"{as_of.year}年8月31日前（含）年满6周岁、{as_of.year - 1}年8月31日时未满6周岁的儿童",
+                 sums={"适龄儿童": ("户籍人口", "流动人口", "其他或不详")})],
         quality=quality_notes(conn), lists=lists)
 
 
-def health_key_groups(conn, as_of: dt.date, unit: str) -> Report:
-    lists = [_list_file(conn, "health-key-groups", "children", "health-key-groups", "人群 = '0-6岁儿童'"),
-             _list_file(conn, "health-key-groups", "elderly", "health-key-groups", "人群 = '65岁及以上老人'")]
+def health_key_groups(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
+    lists = [_list_file(conn, "health-key-groups", "children", "health-key-groups", m, "人群 = '0-6岁儿童'"),
+             _list_file(conn, "health-key-groups", "elderly", "health-key-groups", m, "人群 = '65岁及以上老人'")]
     return Report("health-key-groups", "0-6岁儿童及65岁以上老人名册", unit, as_of, [
         _summary(conn, "summary_health.sql", "按网格统计", "r_sum_health", ("社区", "网格"),
                  "_c NULLS LAST, _g NULLS LAST, 网格", lists)],
         quality=quality_notes(conn), lists=lists)
 
 
-def disability_check(conn, as_of: dt.date, unit: str) -> Report:
-    lists = [_list_file(conn, "disability-check", "check", "disability-check", "状态 IS NULL OR 状态 <> '在住'"),
-             _list_file(conn, "disability-check", "list", "disability-check", "状态 = '在住'")]
+def disability_check(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
+    lists = [_list_file(conn, "disability-check", "check", "disability-check", m, "状态 IS NULL OR 状态 <> '在住'"),
+             _list_file(conn, "disability-check", "list", "disability-check", m, "状态 = '在住'")]
     _jurisdiction(conn)
     return Report("disability-check", "残疾人状态核查表", unit, as_of, [
         _summary(conn, "summary_disability_check.sql", "需核查（死亡、已离开、待核实或无法关联）", "r_sum_disability_check",
@@ -242,8 +323,8 @@ def disability_check(conn, as_of: dt.date, unit: str) -> Report:
     ], quality=quality_notes(conn), lists=lists)
 
 
-def emergency_vulnerable(conn, as_of: dt.date, unit: str) -> Report:
-    lists = [_list_file(conn, "emergency-vulnerable", "list", "vulnerable-by-building")]
+def emergency_vulnerable(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
+    lists = [_list_file(conn, "emergency-vulnerable", "list", "vulnerable-by-building", m)]
     return Report("emergency-vulnerable", "应急重点人员（按楼栋）", unit, as_of, [
         _summary(conn, "summary_vulnerable.sql", "按小区统计", "r_sum_vulnerable", ("社区", "小区"),
                  "_c NULLS LAST, 社区, 小区", lists,
@@ -251,15 +332,26 @@ def emergency_vulnerable(conn, as_of: dt.date, unit: str) -> Report:
         quality=quality_notes(conn), lists=lists)
 
 
-def courtyard_profile(conn, as_of: dt.date, unit: str) -> Report:
+def courtyard_profile(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
     Store.run_sql(conn, "reports/report_courtyard.sql", as_of=as_of)
-    contacts = ListFile("contacts", LISTS["courtyard-profile"]["contacts"], conn.sql(
-        "SELECT 社区, 小区, 楼栋, 姓名, 身份, 联系电话 FROM r_yard_contacts "
-        "ORDER BY _c, 小区, 楼栋 NULLS LAST, 姓名, 身份, 联系电话").to_arrow_table())
+    reg = load_registry()
+    shown = {c: masking.column_sql(f'"{c}"', reg.column_class(c), m) for c in ("社区", "小区", "楼栋", "姓名", "身份")}
+    # a number is printed whole only with its owner's consent (公开联系方式), else as the grant says
+    phone = masking.column_sql('"联系电话"', "phone", m)
+    table = conn.sql(
+        f"SELECT {', '.join(f'{sql} AS {c}' for c, sql in shown.items())}, "
+        f"CASE WHEN _consent THEN 联系电话 ELSE {phone} END AS 联系电话 FROM r_yard_contacts "
+        "ORDER BY _c, r_yard_contacts.小区, r_yard_contacts.楼栋 NULLS LAST, r_yard_contacts.姓名, "
+        "r_yard_contacts.身份, r_yard_contacts.联系电话").to_arrow_table()
+    contacts = ListFile("contacts", LISTS["courtyard-profile"]["contacts"],
+                        masking.scrub_arrow(table, {c: reg.column_class(c) for c in table.column_names}, m))
+    consented = conn.execute("SELECT count(*) FILTER (WHERE _consent AND 联系电话 IS NOT NULL) "
+                             "FROM r_yard_contacts").fetchall()[0][0]
     return Report("courtyard-profile", "院落（小区）画像", unit, as_of, [
         _section(conn, "小区概况", "r_yard", _text_kinds("社区", "小区"), "_c, 小区",
                  note=f"楼栋长与居民骨干的联系方式见文件“{{stem}}-contacts.csv”（共 {contacts.rows} 人）。"
-                      "这些联系方式用于院落自治，已由本人同意公开，故不脱敏。"),
+                      f"其中 {consented} 人在实有人口采集时同意公开联系方式（公开联系方式为“是”），其电话完整列出，"
+                      "供院落自治联系；其余电话按授权脱敏。"),
     ], quality=quality_notes(conn), lists=[contacts])
 
 

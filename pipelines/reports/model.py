@@ -5,13 +5,16 @@ import datetime as dt
 import decimal
 from dataclasses import dataclass, field
 
-SUPPRESSED = "<5"
-
 
 @dataclass(frozen=True)
 class Col:
     name: str
-    kind: str = "text"      # text | count | money | date
+    # text | count (of persons: disclosure-controlled, pipelines/reports/sdc.py) | number (of houses,
+    # buildings, tasks: published as is) | measure (a median, days: right-aligned, never summed) | money | date
+    kind: str = "text"
+
+
+NUMERIC = ("count", "number", "money", "measure")   # right-aligned; all but measure are summed in 合计
 
 
 @dataclass
@@ -21,16 +24,21 @@ class Section:
     rows: list[tuple]
     totals: bool = True     # a 合计 row: sums of count/money columns (lists: the number of rows)
     note: str = ""
+    # row totals the table states: column -> the columns it is the sum of (SDC protects the relation)
+    sums: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    signed: tuple[str, ...] = ()    # differences that may be negative (登记与实有差额)
+    keys: list = field(default_factory=list)    # each row's grid (else community) code, where it has one
+    chart: object = None    # pipelines.reports.chart.Chart, drawn below the table (SVG in HTML, PNG in XLSX)
 
     def total_row(self) -> tuple | None:
         if not self.totals:
             return None
         out: list = []
-        summable = any(c.kind in ("count", "money") for c in self.columns)
+        summable = any(c.kind in NUMERIC for c in self.columns)
         for i, c in enumerate(self.columns):
             if i == 0:
                 out.append("合计" if summable else f"合计：{len(self.rows)} 条")
-            elif c.kind == "count":
+            elif c.kind in ("count", "number"):
                 out.append(sum(int(r[i] or 0) for r in self.rows))
             elif c.kind == "money":
                 out.append(sum((decimal.Decimal(str(r[i])) for r in self.rows if r[i] is not None),
@@ -61,10 +69,16 @@ class Report:
     as_of: dt.date
     sections: list[Section]
     period_start: dt.date | None = None
-    publication: bool = False       # small counts suppressed
     quality: list[str] = field(default_factory=list)
-    small_count: int = 5
     lists: list[ListFile] = field(default_factory=list)
+    # (detail section, key column, summary section, columns): the summary's rows are the detail's rows
+    # summed by the key (a community row over its grids), so SDC treats them as one table
+    links: list[tuple[str, str, str, tuple[str, ...]]] = field(default_factory=list)
+    # cells another report withholds that this one prints too: withheld here as well (grid-standards takes
+    # the per-grid counts' pattern of population-monthly)
+    fixed: set[tuple[int, int, int]] = field(default_factory=set)
+    # cells withheld by disclosure control (section, row, column), set by render_report
+    hidden: set[tuple[int, int, int]] = field(default_factory=set)
 
     @property
     def as_of_cn(self) -> str:
@@ -77,8 +91,15 @@ class Report:
         s = self.period_start
         return f"{s.year}年{s.month}月{s.day}日—{self.as_of_cn}"
 
-    def shown(self, value, col: Col):
-        """The value as published: counts 1..threshold-1 become "<5" in publication reports."""
-        if self.publication and col.kind == "count" and isinstance(value, int) and 0 < value < self.small_count:
-            return SUPPRESSED
-        return value
+    def published(self, si: int) -> tuple[list[list], list | None]:
+        """Section ``si``'s rows and 合计 as published: withheld cells are None (numeric-empty)."""
+        sec = self.sections[si]
+        total = sec.total_row()
+        rows = [list(r) for r in sec.rows] + ([list(total)] if total else [])
+        for s, r, c in self.hidden:
+            if s == si:
+                rows[r][c] = None
+        return (rows[:-1], rows[-1]) if total else (rows, None)
+
+    def withheld(self, si: int) -> set[tuple[int, int]]:
+        return {(r, c) for s, r, c in self.hidden if s == si}

@@ -9,18 +9,22 @@ from pathlib import Path
 import jinja2
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.paths import REPORTS_DIR
-from pipelines.publish.writers import as_of_stamp, display_width, freeze_xlsx, write_csv
-from pipelines.reports.model import ListFile, Report
+from pipelines.publish.writers import as_of_stamp, display_width, freeze_xlsx, print_setup, write_csv
+from pipelines.reports import sdc
+from pipelines.reports.model import NUMERIC, ListFile, Report
 
 _THIN = Side(style="thin", color="808080")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 _TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
+# a withheld cell: empty, hatched, with a comment (a number column must not hold text such as "<5")
+_WITHHELD_FILL = PatternFill("lightUp", fgColor="A6A6A6", bgColor="FFFFFF")
+_STYLE = {"count": "rp_count", "number": "rp_count", "measure": "rp_count", "money": "rp_money", "date": "rp_date"}
 HEADER_ROW = 4
 _MIN_PAGE_WIDTH = 110     # Excel character units: about an A4 landscape line at the default font
 
@@ -81,6 +85,7 @@ def _styles() -> list[NamedStyle]:
     for total in (False, True):
         suffix = "_total" if total else ""
         fill = _TOTAL_FILL if total else None
+        out += [style(f"rp_withheld{suffix}", bold=total, fill=_WITHHELD_FILL, align=right)]
         out += [style(f"rp_text{suffix}", bold=total, fill=fill),
                 style(f"rp_count{suffix}", bold=total, fill=fill, align=right),
                 style(f"rp_money{suffix}", bold=total, fill=fill, fmt="#,##0.00", align=right),
@@ -112,7 +117,8 @@ def write_xlsx(report: Report, path: Path) -> Path:
     for st in _styles():
         wb.add_named_style(st)
     used: set[str] = set()
-    for section in report.sections:
+    rule = sdc.rule()
+    for si, section in enumerate(report.sections):
         ws = wb.create_sheet(_sheet_title(section.title, used))
         _cell = _Cells(ws)
         ncol = len(section.columns)
@@ -121,11 +127,11 @@ def write_xlsx(report: Report, path: Path) -> Path:
         line3 = f"统计截止日期：{report.as_of_cn}"
         if report.period_cn:
             line3 += f"　　统计期间：{report.period_cn}"
-        total = section.total_row()
+        body, total = report.published(si)
+        withheld = report.withheld(si)
         def published(row):
-            return tuple(float(v) if isinstance(v, decimal.Decimal) else v
-                         for v in (report.shown(x, c) for x, c in zip(row, section.columns)))
-        shown = [published(row) for row in section.rows]
+            return tuple(float(v) if isinstance(v, decimal.Decimal) else v for v in row)
+        shown = [published(row) for row in body]
         total_shown = published(total) if total else None
         # widths need every value before the first row is streamed; a sample sizes a long list well enough
         widths = [display_width(c.name) for c in section.columns]
@@ -138,16 +144,7 @@ def write_xlsx(report: Report, path: Path) -> Path:
             widths = [w * _MIN_PAGE_WIDTH / sum(widths) for w in widths]
         for j, w in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(j)].width = round(w, 1)
-        ws.freeze_panes = f"A{HEADER_ROW + 1}"
-        ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.print_options.horizontalCentered = True
-        ws.page_margins.left = ws.page_margins.right = 0.4
-        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+        print_setup(ws, HEADER_ROW)
 
         ws.row_dimensions[1].height = 28
         ws.append([_cell(title, "rp_title")])
@@ -156,20 +153,32 @@ def write_xlsx(report: Report, path: Path) -> Path:
         for r in (1, 2, 3):
             ws.merged_cells.add(f"A{r}:{last}{r}")
         ws.append([_cell(c.name, "rp_head") for c in section.columns])
-        body_styles = [f"rp_{c.kind}" if c.kind in ("count", "money", "date") else "rp_text" for c in section.columns]
-        for row in shown:
-            ws.append([_cell(v, st) for v, st in zip(row, body_styles)])
+        body_styles = [_STYLE.get(c.kind, "rp_text") for c in section.columns]
+
+        def cells(ri: int, row, total: bool = False):
+            out = []
+            for ci, (v, st) in enumerate(zip(row, body_styles)):
+                if (ri, ci) in withheld:
+                    # numeric-empty: the column still sums; the marker is the fill and a comment
+                    c = _cell(None, "rp_withheld_total" if total else "rp_withheld")
+                    c.comment = Comment(f"{rule.marker} 不公布（统计披露控制）", "onceonly", width=160, height=40)
+                    out.append(c)
+                else:
+                    out.append(_cell(v, st + "_total" if total else st))
+            return out
+        for ri, row in enumerate(shown):
+            ws.append(cells(ri, row))
         r = HEADER_ROW + len(shown)
         if total_shown:
-            ws.append([_cell(v, st + "_total") for v, st in zip(total_shown, body_styles)])
+            ws.append(cells(len(shown), total_shown, total=True))
             r += 1
-            if ncol > 1 and all(c.kind not in ("count", "money") for c in section.columns):
+            if ncol > 1 and all(c.kind not in NUMERIC for c in section.columns):
                 ws.merged_cells.add(f"A{r}:{last}{r}")
         ws.append([])
         r += 2
         notes = ([section.note] if section.note else []) + report.quality
-        if report.publication:
-            notes.append(f"为保护个人信息，小于{report.small_count}的人数显示为“<{report.small_count}”（合计按实际人数计算）。")
+        if report.hidden:
+            notes.append(rule.note)
         ws.append([_cell("数据质量说明：", "rp_bold")])
         for line in notes:
             r += 1
@@ -179,12 +188,25 @@ def write_xlsx(report: Report, path: Path) -> Path:
         r += 1
         ws.append([_cell("制表：onceonly（由统一数据库按统计截止日期生成，可按同一日期复现）", "rp_plain")])
         ws.merged_cells.add(f"A{r}:{last}{r}")
+        if section.chart is not None:
+            _add_chart(ws, section.chart, f"A{r + 2}")
     wb.properties.creator = "onceonly"
     wb.properties.title = report.title
     wb.properties.created = as_of_stamp(report.as_of)
     wb.save(path)
     freeze_xlsx(path, as_of_stamp(report.as_of))
     return path
+
+
+def _add_chart(ws, chart, anchor: str) -> None:
+    """The chart's PNG below the sheet's last line, about 20 cm wide (the page is fitted to its width)."""
+    import io
+
+    from openpyxl.drawing.image import Image
+
+    img = Image(io.BytesIO(chart.png))
+    img.width, img.height = 900, round(900 * chart.height_px / chart.width_px)
+    ws.add_image(img, anchor)
 
 
 def write_list_csv(lst: ListFile, path: Path) -> Path:
@@ -194,12 +216,15 @@ def write_list_csv(lst: ListFile, path: Path) -> Path:
 
 def write_html(report: Report, path: Path) -> Path:
     sections = []
-    for s in report.sections:
-        rows = [[report.shown(v, c) for v, c in zip(row, s.columns)] for row in s.rows]
-        total = s.total_row()
-        sections.append({"title": s.title, "columns": s.columns, "rows": rows, "note": s.note,
-                         "total": [report.shown(v, c) for v, c in zip(total, s.columns)] if total else None})
-    html = _env().get_template("report.html.j2").render(report=report, sections=sections)
+    for si, s in enumerate(report.sections):
+        rows, total = report.published(si)
+        withheld = report.withheld(si)
+        sections.append({"title": s.title, "columns": s.columns, "rows": rows, "note": s.note, "chart": s.chart,
+                         "total": total,
+                         "withheld": withheld, "total_row": len(rows)})
+    rule = sdc.rule()
+    html = _env().get_template("report.html.j2").render(report=report, sections=sections, numeric=NUMERIC,
+                                                        marker=rule.marker, sdc_note=rule.note)
     path.write_text(html, encoding="utf-8")
     return path
 

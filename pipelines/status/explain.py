@@ -82,7 +82,8 @@ def explain(conn: duckdb.DuckDBPyConnection, key_or_id: str, *, as_of: dt.date,
         FROM core.evidence e WHERE person_key = ?
         ORDER BY order_date NULLS FIRST, record_key, kind""", [as_of, person_key])
     records = _rows(conn, """
-        SELECT r.template, r.row_no, r.record_no, r.event_date, r.house_code, r.record_id, b.file_name
+        SELECT r.record_key, r.template, r.row_no, r.record_no, r.event_date, r.house_code, r.record_id,
+               b.file_name, l.rule, l.score
         FROM core.person_links l JOIN core.person_records r USING (record_key)
         LEFT JOIN raw.batches b USING (batch_id)
         WHERE l.person_key = ?
@@ -115,6 +116,7 @@ def explain(conn: duckdb.DuckDBPyConnection, key_or_id: str, *, as_of: dt.date,
                      + (f"  房屋 {r['house_code']}" if r["house_code"] else ""))
         if r["record_id"] in addresses:
             lines.append(f"     {addresses[r['record_id']]}")
+    lines.extend(_link_basis(conn, records))
 
     lines.append("")
     lines.append("证据：")
@@ -179,6 +181,78 @@ def _address_lines(conn: duckdb.DuckDBPyConnection, record_ids: list[int]) -> di
                      f"即“{r['target']}”")
         out[r["record_id"]] = text + "）"
     return out
+
+
+RULE_TEXTS = {
+    "id_exact": "公民身份号码有效且一致",
+    "id_typo": "公民身份号码有一位笔误，只与该人员的有效号码差一位，且姓名或拼音相同",
+    "name_match": "概率匹配，姓名相同或同音",
+    "near_name_match": "概率匹配，姓名相差一个字",
+    "score_match": "概率匹配，姓名缺失或不一致，由出生日期、性别和房屋判定",
+    "singleton": "以本条记录建立人员（未找到匹配的其他人员）",
+    "kept_apart": "以本条记录建立人员：与同户另一人得分很高，但按同户规则（疑似双胞胎或同户家人）不自动合并，待数据管理员核实",
+}
+GUARD_TEXTS = {
+    "likely_twin": "同一房屋、同一出生日期，名字不同：可能是双胞胎，不自动合并",
+    "household_member": "同一房屋、出生日期只差一位数字，名字不同：可能是同户家人，不自动合并",
+}
+
+
+def _link_basis(conn: duckdb.DuckDBPyConnection, records: list[dict]) -> list[str]:
+    """Why each record belongs to the person: its rule, and for a probabilistic link (or a household member
+    it was kept apart from) each comparison's level and weight as stored at link time (core.link_comparisons,
+    read through core.link_comparison_levels)."""
+    from pipelines.store import table_exists
+
+    keys = [r["record_key"] for r in records]
+    pairs: list[dict] = []
+    if keys and table_exists(conn, "core.link_comparison_levels"):
+        pairs = _rows(conn, """
+            SELECT c.*, k.reason, k.candidate_person_key, p.name AS other_name,
+                   o.template AS other_template, o.row_no AS other_row_no, b.file_name AS other_file
+            FROM core.link_comparison_levels c
+            LEFT JOIN core.link_candidates k
+                   ON c.role = 'candidate' AND k.record_key = c.record_key AND k.candidate_record_key = c.other_record_key
+            LEFT JOIN core.persons p ON p.person_key = k.candidate_person_key
+            LEFT JOIN core.person_records o ON o.record_key = c.other_record_key
+            LEFT JOIN raw.batches b ON b.batch_id = o.batch_id
+            WHERE c.record_key IN (SELECT unnest(?))
+            ORDER BY c.record_key, c.role DESC, c.other_record_key, c.position""", [keys])
+    number = {k: i for i, k in enumerate(keys, 1)}
+    lines = ["", "归并依据："]
+    for i, r in enumerate(records, 1):
+        rule = r["rule"] or "未知"
+        lines.append(f"  {i}. {RULE_TEXTS.get(rule, rule)}（规则 {rule}"
+                     + (f"，匹配概率 {r['score']:.4f}" if r["score"] is not None else "") + "）")
+        mine = [p for p in pairs if p["record_key"] == r["record_key"]]
+        for (other, role), levels in _grouped(mine):
+            first = levels[0]
+            total = sum(level["weight"] for level in levels)
+            if role == "link":
+                whom = (f"与第 {number[other]} 条记录比较" if other in number
+                        else f"与记录 {_where(first['other_file'], first['other_template'], first['other_row_no'])} 比较")
+            else:
+                whom = (f"未与人员 {first['candidate_person_key']}（{first['other_name'] or '姓名未知'}）的记录 "
+                        f"{_where(first['other_file'], first['other_template'], first['other_row_no'])} 合并")
+                if first["reason"]:
+                    whom += f"：{GUARD_TEXTS.get(first['reason'], first['reason'])}"
+            lines.append(f"     {whom}（权重合计 {total:+.2f}，匹配概率 {2 ** total / (1 + 2 ** total):.4f}）：")
+            for level in levels:
+                mu = (f"m={level['m']:g} u={level['u']:g}" if level["u"] is not None
+                      else ("" if level["comparison"] == "prior" else "不计分"))
+                lines.append(f"       {level['title']}：{level['level']}  {mu}  权重 {level['weight']:+.2f}")
+    if pairs:
+        lines.append("  （权重 = log2(m/u)：m 为同一人时出现该情况的概率，u 为不同人时的概率；正数支持是同一人，"
+                     "合计含先验，即匹配概率的对数几率）")
+    return lines
+
+
+def _grouped(rows: list[dict]):
+    """Comparison rows grouped by (other record, role), in the order given."""
+    out: dict[tuple, list[dict]] = {}
+    for row in rows:
+        out.setdefault((row["other_record_key"], row["role"]), []).append(row)
+    return out.items()
 
 
 def _ev(row: dict) -> str:

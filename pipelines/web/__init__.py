@@ -2,7 +2,8 @@
 street offices, communities and departments, with accounts, grants and an audit trail.
 
 Public API:
-    create_app(home, *, secret_key=None, https_only=None, max_upload_bytes=...) -> starlette.applications.Starlette
+    create_app(home, *, https_only=None, max_upload_bytes=..., session_idle_minutes=None, session_hours=None,
+               trusted_proxies=None) -> starlette.applications.Starlette
     serve(home, host="127.0.0.1", port=8080, *, demo_users=True) -> None
     add_user(home, username, password, dept, scope) -> User
     disable_user(home, username) -> None
@@ -12,9 +13,18 @@ Public API:
     audit_log(home, since: date | datetime) -> list[dict]      format_audit(rows) -> str
     UserError      (str(exc) is the Chinese message to print)
 """
-from pipelines.web.app import create_app, serve
-from pipelines.web.users import (UserError, add_user, audit_log, disable_user, ensure_demo_users, format_audit,
-                                 list_users, reset_password)
+import importlib
 
-__all__ = ["UserError", "add_user", "audit_log", "create_app", "disable_user", "ensure_demo_users", "format_audit",
-           "list_users", "reset_password", "serve"]
+# Imported on first use: the command line writes the audit trail through pipelines.web.portal_db without
+# loading the web server (Starlette, openpyxl, the report renderers).
+_WHERE = {"create_app": "app", "serve": "app", **{n: "users" for n in (
+    "UserError", "add_user", "audit_log", "disable_user", "ensure_demo_users", "format_audit", "list_users",
+    "reset_password")}}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'pipelines.web' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"pipelines.web.{_WHERE[name]}"), name)

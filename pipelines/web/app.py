@@ -2,24 +2,22 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from pipelines.paths import REPORTS_DIR
-from pipelines.web import pages
+from pipelines.web import auth, pages
 from pipelines.web.data import StoreGate
+from pipelines.web.sessions import ServerSessions, SessionPolicy
 from pipelines.web.uploads import MAX_UPLOAD_BYTES
 
-SESSION_COOKIE = "onceonly_session"
-SESSION_HOURS = 8
 _HEADERS = [
-    (b"content-security-policy", b"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    # img-src data: the task page's chart is a PNG inside the page (drawn on the server; no script anywhere)
+    (b"content-security-policy", b"default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
                                  b"frame-src 'self'; frame-ancestors 'none'; base-uri 'none'"),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
@@ -54,30 +52,20 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def secret_key_for(home: Path) -> str:
-    """``$ONCEONLY_SECRET_KEY``, else ``<home>/portal-secret.key`` (created once, mode 0600), so sessions
-    survive a restart and a new home never shares a key with another."""
-    env = os.environ.get("ONCEONLY_SECRET_KEY")
-    if env:
-        return env
-    path = Path(home) / "portal-secret.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
-
-
-def create_app(home: Path, *, secret_key: str | None = None, https_only: bool | None = None,
-               max_upload_bytes: int = MAX_UPLOAD_BYTES) -> Starlette:
-    """The portal over ``<home>/store.duckdb`` (accounts and audit in ``<home>/portal.sqlite3``).
+def create_app(home: Path, *, https_only: bool | None = None, max_upload_bytes: int = MAX_UPLOAD_BYTES,
+               session_idle_minutes: float | None = None, session_hours: float | None = None,
+               trusted_proxies: str | list[str] | None = None) -> Starlette:
+    """The portal over ``<home>/store.duckdb`` (accounts, sessions and audit in ``<home>/portal.sqlite3``).
 
     ``https_only`` marks the session cookie Secure (default: ``$ONCEONLY_HTTPS`` = 1); set it when the
-    portal is served behind TLS, which production must be."""
+    portal is served behind TLS, which production must be. ``session_idle_minutes`` / ``session_hours``
+    (default ``$ONCEONLY_SESSION_IDLE_MINUTES`` = 30, ``$ONCEONLY_SESSION_HOURS`` = 8): a session ends
+    after that long without a request, and that long after login. ``trusted_proxies`` (default
+    ``$ONCEONLY_TRUSTED_PROXIES``, e.g. ``"127.0.0.1"`` behind a local nginx): the only peers whose
+    ``X-Forwarded-For`` / ``X-Forwarded-Proto`` are believed."""
     home = Path(home).resolve()
-    if https_only is None:
-        https_only = os.environ.get("ONCEONLY_HTTPS", "") == "1"
+    policy = SessionPolicy.from_env(idle_minutes=session_idle_minutes, max_hours=session_hours,
+                                    https_only=https_only)
     portal = pages.Portal(home=home, gate=StoreGate(home), env=pages.make_env(), max_upload=max_upload_bytes)
     routes = [
         Route("/", pages.home),
@@ -97,19 +85,31 @@ def create_app(home: Path, *, secret_key: str | None = None, https_only: bool | 
         Route("/queue/addresses", pages.queue_addresses),
         Route("/queue/address-alias", pages.queue_address_alias, methods=["POST"]),
         Route("/scorecard", pages.scorecard_page),
+        Route("/tasks", pages.tasks_page),
+        Route("/tasks/workbook", pages.tasks_workbook),
         Route("/runs", pages.runs_page),
         Mount("/static", StaticFiles(directory=REPORTS_DIR / "web" / "static"), name="static"),
     ]
     middleware = [
         Middleware(SecurityHeaders),
-        # Signed (itsdangerous), HttpOnly (always, in Starlette), SameSite=Strict; holds only the user
-        # name, the account's password version and the CSRF token.
-        Middleware(SessionMiddleware, secret_key=secret_key or secret_key_for(home), session_cookie=SESSION_COOKIE,
-                   max_age=SESSION_HOURS * 3600, same_site="strict", https_only=https_only),
+        Middleware(ServerSessions, home=home, policy=policy, client_ip=auth.client_ip),
     ]
     app = Starlette(routes=routes, middleware=middleware)
     app.state.portal = portal
+    app.state.sessions = policy
+    app.state.trusted_proxies = auth.trusted_proxies(
+        trusted_proxies if trusted_proxies is not None else os.environ.get("ONCEONLY_TRUSTED_PROXIES"))
     return app
+
+
+def uvicorn_config(app, host: str, port: int, **kw):
+    """How the portal is served (``serve`` and the tests' live server alike). uvicorn's own proxy handling is
+    off: by default it believes ``X-Forwarded-For`` from any local client; the portal decides that itself
+    from its configured proxies (:func:`pipelines.web.auth.client_ip`)."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, log_level="warning", server_header=False,
+                          proxy_headers=False, **kw)
 
 
 def serve(home: Path, host: str = "127.0.0.1", port: int = 8080, *, demo_users: bool = True) -> None:
@@ -130,4 +130,4 @@ def serve(home: Path, host: str = "127.0.0.1", port: int = 8080, *, demo_users: 
                 print(f"  {user:<10} 密码 {password:<14} {dept}  {scope}")
         else:
             print("尚无数据库或网格表，未创建演示账号。请先运行 make demo。")
-    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False)
+    uvicorn.Server(uvicorn_config(app, host, port)).run()

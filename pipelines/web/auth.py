@@ -5,18 +5,19 @@ Roles follow the department registry (reports/departments.yaml):
 - 社区 (community): the steward queue of its community, scorecard, its reports and extracts;
 - every other department: the reports and extracts its grant lists, nothing else.
 Every page and download checks this on the server, per request; nothing is trusted from the browser
-but the signed session cookie, and even that is re-checked against the account (disabled or reset
-accounts lose their sessions).
+but the session id, which names a session kept on the server (pipelines/web/sessions.py), and even that
+is re-checked against the account.
 """
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
 from pipelines.publish import load_registry
 from pipelines.publish.registry import Department
-from pipelines.web import users
+from pipelines.web import sessions, users
 from pipelines.web.data import Area
 
 STEWARD_DEPTS = ("街道办", "社区")      # own the data: see and fix the steward queue
@@ -96,12 +97,15 @@ class Principal:
 
 
 def session_user(request: Request, home) -> users.User | None:
-    name, version = request.session.get("u"), request.session.get("v")
-    if not isinstance(name, str) or not isinstance(version, int):
+    """The logged-in account of this request's server-side session (None: not logged in, or the session or
+    the account has ended; ``sessions.current(request).ended`` then says why)."""
+    s = sessions.current(request)
+    if s.user is None:
         return None
-    user = users.get_user(home, name)
-    if user is None or not user.enabled or user.pw_version != version:
-        request.session.clear()
+    user = users.get_user(home, s.user)
+    if user is None or not user.enabled:
+        s.ended, s.ended_user = "disabled", s.user
+        s.end("disabled")
         return None
     return user
 
@@ -110,5 +114,46 @@ def principal_for(user: users.User) -> Principal:
     return Principal(user, load_registry().department(user.dept))
 
 
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "-"
+def trusted_proxies(spec: str | list[str] | None) -> tuple:
+    """Networks whose ``X-Forwarded-For`` is believed: ``"10.0.0.5, 192.168.1.0/24"`` or a list. Nothing
+    configured (the default), nothing believed: the address is the connection's."""
+    items = spec.split(",") if isinstance(spec, str) else (spec or [])
+    return tuple(ipaddress.ip_network(i.strip(), strict=False) for i in items if i.strip())
+
+
+def _is(addr: str, nets: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(addr)
+    except ValueError:
+        return False
+    return any(ip in n for n in nets)
+
+
+def _from_proxy(conn: HTTPConnection) -> bool:
+    nets = getattr(conn.app.state, "trusted_proxies", ())
+    return bool(nets) and conn.client is not None and _is(conn.client.host, nets)
+
+
+def client_ip(conn: HTTPConnection) -> str:
+    """The client's address: the connection's, or, behind a configured proxy, the nearest address in
+    ``X-Forwarded-For`` that is not itself a trusted proxy (the left part of the header is the client's to
+    write, so it is read from the right)."""
+    peer = conn.client.host if conn.client else "-"
+    if not _from_proxy(conn):
+        return peer
+    nets = conn.app.state.trusted_proxies
+    hops = [h.strip() for h in ",".join(conn.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
+    for hop in reversed(hops):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            return peer
+        if not _is(hop, nets):
+            return hop
+    return peer
+
+
+def request_scheme(conn: HTTPConnection) -> str:
+    """http or https as the browser sees it (a trusted proxy terminating TLS says so in X-Forwarded-Proto)."""
+    proto = conn.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return proto if _from_proxy(conn) and proto in ("http", "https") else conn.url.scheme

@@ -1,30 +1,30 @@
-"""CSRF: one random token per session, required in every form (field ``csrf``) and compared in
-constant time. The session cookie is also SameSite=Strict, and a cross-site Origin is refused."""
+"""CSRF: one random token per server-side session (kept in the portal database with the session, never
+in the cookie), required in every form (field ``csrf``) and compared in constant time. A new token is
+made at login; an ended session's token is worthless. The session cookie is also SameSite=Strict, and a
+cross-site Origin is refused."""
 from __future__ import annotations
 
 import hmac
-import secrets
 
 from starlette.requests import Request
+
+from pipelines.web import sessions
+from pipelines.web.auth import request_scheme
 
 FIELD = "csrf"
 
 
 def token(request: Request) -> str:
-    t = request.session.get(FIELD)
-    if not t:
-        t = secrets.token_urlsafe(32)
-        request.session[FIELD] = t
-    return t
+    return sessions.current(request).csrf_token()
 
 
 def valid(request: Request, submitted: object) -> bool:
-    expected = request.session.get(FIELD)
+    expected = sessions.current(request).csrf
     if not expected or not isinstance(submitted, str) or not submitted:
         return False
     origin = request.headers.get("origin")
     if origin and origin != "null":
-        own = f"{request.url.scheme}://{request.url.netloc}"
+        own = f"{request_scheme(request)}://{request.url.netloc}"
         if origin != own:
             return False
     return hmac.compare_digest(expected.encode(), submitted.encode())

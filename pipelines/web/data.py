@@ -110,8 +110,8 @@ class StoreGate:
 
 @dataclass(frozen=True)
 class Area:
-    """One jurisdiction a user may choose: their street, or a community in it."""
-    level: str      # street | community
+    """One jurisdiction a user may choose: their street, or a community in it; a grid worker's grid."""
+    level: str      # street | community | grid
     code: str
     name: str
 
@@ -124,6 +124,10 @@ def areas(conn: duckdb.DuckDBPyConnection, level: str, code: str) -> list[Area]:
     """The jurisdictions under a user's own (theirs first); empty when the grids no longer know it."""
     if not table_exists(conn, "core.grids"):
         return []
+    if level == "grid":
+        rows = conn.execute("SELECT grid_code, min(grid_name) FROM core.grids WHERE grid_code = ? GROUP BY grid_code",
+                            [code]).fetchall()
+        return [Area("grid", c, n) for c, n in rows]
     if level == "community":
         rows = conn.execute("SELECT DISTINCT community_code, community_name FROM core.grids "
                             "WHERE community_code = ? ORDER BY 1", [code]).fetchall()

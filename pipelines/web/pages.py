@@ -1,13 +1,13 @@
-"""The portal's pages. Every handler: who is asking (signed session, re-checked account), what they may
+"""The portal's pages. Every handler: who is asking (server-side session, re-checked account), what they may
 see (department grant + jurisdiction, checked here on the server), then a short store connection.
 Parameters are only ever compared with the choices the page offered; nothing from the browser is
-put into SQL text or a file path."""
+put into SQL text or a file path. Every refusal is audited with what was asked and why; every download
+once it has been sent."""
 from __future__ import annotations
 
 import datetime as dt
 import functools
 import shutil
-import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,30 +17,37 @@ import jinja2
 from openpyxl import Workbook, load_workbook
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from pipelines.paths import REPORTS_DIR
-from pipelines.publish import FORMATS, audit, load_registry, write_extract
+from pipelines.publish import FORMATS, audit, load_registry, masking, write_extract
 from pipelines.publish.grants import NotAvailable
 from pipelines.publish.registry import GrantRefused, PublishError
-from pipelines.quality import apply_workbook, export_workbook
+from pipelines.quality import apply_workbook, export_workbook, masked_issue
+from pipelines.quality.queue import field_class
 from pipelines.quality.rules import rule_title
 from pipelines.quality.workbook import COLUMNS as WORKBOOK_COLUMNS
 from pipelines.reports import LISTS, TITLES, render_report
 from pipelines.sources import load_catalog
 from pipelines.store import table_exists
-from pipelines.web import csrf, users
+from pipelines.web import csrf, sessions, throttle, users
 from pipelines.web.auth import BadRequest, Forbidden, Principal, client_ip, principal_for, session_user
 from pipelines.web.data import StoreGate, StoreUnavailable, areas, as_of_dates
+from pipelines.web.delivered import Delivered
+from pipelines.web.portal_db import AuditEvent, record
 from pipelines.web.uploads import MAX_UPLOAD_BYTES, UploadRefused, check_xlsx
 
 QUEUE_LIMIT = 200
 STATUS_CN = {"open": "待处理", "fixed": "已修正", "waived": "已忽略"}
 SEVERITY_CN = {"error": "错误", "warn": "警告"}
 FORMAT_CN = {"csv": "CSV", "xlsx": "Excel（XLSX）", "parquet": "Parquet"}
-MASK_CN = {"前6后4": "身份证号保留前6位和后4位", "全文": "不脱敏（按授权）", "隐藏": "隐藏",
-           "中间四位": "电话隐藏中间四位"}
+# (class, mode) -> what the extracts page says about a column's masking
+MASK_CN = {("id", "前6后4"): "身份证号保留前6位和后4位", ("id", "全文"): "身份证号不脱敏（按授权）",
+           ("id", "隐藏"): "身份证号隐藏", ("phone", "中间四位"): "电话隐藏中间四位",
+           ("phone", "全文"): "电话不脱敏（按授权）", ("phone", "隐藏"): "电话隐藏",
+           ("name", "姓氏"): "姓名只显示姓", ("name", "隐藏"): "姓名隐藏", ("address", "隐藏"): "地址隐藏"}
 
 
 @dataclass
@@ -62,9 +69,35 @@ class Portal:
         return d
 
     def log(self, request: Request, pr: Principal | None, action: str, what: str | None, scope: str | None,
-            result: str = "ok", detail: str | None = None, *, user: str | None = None) -> None:
-        users.log_event(self.home, user=pr.username if pr else user, dept=pr.dept if pr else None, action=action,
-                        what=what, scope=scope, result=result, detail=detail, ip=client_ip(request))
+            result: str = "ok", detail: str | None = None, *, user: str | None = None,
+            dept: str | None = None) -> None:
+        record(self.home, AuditEvent(action, result, pr.username if pr else user, pr.dept if pr else dept, what,
+                                     scope, detail, client_ip(request)))
+
+    def deliver(self, request: Request, pr: Principal, response: Response, action: str, what: str, scope: str,
+                detail: str = "") -> Delivered:
+        """``response``, audited after it has been sent (with its outcome and the bytes sent)."""
+        def done(result: str, sent: str) -> None:
+            self.log(request, pr, action, what, scope, result, " ".join(x for x in (detail, sent) if x))
+        return Delivered(response, done)
+
+
+# Parameters shown with their values in the audit of a refusal (other parameters by name only; form
+# fields such as a fix's value or reason, which may hold personal data, never).
+_ASKED = ("name", "fmt", "as_of", "scope", "list", "community", "status", "rule", "page", "issue_id", "action")
+
+
+def asked(request: Request, pr: Principal | None, form=None) -> tuple[str, str | None]:
+    """(what the request asked for: path and parameters, which jurisdiction it asked for)."""
+    items = list(request.query_params.multi_items())
+    if form is not None:
+        items += [(k, v) for k, v in form.multi_items() if k != csrf.FIELD]
+    parts = [f"{k}={v}" if k in _ASKED and isinstance(v, str) else k for k, v in items]
+    what = request.url.path + ("?" + "&".join(parts) if parts else "")
+    scope = next((v for k, v in items if k in ("scope", "community") and isinstance(v, str) and v), None)
+    if scope is None and pr is not None:
+        scope = f"（未指定，默认）{pr.scope_key}"
+    return what, scope
 
 
 def _cell(value) -> str:
@@ -105,26 +138,45 @@ def error_page(request: Request, portal: Portal, status: int, message: str, pr: 
                   message=message)
 
 
-def _guard(request: Request, portal: Portal, pr: Principal | None, what: str, fn):
-    """Map refusals to pages; the body says why, never what the refused data holds."""
+def _guard(request: Request, portal: Portal, pr: Principal, fn, form=None):
+    """Map refusals to pages, each audited with what was asked and why; the body says why, never what the
+    refused data holds."""
+    def refuse(status: int, exc: Exception, action: str = "refused", result: str = "refused"):
+        what, scope = asked(request, pr, form)
+        portal.log(request, pr, action, what, scope, result, str(exc))
+        return error_page(request, portal, status, str(exc), pr)
+
     try:
         return fn()
     except (Forbidden, GrantRefused) as exc:
-        portal.log(request, pr, "refused", what, None, "refused", str(exc))
-        return error_page(request, portal, 403, str(exc), pr)
+        return refuse(403, exc)
     except BadRequest as exc:
-        portal.log(request, pr, "refused", what, None, "refused", str(exc))
-        return error_page(request, portal, 400, str(exc), pr)
+        return refuse(400, exc)
     except NotAvailable as exc:
-        return error_page(request, portal, 409, str(exc), pr)
+        return refuse(409, exc, "unavailable", "error")
     except PublishError as exc:
-        portal.log(request, pr, "refused", what, None, "refused", str(exc))
-        return error_page(request, portal, 400, str(exc), pr)
+        return refuse(400, exc)
     except StoreUnavailable as exc:
-        return error_page(request, portal, 503, str(exc), pr)
+        return refuse(503, exc, "unavailable", "error")
     except UploadRefused as exc:
-        portal.log(request, pr, "upload", what, None, "refused", str(exc))
-        return error_page(request, portal, 400, str(exc), pr)
+        return refuse(400, exc, "upload")
+
+
+def _to_login(request: Request, portal: Portal, form=None):
+    """Not logged in, or the session has ended: to the login page. Audited as a refusal (naming whose
+    session a replayed cookie was), except a first visit to the home page."""
+    s = sessions.current(request)
+    if s.ended or request.url.path != "/":
+        if s.ended:
+            at = dt.datetime.fromtimestamp(s.ended_at).isoformat(sep=" ", timespec="seconds") if s.ended_at else ""
+            why = f"会话已结束（{sessions.ENDED_CN.get(s.ended, s.ended)}{'，' + at if at else ''}），请求被拒绝"
+        else:
+            why = "未登录"
+        account = users.get_user(portal.home, s.ended_user) if s.ended_user else None
+        what, scope = asked(request, None, form)
+        portal.log(request, None, "refused", what, scope, "refused", why, user=s.ended_user,
+                   dept=account.dept if account else None)
+    return RedirectResponse("/login?timeout=1" if s.ended in ("idle", "lifetime") else "/login", status_code=303)
 
 
 def page(fn):
@@ -134,9 +186,9 @@ def page(fn):
         portal: Portal = request.app.state.portal
         user = session_user(request, portal.home)
         if user is None:
-            return RedirectResponse("/login", status_code=303)
+            return _to_login(request, portal)
         pr = principal_for(user)
-        return _guard(request, portal, pr, request.url.path, lambda: fn(request, portal, pr))
+        return _guard(request, portal, pr, lambda: fn(request, portal, pr))
     return endpoint
 
 
@@ -150,19 +202,28 @@ def action(max_body: int = 64 * 1024):
             too_big = _too_big(request, limit)
             user = await run_in_threadpool(session_user, request, portal.home)
             if user is None:
-                return RedirectResponse("/login", status_code=303)
+                # what a replayed cookie tried to post is worth recording, if the body is small and plain
+                form = None
+                if not (too_big or _too_big(request, 64 * 1024)):
+                    try:
+                        form = await request.form(max_files=0, max_fields=20, max_part_size=4096)
+                    except HTTPException:       # a file or too many fields: recorded without the form
+                        form = None
+                return await run_in_threadpool(_to_login, request, portal, form)
             pr = principal_for(user)
             if too_big:
-                await run_in_threadpool(portal.log, request, pr, "upload", request.url.path, None, "refused", too_big)
+                what, scope = asked(request, pr)
+                await run_in_threadpool(portal.log, request, pr, "refused", what, scope, "refused", too_big)
                 return error_page(request, portal, 413, too_big, pr)
             form = await request.form(max_files=1, max_fields=20, max_part_size=64 * 1024)
-            if not csrf.valid(request, form.get(csrf.FIELD)):
-                await run_in_threadpool(portal.log, request, pr, "refused", request.url.path, None, "refused",
-                                        "CSRF 校验失败")
-                return error_page(request, portal, 403, "页面已过期或请求来源不明（安全校验失败），请刷新页面后重试。", pr)
             try:
-                return await run_in_threadpool(_guard, request, portal, pr, request.url.path,
-                                               lambda: fn(request, portal, pr, form))
+                if not csrf.valid(request, form.get(csrf.FIELD)):
+                    what, scope = asked(request, pr, form)
+                    await run_in_threadpool(portal.log, request, pr, "refused", what, scope, "refused",
+                                            "安全校验失败（CSRF 令牌缺失、错误或来自其他网站）")
+                    return error_page(request, portal, 403, "页面已过期或请求来源不明（安全校验失败），请刷新页面后重试。", pr)
+                return await run_in_threadpool(_guard, request, portal, pr, lambda: fn(request, portal, pr, form),
+                                               form)
             finally:
                 await form.close()
         return endpoint
@@ -198,33 +259,49 @@ def login_form(request: Request):
     portal: Portal = request.app.state.portal
     if session_user(request, portal.home) is not None:
         return RedirectResponse("/", status_code=303)
-    return render(request, portal, "login.html.j2")
+    minutes = request.app.state.sessions.idle_minutes
+    note = f"长时间（{minutes:g} 分钟）未操作，已自动退出，请重新登录。" if request.query_params.get("timeout") else None
+    return render(request, portal, "login.html.j2", note=note)
+
+
+def _wait_cn(seconds: int) -> str:
+    return f"{seconds} 秒" if seconds < 120 else f"{-(-seconds // 60)} 分钟"
 
 
 async def login_submit(request: Request):
     portal: Portal = request.app.state.portal
-    if _too_big(request, 16 * 1024):
+    too_big = _too_big(request, 16 * 1024)
+    if too_big:
+        await run_in_threadpool(portal.log, request, None, "login_failed", "/login", None, "refused", too_big)
         return error_page(request, portal, 413, "请求过大。")
     form = await request.form(max_files=0, max_fields=10, max_part_size=4096)
-    if not csrf.valid(request, form.get(csrf.FIELD)):
-        return error_page(request, portal, 403, "页面已过期（安全校验失败），请刷新登录页后重试。")
     username = str(form.get("username") or "").strip()[:64]
     password = str(form.get("password") or "")[:256]
     ip = client_ip(request)
 
     def work():
-        if users.throttled(portal.home, username, ip):
-            portal.log(request, None, "login_failed", username, None, "refused", "登录失败次数过多，暂时锁定",
-                       user=username)
-            return error_page(request, portal, 429, f"登录失败次数过多，请 {users.THROTTLE_WINDOW_S // 60} 分钟后再试。")
-        user = users.authenticate(portal.home, username, password, ip)
+        account = users.get_user(portal.home, username)
+        dept = account.dept if account else None
+        if not csrf.valid(request, form.get(csrf.FIELD)):
+            portal.log(request, None, "login_failed", "/login", None, "refused",
+                       "登录表单安全校验失败（CSRF：页面已过期、会话已结束或请求来自其他网站）", user=username, dept=dept)
+            return error_page(request, portal, 403, "页面已过期（安全校验失败），请刷新登录页后重试。")
+        decision = throttle.begin(portal.home, username, ip)
+        if not decision.allowed:
+            portal.log(request, None, "login_failed", "/login", None, "refused",
+                       f"登录尝试过于频繁，未核对密码：{decision.why}；{decision.retry_after} 秒后可再试",
+                       user=username, dept=dept)
+            page = error_page(request, portal, 429, f"登录尝试过于频繁，请 {_wait_cn(decision.retry_after)}后再试。")
+            page.headers["Retry-After"] = str(decision.retry_after)
+            return page
+        user = users.verify_password(portal.home, username, password)
         if user is None:
-            portal.log(request, None, "login_failed", username, None, "refused", "用户名或密码错误", user=username)
+            portal.log(request, None, "login_failed", "/login", None, "refused", "用户名或密码错误，或账号已停用",
+                       user=username, dept=dept)
             return render(request, portal, "login.html.j2", status=401, error="用户名或密码错误，或账号已停用。",
                           username=username)
-        request.session.clear()     # a new session on login: no fixation
-        request.session.update({"u": user.username, "v": user.pw_version})
-        csrf.token(request)
+        throttle.succeeded(portal.home, username, ip)
+        sessions.current(request).begin(user.username)      # a new session id and CSRF token: no fixation
         portal.log(request, principal_for(user), "login", None, f"{user.scope_level}:{user.scope_code}")
         return RedirectResponse("/", status_code=303)
     return await run_in_threadpool(work)
@@ -233,7 +310,7 @@ async def login_submit(request: Request):
 @action()
 def logout(request: Request, portal: Portal, pr: Principal, form):
     portal.log(request, pr, "logout", None, pr.scope_key)
-    request.session.clear()
+    sessions.current(request).end("logout")
     return RedirectResponse("/login", status_code=303)
 
 
@@ -299,32 +376,34 @@ def _rendered(portal: Portal, pr: Principal, name: str, as_of: str, area) -> lis
                              scope=area.code, user=pr.username)
 
 
-def _render_report(request: Request, portal: Portal, pr: Principal, kind: str) -> Path:
+def _render_report(request: Request, portal: Portal, pr: Principal, kind: str):
+    """(the rendered file of ``kind``, the report's name, area, as-of date)."""
     # Checked before the write connection: a refused request never waits for the writer's lock.
     name, as_of, area, _ = _report_params(request, portal, pr, required=True)
     paths = _rendered(portal, pr, name, as_of, area)
-    portal.log(request, pr, "view" if kind == "html" else "download", f"report:{name}.{kind}",
-               f"{area.level}:{area.code}", detail=f"截止 {as_of}")
-    return next(p for p in paths if p.suffix == f".{kind}")
+    return next(p for p in paths if p.suffix == f".{kind}"), name, area, as_of
 
 
 @page
 def report_view(request: Request, portal: Portal, pr: Principal):
-    path = _render_report(request, portal, pr, "html")
+    path, name, area, as_of = _render_report(request, portal, pr, "html")
     html = path.read_text(encoding="utf-8")
     shutil.rmtree(path.parent, ignore_errors=True)
     # The report's own page carries inline styles; it runs no script and is framed only by the portal.
-    return HTMLResponse(html, headers={
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox"})
+    return portal.deliver(request, pr, HTMLResponse(html, headers={
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox"}),
+        "view", f"report:{name}.html", f"{area.level}:{area.code}", f"截止 {as_of}")
 
 
 @page
 def report_download(request: Request, portal: Portal, pr: Principal):
-    path = _render_report(request, portal, pr, "xlsx")
-    title = TITLES[request.query_params["name"]]
-    return FileResponse(path, filename=f"{title}_{request.query_params.get('as_of') or ''}.xlsx".replace("/", "_"),
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        background=BackgroundTask(shutil.rmtree, path.parent, True))
+    path, name, area, as_of = _render_report(request, portal, pr, "xlsx")
+    return portal.deliver(request, pr, FileResponse(
+        path, filename=f"{TITLES[name]}_{as_of}.xlsx".replace("/", "_"),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        background=BackgroundTask(shutil.rmtree, path.parent, True)),
+        "download", f"report:{name}.xlsx", f"{area.level}:{area.code}",
+        f"截止 {as_of} sha256={audit.sha256_file(path)[:16]}")
 
 
 @page
@@ -338,15 +417,16 @@ def report_list(request: Request, portal: Portal, pr: Principal):
         have = "、".join(f"“{t}”" for t in lists.values())
         message = (f"报表“{TITLES[name]}”没有这个名单。" +
                    (f"该报表附带的名单：{have}。请从报表页面的链接下载。" if have else "该报表不附带人员名单。"))
-        portal.log(request, pr, "refused", f"report-list:{name}", f"{area.level}:{area.code}", "refused", message)
+        what, _ = asked(request, pr)
+        portal.log(request, pr, "refused", what, f"{area.level}:{area.code}", "refused", message)
         return error_page(request, portal, 404, message, pr)
     paths = _rendered(portal, pr, name, as_of, area)
     path = next(p for p in paths if p.name.endswith(f"-{key}.csv"))
-    portal.log(request, pr, "download", f"report-list:{name}-{key}", f"{area.level}:{area.code}",
-               detail=f"截止 {as_of} sha256={audit.sha256_file(path)[:16]}")
-    return FileResponse(path, filename=f"{TITLES[name]}_{lists[key]}_{as_of}.csv".replace("/", "_"),
-                        media_type="text/csv; charset=utf-8",
-                        background=BackgroundTask(shutil.rmtree, path.parent, True))
+    return portal.deliver(request, pr, FileResponse(
+        path, filename=f"{TITLES[name]}_{lists[key]}_{as_of}.csv".replace("/", "_"),
+        media_type="text/csv; charset=utf-8", background=BackgroundTask(shutil.rmtree, path.parent, True)),
+        "download", f"report-list:{name}-{key}", f"{area.level}:{area.code}",
+        f"截止 {as_of} sha256={audit.sha256_file(path)[:16]}")
 
 
 # --- extracts ------------------------------------------------------------------------------------
@@ -362,9 +442,8 @@ def extracts_page(request: Request, portal: Portal, pr: Principal):
         if grant.users is not None and pr.username not in grant.users:
             continue
         spec = reg.extracts[name]
-        masks = sorted({MASK_CN.get(grant.id_mode, grant.id_mode) if c.kind == "id" else
-                        MASK_CN.get(grant.phone_mode, grant.phone_mode)
-                        for c in spec.columns if c.name in grant.columns and c.kind in ("id", "phone")})
+        masks = sorted({MASK_CN.get((c.kind, shown), shown) for c in spec.columns if c.name in grant.columns
+                        for shown in [masking.describe(c.kind, grant.masking)] if shown})
         granted.append({"name": name, "title": spec.title, "columns": grant.columns, "masks": masks})
     portal.log(request, pr, "view", "extracts", pr.scope_key)
     return render(request, portal, "extracts.html.j2", pr=pr, granted=granted, dates=dates,
@@ -391,12 +470,12 @@ def extract_download(request: Request, portal: Portal, pr: Principal):
         out = portal.scratch() / f"{name}_{area.code}_{as_of}.{fmt}"
         result = write_extract(conn, name, fmt=fmt, out=out, dept=pr.dept, scope=area.code,
                                as_of=dt.date.fromisoformat(as_of), user=pr.username)
-    portal.log(request, pr, "download", f"extract:{name}.{fmt}", result.scope,
-               detail=f"截止 {as_of} {result.rows}行 sha256={result.sha256[:16]}")
     media = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[fmt]
-    return FileResponse(out, filename=f"{reg.extracts[name].title}_{area.name}_{as_of}.{fmt}", media_type=media,
-                        background=BackgroundTask(shutil.rmtree, out.parent, True))
+    return portal.deliver(request, pr, FileResponse(
+        out, filename=f"{reg.extracts[name].title}_{area.name}_{as_of}.{fmt}", media_type=media,
+        background=BackgroundTask(shutil.rmtree, out.parent, True)),
+        "download", f"extract:{name}.{fmt}", result.scope, f"截止 {as_of} {result.rows}行 sha256={result.sha256[:16]}")
 
 
 # --- steward queue -------------------------------------------------------------------------------
@@ -448,7 +527,14 @@ def queue_page(request: Request, portal: Portal, pr: Principal):
                 ORDER BY i.community_code, i.rule, i.template, i.batch_id, i.row_no, i.issue_id
                 LIMIT {QUEUE_LIMIT} OFFSET {(page - 1) * QUEUE_LIMIT}""", params)
             names = [d[0] for d in cur.description]
-            rows = [dict(zip(names, r)) for r in cur.fetchall()]
+            shown = load_registry().queue_masking(pr.dept, pr.username)
+            rows = []
+            for r in cur.fetchall():
+                issue = dict(zip(names, r))
+                row = masked_issue(issue, shown)
+                # the fix form starts from the suggestion only when it is shown whole
+                row["prefill"] = row["suggested_fix"] if row["suggested_fix"] == issue["suggested_fix"] else None
+                rows.append(row)
     portal.log(request, pr, "view", "queue", f"community:{f['community']}" if f["community"] else pr.scope_key,
                detail=f"status={f['status']} rule={f['rule']}")
     back = urlencode({k: v for k, v in f.items() if v})
@@ -535,8 +621,8 @@ def queue_fix(request: Request, portal: Portal, pr: Principal, form):
     with portal.gate.write() as conn:
         pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
         back = urlencode({k: v for k, v in _queue_filters(form, pr).items() if v})
-        found = conn.execute("SELECT community_code FROM quality.issues WHERE issue_id = ?", [issue_id]).fetchall() \
-            if table_exists(conn, "quality.issues") else []
+        found = conn.execute("SELECT community_code, field FROM quality.issues WHERE issue_id = ?",
+                             [issue_id]).fetchall() if table_exists(conn, "quality.issues") else []
         if not found:
             raise BadRequest("找不到这个问题（可能已经处理或已重新计算），请刷新页面。")
         if found[0][0] not in pr.community_codes:
@@ -549,11 +635,14 @@ def queue_fix(request: Request, portal: Portal, pr: Principal, form):
         result = apply_workbook(conn, path, by=pr.username)
     shutil.rmtree(path.parent, ignore_errors=True)
     kind = "fix" if act == "修正" else "waive"
+    # the audit names the fix as the default masking shows it: the store's corrections keep the value
+    logged = masking.mask_value(value, field_class(found[0][1]), masking.DEFAULT)
     if result.accepted:
-        portal.log(request, pr, kind, issue_id, f"community:{found[0][0]}", detail=f"值={value} 原因={reason}")
+        portal.log(request, pr, kind, issue_id, f"community:{found[0][0]}",
+                   detail=f"值={logged} 原因={masking.mask_text(reason)}")
         flash(request, "ok", f"已{act}。修正会在下一次数据处理（onceonly run）后生效，并在以后每次处理时自动套用。")
     elif result.refused:
-        why = result.refused[0][3]
+        why = masking.mask_text(result.refused[0][3])
         portal.log(request, pr, kind, issue_id, f"community:{found[0][0]}", "refused", why)
         flash(request, "error", f"未能{act}：{why}")
     else:
@@ -575,12 +664,14 @@ def queue_export(request: Request, portal: Portal, pr: Principal):
         if not table_exists(conn, "quality.issues"):
             raise BadRequest("还没有数据问题清单，请等待数据处理完成。")
         out = portal.scratch() / "fixes.xlsx"
-        n = export_workbook(conn, out, community=code)
+        n = export_workbook(conn, out, community=code,
+                            masking=load_registry().queue_masking(pr.dept, pr.username))
     name = next(a.name for a in comms if a.code == code)
-    portal.log(request, pr, "download", "fixes-workbook", f"community:{code}", detail=f"{n}条问题")
-    return FileResponse(out, filename=f"问题修正表_{name}.xlsx",
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        background=BackgroundTask(shutil.rmtree, out.parent, True))
+    return portal.deliver(request, pr, FileResponse(
+        out, filename=f"问题修正表_{name}.xlsx",
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        background=BackgroundTask(shutil.rmtree, out.parent, True)),
+        "download", "fixes-workbook", f"community:{code}", f"{n}条问题")
 
 
 def _workbook_issue_ids(path: Path) -> list[str]:
@@ -683,5 +774,84 @@ def runs_page(request: Request, portal: Portal, pr: Principal):
             built = conn.execute("SELECT max(built_at) FROM quality.issues").fetchall()[0][0]
     for b in batches:
         b["template"] = titles.get(b["template"], b["template"])
+        b["message"] = masking.mask_text(b["message"])     # a refusal may quote the file's cells
     portal.log(request, pr, "view", "runs", pr.scope_key)
     return render(request, portal, "runs.html.j2", pr=pr, batches=batches, summary=summary, dates=dates, built=built)
+
+
+# --- follow-up tasks -----------------------------------------------------------------------------
+
+TASKS_EXTRACT = "verification-tasks"
+
+
+def _tasks_params(request: Request, portal: Portal, pr: Principal):
+    """(as-of, area) for the task pages: only departments granted the verification tasks, within their areas."""
+    if TASKS_EXTRACT not in pr.department.extracts:
+        raise Forbidden(f"{pr.dept}（{pr.department.title}）无权查看走访核查任务。")
+    load_registry().grant(pr.dept, TASKS_EXTRACT, pr.username)
+    pr.areas, dates = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)
+    as_of = request.query_params.get("as_of") or (dates[0] if dates else "")
+    if as_of not in dates:
+        raise BadRequest("统计截止日期无效，请从列表中选择库中已有的日期。")
+    return as_of, pr.area(request.query_params.get("scope")), dates
+
+
+@page
+def tasks_page(request: Request, portal: Portal, pr: Principal):
+    """走访核查: progress per grid against the previous build, the chart, each grid's printable task list,
+    and the tasks closed this period with the record that closed each."""
+    import base64
+
+    from pipelines.publish.grants import narrow, prepare, resolve_scope
+    from pipelines.reports.families import task_progress
+
+    as_of, area, dates = _tasks_params(request, portal, pr)
+    day = dt.date.fromisoformat(as_of)
+    with portal.gate.write() as conn:
+        prepare(conn, day)
+        narrow(conn, resolve_scope(conn, pr.department, area.code))
+        sections = task_progress(conn, day)
+        closed = conn.execute("""
+            SELECT t.task_id, g.grid_name, t.house_code, t.resolution, t.closing_detail, t.opened_on, t.days
+            FROM marts.tasks t
+            JOIN (SELECT DISTINCT grid_code, grid_name FROM rp_grids) g USING (grid_code)
+            WHERE t.kind = 'verify' AND t.state = 'closed'
+              AND t.closed_on > coalesce(getvariable('prev_as_of')::DATE, DATE '0001-01-01')
+            ORDER BY t.closed_on DESC, g.grid_name, t.house_code, t.task_id
+            LIMIT 200""").fetchall()
+    section = sections[0] if sections else None
+    chart = None
+    if section is not None and section.chart is not None:
+        chart = "data:image/png;base64," + base64.b64encode(section.chart.png).decode("ascii")
+    grid_col = [c.name for c in section.columns].index("网格编码") if section else None
+    portal.log(request, pr, "view", "tasks", f"{area.level}:{area.code}", detail=f"截止 {as_of}")
+    return render(request, portal, "tasks.html.j2", pr=pr, section=section, chart=chart, grid_col=grid_col,
+                  closed=closed, dates=dates, as_of=as_of, area=area)
+
+
+@page
+def tasks_workbook(request: Request, portal: Portal, pr: Principal):
+    """One grid's 走访核查任务单 (pipelines/publish/task_workbook.py), under the department's grant."""
+    from pipelines.publish.task_workbook import write_task_workbooks
+
+    as_of, area, _ = _tasks_params(request, portal, pr)
+    grid = request.query_params.get("grid") or ""
+    out = portal.scratch()
+    with portal.gate.write() as conn:
+        # the level is the account's own (street / community / grid), never the browser's
+        mine = {r[0] for r in conn.execute(
+            f"SELECT DISTINCT grid_code FROM core.grids WHERE {area.level}_code = ?", [area.code]).fetchall()}
+        if grid not in mine:
+            shutil.rmtree(out, ignore_errors=True)
+            raise Forbidden("所选网格不在您的辖区内。")
+        books = write_task_workbooks(conn, out_dir=out, as_of=dt.date.fromisoformat(as_of),
+                                     dept=pr.dept, scope=area.code, user=pr.username, grids=[grid])
+    if not books:
+        shutil.rmtree(out, ignore_errors=True)
+        return error_page(request, portal, 404, "该网格在所选统计截止日期没有待办的走访核查任务。", pr)
+    book = books[0]
+    portal.log(request, pr, "download", f"tasks-workbook:{grid}", f"{area.level}:{area.code}",
+               detail=f"截止 {as_of} {book.tasks}项 sha256={audit.sha256_file(book.path)[:16]}")
+    return FileResponse(book.path, filename=book.path.name,
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        background=BackgroundTask(shutil.rmtree, book.path.parent, True))

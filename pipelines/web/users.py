@@ -1,20 +1,14 @@
-"""Portal accounts, login throttling and the portal audit trail, in ``<home>/portal.sqlite3``.
+"""Portal accounts and the audit trail's reader, over the portal database (pipelines/web/portal_db.py).
 
-Why not the DuckDB store: DuckDB allows one writer process, and ``onceonly run`` holds the store
-for minutes. Logins and page views must be recorded even then, and every page view is a write,
-so the portal keeps its own small SQLite file (WAL, safe for the server's threads) next to the
-store. File handouts made by ``write_extract``/``render_report`` are also recorded in the store's
+File handouts made by ``write_extract``/``render_report`` are also recorded in the store's
 ``audit.extracts``; :func:`audit_log` lists both.
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
+import getpass
 import os
 import secrets
-import sqlite3
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,12 +17,11 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from pipelines.errors import UserFacingError
 from pipelines.paths import store_path
+from pipelines.web import throttle
+from pipelines.web.portal_db import AuditEvent, connect, escape_controls, portal_db, record, transaction
+from pipelines.web.sessions import end_user_sessions
 
 MIN_PASSWORD = 10
-# Login throttling: failures counted over a sliding window, per account and per client address.
-THROTTLE_WINDOW_S = 15 * 60
-MAX_FAILURES_PER_USER = 5
-MAX_FAILURES_PER_IP = 20
 
 # argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): ~0.1 s on one core. The library's
 # default (64 MiB, 3 passes, 4 lanes) costs ~0.8 s on a 2-core street-office server, which makes a
@@ -37,36 +30,6 @@ MAX_FAILURES_PER_IP = 20
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # Verifying against this when the account does not exist keeps the response time the same.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
-
-_DDL = """
-CREATE TABLE IF NOT EXISTS users (
-    username    TEXT PRIMARY KEY,
-    pw_hash     TEXT NOT NULL,
-    dept        TEXT NOT NULL,       -- a department of reports/departments.yaml
-    scope_level TEXT NOT NULL,       -- community | street
-    scope_code  TEXT NOT NULL,       -- code in core.grids
-    scope_name  TEXT NOT NULL,
-    enabled     INTEGER NOT NULL DEFAULT 1,
-    pw_version  INTEGER NOT NULL DEFAULT 1,   -- bumped on reset: older sessions stop working
-    created_at  TEXT NOT NULL,
-    updated_at  TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS audit (
-    id     INTEGER PRIMARY KEY AUTOINCREMENT,
-    at     TEXT NOT NULL,            -- local time, ISO 8601
-    user   TEXT,
-    dept   TEXT,
-    action TEXT NOT NULL,            -- login | login_failed | logout | view | download | fix | waive | upload | refused
-    what   TEXT,
-    scope  TEXT,
-    result TEXT NOT NULL,            -- ok | refused | error
-    detail TEXT,
-    ip     TEXT
-);
-CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
-CREATE TABLE IF NOT EXISTS login_failures (key TEXT NOT NULL, at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS login_failures_key ON login_failures(key, at);
-"""
 
 
 class UserError(UserFacingError):
@@ -82,33 +45,6 @@ class User:
     scope_name: str
     enabled: bool
     pw_version: int
-
-
-_initialised: set[str] = set()
-
-
-def portal_db(home: Path) -> Path:
-    return Path(home) / "portal.sqlite3"
-
-
-@contextlib.contextmanager
-def connect(home: Path) -> Iterator[sqlite3.Connection]:
-    path = portal_db(home)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    new = not path.exists()
-    conn = sqlite3.connect(path, timeout=10, isolation_level=None)
-    try:
-        if new:
-            os.chmod(path, 0o600)
-        conn.execute("PRAGMA busy_timeout=10000")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        if str(path) not in _initialised:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(_DDL)
-            _initialised.add(str(path))
-        yield conn
-    finally:
-        conn.close()
 
 
 def _now() -> str:
@@ -131,7 +67,7 @@ def _resolve_jurisdiction(home: Path, dept: str, scope: str):
     except PublishError as exc:
         raise UserError(str(exc)) from None
     if not scope or not scope.strip():
-        raise UserError("必须指定用户的辖区（社区或街道的代码或名称）。")
+        raise UserError("必须指定用户的辖区（网格、社区或街道的代码或名称）。")
     path = store_path(home)
     if not path.exists():
         raise UserError(f"数据库不存在：{path}，无法核对辖区。请先运行 onceonly run。")
@@ -141,12 +77,12 @@ def _resolve_jurisdiction(home: Path, dept: str, scope: str):
         except PublishError as exc:
             raise UserError(str(exc)) from None
     if where.level is None:
-        raise UserError("用户的辖区必须是一个社区或街道。")
+        raise UserError("用户的辖区必须是一个网格、社区或街道。")
     return department, where
 
 
 def add_user(home: Path, username: str, password: str, dept: str, scope: str) -> User:
-    """Create an account bound to a department and a jurisdiction (a community or street, code or name)."""
+    """Create an account bound to a department and a jurisdiction (a grid, community or street, code or name)."""
     username = (username or "").strip()
     if not username or len(username) > 64 or any(ch.isspace() for ch in username):
         raise UserError("用户名不能为空、不能含空格，最长 64 个字符。")
@@ -159,31 +95,38 @@ def add_user(home: Path, username: str, password: str, dept: str, scope: str) ->
         conn.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, 1, 1, ?, ?)",
                      [username, _hasher.hash(password), department.name, where.level, where.code, where.label,
                       now, now])
-    log_event(home, user="(admin)", dept=None, action="user_add", what=username,
-              scope=f"{where.level}:{where.code}", result="ok", detail=department.name)
+    _admin_event(home, "user_add", username, f"{where.level}:{where.code}", department.name)
     return get_user(home, username)
 
 
+def _admin_event(home: Path, action: str, username: str, scope: str | None = None, detail: str | None = None):
+    """Accounts are managed from the command line: the operating-system account did it."""
+    record(home, AuditEvent(action, user=getpass.getuser(), what=username, scope=scope, detail=detail,
+                            source="cli"))
+
+
 def disable_user(home: Path, username: str) -> None:
-    """Disable an account; its open sessions stop working at their next request."""
-    with connect(home) as conn:
+    """Disable an account and end its open sessions at once."""
+    with transaction(home) as conn:
         n = conn.execute("UPDATE users SET enabled = 0, pw_version = pw_version + 1, updated_at = ? "
                          "WHERE username = ?", [_now(), username]).rowcount
+        ended = end_user_sessions(conn, username, "disabled")
     if not n:
         raise UserError(f"用户“{username}”不存在。")
-    log_event(home, user="(admin)", dept=None, action="user_disable", what=username, scope=None, result="ok")
+    _admin_event(home, "user_disable", username, detail=f"结束会话 {ended} 个")
 
 
 def reset_password(home: Path, username: str, password: str) -> None:
-    """Set a new password (and re-enable the account); existing sessions are ended."""
+    """Set a new password (and re-enable the account, with no login delays left); its open sessions end at once."""
     _check_password(password)
-    with connect(home) as conn:
+    with transaction(home) as conn:
         n = conn.execute("UPDATE users SET pw_hash = ?, enabled = 1, pw_version = pw_version + 1, updated_at = ? "
                          "WHERE username = ?", [_hasher.hash(password), _now(), username]).rowcount
-        conn.execute("DELETE FROM login_failures WHERE key = ?", [f"u:{username}"])
+        ended = end_user_sessions(conn, username, "reset")
+        throttle.forget_user(conn, username)
     if not n:
         raise UserError(f"用户“{username}”不存在。")
-    log_event(home, user="(admin)", dept=None, action="user_reset", what=username, scope=None, result="ok")
+    _admin_event(home, "user_reset", username, detail=f"结束会话 {ended} 个")
 
 
 def get_user(home: Path, username: str) -> User | None:
@@ -203,19 +146,9 @@ def list_users(home: Path) -> list[User]:
     return [User(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6]) for r in rows]
 
 
-def throttled(home: Path, username: str, ip: str) -> bool:
-    since = time.time() - THROTTLE_WINDOW_S
-    with connect(home) as conn:
-        conn.execute("DELETE FROM login_failures WHERE at < ?", [since])
-        per_user = conn.execute("SELECT count(*) FROM login_failures WHERE key = ? AND at >= ?",
-                                [f"u:{username}", since]).fetchall()[0][0]
-        per_ip = conn.execute("SELECT count(*) FROM login_failures WHERE key = ? AND at >= ?",
-                              [f"ip:{ip}", since]).fetchall()[0][0]
-    return per_user >= MAX_FAILURES_PER_USER or per_ip >= MAX_FAILURES_PER_IP
-
-
-def authenticate(home: Path, username: str, password: str, ip: str) -> User | None:
-    """The user when the password is right and the account enabled; records failures for throttling."""
+def verify_password(home: Path, username: str, password: str) -> User | None:
+    """The account when the password is right and the account enabled (an unknown account takes as long).
+    Throttling is the caller's (pipelines/web/throttle.py), before this."""
     with connect(home) as conn:
         rows = conn.execute("SELECT pw_hash, enabled FROM users WHERE username = ?", [username]).fetchall()
     stored = rows[0][0] if rows else _DUMMY_HASH
@@ -223,39 +156,28 @@ def authenticate(home: Path, username: str, password: str, ip: str) -> User | No
         ok = _hasher.verify(stored, password) and bool(rows) and bool(rows[0][1])
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
-    with connect(home) as conn:
-        if ok:
-            conn.execute("DELETE FROM login_failures WHERE key = ?", [f"u:{username}"])
-            if _hasher.check_needs_rehash(stored):
-                conn.execute("UPDATE users SET pw_hash = ? WHERE username = ?", [_hasher.hash(password), username])
-        else:
-            now = time.time()
-            conn.executemany("INSERT INTO login_failures VALUES (?, ?)", [[f"u:{username}", now], [f"ip:{ip}", now]])
-    return get_user(home, username) if ok else None
-
-
-def log_event(home: Path, *, user: str | None, dept: str | None, action: str, what: str | None,
-              scope: str | None, result: str, detail: str | None = None, ip: str | None = None) -> None:
-    with connect(home) as conn:
-        conn.execute("INSERT INTO audit (at, user, dept, action, what, scope, result, detail, ip) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     [_now(), user, dept, action, what, scope, result, detail, ip])
+    if not ok:
+        return None
+    if _hasher.check_needs_rehash(stored):
+        with connect(home) as conn:
+            conn.execute("UPDATE users SET pw_hash = ? WHERE username = ?", [_hasher.hash(password), username])
+    return get_user(home, username)
 
 
 def audit_log(home: Path, since: dt.date | dt.datetime) -> list[dict]:
     """Every portal event (login, view, download, fix, ...) and every file handed out from the store
     (``audit.extracts``, by the portal or the command line) since ``since``, oldest first.
 
-    Keys: at, source (portal | store), user, dept, action, what, scope, result, detail.
+    Keys: at, source (portal | cli | store), user, dept, action, what, scope, result, detail.
     """
     start = since if isinstance(since, dt.datetime) else dt.datetime.combine(since, dt.time())
     rows: list[dict] = []
     if portal_db(home).exists():
         with connect(home) as conn:
-            for at, user, dept, action, what, scope, result, detail, ip in conn.execute(
-                    "SELECT at, user, dept, action, what, scope, result, detail, ip FROM audit "
+            for at, source, user, dept, action, what, scope, result, detail, ip in conn.execute(
+                    "SELECT at, source, user, dept, action, what, scope, result, detail, ip FROM audit "
                     "WHERE at >= ? ORDER BY at, id", [start.isoformat(timespec="seconds")]).fetchall():
-                rows.append({"at": dt.datetime.fromisoformat(at), "source": "portal", "user": user, "dept": dept,
+                rows.append({"at": dt.datetime.fromisoformat(at), "source": source, "user": user, "dept": dept,
                              "action": action, "what": what, "scope": scope, "result": result,
                              "detail": " ".join(x for x in (detail, f"ip={ip}" if ip else None) if x)})
     rows += _store_audit(home, start)
@@ -289,10 +211,11 @@ def _store_audit(home: Path, start: dt.datetime) -> list[dict]:
 
 
 def format_audit(rows: list[dict]) -> str:
-    """Plain text for ``onceonly audit --since D``: one line per event."""
+    """Plain text for ``onceonly audit --since D``: one line per event (control characters in a value are
+    shown escaped, so no value can forge a line)."""
     lines = ["时间\t来源\t用户\t部门\t操作\t对象\t范围\t结果\t说明"]
     for r in rows:
-        lines.append("\t".join("" if v is None else str(v) for v in (
+        lines.append("\t".join("" if v is None else escape_controls(str(v)) for v in (
             r["at"].isoformat(sep=" ", timespec="seconds"), r["source"], r["user"], r["dept"], r["action"],
             r["what"], r["scope"], r["result"], r["detail"])))
     return "\n".join(lines)
@@ -308,6 +231,7 @@ DEMO_ACCOUNTS = (
     ("minzheng", "民政", "street"),       # department analyst: assistance check
     ("gongan", "公安", "street"),         # department analyst: floating population
     ("jiaoyu", "教育", "street"),         # department analyst: school-age children only
+    ("wangge", "网格员", "grid"),         # grid worker: the verification tasks of one grid
 )
 
 
@@ -334,13 +258,13 @@ def ensure_demo_users(home: Path) -> list[tuple[str, str, str, str]]:
 
     with Store(path).connect(read_only=True) as conn:
         try:
-            first = conn.execute("SELECT street_code, street_name, community_code, community_name FROM core.grids "
-                                 "ORDER BY street_code, community_code LIMIT 1").fetchall()
+            first = conn.execute("SELECT street_code, street_name, community_code, community_name, grid_code "
+                                 "FROM core.grids ORDER BY street_code, community_code, grid_code LIMIT 1").fetchall()
         except Exception:   # no grids table yet
             first = []
     if not first:
         return list(known.values())
-    street_code, street_name, community_code, community_name = first[0]
+    street_code, street_name, community_code, community_name, grid_code = first[0]
     out = []
     for username, dept, level in DEMO_ACCOUNTS:
         user = get_user(home, username)
@@ -348,7 +272,7 @@ def ensure_demo_users(home: Path) -> list[tuple[str, str, str, str]]:
             out.append(known[username])
             continue
         password = secrets.token_urlsafe(9)
-        code = street_code if level == "street" else community_code
+        code = {"street": street_code, "community": community_code, "grid": grid_code}[level]
         if user is None:
             add_user(home, username, password, dept, code)
         else:

@@ -78,8 +78,19 @@ SELECT DISTINCT least(a, b) AS a, greatest(a, b) AS b FROM hits;
 
 -- Scored pairs at or above the candidate floor, the smaller record_key on the left.
 -- Every comparison level is symmetric, so which side is l does not change the weight.
+-- rule: what a link decided by this pair is called (identity_link_rule: name_match only while the names
+-- agree); guard: 'likely_twin' / 'household_member' when the pair looks like two members of one
+-- household (identity_household_guard), which no score may merge. Both are computed only on the pairs
+-- above the floor, a small share of those blocked.
 CREATE OR REPLACE TEMP TABLE _pairs AS
-SELECT record_key_l, record_key_r, match_weight, identity_match_probability(match_weight) AS match_probability
+SELECT record_key_l, record_key_r, match_weight, identity_match_probability(match_weight) AS match_probability,
+       identity_link_rule(
+           name_l, name_r, name_chars_l, name_chars_r, pinyin_l, pinyin_r,
+           surname_pinyin_l, surname_pinyin_r, birth_date_l, birth_date_r, birth_year_l, birth_year_r,
+           sex_l, sex_r, house_code_l, house_code_r) AS rule,
+       identity_household_guard(
+           name_chars_l, name_chars_r, pinyin_l, pinyin_r, surname_pinyin_l, surname_pinyin_r,
+           birth_date_l, birth_date_r, house_code_l, house_code_r) AS guard
 FROM (
     SELECT
         least(l.record_key, r.record_key) AS record_key_l,
@@ -87,7 +98,12 @@ FROM (
         identity_match_weight(
             l.name, r.name, l.name_chars, r.name_chars, l.pinyin, r.pinyin,
             l.surname_pinyin, r.surname_pinyin, l.birth_date, r.birth_date, l.birth_year, r.birth_year,
-            l.sex, r.sex, l.house_code, r.house_code) AS match_weight
+            l.sex, r.sex, l.house_code, r.house_code) AS match_weight,
+        l.name AS name_l, r.name AS name_r, l.name_chars AS name_chars_l, r.name_chars AS name_chars_r,
+        l.pinyin AS pinyin_l, r.pinyin AS pinyin_r, l.surname_pinyin AS surname_pinyin_l,
+        r.surname_pinyin AS surname_pinyin_r, l.birth_date AS birth_date_l, r.birth_date AS birth_date_r,
+        l.birth_year AS birth_year_l, r.birth_year AS birth_year_r, l.sex AS sex_l, r.sex AS sex_r,
+        l.house_code AS house_code_l, r.house_code AS house_code_r
     FROM _blocked_pairs p
     JOIN _block_side l ON l.sid = p.a
     JOIN _block_side r ON r.sid = p.b

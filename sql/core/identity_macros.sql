@@ -20,6 +20,30 @@ CREATE OR REPLACE TEMP MACRO identity_chars_within1(a, b) AS (
     END
 );
 
+-- True when two dates differ in at most one digit (or one adjacent swap) as written YYYYMMDD:
+-- 1968-05-03 and 1998-05-03, a year typed wrong.
+CREATE OR REPLACE TEMP MACRO identity_dates_within1(a, b) AS (
+    damerau_levenshtein(strftime(a, '%Y%m%d'), strftime(b, '%Y%m%d')) <= 1
+);
+
+-- Two records of one household rather than one person: same house, birth dates equal or a digit
+-- apart, and given names that differ beyond a homophone (identity.yaml, household_guard). Returns the
+-- reason ('likely_twin' / 'household_member') or NULL. The given name is what follows the surname
+-- (as many characters as the surname has syllables, compound surnames included): twins share the
+-- surname and often one character of the given name (张子涵 / 张子轩), so the full names are only one
+-- character apart, while 张伟 / 李伟 at one house and birth date is one person with a mistyped surname.
+CREATE OR REPLACE TEMP MACRO identity_household_guard(name_chars_l, name_chars_r, pinyin_l, pinyin_r,
+                                                     surname_pinyin_l, surname_pinyin_r,
+                                                     birth_date_l, birth_date_r, house_code_l, house_code_r) AS (
+    CASE WHEN house_code_l = house_code_r
+          AND name_chars_l[len(str_split(surname_pinyin_l, ' ')) + 1:]
+              <> name_chars_r[len(str_split(surname_pinyin_r, ' ')) + 1:]
+          AND substr(pinyin_l, length(surname_pinyin_l) + 2) IS DISTINCT FROM substr(pinyin_r, length(surname_pinyin_r) + 2)
+         THEN CASE WHEN birth_date_l = birth_date_r THEN 'likely_twin'
+                   WHEN identity_dates_within1(birth_date_l, birth_date_r) THEN 'household_member' END
+    END
+);
+
 -- Birth date written in an ID that failed validation (check digit, region): still a useful
 -- hint for matching, never a key on its own.
 CREATE OR REPLACE TEMP MACRO identity_id_birth_hint(id) AS (

@@ -69,16 +69,30 @@ SELECT
 FROM k
 GROUP BY person_key;
 
--- Candidates for the records left to stewards: the persons their scored pairs point to.
+-- Candidates for the stewards: for a record left unlinked, the persons its scored pairs point to; for a
+-- record the household guard kept apart (its person known only from records, so nothing but the guard
+-- decided), the household member it resembles, with the guard's reason. A guarded pair of two such
+-- records is asked once, from its larger record.
 CREATE OR REPLACE TABLE core.link_candidates AS
-WITH per_person AS (
-    SELECT f.record_key, o.person_key, s.other_key, s.match_probability, s.match_weight
-    FROM scratch.link_final f
-    JOIN _pair_sides s ON s.record_key = f.record_key
-    JOIN scratch.link_final o ON o.record_key = s.other_key
-    WHERE f.person_key IS NULL AND o.person_key IS NOT NULL
-    QUALIFY row_number() OVER (PARTITION BY f.record_key, o.person_key
-                               ORDER BY s.match_weight DESC, s.other_key) = 1
+WITH asked AS (
+    -- two branches, not one OR: each keeps its filter ahead of the join to the whole link_final
+    SELECT s.*, f.person_key
+    FROM _pair_sides s JOIN scratch.link_final f ON f.record_key = s.record_key
+    WHERE f.person_key IS NULL
+    UNION ALL
+    SELECT s.*, f.person_key
+    FROM (SELECT * FROM _pair_sides WHERE guard IS NOT NULL) s
+    JOIN _link fl ON fl.record_key = s.record_key AND starts_with(fl.cluster_id, 'rec:')
+    JOIN scratch.link_final f ON f.record_key = s.record_key
+    LEFT JOIN _link ol ON ol.record_key = s.other_key
+    WHERE NOT starts_with(coalesce(ol.cluster_id, 'id:'), 'rec:') OR s.record_key > s.other_key
+), per_person AS (
+    SELECT a.record_key, o.person_key, a.other_key, a.match_probability, a.match_weight, a.guard AS reason
+    FROM asked a
+    JOIN scratch.link_final o ON o.record_key = a.other_key
+    WHERE o.person_key IS NOT NULL AND o.person_key IS DISTINCT FROM a.person_key
+    QUALIFY row_number() OVER (PARTITION BY a.record_key, o.person_key
+                               ORDER BY a.match_weight DESC, a.other_key) = 1
 )
 SELECT
     record_key,
@@ -86,10 +100,39 @@ SELECT
     person_key AS candidate_person_key,
     other_key AS candidate_record_key,
     match_probability,
-    match_weight
+    match_weight,
+    reason
 FROM (
     SELECT *, row_number() OVER (PARTITION BY record_key ORDER BY match_weight DESC, person_key) AS rank
     FROM per_person
 )
 WHERE rank <= getvariable('max_candidates')
 ORDER BY record_key, rank;
+
+-- Every probabilistic link and every candidate as the model weighed it at link time: the level each
+-- comparison reached (levels, in the order of identity.yaml), read with core.link_levels (the model of this
+-- run, written beside it) through the view core.link_comparison_levels: per comparison its level, m, u and
+-- weight (log2 m/u), the prior first, summing to the pair's match weight. role: 'link' (the pair that decided
+-- the record's person) or 'candidate'. Read by `onceonly explain`; never recomputed later. A few bytes a
+-- pair: spelled out as rows of text, a city's links took longer to write than to decide.
+CREATE OR REPLACE TABLE core.link_comparisons AS
+WITH wanted AS (
+    SELECT record_key, matched_record_key AS other_key, 'link' AS role
+    FROM _link WHERE score IS NOT NULL AND matched_record_key IS NOT NULL
+    UNION ALL
+    SELECT record_key, candidate_record_key, 'candidate' FROM core.link_candidates
+)
+SELECT w.record_key, w.other_key AS other_record_key, w.role,
+       identity_match_levels(
+           l.name, r.name, l.name_chars, r.name_chars, l.pinyin, r.pinyin,
+           l.surname_pinyin, r.surname_pinyin, l.birth_date, r.birth_date, l.birth_year, r.birth_year,
+           l.sex, r.sex, l.house_code, r.house_code) AS levels
+FROM wanted w
+JOIN _block_side l ON l.record_key = w.record_key
+JOIN _block_side r ON r.record_key = w.other_key;
+
+CREATE OR REPLACE VIEW core.link_comparison_levels AS
+SELECT c.record_key, c.other_record_key, c.role, v.position, v.comparison, v.title, v.key, v.label AS level,
+       v.m, v.u, v.weight
+FROM core.link_comparisons c
+JOIN core.link_levels v ON v.position = 0 OR v.level = c.levels[v.position];

@@ -23,3 +23,10 @@ CREATE OR REPLACE MACRO rank_day(d) AS CASE WHEN d < DATE '1800-01-01' THEN 0 EL
 -- apart, pipelines/ingest); 0 when unknown.
 CREATE OR REPLACE MACRO rank_load_us(loaded_at) AS
     greatest(coalesce(epoch_us(loaded_at) - epoch_us(TIMESTAMP '2000-01-01'), 0), 0);
+
+-- letter_digest: a 16-character code for a text, letters only (MD5's hex digits 0-9 spelled G-T). Steward
+-- issues and follow-up tasks are named by it: a hex code can hold a run of 11 digits that reads as a mobile
+-- number (about one code in thirty), and every output masks those. Queue issue ids were hex until
+-- 2026-12-07 (legacy_issue_digest); sql/quality/queue.sql still finds decisions recorded under them.
+CREATE OR REPLACE MACRO letter_digest(what) AS translate(upper(left(md5(what), 16)), '0123456789', 'GHJKMNPQRT');
+CREATE OR REPLACE MACRO legacy_issue_digest(what) AS left(md5(what), 16);

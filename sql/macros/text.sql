@@ -25,6 +25,23 @@ CREATE OR REPLACE MACRO phone_mask(phone) AS CASE
     WHEN phone IS NOT NULL THEN repeat('*', length(phone))
 END;
 
+-- Mobile numbers standing on their own inside a text (not in a longer run of digits, nor glued to ASCII
+-- letters), masked like phone_mask (hide: all stars). Run twice: a match takes the character before and
+-- after it, so "13…,13…" needs a second pass.
+CREATE OR REPLACE MACRO phone_scrub_once(txt, hide) AS regexp_replace(txt,
+    '(^|[^0-9A-Za-z])(1[3-9][0-9])([0-9]{4})([0-9]{4})($|[^0-9A-Za-z])',
+    CASE WHEN hide THEN '\1***********\5' ELSE '\1\2****\4\5' END, 'g');
+CREATE OR REPLACE MACRO phone_scrub(txt, hide) AS CASE
+    WHEN txt IS NULL OR NOT regexp_matches(digits_fold(txt), '(^|[^0-9A-Za-z])1[3-9][0-9]{9}($|[^0-9A-Za-z])')
+    THEN txt
+    ELSE phone_scrub_once(phone_scrub_once(digits_fold(txt), hide), hide)
+END;
+
+-- 张**: the first character of a name and a star for each further one.
+CREATE OR REPLACE MACRO name_mask(name) AS CASE
+    WHEN name IS NOT NULL THEN left(name, 1) || repeat('*', length(name) - 1)
+END;
+
 -- Numbers typed as text: thousands separators and a trailing 元/人 are tolerated.
 CREATE OR REPLACE MACRO cn_decimal(txt) AS
     TRY_CAST(regexp_replace(fullwidth_fold(trim(txt)), '[,，\s]|[元人]$', '', 'g') AS DECIMAL(12, 2));

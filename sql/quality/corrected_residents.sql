@@ -10,7 +10,7 @@ hits AS (
     SELECT r.batch_id, r.row_no, c.field, c.new_value, c."at" AS at_, c.correction_id
     FROM raw.residents r JOIN c ON c.record_key = r.record_no
     WHERE NOT (r.batch_id = c.batch_id AND r.row_no = c.row_no)
-      AND c.old_value IS NOT DISTINCT FROM (CASE c.field WHEN 'record_no' THEN r.record_no WHEN 'name' THEN r.name WHEN 'id_number' THEN r.id_number WHEN 'sex' THEN r.sex WHEN 'birth_date' THEN r.birth_date WHEN 'ethnicity' THEN r.ethnicity WHEN 'phone' THEN r.phone WHEN 'house_code' THEN r.house_code WHEN 'relation' THEN r.relation WHEN 'category' THEN r.category WHEN 'tags' THEN r.tags WHEN 'collector' THEN r.collector WHEN 'collected_on' THEN r.collected_on END)
+      AND c.old_value IS NOT DISTINCT FROM (CASE c.field WHEN 'record_no' THEN r.record_no WHEN 'name' THEN r.name WHEN 'id_number' THEN r.id_number WHEN 'sex' THEN r.sex WHEN 'birth_date' THEN r.birth_date WHEN 'ethnicity' THEN r.ethnicity WHEN 'phone' THEN r.phone WHEN 'house_code' THEN r.house_code WHEN 'relation' THEN r.relation WHEN 'category' THEN r.category WHEN 'tags' THEN r.tags WHEN 'collector' THEN r.collector WHEN 'collected_on' THEN r.collected_on WHEN 'phone_public' THEN r.phone_public END)
 )
 SELECT batch_id, row_no, field AS column_name, arg_max(new_value, at_) AS new_value,
        arg_max(correction_id, at_) AS correction_id
@@ -30,7 +30,8 @@ SELECT r.* REPLACE (
     CASE WHEN list_contains(f.cols, 'category') THEN f.m['category'] ELSE r.category END AS category,
     CASE WHEN list_contains(f.cols, 'tags') THEN f.m['tags'] ELSE r.tags END AS tags,
     CASE WHEN list_contains(f.cols, 'collector') THEN f.m['collector'] ELSE r.collector END AS collector,
-    CASE WHEN list_contains(f.cols, 'collected_on') THEN f.m['collected_on'] ELSE r.collected_on END AS collected_on
+    CASE WHEN list_contains(f.cols, 'collected_on') THEN f.m['collected_on'] ELSE r.collected_on END AS collected_on,
+    CASE WHEN list_contains(f.cols, 'phone_public') THEN f.m['phone_public'] ELSE r.phone_public END AS phone_public
 ), coalesce(f.cols, []::VARCHAR[]) AS corrected_columns
 FROM raw.residents r LEFT JOIN (
     SELECT batch_id, row_no, map_from_entries(list({'k': column_name, 'v': new_value})) AS m,

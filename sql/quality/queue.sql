@@ -10,6 +10,9 @@ WITH dedup AS (
 ),
 located AS (
     SELECT d.*,
+           concat_ws('|', d.rule, coalesce(d.template, ''), coalesce(d.batch_id, ''),
+                     coalesce(CAST(d.row_no AS VARCHAR), ''), coalesce(d.row_key, ''),
+                     coalesce(d.column_name, ''), coalesce(d.value, '')) AS what,
            coalesce(d.microgrid_code, h.microgrid_code, s.microgrid_code, rl.microgrid_code) AS mg
     FROM dedup d
     LEFT JOIN q_houses h ON h.house_code = d.house_code
@@ -20,9 +23,7 @@ located AS (
 ),
 keyed AS (
     SELECT l.*,
-           substr(md5(concat_ws('|', l.rule, coalesce(l.template, ''), coalesce(l.batch_id, ''),
-                                coalesce(CAST(l.row_no AS VARCHAR), ''), coalesce(l.row_key, ''),
-                                coalesce(l.column_name, ''), coalesce(l.value, ''))), 1, 16) AS issue_id,
+           letter_digest(l.what) AS issue_id, legacy_issue_digest(l.what) AS legacy_issue_id,
            coalesce(g.community_code, bl.community_code) AS community_code
     FROM located l
     LEFT JOIN (SELECT microgrid_code, any_value(community_code) AS community_code FROM q_grids GROUP BY 1) g ON g.microgrid_code = l.mg
@@ -31,15 +32,16 @@ keyed AS (
 SELECT k.issue_id, k.rule, k.severity, k.source,
        k.community_code, c.community_name, c.street_code, k.template, k.batch_id, k.row_no, k.record_no,
        k.row_key, k.field, k.column_name, k.value, k.message, k.suggested_fix,
-       CASE coalesce(a.action, x.action) WHEN 'fix' THEN 'fixed' WHEN 'waive' THEN 'waived' ELSE 'open' END AS status,
+       CASE coalesce(a.action, al.action, x.action) WHEN 'fix' THEN 'fixed' WHEN 'waive' THEN 'waived' ELSE 'open' END AS status,
        now()::TIMESTAMP AS built_at
 FROM keyed k
 LEFT JOIN (SELECT community_code, any_value(community_name) AS community_name, any_value(street_code) AS street_code
            FROM q_grids GROUP BY 1) c
        ON c.community_code = k.community_code
 LEFT JOIN quality.active_corrections a ON a.issue_id = k.issue_id
+LEFT JOIN quality.active_corrections al ON al.issue_id = k.legacy_issue_id
 -- the same record's same wrong value seen again in another batch keeps the steward's decision
 LEFT JOIN (SELECT template, record_key, field, old_value, arg_max(action, "at") AS action
            FROM quality.active_corrections WHERE record_key IS NOT NULL GROUP BY ALL) x
-       ON a.issue_id IS NULL AND x.template = k.template AND x.record_key = k.record_no
+       ON a.issue_id IS NULL AND al.issue_id IS NULL AND x.template = k.template AND x.record_key = k.record_no
       AND x.field = k.column_name AND x.old_value = k.value;

@@ -32,24 +32,35 @@ FROM q_expectation_failures f
 LEFT JOIN q_batches b ON b.batch_id = f.batch_id
 LEFT JOIN q_fields fn ON fn.template = f.template AND fn.column_name = f.column_name
 UNION ALL
--- 3. records identity resolution left for a steward, with the most likely person's valid ID
-SELECT 3, 'linkage', 'link_' || l.rule, 'warn', r.template, r.batch_id, r.row_no, r.record_no,
+-- 3. records identity resolution left for a steward, with the most likely person's valid ID; and records
+--    the household guard kept apart from a household member (identity.yaml, household_guard): founded
+--    as a person of their own, but only a steward can tell twins from one person written twice
+SELECT 3, 'linkage', 'link_' || CASE WHEN l.rule IN ('ambiguous', 'unlinkable') THEN l.rule ELSE c.reason END,
+       'warn', r.template, r.batch_id, r.row_no, r.record_no,
        row_name(r.template, r.batch_id, r.row_no),
        '公民身份号码', 'id_number', coalesce(r.id_raw, r.name_raw),
        concat_ws('', b.file_name, ' 第', r.row_no, '行 ', r.name_raw, '（公民身份号码 "', coalesce(r.id_raw, '空'), '"）：',
-                 CASE l.rule WHEN 'ambiguous' THEN '可能是多个人中的一个，无法自动确定'
-                             ELSE '找不到对应的人员，无法自动归并' END,
-                 CASE WHEN c.person_key IS NOT NULL THEN '；最可能是 ' || coalesce(p.name, '') ||
-                      CASE WHEN p.id_number IS NOT NULL THEN '（' || p.id_number || '）' ELSE '' END END,
-                 '。请填写正确的公民身份号码，或选择忽略'),
-       p.id_number, r.house_code, NULL, c.person_key
+                 CASE WHEN l.rule IN ('ambiguous', 'unlinkable') THEN
+                      CASE l.rule WHEN 'ambiguous' THEN '可能是多个人中的一个，无法自动确定'
+                                  ELSE '找不到对应的人员，无法自动归并' END
+                      || CASE WHEN c.person_key IS NOT NULL THEN '；最可能是 ' || coalesce(p.name, '') ||
+                              CASE WHEN p.id_number IS NOT NULL THEN '（' || p.id_number || '）' ELSE '' END ELSE '' END
+                      || '。请填写正确的公民身份号码，或选择忽略'
+                 ELSE '与 ' || coalesce(p.name, '') ||
+                      CASE WHEN p.id_number IS NOT NULL THEN '（' || p.id_number || '）' ELSE '' END ||
+                      CASE c.reason WHEN 'likely_twin' THEN ' 同一房屋、同一出生日期，名字不同，可能是双胞胎'
+                           ELSE ' 同一房屋、出生日期只差一位数字，名字不同，可能是同户家人' END
+                      || '，已按两人处理。如确是同一人，请填写其公民身份号码；确是两人，请选择忽略' END),
+       CASE WHEN l.rule IN ('ambiguous', 'unlinkable') THEN p.id_number END, r.house_code, NULL, c.person_key
 FROM q_person_links l
 JOIN q_person_records r USING (record_key)
-LEFT JOIN (SELECT record_key, arg_max(person_key, score) AS person_key FROM q_link_candidates GROUP BY 1) c
+LEFT JOIN (SELECT record_key, arg_max(person_key, score) AS person_key,
+                  arg_max(reason, score) FILTER (WHERE reason IS NOT NULL) AS reason
+           FROM q_link_candidates GROUP BY 1) c
        USING (record_key)
 LEFT JOIN q_persons p ON p.person_key = c.person_key
 LEFT JOIN q_batches b ON b.batch_id = r.batch_id
-WHERE l.rule IN ('ambiguous', 'unlinkable')
+WHERE l.rule IN ('ambiguous', 'unlinkable') OR (l.person_key IS NOT NULL AND c.reason IS NOT NULL)
 UNION ALL
 -- 4. free-text addresses that match no house, or several
 SELECT 4, 'address', 'address_' || m.match_status, 'warn', m.template, m.batch_id, m.row_no, r.record_no,

@@ -108,20 +108,22 @@ WITH checks AS (
     SELECT r.row_no, {{ rec }} AS record_no, unnest(list_filter([
 {% for c in found.checks %}
         CASE WHEN {{ c.condition }} THEN {'field': {{ c.f.name|q }}, 'column_name': {{ c.f.column|q }},
-             'value': r.{{ c.f.column }}, 'rule': '{{ c.rule }}', 'severity': '{{ c.severity }}', 'problem': {{ c.problem }}} END,
+             'value': r.{{ c.f.column }}, 'shown': {{ masked('r.' ~ c.f.column, c.f.name) }},
+             'rule': '{{ c.rule }}', 'severity': '{{ c.severity }}', 'problem': {{ c.problem }}} END,
 {% endfor %}
     ], lambda e: e IS NOT NULL), recursive := true)
     FROM _prepared r
     WHERE {% for c in found.checks %}{{ '\n       OR ' if not loop.first }}coalesce({{ c.condition }}, false){% endfor %}
 
 {% else %}
-    SELECT NULL::INTEGER AS row_no, NULL AS record_no, NULL AS field, NULL AS column_name, NULL AS value, NULL AS rule,
-           NULL AS severity, NULL AS problem WHERE false
+    SELECT NULL::INTEGER AS row_no, NULL AS record_no, NULL AS field, NULL AS column_name, NULL AS value,
+           NULL AS shown, NULL AS rule, NULL AS severity, NULL AS problem WHERE false
 {% endif %}
 )
 SELECT getvariable('batch_id'), {{ t.name|q }}, row_no, record_no, field, column_name, value, rule, severity,
        getvariable('file_name') || ' 第' || row_no || '行 ' || field
-       || CASE WHEN value IS NULL THEN ' ' ELSE ' "' || value || '" ' END || problem
+       -- the message quotes the cell masked by its field's class; `value` keeps it verbatim for stewards
+       || CASE WHEN value IS NULL THEN ' ' ELSE ' "' || shown || '" ' END || problem
 FROM checks;
 
 DROP VIEW _prepared;

@@ -37,10 +37,13 @@ WITH st AS (
 ),
 res AS (
     -- Tags and phone come from the newest residents row the grid worker collected on or before D
-    -- (ties: the later batch, then the later row).
+    -- (ties: the later batch, then the later row). Consent to publish the phone (公开联系方式) is read
+    -- from the same row as the phone: a new number is not published on an old consent.
     SELECT k.person_key,
            arg_max(s.tags, rp_newest_key(s.collected_on, k.record_id)) AS tags,
-           arg_max(s.phone, rp_newest_key(s.collected_on, k.record_id)) FILTER (WHERE s.phone IS NOT NULL) AS phone
+           arg_max(s.phone, rp_newest_key(s.collected_on, k.record_id)) FILTER (WHERE s.phone IS NOT NULL) AS phone,
+           arg_max(s.phone_public, rp_newest_key(s.collected_on, k.record_id))
+               FILTER (WHERE s.phone IS NOT NULL) AS phone_public
     FROM staging.residents s
     JOIN rp_batches b USING (batch_id)
     JOIN rp_links k ON k.template = 'residents' AND k.record_id = record_id(b.batch_no, s.row_no)
@@ -69,7 +72,7 @@ SELECT p.person_key, p.name, p.id_number, p.sex, p.birth_date,
        st.house_code, h.std_address, h.compound, h.building, h.usage, h.occupancy,
        g.microgrid_code, g.microgrid_name, g.grid_code, g.grid_name, g.grid_type,
        g.community_code, g.community_name, g.street_code, g.street_name, g.district_code, g.district_name,
-       coalesce(res.tags, []::VARCHAR[]) AS tags, res.phone,
+       coalesce(res.tags, []::VARCHAR[]) AS tags, res.phone, coalesce(res.phone_public = '是', false) AS phone_public,
        dis.person_key IS NOT NULL AS disabled,
        coalesce(aid.assistance_types, []::VARCHAR[]) AS assistance_types,
        list_has_any(coalesce(aid.assistance_types, []), ['城市低保', '农村低保']) AS dibao,

@@ -20,10 +20,11 @@ FROM h LEFT JOIN p USING (house_code)
 GROUP BY h.community_name, h.compound;
 
 -- 楼栋长 and 居民骨干 publish their contact to their courtyard; that is what the file is for (the list
--- file beside the report, unmasked).
+-- file beside the report). Only a number its owner consented to publish (公开联系方式 = 是, _consent) is
+-- printed whole; pipelines/reports/families.py masks the others per the department's grant.
 CREATE OR REPLACE TEMP TABLE r_yard_contacts AS
 SELECT p.community_name AS 社区, coalesce(nullif(p.compound, ''), '（未标注小区）') AS 小区, p.building AS 楼栋,
        p.name AS 姓名, array_to_string(list_filter(p.tags, lambda t: t IN ('楼栋长', '居民骨干')), '、') AS 身份,
-       p.phone AS 联系电话, p.community_code AS _c
+       p.phone AS 联系电话, p.phone_public AS _consent, p.community_code AS _c
 FROM rp_persons p
 WHERE p.status = '在住' AND list_has_any(p.tags, ['楼栋长', '居民骨干']);

@@ -46,5 +46,12 @@ SELECT community_name AS 社区, grid_code AS 网格编码, grid_name AS 网格�
        CASE WHEN verified > getvariable('pop_max') THEN '应考虑拆分'
             WHEN registered > getvariable('pop_max') THEN '登记超标但核实未超：先走访核实，暂不拆分'
             END AS 处理建议,
-       community_code AS _c
-FROM counts;
+       community_code AS _c, grid_code AS _g
+FROM counts
+UNION ALL
+-- persons placed in no grid, on a row of their own as in the 实有人口统计月报: both tables then sum the same
+-- rows, so disclosure control withholds the same cells in both (pipelines/reports/families.grid_standards)
+SELECT '（未定位到网格）', NULL, '—', count(*) FILTER (WHERE registered), count(*) FILTER (WHERE status = '在住'),
+       count(*) FILTER (WHERE status = '待核实'), '否', '否', NULL, NULL, NULL
+FROM rp_persons WHERE grid_code IS NULL
+HAVING count(*) > 0;

@@ -2,6 +2,7 @@
 -- cannot be placed in any jurisdiction, so they appear only in unscoped (whole-store) reports.
 DELETE FROM rp_grids
 WHERE NOT (CASE getvariable('scope_level')
+               WHEN 'grid' THEN grid_code
                WHEN 'community' THEN community_code
                WHEN 'street' THEN street_code
                ELSE district_code END) = getvariable('scope_code');

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 
 import duckdb
 import pyarrow as pa
 import pytest
 
-from pipelines.identity.model import SPLINK_COLUMNS, match_weight_macro, score_pairs
+from pipelines.identity.model import (SPLINK_COLUMNS, levels_table, link_rule_macro, match_levels_macro,
+                                      match_weight_macro, score_pairs)
 from pipelines.identity.pinyin import load_config, name_pinyin
 from pipelines.store import sql_text
 
@@ -61,3 +63,40 @@ def test_sql_match_weight_equals_splink():
     """).fetchall()[0]
     assert worst < 1e-9 and n < 1e-12
     assert levels > 50  # the pairs really span many level combinations
+
+
+def test_stored_levels_sum_to_the_match_weight_and_name_the_rule():
+    """identity_match_levels (what core.link_comparisons stores), read with core.link_levels, spells out
+    identity_match_weight exactly, and identity_link_rule calls a link name_match only while the names agree."""
+    records = _records()
+    conn = duckdb.connect()
+    conn.execute("CREATE SCHEMA core")
+    conn.execute(sql_text("core/identity_macros.sql"))
+    config = load_config()
+    for macro in (match_weight_macro, match_levels_macro, link_rule_macro, levels_table):
+        conn.execute(macro(config))
+    conn.register("recs", records)
+    args = ", ".join(f"l.{c}, r.{c}" for c in SPLINK_COLUMNS)
+    rows = conn.execute(f"""
+        WITH pairs AS (
+            SELECT l.record_key AS a, r.record_key AS b, identity_match_weight({args}) AS w,
+                   identity_match_levels({args}) AS levels, identity_link_rule({args}) AS rule
+            FROM recs l JOIN recs r ON l.record_key < r.record_key)
+        SELECT a, b, any_value(w), sum(v.weight), count(*),
+               any_value(v.label) FILTER (WHERE v.comparison = 'name'), any_value(rule)
+        FROM pairs p JOIN core.link_levels v ON v.position = 0 OR v.level = p.levels[v.position]
+        GROUP BY a, b
+    """).fetchall()
+    assert len(rows) > 1000
+    assert max(abs(float(w) - spelled) for _, _, w, spelled, *_ in rows) < 1e-9
+    assert {n for *_, n, _, _ in rows} == {1 + len(config["comparisons"])}
+    rules = {(level, rule) for *_, level, rule in rows}
+    assert rules == {("姓名相同", "name_match"), ("拼音相同", "name_match"), ("差一个字", "near_name_match"),
+                     ("其他", "score_match"), ("缺失", "score_match")}
+
+
+def test_a_completely_different_name_is_strong_evidence_against():
+    name = next(c for c in load_config()["comparisons"] if c["name"] == "name")
+    other = next(level for level in name["levels"] if level.get("else"))
+    assert math.log2(other["m"] / other["u"]) < -8
+    assert sum(level.get("m", 0) for level in name["levels"]) == pytest.approx(1.0)

@@ -15,6 +15,8 @@ from pipelines.publish import GrantRefused, NotAvailable, load_registry, write_e
 
 ID_MASKED = re.compile(r"^\d{6}\*{8}[\dX]{4}$")
 ID_WHOLE = re.compile(r"^\d{17}[\dX]$")
+# a value that holds an ID (残疾证号 = ID + two digits): 前6后4 of the whole value, or all stars when short
+HOLDS_ID_MASKED = re.compile(r"^(\w{6}\*+\w{4}|\*{1,10})$")
 PHONE_MASKED = re.compile(r"^\d{3}\*{4}\d{4}$")
 
 
@@ -25,7 +27,7 @@ def read_csv(path):
 
 
 def scope_for(dept):
-    return "C1" if load_registry().departments[dept].level == "community" else None
+    return {"community": "C1", "grid": "G2"}.get(load_registry().departments[dept].level)
 
 
 REG = load_registry()
@@ -51,12 +53,16 @@ def test_every_department_extract_pair_follows_its_grant(conn, tmp_path, dept, e
     for i, name in enumerate(header):
         kind = spec.column(name).kind
         values = [r[i] for r in rows if r[i]]
-        if kind == "id":
+        if name == "公民身份号码":
             pattern = ID_WHOLE if grant.id_mode == "全文" else ID_MASKED
             assert all(pattern.match(v) for v in values), (name, values)
+        elif kind == "id" and grant.id_mode != "全文":
+            assert all(HOLDS_ID_MASKED.match(v) for v in values), (name, values)
         if kind == "phone" and grant.phone_mode == "中间四位":
             assert all(PHONE_MASKED.match(v) for v in values), (name, values)
-    # Community-level departments see only their community.
+    # Community-level departments see only their community, grid-level ones only their grid.
+    if department.level == "grid":
+        assert {r[header.index("网格编码")] for r in rows} <= {"G2"} and rows
     if department.level == "community":
         for col in ("社区代码", "社区名称"):
             if col in header:

@@ -80,6 +80,8 @@ SELECT 'b_res' AS batch_id, row_number() OVER (ORDER BY person_key)::INTEGER + 1
        CASE person_key WHEN 'P04' THEN ['独居老人'] WHEN 'P06' THEN ['党员', '楼栋长'] WHEN 'P14' THEN ['居民骨干']
                        ELSE []::VARCHAR[] END AS tags,
        CASE person_key WHEN 'P06' THEN '13912345678' WHEN 'P14' THEN '13687654321' WHEN 'P04' THEN '13511112222' END AS phone,
+       -- the building head consented to publish his phone to the courtyard; the 居民骨干 declined
+       CASE person_key WHEN 'P06' THEN '是' WHEN 'P14' THEN '否' END AS phone_public,
        -- the spring census; 钱七 (P07) was first collected this month, after her police registration
        CASE person_key WHEN 'P07' THEN DATE '2026-10-20' ELSE DATE '2026-03-20' END AS collected_on
 FROM w WHERE person_key LIKE 'P%';
@@ -92,7 +94,8 @@ CREATE TABLE staging.assistance AS SELECT * FROM (VALUES
 ) t(batch_id, row_no, record_no, id_number, name, assistance_type, covered_persons, monthly_amount, start_date, end_date);
 
 CREATE TABLE staging.disability AS SELECT * FROM (VALUES
-  ('b_dis', 2, 'D-001', '510104194001010044', '李老', '肢体', '二级', 'CJ001', DATE '2010-01-01'),
+  -- a 残疾证号 is the holder's ID and two digits (类别, 等级)
+  ('b_dis', 2, 'D-001', '510104194001010044', '李老', '肢体', '二级', '51010419400101004442', DATE '2010-01-01'),
   ('b_dis', 3, 'D-002', '510104195001010099', '周九', '视力', '一级', 'CJ002', DATE '2012-01-01'),
   ('b_dis', 4, 'D-003', '510104199901019999', '查无人', '听力', '三级', 'CJ003', DATE '2015-01-01')
 ) t(batch_id, row_no, record_no, id_number, name, disability_type, disability_grade, disability_cert_no, issued_on);
@@ -140,6 +143,11 @@ WHERE l.person_key IS NOT NULL AND r.record_key NOT IN (SELECT record_key FROM c
 -- record_id (sql/macros/keys.sql): reports find staging rows by it (the hukou, deaths and visits batches
 -- above are not in raw.batches, so theirs stay NULL: no report reads those rows from staging)
 ALTER TABLE core.evidence ADD COLUMN record_id BIGINT;
+ALTER TABLE core.evidence ADD COLUMN outcome VARCHAR;      -- what the row says (救助类别 for assistance rows)
+ALTER TABLE core.evidence ADD COLUMN loaded_at TIMESTAMP;
+UPDATE core.evidence SET outcome = a.assistance_type FROM staging.assistance a
+WHERE core.evidence.template = 'assistance' AND a.batch_id = core.evidence.batch_id AND a.row_no = core.evidence.row_no;
+UPDATE core.evidence SET loaded_at = b.loaded_at FROM raw.batches b WHERE b.batch_id = core.evidence.batch_id;
 UPDATE core.evidence SET record_id = record_id(b.batch_no, core.evidence.row_no)
 FROM raw.batches b WHERE b.batch_id = core.evidence.batch_id;
 
@@ -187,3 +195,47 @@ INSERT INTO core.address_matches VALUES
    '小区“锦苑小区”、1栋、1单元，有 2 处房屋都符合，地址未写户室，无法确定', 'ambiguous', '锦苑小区 未写户室', NULL),
   ('hukou', 'b_hk', 5, 'HK-3', NULL, NULL, '同上', NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'no_match', NULL, NULL, 0,
    'not_an_address', 'problem', '“同上”不是地址，请填写实际居住地址', 'not_address', '同上', NULL);
+CREATE TABLE marts.assistance_flagged AS
+SELECT a.*, p.person_key, a.记录编号 AS record FROM marts.assistance_check a JOIN core.persons p ON p.id_number = a.公民身份号码;
+
+-- Follow-up tasks (sql/marts/tasks.sql) as the ledger shows them on 2026-10-31: every 待核实 person with a house
+-- (郑十一 and the seed case) has an open verify task, opened by the 2026-09-30 build (31 days: overdue); 吴十's
+-- verify task was closed by his hukou 迁出; each flagged assistance record is an open 民政 check.
+CREATE TABLE marts.tasks AS
+SELECT 'HS-' || s.person_key AS task_id, 'verify' AS kind, 'open' AS state, s.person_key, s.house_code, s.grid_code,
+       '2025-06-01' AS subject, DATE '2026-09-30' AS opened_on, NULL::DATE AS closed_on, 31 AS days, 30 AS overdue_days,
+       true AS overdue, '最近一次在住证据为 2025-06-01 的实有人口采集，已超过 365 天未核实' AS basis,
+       NULL::VARCHAR AS resolution, NULL::VARCHAR AS closing_key, NULL::VARCHAR AS closing_template,
+       NULL::VARCHAR AS closing_batch_id, NULL::INTEGER AS closing_row_no, NULL::VARCHAR AS closing_record_no,
+       NULL::DATE AS closing_date, NULL::VARCHAR AS closing_detail
+FROM core.person_status s WHERE s.status = '待核实' AND s.house_code IS NOT NULL
+UNION ALL
+SELECT 'HS-P10', 'verify', 'closed', 'P10', 'H3', 'G1', '2025-01-01', DATE '2026-09-30', DATE '2026-10-31', 10, 30, false,
+       '最近一次在住证据为 2025-01-01 的实有人口采集，已超过 365 天未核实', '已离开', 'hukou:b_hk:3', 'hukou', 'b_hk', 3,
+       'HK-1', DATE '2026-10-10', '户籍登记 2026-10-10 户籍状态迁出 (记录编号 HK-1)'
+UNION ALL
+SELECT 'JZ-' || a.record, 'assistance', 'open', a.person_key, s.house_code, s.grid_code, a.record, DATE '2026-10-31',
+       NULL, 0, 30, false, a.依据, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+FROM marts.assistance_flagged a JOIN core.person_status s ON s.person_key = a.person_key;
+
+CREATE TABLE marts.verification_tasks AS
+SELECT s.grid_code AS 网格编码, g.grid_name AS 网格名称, s.house_code AS 房屋编码, h.std_address AS 地址,
+       s.person_key AS 人员主键, p.name AS 姓名, p.id_number AS 公民身份号码, DATE '2025-06-01' AS 最近在住证据日期,
+       '上门核实是否仍在此居住（任务 ' || t.task_id || '，2026-09-30 起，已逾期 1 天）' AS 任务, t.basis AS 依据
+FROM core.person_status s
+JOIN marts.tasks t ON t.kind = 'verify' AND t.state = 'open' AND t.person_key = s.person_key
+JOIN core.persons p ON p.person_key = s.person_key
+JOIN core.houses h ON h.house_code = s.house_code
+JOIN (SELECT DISTINCT grid_code, grid_name FROM core.grids) g ON g.grid_code = s.grid_code;
+
+-- nobody here counts in 登记人口 while 已离开 (吴十 and 何十五 were deregistered by the police)
+CREATE TABLE marts.deregistration_feedback (人员主键 VARCHAR, 姓名 VARCHAR, 公民身份号码 VARCHAR, 警方记录编号 VARCHAR,
+                                            建议 VARCHAR, 依据 VARCHAR);
+
+-- the 2026-09-30 build's snapshot per grid (core.grid_history): the previous point of the progress series
+CREATE TABLE core.grid_history AS SELECT * FROM (VALUES
+  (DATE '2026-09-30', TIMESTAMP '2026-10-01 06:00:00', 'G1', 9::BIGINT, 7::BIGINT, 1::BIGINT, 1::BIGINT, 0::BIGINT, 0::BIGINT, 0::BIGINT),
+  (DATE '2026-09-30', TIMESTAMP '2026-10-01 06:00:00', 'G2', 1600, 180, 1420, 1420, 0, 0, 0),
+  (DATE '2026-09-30', TIMESTAMP '2026-10-01 06:00:00', 'G3', 2, 2, 0, 0, 0, 0, 0),
+  (DATE '2026-09-30', TIMESTAMP '2026-10-01 06:00:00', 'G4', 1, 1, 0, 0, 0, 0, 0)
+) t(as_of, built_at, grid_code, registered, verified, unverified, verify_open, verify_overdue, verify_closed, deregister_open);

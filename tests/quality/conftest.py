@@ -37,20 +37,21 @@ def build(conn, *, typo_batch="b_res1"):
     CREATE TABLE raw.residents (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR, name VARCHAR,
         id_number VARCHAR, sex VARCHAR, birth_date VARCHAR, ethnicity VARCHAR, phone VARCHAR, house_code VARCHAR,
         relation VARCHAR, category VARCHAR, tags VARCHAR, collector VARCHAR, collected_on VARCHAR,
-        extra_fields MAP(VARCHAR, VARCHAR), cell_types MAP(VARCHAR, VARCHAR));
+        phone_public VARCHAR, extra_fields MAP(VARCHAR, VARCHAR), cell_types MAP(VARCHAR, VARCHAR));
     """)
     c.execute(f"""
     INSERT INTO raw.residents VALUES
-      ('b_res1',2,'R1','张三','{ID_A}','男','1980-01-01',NULL,'13800000000','H1',NULL,'户籍人口',NULL,NULL,'2026-09-20',NULL,NULL),
-      ('b_res1',3,'R2','张三','{ID_TYPO}','男','1980-01-01',NULL,'12345','H1',NULL,'户籍','党员',NULL,'2026-09-20',NULL,NULL),
-      ('b_res1',4,'R3','李四',NULL,'女','2027-01-01',NULL,NULL,'H3',NULL,'流动人口',NULL,NULL,'2026-09-20',NULL,NULL),
-      ('b_res1',5,'R4','王五',NULL,'男','2024-02-30',NULL,NULL,'H2',NULL,'流动人口',NULL,NULL,'2026-09-20',NULL,NULL);
+      ('b_res1',2,'R1','张三','{ID_A}','男','1980-01-01',NULL,'13800000000','H1',NULL,'户籍人口',NULL,NULL,'2026-09-20','是',NULL,NULL),
+      ('b_res1',3,'R2','张三','{ID_TYPO}','男','1980-01-01',NULL,'12345','H1',NULL,'户籍','党员',NULL,'2026-09-20',NULL,NULL,NULL),
+      ('b_res1',4,'R3','李四',NULL,'女','2027-01-01',NULL,NULL,'H3',NULL,'流动人口',NULL,NULL,'2026-09-20',NULL,NULL,NULL),
+      ('b_res1',5,'R4','王五',NULL,'男','2024-02-30',NULL,NULL,'H2',NULL,'流动人口',NULL,NULL,'2026-09-20',NULL,NULL,NULL);
     CREATE TABLE staging.residents AS
     SELECT batch_id, row_no, record_no, name, name AS name_raw,
            CASE WHEN row_no = 3 THEN NULL ELSE category END AS category, row_no = 3 AS category_unknown,
            CASE WHEN row_no < 4 THEN sex END AS sex, false AS sex_unknown,
            TRY_CAST(birth_date AS DATE) AS birth_date, CAST(collected_on AS DATE) AS collected_on,
            ethnicity, phone, house_code, relation, CASE WHEN tags IS NULL THEN NULL ELSE [tags] END AS tags, collector,
+           phone_public, false AS phone_public_unknown,
            id_number, id_number AS id_raw,
            CASE WHEN id_number IS NULL THEN NULL ELSE id_number = '{ID_A}' END AS id_valid,
            CASE WHEN id_number = '{ID_TYPO}' THEN '校验码错误' END AS id_problem,
@@ -92,9 +93,9 @@ def build(conn, *, typo_batch="b_res1"):
         ('residents:b_res1:3',NULL,'ambiguous',NULL), ('residents:b_res1:4','P2','singleton',NULL),
         ('floating:b_flo:2',NULL,'unlinkable',NULL);
     CREATE TABLE core.link_candidates (record_key VARCHAR, rank BIGINT, candidate_person_key VARCHAR,
-        candidate_record_key VARCHAR, match_probability DOUBLE, match_weight DOUBLE);
-    INSERT INTO core.link_candidates VALUES ('residents:b_res1:3',1,'P1','residents:b_res1:2',0.93,8.5),
-        ('residents:b_res1:3',2,'P2','residents:b_res1:4',0.2,-1.0);
+        candidate_record_key VARCHAR, match_probability DOUBLE, match_weight DOUBLE, reason VARCHAR);
+    INSERT INTO core.link_candidates VALUES ('residents:b_res1:3',1,'P1','residents:b_res1:2',0.93,8.5,NULL),
+        ('residents:b_res1:3',2,'P2','residents:b_res1:4',0.2,-1.0,NULL);
     CREATE TABLE core.address_matches (template VARCHAR, batch_id VARCHAR, row_no INTEGER, record_key VARCHAR,
         address VARCHAR, road VARCHAR, road_no VARCHAR, compound VARCHAR, building VARCHAR, unit VARCHAR,
         floor VARCHAR, room VARCHAR, match_status VARCHAR, house_code VARCHAR, candidates VARCHAR[], rule VARCHAR,

@@ -28,7 +28,8 @@ def test_every_queue_rule_has_a_chinese_name():
     expectation = _expectation_rules()
     row = _row_check_rules()
     assert len(expectation) > 20 and {"date_invalid", "id_invalid", "sex_conflict"} <= row
-    linkage = {"link_ambiguous", "link_unlinkable", "address_no_match", "address_multi_match"}
+    linkage = {"link_ambiguous", "link_unlinkable", "link_likely_twin", "link_household_member",
+               "address_no_match", "address_multi_match"}
     missing = sorted((expectation | row | linkage) - set(RULE_TITLES))
     assert not missing, f"rules without a name in pipelines/quality/rules.py: {missing}"
 

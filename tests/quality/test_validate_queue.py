@@ -140,3 +140,23 @@ def test_scorecard(small_store):
     assert abs(res["share_valid_ids"] - 1 / 3) < 1e-9
     assert rows[("floating", None)]["share_addresses_matched"] == 0.0
     assert rows[("housing", "C1")]["records"] == 2
+
+
+def test_issue_ids_are_letters_and_decisions_under_the_old_hex_ids_stay_attached(small_store):
+    """An issue id with an 11-digit run reads as a mobile number to every output's masking, so ids are letters;
+    a waiver recorded under the hex id a store built before 2026-12-07 gave the issue still settles it."""
+    with small_store.connect() as conn:
+        validate(conn, as_of=AS_OF)
+        build_queue(conn)
+        ids = [r[0] for r in conn.execute("SELECT issue_id FROM quality.issues").fetchall()]
+        assert ids and all(len(i) == 16 and i.isalpha() and i.isupper() for i in ids)
+        issue_id, what = conn.execute(
+            "SELECT issue_id, concat_ws('|', rule, coalesce(template, ''), coalesce(batch_id, ''), "
+            "coalesce(CAST(row_no AS VARCHAR), ''), coalesce(row_key, ''), coalesce(column_name, ''), "
+            "coalesce(value, '')) FROM quality.issues WHERE rule = 'phone_invalid'").fetchone()
+        legacy = conn.execute("SELECT left(md5(?), 16)", [what]).fetchone()[0]
+        assert issue_id == legacy.upper().translate(str.maketrans("0123456789", "GHJKMNPQRT"))
+        conn.execute("INSERT INTO quality.corrections (correction_id, issue_id, action, reason, \"by\", \"at\") "
+                     "VALUES ('c-legacy', ?, 'waive', '座机号码', '王小二', TIMESTAMP '2026-11-01 09:00:00')", [legacy])
+        build_queue(conn)
+        assert conn.execute("SELECT status FROM quality.issues WHERE issue_id = ?", [issue_id]).fetchone() == ("waived",)

@@ -13,6 +13,8 @@ from pipelines.publish import GrantRefused
 from pipelines.reports import render_all, render_report
 from pipelines.reports.families import FAMILIES
 
+from .conftest import hiding_nothing
+
 HEADER_ROW = 4
 
 
@@ -59,7 +61,7 @@ def test_every_xlsx_has_title_unit_date_frozen_header_and_a4_landscape(rendered)
                     assert not (isinstance(v, str) and re.fullmatch(r"\d{17}[\dX]", v)), (p.name, v)
 
 
-def test_population_monthly_totals_and_small_count_suppression(rendered, conn):
+def test_population_monthly_totals(rendered, conn):
     out, _ = rendered
     wb = openpyxl.load_workbook(out / "population-monthly.xlsx")
     ws = wb.worksheets[0]
@@ -71,13 +73,29 @@ def test_population_monthly_totals_and_small_count_suppression(rendered, conn):
     assert (total[3], total[header.index("登记人口")], total[header.index("待核实")]) == expected
     g2 = next(r for r in body if r[1] == "金沙二网格")
     assert (g2[3], g2[header.index("登记人口")], g2[header.index("待核实")]) == (200, 1600, 1400)
-    # every published count is 0, >= 5, or "<5"
-    for row in body:
-        for h, v in zip(header[3:], row[3:]):
-            assert v == "<5" or v == 0 or (isinstance(v, int) and v >= 5), (h, v)
-    assert any(v == "<5" for row in body for v in row)
     changes_header, changes = table(wb["本期变动"])
     assert changes_header == ["社区", "本期迁入", "本期离开", "本期死亡"]
+
+
+def test_population_monthly_under_the_configured_disclosure_rule(conn, tmp_path):
+    # every published count is 0, >= 5 or withheld: an empty cell in a number column, never the text "<5"
+    from pipelines.reports import sdc
+
+    paths = render_report(conn, "population-monthly", out_dir=tmp_path, as_of=AS_OF)
+    ws = openpyxl.load_workbook(paths[1]).worksheets[0]
+    header, body = table(ws)
+    rule = sdc.rule()
+    withheld = 0
+    for row in body:
+        for h, v in zip(header[3:], row[3:]):
+            assert v is None or v == 0 or (isinstance(v, int) and (v >= rule.min_count or h == "登记与实有差额")), (h, v)
+            withheld += v is None
+    assert withheld
+    # the 合计 row still counts everybody
+    expected = conn.execute("SELECT count(*) FILTER (WHERE status = '在住') FROM core.person_status").fetchall()[0][0]
+    assert body[-1][3] == expected
+    notes = " ".join(c.value for c in ws["A"] if isinstance(c.value, str))
+    assert rule.note in notes and "<5" not in notes
 
 
 def test_period_changes_are_dated_by_the_deciding_evidence_in_the_month(conn, tmp_path):
@@ -132,11 +150,15 @@ def test_assistance_check_report_money_total_and_masked_ids(rendered):
     assert sum(float(r[4]) for r in rows) == pytest.approx(800 + 1200.50 + 650)
 
 
-def test_courtyard_contacts_are_a_file_with_phones_in_full(rendered):
+def test_courtyard_contacts_print_a_phone_in_full_only_with_consent(rendered):
     out, _ = rendered
     header, rows = read_list(out / "courtyard-profile-contacts.csv")
     assert header == ["社区", "小区", "楼栋", "姓名", "身份", "联系电话"]
-    assert {r[3]: r[5] for r in rows} == {"赵六": "13912345678", "褚十四": "13687654321"}    # consented: not masked
+    # 赵六 consented (公开联系方式 是); 褚十四 said 否: masked as the grant says
+    assert {r[3]: r[5] for r in rows} == {"赵六": "13912345678", "褚十四": "136****4321"}
+    notes = " ".join(c.value for c in openpyxl.load_workbook(out / "courtyard-profile.xlsx")["小区概况"]["A"]
+                     if isinstance(c.value, str))
+    assert "其中 1 人在实有人口采集时同意公开联系方式" in notes
     wb = openpyxl.load_workbook(out / "courtyard-profile.xlsx")
     header, body = table(wb["小区概况"])
     assert body[-1][header.index("楼栋长")] == 1 and body[-1][header.index("居民骨干")] == 1
@@ -226,7 +248,8 @@ def test_disability_check_cites_the_status_basis_of_each_linked_record(rendered,
 
 def test_rendering_twice_gives_identical_bytes(rendered, conn, tmp_path):
     out, paths = rendered
-    again = render_all(conn, out_dir=tmp_path, as_of=AS_OF)
+    with hiding_nothing():
+        again = render_all(conn, out_dir=tmp_path, as_of=AS_OF)
     assert [p.name for p in again] == [p.name for p in paths]
     for a, b in zip(paths, again):
         assert a.read_bytes() == b.read_bytes(), a.name

@@ -3,7 +3,9 @@
 with the quality package's own build_queue/scorecard. Accounts for every role."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 from pipelines.quality import build_queue, scorecard
@@ -22,6 +24,8 @@ ACCOUNTS = {
     "minzheng": ("民政", "S1"),
     "jiaoyu": ("教育", "S1"),
     "dongmen": ("街道办", "S2"),       # street office of 东门街道
+    "wangge": ("网格员", "G2"),        # grid worker of 金沙二网格
+    "gongan": ("公安", "S1"),
 }
 
 QUALITY_SQL = """
@@ -49,6 +53,7 @@ INSERT INTO raw.residents VALUES
   ('b_res', 34, 'R-X5', '金五', NULL, '男', '1975-09-31', NULL, NULL, 'H2', NULL, '户籍人口', NULL, NULL, '2026-10-20', NULL, NULL),
   ('b_res_hb', 4, 'R-H1', '河秘密', NULL, '男', '2022-02-30', NULL, NULL, 'H5', NULL, '户籍人口', NULL, NULL, '2026-10-20', NULL, NULL),
   ('b_res_hb', 5, 'R-H2', '河机密', NULL, '女', '2021-04-31', NULL, NULL, 'H5', NULL, '户籍人口', NULL, NULL, '2026-10-20', NULL, NULL);
+ALTER TABLE raw.residents ADD COLUMN phone_public VARCHAR;     -- 公开联系方式 (sources/residents.yaml)
 -- a loaded row of the 河滨 file, so its rejected rows are located in 河滨社区 (the file's community)
 INSERT INTO core.person_records (record_key, template, batch_id, row_no, record_no, name, id_number, house_code,
     event_date, name_raw, id_raw, id_valid)
@@ -101,3 +106,32 @@ def issue_id(home: Path, record_no: str) -> str:
 def issue_status(home: Path, record_no: str) -> str:
     with Store(home / "store.duckdb").connect(read_only=True) as conn:
         return conn.execute("SELECT status FROM quality.issues WHERE record_no = ?", [record_no]).fetchall()[0][0]
+
+
+@contextlib.contextmanager
+def serving(app) -> Iterator[str]:
+    """``app`` on a real loopback socket (uvicorn in a thread, configured as ``onceonly serve`` does)."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from pipelines.web.app import uvicorn_config
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port, backlog=1024))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 10
+    while not server.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(5)

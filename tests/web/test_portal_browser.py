@@ -141,3 +141,20 @@ def test_a_reports_person_list_is_one_click_from_the_reports_page(browser, live_
     assert dl.value.suggested_filename == "高龄（80岁以上）老人名单_高龄老人名单_2026-10-31.csv"
     assert saved.read_bytes().startswith("\ufeff".encode("utf-8")) and "李老" in saved.read_text(encoding="utf-8-sig")
     ctx.close()
+
+
+def test_the_grid_workers_task_page_shows_its_chart_and_prints_its_list(browser, live_server, tmp_path):
+    shots = _shots(tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    ctx, page = _login(browser, live_server, "wangge")
+    page.click("text=走访核查")
+    page.wait_for_url(f"{live_server}/tasks")
+    chart = page.locator("img.chart")
+    # drawn, not blocked: the page's content security policy admits the chart's data: image and nothing else
+    assert chart.evaluate("img => img.complete && img.naturalWidth") > 600
+    assert "金沙二网格" in page.content() and "金沙一网格" not in page.content()
+    page.screenshot(path=str(shots / "tasks.png"), full_page=True)
+    with page.expect_download() as dl:
+        page.click("text=下载（Excel）")
+    assert dl.value.suggested_filename.startswith("走访核查任务单_金沙二网格_G2_")
+    ctx.close()

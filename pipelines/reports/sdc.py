@@ -1,0 +1,240 @@
+"""Statistical disclosure control (统计披露控制): one rule, from one configuration, for every report.
+
+The rule (reports/standards.yaml ``disclosure``):
+
+1. *Primary*: a count of persons from 1 to ``min_count``-1 is not published. Zeros are published (nobody is
+   singled out by "nobody"), and so are counts that are not of persons (houses, buildings: ``Col.kind``
+   ``number``).
+2. *Complementary*: a table's totals are exact, so a hidden cell must not be the difference of published ones.
+   Every linear relation a table states — a column and its 合计, a row total and its parts
+   (``Section.sums``, e.g. 实有人口 = 户籍 + 流动 + 境外 + 未落户 + 类别不详), one section rolling up into another
+   (``Report.links``) — is checked: where it leaves a hidden cell alone, the smallest further non-zero part is
+   hidden as well (the total only when no part is left).
+3. *Audit*: then every hidden cell is bounded by linear programming over all the relations of the report, the
+   way an analyst with the published table would (hidden counts are at least 1, since zeros are shown): a cell
+   whose range holds one whole number is derivable, and another cell of one of its relations is hidden, until
+   none is. tests/reports/test_sdc.py checks the result independently, by integer programming over the
+   published workbook.
+
+A hidden cell stays empty in the workbook (a number column still sums) and carries the marker as a fill and a
+comment; in HTML it is an empty cell the marker is drawn in by CSS. Totals count the hidden persons.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import yaml
+
+from pipelines.paths import REPORTS_DIR
+
+Cell = tuple[int, int, int]        # (section, row, column); row == len(section.rows) is the 合计 row
+
+
+@dataclass(frozen=True)
+class Rule:
+    min_count: int
+    marker: str
+
+    @property
+    def note(self) -> str:
+        return (f"为保护个人信息，小于{self.min_count}的人数不公布，由合计等数字可推算出这类人数的格子也不公布："
+                f"这些格子留空（表格中为灰色斜纹并带批注，网页中显示“{self.marker}”），合计仍按实际人数计算。")
+
+
+@lru_cache(maxsize=1)
+def rule() -> Rule:
+    doc = yaml.safe_load((REPORTS_DIR / "standards.yaml").read_text(encoding="utf-8"))["disclosure"]
+    return Rule(int(doc["min_count"]), str(doc["marker"]))
+
+
+@dataclass
+class Table:
+    """The cells of a report as numbers, and the relations among them: ``total = sum(parts)``."""
+    values: dict[Cell, float]
+    persons: set[Cell]                 # counts of persons: subject to the primary rule, ≥ 1 when hidden
+    signed: set[Cell]                  # differences (登记与实有差额): any whole number when hidden
+    relations: list[tuple[Cell, list[Cell]]]
+
+
+def table_of(report) -> Table:
+    values: dict[Cell, float] = {}
+    persons: set[Cell] = set()
+    signed: set[Cell] = set()
+    relations: list[tuple[Cell, list[Cell]]] = []
+    by_title = {s.title: i for i, s in enumerate(report.sections)}
+    for si, s in enumerate(report.sections):
+        total = s.total_row()
+        rows = list(s.rows) + ([total] if total else [])
+        controlled = [ci for ci, c in enumerate(s.columns) if c.kind == "count"]
+        for ri, row in enumerate(rows):
+            for ci in controlled:
+                values[(si, ri, ci)] = float(row[ci] or 0)
+                (signed if s.columns[ci].name in s.signed else persons).add((si, ri, ci))
+        if total:
+            n = len(s.rows)
+            relations += [((si, n, ci), [(si, ri, ci) for ri in range(n)]) for ci in controlled]
+        index = {c.name: ci for ci, c in enumerate(s.columns)}
+        for whole, parts in s.sums.items():
+            relations += [((si, ri, index[whole]), [(si, ri, index[p]) for p in parts]) for ri in range(len(rows))]
+    for detail, key, summary, columns in getattr(report, "links", ()):
+        a, b = report.sections[by_title[detail]], report.sections[by_title[summary]]
+        ia, ib = by_title[detail], by_title[summary]
+        ka = next(ci for ci, c in enumerate(a.columns) if c.name == key)
+        kb = next(ci for ci, c in enumerate(b.columns) if c.name == key)
+        for rb, row in enumerate(b.rows):
+            members = [ra for ra, r in enumerate(a.rows) if r[ka] == row[kb]]
+            for col in columns:
+                ca = next(ci for ci, c in enumerate(a.columns) if c.name == col)
+                cb = next(ci for ci, c in enumerate(b.columns) if c.name == col)
+                relations.append(((ib, rb, cb), [(ia, ra, ca) for ra in members]))
+    return Table(values, persons, signed, relations)
+
+
+def _primary(t: Table, r: Rule) -> set[Cell]:
+    return {c for c in t.persons if 0 < t.values[c] < r.min_count}
+
+
+def _hide_one_more(t: Table, hidden: set[Cell], total: Cell, parts: list[Cell]) -> bool:
+    """Hide the smallest visible non-zero part of a relation (ties: the first), else its total."""
+    options = sorted((abs(t.values[c]), c) for c in parts if c not in hidden and t.values[c] != 0)
+    if options:
+        hidden.add(options[0][1])
+        return True
+    if total not in hidden and t.values[total] != 0:
+        hidden.add(total)
+        return True
+    return False
+
+
+def _complement(t: Table, hidden: set[Cell]) -> None:
+    """Until no relation leaves a hidden cell alone, or pins its hidden parts to 1 each."""
+    changed = True
+    while changed:
+        changed = False
+        for total, parts in t.relations:
+            cells = [total, *parts]
+            inside = [c for c in cells if c in hidden]
+            if not inside:
+                continue
+            pinned = False
+            if total not in hidden and all(c in t.persons for c in inside):
+                # the hidden parts sum to what the shown cells leave; all 1 when that equals their number
+                rest = t.values[total] - sum(t.values[c] for c in parts if c not in hidden)
+                pinned = rest == len(inside)
+            if (len(inside) == 1 or pinned) and _hide_one_more(t, hidden, total, parts):
+                changed = True
+
+
+def _components(t: Table, hidden: set[Cell]) -> list[tuple[list[Cell], list[tuple[Cell, list[Cell]]]]]:
+    """Hidden cells in groups that share relations, each with the relations touching it: bounding each
+    group on its own keeps the linear programs small however large the report."""
+    parent = {c: c for c in hidden}
+
+    def root(c: Cell) -> Cell:
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+    touching = []
+    for total, parts in t.relations:
+        inside = [c for c in (total, *parts) if c in hidden]
+        if inside:
+            touching.append(((total, parts), inside))
+            for c in inside[1:]:
+                parent[root(c)] = root(inside[0])
+    groups: dict[Cell, tuple[list[Cell], list]] = {}
+    for c in sorted(hidden):
+        groups.setdefault(root(c), ([], []))[0].append(c)
+    for relation, inside in touching:
+        groups[root(inside[0])][1].append(relation)
+    return list(groups.values())
+
+
+_CAP = 1e9      # a withheld count no relation bounds from above: "any number"
+
+
+def _system(t: Table, hidden: set[Cell], cells: list[Cell], relations):
+    import numpy as np
+    from scipy.sparse import lil_matrix
+
+    pos = {c: i for i, c in enumerate(cells)}
+    a = lil_matrix((len(relations), len(cells)))
+    b = np.zeros(len(relations))
+    for k, (total, parts) in enumerate(relations):
+        for c, sign in [(total, 1.0)] + [(p, -1.0) for p in parts]:
+            if c in hidden:
+                a[k, pos[c]] += sign
+            else:
+                b[k] -= sign * t.values[c]
+    lim = [(-_CAP, _CAP) if c in t.signed else (1, _CAP) for c in cells]
+    return a.tocsr(), b, lim
+
+
+def _solve(obj, a, b, lim):
+    from scipy.optimize import linprog
+
+    r = linprog(obj, A_eq=a if a.shape[0] else None, b_eq=b if a.shape[0] else None, bounds=lim, method="highs")
+    return r.x if r.status == 0 else None
+
+
+def derivable(t: Table, hidden: set[Cell]) -> set[Cell]:
+    """Hidden cells whose range holds a single whole number. Two solutions in which a cell differs by a whole
+    number or more clear it at once: a random weighting of the still-open cells is minimised and maximised (a
+    sum would not do: a row's withheld cells often have a fixed sum), and only the cells a few such pairs
+    cannot clear are bounded one by one. The weights are seeded: the same table gives the same answer."""
+    import math
+
+    import numpy as np
+
+    out: set[Cell] = set()
+    rng = np.random.default_rng(5)
+    for group, relations in _components(t, hidden):
+        a, b, lim = _system(t, hidden, group, relations)
+        open_ = set(range(len(group)))
+        while open_:
+            obj = np.zeros(len(group))
+            obj[sorted(open_)] = rng.uniform(0.5, 1.5, len(open_))
+            lo, hi = _solve(obj, a, b, lim), _solve(-obj, a, b, lim)
+            if lo is None or hi is None:
+                break
+            cleared = {i for i in open_ if abs(hi[i] - lo[i]) >= 1 - 1e-6}
+            if not cleared:
+                break
+            open_ -= cleared
+        for i in sorted(open_):
+            obj = np.zeros(len(group))
+            obj[i] = 1.0
+            lo, hi = _solve(obj, a, b, lim), _solve(-obj, a, b, lim)
+            if lo is None or hi is None:
+                continue
+            if math.floor(hi[i] + 1e-6) - math.ceil(lo[i] - 1e-6) < 1:
+                out.add(group[i])
+    return out
+
+
+def protect(report, r: Rule | None = None) -> set[Cell]:
+    """The cells of ``report`` not to publish under rule ``r`` (default: the configured one)."""
+    r = r or rule()
+    t = table_of(report)
+    hidden = _primary(t, r) | set(getattr(report, "fixed", ()))
+    _complement(t, hidden)
+    while hidden:
+        exposed = derivable(t, hidden)
+        if not exposed:
+            break
+        grew = False
+        for c in sorted(exposed):
+            own = [(total, parts) for total, parts in t.relations if c == total or c in parts]
+            if any(_hide_one_more(t, hidden, total, parts) for total, parts in own):
+                grew = True
+                continue
+            # every relation of the cell is withheld whole: it is pinned through relations further out (a
+            # second table's total equal to this one's); open one of those
+            group = next(cells for cells, _ in _components(t, hidden) if c in cells)
+            around = [(total, parts) for total, parts in t.relations if total in group or any(x in group for x in parts)]
+            grew |= any(_hide_one_more(t, hidden, total, parts) for total, parts in around)
+        if not grew:        # nothing left to hide: every cell of every relation already is
+            break
+        _complement(t, hidden)
+    return hidden
