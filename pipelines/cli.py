@@ -302,10 +302,17 @@ def cmd_address(args) -> int:
         return _address_parse(args)
     from pipelines.address import aliases
 
+    from pipelines.publish.masking import DEFAULT as DEFAULT_MASKING
+
+    args.asked = {"what": f"address {args.action}", "scope": args.community, "user": args.by}
     store = _store(args)
     if args.action == "unknown":
         with store.connect(read_only=True) as conn:
             groups = aliases.unknown_groups(conn, community=args.community, kind=args.kind)
+        # the command line is the operator's: addresses scrubbed of IDs and phones by default
+        groups = aliases.masked_groups(groups, DEFAULT_MASKING)
+        _audit(args, {"action": "view", "what": "address unknown", "scope": args.community,
+                      "detail": f"{len(groups)} 组" + (f" 类型 {args.kind}" if args.kind else "")})
         for g in groups[: args.limit]:
             print(f"[{g['title']}] {g['key']}  {g['rows']} 行（{g['templates']}；{g['spellings']} 种写法，"
                   f"例：“{g['example']}”）— {g['basis']}")
@@ -343,6 +350,8 @@ def cmd_address(args) -> int:
                                                 context=args.at)
         except aliases.AliasRefused as exc:
             raise UserError(str(exc)) from None
+    _audit(args, {"action": "alias", "what": spelling, "user": args.by,
+                  "detail": f"撤销 {decision.describe()}" if args.revoke else decision.describe()})
     print(f"已记录：{decision.describe()}（{decision.by}）。下次 onceonly run 时对所有同样写法的地址生效。")
     return 0
 

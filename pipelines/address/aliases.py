@@ -207,3 +207,21 @@ def unknown_groups(conn: duckdb.DuckDBPyConnection, community: str | None = None
         # what a decision would name: the compound as read, the road without its number
         g["spelling"] = g["key"] if g["kind"] == "compound" else g["key"].split("|")[0] if g["kind"] == "road" else None
     return out
+
+
+def masked_groups(groups: list[dict], m) -> list[dict]:
+    """Groups as a viewer whose grant is ``m`` (pipelines.publish.masking.Masking) sees them: the example is an
+    address (a police entry can carry a phone or an ID: ``…3栋电联138…``), key and basis are scrubbed. A spelling
+    the scrub changes is not offered for a decision (the form would name a value the viewer cannot see)."""
+    from pipelines.publish import masking
+
+    out = []
+    for g in groups:
+        g = dict(g)
+        g["example"] = masking.mask_value(g["example"], "address", m)
+        for k in ("key", "basis"):
+            g[k] = masking.mask_text(g[k], m)
+        if g["spelling"] is not None and masking.mask_text(g["spelling"], m) != g["spelling"]:
+            g["spelling"] = None
+        out.append(g)
+    return out

@@ -156,6 +156,7 @@ MATCH_TITLES = {"matched": "已匹配", "multi_match": "多个候选", "no_match
 def _address_lines(conn: duckdb.DuckDBPyConnection, record_ids: list[int]) -> dict[int, str]:
     """record_id → how its free-text address was matched and why (core.address_matches), naming the steward
     whose decision about the spelling decided, and when."""
+    from pipelines.publish.masking import mask_text
     from pipelines.store import table_exists
 
     if not record_ids or not table_exists(conn, "core.address_matches"):
@@ -179,7 +180,8 @@ def _address_lines(conn: duckdb.DuckDBPyConnection, record_ids: list[int]) -> di
             where = f"在门牌“{r['context']}”处" if r["context"] else ""
             text += (f"；数据管理员 {r['by']} 于 {r['at']:%Y-%m-%d} 认定{what}写法“{r['spelling']}”{where}"
                      f"即“{r['target']}”")
-        out[r["record_id"]] = text + "）"
+        # the address as typed may carry a phone or an ID (…3栋电联138…): scrubbed as every explain line is
+        out[r["record_id"]] = mask_text(text + "）")
     return out
 
 

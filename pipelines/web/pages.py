@@ -548,7 +548,7 @@ def queue_page(request: Request, portal: Portal, pr: Principal):
 def queue_addresses(request: Request, portal: Portal, pr: Principal):
     """Addresses no house was found for, grouped by what is unknown, with a form to settle a compound's or a
     road's spelling once (pipelines.address.aliases)."""
-    from pipelines.address.aliases import unknown_groups
+    from pipelines.address.aliases import masked_groups, unknown_groups
 
     pr.require_steward()
     with portal.gate.read() as conn:
@@ -557,6 +557,7 @@ def queue_addresses(request: Request, portal: Portal, pr: Principal):
         if community and community not in pr.community_codes:
             raise Forbidden("所选社区不在您的辖区内。")
         groups = unknown_groups(conn, communities=[community] if community else sorted(pr.community_codes))
+    groups = masked_groups(groups, load_registry().queue_masking(pr.dept, pr.username))
     portal.log(request, pr, "view", "queue-addresses", f"community:{community}" if community else pr.scope_key)
     return render(request, portal, "queue_addresses.html.j2", pr=pr, groups=groups[:QUEUE_LIMIT], total=len(groups),
                   rows=sum(g["rows"] for g in groups), community=community,

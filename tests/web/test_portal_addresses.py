@@ -47,7 +47,7 @@ def home(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app(home):
-    return create_app(home, secret_key="test-secret-key-not-for-production")
+    return create_app(home)
 
 
 def test_a_steward_settles_a_spelling_once(app, home):
