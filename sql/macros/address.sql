@@ -40,10 +40,18 @@ CREATE OR REPLACE MACRO addr_denoise(s) AS
 --   after a lane, a compound, a 新村 or a 里 ("1200弄5号601室", "曹杨一村12号201室", "康乐里3号501室")
 --   it is the building;
 --   after a road, 附 or a floor ("XX路100号501室", "6楼11号") it stays a door or room number.
--- And a building/unit/room written before the place ("3栋2单元501室 芳草小区") moves behind it.
+-- And a building/unit/room written before the place ("3栋2单元501室 芳草小区", "201房 六运三街2号") moves
+-- behind it; a door's sub-number written before its 号 (89之1号, 89之一) is 89号之1; a door and a flat written
+-- with a dash after a road (东二巷4-402: three digits or more make a flat, 824-2 stays a door) are 4号402.
 CREATE OR REPLACE MACRO addr_rewrite(s) AS
-    CASE WHEN NOT regexp_matches(s, '号|^第?(?:[0-9]+|[A-Z][0-9]*|[〇零一二两三四五六七八九十]+)(?:栋|幢|座)') THEN s
-         ELSE regexp_replace(regexp_replace(regexp_replace(replace(s, '号楼', '栋'),
+    CASE WHEN NOT regexp_matches(s, '号|之|^第?(?:[0-9]+|[A-Z][0-9]*|[〇零一二两三四五六七八九十]+)(?:栋|幢|座)'
+                                 || '|^[0-9]+[A-Z]?(?:室|房|户)[^0-9]|(?:路|街|巷|道|条|里|坊)[0-9]+-[0-9]{3,4}$') THEN s
+         ELSE regexp_replace(regexp_replace(regexp_replace(replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(s,
+                  '^([0-9]+[A-Z]?(?:室|房|户))([^0-9].+)$', '\2\1'),
+                  '([^0-9])([0-9]+)之([0-9]+|[一二三四五六七八九十]+)号([0-9])', '\1\2号之\3,\4'),
+                  '([^0-9])([0-9]+)之([0-9]+|[一二三四五六七八九十]+)号?', '\1\2号之\3'),
+                  '(路|街|巷|道|条|里|坊)([0-9]+)-([0-9]{3,4})$', '\1\2号\3'),
+                  '号楼', '栋'),
                   '^(第?(?:[0-9]+|[A-Z][0-9]*|[〇零一二两三四五六七八九十]+)(?:栋|幢|座)(?:(?:[0-9]+|[〇零一二两三四五六七八九十]+)(?:单元|门))?(?:[0-9]+(?:楼|层|F))?(?:[0-9]+[A-Z]?(?:室|号|房|户)?)?)([^0-9].+)$',
                   '\2\1'),
                   '([^0-9路街巷道条甫楼层元门F附甲乙丙丁特\-])([0-9]+)号([0-9]+[A-Z]?(?:室|房|号|户)?)$', '\1\2栋\3'),
@@ -54,7 +62,8 @@ CREATE OR REPLACE MACRO addr_rewrite(s) AS
 -- cheap test says need it: the distinct texts of a city are millions, mostly clean.
 CREATE OR REPLACE MACRO addr_clean(s) AS
     CASE WHEN regexp_matches(s, '[()]|1[3-9][0-9]{9}|-[0-9]{7,8}|电|话|门|快递|丰巢|驿站|代收|前台|附近|旁|对面|隔壁|楼下|交叉|路口|米$|收件|放|物业|周边|联系|不在|先生|女士|小姐|师傅'
-                             || '|号楼|[0-9]号[0-9]+[A-Z]?(?:室|房|号|户)?$|弄[0-9]+号$|^第?(?:[0-9]+|[A-Z][0-9]*|[〇零一二两三四五六七八九十]+)(?:栋|幢|座)')
+                             || '|号楼|[0-9]号[0-9]+[A-Z]?(?:室|房|号|户)?$|弄[0-9]+号$|^第?(?:[0-9]+|[A-Z][0-9]*|[〇零一二两三四五六七八九十]+)(?:栋|幢|座)'
+                             || '|[0-9]之|^[0-9]+[A-Z]?(?:室|房|户)[^0-9]|(?:路|街|巷|道|条|里|坊)[0-9]+-[0-9]{3,4}$')
          THEN addr_rewrite(addr_denoise(s)) ELSE s END;
 
 -- Chinese numerals 〇..九十九 (and digit-by-digit 一〇一, 五零一) to digits; digits lose

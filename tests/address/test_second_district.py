@@ -139,3 +139,18 @@ def test_a_second_district_unlike_the_demo(district):
     assert not guessed, guessed[:5]
     assert len(right) / len(one) >= 0.99, (len(right), len(one), missed[:15])
     assert len(one) > 3000 and len(rows) - len(one) > 100
+
+
+@pytest.mark.parametrize("text, parts", [
+    ("201房 六运三街2号", ("六运三街", "2", None, None, "201")),             # the flat first
+    ("东二巷4-402", ("东二巷", "4", None, None, "402")),                    # door-flat with a dash
+    ("体育场路824-2", ("体育场路", "824-2", None, None, None)),             # a door's sub-number stays a door
+    ("广州市中山大道西89之1号3栋203", ("中山大道西", "89之1", None, "3", "203")),
+    ("中山大道西89之一南雅苑3栋403", ("中山大道西", "89之1", "南雅苑", "3", "403")),
+    ("中山大道西89号之一南雅苑3栋403房", ("中山大道西", "89之1", "南雅苑", "3", "403")),
+])
+def test_forms_of_this_district_are_read(text, parts):
+    from pipelines.address.parse import parse_lines
+
+    row = parse_lines([text])[0]
+    assert (row["road"], row["road_no"], row["compound"], row["building"], row["room"]) == parts

@@ -146,6 +146,9 @@ def test_a_district_unlike_the_demo(district):
     wrong = [(r[2], r[3], got[r[0]]) for r in one if got[r[0]][0] == "matched" and got[r[0]][1] != r[3]]
     guessed = [(r[2], got[r[0]]) for r in rows if not r[4] and got[r[0]][0] == "matched"]
     missed = [(r[2], got[r[0]]) for r in one if got[r[0]][0] != "matched"]
+    print(f"\n北京/上海式辖区：{len(rows)} 条地址，其中唯一指向一处房屋 {len(one)} 条，"
+          f"匹配正确 {len(right)}（{len(right) / len(one):.2%}），错配 {len(wrong)}，"
+          f"多义地址 {len(rows) - len(one)} 条中被匹配 {len(guessed)}")
     assert not wrong, wrong[:5]
     assert not guessed, guessed[:5]
     assert len(right) / len(one) >= 0.99, (len(right), len(one), missed[:10])
