@@ -56,7 +56,7 @@ SELECT tail,
        addr_cn_num(nullif(p.building, '')) AS building,
        CASE WHEN unit_is_floor THEN NULL ELSE addr_cn_num(nullif(p.unit, '')) END AS unit,
        addr_cn_num(nullif(CASE WHEN unit_is_floor THEN p.unit ELSE p.floor END, '')) AS floor,
-       addr_cn_num(nullif(p.room, '')) AS room
+       addr_cn_num(nullif(regexp_replace(p.room, '^([东西南北中])户$', '\1'), '')) AS room
 FROM s;
 
 CREATE OR REPLACE TEMP TABLE ap_h AS

@@ -18,7 +18,10 @@ WITH x AS (
     -- the last level must not be the start of a road or a market (古镇路, 开发区路, 北京西路, 荷花池市场), and a
     -- province's short name alone is a level only before a district or a numbered road (上海城一期 is a
     -- compound; 上海宝山区…, 北京东四六条23号 are not)
-    SELECT *, pfx <> '' AND (regexp_matches(substr(rest, length(pfx) + 1), '^[东西南北中]?(?:[路街巷道]|大道|大街)')
+    -- — but a district before 南大街 / 东大道 is a district: a direction and 大街 or 大道 make a whole road name
+    SELECT *, pfx <> '' AND ((regexp_matches(substr(rest, length(pfx) + 1), '^[东西南北中]?(?:[路街巷道]|大道|大街)')
+                              AND NOT (regexp_matches(nz[-1], '[区县]$')
+                                       AND regexp_matches(substr(rest, length(pfx) + 1), '^[东西南北中]大[街道]')))
                              OR (nz[-1] LIKE '%市' AND substr(rest, length(pfx) + 1) LIKE '场%')
                              OR (len(nz) = 1 AND lv[1] <> '' AND NOT regexp_matches(lv[1], '(?:省|市|区)$')
                                  AND NOT regexp_matches(substr(rest, length(pfx) + 1),

@@ -88,15 +88,16 @@ CREATE OR REPLACE MACRO addr_part(x) AS
     addr_cn_num(nullif(regexp_replace(addr_fold(x), '^第|(号楼|栋|幢|座|#|号|单元|门|楼|层|F|室|房|户)$', '', 'g'), ''));
 
 -- Building / unit / floor / room at the end: 3栋2单元5楼501室, 三栋二单元五零一, 第3幢, A座1201,
--- 3-2-501, 3栋2-501, 3#501, 2门501 (a Beijing unit), 8栋B座 (a wing), 5层, 16-3 (a Chongqing floor-flat), 501.
+-- 3-2-501, 3栋2-501, 3#501, 2门501 (a Beijing unit), 8栋B座 (a wing), 5层, 16-3 (a Chongqing floor-flat), 501,
+-- 8楼东户 (the flat on the east of floor 8, as Henan and Hebei write it: room 东).
 -- The leftmost start that reaches the end is the tail; whatever precedes it is the head.
 CREATE OR REPLACE MACRO addr_tail(s) AS
     regexp_extract(s,
-        '(?:第?(?:[东西南北]?[0-9]+|[A-Z][0-9]*|[〇零一二两三四五六七八九十]+)(?:栋|幢|座|#|-))?(?:第?(?:[0-9]+|[A-Z]|[〇零一二两三四五六七八九十]+)(?:单元|门|座|-))?(?:(?:[0-9]+|[〇零一二两三四五六七八九十]+)(?:楼|层|F|-))?(?:(?:[0-9][0-9A-Z]*|[A-Z][0-9]+|[〇零一二三四五六七八九]{3,4})(?:室|号|房|户)?)?$', 0);
+        '(?:第?(?:[东西南北]?[0-9]+|[A-Z][0-9]*|[〇零一二两三四五六七八九十]+)(?:栋|幢|座|#|-))?(?:第?(?:[0-9]+|[A-Z]|[〇零一二两三四五六七八九十]+)(?:单元|门|座|-))?(?:(?:[0-9]+|[〇零一二两三四五六七八九十]+)(?:楼|层|F|-))?(?:(?:[0-9][0-9A-Z]*|[A-Z][0-9]+|[〇零一二三四五六七八九]{3,4})(?:室|号|房|户)?|[东西南北中]户)?$', 0);
 
 CREATE OR REPLACE MACRO addr_tail_parts(tail) AS
     regexp_extract(tail,
-        '^(?:第?([东西南北]?[0-9]+|[A-Z][0-9]*|[〇零一二两三四五六七八九十]+)(栋|幢|座|#|-))?(?:第?([0-9]+|[A-Z]|[〇零一二两三四五六七八九十]+)(单元|门|座|-))?(?:([0-9]+|[〇零一二两三四五六七八九十]+)(楼|层|F|-))?(?:([0-9][0-9A-Z]*|[A-Z][0-9]+|[〇零一二三四五六七八九]{3,4})(室|号|房|户)?)?$',
+        '^(?:第?([东西南北]?[0-9]+|[A-Z][0-9]*|[〇零一二两三四五六七八九十]+)(栋|幢|座|#|-))?(?:第?([0-9]+|[A-Z]|[〇零一二两三四五六七八九十]+)(单元|门|座|-))?(?:([0-9]+|[〇零一二两三四五六七八九十]+)(楼|层|F|-))?(?:([0-9][0-9A-Z]*|[A-Z][0-9]+|[〇零一二三四五六七八九]{3,4}|[东西南北中](?:户))(室|号|房|户)?)?$',
         ['building', 'b_mark', 'unit', 'u_mark', 'floor', 'f_mark', 'room', 'r_mark']);
 
 -- The administrative levels before the place, as the regex sees them (the names of core.grids,
@@ -132,12 +133,13 @@ CREATE OR REPLACE MACRO addr_segment_pass(s) AS
 CREATE OR REPLACE MACRO addr_segments(s) AS addr_segment_pass(addr_segment_pass(s));
 
 -- Road and door number anywhere in the segmented place; the road starts right after another road
--- (龙津西路逢源大街18号 → 逢源大街, but 大塘街五巷 stays whole: 五巷 is no name) or at a segment start,
+-- (龙津西路逢源大街18号 → 逢源大街, but 大塘街五巷 stays whole: 五巷 is no name, and 新街口外大街 too: 街口 is
+-- a place, no road) or at a segment start,
 -- keeps its section (人民南路四段, 江南大道中) and may be numbered (2号大街, 兴园3路). A number needs
 -- no 号 (体育场路824) when no digit follows; 附1号, 之一, 院, 弄, 支弄 stay with it.
 CREATE OR REPLACE MACRO addr_road_parts(s) AS
     regexp_extract(s,
-        '^(?:(.*(?:[路街道条]|巷子?))([^|0-9]*?[^|0-9一二三四五六七八九十百零〇两东西南北中][^|0-9]*?(?:大道|大街|路|街|巷子|巷|胡同|条|道|里|坊)'
+        '^(?:(.*(?:[路街道条]|巷子?))((?:[^|0-9口一二三四五六七八九十百零〇两东西南北中]|[^|0-9口][^|0-9]*?[^|0-9一二三四五六七八九十百零〇两东西南北中])[^|0-9]*?(?:大道|大街|路|街|巷子|巷|胡同|条|道|里|坊)'
         ||     '(?:[东西南北中]?[一二三四五六七八九十]*段|[东西南北中])?)'
         || '|(.*\||)((?:[^|0-9]*?[^|0-9大](?:大道|大街|路|街|巷子|巷|胡同|条|道|里|坊)|[^|0-9]*[0-9]+号?(?:大道|大街|路|街))'
         ||     '(?:[东西南北中]?[一二三四五六七八九十]*段|[东西南北中])?))'

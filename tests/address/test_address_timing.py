@@ -102,7 +102,7 @@ def test_one_million_addresses(store):
         Store.run_sql(conn, "raw/tables.sql")
         conn.execute("INSERT INTO raw.batches (batch_id, template, file_name, status, batch_no) "
                      "VALUES ('bench', 'hukou', 'hukou/bench.csv', 'loaded', 1)")
-        assert conn.execute("SELECT count(*) FROM core.houses").fetchone()[0] == 500_000
+        assert conn.execute("SELECT count(*) FROM core.houses").fetchall()[0][0] == 500_000
         cpu_before = _cpu_seconds()
         started = time.perf_counter()
         counts = match_addresses(conn)
