@@ -19,14 +19,15 @@ CREATE OR REPLACE MACRO addr_fold(s) AS
               '[^0-9A-Z\x{4E00}-\x{9FFF}\x{3400}-\x{4DBF}#()\-,]+', '', 'g')
     END;
 
--- What clerks and couriers add that is no part of an address: phone numbers, "(近XX路)",
+-- What clerks and couriers add that is no part of an address: phone and ID numbers, "(近XX路)",
 -- "(前台代收)", and at the end 电联 / 门口丰巢快递柜 / XX附近 / 与XX路交叉口 / 东100米.
 -- The remaining brackets are dropped, their content kept ("(四期)", "(玉林北路12号)").
 CREATE OR REPLACE MACRO addr_denoise(s) AS
-    CASE WHEN NOT regexp_matches(s, '[()]|1[3-9][0-9]{9}|0[0-9]{2,3}-[0-9]{7,8}|电|话|门|快递|丰巢|驿站|代收|前台|附近|旁|对面|隔壁|楼下|交叉|路口|米$|收件|放|物业|周边|联系|不在|先生|女士|小姐|师傅')
+    CASE WHEN NOT regexp_matches(s, '[()]|1[3-9][0-9]{9}|[0-9]{15}|0[0-9]{2,3}-[0-9]{7,8}|电|话|门|快递|丰巢|驿站|代收|前台|附近|旁|对面|隔壁|楼下|交叉|路口|米$|收件|放|物业|周边|联系|不在|先生|女士|小姐|师傅')
          THEN s
          ELSE regexp_replace(regexp_replace(regexp_replace(regexp_replace(s,
-                  '1[3-9][0-9]{9}|0[0-9]{2,3}-[0-9]{7,8}', '', 'g'),
+                  '(?:(?:公民)?身份证(?:号码|号)?|证件号码?)?[0-9]{17}[0-9X]|(?:(?:公民)?身份证(?:号码|号)?|证件号码?)[0-9]{15}'
+                  || '|1[3-9][0-9]{9}|0[0-9]{2,3}-[0-9]{7,8}', '', 'g'),
                   '\((?:近|靠近|临|在|距|位于)[^()]*\)|\([^()]*(?:附近|旁边|旁|对面|交叉口|路口|代收|前台|电联|电话|门卫|快递|驿站|物业)[^()]*\)'
                   -- a last bracket that names no place ("(无人接听)", "(周末送)"); "(芳草小区)" is kept
                   || '|\((?:[^()0-9]*?[^()0-9小区花园苑大厦广场村期栋单元室号路街巷庭居府城寓心楼院里坊弄道])?\)$', '', 'g'),
@@ -61,7 +62,7 @@ CREATE OR REPLACE MACRO addr_rewrite(s) AS
 -- Noise dropped and trailing numbers rewritten (addr_denoise, addr_rewrite), only for the few texts one
 -- cheap test says need it: the distinct texts of a city are millions, mostly clean.
 CREATE OR REPLACE MACRO addr_clean(s) AS
-    CASE WHEN regexp_matches(s, '[()]|1[3-9][0-9]{9}|-[0-9]{7,8}|电|话|门|快递|丰巢|驿站|代收|前台|附近|旁|对面|隔壁|楼下|交叉|路口|米$|收件|放|物业|周边|联系|不在|先生|女士|小姐|师傅'
+    CASE WHEN regexp_matches(s, '[()]|1[3-9][0-9]{9}|[0-9]{15}|-[0-9]{7,8}|电|话|门|快递|丰巢|驿站|代收|前台|附近|旁|对面|隔壁|楼下|交叉|路口|米$|收件|放|物业|周边|联系|不在|先生|女士|小姐|师傅'
                              || '|号楼|[0-9]号[0-9]+[A-Z]?(?:室|房|号|户)?$|弄[0-9]+号$|^第?(?:[0-9]+|[A-Z][0-9]*|[〇零一二两三四五六七八九十]+)(?:栋|幢|座)'
                              || '|[0-9]之|^[0-9]+[A-Z]?(?:室|房|户)[^0-9]|(?:路|街|巷|道|条|里|坊)[0-9]+-[0-9]{3,4}$')
          THEN addr_rewrite(addr_denoise(s)) ELSE s END;

@@ -97,3 +97,25 @@ def test_decisions_the_store_refuses(address_conn, kind, spelling, target, kwarg
     assert list_aliases(address_conn, active_only=False) == []
     with pytest.raises(AliasRefused, match="没有生效中的认定"):
         revoke_alias(address_conn, "compound", "芳草花苑", by="张三", reason="x")
+
+
+def test_the_command_line_masks_what_it_lists_and_audits_what_it_decides(store, address_conn, capsys):
+    from pipelines.cli import main
+    from pipelines.web import audit_log
+
+    conn = address_conn
+    # a police entry that ends in the caller's phone and quotes an ID: listed scrubbed
+    _load(conn, ["芳草花苑3栋2单元501 13912345678"] * 3 + ["芳草花苑3-2-502 身份证510104199001011230"])
+    match_addresses(conn)
+    conn.close()
+    home = str(store.path.parent)
+    assert main(["address", "unknown", "--home", home]) == 0
+    out = capsys.readouterr().out
+    assert "芳草花苑" in out and "4 行" in out
+    assert "13912345678" not in out and "510104199001011230" not in out
+    assert main(["address", "alias", "--compound", "芳草花苑", "--is", "芳草小区", "--by", "张三",
+                 "--reason", "现场核实", "--home", home]) == 0
+    assert "已记录" in capsys.readouterr().out
+    events = [(e["source"], e["action"], e["what"], e["user"]) for e in audit_log(store.path.parent, dt.date(2000, 1, 1))]
+    assert ("cli", "view", "address unknown", events[0][3]) in events
+    assert ("cli", "alias", "芳草花苑", "张三") in events

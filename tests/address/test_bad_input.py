@@ -24,6 +24,8 @@ BAD = {
     LONG: ("no_match", "地址过长（2000字），不像一个地址，请核对"),
     "😀芳草小区3栋2单元501😀": ("matched", "唯一对应此房屋"),          # emoji around a good address
     "芳草小区3栋2单元501\n（电联）": ("matched", "唯一对应此房屋"),      # a line break inside a cell
+    "芳草小区3栋2单元501 13912345678": ("matched", "唯一对应此房屋"),     # the caller's phone typed after it
+    "芳草小区3栋2单元501 身份证号码：510104199001011230": ("matched", "唯一对应此房屋"),   # and an ID
     "火星基地1号": ("no_match", "小区“火星基地”不在实有房屋中"),
     "1-1-1": ("no_match", "未能识别出小区或道路门牌"),
 }
@@ -42,7 +44,7 @@ def test_bad_values_get_a_clear_basis(address_conn):
         assert got_status == status and basis in got_basis, (address[:30], rows[address])
         if status == "no_match":
             assert kind in ("not_address", "unreadable", "compound"), (address[:30], kind)
-    assert counts == {"matched": 2, "no_match": len(BAD) - 2, "multi_match": 0}
+    assert counts == {"matched": 4, "no_match": len(BAD) - 4, "multi_match": 0}
 
 
 def _csv(text: str) -> list[list[str]]:
