@@ -196,7 +196,7 @@ def unknown_groups(conn: duckdb.DuckDBPyConnection, community: str | None = None
         SELECT m.unknown_kind AS kind, m.unknown_key AS key, count(DISTINCT m.record_key) AS rows,
                count(DISTINCT m.address) AS spellings, min(m.address) AS example,
                string_agg(DISTINCT m.template, '、' ORDER BY m.template) AS templates,
-               any_value(m.basis_detail) AS basis   -- stored for every row no house was found for
+               arg_min(m.basis_detail, m.address) AS basis   -- the example's (stored for every row no house was found for)
         FROM core.address_matches m {join}
         WHERE {' AND '.join(where)}
         GROUP BY ALL ORDER BY rows DESC, kind, key""", params)
