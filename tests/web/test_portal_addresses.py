@@ -11,7 +11,8 @@ from pipelines.address.aliases import list_aliases
 from pipelines.quality import build_queue
 from pipelines.store import Store
 from pipelines.web import create_app
-from tests.web.portal_world import add_accounts, build_portal_store
+from tests.web.portal_world import add_accounts, build_portal_store, serving
+from tests.web.test_portal_browser import _login, browser  # noqa: F401  (the browser fixture)
 from tests.web.test_portal_http import client, logged_in
 
 ROWS = [  # a police file of 金沙社区: two rows placed, three spelled 锦苑新居, one elsewhere in the street
@@ -23,7 +24,10 @@ ROWS = [  # a police file of 金沙社区: two rows placed, three spelled 锦苑
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("portal-addr") / "home"
+    return _home(tmp_path_factory.mktemp("portal-addr") / "home")
+
+
+def _home(home):
     store = build_portal_store(home)
     with store.connect() as conn:
         conn.execute("CREATE TABLE staging.hukou (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR, "
@@ -78,3 +82,21 @@ def test_another_jurisdictions_spelling_is_refused(app):
     assert r.status_code == 403
     assert client(app).get("/queue/addresses").status_code == 303                  # not logged in
     assert logged_in(app, "jiaoyu").get("/queue/addresses").status_code == 403     # no steward
+
+
+def test_a_steward_settles_a_spelling_in_the_browser(browser, tmp_path):  # noqa: F811
+    home = _home(tmp_path / "home")
+    with serving(create_app(home)) as url:
+        ctx, page = _login(browser, url, "shequ")
+        page.goto(f"{url}/queue/addresses")
+        row = page.locator("tr", has_text="锦苑新居")
+        assert row.locator("td.num").first.inner_text() == "3"
+        page.screenshot(path=str(tmp_path / "queue-addresses.png"), full_page=True)
+        row.locator("input[name=target]").fill("锦苑小区")
+        row.locator("input[name=reason]").fill("现场核实")
+        row.locator("button[type=submit]").click()
+        page.wait_for_selector(".flash.ok")
+        assert "小区写法“锦苑新居”认定为“锦苑小区”" in page.locator(".flash.ok").inner_text()
+        ctx.close()
+    with Store(home / "store.duckdb").connect() as conn:
+        assert [(a["spelling"], a["by"]) for a in list_aliases(conn)] == [("锦苑新居", "shequ")]
