@@ -2,7 +2,7 @@
 -- administrative levels at the start of each head's rest — first those the regex recognises
 -- (addr_admin_parts: 四川省成都市武侯区玉林街道芳草社区), then the longest name of addr_gaz
 -- (address_gazetteer.sql) it begins with. A short form (玉林, 芳草) counts only when what follows
--- cannot continue it: not a road (玉林北路), a compound word (芳草小区), a digit (芳草3栋) or nothing.
+-- cannot continue it: not a road (玉林北路), a compound word (芳草小区), a number (芳草3栋, 玉林北路十二号) or nothing.
 -- hits collects level:code of the units named; tokens the district/street words the regex saw; soft the
 -- short forms stripped since the last full name: a compound's name may begin with one (西御河芳华苑 in
 -- 西御河街道), so the matcher gets them back (ap_out.soft_len) and prefers a compound named in full.
@@ -48,7 +48,7 @@ WITH c AS (
 ), ok AS (
     SELECT * FROM c
     WHERE NOT is_short OR NOT regexp_matches(after,
-        '^(?:$|[0-9A-Z]|[东西南北中]?(?:路|街|巷|道|大道|大街|胡同|里|坊)|小区|花园|家园|苑|园|公寓|新村|村|大厦|广场|社区|街道|区|县|市|镇|乡|号|栋|幢|期'
+        '^(?:$|[0-9A-Z]|[〇零一二两三四五六七八九十百]+(?:号|栋|幢|弄)|[东西南北中]?(?:路|街|巷|道|大道|大街|胡同|里|坊)|小区|花园|家园|苑|园|公寓|新村|村|大厦|广场|社区|街道|区|县|市|镇|乡|号|栋|幢|期'
         -- nor a road named after it (西御河横街5号 in 西御河街道, 玉林北路 in 玉林街道)
         || '|[^0-9|]{0,4}?(?:大道|大街|路|街|巷|道|胡同|条|里|坊)[0-9])')
 )
