@@ -228,11 +228,7 @@ def _demo_check(args) -> int:
     store = _store(args)
     with store.connect() as conn:
         ensure_as_of(conn, args.as_of)
-        frames = {name: conn.sql(f"SELECT * FROM marts.{name}").pl()
-                  for name in ("person_sources", "grid_population", "assistance_check")}
-        frames["address_matches"] = conn.sql(
-            "SELECT template AS 来源, record_no AS 记录编号, match_status, house_code, rule "
-            "FROM core.address_matches").pl()
+        frames = demo.check_frames(conn)
         gaps = followup.gap_report(conn, args.truth, args.as_of)
     result = demo.check(args.out, truth, corpus=corpus_scores(), **frames)
     print(demo.format_check(result))

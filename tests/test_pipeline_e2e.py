@@ -21,8 +21,7 @@ AS_OF = dt.date(2026, 10, 31)
 
 def _frames(home):
     with Store(home / "store.duckdb").connect(read_only=True) as conn:
-        return {name: conn.sql(f"SELECT * FROM marts.{name}").pl()
-                for name in ("person_sources", "grid_population", "assistance_check")}
+        return demo.check_frames(conn)
 
 
 def test_definitions_load():
@@ -70,6 +69,9 @@ def test_accuracy_targets_on_the_demo_truth(demo_world):
     assert link["false_merges"]["twin_pairs_in_truth"] >= 50
     assert link["false_merges"]["by_kind"] == {"twins": 0, "parent_child": 0, "siblings": 0, "other": 0}
     assert link["precision"] >= 0.9999 and link["recall"] >= 0.99962, link
+    # addresses (issue 18): every address that names one house matched to it, none to a wrong one, none guessed
+    a = result["addresses"]
+    assert a["match_rate"] >= 0.99 and a["matched_wrong"] == 0 and a["guessed"] == 0, a
 
 
 def test_every_probabilistic_link_is_explained_by_its_levels(demo_world):

@@ -143,6 +143,16 @@ def address_scores(truth: pl.DataFrame, matches: pl.DataFrame) -> dict:
                 .iter_rows()}}
 
 
+def store_frames(conn) -> dict[str, pl.DataFrame]:
+    """What :func:`check` scores, read from a store built for the as-of: the three contract extracts' marts and
+    core.address_matches (来源, 记录编号 as addresses.csv names rows)."""
+    frames = {name: conn.sql(f"SELECT * FROM marts.{name}").pl()
+              for name in ("person_sources", "grid_population", "assistance_check")}
+    frames["address_matches"] = conn.sql(
+        "SELECT template AS 来源, record_no AS 记录编号, match_status, house_code, rule FROM core.address_matches").pl()
+    return frames
+
+
 def check(inbox: Path, truth: Path, *, person_sources: pl.DataFrame, grid_population: pl.DataFrame,
           assistance_check: pl.DataFrame, address_matches: pl.DataFrame | None = None,
           corpus: dict | None = None) -> dict:
