@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pipelines.address import match_addresses
 from pipelines.store import Store
 
 HOUSES_DDL = """
@@ -56,3 +57,22 @@ def address_conn(store):
                              [("b1", "assistance"), ("b", "hukou"), ("fb", "floating"), ("ab", "assistance"),
                               ("hb", "hukou")], start=1)])
         yield conn
+
+
+def match_and_score(conn, rows: list[tuple], label: str) -> dict:
+    """Match staged rows (row_no, record_no, text, true house, names exactly one house) and score them the way
+    issue 18 counts: of the addresses that name one house, how many are matched to it and how many to another;
+    of the rest, how many were matched at all (guessed). Prints the numbers (``pytest -s``)."""
+    match_addresses(conn)
+    got = {r[0]: r[1:] for r in conn.execute(
+        "SELECT row_no, match_status, house_code, address_basis(m) FROM core.address_matches m").fetchall()}
+    one = [r for r in rows if r[4]]
+    out = {"rows": len(rows), "one": len(one),
+           "right": [r for r in one if got[r[0]][:2] == ("matched", r[3])],
+           "wrong": [(r[2], r[3], got[r[0]]) for r in one if got[r[0]][0] == "matched" and got[r[0]][1] != r[3]],
+           "guessed": [(r[2], got[r[0]]) for r in rows if not r[4] and got[r[0]][0] == "matched"],
+           "missed": [(r[2], got[r[0]]) for r in one if got[r[0]][0] != "matched"]}
+    out["rate"] = len(out["right"]) / len(one)
+    print(f"\n{label}：{len(rows)} 条地址，其中唯一指向一处房屋 {len(one)} 条，匹配正确 {len(out['right'])}"
+          f"（{out['rate']:.2%}），错配 {len(out['wrong'])}，多义地址 {len(rows) - len(one)} 条中被匹配 {len(out['guessed'])}")
+    return out

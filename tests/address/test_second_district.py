@@ -13,9 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipelines.address import match_addresses
 from pipelines.store import Store
-from tests.address.conftest import HOUSES_DDL, STAGING_DDL
+from tests.address.conftest import HOUSES_DDL, STAGING_DDL, match_and_score
 from tests.address.test_disambiguation import GRIDS_DDL
 
 D, S = "广东省广州市天河区", "石牌街道"
@@ -124,21 +123,11 @@ def test_a_second_district_unlike_the_demo(district):
         text, names = _written(h, int(k))
         rows.append((i + 2, f"F{i}", text, h["code"], _fits(houses, h, names) == 1))
     conn.executemany("INSERT INTO staging.floating VALUES ('fb', ?, ?, ?, NULL, NULL)", [r[:3] for r in rows])
-    match_addresses(conn)
-    got = {r[0]: r[1:] for r in conn.execute(
-        "SELECT row_no, match_status, house_code, address_basis(m) FROM core.address_matches m").fetchall()}
-    one = [r for r in rows if r[4]]
-    right = [r for r in one if got[r[0]][:2] == ("matched", r[3])]
-    wrong = [(r[2], r[3], got[r[0]]) for r in one if got[r[0]][0] == "matched" and got[r[0]][1] != r[3]]
-    guessed = [(r[2], got[r[0]]) for r in rows if not r[4] and got[r[0]][0] == "matched"]
-    missed = [(r[2], got[r[0]]) for r in one if got[r[0]][0] != "matched"]
-    print(f"\n第二个辖区（广州天河式）：{len(rows)} 条地址，其中唯一指向一处房屋 {len(one)} 条，"
-          f"匹配正确 {len(right)}（{len(right) / len(one):.2%}），错配 {len(wrong)}，"
-          f"多义地址 {len(rows) - len(one)} 条中被匹配 {len(guessed)}")
-    assert not wrong, wrong[:5]
-    assert not guessed, guessed[:5]
-    assert len(right) / len(one) >= 0.99, (len(right), len(one), missed[:15])
-    assert len(one) > 3000 and len(rows) - len(one) > 100
+    score = match_and_score(conn, rows, "第二个辖区（广州天河式）")
+    assert not score["wrong"], score["wrong"][:5]
+    assert not score["guessed"], score["guessed"][:5]
+    assert score["rate"] >= 0.99, (len(score["right"]), score["one"], score["missed"][:15])
+    assert score["one"] > 3000 and score["rows"] - score["one"] > 100
 
 
 @pytest.mark.parametrize("text, parts", [

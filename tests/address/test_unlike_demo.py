@@ -8,9 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipelines.address import match_addresses
 from pipelines.store import Store
-from tests.address.conftest import HOUSES_DDL, STAGING_DDL
+from tests.address.conftest import HOUSES_DDL, STAGING_DDL, match_and_score
 from tests.address.test_disambiguation import GRIDS_DDL
 
 D, S = "北京市海淀区", "学院路街道"
@@ -138,18 +137,8 @@ def test_a_district_unlike_the_demo(district):
         text, parts = _written(houses[hi], int(k))
         rows.append((i + 2, f"R{i}", text, houses[hi]["code"], parts is None or _fits(houses, parts) == 1))
     conn.executemany("INSERT INTO staging.hukou VALUES ('hb', ?, ?, ?, NULL)", [r[:3] for r in rows])
-    match_addresses(conn)
-    got = {r[0]: r[1:] for r in conn.execute(
-        "SELECT row_no, match_status, house_code, address_basis(m) FROM core.address_matches m").fetchall()}
-    one = [r for r in rows if r[4]]
-    right = [r for r in one if got[r[0]][:2] == ("matched", r[3])]
-    wrong = [(r[2], r[3], got[r[0]]) for r in one if got[r[0]][0] == "matched" and got[r[0]][1] != r[3]]
-    guessed = [(r[2], got[r[0]]) for r in rows if not r[4] and got[r[0]][0] == "matched"]
-    missed = [(r[2], got[r[0]]) for r in one if got[r[0]][0] != "matched"]
-    print(f"\n北京/上海式辖区：{len(rows)} 条地址，其中唯一指向一处房屋 {len(one)} 条，"
-          f"匹配正确 {len(right)}（{len(right) / len(one):.2%}），错配 {len(wrong)}，"
-          f"多义地址 {len(rows) - len(one)} 条中被匹配 {len(guessed)}")
-    assert not wrong, wrong[:5]
-    assert not guessed, guessed[:5]
-    assert len(right) / len(one) >= 0.99, (len(right), len(one), missed[:10])
-    assert len(one) > 2000 and len(rows) - len(one) > 300
+    score = match_and_score(conn, rows, "北京/上海式辖区")
+    assert not score["wrong"], score["wrong"][:5]
+    assert not score["guessed"], score["guessed"][:5]
+    assert score["rate"] >= 0.99, (len(score["right"]), score["one"], score["missed"][:15])
+    assert score["one"] > 2000 and score["rows"] - score["one"] > 300
