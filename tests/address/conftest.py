@@ -76,3 +76,24 @@ def match_and_score(conn, rows: list[tuple], label: str) -> dict:
     print(f"\n{label}：{len(rows)} 条地址，其中唯一指向一处房屋 {len(one)} 条，匹配正确 {len(out['right'])}"
           f"（{out['rate']:.2%}），错配 {len(out['wrong'])}，多义地址 {len(rows) - len(one)} 条中被匹配 {len(out['guessed'])}")
     return out
+
+
+def load_district(c, district: str, street: str, communities: list[tuple[str, str]], houses: list[tuple],
+                  batch: tuple[str, str, str]) -> None:
+    """A hand-made district: core.grids (one micro-grid MG-<code> per community), core.houses from ``houses``
+    (house_code, microgrid_code, std_address, compound, building, unit, floor, room), the empty staging tables
+    and one loaded batch (batch_id, template, file_name) its rows come from."""
+    from tests.address.test_disambiguation import GRIDS_DDL
+
+    c.execute(GRIDS_DDL)
+    c.executemany("INSERT INTO core.grids (microgrid_code, community_code, community_name, street_code, "
+                  "street_name, district_code, district_name) VALUES (?, ?, ?, 'S1', ?, 'D1', ?)",
+                  [(f"MG-{code}", code, name, street, district) for code, name in communities])
+    c.execute(HOUSES_DDL)
+    c.executemany("INSERT INTO core.houses (house_code, microgrid_code, std_address, compound, building, unit, "
+                  "floor, room, collected_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, DATE '2024-01-01')", houses)
+    for ddl in STAGING_DDL:
+        c.execute(ddl)
+    Store.run_sql(c, "raw/tables.sql")
+    c.execute("INSERT INTO raw.batches (batch_id, template, file_name, status, batch_no) VALUES (?, ?, ?, 'loaded', 1)",
+              list(batch))

@@ -13,9 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipelines.store import Store
-from tests.address.conftest import HOUSES_DDL, STAGING_DDL, match_and_score
-from tests.address.test_disambiguation import GRIDS_DDL
+from tests.address.conftest import load_district, match_and_score
 
 D, S = "广东省广州市天河区", "石牌街道"
 COMMUNITIES = [("G1", "华师社区"), ("G2", "六运社区"), ("G3", "石牌村"), ("G4", "龙口西社区")]
@@ -96,19 +94,9 @@ def _fits(houses: list[dict], h: dict, names: set | None) -> int:
 def district(store):
     houses = _houses()
     with store.connect() as c:
-        c.execute(GRIDS_DDL)
-        c.executemany("INSERT INTO core.grids (microgrid_code, community_code, community_name, street_code, "
-                      "street_name, district_code, district_name) VALUES (?, ?, ?, 'S1', ?, 'D1', '天河区')",
-                      [(f"MG-{code}", code, name, S) for code, name in COMMUNITIES])
-        c.execute(HOUSES_DDL)
-        c.executemany("INSERT INTO core.houses (house_code, microgrid_code, std_address, compound, building, unit, "
-                      "floor, room, collected_on) VALUES (?, ?, ?, ?, ?, NULL, ?, ?, DATE '2024-01-01')",
-                      [(h["code"], h["mg"], h["std"], h["name"] or None, h["b"], h["f"], h["room"]) for h in houses])
-        for ddl in STAGING_DDL:
-            c.execute(ddl)
-        Store.run_sql(c, "raw/tables.sql")
-        c.execute("INSERT INTO raw.batches (batch_id, template, file_name, status, batch_no) "
-                  "VALUES ('fb', 'floating', 'floating/石牌派出所.csv', 'loaded', 1)")
+        load_district(c, "天河区", S, COMMUNITIES,
+                      [(h["code"], h["mg"], h["std"], h["name"] or None, h["b"], None, h["f"], h["room"]) for h in houses],
+                      ("fb", "floating", "floating/石牌派出所.csv"))
         yield c, houses
 
 

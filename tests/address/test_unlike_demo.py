@@ -8,9 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipelines.store import Store
-from tests.address.conftest import HOUSES_DDL, STAGING_DDL, match_and_score
-from tests.address.test_disambiguation import GRIDS_DDL
+from tests.address.conftest import load_district, match_and_score
 
 D, S = "北京市海淀区", "学院路街道"
 COMMUNITIES = [("C1", "二里庄社区"), ("C2", "月安二社区"), ("C3", "展春园社区"), ("C4", "白塔村")]
@@ -111,20 +109,9 @@ def _fits(houses, parts) -> int:
 def district(store):
     houses = _houses()
     with store.connect() as c:
-        c.execute(GRIDS_DDL)
-        c.executemany("INSERT INTO core.grids (microgrid_code, community_code, community_name, street_code, "
-                      "street_name, district_code, district_name) VALUES (?, ?, ?, 'S1', ?, 'D1', '海淀区')",
-                      [(f"MG-{code}", code, name, S) for code, name in COMMUNITIES])
-        c.execute(HOUSES_DDL)
-        c.executemany("INSERT INTO core.houses (house_code, microgrid_code, std_address, compound, building, unit, "
-                      "floor, room, collected_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, DATE '2024-01-01')",
-                      [(h["code"], h["mg"], h["std"], h["compound"], h["b"], h["u"], h["f"], h["room"])
-                       for h in houses])
-        for ddl in STAGING_DDL:
-            c.execute(ddl)
-        Store.run_sql(c, "raw/tables.sql")
-        c.execute("INSERT INTO raw.batches (batch_id, template, file_name, status, batch_no) "
-                  "VALUES ('hb', 'hukou', 'hukou/a.csv', 'loaded', 1)")
+        load_district(c, "海淀区", S, COMMUNITIES,
+                      [(h["code"], h["mg"], h["std"], h["compound"], h["b"], h["u"], h["f"], h["room"]) for h in houses],
+                      ("hb", "hukou", "hukou/a.csv"))
         yield c, houses
 
 
