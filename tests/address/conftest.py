@@ -78,22 +78,28 @@ def match_and_score(conn, rows: list[tuple], label: str) -> dict:
     return out
 
 
-def load_district(c, district: str, street: str, communities: list[tuple[str, str]], houses: list[tuple],
-                  batch: tuple[str, str, str]) -> None:
-    """A hand-made district: core.grids (one micro-grid MG-<code> per community), core.houses from ``houses``
-    (house_code, microgrid_code, std_address, compound, building, unit, floor, room), the empty staging tables
-    and one loaded batch (batch_id, template, file_name) its rows come from."""
-    from tests.address.test_disambiguation import GRIDS_DDL
+GRIDS_DDL = """
+CREATE OR REPLACE TABLE core.grids (
+    microgrid_code VARCHAR, microgrid_name VARCHAR, grid_code VARCHAR, grid_name VARCHAR, grid_type VARCHAR,
+    community_code VARCHAR, community_name VARCHAR, street_code VARCHAR, street_name VARCHAR,
+    district_code VARCHAR, district_name VARCHAR, grid_worker VARCHAR, grid_worker_phone VARCHAR,
+    batch_id VARCHAR, row_no INTEGER)"""
 
+
+def load_district(c, district: str, street: str, grids: list[tuple[str, str, str]], houses: list[tuple],
+                  batches: list[tuple[str, str, str]]) -> None:
+    """A hand-made district: core.grids from ``grids`` (microgrid_code, community_code, community_name),
+    core.houses from ``houses`` (house_code, microgrid_code, std_address, compound, building, unit, floor, room),
+    the empty staging tables and the loaded batches (batch_id, template, file_name) its rows come from."""
     c.execute(GRIDS_DDL)
     c.executemany("INSERT INTO core.grids (microgrid_code, community_code, community_name, street_code, "
                   "street_name, district_code, district_name) VALUES (?, ?, ?, 'S1', ?, 'D1', ?)",
-                  [(f"MG-{code}", code, name, street, district) for code, name in communities])
+                  [(*g, street, district) for g in grids])
     c.execute(HOUSES_DDL)
     c.executemany("INSERT INTO core.houses (house_code, microgrid_code, std_address, compound, building, unit, "
                   "floor, room, collected_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, DATE '2024-01-01')", houses)
     for ddl in STAGING_DDL:
         c.execute(ddl)
     Store.run_sql(c, "raw/tables.sql")
-    c.execute("INSERT INTO raw.batches (batch_id, template, file_name, status, batch_no) VALUES (?, ?, ?, 'loaded', 1)",
-              list(batch))
+    c.executemany("INSERT INTO raw.batches (batch_id, template, file_name, status, batch_no) "
+                  "VALUES (?, ?, ?, 'loaded', ?)", [(*b, n) for n, b in enumerate(batches, start=1)])

@@ -6,15 +6,8 @@ from __future__ import annotations
 import pytest
 
 from pipelines.address import match_addresses
-from pipelines.store import Store
-from tests.address.conftest import HOUSES_DDL, STAGING_DDL
+from tests.address.conftest import load_district
 
-GRIDS_DDL = """
-CREATE OR REPLACE TABLE core.grids (
-    microgrid_code VARCHAR, microgrid_name VARCHAR, grid_code VARCHAR, grid_name VARCHAR, grid_type VARCHAR,
-    community_code VARCHAR, community_name VARCHAR, street_code VARCHAR, street_name VARCHAR,
-    district_code VARCHAR, district_name VARCHAR, grid_worker VARCHAR, grid_worker_phone VARCHAR,
-    batch_id VARCHAR, row_no INTEGER)"""
 # microgrid -> community; two communities of 嘉陵街道, and 月安二社区 (a name with a numeral)
 GRIDS = [("MG-A", "C-A", "嘉陵社区"), ("MG-B", "C-B", "锦屏社区"), ("MG-C", "C-C", "月安二社区")]
 P = "重庆市南岸区嘉陵街道"
@@ -39,20 +32,9 @@ HOUSES = [
 @pytest.fixture
 def conn(store):
     with store.connect() as c:
-        c.execute(GRIDS_DDL)
-        c.executemany("INSERT INTO core.grids (microgrid_code, community_code, community_name, street_code, "
-                      "street_name, district_code, district_name) VALUES (?, ?, ?, 'S1', '嘉陵街道', 'D1', '南岸区')",
-                      GRIDS)
-        c.execute(HOUSES_DDL)
-        c.executemany("INSERT INTO core.houses (house_code, microgrid_code, std_address, compound, building, unit, "
-                      "floor, room, collected_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, DATE '2024-01-01')", HOUSES)
-        for ddl in STAGING_DDL:
-            c.execute(ddl)
-        Store.run_sql(c, "raw/tables.sql")
-        c.executemany("INSERT INTO raw.batches (batch_id, template, file_name, status, batch_no) "
-                      "VALUES (?, ?, ?, 'loaded', ?)", [("fb", "floating", "floating/a.csv", 1),
-                                                          ("ab", "assistance", "assistance/a.csv", 2),
-                                                          ("hb", "hukou", "hukou/a.csv", 3)])
+        load_district(c, "南岸区", "嘉陵街道", GRIDS, HOUSES,
+                      [("fb", "floating", "floating/a.csv"), ("ab", "assistance", "assistance/a.csv"),
+                       ("hb", "hukou", "hukou/a.csv")])
         yield c
 
 

@@ -94,9 +94,9 @@ def _fits(houses: list[dict], h: dict, names: set | None) -> int:
 def district(store):
     houses = _houses()
     with store.connect() as c:
-        load_district(c, "天河区", S, COMMUNITIES,
+        load_district(c, "天河区", S, [(f"MG-{code}", code, name) for code, name in COMMUNITIES],
                       [(h["code"], h["mg"], h["std"], h["name"] or None, h["b"], None, h["f"], h["room"]) for h in houses],
-                      ("fb", "floating", "floating/石牌派出所.csv"))
+                      [("fb", "floating", "floating/石牌派出所.csv")])
         yield c, houses
 
 

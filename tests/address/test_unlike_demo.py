@@ -109,9 +109,9 @@ def _fits(houses, parts) -> int:
 def district(store):
     houses = _houses()
     with store.connect() as c:
-        load_district(c, "海淀区", S, COMMUNITIES,
+        load_district(c, "海淀区", S, [(f"MG-{code}", code, name) for code, name in COMMUNITIES],
                       [(h["code"], h["mg"], h["std"], h["compound"], h["b"], h["u"], h["f"], h["room"]) for h in houses],
-                      ("hb", "hukou", "hukou/a.csv"))
+                      [("hb", "hukou", "hukou/a.csv")])
         yield c, houses
 
 
