@@ -251,9 +251,14 @@ def cmd_quality(args) -> int:
         issues = [quality.masked_issue(i, DEFAULT_MASKING) for i in issues]
         _audit(args, {"action": "view", "what": "quality list", "scope": args.community,
                       "detail": f"status={args.status} rule={args.rule or ''} {len(issues)}条"})
+        from pipelines.quality.rules import rule_title
+
         for i in issues[: args.limit]:
-            print(f"[{i['rule']}] {i['community_name'] or '未知社区'} {i['message']}"
-                  + (f"（建议：{i['suggested_fix']}）" if i.get("suggested_fix") else "") + f"  #{i['issue_id']}")
+            print(f"[{rule_title(i['rule'])}] {i['community_name'] or '未知社区'} {i['message']}"
+                  + (f"（建议：{i['suggested_fix']}）" if i.get("suggested_fix") and i["status"] == "open" else "")
+                  + f"  #{i['issue_id']}")
+            if i["status"] != "open":
+                print("    " + quality.decision_line(i))
         print(f"共 {len(issues)} 条" + (f"（只显示前 {args.limit} 条）" if len(issues) > args.limit else ""))
     elif args.action == "export":
         if not args.out:
@@ -281,6 +286,10 @@ def cmd_quality(args) -> int:
         print(f"接受 {len(result.accepted)} 条，拒绝 {len(result.refused)} 条，已生效无需重复 {result.unchanged} 条。")
         for sheet, row, _issue, why in result.refused:
             print(f"  拒绝：工作表“{sheet}”第{row}行 — {why}")
+        for sheet, row, issue in result.already[: args.limit]:
+            print(f"  已生效：工作表“{sheet}”第{row}行 #{issue}（此前已导入，未重复记录）")
+        if result.unchanged > args.limit:
+            print(f"  ……已生效的另有 {result.unchanged - args.limit} 条（--limit 可显示更多）")
         print("修正将在下次 onceonly run 时生效。")
     elif args.action == "revert":
         if not args.file or not args.by or not args.reason:

@@ -45,8 +45,8 @@ def test_fix_once_survives_rebuilds_and_new_batches(demo_copy, tmp_path):
     wb = openpyxl.load_workbook(workbook)
     edited = 0
     for ws in wb.worksheets[1:]:
-        header = {c.value: c.column for c in ws[1]}
-        for row in range(2, ws.max_row + 1):
+        header = {c.value: c.column for c in ws[2]}      # row 1: the sheet's instruction line
+        for row in range(3, ws.max_row + 1):
             issue_id = ws.cell(row, header["问题编号"]).value
             if issue_id in fixes:
                 ws.cell(row, header["修正值"]).value = fixes[issue_id]

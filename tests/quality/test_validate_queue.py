@@ -77,19 +77,21 @@ def test_queue_workbook_round_trip(small_store, tmp_path):
         wb = load_workbook(out)
         assert wb.sheetnames[0] == "填写说明"
         ws = wb["无法确定是哪个人"]          # sheets are named for stewards, not by rule code
-        header = [c.value for c in ws[1]]
+        assert ws["A1"].value.startswith("【修正或忽略】")       # the sheet's own instruction line
+        header = [c.value for c in ws[2]]
         col = {h: i + 1 for i, h in enumerate(header)}
         assert ws.protection.sheet
-        assert ws.cell(2, col["修正值"]).protection.locked is False
-        assert ws.cell(2, col["错误值"]).protection.locked is True
+        assert ws.cell(3, col["修正值"]).protection.locked is False
+        assert ws.cell(3, col["修正值"]).number_format == "@"
+        assert ws.cell(3, col["错误值"]).protection.locked is True
         assert any('"修正,忽略"' == dv.formula1 for dv in ws.data_validations.dataValidation)
         assert any("户籍人口" in (dv.formula1 or "") for dv in wb["取值不在范围内"].data_validations.dataValidation)
 
         def edit(rule, fix=None, action=None, reason=None):
             s = wb[rule_title(rule)]
-            s.cell(2, col["修正值"]).value = fix
-            s.cell(2, col["处理方式"]).value = action
-            s.cell(2, col["原因"]).value = reason
+            s.cell(3, col["修正值"]).value = fix
+            s.cell(3, col["处理方式"]).value = action
+            s.cell(3, col["原因"]).value = reason
         edit("link_ambiguous", ID_A, "修正", "核对身份证")
         edit("date_invalid", "2024年2月28日", "修正", "户口本")
         edit("id_invalid", "12345", "修正", "")              # refused: not a valid ID
@@ -123,7 +125,7 @@ def test_queue_workbook_round_trip(small_store, tmp_path):
         after = _issues(conn)
         assert after["phone_invalid"][6] == "waived" and after["link_ambiguous"][6] == "fixed"
         # fixing R2's ID also settles the id_invalid issue on the same cell; the fixed date's reject is gone
-        assert after["id_invalid"][6] == "fixed" and "date_invalid" not in after
+        assert after["id_invalid"][6] == "fixed" and after["date_invalid"][6] == "fixed"   # kept listed once fixed
         assert n_after == n_open - 4
 
         assert revert_correction(conn, issues["link_ambiguous"][0], by="管理员", reason="核实有误")

@@ -267,7 +267,7 @@ def test_queue_scorecard_and_runs(app):
     runs = logged_in(app, "jiedao").get("/runs")
     assert runs.status_code == 200 and "整文件拒收" in runs.text and "缺少必填列" in runs.text
     wb = load_workbook(io.BytesIO(c.get("/queue/export").content))
-    ids = [r[0] for ws in wb.worksheets[1:] for r in ws.iter_rows(min_row=2, values_only=True)]
+    ids = [r[0] for ws in wb.worksheets[1:] for r in ws.iter_rows(min_row=3, values_only=True)]
     assert ids and all(i != issue_id(app.state.portal.home, "R-H1") for i in ids)
 
 
@@ -448,8 +448,8 @@ def test_workbook_round_trip_through_the_browser_upload(app, portal_home):
     target = issue_id(portal_home, "R-X2")
     for ws in wb.worksheets[1:]:
         ws.protection.sheet = False
-        header = [cell.value for cell in ws[1]]
-        for row in ws.iter_rows(min_row=2):
+        header = [cell.value for cell in ws[2]]      # row 1: the sheet's instruction line
+        for row in ws.iter_rows(min_row=3):
             if row[0].value == target:
                 row[header.index("修正值")].value = "2023-12-01"
                 row[header.index("处理方式")].value = "修正"
