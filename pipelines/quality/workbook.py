@@ -7,6 +7,7 @@ no-op for a decision that already stands, so applying the same workbook twice ch
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -28,6 +29,9 @@ from pipelines.sources import Catalog, Field, load_catalog
 from pipelines.store import table_exists
 
 INSTRUCTIONS_SHEET = "填写说明"
+# the candidate houses of every address issue, "编码 标准地址" per line: the address sheets' drop-downs read
+# their rows from here (a list typed into a validation rule stops at 255 characters; 20+ candidates do not fit)
+CANDIDATES_SHEET = "候选房屋"
 # (header, key of the exported row or None for editable); a sheet's first row is its instruction line, the
 # second the headers (apply finds the header row, so workbooks exported before that still apply)
 COLUMNS = [
@@ -42,8 +46,10 @@ SEVERITY_ZH = {"error": "错误", "warn": "警告"}
 # where a problem that is not about one source file was found (quality.issues.source)
 SOURCE_ZH = {"row_error": "文件读取检查", "expectation": "数据校验", "linkage": "人员关联", "address": "地址匹配"}
 ADDRESS_RULES = ("address_no_match", "address_multi_match")
-WIDTHS = {"问题编号": 18, "问题说明": 44, "文件": 24, "社区": 12, "严重程度": 8, "行号": 6, "建议修正值": 22,
-          "修正值": 22, "处理方式": 10, "原因": 20, "公民身份号码": 20}
+WIDTHS = {"问题编号": 20, "严重程度": 6, "社区": 10, "来源": 9, "文件": 20, "行号": 7, "记录编号": 12, "姓名": 8,
+          "公民身份号码": 20, "字段": 10, "错误值": 20, "问题说明": 40, "建议修正值": 20, "修正值": 22, "处理方式": 9,
+          "原因": 18}
+WRAPPED = ("文件", "问题说明", "建议修正值", "错误值")
 INSTRUCTIONS = [
     "数据问题修正表 使用说明",
     "",
@@ -63,6 +69,15 @@ INSTRUCTIONS = [
     "7. 修正一次即永久生效：以后每次重新计算都会使用修正后的值，同一记录在新批次中再次出现同样的错误值也会自动更正。",
     "   每条修正都会记录修改人、时间和原因（onceonly quality list --status fixed 可查）；如需撤销，请联系管理员。",
 ]
+
+
+def _lines(text, width: float) -> int:
+    """Lines a wrapped cell of ``width`` characters needs: LibreOffice and WPS do not grow a row to its wrapped
+    text on opening, so the export sets row heights itself (a CJK character takes about 1.7 columns)."""
+    if text is None:
+        return 1
+    columns = sum(1.7 if ord(c) > 0x2E80 else 1 for c in str(text))
+    return max(1, math.ceil(columns / width))
 
 
 def _sheet_title(rule: str, used: set[str]) -> str:
@@ -115,12 +130,21 @@ def _with_people(conn, issues: list[dict], catalog: Catalog, m: Masking) -> list
     return out
 
 
+def _house_options(conn, codes: list[str], m: Masking) -> dict[str, str | None]:
+    """House code -> its standard address as ``m`` shows addresses (the steward picks a house by its address)."""
+    if not codes or not table_exists(conn, "core.houses"):
+        return {}
+    rows = conn.execute("SELECT house_code, std_address FROM core.houses WHERE list_contains(?, house_code)",
+                        [sorted(set(codes))]).fetchall()
+    return {code: mask_value(address, "address", m) for code, address in rows}
+
+
 def sheet_instruction(rule: str, rows: list[dict], catalog: Catalog) -> tuple[str, str]:
     """(kind, the sheet's one-line instruction): 修正, 选择房屋 or 仅可忽略."""
     title = rule_title(rule)
     if rule in ADDRESS_RULES:
         if any(address_candidates(i) for i in rows):
-            return "选择房屋", (f"【选择房屋】{title}：在“修正值”的下拉框中选择这条地址对应的房屋编码（即“建议修正值”中的候选），"
+            return "选择房屋", (f"【选择房屋】{title}：在“修正值”的下拉框中选择这条地址对应的房屋编码（各编码的地址见“{CANDIDATES_SHEET}”表），"
                             "“处理方式”选“修正”；没有合适的候选房屋时选“忽略”并在“原因”写明理由。请勿填写地址文字。")
         return "仅可忽略", (f"【仅可忽略】{title}：系统没有候选房屋可选，不能在本表中修改。请在源系统中改为标准地址或先补录房屋；"
                          "核实无误的，“处理方式”选“忽略”并在“原因”写明理由。")
@@ -144,15 +168,23 @@ def export_workbook(conn: duckdb.DuckDBPyConnection, out: Path, community: str |
     ws = wb.active
     ws.title = INSTRUCTIONS_SHEET
     for i, line in enumerate(INSTRUCTIONS, start=1):
-        ws.cell(row=i, column=1, value=line)
+        ws.cell(row=i, column=1, value=line).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[i].height = 16 * _lines(line, 110)
     ws["A1"].font = Font(bold=True, size=14)
-    ws.column_dimensions["A"].width = 120
+    ws.row_dimensions[1].height = 22
+    ws.column_dimensions["A"].width = 110
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.protection.sheet = True
 
     by_rule: dict[str, list[dict]] = {}
     for issue in issues:
         by_rule.setdefault(issue["rule"], []).append(issue)
-    used: set[str] = {INSTRUCTIONS_SHEET}
+    used: set[str] = {INSTRUCTIONS_SHEET, CANDIDATES_SHEET}
+    houses = _house_options(conn, [c for i in issues if i["rule"] in ADDRESS_RULES for c in address_candidates(i)],
+                            masking)
+    cand_rows: list[list] = []
     locked_fill = PatternFill("solid", fgColor="EEEEEE")
     headers = [h for h, _ in COLUMNS]
     col = {h: i + 1 for i, h in enumerate(headers)}
@@ -178,7 +210,10 @@ def export_workbook(conn: duckdb.DuckDBPyConnection, out: Path, community: str |
             if rule in ADDRESS_RULES:
                 cands = address_candidates(issue)
                 if cands:
-                    lists.setdefault(",".join(cands), []).append(r)
+                    start = len(cand_rows) + 2
+                    cand_rows += [[issue["issue_id"], c, houses.get(c), f"{c} {houses.get(c) or ''}".strip()]
+                                  for c in cands]
+                    lists.setdefault(f"'{CANDIDATES_SHEET}'!$D${start}:$D${len(cand_rows) + 1}", []).append(r)
                 else:
                     waive_only.append(r)
             elif f is None:
@@ -195,8 +230,9 @@ def export_workbook(conn: duckdb.DuckDBPyConnection, out: Path, community: str |
                     cell.fill = locked_fill
                 if h == "修正值":
                     cell.number_format = "@"   # an 18-digit ID typed here stays text, not 4.30521E+17
-                elif h in ("问题说明", "建议修正值"):
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+                cell.alignment = Alignment(wrap_text=h in WRAPPED, vertical="top")
+            sh.row_dimensions[r].height = 15 * max(_lines(issue[k], WIDTHS[h]) for h, k in COLUMNS
+                                                   if h in WRAPPED)
         act = DataValidation(type="list", formula1='"修正,忽略"', allow_blank=True, showErrorMessage=True,
                              error="请选择“修正”或“忽略”", errorTitle="处理方式")
         waive = DataValidation(type="list", formula1='"忽略"', allow_blank=True, showErrorMessage=True,
@@ -207,10 +243,11 @@ def export_workbook(conn: duckdb.DuckDBPyConnection, out: Path, community: str |
             if dv.sqref.ranges:
                 sh.add_data_validation(dv)
         for values, rownums in lists.items():
-            if len(values) > 250:       # Excel's limit for a list typed into the rule; apply still checks
-                continue
             house = rule in ADDRESS_RULES
-            v = DataValidation(type="list", formula1=f'"{values}"', allow_blank=True, showErrorMessage=True,
+            if not house and len(values) > 250:   # Excel's limit for a list typed into the rule; apply still checks
+                continue
+            v = DataValidation(type="list", formula1=values if house else f'"{values}"', allow_blank=True,
+                               showErrorMessage=True,
                                errorTitle="修正值", error="请从下拉框中选择" + ("候选房屋编码" if house else "规定的取值"))
             for r in rownums:
                 v.add(f"{letter['修正值']}{r}")
@@ -231,6 +268,16 @@ def export_workbook(conn: duckdb.DuckDBPyConnection, out: Path, community: str |
         sh.page_setup.fitToWidth, sh.page_setup.fitToHeight = 1, 0
         sh.sheet_properties.pageSetUpPr.fitToPage = True
         sh.print_title_rows = "1:2"
+    if cand_rows:
+        cs = wb.create_sheet(CANDIDATES_SHEET)
+        cs.append(["对应问题编号", "房屋编码", "标准地址", "下拉选项"])
+        for c in cs[1]:
+            c.font = Font(bold=True)
+        for r in cand_rows:
+            cs.append(r)
+        for letter_, width in zip("ABCD", (20, 16, 40, 56)):
+            cs.column_dimensions[letter_].width = width
+        cs.protection.sheet = True
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
     return len(issues)
@@ -341,8 +388,8 @@ def apply_workbook(conn: duckdb.DuckDBPyConnection, path: Path, by: str,
                 if f is None:
                     refuse("这个问题不对应源文件中的某一个字段，不能在表格中修正，只能选择“忽略”")
                     continue
-                if issue["rule"] in ADDRESS_RULES:
-                    stored, why = _house_address(conn, issue, new)
+                if issue["rule"] in ADDRESS_RULES:   # "编码 地址" as the drop-down offers it, or the code alone
+                    stored, why = _house_address(conn, issue, new.split()[0])
                 else:
                     spellings = catalog.spellings(f.values) if f.values else None
                     stored, why = check(conn, f, new, spellings)

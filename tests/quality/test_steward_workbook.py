@@ -57,15 +57,19 @@ def test_a_steward_fills_the_workbook_and_gets_the_same_answer_before_and_after_
             assert not any(isinstance(v, str) and re.search(r"[0-9a-f]{32}", v) for v in values), values
             assert ID_A not in values and ID_TYPO not in values
     # each sheet says what to do in its first row; 修正值 is text; IDs are length-checked where Excel can
-    kinds = {s.title: s["A1"].value[:s["A1"].value.index("】") + 1] for s in wb.worksheets[1:]}
+    problems = [s for s in wb.worksheets[1:] if s.title != "候选房屋"]
+    kinds = {s.title: s["A1"].value[:s["A1"].value.index("】") + 1] for s in problems}
     assert kinds[rule_title("id_invalid")] == "【修正或忽略】"
     assert kinds[rule_title("address_multi_match")] == "【选择房屋】"
     assert kinds[rule_title("microgrid_households_implausible")] == "【仅可忽略】"
     assert all(s.cell(r, _sheet(wb, "id_invalid")[1]["修正值"]).number_format == "@"
-               for s in wb.worksheets[1:] for r in range(3, s.max_row + 1))
+               for s in problems for r in range(3, s.max_row + 1))
     assert any(dv.type == "textLength" and dv.formula1 == "18" for dv in ws.data_validations.dataValidation)
     addr, acol = _sheet(wb, "address_multi_match")
-    assert any(dv.formula1 == '"H1,H2"' for dv in addr.data_validations.dataValidation)   # candidates, not text
+    assert [dv.formula1 for dv in addr.data_validations.dataValidation if str(dv.sqref) == f"{addr.cell(3, acol['修正值']).coordinate}"] \
+        == ["'候选房屋'!$D$2:$D$3"]                                        # a choice of houses, not free text
+    assert [r[3] for r in wb["候选房屋"].iter_rows(min_row=2, values_only=True)] == [
+        "H1 金沙路1号1栋1单元101", "H2 金沙路1号1栋1单元102"]                  # picked by address
     waive_only, wcol = _sheet(wb, "microgrid_households_implausible")
     assert waive_only.cell(3, wcol["修正值"]).protection.locked is True
     assert any(dv.formula1 == '"忽略"' for dv in waive_only.data_validations.dataValidation)
@@ -88,7 +92,7 @@ def test_a_steward_fills_the_workbook_and_gets_the_same_answer_before_and_after_
 
     # typed again as text, the house chosen from the drop-down
     _fill(ws, col, 3, ID_A, "修正", "核对身份证原件")
-    _fill(addr, acol, 3, "H1", "修正", "走访核实")
+    _fill(addr, acol, 3, "H1 金沙路1号1栋1单元101", "修正", "走访核实")       # as picked from the drop-down
     wb.save(out)
     with small_store.connect() as conn:
         second = apply_workbook(conn, out, by="月安二社区 王芳")
