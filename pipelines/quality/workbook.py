@@ -202,6 +202,8 @@ def export_workbook(conn: duckdb.DuckDBPyConnection, out: Path, community: str |
             c.font = Font(bold=True)
         first, n = 3, len(rows) + 2
         for issue in rows:
+            if rule in ADDRESS_RULES and address_candidates(issue):   # the codes are in the drop-down
+                issue = {**issue, "suggested_fix": f"{len(address_candidates(issue))} 处候选房屋，见“{CANDIDATES_SHEET}”表"}
             sh.append([SEVERITY_ZH.get(issue[k], issue[k]) if k == "severity" else issue[k] if k else None
                        for _, k in COLUMNS])
         waive_only, lists, id_rows = [], {}, []
@@ -231,8 +233,7 @@ def export_workbook(conn: duckdb.DuckDBPyConnection, out: Path, community: str |
                 if h == "修正值":
                     cell.number_format = "@"   # an 18-digit ID typed here stays text, not 4.30521E+17
                 cell.alignment = Alignment(wrap_text=h in WRAPPED, vertical="top")
-            sh.row_dimensions[r].height = 15 * max(_lines(issue[k], WIDTHS[h]) for h, k in COLUMNS
-                                                   if h in WRAPPED)
+            sh.row_dimensions[r].height = 15 * max(_lines(sh.cell(r, col[h]).value, WIDTHS[h]) for h in WRAPPED)
         act = DataValidation(type="list", formula1='"修正,忽略"', allow_blank=True, showErrorMessage=True,
                              error="请选择“修正”或“忽略”", errorTitle="处理方式")
         waive = DataValidation(type="list", formula1='"忽略"', allow_blank=True, showErrorMessage=True,
@@ -277,6 +278,10 @@ def export_workbook(conn: duckdb.DuckDBPyConnection, out: Path, community: str |
             cs.append(r)
         for letter_, width in zip("ABCD", (20, 16, 40, 56)):
             cs.column_dimensions[letter_].width = width
+        cs.page_setup.orientation = "landscape"
+        cs.page_setup.fitToWidth, cs.page_setup.fitToHeight = 1, 0
+        cs.sheet_properties.pageSetUpPr.fitToPage = True
+        cs.print_title_rows = "1:1"
         cs.protection.sheet = True
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
