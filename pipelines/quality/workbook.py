@@ -322,7 +322,7 @@ def _house_address(conn, issue: dict, code: str) -> tuple[str | None, str | None
     return rows[0][0], None
 
 
-def _header_row(rows) -> tuple[int, list[str]] | None:
+def header_row(rows) -> tuple[int, list[str]] | None:
     """(row number, headers) of the sheet's header row: the first of its first rows that names 问题编号 (row 2
     under the instruction line; row 1 in workbooks exported before it was added)."""
     for rno, row in enumerate(rows, start=1):
@@ -347,7 +347,7 @@ def apply_workbook(conn: duckdb.DuckDBPyConnection, path: Path, by: str,
         if sh.title == INSTRUCTIONS_SHEET:
             continue
         rows = sh.iter_rows(values_only=True)
-        found_header = _header_row(rows)
+        found_header = header_row(rows)
         if found_header is None:
             continue
         header_no, header = found_header
