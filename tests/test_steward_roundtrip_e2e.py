@@ -79,6 +79,10 @@ def test_fix_once_survives_rebuilds_and_new_batches(demo_copy, tmp_path, capsys)
         line = listed[listed.index(f"#{issue_id}"):].splitlines()[1]
         assert "张社区 于" in line and valid_id[:6] + "********" + valid_id[-4:] in line and "次重新计算起生效" in line
         assert valid_id not in listed                                   # masked on the command line
+    assert cli(["quality", "progress", "--home", str(home)]) == 0
+    shown = capsys.readouterr().out
+    assert re.search(rf"身份证号无效\t\d+\t{N_FIXES}\t0", shown) and "最早的待处理问题" in shown
+    assert re.search(r"历次重新计算（待处理/已修正/已忽略）：第1次 .*；第2次 ", shown), shown
     assert cli(["audit", "--home", str(home)]) == 0
     audit = capsys.readouterr().out
     assert all(re.search(rf"\tcli\t张社区\t[^\t]*\tfix\t{issue_id}\t", audit) for issue_id in fixes), audit

@@ -3,7 +3,7 @@
 Columns: issue_id (stable hash of rule + source row + field + value), rule, severity (error/warn),
 source (row_error / expectation / linkage / address), community_code, community_name, street_code,
 template, batch_id, row_no, record_no, row_key, field (Chinese), column_name (store column),
-value, message (Chinese), suggested_fix, status (open / fixed / waived), built_at.
+value, message (Chinese), suggested_fix, status (open / fixed / waived), built_at, first_seen.
 A fixed or waived issue stays listed after the rebuild that no longer finds its problem (a fix removes it
 from the sources); every rebuild is counted in quality.queue_runs (sql/quality/queue_history.sql).
 """
@@ -84,6 +84,9 @@ def build_queue(conn: duckdb.DuckDBPyConnection | Store, catalog: Catalog | None
     had_queue = table_exists(conn, "quality.issues")
     if had_queue:
         conn.execute("CREATE OR REPLACE TEMP TABLE q_prev_issues AS SELECT * FROM quality.issues")
+        # a queue built before issues carried first_seen: first seen at that build, as far as the store knows
+        conn.execute("ALTER TABLE q_prev_issues ADD COLUMN IF NOT EXISTS first_seen TIMESTAMP")
+        conn.execute("UPDATE q_prev_issues SET first_seen = built_at WHERE first_seen IS NULL")
     conn.execute("CREATE OR REPLACE TEMP TABLE q_fixes_in_force AS " + " UNION ALL ".join(
         f"SELECT correction_id FROM quality.fixes_{t.name}" for t in catalog))
     Store.run_sql(conn, "quality/location.sql")
@@ -169,3 +172,28 @@ def decision_line(issue: dict) -> str:
     run = issue.get("applied_in_run")
     applied = f"第 {run} 次重新计算起生效" if run else "尚未重新计算（下次 onceonly run 时生效）"
     return f"{issue['decided_by']} 于 {when} {what}；{applied}"
+
+
+def progress(conn: duckdb.DuckDBPyConnection, community: str | None = None, runs: int = 6) -> dict:
+    """A steward's progress (``onceonly quality progress``): open / fixed / waived per kind of problem, the
+    oldest open issue, and the open count over the last ``runs`` rebuilds (quality.queue_trend)."""
+    where = "(?::VARCHAR IS NULL OR community_code = ? OR community_name = ?)"
+    args = [community, community, community]
+    kinds = conn.execute(
+        f"SELECT rule, count(*) FILTER (WHERE status = 'open'), count(*) FILTER (WHERE status = 'fixed'), "
+        f"count(*) FILTER (WHERE status = 'waived') FROM quality.issues WHERE {where} "
+        "GROUP BY rule ORDER BY 2 DESC, rule", args).fetchall()
+    # a queue last built before issues carried first_seen: the time of that build is all the store knows
+    seen = "first_seen" if conn.execute("SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'quality' AND "
+                                        "table_name = 'issues' AND column_name = 'first_seen'").fetchall()[0][0] \
+        else "built_at"
+    oldest = conn.execute(
+        f"SELECT issue_id, rule, {seen}, message FROM quality.issues WHERE {where} AND status = 'open' "
+        f"ORDER BY {seen}, issue_id LIMIT 1", args).fetchall()
+    trend = conn.execute(
+        f"SELECT r.run_no, r.built_at, coalesce(sum(t.n) FILTER (WHERE t.status = 'open'), 0), "
+        f"coalesce(sum(t.n) FILTER (WHERE t.status = 'fixed'), 0), coalesce(sum(t.n) FILTER (WHERE t.status = 'waived'), 0) "
+        f"FROM quality.queue_runs r LEFT JOIN quality.queue_trend t ON t.run_no = r.run_no AND "
+        f"{where.replace('community_', 't.community_')} GROUP BY ALL ORDER BY r.run_no DESC LIMIT {int(runs)}",
+        args).fetchall() if table_exists(conn, "quality.queue_trend") else []
+    return {"kinds": kinds, "oldest": oldest[0] if oldest else None, "trend": trend[::-1]}

@@ -33,7 +33,8 @@ SELECT k.issue_id, k.rule, k.severity, k.source,
        k.community_code, c.community_name, c.street_code, k.template, k.batch_id, k.row_no, k.record_no,
        k.row_key, k.field, k.column_name, k.value, k.message, k.suggested_fix,
        CASE coalesce(a.action, al.action, x.action) WHEN 'fix' THEN 'fixed' WHEN 'waive' THEN 'waived' ELSE 'open' END AS status,
-       now()::TIMESTAMP AS built_at
+       now()::TIMESTAMP AS built_at,
+       now()::TIMESTAMP AS first_seen     -- kept from the previous rebuild by quality/queue_history.sql
 FROM keyed k
 LEFT JOIN (SELECT community_code, any_value(community_name) AS community_name, any_value(street_code) AS street_code
            FROM q_grids GROUP BY 1) c

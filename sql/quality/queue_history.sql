@@ -14,6 +14,10 @@ WHERE p.status IN ('fixed', 'waived')
   AND NOT EXISTS (SELECT 1 FROM quality.corrections c WHERE c.issue_id = p.issue_id AND c.action = 'revert'
                     AND c."at" = (SELECT max("at") FROM quality.corrections c2 WHERE c2.issue_id = p.issue_id));
 
+-- an issue found before keeps the time it was first found (the steward's "oldest open issue")
+UPDATE quality.issues i SET first_seen = p.first_seen
+FROM q_prev_issues p WHERE p.issue_id = i.issue_id AND p.first_seen < i.first_seen;
+
 INSERT INTO quality.queue_runs
 WITH prev AS (SELECT coalesce(max(run_no), 0) AS run_no, max(built_at) AS built_at FROM quality.queue_runs),
 now_open AS (SELECT issue_id FROM quality.issues WHERE status = 'open'),

@@ -9,7 +9,8 @@ import re
 from openpyxl import load_workbook
 
 from pipelines.publish.masking import Masking
-from pipelines.quality import apply_workbook, build_queue, decision_line, export_workbook, list_issues, validate
+from pipelines.quality import (apply_workbook, build_queue, decision_line, export_workbook, list_issues, progress,
+                               validate)
 from pipelines.quality.rules import rule_title
 from pipelines.sources import load_catalog
 
@@ -110,6 +111,15 @@ def test_a_steward_fills_the_workbook_and_gets_the_same_answer_before_and_after_
         runs = conn.execute("SELECT run_no, closed, corrections_in_force, corrections_new FROM quality.queue_runs "
                             "ORDER BY run_no").fetchall()
         fixed = list_issues(conn, status="fixed")
+        seen = conn.execute("SELECT min(first_seen) FROM quality.issues").fetchall()[0][0]
+        built = [r[0] for r in conn.execute("SELECT built_at FROM quality.queue_runs ORDER BY run_no").fetchall()]
+        progressed = progress(conn, community="金沙社区")
+    # the steward's progress: per kind, the oldest open issue found at the first rebuild, the trend per rebuild
+    kinds = {rule: counts for rule, *counts in progressed["kinds"]}
+    assert kinds["id_invalid"][1] == 1 and kinds["microgrid_households_implausible"] == [0, 0, 1]
+    assert seen <= built[0] < built[1] and progressed["oldest"][2] == seen   # kept from the first rebuild
+    assert len(progressed["trend"]) == 2
+    assert progressed["trend"][0][2] > progressed["trend"][1][2]            # fewer open after the run
     # the same answer before and after the run, naming the rows already in force
     for again in (before_run, after_run):
         assert again.accepted == [] and again.refused == []
