@@ -292,7 +292,8 @@ def cmd_quality(args) -> int:
             print(f"  已生效：工作表“{sheet}”第{row}行 #{issue}（此前已导入，未重复记录）")
         if result.unchanged > args.limit:
             print(f"  ……已生效的另有 {result.unchanged - args.limit} 条（--limit 可显示更多）")
-        print("修正将在下次 onceonly run 时生效。")
+        if result.accepted:
+            print("修正将在下次 onceonly run 时生效。")
     elif args.action == "revert":
         if not args.file or not args.by or not args.reason:
             raise UserError("用法：onceonly quality revert 问题编号 --by 姓名 --reason 原因")
