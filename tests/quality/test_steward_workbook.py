@@ -12,6 +12,7 @@ from pipelines.publish.masking import Masking
 from pipelines.quality import (apply_workbook, build_queue, decision_line, export_workbook, list_issues, progress,
                                validate)
 from pipelines.quality.rules import rule_title
+from pipelines.quality.values import cell_text
 from pipelines.sources import load_catalog
 
 from .conftest import ID_A, ID_TYPO
@@ -134,3 +135,16 @@ def test_a_steward_fills_the_workbook_and_gets_the_same_answer_before_and_after_
     assert mine["id_invalid"]["applied_in_run"] == 2
     line = decision_line(mine["address_multi_match"])
     assert "月安二社区 王芳" in line and "金沙路1号1栋1单元101" in line and "第 2 次重新计算起生效" in line
+
+
+def test_what_a_cell_holds_is_read_as_the_steward_meant_it():
+    catalog = load_catalog()
+    id_field, date_field = catalog["residents"].field("id_number"), catalog["residents"].field("birth_date")
+    # Excel's own number for an 18-digit ID (15 significant digits): refused with the reason, never "长度错误"
+    for typed in (float(ID_A[:15] + "000"), int(ID_A[:17])):
+        value, why = cell_text(typed, id_field)
+        assert value is None and "当成了数字" in why and "15位" in why
+    assert cell_text(ID_A, id_field) == (ID_A, None)
+    assert cell_text(dt.datetime(2024, 3, 5), date_field) == ("2024-03-05", None)   # a date typed as a date
+    assert cell_text(3.0, catalog["assistance"].field("covered_persons")) == ("3", None)
+    assert cell_text("  ", id_field) == (None, None)
