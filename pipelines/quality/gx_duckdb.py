@@ -296,8 +296,8 @@ def render_html(result: ExpectationSuiteValidationResult) -> str:
 
 @functools.cache
 def _page_view():
-    # One view for every page: each view is its own Jinja environment, which compiles the templates anew
-    # (1.4 of the 3 s that 17 pages took, each with a view of its own).
+    # One view for every page: each view is its own Jinja environment, which compiles the templates anew,
+    # and compiling them would be most of the time the pages take.
     from great_expectations.render.view import DefaultJinjaPageView
 
     return DefaultJinjaPageView()
