@@ -18,6 +18,22 @@ def store(tmp_path) -> Store:
     return Store(tmp_path / "home" / "store.duckdb")
 
 
+@pytest.fixture(scope="session")
+def schema_template(tmp_path_factory):
+    """The product's empty raw, staging and core tables (tests/schema.py), built once per run."""
+    from tests.schema import build_schema
+
+    return build_schema(tmp_path_factory.mktemp("schema") / "store.duckdb")
+
+
+@pytest.fixture
+def schema_store(schema_template, tmp_path) -> Store:
+    """A private copy of the empty store with the product's tables, for a test world to fill."""
+    from tests.schema import copy_of
+
+    return copy_of(schema_template, tmp_path / "home")
+
+
 DEMO_AS_OF = __import__("datetime").date(2026, 10, 31)
 
 
