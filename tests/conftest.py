@@ -7,6 +7,17 @@ from pipelines.sources import load_catalog
 from pipelines.store import Store
 
 
+# Whole-graph runs: the demo street through Dagster, or a module named *_e2e.py. They take most of `make test`;
+# `make test-fast` leaves them (and every test marked slow by hand) out, `make test` and CI run them.
+WHOLE_GRAPH_FIXTURES = {"demo_world", "small_home"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if WHOLE_GRAPH_FIXTURES & set(getattr(item, "fixturenames", ())) or item.path.stem.endswith("_e2e"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def catalog():
     return load_catalog()
