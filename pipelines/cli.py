@@ -274,10 +274,17 @@ def cmd_quality(args) -> int:
         issues = [quality.masked_issue(i, DEFAULT_MASKING) for i in issues]
         _audit(args, {"action": "view", "what": "quality list", "scope": args.community,
                       "detail": f"status={args.status} rule={args.rule or ''} {len(issues)}条"})
+        from pipelines.quality.rules import rule_title
+
         for i in issues[: args.limit]:
-            print(f"[{i['rule']}] {i['community_name'] or '未知社区'} {i['message']}"
-                  + (f"（建议：{i['suggested_fix']}）" if i.get("suggested_fix") else "") + f"  #{i['issue_id']}")
+            print(f"[{rule_title(i['rule'])}] {i['community_name'] or '未知社区'} {i['message']}"
+                  + (f"（建议：{i['suggested_fix']}）" if i.get("suggested_fix") and i["status"] == "open" else "")
+                  + f"  #{i['issue_id']}")
+            if i["status"] != "open":
+                print("    " + quality.decision_line(i))
         print(f"共 {len(issues)} 条" + (f"（只显示前 {args.limit} 条）" if len(issues) > args.limit else ""))
+    elif args.action == "progress":
+        _print_progress(args, store)
     elif args.action == "export":
         if not args.out:
             raise UserError("请用 --out 指定要写出的 Excel 文件，例如 --out fixes.xlsx")
@@ -304,7 +311,12 @@ def cmd_quality(args) -> int:
         print(f"接受 {len(result.accepted)} 条，拒绝 {len(result.refused)} 条，已生效无需重复 {result.unchanged} 条。")
         for sheet, row, _issue, why in result.refused:
             print(f"  拒绝：工作表“{sheet}”第{row}行 — {why}")
-        print("修正将在下次 onceonly run 时生效。")
+        for sheet, row, issue in result.already[: args.limit]:
+            print(f"  已生效：工作表“{sheet}”第{row}行 #{issue}（此前已导入，未重复记录）")
+        if result.unchanged > args.limit:
+            print(f"  ……已生效的另有 {result.unchanged - args.limit} 条（--limit 可显示更多）")
+        if result.accepted:
+            print("修正将在下次 onceonly run 时生效。")
     elif args.action == "revert":
         if not args.file or not args.by or not args.reason:
             raise UserError("用法：onceonly quality revert 问题编号 --by 姓名 --reason 原因")
@@ -314,6 +326,29 @@ def cmd_quality(args) -> int:
                       "detail": args.reason if done else "没有可撤销的修正"})
         print("已撤销，下次运行时恢复原值。" if done else f"问题 {args.file} 没有可撤销的修正。")
     return 0
+
+
+def _print_progress(args, store) -> None:
+    """``onceonly quality progress``: a community's open / fixed / waived by kind, oldest open issue, trend."""
+    from pipelines import quality
+    from pipelines.publish.masking import mask_text
+    from pipelines.quality.rules import rule_title
+
+    with store.connect(read_only=True) as conn:
+        p = quality.progress(conn, community=args.community)
+    _audit(args, {"action": "view", "what": "quality progress", "scope": args.community})
+    print(f"{args.community or '全部社区'} 问题处理进度")
+    print("类别\t待处理\t已修正\t已忽略")
+    for rule, n_open, n_fixed, n_waived in p["kinds"]:
+        print(f"{rule_title(rule)}\t{n_open}\t{n_fixed}\t{n_waived}")
+    totals = [sum(k[i] for k in p["kinds"]) for i in (1, 2, 3)]
+    print(f"合计\t{totals[0]}\t{totals[1]}\t{totals[2]}")
+    if p["oldest"]:
+        issue_id, rule, first_seen, message = p["oldest"]
+        print(f"最早的待处理问题：{rule_title(rule)} #{issue_id}，{first_seen:%Y-%m-%d} 起待处理 — {mask_text(message)}")
+    if p["trend"]:
+        print("历次重新计算（待处理/已修正/已忽略）：" + "；".join(
+            f"第{run}次 {at:%m-%d %H:%M} {o}/{f}/{w}" for run, at, o, f, w in p["trend"]))
 
 
 def cmd_serve(args) -> int:
@@ -416,9 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("key", help="公民身份号码或人员主键")
     p.set_defaults(func=cmd_explain)
 
-    p = sub.add_parser("quality", help="问题清单：查看、导出修正表、导入修正、撤销")
+    p = sub.add_parser("quality", help="问题清单：查看、处理进度、导出修正表、导入修正、撤销")
     common(p, as_of=False)
-    p.add_argument("action", choices=("list", "export", "apply", "revert"))
+    p.add_argument("action", choices=("list", "progress", "export", "apply", "revert"))
     p.add_argument("file", nargs="?", help="apply：修正表 xlsx；revert：问题编号")
     p.add_argument("--community", help="社区代码或名称（只看本社区）")
     p.add_argument("--rule", help="只看某条规则")
