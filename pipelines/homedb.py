@@ -10,7 +10,8 @@ at a time, safe for the server's threads and for a command running beside the se
 - the audit trail of the portal and the command line: every write goes through :func:`record` (one plain
   :class:`AuditEvent` each), so one place decides how an event is stored, whoever writes it;
 - the record of every file handed out (``handouts``, pipelines/publish/audit.py);
-- stewards' decisions waiting for the next build (``pending_corrections``, pipelines/quality/pending.py).
+- stewards' decisions waiting for the next build (``pending_corrections``, ``pending_address_aliases``,
+  pipelines/quality/pending.py).
 
 The whole schema is here, created on the first connection of a process.
 """
@@ -106,6 +107,13 @@ CREATE TABLE IF NOT EXISTS pending_corrections (
     published_in TEXT            -- the first published version whose store holds it; NULL: waiting
 );
 CREATE INDEX IF NOT EXISTS pending_waiting ON pending_corrections(published_in);
+-- stewards' address decisions waiting for the next build (quality.address_aliases' columns)
+CREATE TABLE IF NOT EXISTS pending_address_aliases (
+    alias_id TEXT PRIMARY KEY, kind TEXT NOT NULL, spelling TEXT NOT NULL, spelling_key TEXT NOT NULL,
+    context TEXT, context_key TEXT, target TEXT, target_key TEXT, action TEXT NOT NULL, reason TEXT,
+    "by" TEXT NOT NULL, "at" TEXT NOT NULL,
+    published_in TEXT
+);
 DROP TABLE IF EXISTS login_failures;
 """
 

@@ -1,7 +1,9 @@
 """Stewards' decisions waiting for the next build, in the home's database (pipelines/homedb.py).
 
 Outside a build the store is only read (pipelines/versions.py), so a fix or waiver made in the portal or with
-``onceonly quality apply`` — also while a build runs — is kept here, with the columns of ``quality.corrections``.
+``onceonly quality apply`` — also while a build runs — is kept here, with the columns of ``quality.corrections``;
+an address decision (portal /queue/addresses, ``onceonly address alias``) likewise, with the columns of
+``quality.address_aliases``.
 Every build copies the ones its store lacks into ``quality.corrections`` before staging reads raw
 (:func:`import_into`), so it applies them; once that build is published they are marked with its version. A
 rollback to a version built before them marks them waiting again, and the next build brings them back. Until
@@ -20,6 +22,13 @@ from pipelines import homedb
 COLUMNS = ("correction_id", "issue_id", "template", "batch_id", "row_no", "record_key", "field", "old_value",
            "new_value", "action", "reason", "by", "at")
 QUOTED = ", ".join(f'"{c}"' for c in COLUMNS)
+# quality.address_aliases' columns, in its order (sql/quality/address_aliases.sql)
+ALIAS_COLUMNS = ("alias_id", "kind", "spelling", "spelling_key", "context", "context_key", "target", "target_key",
+                 "action", "reason", "by", "at")
+ALIAS_QUOTED = ", ".join(f'"{c}"' for c in ALIAS_COLUMNS)
+# home table -> (the store's table, its key column)
+KEPT = {"pending_corrections": ("quality.corrections", "correction_id"),
+        "pending_address_aliases": ("quality.address_aliases", "alias_id")}
 
 
 def record(home: Path, rows: list[list]) -> None:
@@ -31,6 +40,23 @@ def record(home: Path, rows: list[list]) -> None:
         conn.executemany(f"INSERT INTO pending_corrections ({QUOTED}) VALUES ({', '.join('?' * len(COLUMNS))})",
                          [[*r[:-1], r[-1].isoformat(timespec="microseconds")] for r in rows])
         conn.execute("COMMIT")
+
+
+def record_alias(home: Path, row: list) -> None:
+    """Append one address decision (a list in ALIAS_COLUMNS order; ``at`` a datetime)."""
+    with homedb.connect(home) as conn:
+        conn.execute(f"INSERT INTO pending_address_aliases ({ALIAS_QUOTED}) VALUES ({', '.join('?' * len(row))})",
+                     [*row[:-1], row[-1].isoformat(timespec="microseconds")])
+
+
+def waiting_aliases(home: Path) -> list[tuple]:
+    """Address decisions no published version holds yet, oldest first (``at`` a datetime)."""
+    if not homedb.path(home).exists():
+        return []
+    with homedb.connect(home) as conn:
+        rows = conn.execute(f"SELECT {ALIAS_QUOTED} FROM pending_address_aliases WHERE published_in IS NULL "
+                            'ORDER BY "at", alias_id').fetchall()
+    return [(*r[:-1], dt.datetime.fromisoformat(r[-1])) for r in rows]
 
 
 def waiting(home: Path) -> list[tuple]:
@@ -48,7 +74,8 @@ def summary(home: Path) -> list:
     if not homedb.path(home).exists():
         return [0, None]
     with homedb.connect(home) as conn:
-        return list(conn.execute('SELECT count(*), max("at") FROM pending_corrections').fetchall()[0])
+        return list(conn.execute('SELECT count(*), max("at") FROM (SELECT "at" FROM pending_corrections '
+                                 'UNION ALL SELECT "at" FROM pending_address_aliases)').fetchall()[0])
 
 
 _TEMP_DDL = """CREATE OR REPLACE TEMP TABLE pending_corrections (
@@ -75,7 +102,17 @@ def import_into(conn: duckdb.DuckDBPyConnection, home: Path) -> list[str]:
     load_temp(conn, home)
     conn.execute("INSERT INTO quality.corrections SELECT * FROM pending_corrections p "
                  "WHERE NOT EXISTS (SELECT 1 FROM quality.corrections c WHERE c.correction_id = p.correction_id)")
-    return [r[0] for r in conn.execute("SELECT correction_id FROM pending_corrections").fetchall()]
+    ids = [r[0] for r in conn.execute("SELECT correction_id FROM pending_corrections").fetchall()]
+    aliases = waiting_aliases(home)
+    if aliases:
+        from pipelines.store import Store
+
+        Store.run_sql(conn, "quality/address_aliases.sql")
+        conn.executemany(f"INSERT INTO quality.address_aliases SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+                         "WHERE NOT EXISTS (SELECT 1 FROM quality.address_aliases WHERE alias_id = ?)",
+                         [[*a, a[0]] for a in aliases])
+        ids += [a[0] for a in aliases]
+    return ids
 
 
 def mark_published(home: Path, ids: list[str], version: str) -> None:
@@ -83,8 +120,9 @@ def mark_published(home: Path, ids: list[str], version: str) -> None:
         return
     with homedb.connect(home) as conn:
         conn.execute("BEGIN")
-        conn.executemany("UPDATE pending_corrections SET published_in = ? WHERE correction_id = ? "
-                         "AND published_in IS NULL", [[version, i] for i in ids])
+        for table, (_, key) in KEPT.items():
+            conn.executemany(f"UPDATE {table} SET published_in = ? WHERE {key} = ? AND published_in IS NULL",
+                             [[version, i] for i in ids])
         conn.execute("COMMIT")
 
 
@@ -93,7 +131,8 @@ def forget_published_after(home: Path, version: str) -> None:
     if not homedb.path(home).exists():
         return
     with homedb.connect(home) as conn:
-        conn.execute("UPDATE pending_corrections SET published_in = NULL WHERE published_in > ?", [version])
+        for table in KEPT:
+            conn.execute(f"UPDATE {table} SET published_in = NULL WHERE published_in > ?", [version])
 
 
 def overlay(conn: duckdb.DuckDBPyConnection, home: Path) -> tuple[str, str]:

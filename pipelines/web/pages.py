@@ -34,7 +34,7 @@ from pipelines.publish.registry import GrantRefused, PublishError
 from pipelines.quality import apply_workbook, export_workbook, masked_issue, pending
 from pipelines.quality.queue import field_class
 from pipelines.quality.rules import rule_title
-from pipelines.quality.workbook import COLUMNS as WORKBOOK_COLUMNS
+from pipelines.quality.workbook import COLUMNS as WORKBOOK_COLUMNS, header_row, issue_id_in_cell
 from pipelines.publish.rendered import Made, NotMade
 from pipelines.reports import LISTS, TITLES
 from pipelines.sources import load_catalog
@@ -603,6 +603,57 @@ def queue_page(request: Request, portal: Portal, pr: Principal):
                   communities=[a for a in pr.areas if a.level == "community"])
 
 
+@page
+def queue_addresses(request: Request, portal: Portal, pr: Principal):
+    """Addresses no house was found for, grouped by what is unknown, with a form to settle a compound's or a
+    road's spelling once (pipelines.address.aliases)."""
+    from pipelines.address.aliases import masked_groups, unknown_groups
+
+    pr.require_steward()
+    pr.areas = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)[0]
+    with portal.gate.read(macros=True) as conn:
+        community = request.query_params.get("community") or ""
+        if community and community not in pr.community_codes:
+            raise Forbidden("所选社区不在您的辖区内。")
+        groups = unknown_groups(conn, communities=[community] if community else sorted(pr.community_codes))
+    groups = masked_groups(groups, load_registry().queue_masking(pr.dept, pr.username))
+    portal.log(request, pr, "view", "queue-addresses", f"community:{community}" if community else pr.scope_key)
+    return render(request, portal, "queue_addresses.html.j2", pr=pr, groups=groups[:QUEUE_LIMIT], total=len(groups),
+                  rows=sum(g["rows"] for g in groups), community=community,
+                  communities=[a for a in pr.areas if a.level == "community"])
+
+
+@action()
+def queue_address_alias(request: Request, portal: Portal, pr: Principal, form):
+    from pipelines.address.aliases import AliasRefused, record_alias, unknown_groups
+
+    pr.require_steward()
+    kind = _text(form, "kind", 10)
+    spelling = _text(form, "spelling", 200)
+    target = _text(form, "target", 200)
+    reason = _text(form, "reason", 500)
+    if kind not in ("compound", "road"):
+        raise BadRequest("只能认定小区或道路的写法。")
+    pr.areas = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)[0]
+    # checked on the live version, kept in the home's database for the next build (pipelines/quality/pending.py)
+    with portal.gate.read(macros=True) as conn:
+        mine = {(g["kind"], g["spelling"]) for g in unknown_groups(conn, communities=sorted(pr.community_codes))}
+        if (kind, spelling) not in mine:
+            raise Forbidden("这个写法不在您辖区的未匹配地址中（可能已经认定或已重新计算），请刷新页面。")
+        if not target or not reason:
+            flash(request, "error", "请填写实有房屋中的名称和认定依据（例如：现场核实）。")
+            return RedirectResponse("/queue/addresses", status_code=303)
+        try:
+            decision = record_alias(conn, kind, spelling, target, by=pr.username, reason=reason, home=portal.home)
+        except AliasRefused as exc:
+            portal.log(request, pr, "alias", spelling, pr.scope_key, "refused", str(exc))
+            flash(request, "error", f"未能认定：{exc}")
+            return RedirectResponse("/queue/addresses", status_code=303)
+    portal.log(request, pr, "alias", spelling, pr.scope_key, detail=decision.describe())
+    flash(request, "ok", f"已记录：{decision.describe()}。下一次数据处理（onceonly run）后，所有同样写法的地址都按此匹配。")
+    return RedirectResponse("/queue/addresses", status_code=303)
+
+
 def _one_row_workbook(path: Path, issue_id: str, act: str, value: str, reason: str) -> None:
     """The stewards' workbook with one row: the inline fix goes through the same validation as an upload."""
     headers = [h for h, _ in WORKBOOK_COLUMNS]
@@ -695,11 +746,11 @@ def _workbook_issue_ids(path: Path) -> list[str]:
     try:
         for sh in wb.worksheets:
             rows = sh.iter_rows(values_only=True)
-            header = [str(h).strip() if h is not None else "" for h in next(rows, [])]
-            if "问题编号" not in header:
+            found = header_row(rows)       # row 2 under the sheet's instruction line (row 1 in older exports)
+            if found is None:
                 continue
-            ix = header.index("问题编号")
-            ids += [str(r[ix]).strip() for r in rows if ix < len(r) and r[ix] is not None and str(r[ix]).strip()]
+            ix = found[1].index("问题编号")
+            ids += [issue_id_in_cell(r[ix]) for r in rows if ix < len(r) and r[ix] is not None and str(r[ix]).strip()]
     finally:
         wb.close()
     return ids
@@ -729,6 +780,8 @@ def queue_upload(request: Request, portal: Portal, pr: Principal, form):
             result = apply_workbook(conn, path, by=pr.username, home=portal.home)
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)
+    for sheet, row, issue in result.accepted:    # each fix in the audit, as the command line records them
+        portal.log(request, pr, "fix", issue, pr.scope_key, detail=f"{upload.filename} 工作表“{sheet}”第{row}行")
     portal.log(request, pr, "upload", "fixes-workbook", pr.scope_key,
                "ok" if not result.refused else "partial",
                f"导入{len(result.accepted)}条 拒收{len(result.refused)}条 未变{result.unchanged}条")
