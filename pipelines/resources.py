@@ -72,7 +72,7 @@ def _adopt_home_writes(store: Store, home: Path) -> list[str]:
 
 def _summarise(store: Store, build: versions.Build) -> None:
     """What the build holds, into its version record, while its store is still open: the batches it loaded, every
-    batch, every inbox file's outcome, persons by status, follow-up tasks by kind (what `onceonly run`, `onceonly runs` and the portal's run page
+    batch, every inbox file's outcome, persons by status, follow-up tasks by kind, the steward queue's rebuild (what `onceonly run`, `onceonly runs` and the portal's run page
     show)."""
     from pipelines.store import table_exists
 
@@ -104,6 +104,12 @@ def _summarise(store: Store, build: versions.Build) -> None:
                     FROM marts.tasks GROUP BY kind
                     ORDER BY CASE kind WHEN 'verify' THEN 0 WHEN 'deregister' THEN 1 ELSE 2 END""",
                     [as_of, as_of]).fetchall()]
+            from pipelines.quality.queue import last_rebuild
+
+            rebuilt = last_rebuild(conn)
+            if rebuilt and rebuilt["built_at"] >= started:     # this build's rebuild of the steward queue
+                record["queue"] = {k: (v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v)
+                                   for k, v in rebuilt.items()}
     except Exception as exc:        # noqa: BLE001 — a summary never hides the run's own outcome
         record["summary_error"] = str(exc).splitlines()[0][:500]
     build.version.update(**record)

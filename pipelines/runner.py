@@ -162,6 +162,7 @@ def run_pipeline(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: int
         summary.inbox = [tuple(r) for r in built.record.get("inbox", [])]
         summary.status_counts = built.record.get("status_counts", {})
         summary.tasks = [tuple(t) for t in built.record.get("tasks", [])]
+        summary.queue = built.record.get("queue")
     if not result.success:
         summary.error = "; ".join(_failures(result.all_events))[:2000] or "未知错误"
     elif not summary.published:

@@ -253,8 +253,8 @@ def test_the_versions_extract_tables_give_the_same_files(conn, tmp_path):
 
 def test_address_matches_follow_the_contract(conn, tmp_path):
     """Contract §3: one row per source row with a free-text address, in the contract's columns and words."""
-    write_extract(conn, "address-matches", fmt="csv", out=tmp_path / "a.csv", dept=None, scope=None, as_of=AS_OF,
-                  user="u")
+    write_extract(conn, "address-matches", home=tmp_path, fmt="csv", out=tmp_path / "a.csv", dept=None, scope=None,
+                  as_of=AS_OF, user="u")
     header, rows = read_csv(tmp_path / "a.csv")
     assert header == ["来源", "记录编号", "地址", "匹配结果", "房屋编码", "候选房屋编码", "依据"]
     got = {r[1]: r for r in rows}
@@ -264,6 +264,6 @@ def test_address_matches_follow_the_contract(conn, tmp_path):
     assert got["JZ-9"][3:6] == ["多个候选", "", "H1;H2"] and "无法确定" in got["JZ-9"][6]
     assert got["HK-3"][3:] == ["未匹配", "", "", "“同上”不是地址，请填写实际居住地址"]
     # a community sees its own rows: matched there, or all of whose candidates lie there
-    write_extract(conn, "address-matches", fmt="csv", out=tmp_path / "c.csv", dept="社区", scope="金沙社区",
-                  as_of=AS_OF, user="u")
+    write_extract(conn, "address-matches", home=tmp_path, fmt="csv", out=tmp_path / "c.csv", dept="社区",
+                  scope="金沙社区", as_of=AS_OF, user="u")
     assert sorted(r[1] for r in read_csv(tmp_path / "c.csv")[1]) == ["F-001", "F-002", "JZ-9"]
