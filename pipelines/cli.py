@@ -350,6 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
         if as_of:
             p.add_argument("--as-of", type=_date, default=dt.date.today(), help="统计截止日期 YYYY-MM-DD（默认今天）")
             p.add_argument("--freshness-days", type=int, default=365, help="在住证据有效期（天），默认 365")
+            p.add_argument("--allow-future", action="store_true",
+                           help="允许统计截止日期晚于今天（试算用；默认拒绝，见 pipelines/asof.py）")
 
     p = sub.add_parser("run", help="加载收件箱中的新文件，重建、校验并生成报表")
     common(p)
@@ -456,6 +458,10 @@ def main(argv: list[str] | None = None) -> int:
         args.home = default_home()
     args.home = Path(args.home).resolve()
     try:
+        if getattr(args, "as_of", None) is not None:
+            from pipelines.asof import check_as_of
+
+            check_as_of(args.as_of, allow_future=args.allow_future)
         return args.func(args)
     except UserFacingError as exc:
         asked = getattr(args, "asked", None)

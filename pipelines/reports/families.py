@@ -294,10 +294,13 @@ def school_age_children(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
     lists = [_list_file(conn, "school-age-children", "list", "school-age-children", m,
                         columns=["姓名", "性别", "出生日期", "公民身份号码", "人员类别", "状态", "社区名称", "网格名称",
                                  "居住地址", "联系电话"])]
-    return Report("school-age-children", f"{as_of.year}年适龄儿童名单", unit, as_of, [
+    year = _rows(conn, "SELECT school_enrolment_year(?::DATE)", [as_of])[0][0]
+    return Report("school-age-children", f"{year}年秋季入学适龄儿童名单", unit, as_of, [
         _summary(conn, "summary_school.sql", "按网格统计", "r_sum_school", ("社区", "网格"),
                  "_c NULLS LAST, _g NULLS LAST, 网格", lists,
-                 note=f"{as_of.year}年8月31日前（含）年满6周岁、{as_of.year - 1}年8月31日时未满6周岁的儿童",
+                 note=f"统计截止日期所在学年为 {year - 1}—{year} 学年，下一次入学为 {year} 年9月："
+                      f"{year}年8月31日前（含）年满6周岁、{year - 1}年8月31日时未满6周岁的儿童"
+                      f"（{year - 7}年9月1日至{year - 6}年8月31日出生）",
                  sums={"适龄儿童": ("户籍人口", "流动人口", "其他或不详")})],
         quality=quality_notes(conn), lists=lists)
 
