@@ -367,7 +367,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("extract", help="导出标准数据集")
     common(p)
     p.add_argument("name", help="数据集名称，如 grid-population、person-sources、assistance-check")
-    p.add_argument("--format", choices=("csv", "xlsx", "parquet"), default="csv")
+    p.add_argument("--format", choices=("csv", "csv-excel", "xlsx", "parquet"), default="csv",
+                   help="csv：契约规定的纯 CSV（供程序读取）；csv-excel：供 Excel/WPS 双击打开的 CSV，"
+                        "身份证号、电话、编码不会变成数字；xlsx：Excel 工作簿（含数据字典，可直接打印）")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--dept", default=None,
                    help="部门（按部门授权限定字段、脱敏与范围）；不指定时按本库操作员导出：全部列，身份证号、电话脱敏")

@@ -2,7 +2,8 @@
 
 - CSV: UTF-8 with BOM (Excel on Windows opens Chinese correctly only with it), LF line ends (Excel
   and WPS read them),
-  quoted only when needed, dates ISO (2026-10-31), decimals with two places.
+  quoted only when needed, dates ISO (2026-10-31), decimals with two places. The contract's CSV (``csv``) is
+  for programs; ``csv-excel`` is the same table for a person who double-clicks it (:func:`spreadsheet_safe`).
 - XLSX: openpyxl stamps "modified" with the wall clock and zip entries with the local time; the file
   is re-zipped with both fixed to the as-of date (:func:`freeze_xlsx`).
 - Parquet: fixed writer settings (zstd, dictionary, statistics, no pandas metadata); the schema
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from openpyxl import Workbook
@@ -93,16 +95,41 @@ def _batches(rows: Rows):
     return rows.to_batches() if isinstance(rows, pa.Table) else rows
 
 
-def write_csv(rows: Rows, out: Path) -> int:
+# Excel, WPS and LibreOffice type every field of a CSV opened by double-click: an 18-digit ID becomes
+# 5.10107193811282E+17 (its last digits lost) while one ending in X stays text, 网格编码 0101 becomes 101, a phone
+# a number, 3-2 a date; quoting the field does not help. A field written as the formula ="0101" is the text 0101
+# in all three. Only text a spreadsheet would retype is written so: digits with number or date punctuation,
+# TRUE/FALSE, and anything starting = + - @ (which a spreadsheet would run as a formula: CSV injection). Excel
+# refuses a formula's text over 255 characters; such a value starting with = + - @ gets a leading ' instead.
+_RETYPED = r"(?s)^(?:[=+\-@].*|[0-9.,:/ +\-eE%]*[0-9][0-9.,:/ +\-eE%Xx]*|(?i:true|false))$"
+_FORMULA_TEXT_MAX = 255
+
+
+def spreadsheet_safe(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """The batch with every text value a spreadsheet would retype written as ="…" (see _RETYPED)."""
+    columns = []
+    for col in batch.columns:
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            retyped = pc.fill_null(pc.match_substring_regex(col, _RETYPED), False)
+            short = pc.less_equal(pc.utf8_length(col), _FORMULA_TEXT_MAX)
+            quoted = pc.binary_join_element_wise('="', pc.replace_substring(col, '"', '""'), '"', "")
+            col = pc.if_else(pc.and_(retyped, short), quoted,
+                             pc.if_else(retyped, pc.binary_join_element_wise("'", col, ""), col))
+        columns.append(col)
+    return pa.RecordBatch.from_arrays(columns, schema=batch.schema)
+
+
+def write_csv(rows: Rows, out: Path, *, for_spreadsheet: bool = False) -> int:
     """Write a table, or a stream of record batches (a city's extract never sits in memory whole);
-    returns the number of rows written."""
+    returns the number of rows written. ``for_spreadsheet``: text a spreadsheet would retype is written
+    as ="…" (:func:`spreadsheet_safe`), for a person who opens the file by double-click."""
     n = 0
     with open(out, "wb") as f:
         f.write("\ufeff".encode("utf-8"))
         with pacsv.CSVWriter(f, rows.schema, write_options=pacsv.WriteOptions(
                 include_header=True, delimiter=",", quoting_style="needed")) as writer:
             for batch in _batches(rows):
-                writer.write_batch(batch)
+                writer.write_batch(spreadsheet_safe(batch) if for_spreadsheet else batch)
                 n += batch.num_rows
     return n
 

@@ -165,8 +165,12 @@ def test_courtyard_contacts_print_a_phone_in_full_only_with_consent(rendered):
 
 
 def read_list(path):
+    """A person list's rows as a clerk sees them: the lists are written for a double-click, a code or phone as ="…"
+    (tests/publish/test_spreadsheet_csv.py opens them in LibreOffice)."""
+    def shown(v: str) -> str:
+        return v[2:-1].replace('""', '"') if v.startswith('="') and v.endswith('"') else v
     with open(path, encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.reader(f))
+        rows = [[shown(v) for v in r] for r in csv.reader(f)]
     return rows[0], rows[1:]
 
 
