@@ -34,3 +34,17 @@ def convert(paths: list[Path], to: str, outdir: Path, *, infilter: str | None = 
     missing = [p.name for p in out if not p.exists()]
     assert not missing, f"LibreOffice wrote no {missing}"
     return out
+
+
+def pdf_pages(pdf: Path) -> list[str]:
+    """Each page's text, laid out (pdftotext -layout)."""
+    need("pdftotext")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    return text.split("\f")[:-1]
+
+
+def pages_with_images(pdf: Path) -> set[int]:
+    need("pdfimages")
+    out = subprocess.run(["pdfimages", "-list", str(pdf)], check=True, capture_output=True, text=True).stdout
+    return {int(line.split()[0]) for line in out.splitlines()[2:] if line.strip()}

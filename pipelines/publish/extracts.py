@@ -10,7 +10,8 @@ import duckdb
 from pipelines.publish import audit, masking
 from pipelines.publish.grants import prepare, resolve_scope, scope_where
 from pipelines.publish.registry import GrantRefused, load_registry
-from pipelines.publish.writers import (write_csv, write_dictionary_csv, write_extract_xlsx, write_parquet)
+from pipelines.publish.writers import (chinese_type, write_csv, write_dictionary_csv, write_extract_xlsx,
+                                      write_parquet)
 from pipelines.store import Store
 
 # Rows per Arrow batch when an extract is streamed to CSV/Parquet.
@@ -83,7 +84,7 @@ def write_extract(conn: duckdb.DuckDBPyConnection, name: str, *, fmt: str, out: 
     result = conn.sql(f"SELECT {select} FROM {spec.view} WHERE {where} ORDER BY {', '.join(order)} NULLS FIRST",
                       params=params)
 
-    dictionary = [{"列名": c.name, "类型": c.type, "说明": c.desc, "脱敏": masking.describe(c.kind, grant.masking)}
+    dictionary = [{"列名": c.name, "类型": chinese_type(c.type), "说明": c.desc, "脱敏": masking.describe(c.kind, grant.masking)}
                   for c in cols]
     def info(rows: int) -> list[tuple[str, str]]:
         return [("数据提取", f"{spec.title}（{name}）"), ("部门", dept or "本库（未指定部门）"),

@@ -26,12 +26,15 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.worksheet import Worksheet
 from pipelines.publish.registry import PublishError
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 XLSX_MAX_ROWS = 1_048_575
-HEADER_FONT = Font(bold=True)
+# The font every printable workbook names: the one Chinese offices print forms in, present wherever Excel or
+# WPS runs. A machine without it (LibreOffice on Linux) substitutes by the GB2312 charset the cells also name.
+PRINT_FONT = "宋体"
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 THIN = Side(style="thin", color="999999")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -64,6 +67,32 @@ def freeze_xlsx(path: Path, when: dt.datetime) -> None:
             info.external_attr = 0o600 << 16
             zout.writestr(info, data)
     path.write_bytes(buf.getvalue())
+
+
+def print_font(**kw) -> Font:
+    """The print font; GB2312 charset, so an office without 宋体 substitutes a Chinese face, not a Western one."""
+    return Font(name=PRINT_FONT, charset=134, **{"size": 11, **kw})
+
+
+def print_workbook() -> Workbook:
+    """A write-only workbook whose default font is the print font, also for cells without a style of their own
+    (an extract's values): openpyxl has no public setting for it, so its font list and Normal style are replaced."""
+    wb = Workbook(write_only=True)
+    font = print_font()
+    wb._fonts = IndexedList([font])
+    wb._named_styles["Normal"].font = font
+    return wb
+
+
+# 数据字典 types as a clerk reads them (the store's SQL types stay in Parquet's own schema)
+CHINESE_TYPES = {"VARCHAR": "文本", "DATE": "日期（年-月-日）", "BIGINT": "整数", "INTEGER": "整数",
+                 "BOOLEAN": "是/否", "DOUBLE": "数值"}
+
+
+def chinese_type(sql_type: str) -> str:
+    if sql_type.startswith("DECIMAL"):
+        return "金额（元，两位小数）"
+    return CHINESE_TYPES.get(sql_type, sql_type)
 
 
 def print_setup(ws, header_row: int, *, margin: float = 0.4) -> None:
@@ -184,7 +213,7 @@ def write_extract_xlsx(table: pa.Table, out: Path, *, title: str, dictionary: Se
                        info: Sequence[tuple[str, str]], types: Sequence[str], as_of: dt.date) -> None:
     if table.num_rows > XLSX_MAX_ROWS:
         raise TooLargeForXlsx(f"共 {table.num_rows} 行，超过 Excel 单表上限 {XLSX_MAX_ROWS} 行，请改用 csv 或 parquet 格式。")
-    wb = Workbook(write_only=True)
+    wb = print_workbook()
     ws = wb.create_sheet(title[:31])
     names = table.column_names
     widths = [display_width(n) for n in names]
@@ -195,11 +224,11 @@ def write_extract_xlsx(table: pa.Table, out: Path, *, title: str, dictionary: Se
     from openpyxl.utils import get_column_letter
     for i, w in enumerate(widths):
         ws.column_dimensions[get_column_letter(i + 1)].width = min(max(w + 2, 8), 60)
-    ws.freeze_panes = "A2"
+    print_setup(ws, 1)      # header repeated on every page, fitted to the page width, pages numbered
     header = []
     for n in names:
         c = WriteOnlyCell(ws, value=n)
-        c.font, c.fill, c.border = HEADER_FONT, HEADER_FILL, BORDER
+        c.font, c.fill, c.border = print_font(bold=True), HEADER_FILL, BORDER
         header.append(c)
     ws.append(header)
     formats = ["yyyy-mm-dd" if t == "DATE" else ("0.00" if t.startswith("DECIMAL") else None) for t in types]
@@ -215,9 +244,8 @@ def write_extract_xlsx(table: pa.Table, out: Path, *, title: str, dictionary: Se
             else:
                 row.append(v)
         ws.append(row)
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ds = wb.create_sheet("数据字典")
+    print_setup(ds, 1)
     ds.column_dimensions["A"].width = 18
     ds.column_dimensions["B"].width = 16
     ds.column_dimensions["C"].width = 60
@@ -225,7 +253,7 @@ def write_extract_xlsx(table: pa.Table, out: Path, *, title: str, dictionary: Se
     hdr = []
     for n in ("列名", "类型", "说明", "脱敏"):
         c = WriteOnlyCell(ds, value=n)
-        c.font, c.fill = HEADER_FONT, HEADER_FILL
+        c.font, c.fill = print_font(bold=True), HEADER_FILL
         hdr.append(c)
     ds.append(hdr)
     for d in dictionary:

@@ -171,7 +171,7 @@ def test_xlsx_extract_has_headers_dictionary_and_masking(conn, tmp_path):
     assert "数据字典" in wb.sheetnames
     dict_rows = list(wb["数据字典"].iter_rows(values_only=True))
     assert dict_rows[0] == ("列名", "类型", "说明", "脱敏")
-    assert ("公民身份号码", "VARCHAR") == dict_rows[2][:2] and dict_rows[2][3] == "前6后4"
+    assert ("公民身份号码", "文本") == dict_rows[2][:2] and dict_rows[2][3] == "前6后4"     # types as a clerk reads them
     assert wb.properties.modified.date() == AS_OF
 
 
