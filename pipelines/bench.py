@@ -19,6 +19,7 @@ bench's new street lies in 510104, the generated city in 510107.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -45,11 +46,26 @@ def _peak_rss_gb() -> float:
     return float("nan")
 
 
+# The bench's stages as a run's stages (pipelines/progress.py): what its live display shows.
+RUN_STAGE = {"read": "reading", "stage": "staging", "core+address": "linking", "link": "linking",
+             "status": "status", "validate": "quality", "report": "reports", "extract": "reports",
+             "checkpoint": "reports", "baseline": "reading"}
+
+
 class Timer:
     def __init__(self):
         self.rows: list[dict] = []
+        self.progress = None      # pipelines.progress.TerminalProgress of the run being timed, on a terminal
+
+    def say(self, line: str) -> None:
+        if self.progress is not None:
+            self.progress.say(line)
+        else:
+            print(line, file=sys.stderr, flush=True)
 
     def stage(self, name: str, fn, rows_fn=None):
+        if self.progress is not None:
+            self.progress.stage(RUN_STAGE[name.split(" ")[-1]])
         _reset_peak()
         start = time.perf_counter()
         result = fn()
@@ -57,10 +73,26 @@ class Timer:
         rows = rows_fn() if rows_fn else None
         self.rows.append({"stage": name, "seconds": seconds, "rows": rows, "peak_rss_gb": _peak_rss_gb()})
         # Progress on stderr as each stage ends: a city-scale run takes long enough to be watched.
-        print(f"[bench] {name}: {seconds:.1f} s, rows {rows}, peak RSS {self.rows[-1]['peak_rss_gb']:.2f} GB",
-              file=sys.stderr, flush=True)
+        self.say(f"[bench] {name}: {seconds:.1f} s, rows {rows}, peak RSS {self.rows[-1]['peak_rss_gb']:.2f} GB")
         if isinstance(result, dict) and "timings_s" in result:  # a stage that times its own steps (identity)
-            print(f"[bench]   {name} steps: {result['timings_s']}", file=sys.stderr, flush=True)
+            self.say(f"[bench]   {name} steps: {result['timings_s']}")
+
+    @contextlib.contextmanager
+    def watched(self, title: str, times: Path):
+        """On a terminal, a live display of the run's stages (the [bench] lines above it); elsewhere the
+        [bench] lines alone, one per stage, as before."""
+        from pipelines.progress import TerminalProgress
+
+        if not sys.stderr.isatty():
+            yield
+            return
+        with TerminalProgress(times, stream=sys.stderr, title=title) as progress:
+            self.progress = progress
+            try:
+                yield
+                progress.finish(True)
+            finally:
+                self.progress = None
 
 
 def _inbox(persons: int) -> tuple[Path, Path]:
@@ -69,6 +101,8 @@ def _inbox(persons: int) -> tuple[Path, Path]:
     root = BENCH_DIR / f"demo-{persons}"
     inbox, truth = root / "inbox", root / "truth"
     if not (root / ".complete").exists():
+        print(f"[bench] generating the demo inbox of {persons:,} persons under {root} (once)", file=sys.stderr,
+              flush=True)
         start = time.perf_counter()
         demo.generate(inbox, truth, persons=persons, seed=7, as_of=AS_OF)
         (root / ".complete").write_text(f"{time.perf_counter() - start:.1f}")
@@ -124,7 +158,7 @@ def _stages(conn, t: Timer, inboxes: list[Path], home: Path, label: str = "",
 
     def read():
         for inbox in inboxes:
-            load_inbox(conn, inbox, loaded_on=dt.date.today())
+            load_inbox(conn, inbox, loaded_on=dt.date.today(), progress=t.progress)
     stage("read", read, count("SELECT sum(rows_read) FROM raw.batches"))
     stage("stage", lambda: build_staging(conn), count("SELECT sum(rows_loaded) FROM raw.batches"))
 
@@ -180,16 +214,19 @@ def run_pipeline_stages(persons: int, memory_limit: str | None, incremental: boo
     t = Timer()
     districts: dict[str, list[str]] = {}
     with store.connect() as conn:
-        _stages(conn, t, [inbox], home, start_at=start_at, stop_after=stop_after)
+        with t.watched(f"make bench · {persons:,} 人 · 全量", BENCH_DIR / f"stage_times-{persons}.json"):
+            _stages(conn, t, [inbox], home, start_at=start_at, stop_after=stop_after)
         districts["store"] = _districts(conn)
         if addition is not None:
-            _stages(conn, t, [inbox, addition], home, label="+1% ")
+            with t.watched(f"make bench · {persons:,} 人 · 新增 1%", BENCH_DIR / f"stage_times-{persons}-add1pct.json"):
+                _stages(conn, t, [inbox, addition], home, label="+1% ")
     if addition is not None:
         # The same batch as a district partition (docs/scale-out.md, step 1) builds its own store and leaves
         # the others alone: what re-running costs when the batch is a district the store does not hold.
         part = BENCH_DIR / f"home-{persons}-batch-district"
         shutil.rmtree(part, ignore_errors=True)
-        with Store(part / "store.duckdb", memory_limit=memory_limit).connect() as conn:
+        with Store(part / "store.duckdb", memory_limit=memory_limit).connect() as conn, \
+                t.watched(f"make bench · {persons:,} 人 · 区县分区", BENCH_DIR / f"stage_times-{persons}-district.json"):
             _stages(conn, t, [addition], part, label="district ")
             districts["batch"] = _districts(conn)
     return {"persons": persons, "stages": t.rows, "districts": districts}

@@ -68,17 +68,36 @@ def _audit(args, *events: dict) -> None:
 def cmd_run(args) -> int:
     if args.by_district:
         return _run_by_district(args)
+    from pipelines.progress import STAGE_TIMES, TerminalProgress
     from pipelines.runner import run_pipeline
     from pipelines.store import env_memory_limit
 
-    summary = run_pipeline(home=args.home, inbox=args.inbox, as_of=args.as_of,
-                           freshness_days=args.freshness_days, memory_limit=env_memory_limit())
+    # With --verbose Dagster's lines scroll by: plain stage lines among them, not a live display under them.
+    with _quiet(args.verbose), TerminalProgress(args.home / STAGE_TIMES, interactive=False if args.verbose else None,
+                                                title=f"onceonly run · 统计截止日期 {args.as_of}") as progress:
+        summary = run_pipeline(home=args.home, inbox=args.inbox, as_of=args.as_of,
+                               freshness_days=args.freshness_days, memory_limit=env_memory_limit(),
+                               progress=progress, verbose=args.verbose)
     print(summary.render())
     return 0 if summary.success else 1
 
 
+def _quiet(verbose: bool):
+    """Libraries' own warnings (English, for developers) stay off a user's terminal unless --verbose."""
+    import contextlib
+    import warnings
+
+    if verbose:
+        return contextlib.nullcontext()
+    stack = contextlib.ExitStack()
+    stack.enter_context(warnings.catch_warnings())
+    warnings.simplefilter("ignore")
+    return stack
+
+
 def _run_by_district(args) -> int:
-    from pipelines.districts import discover, run_districts
+    from pipelines.districts import discover, district_home, progress_path, run_districts
+    from pipelines.progress import STAGE_TIMES, DistrictsDisplay, last_seconds
 
     if not args.inbox.is_dir():
         raise UserError(f"收件箱目录不存在：{args.inbox}")
@@ -89,11 +108,15 @@ def _run_by_district(args) -> int:
         print(f"  跳过 {name}：{why}")
     if not codes:
         raise UserError(f"{args.inbox} 中没有区县文件夹（收件箱/<6位区县代码>/<模板>/<文件>）")
-    print(f"按区县运行 {len(codes)} 个区县，同时运行 {min(args.parallel, len(codes))} 个（统计截止日期 {args.as_of}）")
-    results = run_districts(home=args.home, inbox=args.inbox, as_of=args.as_of, freshness_days=args.freshness_days,
-                            parallel=args.parallel, codes=codes, rerun_all=args.rerun_all)
-    for r in results:
-        print(r.render())
+    print(f"按区县运行 {len(codes)} 个区县，同时运行 {min(args.parallel, len(codes))} 个（统计截止日期 {args.as_of}）",
+          flush=True)
+    with _quiet(args.verbose), DistrictsDisplay(codes, lambda code: progress_path(args.home, code),
+                                                estimates=last_seconds({c: district_home(args.home, c) / STAGE_TIMES
+                                                                        for c in codes}),
+                                                parallel=args.parallel) as display:
+        results = run_districts(home=args.home, inbox=args.inbox, as_of=args.as_of, freshness_days=args.freshness_days,
+                                parallel=args.parallel, codes=codes, rerun_all=args.rerun_all,
+                                on_done=lambda r: display.district_done(r.code, r.render()))
     failed = [r.code for r in results if not r.success]
     ok = [r for r in results if r.success]
     unchanged = sum(r.skipped for r in ok)
@@ -251,10 +274,17 @@ def cmd_quality(args) -> int:
         issues = [quality.masked_issue(i, DEFAULT_MASKING) for i in issues]
         _audit(args, {"action": "view", "what": "quality list", "scope": args.community,
                       "detail": f"status={args.status} rule={args.rule or ''} {len(issues)}条"})
+        from pipelines.quality.rules import rule_title
+
         for i in issues[: args.limit]:
-            print(f"[{i['rule']}] {i['community_name'] or '未知社区'} {i['message']}"
-                  + (f"（建议：{i['suggested_fix']}）" if i.get("suggested_fix") else "") + f"  #{i['issue_id']}")
+            print(f"[{rule_title(i['rule'])}] {i['community_name'] or '未知社区'} {i['message']}"
+                  + (f"（建议：{i['suggested_fix']}）" if i.get("suggested_fix") and i["status"] == "open" else "")
+                  + f"  #{i['issue_id']}")
+            if i["status"] != "open":
+                print("    " + quality.decision_line(i))
         print(f"共 {len(issues)} 条" + (f"（只显示前 {args.limit} 条）" if len(issues) > args.limit else ""))
+    elif args.action == "progress":
+        _print_progress(args, store)
     elif args.action == "export":
         if not args.out:
             raise UserError("请用 --out 指定要写出的 Excel 文件，例如 --out fixes.xlsx")
@@ -281,7 +311,12 @@ def cmd_quality(args) -> int:
         print(f"接受 {len(result.accepted)} 条，拒绝 {len(result.refused)} 条，已生效无需重复 {result.unchanged} 条。")
         for sheet, row, _issue, why in result.refused:
             print(f"  拒绝：工作表“{sheet}”第{row}行 — {why}")
-        print("修正将在下次 onceonly run 时生效。")
+        for sheet, row, issue in result.already[: args.limit]:
+            print(f"  已生效：工作表“{sheet}”第{row}行 #{issue}（此前已导入，未重复记录）")
+        if result.unchanged > args.limit:
+            print(f"  ……已生效的另有 {result.unchanged - args.limit} 条（--limit 可显示更多）")
+        if result.accepted:
+            print("修正将在下次 onceonly run 时生效。")
     elif args.action == "revert":
         if not args.file or not args.by or not args.reason:
             raise UserError("用法：onceonly quality revert 问题编号 --by 姓名 --reason 原因")
@@ -291,6 +326,29 @@ def cmd_quality(args) -> int:
                       "detail": args.reason if done else "没有可撤销的修正"})
         print("已撤销，下次运行时恢复原值。" if done else f"问题 {args.file} 没有可撤销的修正。")
     return 0
+
+
+def _print_progress(args, store) -> None:
+    """``onceonly quality progress``: a community's open / fixed / waived by kind, oldest open issue, trend."""
+    from pipelines import quality
+    from pipelines.publish.masking import mask_text
+    from pipelines.quality.rules import rule_title
+
+    with store.connect(read_only=True) as conn:
+        p = quality.progress(conn, community=args.community)
+    _audit(args, {"action": "view", "what": "quality progress", "scope": args.community})
+    print(f"{args.community or '全部社区'} 问题处理进度")
+    print("类别\t待处理\t已修正\t已忽略")
+    for rule, n_open, n_fixed, n_waived in p["kinds"]:
+        print(f"{rule_title(rule)}\t{n_open}\t{n_fixed}\t{n_waived}")
+    totals = [sum(k[i] for k in p["kinds"]) for i in (1, 2, 3)]
+    print(f"合计\t{totals[0]}\t{totals[1]}\t{totals[2]}")
+    if p["oldest"]:
+        issue_id, rule, first_seen, message = p["oldest"]
+        print(f"最早的待处理问题：{rule_title(rule)} #{issue_id}，{first_seen:%Y-%m-%d} 起待处理 — {mask_text(message)}")
+    if p["trend"]:
+        print("历次重新计算（待处理/已修正/已忽略）：" + "；".join(
+            f"第{run}次 {at:%m-%d %H:%M} {o}/{f}/{w}" for run, at, o, f, w in p["trend"]))
 
 
 def cmd_serve(args) -> int:
@@ -360,6 +418,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="按区县分区运行：收件箱为 INBOX/<区县代码>/<模板>/<文件>，每个区县单独一个进程、"
                         "写入 HOME/districts/<区县代码>/store.duckdb")
     p.add_argument("--parallel", type=int, default=2, metavar="N", help="--by-district 时同时运行的区县数（默认 2）")
+    p.add_argument("--verbose", action="store_true",
+                   help="在终端上也显示 Dagster 自己的日志（默认只记入 Dagster 事件日志，可在界面中查看）")
     p.add_argument("--all", dest="rerun_all", action="store_true",
                    help="--by-district 时重跑全部区县（默认只运行收件箱、截止日期、程序或修正有变化的区县）")
     p.set_defaults(func=cmd_run)
@@ -395,9 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("key", help="公民身份号码或人员主键")
     p.set_defaults(func=cmd_explain)
 
-    p = sub.add_parser("quality", help="问题清单：查看、导出修正表、导入修正、撤销")
+    p = sub.add_parser("quality", help="问题清单：查看、处理进度、导出修正表、导入修正、撤销")
     common(p, as_of=False)
-    p.add_argument("action", choices=("list", "export", "apply", "revert"))
+    p.add_argument("action", choices=("list", "progress", "export", "apply", "revert"))
     p.add_argument("file", nargs="?", help="apply：修正表 xlsx；revert：问题编号")
     p.add_argument("--community", help="社区代码或名称（只看本社区）")
     p.add_argument("--rule", help="只看某条规则")

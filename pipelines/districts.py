@@ -62,6 +62,11 @@ def district_home(home: Path, code: str) -> Path:
     return Path(home) / "districts" / code
 
 
+def progress_path(home: Path, code: str) -> Path:
+    """Where a district's run writes how far it is (pipelines/progress.py, StateFile)."""
+    return district_home(Path(home).resolve(), code) / "progress.json"
+
+
 # --- one district, in its own process ------------------------------------------------------
 
 @dataclass
@@ -112,15 +117,18 @@ class DistrictResult:
 def run_district(*, home: Path, inbox: Path, code: str, as_of: dt.date, freshness_days: int = 365,
                  log=None) -> DistrictResult:
     """Run the whole graph for one district in this process, then read its figures back (read-only)."""
+    from pipelines.progress import STAGE_TIMES, StateFile
     from pipelines.runner import run_pipeline
 
     dhome = district_home(Path(home).resolve(), code)
     started = time.monotonic()
     # A throwaway instance for the inner run: it materialises the city graph's asset keys, which in the shared
     # instance would show as the city's assets built from one district's store. district_store is the record.
+    # Its progress goes to a file beside its store, for `onceonly run --by-district` to show.
     with dg.DagsterInstance.ephemeral() as instance:
         summary = run_pipeline(home=dhome, inbox=Path(inbox).resolve() / code, as_of=as_of,
-                               freshness_days=freshness_days, memory_limit=env_memory_limit(), instance=instance)
+                               freshness_days=freshness_days, memory_limit=env_memory_limit(), instance=instance,
+                               progress=StateFile(progress_path(home, code), dhome / STAGE_TIMES))
     result = DistrictResult(code, summary.success, store=str(store_path(dhome)), error=summary.error)
     if log is not None:
         (log.info if summary.success else log.error)(summary.render())
@@ -280,10 +288,11 @@ def _skipped(home: Path, code: str) -> DistrictResult:
 
 def run_districts(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: int = 365,
                   parallel: int = DEFAULT_PARALLEL, codes: list[str] | None = None,
-                  rerun_all: bool = False) -> list[DistrictResult]:
+                  rerun_all: bool = False, on_done=None) -> list[DistrictResult]:
     """One district_job run per district whose inputs changed since its last successful run (every district
     with ``rerun_all``), ``parallel`` at a time, each run in its own process; a failed district never stops
-    the others. Runs go to $DAGSTER_HOME's instance when it is set."""
+    the others. Runs go to $DAGSTER_HOME's instance when it is set. ``on_done(result)`` is called as each
+    district ends (or is found unchanged)."""
     home, inbox = Path(home).resolve(), Path(inbox).resolve()
     codes = discover(inbox)[0] if codes is None else codes
     if not codes:
@@ -293,8 +302,13 @@ def run_districts(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: in
                                code_sig=code_sig) for code in codes}
     done = {code: _skipped(home, code) for code in codes if not rerun_all and _unchanged(home, code, inputs[code])}
     todo = [code for code in codes if code not in done]
+    for result in done.values():
+        if on_done is not None:
+            on_done(result)
+    for code in todo:
+        progress_path(home, code).unlink(missing_ok=True)   # a state left by an earlier run is not this one's
     for code, result in zip(todo, _run_all(home=home, inbox=inbox, as_of=as_of, freshness_days=freshness_days,
-                                           parallel=parallel, codes=todo)):
+                                           parallel=parallel, codes=todo, on_done=on_done)):
         if result.success:
             # The run may itself have recorded decisions (a stewards' workbook in the inbox): read them after.
             inputs[code]["corrections"] = _corrections(store_path(district_home(home, code)))
@@ -307,15 +321,21 @@ def run_districts(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: in
 
 
 def _run_all(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: int, parallel: int,
-             codes: list[str]) -> list[DistrictResult]:
+             codes: list[str], on_done=None) -> list[DistrictResult]:
     if not codes:
         return []
     args = {"home": str(home), "inbox": str(inbox), "as_of": as_of.isoformat(), "freshness_days": freshness_days}
+
+    def told(result: DistrictResult) -> DistrictResult:
+        if on_done is not None:
+            on_done(result)
+        return result
+
     with _instance(codes) as instance:
         if parallel == 1 or len(codes) == 1:
-            return [_execute(code, instance, args) for code in codes]
+            return [told(_execute(code, instance, args)) for code in codes]
     with ThreadPoolExecutor(max_workers=parallel) as pool:
-        return list(pool.map(lambda code: _launch(code, args), codes))
+        return list(pool.map(lambda code: told(_launch(code, args)), codes))
 
 
 @contextlib.contextmanager

@@ -14,10 +14,12 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from pipelines import progress as run_progress
 from pipelines.resources import RunSettings, StoreResource
 from pipelines.store import Store
 from pipelines.paths import last_run_path, store_path
 from pipelines.publish.masking import mask_text
+from pipelines.quality.queue import last_rebuild
 
 
 @dataclass
@@ -26,8 +28,10 @@ class RunSummary:
     home: Path
     as_of: dt.date
     batches: list[tuple] = field(default_factory=list)       # (file_name, status, read, loaded, rejected, message)
+    inbox: list[tuple] = field(default_factory=list)         # raw.inbox_files: (path, kind, outcome, reason, message)
     status_counts: dict[str, int] = field(default_factory=dict)
     tasks: list[tuple] = field(default_factory=list)           # (kind in Chinese, open, opened on D, closed on D, overdue)
+    queue: dict | None = None                                   # this run's rebuild of the steward queue
     reports_dir: Path | None = None
     error: str | None = None
 
@@ -35,14 +39,7 @@ class RunSummary:
         lines = []
         if not self.success:
             lines.append(f"运行失败：{self.error}")
-        new = self.batches
-        lines.append(f"本次新加载文件 {len(new)} 个（统计截止日期 {self.as_of}）")
-        for name, status, read, loaded, rejected, message in new:
-            if status == "rejected":
-                lines.append(f"  ✗ {name}：整个文件被拒收 — {mask_text(message)}")
-            else:
-                flag = "✓" if not rejected else "!"
-                lines.append(f"  {flag} {name}：读取 {read} 行，加载 {loaded} 行，拒收 {rejected} 行")
+        lines += inbox_lines(self.batches, self.inbox, self.as_of)
         if self.status_counts:
             lines.append("人员状态：" + "，".join(f"{k} {v}" for k, v in self.status_counts.items()))
         if self.tasks:
@@ -50,10 +47,63 @@ class RunSummary:
                 f"{kind} 待办 {n_open}（本期新开 {opened}、办结 {closed}"
                 + (f"、逾期 {overdue}" if overdue else "") + "）"
                 for kind, n_open, opened, closed, overdue in self.tasks))
+        if self.queue:
+            q = self.queue
+            lines.append(f"问题清单：本次应用修正 {q['corrections_in_force']} 条（新提交的决定 {q['corrections_new']} 条），"
+                         f"关闭问题 {q['closed']} 条、新增问题 {q['opened']} 条；待处理 {q['open']} 条，"
+                         f"已修正 {q['fixed']} 条，已忽略 {q['waived']} 条")
         if self.reports_dir:
             lines.append(f"报表目录：{self.reports_dir}")
         lines.append(f"数据库：{store_path(self.home)}")
         return "\n".join(lines)
+
+
+def _why(path: str, message: str | None) -> str:
+    """A stored message without the path it starts with (the line names the path already), masked: a
+    refusal may quote the file's cells."""
+    message = message or ""
+    return mask_text(message[len(path):].lstrip(" ：") if message.startswith(path) else message)
+
+
+def inbox_lines(batches: list[tuple], inbox: list[tuple], as_of: dt.date) -> list[str]:
+    """The inbox's answer, once per file: the files read this run with their rows, then every file or
+    folder still not loaded (refused, a copy, not a table, in no template folder) with why."""
+    files = [r for r in inbox if r[1] == "file"]
+    count = {o: sum(1 for r in files if r[2] == o) for o in ("loaded", "rejected", "duplicate", "ignored")}
+    new = {b[0] for b in batches}
+    if files:
+        earlier = count["loaded"] - sum(1 for b in batches if b[1] == "loaded")
+        parts = [f"本次导入 {len(batches) - sum(1 for b in batches if b[1] == 'rejected')} 个"]
+        if earlier:
+            parts.append(f"此前已导入 {earlier} 个")
+        parts += [f"{label} {count[o]} 个" for o, label in (("rejected", "拒收"), ("duplicate", "重复"),
+                                                            ("ignored", "未读取")) if count[o]]
+        lines = [f"收件箱共 {len(files)} 个文件：" + "，".join(parts) + f"（统计截止日期 {as_of}）"]
+    else:
+        lines = [f"本次新加载文件 {len(batches)} 个（统计截止日期 {as_of}）"]
+    for name, status, read, loaded, rejected, message in batches:
+        if status == "rejected":
+            lines.append(f"  ✗ {name}：整个文件被拒收 — {_why(name, message)}")
+        else:
+            flag = "✓" if not rejected else "!"
+            lines.append(f"  {flag} {name}：读取 {read} 行，加载 {loaded} 行，拒收 {rejected} 行")
+    ignored_folders = [r[0] for r in inbox if r[1] == "folder" and r[2] == "ignored"]
+    system = []
+    for path, kind, outcome, reason, message in inbox:
+        if outcome not in ("rejected", "duplicate", "ignored") or path in new:
+            continue
+        if kind == "file" and any(path.startswith(f) for f in ignored_folders):
+            continue   # its folder's line says why
+        if reason in ("hidden", "lock_file") and kind == "file":
+            system.append(path)
+            continue
+        mark = {"rejected": "✗", "duplicate": "="}.get(outcome, "-")
+        state = "此前已被拒收，仍未导入" if outcome == "rejected" else "未导入" if kind == "file" else "未读取"
+        lines.append(f"  {mark} {path}：{state} — {_why(path, message).removeprefix('未导入：').removeprefix('未读取：')}")
+    if system:
+        shown = "、".join(system[:3]) + ("等" if len(system) > 3 else "")
+        lines.append(f"  - 另有 {len(system)} 个隐藏文件或临时文件未读取（{shown}）")
+    return lines
 
 
 def dagster_instance() -> dg.DagsterInstance:
@@ -64,7 +114,11 @@ def dagster_instance() -> dg.DagsterInstance:
 
 
 def run_pipeline(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: int = 365,
-                 memory_limit: str | None = None, instance: dg.DagsterInstance | None = None) -> RunSummary:
+                 memory_limit: str | None = None, instance: dg.DagsterInstance | None = None,
+                 progress: run_progress.Progress | None = None, verbose: bool = False) -> RunSummary:
+    """``progress`` is told each stage and file (pipelines/progress.py; by default nothing is shown, the
+    stage times are still kept for the next run's estimate). Dagster's own log lines go to its event
+    log only, unless ``verbose``."""
     from pipelines.definitions import all_assets, all_checks
 
     home = Path(home).resolve()
@@ -81,10 +135,15 @@ def run_pipeline(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: int
         return RunSummary(False, home, as_of, error=f"收件箱 {inbox} 里还没有文件，数据库也尚未建立："
                                                     "请先把各平台导出的表格按模板放进收件箱（见 README），再运行。")
     last_run_path(home).unlink(missing_ok=True)
-    result = dg.materialize([*all_assets, *all_checks], resources=resources, instance=instance or dagster_instance(),
-                            raise_on_error=False,
-                            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-                            tags={"as_of": as_of.isoformat()})
+    instance = instance or dagster_instance()
+    progress = progress or run_progress.Progress(home / run_progress.STAGE_TIMES)
+    with run_progress.watching(instance, progress):
+        result = dg.materialize([*all_assets, *all_checks], resources=resources, instance=instance,
+                                raise_on_error=False,
+                                run_config={"loggers": {"console": {"config": {
+                                    "log_level": "INFO" if verbose else "CRITICAL"}}}},
+                                tags={"as_of": as_of.isoformat()})
+    progress.finish(result.success)
     summary = RunSummary(result.success, home, as_of)
     if not result.success:
         summary.error = "; ".join(_failures(result.all_events))[:2000] or "未知错误"
@@ -132,6 +191,9 @@ def _read_summary(store: Store, summary: RunSummary, started: dt.datetime) -> No
             summary.batches = conn.execute(
                 "SELECT file_name, status, rows_read, rows_loaded, rows_rejected, message "
                 "FROM raw.batches WHERE loaded_at >= ? ORDER BY file_name", [started]).fetchall()
+        if store.table_exists(conn, "raw.inbox_files"):
+            summary.inbox = conn.execute(
+                "SELECT path, kind, outcome, reason, message FROM raw.inbox_files ORDER BY path").fetchall()
         if store.table_exists(conn, "core.person_status"):
             summary.status_counts = dict(conn.execute(
                 "SELECT status, count(*) FROM core.person_status GROUP BY status ORDER BY status").fetchall())
@@ -142,3 +204,5 @@ def _read_summary(store: Store, summary: RunSummary, started: dt.datetime) -> No
                 FROM marts.tasks GROUP BY kind
                 ORDER BY CASE kind WHEN 'verify' THEN 0 WHEN 'deregister' THEN 1 ELSE 2 END""",
                 [summary.as_of, summary.as_of]).fetchall()
+        rebuilt = last_rebuild(conn)
+        summary.queue = rebuilt if rebuilt and rebuilt["built_at"] >= started else None

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.ingest.readers import INBOX_SUFFIXES
 from pipelines.resources import RunSettings
-
-INBOX_SUFFIXES = {".csv", ".xlsx"}
 
 
 def inbox_fingerprint(inbox: Path) -> str:

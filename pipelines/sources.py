@@ -37,6 +37,7 @@ class Field:
     aliases: tuple[str, ...] = ()
     values: str | None = None      # name of a value list in _types.yaml (type value/tags)
     not_future: bool = False       # a date that cannot lie after the day it was loaded
+    max_length: int = 200          # longest cell, in characters (_types.yaml max_length, or the field's own)
 
     def header_keys(self) -> set[str]:
         return {normalize_header(h) for h in (self.name, *self.aliases)}
@@ -95,7 +96,7 @@ class Catalog:
         return out
 
 
-def _load_template(path: Path, value_lists: dict) -> Template:
+def _load_template(path: Path, value_lists: dict, max_length: dict[str, int]) -> Template:
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     fields = []
     for raw in doc["fields"]:
@@ -107,6 +108,7 @@ def _load_template(path: Path, value_lists: dict) -> Template:
             aliases=tuple(raw.get("aliases", ())),
             values=raw.get("values"),
             not_future=bool(raw.get("not_future", False)),
+            max_length=int(raw.get("max_length") or max_length.get(raw.get("type", "text"), 200)),
         )
         if f.type not in FIELD_TYPES:
             raise ValueError(f"{path.name}: 字段 {f.name} 的类型 {f.type!r} 未定义")
@@ -132,5 +134,5 @@ def load_catalog(directory: Path = SOURCES_DIR) -> Catalog:
     }
     templates = {}
     for name in TEMPLATE_ORDER:
-        templates[name] = _load_template(directory / f"{name}.yaml", value_lists)
+        templates[name] = _load_template(directory / f"{name}.yaml", value_lists, types.get("max_length", {}))
     return Catalog(templates=templates, value_lists=value_lists)

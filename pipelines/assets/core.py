@@ -22,7 +22,7 @@ def grids(store: StoreResource) -> dg.MaterializeResult:
     return _run(store, "core/grids.sql", "core.grids")
 
 
-@dg.asset(key_prefix="core", group_name="core", deps=[STAGING], kinds={"duckdb"},
+@dg.asset(key_prefix="core", group_name="core", deps=[STAGING, grids], kinds={"duckdb"},
           description="core.houses: one row per 房屋编码, newest 采集日期.")
 def houses(store: StoreResource) -> dg.MaterializeResult:
     return _run(store, "core/houses.sql", "core.houses")

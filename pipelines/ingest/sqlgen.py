@@ -43,8 +43,7 @@ STAGING_SQL = "staging/_template.sql"
 def render(relative: str, catalog: Catalog, **context: object) -> str:
     """Render ``sql/<relative>`` with the catalog (and ``value_map(list_name)``) in scope."""
     template = _environment().get_template(relative)
-    return template.render(catalog=catalog, value_map=lambda name: value_map(catalog, name),
-                           masked=masked_sql, **context)
+    return template.render(catalog=catalog, value_map=lambda name: value_map(catalog, name), **context)
 
 
 def masked_sql(expr: str, field_name: str) -> str:

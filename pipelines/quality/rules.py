@@ -20,6 +20,13 @@ RULE_TITLES: dict[str, str] = {
     "birth_date_conflict": "出生日期与身份证号不符",
     "sex_conflict": "性别与身份证号不符",
     "column_unknown": "文件有模板外的列",
+    "column_duplicate": "同一字段有两列",
+    "quote_broken": "引号不成对",
+    "extra_field": "值比表头多",
+    "cell_error": "Excel错误值",
+    "formula_no_value": "公式没有计算结果",
+    "control_char": "含不可见控制字符",
+    "too_long": "内容过长",
     # linkage and address matching (sql/quality/queue_sources.sql)
     "link_ambiguous": "无法确定是哪个人",
     "link_unlinkable": "信息不足无法关联人员",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +57,18 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
 
 def suite_paths(suites_dir: Path = EXPECTATIONS_DIR) -> dict[str, Path]:
     return {p.stem: p for p in sorted(Path(suites_dir).glob("*.json"))}
+
+
+_TABLE = re.compile(r"\b(raw|staging|core|marts|quality)\.([a-z_][a-z0-9_]*)\b")
+
+
+def tables_read(suite_name: str, suites_dir: Path = EXPECTATIONS_DIR) -> set[str]:
+    """The store tables a suite reads: its own, and those its expectations' SQL names."""
+    doc = json.loads((Path(suites_dir) / f"{suite_name}.json").read_text(encoding="utf-8"))
+    found = {doc["meta"]["table"]}
+    for e in doc["expectations"]:
+        found |= {f"{a}.{b}" for a, b in _TABLE.findall(json.dumps(e["kwargs"], ensure_ascii=False))}
+    return found
 
 
 def _locator_sql(name: str, exp_meta: dict, suite_meta: dict, kwargs: dict, cols: set[str]) -> str:

@@ -29,7 +29,7 @@ from pipelines.publish.registry import GrantRefused, PublishError
 from pipelines.quality import apply_workbook, export_workbook, masked_issue
 from pipelines.quality.queue import field_class
 from pipelines.quality.rules import rule_title
-from pipelines.quality.workbook import COLUMNS as WORKBOOK_COLUMNS
+from pipelines.quality.workbook import COLUMNS as WORKBOOK_COLUMNS, header_row, issue_id_in_cell
 from pipelines.reports import LISTS, TITLES, render_report
 from pipelines.sources import load_catalog
 from pipelines.store import table_exists
@@ -636,11 +636,11 @@ def _workbook_issue_ids(path: Path) -> list[str]:
     try:
         for sh in wb.worksheets:
             rows = sh.iter_rows(values_only=True)
-            header = [str(h).strip() if h is not None else "" for h in next(rows, [])]
-            if "问题编号" not in header:
+            found = header_row(rows)       # row 2 under the sheet's instruction line (row 1 in older exports)
+            if found is None:
                 continue
-            ix = header.index("问题编号")
-            ids += [str(r[ix]).strip() for r in rows if ix < len(r) and r[ix] is not None and str(r[ix]).strip()]
+            ix = found[1].index("问题编号")
+            ids += [issue_id_in_cell(r[ix]) for r in rows if ix < len(r) and r[ix] is not None and str(r[ix]).strip()]
     finally:
         wb.close()
     return ids
@@ -670,6 +670,8 @@ def queue_upload(request: Request, portal: Portal, pr: Principal, form):
             result = apply_workbook(conn, path, by=pr.username)
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)
+    for sheet, row, issue in result.accepted:    # each fix in the audit, as the command line records them
+        portal.log(request, pr, "fix", issue, pr.scope_key, detail=f"{upload.filename} 工作表“{sheet}”第{row}行")
     portal.log(request, pr, "upload", "fixes-workbook", pr.scope_key,
                "ok" if not result.refused else "partial",
                f"导入{len(result.accepted)}条 拒收{len(result.refused)}条 未变{result.unchanged}条")

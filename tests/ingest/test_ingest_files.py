@@ -131,13 +131,17 @@ def test_rejected_file_is_reexamined_only_when_the_templates_change(store, catal
 
 def test_unknown_folder_and_file_types_are_reported_not_loaded(store, catalog, inbox):
     write_csv(inbox / "居民" / "a.csv", RESIDENT_HEADER, [resident(1)])
-    write_csv(inbox / "residents" / "a.xls", RESIDENT_HEADER, [resident(1)])
+    write_csv(inbox / "residents" / "a.txt", RESIDENT_HEADER, [resident(1)])
     write_csv(inbox / "residents" / "ok.csv", RESIDENT_HEADER, [resident(1)])
     results = {r.file_name: r for r in load(store, inbox, catalog)}
     assert results["居民/a.csv"].status == "ignored" and "文件夹 居民 不是采集模板" in results["居民/a.csv"].message
-    assert results["residents/a.xls"].status == "ignored"
+    assert results["residents/a.txt"].status == "ignored" and "不支持 .txt 文件" in results["residents/a.txt"].message
     assert results["residents/ok.csv"].status == "loaded"
     assert query(store, "SELECT file_name FROM raw.batches") == [("residents/ok.csv",)]
+    assert query(store, "SELECT path, kind, outcome, reason FROM raw.inbox_files ORDER BY path") == [
+        ("residents/", "folder", "template", None), ("residents/a.txt", "file", "ignored", "unsupported_type"),
+        ("residents/ok.csv", "file", "loaded", None), ("居民/", "folder", "ignored", "not_template_folder"),
+        ("居民/a.csv", "file", "ignored", "not_template_folder")]
 
 
 def test_unknown_columns_are_kept_with_one_warning_per_file(store, catalog, inbox):
