@@ -9,7 +9,8 @@ here, apart from pipelines/publish/masking.py, so a mistake there cannot hide it
 
 Outputs: reports (HTML, XLSX, person lists) and extracts (CSV for every grant, XLSX and Parquet for one grant
 of each extract), the steward queue (portal pages for each kind of steward, the fixes workbook, `onceonly
-quality list`), the portal's run page and audit, `onceonly explain`, the run's summary, every row-error and
+quality list`), the stewards' grouped unmatched addresses (portal page, `onceonly address unknown`), the portal's
+run page and audit, `onceonly explain`, the run's summary, every row-error and
 refused-file message, the reports and Data Docs the run wrote.
 """
 from __future__ import annotations
@@ -198,6 +199,10 @@ def scanned(demo_world, demo_outputs_home, tmp_path_factory):
     with contextlib.redirect_stdout(buf):
         assert main(["quality", "list", "--home", str(home), "--limit", "100000"]) == 0
     sc.check("onceonly quality list", buf.getvalue())
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(["address", "unknown", "--home", str(home), "--limit", "100000"]) == 0
+    sc.check("onceonly address unknown", buf.getvalue())
     sc.check("onceonly run", demo_world["summary"].render())
     for p in sorted((home / "reports").rglob("*")) + sorted((home / "quality").rglob("*")):
         if p.is_file() and p.suffix in (".html", ".xlsx", ".csv", ".json"):
@@ -236,6 +241,9 @@ def _portal(home: Path, sc: Scanner, communities: list[str]) -> None:
             path = home / f"portal-fixes-{user}-{code}.xlsx"
             path.write_bytes(r.content)
             sc.check_file(f"问题修正表 {user}", path, m)
+        r = c.get("/queue/addresses")              # the grouped unmatched addresses
+        assert r.status_code == 200, r.text
+        sc.check(f"未匹配地址 {user}", r.text, m)
         if user == "jiedao":
             sc.check("运行情况 jiedao", c.get("/runs").text)
         if user == "shequ":

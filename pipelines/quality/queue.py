@@ -44,7 +44,10 @@ INPUTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "q_persons": (("core.persons",), {"person_key": "VARCHAR", "name": "VARCHAR", "id_number": "VARCHAR"}),
     "q_address_matches": (("core.address_matches",), {
         "template": "VARCHAR", "batch_id": "VARCHAR", "row_no": "INTEGER", "record_key": "VARCHAR",
-        "address": "VARCHAR", "match_status": "VARCHAR", "candidates": "VARCHAR[]", "house_code": "VARCHAR"}),
+        "address": "VARCHAR", "match_status": "VARCHAR", "candidates": "VARCHAR[]", "house_code": "VARCHAR",
+        # what address_basis(m) reads to spell the 依据
+        "how": "VARCHAR", "rule": "VARCHAR", "basis_detail": "VARCHAR", "road": "VARCHAR", "road_no": "VARCHAR",
+        "compound": "VARCHAR", "building": "VARCHAR", "unit": "VARCHAR", "floor": "VARCHAR", "room": "VARCHAR"}),
     "q_houses": (("core.houses",), {"house_code": "VARCHAR", "microgrid_code": "VARCHAR", "batch_id": "VARCHAR",
                                     "row_no": "INTEGER", "collected_on": "DATE"}),
     "q_grids": (("core.grids",), {"microgrid_code": "VARCHAR", "community_code": "VARCHAR",

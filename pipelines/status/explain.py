@@ -107,12 +107,13 @@ def explain(conn: duckdb.DuckDBPyConnection, key_or_id: str, *, as_of: dt.date,
         FROM core.evidence e WHERE person_key = ?
         ORDER BY order_date NULLS FIRST, record_key, kind""", [as_of, person_key])
     records = _rows(conn, """
-        SELECT r.record_key, r.template, r.row_no, r.record_no, r.event_date, r.house_code, b.file_name,
-               l.rule, l.score
+        SELECT r.record_key, r.template, r.row_no, r.record_no, r.event_date, r.house_code, r.record_id,
+               b.file_name, l.rule, l.score
         FROM core.person_links l JOIN core.person_records r USING (record_key)
         LEFT JOIN raw.batches b USING (batch_id)
         WHERE l.person_key = ?
         ORDER BY r.event_date NULLS FIRST, b.file_name, r.row_no""", [person_key])
+    addresses = _address_lines(conn, [r["record_id"] for r in records])
 
     lines = [f"人员 {person_key}：{person.get('name') or '（姓名未知）'}，"
              f"公民身份号码 {_mask(conn, person.get('id_number'))}"
@@ -143,6 +144,8 @@ def explain(conn: duckdb.DuckDBPyConnection, key_or_id: str, *, as_of: dt.date,
                      f"{_where(r['file_name'], r['template'], r['row_no'])}  "
                      f"记录编号 {r['record_no'] or '（无）'}  日期 {r['event_date'] or '（无）'}"
                      + (f"  房屋 {_house(r['house_code'], places, current)}" if r["house_code"] else ""))
+        if r["record_id"] in addresses:
+            lines.append(f"     {addresses[r['record_id']]}")
     lines.extend(_link_basis(conn, records))
 
     lines.append("")
@@ -237,6 +240,41 @@ def _counts_in_registered(s: dict, evidence: list[dict]) -> str:
     elif s["status"] == "待核实":
         why += "登记人口不看证据时效：在住证据已过有效期，仍计入登记人口，但不计入实有人口。"
     return why
+
+
+MATCH_TITLES = {"matched": "已匹配", "multi_match": "多个候选", "no_match": "未匹配"}
+
+
+def _address_lines(conn: duckdb.DuckDBPyConnection, record_ids: list[int]) -> dict[int, str]:
+    """record_id → how its free-text address was matched and why (core.address_matches), naming the steward
+    whose decision about the spelling decided, and when."""
+    from pipelines.publish.masking import mask_text
+    from pipelines.store import table_exists
+
+    if not record_ids or not table_exists(conn, "core.address_matches"):
+        return {}
+    aliases = table_exists(conn, "quality.address_aliases")
+    rows = _rows(conn, f"""
+        SELECT a.record_id, a.address, a.match_status, a.house_code, address_basis(a) AS basis,
+               {'q."by", q."at", q.kind, q.spelling, q.target, q.context' if aliases else
+                'NULL AS "by", NULL AS "at", NULL AS kind, NULL AS spelling, NULL AS target, NULL AS context'}
+        FROM core.address_matches a
+        {'LEFT JOIN quality.address_aliases q ON q.alias_id = a.alias_id' if aliases else ''}
+        WHERE a.record_id IN (SELECT unnest(?::BIGINT[]))""", [record_ids])
+    out = {}
+    for r in rows:
+        text = f"地址“{r['address']}”：{MATCH_TITLES.get(r['match_status'], r['match_status'])}"
+        if r["house_code"]:
+            text += f" 房屋 {r['house_code']}"
+        text += f"（依据：{r['basis']}"
+        if r["by"]:
+            what = {"compound": "小区", "road": "道路", "house": "地址"}.get(r["kind"], "")
+            where = f"在门牌“{r['context']}”处" if r["context"] else ""
+            text += (f"；数据管理员 {r['by']} 于 {r['at']:%Y-%m-%d} 认定{what}写法“{r['spelling']}”{where}"
+                     f"即“{r['target']}”")
+        # the address as typed may carry a phone or an ID (…3栋电联138…): scrubbed as every explain line is
+        out[r["record_id"]] = mask_text(text + "）")
+    return out
 
 
 RULE_TEXTS = {

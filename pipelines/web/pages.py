@@ -546,6 +546,56 @@ def queue_page(request: Request, portal: Portal, pr: Principal):
                   communities=[a for a in pr.areas if a.level == "community"])
 
 
+@page
+def queue_addresses(request: Request, portal: Portal, pr: Principal):
+    """Addresses no house was found for, grouped by what is unknown, with a form to settle a compound's or a
+    road's spelling once (pipelines.address.aliases)."""
+    from pipelines.address.aliases import masked_groups, unknown_groups
+
+    pr.require_steward()
+    with portal.gate.read() as conn:
+        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
+        community = request.query_params.get("community") or ""
+        if community and community not in pr.community_codes:
+            raise Forbidden("所选社区不在您的辖区内。")
+        groups = unknown_groups(conn, communities=[community] if community else sorted(pr.community_codes))
+    groups = masked_groups(groups, load_registry().queue_masking(pr.dept, pr.username))
+    portal.log(request, pr, "view", "queue-addresses", f"community:{community}" if community else pr.scope_key)
+    return render(request, portal, "queue_addresses.html.j2", pr=pr, groups=groups[:QUEUE_LIMIT], total=len(groups),
+                  rows=sum(g["rows"] for g in groups), community=community,
+                  communities=[a for a in pr.areas if a.level == "community"])
+
+
+@action()
+def queue_address_alias(request: Request, portal: Portal, pr: Principal, form):
+    from pipelines.address.aliases import AliasRefused, record_alias, unknown_groups
+
+    pr.require_steward()
+    kind = _text(form, "kind", 10)
+    spelling = _text(form, "spelling", 200)
+    target = _text(form, "target", 200)
+    reason = _text(form, "reason", 500)
+    if kind not in ("compound", "road"):
+        raise BadRequest("只能认定小区或道路的写法。")
+    with portal.gate.write() as conn:
+        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
+        mine = {(g["kind"], g["spelling"]) for g in unknown_groups(conn, communities=sorted(pr.community_codes))}
+        if (kind, spelling) not in mine:
+            raise Forbidden("这个写法不在您辖区的未匹配地址中（可能已经认定或已重新计算），请刷新页面。")
+        if not target or not reason:
+            flash(request, "error", "请填写实有房屋中的名称和认定依据（例如：现场核实）。")
+            return RedirectResponse("/queue/addresses", status_code=303)
+        try:
+            decision = record_alias(conn, kind, spelling, target, by=pr.username, reason=reason)
+        except AliasRefused as exc:
+            portal.log(request, pr, "alias", spelling, pr.scope_key, "refused", str(exc))
+            flash(request, "error", f"未能认定：{exc}")
+            return RedirectResponse("/queue/addresses", status_code=303)
+    portal.log(request, pr, "alias", spelling, pr.scope_key, detail=decision.describe())
+    flash(request, "ok", f"已记录：{decision.describe()}。下一次数据处理（onceonly run）后，所有同样写法的地址都按此匹配。")
+    return RedirectResponse("/queue/addresses", status_code=303)
+
+
 def _one_row_workbook(path: Path, issue_id: str, act: str, value: str, reason: str) -> None:
     """The stewards' workbook with one row: the inline fix goes through the same validation as an upload."""
     headers = [h for h, _ in WORKBOOK_COLUMNS]

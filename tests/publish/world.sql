@@ -176,6 +176,25 @@ SELECT a.record_no AS 记录编号, a.id_number AS 公民身份号码, a.name AS
        a.monthly_amount AS 月救助金额, s.status AS 状态, s.basis AS 依据
 FROM staging.assistance a JOIN core.persons p ON p.id_number = a.id_number JOIN core.person_status s USING (person_key)
 WHERE s.status IN ('死亡', '已离开', '待核实');
+
+-- core.address_matches with the columns docs/architecture.md gives it (what the address-matches extract reads)
+CREATE TABLE core.address_matches (
+    template VARCHAR, batch_id VARCHAR, row_no INTEGER, record_no VARCHAR, record_key VARCHAR, record_id BIGINT,
+    address VARCHAR, road VARCHAR, road_no VARCHAR, compound VARCHAR, building VARCHAR, unit VARCHAR, floor VARCHAR,
+    room VARCHAR, match_status VARCHAR, house_code VARCHAR, candidates VARCHAR[], n_candidates INTEGER, rule VARCHAR,
+    how VARCHAR, basis_detail VARCHAR, unknown_kind VARCHAR, unknown_key VARCHAR, alias_id VARCHAR);
+INSERT INTO core.address_matches VALUES
+  ('floating', 'b_flo', 2, 'F-001', NULL, NULL, '草堂路1号锦苑小区1栋1单元101', '草堂路', '1', '锦苑小区', '1', '1', NULL,
+   '101', 'matched', 'H1', NULL, 1, 'compound_road_building_unit_room', 'text', NULL, NULL, NULL, NULL),
+  ('floating', 'b_flo', 3, 'F-002', NULL, NULL, '草堂路1号锦苑小区1栋1单元102', NULL, NULL, NULL, NULL, NULL, NULL,
+   NULL, 'matched', 'H2', NULL, 1, 'stated_house', 'stated', NULL, NULL, NULL, NULL),
+  ('hukou', 'b_hk', 3, 'HK-2', NULL, NULL, '河滨路9号滨江苑3栋301', '河滨路', '9', '滨江苑', '3', NULL, NULL, '301',
+   'matched', 'H5', NULL, 1, 'compound_road_building_room', 'text', NULL, NULL, NULL, NULL),
+  ('assistance', 'b_as', 4, 'JZ-9', NULL, NULL, '锦苑小区1栋1单元', NULL, NULL, '锦苑小区', '1', '1', NULL, NULL,
+   'multi_match', NULL, ['H1', 'H2'], 2, 'compound_building_unit', 'multi',
+   '小区“锦苑小区”、1栋、1单元，有 2 处房屋都符合，地址未写户室，无法确定', 'ambiguous', '锦苑小区 未写户室', NULL),
+  ('hukou', 'b_hk', 5, 'HK-3', NULL, NULL, '同上', NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'no_match', NULL, NULL, 0,
+   'not_an_address', 'problem', '“同上”不是地址，请填写实际居住地址', 'not_address', '同上', NULL);
 CREATE TABLE marts.assistance_flagged AS
 SELECT a.*, p.person_key, a.记录编号 AS record FROM marts.assistance_check a JOIN core.persons p ON p.id_number = a.公民身份号码;
 
