@@ -526,6 +526,8 @@ def build_parser() -> argparse.ArgumentParser:
         if as_of:
             p.add_argument("--as-of", type=_date, default=dt.date.today(), help="统计截止日期 YYYY-MM-DD（默认今天）")
             p.add_argument("--freshness-days", type=int, default=365, help="在住证据有效期（天），默认 365")
+            p.add_argument("--allow-future", action="store_true",
+                           help="允许统计截止日期晚于今天（试算用；默认拒绝，见 pipelines/asof.py）")
 
     p = sub.add_parser("run", help="加载收件箱中的新文件，重建、校验并生成报表")
     common(p)
@@ -553,7 +555,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("extract", help="导出标准数据集")
     common(p)
     p.add_argument("name", help="数据集名称，如 grid-population、person-sources、assistance-check")
-    p.add_argument("--format", choices=("csv", "xlsx", "parquet"), default="csv")
+    p.add_argument("--format", choices=("csv", "csv-excel", "xlsx", "parquet"), default="csv",
+                   help="csv：契约规定的纯 CSV（供程序读取）；csv-excel：供 Excel/WPS 双击打开的 CSV，"
+                        "身份证号、电话、编码不会变成数字；xlsx：Excel 工作簿（含数据字典，可直接打印）")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--dept", default=None,
                    help="部门（按部门授权限定字段、脱敏与范围）；不指定时按本库操作员导出：全部列，身份证号、电话脱敏")
@@ -667,6 +671,10 @@ def main(argv: list[str] | None = None) -> int:
         args.home = default_home()
     args.home = Path(args.home).resolve()
     try:
+        if getattr(args, "as_of", None) is not None:
+            from pipelines.asof import check_as_of
+
+            check_as_of(args.as_of, allow_future=args.allow_future)
         return args.func(args)
     except UserFacingError as exc:
         asked = getattr(args, "asked", None)

@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.publish import load_registry, write_extract
+from pipelines.publish.extracts import SUFFIX
 from pipelines.publish.masking import Masking
 from pipelines.reports import render_report
 from pipelines.store import Store
@@ -159,7 +160,7 @@ def scanned(demo_world, demo_outputs_home, tmp_path_factory):
                                        scope=scope, user="leak-scan"):
                     sc.check_file(f"报表 {dept}", p, reg.report_masking(dept), consent_ok=p.name.endswith("-contacts.csv"))
         # extracts: every grant as CSV (with its data dictionary) over its whole jurisdiction; each extract
-        # also once as XLSX and Parquet, over one community (the writers mask nothing themselves)
+        # also once as XLSX, Parquet and the double-click CSV, over one community (the writers mask nothing themselves)
         formats_done: set[str] = set()
         for dept, d in reg.departments.items():
             scope = "芳草社区" if d.level == "community" else None
@@ -168,11 +169,12 @@ def scanned(demo_world, demo_outputs_home, tmp_path_factory):
                     continue
                 seen.add((name, scope, grant.columns, grant.masking))
                 user = grant.users[0] if grant.users else "leak-scan"
-                fmts = [("csv", scope)] + ([] if name in formats_done else [("xlsx", "芳草社区"), ("parquet", "芳草社区")])
+                fmts = [("csv", scope)] + ([] if name in formats_done else [("xlsx", "芳草社区"), ("parquet", "芳草社区"),
+                                                                        ("csv-excel", "芳草社区")])
                 formats_done.add(name)
                 for fmt, where in fmts:
-                    r = write_extract(conn, name, fmt=fmt, out=out / "extracts" / dept / f"{name}.{fmt}", dept=dept,
-                                      scope=where, as_of=AS_OF, user=user, home=home)
+                    r = write_extract(conn, name, fmt=fmt, out=out / "extracts" / dept / f"{name}.{fmt}.{SUFFIX[fmt]}",
+                                      dept=dept, scope=where, as_of=AS_OF, user=user, home=home)
                     sc.check_file(f"数据提取 {dept}", r.path, grant.masking)
                     if r.dictionary_path:
                         sc.check_file(f"数据提取 {dept}", r.dictionary_path, grant.masking)

@@ -77,13 +77,13 @@ class VersionFiles:
                 as_of: dt.date, make: bool = True) -> Made:
         """Extract ``name`` as ``fmt`` for ``dept`` over ``scope`` (a code), made if need be; the grant is checked
         for ``user`` when it is made (the caller checks it on every request)."""
-        from pipelines.publish.extracts import extract_file
+        from pipelines.publish.extracts import SUFFIX, extract_file
 
         folder = self.root / "extracts" / as_of.isoformat() / _safe(dept or "本库") / _safe(scope or "全库") / f"{name}.{fmt}"
 
         def make_file(conn, out: Path) -> list[dict]:
-            r = extract_file(conn, name, fmt=fmt, out=out / f"{name}.{fmt}", dept=dept, scope=scope, as_of=as_of,
-                             user=user)
+            r = extract_file(conn, name, fmt=fmt, out=out / f"{name}.{SUFFIX[fmt]}", dept=dept, scope=scope,
+                             as_of=as_of, user=user)
             return [dict(path=r.path, name=name, fmt=fmt, row_count=r.rows, columns=list(r.columns),
                          sha256=r.sha256, scope=r.scope)]
         return self._get(folder, open_conn, make_file if make else None, None)[0]

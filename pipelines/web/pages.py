@@ -30,6 +30,7 @@ from pipelines.paths import REPORTS_DIR
 from pipelines.homedb import AuditEvent, record
 from pipelines.publish import FORMATS, audit, load_registry, masking
 from pipelines.publish.grants import NotAvailable, Scope
+from pipelines.publish.extracts import SUFFIX
 from pipelines.publish.registry import GrantRefused, PublishError
 from pipelines.quality import apply_workbook, export_workbook, masked_issue, pending
 from pipelines.quality.queue import field_class
@@ -47,7 +48,8 @@ from pipelines.web.uploads import MAX_UPLOAD_BYTES, UploadRefused, check_xlsx
 QUEUE_LIMIT = 200
 STATUS_CN = {"open": "待处理", "fixed": "已修正", "waived": "已忽略"}
 SEVERITY_CN = {"error": "错误", "warn": "警告"}
-FORMAT_CN = {"csv": "CSV", "xlsx": "Excel（XLSX）", "parquet": "Parquet"}
+FORMAT_CN = {"xlsx": "Excel（XLSX）", "csv-excel": "CSV（Excel、WPS 双击打开）", "csv": "CSV（供程序读取）",
+             "parquet": "Parquet"}
 # (class, mode) -> what the extracts page says about a column's masking
 MASK_CN = {("id", "前6后4"): "身份证号保留前6位和后4位", ("id", "全文"): "身份证号不脱敏（按授权）",
            ("id", "隐藏"): "身份证号隐藏", ("phone", "中间四位"): "电话隐藏中间四位",
@@ -515,7 +517,7 @@ def extract_download(request: Request, portal: Portal, pr: Principal):
     if name not in reg.extracts:
         raise BadRequest("没有这个数据提取，请从列表中选择。")
     if fmt not in FORMATS:
-        raise BadRequest("格式无效，可选：CSV、XLSX、Parquet。")
+        raise BadRequest(f"格式无效，可选：{'、'.join(FORMAT_CN.values())}。")
     reg.grant(pr.dept, name, pr.username)        # GrantRefused outside the department's grant
 
     pr.areas, dates = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)
@@ -530,10 +532,10 @@ def extract_download(request: Request, portal: Portal, pr: Principal):
                  as_of=as_of, fmt=fmt, row_count=made.row_count, columns=made.columns, path=made.path,
                  sha256=made.sha256, version=version)
     media = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet",
-             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[fmt]
+             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[SUFFIX[fmt]]
     # streamed from the file in chunks, whatever its size; audited once it has been sent
     return portal.deliver(request, pr, FileResponse(
-        made.path, filename=f"{reg.extracts[name].title}_{area.name}_{as_of}.{fmt}", media_type=media),
+        made.path, filename=f"{reg.extracts[name].title}_{area.name}_{as_of}.{SUFFIX[fmt]}", media_type=media),
         "download", f"extract:{name}.{fmt}", made.scope,
         f"截止 {as_of} {made.row_count}行 sha256={made.sha256[:16]}")
 

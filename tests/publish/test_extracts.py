@@ -76,7 +76,9 @@ def test_education_gets_children_not_everyone(conn, tmp_path):
                       as_of=AS_OF, user="u")
     header, rows = read_csv(r.path)
     assert "人员主键" not in header
-    assert [row[header.index("姓名")] for row in rows] == ["张一"]   # born 2020-05-01; 张二 turns 6 in October
+    # 2026-10-31 is in school year 2026–2027: the next enrolment (September 2027) is 张二's, born 2020-10-01;
+    # 张一 (born 2020-05-01) started school in September 2026
+    assert [row[header.index("姓名")] for row in rows] == ["张二"]
     for other in ("person-sources", "grid-population", "health-key-groups"):
         with pytest.raises(GrantRefused):
             write_extract(conn, other, home=tmp_path, fmt="csv", out=tmp_path / "x.csv", dept="教育", scope=None, as_of=AS_OF, user="u")
@@ -171,7 +173,7 @@ def test_xlsx_extract_has_headers_dictionary_and_masking(conn, tmp_path):
     assert "数据字典" in wb.sheetnames
     dict_rows = list(wb["数据字典"].iter_rows(values_only=True))
     assert dict_rows[0] == ("列名", "类型", "说明", "脱敏")
-    assert ("公民身份号码", "VARCHAR") == dict_rows[2][:2] and dict_rows[2][3] == "前6后4"
+    assert ("公民身份号码", "文本") == dict_rows[2][:2] and dict_rows[2][3] == "前6后4"     # types as a clerk reads them
     assert wb.properties.modified.date() == AS_OF
 
 

@@ -43,8 +43,8 @@ ALTER TABLE core.houses ADD COLUMN room VARCHAR;
 
 -- person_key, name, id_number, birth_date, sex, status, category, registered, house_code
 CREATE TEMP TABLE w AS SELECT * FROM (VALUES
-  ('P01', '张一', '510104202005010011', DATE '2020-05-01', '男', '在住', '户籍人口', true, 'H1'),   -- school cohort 2026
-  ('P02', '张二', '510104202010010022', DATE '2020-10-01', '女', '在住', '户籍人口', true, 'H1'),   -- 6 after 31 Aug: next cohort
+  ('P01', '张一', '510104202005010011', DATE '2020-05-01', '男', '在住', '户籍人口', true, 'H1'),   -- started school September 2026
+  ('P02', '张二', '510104202010010022', DATE '2020-10-01', '女', '在住', '户籍人口', true, 'H1'),   -- 6 after 31 Aug 2026: the September 2027 enrolment
   ('P03', '张三', '510104202401010033', DATE '2024-01-01', '男', '在住', '户籍人口', true, 'H2'),   -- 0-6
   ('P04', '李老', '510104194001010044', DATE '1940-01-01', '女', '在住', '户籍人口', true, 'H2'),   -- 86, living alone
   ('P05', '王五', '510104195801010055', DATE '1958-01-01', '男', '在住', '户籍人口', true, 'H3'),   -- 68
