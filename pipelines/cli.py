@@ -121,12 +121,17 @@ def _run_by_district(args) -> int:
     ok = [r for r in results if r.success]
     unchanged = sum(r.skipped for r in ok)
     print(f"合计：成功 {len(ok)} 个区县" + (f"（其中 {unchanged} 个未变化、未重新运行）" if unchanged else "")
-          + f"，人员 {sum(r.persons for r in ok)}，在住 {sum(r.residents for r in ok)}"
-          "（跨区县的同一人尚未合并，见 docs/scale-out.md）")
+          + f"，人员 {sum(r.persons for r in ok)}，在住 {sum(r.residents for r in ok)}（各区县分别计数）")
     print(f"各区县数据库：{args.home / 'districts'}/<区县代码>/store.duckdb")
     if failed:
-        print(f"失败的区县：{'、'.join(failed)}", file=sys.stderr)
+        print(f"失败的区县：{'、'.join(failed)}；全市合并未运行（它需要每个区县的结果）", file=sys.stderr)
         return 1
+    from pipelines.city import city_pass
+    from pipelines.store import env_memory_limit
+
+    # One person, one status, one house city-wide: the districts' stores merged (pipelines/city.py).
+    print(city_pass(home=args.home, as_of=args.as_of, freshness_days=args.freshness_days,
+                    memory_limit=env_memory_limit()).render())
     return 0
 
 

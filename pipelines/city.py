@@ -1,0 +1,325 @@
+"""The city pass after the district runs (docs/scale-out.md, step 2): one person, one status, one house city-wide.
+
+Each district's store (pipelines/districts.py) decided its persons on its own evidence only: a migrant who moved
+from district A to B is 在住 in both, and a death registered in B for a person who lives in A is a record B could
+not link. The city pass reads the district stores with DuckDB (ATTACH … READ_ONLY, nothing written to them) and
+builds ``home/city/store.duckdb``, an ordinary store whose core layer is the union of the districts' core layers:
+
+1. **Batches renumbered** city-wide (``city.batch_map``): ``record_id``/``record_key`` are built from a store's
+   batch number, so every per-record table is respelled with the city's number (files in path order, as a one-store
+   load numbers them).
+2. **Persons linked across districts** (``city.person_map``): persons whose valid ID is the same in several
+   districts are one city person; a district's record left unlinked (a death, an allowance or a disability card
+   for somebody that district never saw: identity.yaml ``cannot_found_person``) joins the city person of its
+   valid ID, rule ``id_exact``. City keys are ``<区县代码>-<the district's 人员主键>`` of the person's first district,
+   so no two districts' keys collide.
+3. **Evidence exchanged**: ``core.evidence`` is rebuilt from the union (``sql/core/evidence.sql``, unchanged).
+4. **Status re-decided for the persons the city changed** (``city.touched``: in several districts, or given a
+   record by another district) with the contract's rules (``sql/core/status_rules.sql``, unchanged); every
+   other person keeps its district's decision, which its own evidence alone already made.
+5. **Marts, tasks and reports** for the city, by the same code as a one-store build (``build_marts``,
+   ``render_all``).
+
+Not linked across districts yet: records without a valid ID (one store may link them to a person of another
+district through the probabilistic model's birth-date + surname block); see docs/scale-out.md.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from pipelines.errors import UserFacingError
+from pipelines.paths import store_path
+from pipelines.store import Store, store_key
+
+CITY = "city"
+# Tables copied from every district, in this order (later ones are respelled through the maps built first).
+# person_status is not copied whole: only the decisions of persons the city pass did not touch.
+UNION_TABLES = ("raw.batches", "core.grids", "core.houses", "core.address_matches", "core.person_records",
+                "core.person_links")
+RECORD_KEY_COLUMNS = ("record_key", "presence_key", "decision_key")
+
+
+@dataclass
+class CityResult:
+    home: Path
+    districts: list[str]
+    persons: int = 0                 # city persons
+    district_persons: int = 0        # the districts' persons added up (each mover counted once per district)
+    shared: int = 0                  # city persons found in more than one district
+    adopted: int = 0                 # district records unlinked there, linked by their valid ID city-wide
+    touched: int = 0                 # persons whose status was decided again on the city's evidence
+    status_counts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    reports_dir: Path | None = None
+
+    def render(self) -> str:
+        return (f"全市合并（{len(self.districts)} 个区县）：各区县人员合计 {self.district_persons}，"
+                f"跨区县同一人 {self.shared} 人已合并，他区记录按身份证号归并 {self.adopted} 条，"
+                f"按全市证据重新判定状态 {self.touched} 人；全市人员 {self.persons}，"
+                + "，".join(f"{k} {v}" for k, v in self.status_counts.items())
+                + f"；用时 {self.seconds:.1f} 秒\n全市数据库：{store_path(self.home)}"
+                + (f"\n全市报表目录：{self.reports_dir}" if self.reports_dir else ""))
+
+
+def city_home(home: Path) -> Path:
+    return Path(home) / CITY
+
+
+def _attach(conn: duckdb.DuckDBPyConnection, alias: str, path: Path) -> None:
+    quoted = "'" + str(path).replace("'", "''") + "'"
+    key = store_key()
+    options = "READ_ONLY" + (", ENCRYPTION_KEY '" + key.replace("'", "''") + "'" if key else "")
+    conn.execute(f"ATTACH {quoted} AS {alias} ({options})")
+
+
+def _columns(conn: duckdb.DuckDBPyConnection, catalog: str, qualified: str) -> list[str]:
+    schema, table = qualified.split(".")
+    return [r[0] for r in conn.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? AND table_name = ? "
+        "ORDER BY column_index", [catalog, schema, table]).fetchall()]
+
+
+def _respelled(conn, catalog: str, code: str, qualified: str) -> str:
+    """SELECT of one district's table with its keys in the city's spelling: person_key through city.person_map,
+    record ids and keys through city.batch_map (a record key is template:batch number:row number)."""
+    cols = _columns(conn, catalog, qualified)
+    out, joins = [], []
+    for c in cols:
+        if c == "person_key":
+            out.append("pm.city_key AS person_key")
+            joins.append(f"LEFT JOIN city.person_map pm ON pm.district_code = '{code}' AND pm.person_key = t.person_key")
+        elif c == "record_id":
+            joins.append(f"LEFT JOIN city.batch_map bi ON bi.district_code = '{code}' "
+                         "AND bi.district_batch_no = (t.record_id >> 32)")
+            out.append("(bi.batch_no::BIGINT << 32) | (t.record_id & 4294967295) AS record_id")
+        elif c in RECORD_KEY_COLUMNS:
+            alias = "b_" + c
+            joins.append(f"LEFT JOIN city.batch_map {alias} ON {alias}.district_code = '{code}' "
+                         f"AND {alias}.district_batch_no = TRY_CAST(split_part(t.{c}, ':', 2) AS INTEGER)")
+            out.append(f"CASE WHEN t.{c} IS NULL THEN NULL ELSE split_part(t.{c}, ':', 1) || ':' || {alias}.batch_no "
+                       f"|| ':' || split_part(t.{c}, ':', 3) END AS {c}")
+        elif c == "batch_no" and qualified == "raw.batches":
+            joins.append(f"LEFT JOIN city.batch_map bn ON bn.district_code = '{code}' AND bn.district_batch_no = t.batch_no")
+            out.append("bn.batch_no AS batch_no")
+        else:
+            out.append(f't."{c}"')
+    return f"SELECT {', '.join(out)} FROM {catalog}.{qualified} t {' '.join(joins)}"
+
+
+def _check_district(conn, alias: str, code: str, as_of: dt.date, freshness_days: int) -> None:
+    rows = conn.execute(f"SELECT DISTINCT as_of, freshness_days FROM {alias}.core.person_status").fetchall()
+    if rows and rows != [(as_of, freshness_days)]:
+        found = "、".join(f"截止日期 {d} / 有效期 {w} 天" for d, w in rows)
+        raise CityPassError(f"区县 {code} 的数据库按 {found} 判定，与全市合并要求的截止日期 {as_of}、有效期 "
+                            f"{freshness_days} 天不同：请先用相同参数运行 onceonly run --by-district")
+
+
+class CityPassError(UserFacingError):
+    """The district stores cannot be merged as asked (none yet, or decided for another date): said in Chinese."""
+
+
+def district_stores(home: Path) -> list[tuple[str, Path]]:
+    from pipelines.districts import DISTRICT_CODE
+
+    folder = Path(home) / "districts"
+    return [(p.name, store_path(p)) for p in sorted(folder.iterdir()) if DISTRICT_CODE.fullmatch(p.name)
+            and store_path(p).exists()] if folder.is_dir() else []
+
+
+def city_pass(*, home: Path, as_of: dt.date, freshness_days: int = 365, reports: bool = True,
+              memory_limit: str | None = None) -> CityResult:
+    """Build ``home/city/store.duckdb`` from the district stores under ``home/districts`` (read-only)."""
+    from pipelines.marts import build_marts
+    from pipelines.status import build_evidence, build_status
+
+    started = time.monotonic()
+    districts = district_stores(home)
+    if not districts:
+        raise CityPassError(f"{Path(home) / 'districts'} 中没有区县数据库：请先运行 onceonly run --by-district")
+    chome = city_home(home)
+    target = store_path(chome)
+    building = target.with_name(target.name + ".building")
+    building.unlink(missing_ok=True)
+    result = CityResult(chome, [c for c, _ in districts])
+    with Store(building, memory_limit=memory_limit).connect() as conn:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS city")
+        aliases = {code: f"d{code}" for code, _ in districts}
+        for code, path in districts:
+            _attach(conn, aliases[code], path)
+            _check_district(conn, aliases[code], code, as_of, freshness_days)
+        _maps(conn, aliases)
+        for qualified in UNION_TABLES:
+            _union(conn, aliases, qualified)
+        for (template,) in conn.execute(
+                f"SELECT DISTINCT table_name FROM duckdb_tables() WHERE database_name = '{aliases[districts[0][0]]}' "
+                "AND schema_name = 'staging' ORDER BY 1").fetchall():
+            _union(conn, aliases, f"staging.{template}")
+        result.adopted = _adopt(conn)
+        _persons(conn, aliases)
+        build_evidence(conn)
+        result.touched = _decide(conn, aliases, as_of=as_of, freshness_days=freshness_days,
+                                 build_status=build_status)
+        for alias in aliases.values():
+            conn.execute(f"DETACH {alias}")
+        build_marts(conn, as_of=as_of, record_tasks=True)
+        result.persons, result.district_persons, result.shared = conn.execute(
+            "SELECT count(DISTINCT city_key), count(*), count(DISTINCT city_key) FILTER (WHERE shared) "
+            "FROM city.person_map").fetchall()[0]
+        result.status_counts = dict(conn.execute(
+            "SELECT status, count(*) FROM core.person_status GROUP BY status ORDER BY status").fetchall())
+        if reports:
+            from pipelines.reports import render_all
+
+            result.reports_dir = chome / "reports" / as_of.isoformat()
+            render_all(conn, out_dir=result.reports_dir, as_of=as_of)
+        conn.execute("CHECKPOINT")
+    os.replace(building, target)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _maps(conn, aliases: dict[str, str]) -> None:
+    """city.batch_map (district batch number → city batch number) and city.person_map (district person → city
+    person: the same valid ID is the same person, whatever district holds it)."""
+    conn.execute("CREATE OR REPLACE TABLE city.batch_map AS SELECT district_code, district_batch_no, "
+                 "row_number() OVER (ORDER BY file_name, batch_id, district_code)::INTEGER AS batch_no FROM ("
+                 + " UNION ALL ".join(f"SELECT '{code}' AS district_code, batch_no AS district_batch_no, file_name, "
+                                      f"batch_id FROM {alias}.raw.batches" for code, alias in aliases.items()) + ")")
+    conn.execute("CREATE OR REPLACE TABLE city.person_map AS "
+                 "WITH p AS (" + " UNION ALL ".join(
+                     f"SELECT '{code}' AS district_code, person_key, id_number FROM {alias}.core.persons"
+                     for code, alias in aliases.items()) + "), "
+                 "a AS (SELECT *, coalesce(id_number, district_code || '-' || person_key) AS anchor FROM p) "
+                 "SELECT district_code, person_key, id_number, "
+                 "       min(district_code || '-' || person_key) OVER (PARTITION BY anchor) AS city_key, "
+                 "       count(*) OVER (PARTITION BY anchor) > 1 AS shared "
+                 "FROM a")
+
+
+def _union(conn, aliases: dict[str, str], qualified: str) -> None:
+    present = [(code, alias) for code, alias in aliases.items() if _columns(conn, alias, qualified)]
+    if not present:
+        return
+    conn.execute(f"CREATE OR REPLACE TABLE {qualified} AS "
+                 + " UNION ALL BY NAME ".join(_respelled(conn, alias, code, qualified) for code, alias in present))
+
+
+def _adopt(conn) -> int:
+    """A record its district left unlinked (it may not found a person there) joins the city person of its valid
+    ID when another district knows that person: what a one-store link by ID does."""
+    conn.execute("""
+        CREATE OR REPLACE TABLE city.adopted AS
+        SELECT l.record_id, m.city_key
+        FROM core.person_links l
+        JOIN core.person_records r USING (record_id)
+        JOIN (SELECT DISTINCT id_number, city_key FROM city.person_map WHERE id_number IS NOT NULL) m
+          ON m.id_number = r.id_number
+        WHERE l.person_key IS NULL AND r.id_valid""")
+    conn.execute("""
+        UPDATE core.person_links l SET person_key = a.city_key, rule = 'id_exact', score = NULL
+        FROM city.adopted a WHERE a.record_id = l.record_id""")
+    return conn.execute("SELECT count(*) FROM city.adopted").fetchall()[0][0]
+
+
+def _persons(conn, aliases: dict[str, str]) -> None:
+    """core.persons: one row per city person. A person of several districts takes the golden attributes of the
+    district holding its valid ID with the newest record (then the lower district code); n_records adds up."""
+    conn.execute("CREATE OR REPLACE TABLE city.district_persons AS " + " UNION ALL ".join(
+        f"SELECT '{code}' AS district_code, p.*, n.newest FROM {alias}.core.persons p LEFT JOIN ("
+        f"SELECT l.person_key, max(r.event_date) AS newest FROM {alias}.core.person_links l "
+        f"JOIN {alias}.core.person_records r USING (record_id) GROUP BY l.person_key) n USING (person_key)"
+        for code, alias in aliases.items()))
+    conn.execute("""
+        CREATE OR REPLACE TABLE core.persons AS
+        SELECT m.city_key AS person_key,
+               arg_max(p.name, (p.id_number IS NOT NULL, p.newest, -TRY_CAST(p.district_code AS INTEGER))) AS name,
+               max(p.id_number) AS id_number,
+               arg_max(p.birth_date, (p.id_number IS NOT NULL, p.newest, -TRY_CAST(p.district_code AS INTEGER))) AS birth_date,
+               arg_max(p.sex, (p.id_number IS NOT NULL, p.newest, -TRY_CAST(p.district_code AS INTEGER))) AS sex,
+               sum(p.n_records)::BIGINT + coalesce(any_value(a.n), 0) AS n_records
+        FROM city.district_persons p
+        JOIN city.person_map m USING (district_code, person_key)
+        LEFT JOIN (SELECT city_key, count(*) AS n FROM city.adopted GROUP BY city_key) a ON a.city_key = m.city_key
+        GROUP BY m.city_key""")
+    conn.execute("DROP TABLE city.district_persons")
+
+
+def _decide(conn, aliases: dict[str, str], *, as_of: dt.date, freshness_days: int, build_status) -> int:
+    """core.person_status: the persons the city changed decided again on the city's evidence by the contract's
+    rules (status_rules.sql reads core.evidence: it sees only theirs while it runs); the rest keep the decision
+    their own district made on the same evidence."""
+    conn.execute("""
+        CREATE OR REPLACE TABLE city.touched AS
+        SELECT DISTINCT city_key AS person_key FROM city.person_map WHERE shared
+        UNION SELECT city_key FROM city.adopted""")
+    conn.execute("ALTER TABLE core.evidence RENAME TO evidence_city")
+    conn.execute("CREATE TABLE core.evidence AS SELECT * FROM core.evidence_city "
+                 "WHERE person_key IN (SELECT person_key FROM city.touched)")
+    build_status(conn, as_of=as_of, freshness_days=freshness_days)
+    conn.execute("DROP TABLE core.evidence")
+    conn.execute("ALTER TABLE core.evidence_city RENAME TO evidence")
+    for code, alias in aliases.items():
+        conn.execute(f"INSERT INTO core.person_status BY NAME "
+                     f"SELECT * FROM ({_respelled(conn, alias, code, 'core.person_status')}) s "
+                     f"WHERE s.person_key NOT IN (SELECT person_key FROM city.touched)")
+    return conn.execute("SELECT count(*) FROM city.touched").fetchall()[0][0]
+
+
+# --- the exactness check: the city store against one store of the same inbox -------------------------------
+# 人员主键 is a store's own numbering, so persons are compared by a name both stores agree on: the smallest
+# template:batch SHA-256:row of the source rows linked to them (the same file rows are the same human).
+PERSON_TABLES = {
+    "人员状态": "SELECT p.canon, s.status, s.category, s.house_code, s.grid_code, s.registered, s.presence_date, "
+                "s.basis FROM core.person_status s JOIN canon p USING (person_key)",
+    "grid-population": "SELECT * FROM marts.grid_population",
+    "person-sources": 'SELECT p.canon, s.* EXCLUDE ("人员主键") FROM marts.person_sources s '
+                      'LEFT JOIN canon p ON p.person_key = s."人员主键"',
+    "assistance-check": "SELECT * FROM marts.assistance_check",
+    "verification-tasks": 'SELECT p.canon, s.* EXCLUDE ("人员主键") FROM marts.verification_tasks s '
+                          'LEFT JOIN canon p ON p.person_key = s."人员主键"',
+    "deregistration-feedback": 'SELECT p.canon, s.* EXCLUDE ("人员主键") FROM marts.deregistration_feedback s '
+                               'LEFT JOIN canon p ON p.person_key = s."人员主键"',
+    "address-matches": "SELECT template, batch_id, row_no, address, match_status, house_code, candidates, rule "
+                       "FROM core.address_matches",
+}
+
+
+def _snapshot(path: Path) -> dict[str, list]:
+    with Store(path).connect(read_only=True, macros=False) as conn:
+        conn.execute("""
+            CREATE TEMP TABLE canon AS
+            SELECT l.person_key, min(r.template || ':' || r.batch_id || ':' || r.row_no) AS canon
+            FROM core.person_links l JOIN core.person_records r USING (record_id)
+            WHERE l.person_key IS NOT NULL GROUP BY l.person_key""")
+        return {name: sorted(conn.execute(sql).fetchall(), key=repr) for name, sql in PERSON_TABLES.items()}
+
+
+def _report_cells(reports_dir: Path, name: str = "population-monthly") -> list:
+    from openpyxl import load_workbook
+
+    book = load_workbook(reports_dir / f"{name}.xlsx", read_only=True)
+    return [(ws.title, row) for ws in book.worksheets for row in ws.iter_rows(values_only=True)]
+
+
+def differences(city_store: Path, one_store: Path, *, city_reports: Path | None = None,
+                one_reports: Path | None = None) -> list[str]:
+    """What differs between the city store and one store built from the same files (empty: identical)."""
+    found = []
+    city, one = _snapshot(city_store), _snapshot(one_store)
+    for name in PERSON_TABLES:
+        a, b = city[name], one[name]
+        if a != b:
+            only_city = len(set(map(repr, a)) - set(map(repr, b)))
+            only_one = len(set(map(repr, b)) - set(map(repr, a)))
+            found.append(f"{name}：分区+全市 {len(a)} 行，单库 {len(b)} 行，仅分区 {only_city} 行，仅单库 {only_one} 行")
+    if city_reports and one_reports:
+        a, b = _report_cells(city_reports), _report_cells(one_reports)
+        if a != b:
+            found.append(f"实有人口统计月报：{sum(x != y for x, y in zip(a, b)) + abs(len(a) - len(b))} 行不同")
+    return found
