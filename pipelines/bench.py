@@ -418,6 +418,9 @@ def main(argv=None) -> None:
     parser.add_argument("--no-baseline", action="store_true", help="skip the bare-DuckDB baseline")
     parser.add_argument("--statements", action="store_true",
                         help="print the seconds of every SQL statement the stages run (stderr)")
+    parser.add_argument("--city-persons", type=int, default=int(os.environ.get("BENCH_CITY_PERSONS", "3000")),
+                        help="size of the demo city (by district, with movers) whose partitioned build plus city pass "
+                             "is compared with one store; 0 skips it")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--incremental", action="store_true", help=argparse.SUPPRESS)
@@ -436,6 +439,45 @@ def main(argv=None) -> None:
                         args.start_at, args.stop_after, args.statements)
         baseline = None if args.no_baseline else _spawn(persons, True, None)
         print(_table(result, baseline), flush=True)
+    if args.city_persons and not partial:
+        print(city_check(args.city_persons), flush=True)
+
+
+def city_check(persons: int, root: Path | None = None) -> str:
+    """The exactness of a partitioned city (docs/scale-out.md): a demo city by district with movers between its
+    districts, run district by district plus the city pass, against one store of the same files."""
+    import shutil
+
+    from pipelines import demo
+    from pipelines.city import city_pass, differences
+    from pipelines.demo.movers import add_movers, flatten
+    from pipelines.districts import run_districts
+    from pipelines.runner import run_pipeline
+
+    root = root or BENCH_DIR / f"city-{persons}"
+    shutil.rmtree(root, ignore_errors=True)
+    inbox, flat = root / "inbox", root / "flat"
+    demo.generate(inbox, root / "truth", persons=persons, seed=7, as_of=AS_OF, street_max=max(1, persons // 3),
+                  by_district=True)
+    movers = add_movers(inbox, per_district=max(7, persons // 100), as_of=AS_OF)
+    flatten(inbox, flat)
+    started = time.perf_counter()
+    run_pipeline(home=root / "one", inbox=flat, as_of=AS_OF)
+    one_s = time.perf_counter() - started
+    started = time.perf_counter()
+    failed = [r.code for r in run_districts(home=root / "home", inbox=inbox, as_of=AS_OF, parallel=1) if not r.success]
+    districts_s = time.perf_counter() - started
+    if failed:
+        return f"partitioned vs one store: not compared, districts failed: {', '.join(failed)}"
+    city = city_pass(home=root / "home", as_of=AS_OF)
+    found = differences(city.home / "store.duckdb", root / "one" / "store.duckdb",
+                        city_reports=city.reports_dir, one_reports=root / "one" / "reports" / AS_OF.isoformat())
+    return (f"city of {persons:,} demo persons in {len(city.districts)} districts, {movers} movers between them "
+            f"({city.shared} persons in several districts, {city.adopted} records linked from another district, "
+            f"{city.touched} statuses decided again): one store {one_s:.1f} s; districts one after another "
+            f"{districts_s:.1f} s + city pass {city.seconds:.1f} s\n"
+            + ("partitioned vs one store: identical" if not found
+               else "partitioned vs one store: differences: " + "; ".join(found)))
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ class CityResult:
     persons: int = 0                 # city persons
     district_persons: int = 0        # the districts' persons added up (each mover counted once per district)
     shared: int = 0                  # city persons found in more than one district
+    typo: int = 0                    # persons without a valid ID joined to another district's by a mistyped ID
     adopted: int = 0                 # district records unlinked there, linked by their valid ID city-wide
     touched: int = 0                 # persons whose status was decided again on the city's evidence
     status_counts: dict[str, int] = field(default_factory=dict)
@@ -60,7 +61,8 @@ class CityResult:
 
     def render(self) -> str:
         return (f"全市合并（{len(self.districts)} 个区县）：各区县人员合计 {self.district_persons}，"
-                f"跨区县同一人 {self.shared} 人已合并，他区记录按身份证号归并 {self.adopted} 条，"
+                f"跨区县同一人 {self.shared} 人已合并（其中按录错的身份证号 {self.typo} 人），"
+                f"他区记录按身份证号归并 {self.adopted} 条，"
                 f"按全市证据重新判定状态 {self.touched} 人；全市人员 {self.persons}，"
                 + "，".join(f"{k} {v}" for k, v in self.status_counts.items())
                 + f"；用时 {self.seconds:.1f} 秒\n全市数据库：{store_path(self.home)}"
@@ -160,6 +162,7 @@ def city_pass(*, home: Path, as_of: dt.date, freshness_days: int = 365, reports:
                 f"SELECT DISTINCT table_name FROM duckdb_tables() WHERE database_name = '{aliases[districts[0][0]]}' "
                 "AND schema_name = 'staging' ORDER BY 1").fetchall():
             _union(conn, aliases, f"staging.{template}")
+        result.typo = _typo_across(conn)
         result.adopted = _adopt(conn)
         _persons(conn, aliases)
         build_evidence(conn)
@@ -208,6 +211,46 @@ def _union(conn, aliases: dict[str, str], qualified: str) -> None:
         return
     conn.execute(f"CREATE OR REPLACE TABLE {qualified} AS "
                  + " UNION ALL BY NAME ".join(_respelled(conn, alias, code, qualified) for code, alias in present))
+
+
+def _typo_across(conn) -> int:
+    """A district's person without a valid ID whose record carries a mistyped ID of a person another district
+    holds (``sql/core/identity_typo.sql``, unchanged: one substitution or adjacent swap from exactly one valid
+    ID with the same name or pinyin) is that person: one store links the record by id_typo, and the person's
+    other records with it. Only records their district could not settle are tried."""
+    from pipelines.identity.pinyin import refresh_name_pinyin
+
+    refresh_name_pinyin(conn)
+    Store.run_sql(conn, "core/identity_macros.sql")
+    Store.run_sql(conn, "core/identity_prepare.sql")
+    # the invalid IDs their district already typo-linked, or that belong to a person with a valid ID, stay put
+    conn.execute("""
+        DELETE FROM scratch.link_records r
+        WHERE NOT r.id_valid AND r.record_key NOT IN (
+            SELECT record_key FROM core.person_links WHERE person_key IN (
+                SELECT city_key FROM city.person_map GROUP BY city_key HAVING max(id_number) IS NULL))""")
+    Store.run_sql(conn, "core/identity_typo.sql")
+    conn.execute("""
+        CREATE OR REPLACE TABLE city.typo AS
+        SELECT DISTINCT l.person_key AS from_key, q.city_key AS to_key
+        FROM _link t
+        JOIN core.person_links l USING (record_key)
+        JOIN (SELECT DISTINCT id_number, city_key FROM city.person_map WHERE id_number IS NOT NULL) q
+          ON q.id_number = t.id_anchor
+        WHERE t.rule = 'id_typo' AND l.person_key <> q.city_key""")
+    # a person pointed at two others stays apart, as one store leaves a record with two typo targets
+    conn.execute("DELETE FROM city.typo WHERE from_key IN "
+                 "(SELECT from_key FROM city.typo GROUP BY from_key HAVING count(*) > 1)")
+    conn.execute("UPDATE core.person_links l SET rule = 'id_typo', score = NULL FROM _link t "
+                 "WHERE t.record_key = l.record_key AND t.rule = 'id_typo' "
+                 "AND l.person_key IN (SELECT from_key FROM city.typo)")
+    conn.execute("UPDATE core.person_links l SET person_key = t.to_key FROM city.typo t WHERE l.person_key = t.from_key")
+    conn.execute("""
+        UPDATE city.person_map m SET city_key = coalesce(t.to_key, m.city_key), shared = true
+        FROM (SELECT from_key AS k, to_key FROM city.typo UNION SELECT to_key, NULL FROM city.typo) t
+        WHERE m.city_key = t.k""")
+    conn.execute("DROP TABLE scratch.link_records")
+    return conn.execute("SELECT count(*) FROM city.typo").fetchall()[0][0]
 
 
 def _adopt(conn) -> int:
@@ -281,8 +324,10 @@ PERSON_TABLES = {
     "person-sources": 'SELECT p.canon, s.* EXCLUDE ("人员主键") FROM marts.person_sources s '
                       'LEFT JOIN canon p ON p.person_key = s."人员主键"',
     "assistance-check": "SELECT * FROM marts.assistance_check",
-    "verification-tasks": 'SELECT p.canon, s.* EXCLUDE ("人员主键") FROM marts.verification_tasks s '
-                          'LEFT JOIN canon p ON p.person_key = s."人员主键"',
+    # 任务 names its task, whose id is a digest of the 人员主键 (sql/marts/tasks.sql): compared without it
+    "verification-tasks": 'SELECT p.canon, s.* EXCLUDE ("人员主键") REPLACE '
+                          '(regexp_replace(s."任务", \'任务 HS-?[A-Z]+\', \'任务 HS…\') AS "任务") '
+                          'FROM marts.verification_tasks s LEFT JOIN canon p ON p.person_key = s."人员主键"',
     "deregistration-feedback": 'SELECT p.canon, s.* EXCLUDE ("人员主键") FROM marts.deregistration_feedback s '
                                'LEFT JOIN canon p ON p.person_key = s."人员主键"',
     "address-matches": "SELECT template, batch_id, row_no, address, match_status, house_code, candidates, rule "

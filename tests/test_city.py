@@ -1,0 +1,63 @@
+"""The city pass (pipelines/city.py): district stores plus the city pass give what one store of the same files
+gives — every grid count, every status, the contract extracts and the monthly report — on a demo city whose
+people move between districts (pipelines/demo/movers.py). Real demo files, real runs, real DuckDB stores."""
+import datetime as dt
+import re
+
+import duckdb
+import pytest
+
+from pipelines import demo
+from pipelines.city import differences
+from pipelines.cli import main as cli
+from pipelines.demo.movers import add_movers, flatten
+
+AS_OF = dt.date(2026, 10, 31)
+
+
+@pytest.mark.slow
+def test_districts_plus_city_pass_equal_one_store(tmp_path, capsys):
+    inbox, flat = tmp_path / "inbox", tmp_path / "flat"
+    summary = demo.generate(inbox, tmp_path / "truth", persons=2000, seed=7, as_of=AS_OF, street_max=1000,
+                            by_district=True)
+    assert summary["streets"] == 2
+    movers = add_movers(inbox, per_district=21, as_of=AS_OF)
+    assert movers == 42
+    flatten(inbox, flat)
+
+    assert cli(["run", "--inbox", str(flat), "--home", str(tmp_path / "one"), "--as-of", AS_OF.isoformat()]) == 0
+    capsys.readouterr()
+    assert cli(["run", "--by-district", "--parallel", "1", "--inbox", str(inbox), "--home", str(tmp_path / "home"),
+                "--as-of", AS_OF.isoformat()]) == 0
+    out = capsys.readouterr().out
+    print(out)
+    m = re.search(r"跨区县同一人 (\d+) 人已合并，他区记录按身份证号归并 (\d+) 条，按全市证据重新判定状态 (\d+) 人", out)
+    assert m, out
+    shared, adopted, touched = map(int, m.groups())
+    assert shared == movers                    # every mover is one person in the city
+    assert adopted == 6                        # the deaths registered by the new district (every seventh mover)
+    assert touched == movers
+
+    city, one = tmp_path / "home" / "city", tmp_path / "one"
+    # Without the city pass the movers count twice: the districts' stores add up to more persons than one store.
+    with duckdb.connect(str(one / "store.duckdb"), read_only=True) as conn:
+        one_persons = conn.execute("SELECT count(*) FROM core.persons").fetchall()[0][0]
+    district_sum = 0
+    for code in ("510104", "510107"):
+        with duckdb.connect(str(tmp_path / "home" / "districts" / code / "store.duckdb"), read_only=True) as conn:
+            district_sum += conn.execute("SELECT count(*) FROM core.persons").fetchall()[0][0]
+    assert district_sum == one_persons + movers
+    with duckdb.connect(str(city / "store.duckdb"), read_only=True) as conn:
+        assert conn.execute("SELECT count(*) FROM core.persons").fetchall()[0][0] == one_persons
+        # a mover visited 已搬离 at the old house and collected at the new one: 在住 once, at the new house
+        rows = conn.execute("""
+            SELECT s.status, g.district_code FROM core.person_status s JOIN core.persons p USING (person_key)
+            JOIN core.grids g ON g.microgrid_code = s.microgrid_code
+            WHERE p.id_number IN (SELECT id_number FROM core.person_records WHERE template = 'visits'
+                                  AND record_no LIKE 'QC%')""").fetchall()
+        assert rows and all(status in ("在住", "死亡") for status, _ in rows)
+
+    found = differences(city / "store.duckdb", one / "store.duckdb",
+                        city_reports=city / "reports" / AS_OF.isoformat(),
+                        one_reports=one / "reports" / AS_OF.isoformat())
+    assert found == []
