@@ -9,7 +9,13 @@ of persons / 100, generated once under ``.bench/demo-<N>-add1pct``) and every st
 table shows those stages as "+1% ..." and the incremental run as a share of the full build. The same
 batch is then built alone in a fresh store ("district ..."): what a district-partitioned deployment
 (docs/scale-out.md, step 1) re-runs when the batch belongs to a district the store does not hold — the
-bench's new street lies in 510104, the generated city in 510107.
+bench's new street lies in 510104, the generated city in 510107. The city pass over those two stores
+(pipelines/city.py) follows ("city pass"): the batch as a district plus the city pass is the partitioned
+deployment's cost of a new batch with one status per person city-wide.
+
+Last, a demo city by district with movers between its districts (``--city-persons``, default 3,000) is built
+district by district plus the city pass and as one store, and compared: ``partitioned vs one store: identical``
+or the tables that differ.
 
     python -m pipelines.bench                      # 100k, 1M (+1 %), 5M persons
     python -m pipelines.bench --sizes 100000       # one size
@@ -229,7 +235,25 @@ def run_pipeline_stages(persons: int, memory_limit: str | None, incremental: boo
                 t.watched(f"make bench · {persons:,} 人 · 区县分区", BENCH_DIR / f"stage_times-{persons}-district.json"):
             _stages(conn, t, [addition], part, label="district ")
             districts["batch"] = _districts(conn)
+        if len(districts["batch"]) == 1 and len(districts["store"]) == 1 and districts["batch"] != districts["store"]:
+            # …and the city pass over the two districts' stores (pipelines/city.py) makes them one city again.
+            from pipelines.city import city_pass
+
+            city = BENCH_DIR / f"home-{persons}-city"
+            shutil.rmtree(city, ignore_errors=True)
+            for code, src in ((districts["store"][0], home), (districts["batch"][0], part)):
+                (city / "districts" / code).mkdir(parents=True)
+                (city / "districts" / code / "store.duckdb").symlink_to((src / "store.duckdb").resolve())
+            t.stage("city pass", lambda: city_pass(home=city, as_of=AS_OF, memory_limit=memory_limit),
+                    lambda: _count(city / "city" / "store.duckdb", "SELECT count(*) FROM core.person_status"))
     return {"persons": persons, "stages": t.rows, "districts": districts}
+
+
+def _count(store: Path, sql: str) -> int:
+    from pipelines.store import Store
+
+    with Store(store).connect(read_only=True, macros=False) as conn:
+        return conn.execute(sql).fetchall()[0][0]
 
 
 def _districts(conn) -> list[str]:
@@ -375,7 +399,7 @@ def _table(result: dict, baseline: dict | None) -> str:
              "| stage | seconds | rows | rows/s | peak RSS GB |", "|---|---:|---:|---:|---:|"]
     totals: dict[str, float] = {}
     for s in result["stages"]:
-        run = next((r for r in ("+1%", "district") if s["stage"].startswith(r + " ")), "full")
+        run = next((r for r in ("+1%", "district", "city") if s["stage"].startswith(r + " ")), "full")
         if run not in totals and totals:
             last = list(totals)[-1]
             lines.append(f"| **total{'' if last == 'full' else f' ({last} run)'}** | **{totals[last]:.1f}** | | | |")
@@ -402,6 +426,11 @@ def _table(result: dict, baseline: dict | None) -> str:
                      + (f" — applies here: the batch is district {'、'.join(batch)}, the store holds "
                         f"{'、'.join(store)}" if own else
                         " — does not apply here: the batch's district is one the store already holds"))
+    if "city" in totals:
+        both = totals["district"] + totals["city"]
+        lines.append(f"+1 % as a district plus the city pass (pipelines/city.py, one city again): "
+                     f"{totals['district']:.1f} + {totals['city']:.1f} s = {both:.1f} s = "
+                     f"{100 * both / totals['full']:.0f} % of the full build")
     return "\n".join(lines)
 
 

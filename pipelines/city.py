@@ -1,27 +1,27 @@
 """The city pass after the district runs (docs/scale-out.md, step 2): one person, one status, one house city-wide.
 
 Each district's store (pipelines/districts.py) decided its persons on its own evidence only: a migrant who moved
-from district A to B is 在住 in both, and a death registered in B for a person who lives in A is a record B could
-not link. The city pass reads the district stores with DuckDB (ATTACH … READ_ONLY, nothing written to them) and
+from district A to B is 在住 in both, and a death registered in B for a person who lives in A makes a second
+person in B, dead, while A still counts them. The city pass reads the district stores with DuckDB (ATTACH … READ_ONLY, nothing written to them) and
 builds ``home/city/store.duckdb``, an ordinary store whose core layer is the union of the districts' core layers:
 
 1. **Batches renumbered** city-wide (``city.batch_map``): ``record_id``/``record_key`` are built from a store's
    batch number, so every per-record table is respelled with the city's number (files in path order, as a one-store
    load numbers them).
 2. **Persons linked across districts** (``city.person_map``): persons whose valid ID is the same in several
-   districts are one city person; a district's record left unlinked (a death, an allowance or a disability card
-   for somebody that district never saw: identity.yaml ``cannot_found_person``) joins the city person of its
-   valid ID, rule ``id_exact``. City keys are ``<区县代码>-<the district's 人员主键>`` of the person's first district,
-   so no two districts' keys collide.
+   districts are one city person (a record with a valid ID always founds or joins a person in its district, so
+   the districts' persons are all there is to link); a district's person without a valid ID whose record carries
+   a mistyped ID of another district's person joins that person (``city.typo``, by the unchanged
+   ``sql/core/identity_typo.sql``). City keys are ``<区县代码>-<the district's 人员主键>`` of the person's first
+   district, so no two districts' keys collide.
 3. **Evidence exchanged**: ``core.evidence`` is rebuilt from the union (``sql/core/evidence.sql``, unchanged).
-4. **Status re-decided for the persons the city changed** (``city.touched``: in several districts, or given a
-   record by another district) with the contract's rules (``sql/core/status_rules.sql``, unchanged); every
+4. **Status re-decided for the persons the city changed** (``city.touched``: in several districts) with the contract's rules (``sql/core/status_rules.sql``, unchanged); every
    other person keeps its district's decision, which its own evidence alone already made.
 5. **Marts, tasks and reports** for the city, by the same code as a one-store build (``build_marts``,
    ``render_all``).
 
-Not linked across districts yet: records without a valid ID (one store may link them to a person of another
-district through the probabilistic model's birth-date + surname block); see docs/scale-out.md.
+Not linked across districts yet: records without any (even mistyped) ID, which one store may link to a person of
+another district through the probabilistic model's birth-date + surname block; see docs/scale-out.md.
 """
 from __future__ import annotations
 
@@ -53,7 +53,6 @@ class CityResult:
     district_persons: int = 0        # the districts' persons added up (each mover counted once per district)
     shared: int = 0                  # city persons found in more than one district
     typo: int = 0                    # persons without a valid ID joined to another district's by a mistyped ID
-    adopted: int = 0                 # district records unlinked there, linked by their valid ID city-wide
     touched: int = 0                 # persons whose status was decided again on the city's evidence
     status_counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -62,7 +61,6 @@ class CityResult:
     def render(self) -> str:
         return (f"全市合并（{len(self.districts)} 个区县）：各区县人员合计 {self.district_persons}，"
                 f"跨区县同一人 {self.shared} 人已合并（其中按录错的身份证号 {self.typo} 人），"
-                f"他区记录按身份证号归并 {self.adopted} 条，"
                 f"按全市证据重新判定状态 {self.touched} 人；全市人员 {self.persons}，"
                 + "，".join(f"{k} {v}" for k, v in self.status_counts.items())
                 + f"；用时 {self.seconds:.1f} 秒\n全市数据库：{store_path(self.home)}"
@@ -135,13 +133,17 @@ def district_stores(home: Path) -> list[tuple[str, Path]]:
 
 
 def city_pass(*, home: Path, as_of: dt.date, freshness_days: int = 365, reports: bool = True,
-              memory_limit: str | None = None) -> CityResult:
-    """Build ``home/city/store.duckdb`` from the district stores under ``home/districts`` (read-only)."""
+              memory_limit: str | None = None, codes: list[str] | None = None) -> CityResult:
+    """Build ``home/city/store.duckdb`` from the district stores under ``home/districts`` (read-only): those of
+    ``codes`` (the districts of the inbox), else every one found."""
     from pipelines.marts import build_marts
     from pipelines.status import build_evidence, build_status
 
     started = time.monotonic()
-    districts = district_stores(home)
+    districts = [(c, p) for c, p in district_stores(home) if codes is None or c in codes]
+    missing = sorted(set(codes or ()) - {c for c, _ in districts})
+    if missing:
+        raise CityPassError(f"区县 {'、'.join(missing)} 还没有数据库：请先运行 onceonly run --by-district")
     if not districts:
         raise CityPassError(f"{Path(home) / 'districts'} 中没有区县数据库：请先运行 onceonly run --by-district")
     chome = city_home(home)
@@ -163,7 +165,6 @@ def city_pass(*, home: Path, as_of: dt.date, freshness_days: int = 365, reports:
                 "AND schema_name = 'staging' ORDER BY 1").fetchall():
             _union(conn, aliases, f"staging.{template}")
         result.typo = _typo_across(conn)
-        result.adopted = _adopt(conn)
         _persons(conn, aliases)
         build_evidence(conn)
         result.touched = _decide(conn, aliases, as_of=as_of, freshness_days=freshness_days,
@@ -253,23 +254,6 @@ def _typo_across(conn) -> int:
     return conn.execute("SELECT count(*) FROM city.typo").fetchall()[0][0]
 
 
-def _adopt(conn) -> int:
-    """A record its district left unlinked (it may not found a person there) joins the city person of its valid
-    ID when another district knows that person: what a one-store link by ID does."""
-    conn.execute("""
-        CREATE OR REPLACE TABLE city.adopted AS
-        SELECT l.record_id, m.city_key
-        FROM core.person_links l
-        JOIN core.person_records r USING (record_id)
-        JOIN (SELECT DISTINCT id_number, city_key FROM city.person_map WHERE id_number IS NOT NULL) m
-          ON m.id_number = r.id_number
-        WHERE l.person_key IS NULL AND r.id_valid""")
-    conn.execute("""
-        UPDATE core.person_links l SET person_key = a.city_key, rule = 'id_exact', score = NULL
-        FROM city.adopted a WHERE a.record_id = l.record_id""")
-    return conn.execute("SELECT count(*) FROM city.adopted").fetchall()[0][0]
-
-
 def _persons(conn, aliases: dict[str, str]) -> None:
     """core.persons: one row per city person. A person of several districts takes the golden attributes of the
     district holding its valid ID with the newest record (then the lower district code); n_records adds up."""
@@ -285,10 +269,9 @@ def _persons(conn, aliases: dict[str, str]) -> None:
                max(p.id_number) AS id_number,
                arg_max(p.birth_date, (p.id_number IS NOT NULL, p.newest, -TRY_CAST(p.district_code AS INTEGER))) AS birth_date,
                arg_max(p.sex, (p.id_number IS NOT NULL, p.newest, -TRY_CAST(p.district_code AS INTEGER))) AS sex,
-               sum(p.n_records)::BIGINT + coalesce(any_value(a.n), 0) AS n_records
+               sum(p.n_records)::BIGINT AS n_records
         FROM city.district_persons p
         JOIN city.person_map m USING (district_code, person_key)
-        LEFT JOIN (SELECT city_key, count(*) AS n FROM city.adopted GROUP BY city_key) a ON a.city_key = m.city_key
         GROUP BY m.city_key""")
     conn.execute("DROP TABLE city.district_persons")
 
@@ -299,8 +282,7 @@ def _decide(conn, aliases: dict[str, str], *, as_of: dt.date, freshness_days: in
     their own district made on the same evidence."""
     conn.execute("""
         CREATE OR REPLACE TABLE city.touched AS
-        SELECT DISTINCT city_key AS person_key FROM city.person_map WHERE shared
-        UNION SELECT city_key FROM city.adopted""")
+        SELECT DISTINCT city_key AS person_key FROM city.person_map WHERE shared""")
     conn.execute("ALTER TABLE core.evidence RENAME TO evidence_city")
     conn.execute("CREATE TABLE core.evidence AS SELECT * FROM core.evidence_city "
                  "WHERE person_key IN (SELECT person_key FROM city.touched)")

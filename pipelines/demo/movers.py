@@ -4,10 +4,12 @@ The streets of a demo city are generated apart, so no person lives in two of the
 only tested when some do (docs/scale-out.md). Each district's people may move to the next district (in code
 order, the last to the first): N persons of the district's current census (valid ID) are collected again
 at a house of the next district, later than their old row, in a file ``residents/<代码>迁入人员实有人口采集.csv``
-of the new district. Of them, every third is also visited at the old house (已搬离, a month before the new
-census row: the old district alone calls them 已离开, the city 在住 at the new house), and every seventh dies
-after moving, the death registered by the new district's civil affairs (``deaths/<代码>迁入人员死亡登记.csv``):
-the new district never saw them before, so only the city can link the death to the person.
+of the new district. Every third is also visited at the old house (已搬离, a month before the new census row:
+the old district alone calls them 已离开, the city 在住 at the new house). Every seventh dies soon after moving
+instead of being collected: the new district's civil affairs register the death
+(``deaths/<代码>迁入人员死亡登记.csv``) of somebody that district never saw, so only the city can link it.
+Some of the census rows carry a mistyped ID (as the generator writes them): those movers are joined by the
+city pass's typo rule, not by their ID.
 
 The truth (truth/persons.csv) is not rewritten for them: ``onceonly demo --check`` counts these persons as
 the old street's. The comparison that matters here is the partitioned build against one store of the same
@@ -81,14 +83,15 @@ def add_movers(out: Path, *, per_district: int, as_of: dt.date, seed: int = 7) -
         for k, r in enumerate(picked):
             arrived = as_of - dt.timedelta(days=int(rng.integers(5, 40)))
             house = houses[int(rng.integers(len(houses)))]
-            residents.append([f"QR{new}{k:06d}", r["姓名"], r["公民身份号码"], r.get("性别", ""), house,
-                              r.get("人员类型") or "户籍人口", arrived.isoformat()])
+            if k % 7 == 6:
+                # died soon after moving, before anyone collected them there: the new district knows only the death
+                deaths.append([f"SW{new}{k:06d}", r["公民身份号码"], r["姓名"], arrived.isoformat()])
+            else:
+                residents.append([f"QR{new}{k:06d}", r["姓名"], r["公民身份号码"], r.get("性别", ""), house,
+                                  r.get("人员类型") or "户籍人口", arrived.isoformat()])
             if k % 3 == 0:
                 visits.append([f"QC{code}{k:06d}", r["房屋编码"], r["姓名"], r["公民身份号码"],
                                (arrived - dt.timedelta(days=30)).isoformat(), "已搬离"])
-            if k % 7 == 6:
-                deaths.append([f"SW{new}{k:06d}", r["公民身份号码"], r["姓名"],
-                               (arrived + dt.timedelta(days=2)).isoformat()])
         _write(out / new / "residents" / f"{new}迁入人员实有人口采集.csv",
                ["记录编号", "姓名", "公民身份号码", "性别", "房屋编码", "人员类别", "采集日期"], residents)
         if visits:
