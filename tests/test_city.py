@@ -71,9 +71,11 @@ def test_districts_plus_city_pass_equal_one_store(tmp_path, capsys):
 
 def test_city_pass_without_district_stores_says_what_to_run(tmp_path):
     from pipelines.city import CityPassError, city_pass
+    from pipelines.store import Store
 
     with pytest.raises(CityPassError, match="没有区县数据库：请先运行 onceonly run --by-district"):
         city_pass(home=tmp_path, as_of=AS_OF)
-    (tmp_path / "districts" / "510104").mkdir(parents=True)
+    with Store(tmp_path / "districts" / "510104" / "store.duckdb").connect():
+        pass
     with pytest.raises(CityPassError, match="区县 510107 还没有数据库"):
         city_pass(home=tmp_path, as_of=AS_OF, codes=["510104", "510107"])
