@@ -161,8 +161,8 @@ def city_pass(*, home: Path, as_of: dt.date, freshness_days: int = 365, reports:
         for qualified in UNION_TABLES:
             _union(conn, aliases, qualified)
         for (template,) in conn.execute(
-                f"SELECT DISTINCT table_name FROM duckdb_tables() WHERE database_name = '{aliases[districts[0][0]]}' "
-                "AND schema_name = 'staging' ORDER BY 1").fetchall():
+                "SELECT DISTINCT table_name FROM duckdb_tables() WHERE database_name IN ("
+                + ", ".join(f"'{a}'" for a in aliases.values()) + ") AND schema_name = 'staging' ORDER BY 1").fetchall():
             _union(conn, aliases, f"staging.{template}")
         result.typo = _typo_across(conn)
         _persons(conn, aliases)

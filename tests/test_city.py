@@ -4,6 +4,7 @@ people move between districts (pipelines/demo/movers.py). Real demo files, real 
 import datetime as dt
 import re
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -11,6 +12,8 @@ from pipelines import demo
 from pipelines.city import differences
 from pipelines.cli import main as cli
 from pipelines.demo.movers import add_movers, flatten
+from pipelines.districts import city_job, city_store
+from pipelines.resources import RunSettings
 
 AS_OF = dt.date(2026, 10, 31)
 
@@ -67,6 +70,16 @@ def test_districts_plus_city_pass_equal_one_store(tmp_path, capsys):
                         city_reports=city / "reports" / AS_OF.isoformat(),
                         one_reports=one / "reports" / AS_OF.isoformat())
     assert found == []
+
+    # The same pass as a Dagster asset (city_store, downstream of the district partitions), for `dagster dev`.
+    settings = RunSettings(home=str(tmp_path / "home"), inbox=str(inbox), as_of=AS_OF.isoformat())
+    job = dg.Definitions(assets=[city_store], jobs=[city_job],
+                         resources={"settings": settings}).resolve_job_def(city_job.name)
+    with dg.DagsterInstance.ephemeral() as instance:
+        run = job.execute_in_process(instance=instance)
+    assert run.success
+    meta = run.asset_materializations_for_node(city_store.op.name)[0].metadata
+    assert meta["shared"].value == movers and meta["districts"].value == "510104, 510107"
 
 
 def test_city_pass_without_district_stores_says_what_to_run(tmp_path):
