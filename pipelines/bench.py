@@ -244,8 +244,10 @@ def run_pipeline_stages(persons: int, memory_limit: str | None, incremental: boo
             for code, src in ((districts["store"][0], home), (districts["batch"][0], part)):
                 (city / "districts" / code).mkdir(parents=True)
                 (city / "districts" / code / "store.duckdb").symlink_to((src / "store.duckdb").resolve())
-            t.stage("city pass", lambda: city_pass(home=city, as_of=AS_OF, memory_limit=memory_limit),
+            laps = {}
+            t.stage("city pass", lambda: laps.update(city_pass(home=city, as_of=AS_OF, memory_limit=memory_limit).laps),
                     lambda: _count(city / "city" / "store.duckdb", "SELECT count(*) FROM core.person_status"))
+            t.say("[bench] city pass parts (s): " + ", ".join(f"{k} {v}" for k, v in laps.items()))
     return {"persons": persons, "stages": t.rows, "districts": districts}
 
 

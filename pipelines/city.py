@@ -41,7 +41,7 @@ CITY = "city"
 # Tables copied from every district, in this order (later ones are respelled through the maps built first).
 # person_status is not copied whole: only the decisions of persons the city pass did not touch.
 UNION_TABLES = ("raw.batches", "core.grids", "core.houses", "core.address_matches", "core.person_records",
-                "core.person_links")
+                "core.person_links", "core.identity_name_pinyin")
 RECORD_KEY_COLUMNS = ("record_key", "presence_key", "decision_key")
 
 
@@ -56,6 +56,7 @@ class CityResult:
     touched: int = 0                 # persons whose status was decided again on the city's evidence
     status_counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    laps: dict[str, float] = field(default_factory=dict)   # seconds per part: copy, link, evidence, status, marts, reports
     reports_dir: Path | None = None
 
     def render(self) -> str:
@@ -151,6 +152,13 @@ def city_pass(*, home: Path, as_of: dt.date, freshness_days: int = 365, reports:
     building = target.with_name(target.name + ".building")
     building.unlink(missing_ok=True)
     result = CityResult(chome, [c for c, _ in districts])
+    mark = [time.monotonic()]
+
+    def lap(name: str) -> None:
+        now = time.monotonic()
+        result.laps[name] = round(now - mark[0], 1)
+        mark[0] = now
+
     with Store(building, memory_limit=memory_limit).connect() as conn:
         conn.execute("CREATE SCHEMA IF NOT EXISTS city")
         aliases = {code: f"d{code}" for code, _ in districts}
@@ -164,14 +172,22 @@ def city_pass(*, home: Path, as_of: dt.date, freshness_days: int = 365, reports:
                 "SELECT DISTINCT table_name FROM duckdb_tables() WHERE database_name IN ("
                 + ", ".join(f"'{a}'" for a in aliases.values()) + ") AND schema_name = 'staging' ORDER BY 1").fetchall():
             _union(conn, aliases, f"staging.{template}")
+        # the districts read the same names: one reading each (pipelines/identity/pinyin.py fills any gap)
+        conn.execute("CREATE OR REPLACE TABLE core.identity_name_pinyin AS "
+                     "SELECT DISTINCT ON (name) * FROM core.identity_name_pinyin ORDER BY name")
+        lap("copy")
         result.typo = _typo_across(conn)
         _persons(conn, aliases)
+        lap("link")
         build_evidence(conn)
+        lap("evidence")
         result.touched = _decide(conn, aliases, as_of=as_of, freshness_days=freshness_days,
                                  build_status=build_status)
+        lap("status")
         for alias in aliases.values():
             conn.execute(f"DETACH {alias}")
         build_marts(conn, as_of=as_of, record_tasks=True)
+        lap("marts")
         result.persons, result.district_persons, result.shared = conn.execute(
             "SELECT count(DISTINCT city_key), count(*), count(DISTINCT city_key) FILTER (WHERE shared) "
             "FROM city.person_map").fetchall()[0]
@@ -183,6 +199,7 @@ def city_pass(*, home: Path, as_of: dt.date, freshness_days: int = 365, reports:
             result.reports_dir = chome / "reports" / as_of.isoformat()
             render_all(conn, out_dir=result.reports_dir, as_of=as_of)
         conn.execute("CHECKPOINT")
+        lap("reports")
     os.replace(building, target)
     result.seconds = time.monotonic() - started
     return result
