@@ -464,7 +464,7 @@ def main(argv=None) -> None:
           f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1024**3:.0f} GB RAM; as-of {AS_OF}")
     incremental_at = {int(s) for s in args.incremental_at.split(",") if s.strip()}
     partial = args.start_at != "read" or args.stop_after != "checkpoint"  # no +1 % run on part of the stages
-    for persons in (int(s) for s in args.sizes.split(",")):
+    for persons in (int(s) for s in args.sizes.split(",") if s.strip()):
         _inbox(persons)
         result = _spawn(persons, False, args.memory_limit, persons in incremental_at and not partial,
                         args.start_at, args.stop_after, args.statements)
@@ -504,9 +504,10 @@ def city_check(persons: int, root: Path | None = None) -> str:
     found = differences(city.home / "store.duckdb", root / "one" / "store.duckdb",
                         city_reports=city.reports_dir, one_reports=root / "one" / "reports" / AS_OF.isoformat())
     return (f"city of {persons:,} demo persons in {len(city.districts)} districts, {movers} movers between them "
-            f"({city.shared} persons in several districts, {city.adopted} records linked from another district, "
+            f"({city.shared} persons in several districts, {city.typo} of them through a mistyped ID, "
             f"{city.touched} statuses decided again): one store {one_s:.1f} s; districts one after another "
-            f"{districts_s:.1f} s + city pass {city.seconds:.1f} s\n"
+            f"{districts_s:.1f} s + city pass {city.seconds:.1f} s ("
+            + ", ".join(f"{k} {v}" for k, v in city.laps.items()) + ")\n"
             + ("partitioned vs one store: identical" if not found
                else "partitioned vs one store: differences: " + "; ".join(found)))
 
