@@ -7,7 +7,8 @@ builds ``home/city/store.duckdb``, an ordinary store whose core layer is the uni
 
 1. **Batches renumbered** city-wide (``city.batch_map``): ``record_id``/``record_key`` are built from a store's
    batch number, so every per-record table is respelled with the city's number (files in path order, as a one-store
-   load numbers them).
+   load numbers them); a batch's ``loaded_at`` becomes its day plus its city number in microseconds, so "the newer
+   file" that breaks a same-day tie between two districts' evidence is the later path, as in one load.
 2. **Persons linked across districts** (``city.person_map``): persons whose valid ID is the same in several
    districts are one city person (a record with a valid ID always founds or joins a person in its district, so
    the districts' persons are all there is to link); a district's person without a valid ID whose record carries
@@ -108,6 +109,11 @@ def _respelled(conn, catalog: str, code: str, qualified: str) -> str:
         elif c == "batch_no" and qualified == "raw.batches":
             joins.append(f"LEFT JOIN city.batch_map bn ON bn.district_code = '{code}' AND bn.district_batch_no = t.batch_no")
             out.append("bn.batch_no AS batch_no")
+        elif c == "loaded_at" and qualified == "raw.batches":
+            # "The newer file" breaks same-day ties between evidence (status_rules.sql). Each district's clock
+            # says only when its own run happened; a one-store load of the same files orders them by path.
+            # The city: the day loaded, then the path (the city's batch number): what one load of the same files does.
+            out.append("t.loaded_on::TIMESTAMP + to_microseconds(bn.batch_no::BIGINT) AS loaded_at")
         else:
             out.append(f't."{c}"')
     return f"SELECT {', '.join(out)} FROM {catalog}.{qualified} t {' '.join(joins)}"
