@@ -286,7 +286,7 @@ def test_queue_pages_and_rule_names(app, monkeypatch):
         p = c.get(f"/queue?status=open&page={n}")
         assert p.status_code == 200 and f"第 {n} / {total} 页" in p.text
         assert ("下一页" in p.text) == (n < total) and ("上一页" in p.text) == (n > 1)
-        seen += re.findall(r'id="issue-([0-9a-f]+)"', p.text)
+        seen += re.findall(r'id="issue-([0-9A-Za-z]+)"', p.text)
     assert len(seen) == total == len(set(seen))          # every issue once, none skipped
     assert c.get("/queue?page=0").status_code == 400 and c.get("/queue?page=x").status_code == 400
 
