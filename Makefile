@@ -11,7 +11,7 @@ export DAGSTER_HOME := $(CURDIR)
 export ONCEONLY_HOME ?= $(CURDIR)/$(DEMO)/home
 export ONCEONLY_INBOX ?= $(CURDIR)/$(DEMO)/inbox
 
-.PHONY: install demo demo-followup test bench ui clean
+.PHONY: install demo demo-followup test test-fast bench ui clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,14 @@ demo-followup: $(STAMP)
 	$(BIN)/onceonly run --inbox $(DEMO)/inbox --as-of $(NEXT_AS_OF)
 	$(BIN)/onceonly demo --check --out $(DEMO)/inbox --truth $(DEMO)/truth --as-of $(NEXT_AS_OF)
 
+# everything (the README's test command; .ci/run runs it)
 test: $(STAMP)
 	$(BIN)/pytest
+
+# the edit-test loop: every test but those marked slow (whole-graph runs, benchmarks, city-sized inputs), on two
+# processes; a test file stays on one, because the portal's tests share one server and its throttle in file order
+test-fast: $(STAMP)
+	$(BIN)/pytest -m "not slow" -q -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python -m pipelines.bench

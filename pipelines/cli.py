@@ -255,16 +255,16 @@ def _demo_followup(args) -> int:
 
 def _demo_check(args) -> int:
     from pipelines import demo
+    from pipelines.address.corpus import corpus_scores
     from pipelines.demo import followup
 
     truth = followup.truth_for(args.truth, args.as_of)
     store = _store(args)
     with store.connect() as conn:
         ensure_as_of(conn, args.as_of)
-        frames = {name: conn.sql(f"SELECT * FROM marts.{name}").pl()
-                  for name in ("person_sources", "grid_population", "assistance_check")}
+        frames = demo.check_frames(conn)
         gaps = followup.gap_report(conn, args.truth, args.as_of)
-    result = demo.check(args.out, truth, **frames)
+    result = demo.check(args.out, truth, corpus=corpus_scores(), **frames)
     print(demo.format_check(result))
     print()
     print(gaps)
@@ -285,10 +285,17 @@ def cmd_quality(args) -> int:
         issues = [quality.masked_issue(i, DEFAULT_MASKING) for i in issues]
         _audit(args, {"action": "view", "what": "quality list", "scope": args.community,
                       "detail": f"status={args.status} rule={args.rule or ''} {len(issues)}条"})
+        from pipelines.quality.rules import rule_title
+
         for i in issues[: args.limit]:
-            print(f"[{i['rule']}] {i['community_name'] or '未知社区'} {i['message']}"
-                  + (f"（建议：{i['suggested_fix']}）" if i.get("suggested_fix") else "") + f"  #{i['issue_id']}")
+            print(f"[{rule_title(i['rule'])}] {i['community_name'] or '未知社区'} {i['message']}"
+                  + (f"（建议：{i['suggested_fix']}）" if i.get("suggested_fix") and i["status"] == "open" else "")
+                  + f"  #{i['issue_id']}")
+            if i["status"] != "open":
+                print("    " + quality.decision_line(i))
         print(f"共 {len(issues)} 条" + (f"（只显示前 {args.limit} 条）" if len(issues) > args.limit else ""))
+    elif args.action == "progress":
+        _print_progress(args, store)
     elif args.action == "export":
         if not args.out:
             raise UserError("请用 --out 指定要写出的 Excel 文件，例如 --out fixes.xlsx")
@@ -315,7 +322,12 @@ def cmd_quality(args) -> int:
         print(f"接受 {len(result.accepted)} 条，拒绝 {len(result.refused)} 条，已生效无需重复 {result.unchanged} 条。")
         for sheet, row, _issue, why in result.refused:
             print(f"  拒绝：工作表“{sheet}”第{row}行 — {why}")
-        print("修正将在下次 onceonly run 时生效。")
+        for sheet, row, issue in result.already[: args.limit]:
+            print(f"  已生效：工作表“{sheet}”第{row}行 #{issue}（此前已导入，未重复记录）")
+        if result.unchanged > args.limit:
+            print(f"  ……已生效的另有 {result.unchanged - args.limit} 条（--limit 可显示更多）")
+        if result.accepted:
+            print("修正将在下次 onceonly run 时生效。")
     elif args.action == "revert":
         if not args.file or not args.by or not args.reason:
             raise UserError("用法：onceonly quality revert 问题编号 --by 姓名 --reason 原因")
@@ -325,6 +337,113 @@ def cmd_quality(args) -> int:
                       "detail": args.reason if done else "没有可撤销的修正"})
         print("已撤销，下次运行时恢复原值。" if done else f"问题 {args.file} 没有可撤销的修正。")
     return 0
+
+
+def cmd_address(args) -> int:
+    if args.action == "parse":
+        return _address_parse(args)
+    from pipelines.address import aliases
+
+    from pipelines.publish.masking import DEFAULT as DEFAULT_MASKING
+
+    args.asked = {"what": f"address {args.action}", "scope": args.community, "user": args.by}
+    store = _store(args)
+    if args.action == "unknown":
+        with store.connect(read_only=True) as conn:
+            groups = aliases.unknown_groups(conn, community=args.community, kind=args.kind)
+        # the command line is the operator's: addresses scrubbed of IDs and phones by default
+        groups = aliases.masked_groups(groups, DEFAULT_MASKING)
+        _audit(args, {"action": "view", "what": "address unknown", "scope": args.community,
+                      "detail": f"{len(groups)} 组" + (f" 类型 {args.kind}" if args.kind else "")})
+        for g in groups[: args.limit]:
+            print(f"[{g['title']}] {g['key']}  {g['rows']} 行（{g['templates']}；{g['spellings']} 种写法，"
+                  f"例：“{g['example']}”）— {g['basis']}")
+        total = sum(g["rows"] for g in groups)
+        print(f"共 {len(groups)} 组、{total} 行" + (f"（只显示前 {args.limit} 组）" if len(groups) > args.limit else "")
+              + "。一组只需认定一次：onceonly address alias --compound 写法 --is 小区名 --by 姓名")
+        return 0
+    if args.action == "aliases":
+        with store.connect(read_only=True) as conn:
+            rows = aliases.list_aliases(conn, active_only=not args.all)
+        for r in rows:
+            where = f"（仅限门牌“{r['context']}”）" if r["context"] else ""
+            target = r["target"] if r["action"] == "set" else "（撤销）"
+            print(f"{aliases.KINDS[r['kind']]}写法“{r['spelling']}”{where} → {target}  "
+                  f"{r['by']} {r['at']:%Y-%m-%d %H:%M} {r['reason'] or ''}")
+        print(f"共 {len(rows)} 条")
+        return 0
+    # alias: exactly one of --compound / --road / --address
+    given = [(k, v) for k, v in (("compound", args.compound), ("road", args.road), ("house", args.address)) if v]
+    if len(given) != 1:
+        raise UserError("请用 --compound、--road 或 --address 指定一个要认定的写法")
+    kind, spelling = given[0]
+    if not args.by:
+        raise UserError("请用 --by 写明认定人")
+    with store.connect() as conn:
+        try:
+            if args.revoke:
+                decision = aliases.revoke_alias(conn, kind, spelling, by=args.by, reason=args.reason or "",
+                                                context=args.at)
+            else:
+                target = args.house if kind == "house" else args.target
+                if not target:
+                    raise UserError("请用 --is 写明实有房屋中的小区或道路（认定房屋时用 --house 房屋编码）")
+                decision = aliases.record_alias(conn, kind, spelling, target, by=args.by, reason=args.reason,
+                                                context=args.at)
+        except aliases.AliasRefused as exc:
+            raise UserError(str(exc)) from None
+    _audit(args, {"action": "alias", "what": spelling, "user": args.by,
+                  "detail": f"撤销 {decision.describe()}" if args.revoke else decision.describe()})
+    print(f"已记录：{decision.describe()}（{decision.by}）。下次 onceonly run 时对所有同样写法的地址生效。")
+    return 0
+
+
+def _address_parse(args) -> int:
+    """Contract §3: CSV of the parts of each input line (FILE or standard input, UTF-8), no store needed;
+    the names of a store's grids are used when one exists at --home."""
+    from pipelines.address.parse import parse_csv
+    from pipelines.store import Store
+
+    if args.file and args.file != "-":
+        path = Path(args.file)
+        if not path.is_file():
+            raise UserError(f"找不到文件：{args.file}")
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    else:
+        lines = sys.stdin.read().splitlines()
+    path = store_path(args.home)
+    if path.exists():
+        try:
+            with Store(path).connect(read_only=True) as conn:
+                sys.stdout.write(parse_csv(lines, conn))
+                return 0
+        except Exception as exc:   # a store being written, or encrypted without a key: read without its names
+            print(f"（未能读取数据库中的网格名称，仅按通用规则识别：{str(exc).splitlines()[0]}）", file=sys.stderr)
+    sys.stdout.write(parse_csv(lines))
+    return 0
+
+
+def _print_progress(args, store) -> None:
+    """``onceonly quality progress``: a community's open / fixed / waived by kind, oldest open issue, trend."""
+    from pipelines import quality
+    from pipelines.publish.masking import mask_text
+    from pipelines.quality.rules import rule_title
+
+    with store.connect(read_only=True) as conn:
+        p = quality.progress(conn, community=args.community)
+    _audit(args, {"action": "view", "what": "quality progress", "scope": args.community})
+    print(f"{args.community or '全部社区'} 问题处理进度")
+    print("类别\t待处理\t已修正\t已忽略")
+    for rule, n_open, n_fixed, n_waived in p["kinds"]:
+        print(f"{rule_title(rule)}\t{n_open}\t{n_fixed}\t{n_waived}")
+    totals = [sum(k[i] for k in p["kinds"]) for i in (1, 2, 3)]
+    print(f"合计\t{totals[0]}\t{totals[1]}\t{totals[2]}")
+    if p["oldest"]:
+        issue_id, rule, first_seen, message = p["oldest"]
+        print(f"最早的待处理问题：{rule_title(rule)} #{issue_id}，{first_seen:%Y-%m-%d} 起待处理 — {mask_text(message)}")
+    if p["trend"]:
+        print("历次重新计算（待处理/已修正/已忽略）：" + "；".join(
+            f"第{run}次 {at:%m-%d %H:%M} {o}/{f}/{w}" for run, at, o, f, w in p["trend"]))
 
 
 def cmd_serve(args) -> int:
@@ -384,6 +503,8 @@ def build_parser() -> argparse.ArgumentParser:
         if as_of:
             p.add_argument("--as-of", type=_date, default=dt.date.today(), help="统计截止日期 YYYY-MM-DD（默认今天）")
             p.add_argument("--freshness-days", type=int, default=365, help="在住证据有效期（天），默认 365")
+            p.add_argument("--allow-future", action="store_true",
+                           help="允许统计截止日期晚于今天（试算用；默认拒绝，见 pipelines/asof.py）")
 
     p = sub.add_parser("run", help="加载收件箱中的新文件，重建、校验并生成报表")
     common(p)
@@ -401,7 +522,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("extract", help="导出标准数据集")
     common(p)
     p.add_argument("name", help="数据集名称，如 grid-population、person-sources、assistance-check")
-    p.add_argument("--format", choices=("csv", "xlsx", "parquet"), default="csv")
+    p.add_argument("--format", choices=("csv", "csv-excel", "xlsx", "parquet"), default="csv",
+                   help="csv：契约规定的纯 CSV（供程序读取）；csv-excel：供 Excel/WPS 双击打开的 CSV，"
+                        "身份证号、电话、编码不会变成数字；xlsx：Excel 工作簿（含数据字典，可直接打印）")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--dept", default=None,
                    help="部门（按部门授权限定字段、脱敏与范围）；不指定时按本库操作员导出：全部列，身份证号、电话脱敏")
@@ -427,9 +550,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("key", help="公民身份号码或人员主键")
     p.set_defaults(func=cmd_explain)
 
-    p = sub.add_parser("quality", help="问题清单：查看、导出修正表、导入修正、撤销")
+    p = sub.add_parser("quality", help="问题清单：查看、处理进度、导出修正表、导入修正、撤销")
     common(p, as_of=False)
-    p.add_argument("action", choices=("list", "export", "apply", "revert"))
+    p.add_argument("action", choices=("list", "progress", "export", "apply", "revert"))
     p.add_argument("file", nargs="?", help="apply：修正表 xlsx；revert：问题编号")
     p.add_argument("--community", help="社区代码或名称（只看本社区）")
     p.add_argument("--rule", help="只看某条规则")
@@ -439,6 +562,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", help="处理人姓名（记入修正记录）")
     p.add_argument("--reason", help="撤销原因")
     p.set_defaults(func=cmd_quality)
+
+    p = sub.add_parser("address", help="地址：解析、未匹配分组、数据管理员认定写法",
+                       description="parse：逐行解析地址（文件或标准输入），输出 CSV（地址,道路,门牌号,小区,楼栋,单元,楼层,室）；"
+                                   "unknown：未匹配到房屋的地址，按未知内容分组计数；"
+                                   "alias：认定一种写法（小区、道路或整条地址）对应实有房屋中的哪一个，每次运行都生效；"
+                                   "aliases：查看已作的认定。")
+    common(p, as_of=False)
+    p.add_argument("action", choices=("parse", "unknown", "alias", "aliases"))
+    p.add_argument("file", nargs="?", help="parse：地址文件（每行一个，UTF-8；省略或 - 为标准输入）")
+    p.add_argument("--community", help="unknown：只看某社区（代码或名称）")
+    p.add_argument("--kind", help="unknown：只看一类（compound/road/building/house/ambiguous/outside/not_address/unreadable）")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--compound", help="alias：小区写法，如 金域蓝湾四期")
+    p.add_argument("--road", help="alias：道路写法，如 玉林北街")
+    p.add_argument("--address", help="alias：整条地址写法")
+    p.add_argument("--is", dest="target", help="alias：实有房屋中的小区或道路名")
+    p.add_argument("--house", help="alias：认定的房屋编码（与 --address 一起用）")
+    p.add_argument("--at", help="alias：小区写法只在此道路门牌处成立，如 嘉陵江东街180号")
+    p.add_argument("--by", help="alias：认定人姓名（记入认定记录）")
+    p.add_argument("--reason", help="alias：认定依据或撤销原因")
+    p.add_argument("--revoke", action="store_true", help="alias：撤销该写法的认定（须写 --reason）")
+    p.add_argument("--all", action="store_true", help="aliases：包括已被取代或撤销的认定")
+    p.set_defaults(func=cmd_address)
 
     p = sub.add_parser("serve", help="启动网页门户（报表下载、问题清单、数据集）")
     common(p, as_of=False)
@@ -495,6 +641,10 @@ def main(argv: list[str] | None = None) -> int:
         args.home = default_home()
     args.home = Path(args.home).resolve()
     try:
+        if getattr(args, "as_of", None) is not None:
+            from pipelines.asof import check_as_of
+
+            check_as_of(args.as_of, allow_future=args.allow_future)
         return args.func(args)
     except UserFacingError as exc:
         asked = getattr(args, "asked", None)

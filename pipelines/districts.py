@@ -268,18 +268,22 @@ def code_signature() -> str:
 
 
 def _corrections(store: Path) -> list | None:
-    """Count and newest time of the stewards' decisions kept in the store (made in the portal between runs);
-    None when the store cannot be read (a district that then runs, and says why it fails)."""
+    """Count and newest time of the stewards' decisions kept in the store (made in the portal between runs:
+    corrections, then address decisions); None when the store cannot be read (a district that then runs,
+    and says why it fails)."""
     from pipelines.store import Store, StoreKeyError, table_exists
 
     if not store.exists():
         return None
     try:
         with Store(store).connect(read_only=True, macros=False) as conn:
-            if not table_exists(conn, "quality.corrections"):
-                return [0, None]
-            n, newest = conn.execute('SELECT count(*), max("at")::VARCHAR FROM quality.corrections').fetchall()[0]
-            return [n, newest]
+            out = []
+            for table in ("quality.corrections", "quality.address_aliases"):
+                if table_exists(conn, table):
+                    out += list(conn.execute(f'SELECT count(*), max("at")::VARCHAR FROM {table}').fetchall()[0])
+                else:
+                    out += [0, None]
+            return out
     except (duckdb.Error, OSError, StoreKeyError):   # unreadable, locked, or a wrong key: "changed"; the run says why
         return None
 

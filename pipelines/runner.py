@@ -19,6 +19,7 @@ from pipelines.resources import RunSettings, StoreResource
 from pipelines.store import Store
 from pipelines.paths import last_run_path, store_path
 from pipelines.publish.masking import mask_text
+from pipelines.quality.queue import last_rebuild
 
 
 @dataclass
@@ -30,6 +31,7 @@ class RunSummary:
     inbox: list[tuple] = field(default_factory=list)         # raw.inbox_files: (path, kind, outcome, reason, message)
     status_counts: dict[str, int] = field(default_factory=dict)
     tasks: list[tuple] = field(default_factory=list)           # (kind in Chinese, open, opened on D, closed on D, overdue)
+    queue: dict | None = None                                   # this run's rebuild of the steward queue
     reports_dir: Path | None = None
     error: str | None = None
 
@@ -45,6 +47,11 @@ class RunSummary:
                 f"{kind} 待办 {n_open}（本期新开 {opened}、办结 {closed}"
                 + (f"、逾期 {overdue}" if overdue else "") + "）"
                 for kind, n_open, opened, closed, overdue in self.tasks))
+        if self.queue:
+            q = self.queue
+            lines.append(f"问题清单：本次应用修正 {q['corrections_in_force']} 条（新提交的决定 {q['corrections_new']} 条），"
+                         f"关闭问题 {q['closed']} 条、新增问题 {q['opened']} 条；待处理 {q['open']} 条，"
+                         f"已修正 {q['fixed']} 条，已忽略 {q['waived']} 条")
         if self.reports_dir:
             lines.append(f"报表目录：{self.reports_dir}")
         lines.append(f"数据库：{store_path(self.home)}")
@@ -197,3 +204,5 @@ def _read_summary(store: Store, summary: RunSummary, started: dt.datetime) -> No
                 FROM marts.tasks GROUP BY kind
                 ORDER BY CASE kind WHEN 'verify' THEN 0 WHEN 'deregister' THEN 1 ELSE 2 END""",
                 [summary.as_of, summary.as_of]).fetchall()
+        rebuilt = last_rebuild(conn)
+        summary.queue = rebuilt if rebuilt and rebuilt["built_at"] >= started else None

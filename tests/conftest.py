@@ -7,6 +7,17 @@ from pipelines.sources import load_catalog
 from pipelines.store import Store
 
 
+# Whole-graph runs: the demo street through Dagster, or a module named *_e2e.py. They take most of `make test`;
+# `make test-fast` leaves them (and every test marked slow by hand) out, `make test` and CI run them.
+WHOLE_GRAPH_FIXTURES = {"demo_world", "small_home"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if WHOLE_GRAPH_FIXTURES & set(getattr(item, "fixturenames", ())) or item.path.stem.endswith("_e2e"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def catalog():
     return load_catalog()
@@ -16,6 +27,22 @@ def catalog():
 def store(tmp_path) -> Store:
     """An empty DuckDB store file under the test's temporary folder."""
     return Store(tmp_path / "home" / "store.duckdb")
+
+
+@pytest.fixture(scope="session")
+def schema_template(tmp_path_factory):
+    """The product's empty raw, staging and core tables (tests/schema.py), built once per run."""
+    from tests.schema import build_schema
+
+    return build_schema(tmp_path_factory.mktemp("schema") / "store.duckdb")
+
+
+@pytest.fixture
+def schema_store(schema_template, tmp_path) -> Store:
+    """A private copy of the empty store with the product's tables, for a test world to fill."""
+    from tests.schema import copy_of
+
+    return copy_of(schema_template, tmp_path / "home")
 
 
 DEMO_AS_OF = __import__("datetime").date(2026, 10, 31)

@@ -8,10 +8,13 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from pipelines.bench import STAGES
 from pipelines.paths import REPO_ROOT
 
 
+@pytest.mark.slow
 def test_bench_prints_every_stage_the_incremental_run_the_ratio_and_the_statements(tmp_path):
     env = dict(os.environ, BENCH_DIR=str(tmp_path))
     done = subprocess.run(

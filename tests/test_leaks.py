@@ -9,7 +9,8 @@ here, apart from pipelines/publish/masking.py, so a mistake there cannot hide it
 
 Outputs: reports (HTML, XLSX, person lists) and extracts (CSV for every grant, XLSX and Parquet for one grant
 of each extract), the steward queue (portal pages for each kind of steward, the fixes workbook, `onceonly
-quality list`), the portal's run page and audit, `onceonly explain`, the run's summary, every row-error and
+quality list`), the stewards' grouped unmatched addresses (portal page, `onceonly address unknown`), the portal's
+run page and audit, `onceonly explain`, the run's summary, every row-error and
 refused-file message, the reports and Data Docs the run wrote.
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.publish import load_registry, write_extract
+from pipelines.publish.extracts import SUFFIX
 from pipelines.publish.masking import Masking
 from pipelines.reports import render_report
 from pipelines.store import Store
@@ -157,7 +159,7 @@ def scanned(demo_world, demo_outputs_home, tmp_path_factory):
                                        scope=scope, user="leak-scan"):
                     sc.check_file(f"报表 {dept}", p, reg.report_masking(dept), consent_ok=p.name.endswith("-contacts.csv"))
         # extracts: every grant as CSV (with its data dictionary) over its whole jurisdiction; each extract
-        # also once as XLSX and Parquet, over one community (the writers mask nothing themselves)
+        # also once as XLSX, Parquet and the double-click CSV, over one community (the writers mask nothing themselves)
         formats_done: set[str] = set()
         for dept, d in reg.departments.items():
             scope = "芳草社区" if d.level == "community" else None
@@ -166,10 +168,11 @@ def scanned(demo_world, demo_outputs_home, tmp_path_factory):
                     continue
                 seen.add((name, scope, grant.columns, grant.masking))
                 user = grant.users[0] if grant.users else "leak-scan"
-                fmts = [("csv", scope)] + ([] if name in formats_done else [("xlsx", "芳草社区"), ("parquet", "芳草社区")])
+                fmts = [("csv", scope)] + ([] if name in formats_done else [("xlsx", "芳草社区"), ("parquet", "芳草社区"),
+                                                                        ("csv-excel", "芳草社区")])
                 formats_done.add(name)
                 for fmt, where in fmts:
-                    r = write_extract(conn, name, fmt=fmt, out=out / "extracts" / dept / f"{name}.{fmt}", dept=dept,
+                    r = write_extract(conn, name, fmt=fmt, out=out / "extracts" / dept / f"{name}.{fmt}.{SUFFIX[fmt]}", dept=dept,
                                       scope=where, as_of=AS_OF, user=user)
                     sc.check_file(f"数据提取 {dept}", r.path, grant.masking)
                     if r.dictionary_path:
@@ -196,6 +199,10 @@ def scanned(demo_world, demo_outputs_home, tmp_path_factory):
     with contextlib.redirect_stdout(buf):
         assert main(["quality", "list", "--home", str(home), "--limit", "100000"]) == 0
     sc.check("onceonly quality list", buf.getvalue())
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(["address", "unknown", "--home", str(home), "--limit", "100000"]) == 0
+    sc.check("onceonly address unknown", buf.getvalue())
     sc.check("onceonly run", demo_world["summary"].render())
     for p in sorted((home / "reports").rglob("*")) + sorted((home / "quality").rglob("*")):
         if p.is_file() and p.suffix in (".html", ".xlsx", ".csv", ".json"):
@@ -234,6 +241,9 @@ def _portal(home: Path, sc: Scanner, communities: list[str]) -> None:
             path = home / f"portal-fixes-{user}-{code}.xlsx"
             path.write_bytes(r.content)
             sc.check_file(f"问题修正表 {user}", path, m)
+        r = c.get("/queue/addresses")              # the grouped unmatched addresses
+        assert r.status_code == 200, r.text
+        sc.check(f"未匹配地址 {user}", r.text, m)
         if user == "jiedao":
             sc.check("运行情况 jiedao", c.get("/runs").text)
         if user == "shequ":

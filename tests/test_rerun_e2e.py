@@ -48,9 +48,9 @@ def street_inbox(root: Path) -> Path:
     """The demo street at 2,000 persons, 14 people living in one of its flats, and the corpus."""
     inbox = root / "inbox"
     demo.generate(inbox, root / "truth", persons=2000, seed=11, as_of=AS_OF)
-    # the first house of a housing file headed 房屋编码 (the demo also heads it 房屋编号, 房屋代码, or writes GBK)
-    house = next(frame["房屋编码"][0] for path in sorted((inbox / "housing").glob("*.csv"))
-                 if "房屋编码" in (frame := pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")).columns)
+    # the demo's housing files head their columns in each platform's own words (房屋编码, 房屋代码, …) and one is
+    # GBK; in every one the first column is the code
+    house = pl.read_csv(sorted((inbox / "housing").glob("*.csv"))[0], infer_schema=False).to_series(0)[0]
     crowd = [resident(900 + i, name=f"群租{i}", id_number=valid_id(f"51010719850101{i:03d}"), 房屋编码=house,
                       collected="2026-09-01") for i in range(14)]
     write_csv(inbox / "residents" / "群租房.csv", RESIDENT_HEADER, crowd)

@@ -3,6 +3,7 @@ links the record, the queue shrinks by exactly those rows, and a fresh batch car
 wrong value does not reopen them."""
 from __future__ import annotations
 
+import re
 import shutil
 
 import dagster as dg
@@ -21,7 +22,7 @@ def _open_issue_ids(home) -> set[str]:
         return {r[0] for r in conn.execute("SELECT issue_id FROM quality.issues WHERE status = 'open'").fetchall()}
 
 
-def test_fix_once_survives_rebuilds_and_new_batches(demo_copy, tmp_path):
+def test_fix_once_survives_rebuilds_and_new_batches(demo_copy, tmp_path, capsys):
     home, inbox = demo_copy["home"], demo_copy["inbox"]
     store = Store(home / "store.duckdb")
     # Typo'd IDs on floating records that identity already tied to a person with a valid ID:
@@ -45,8 +46,10 @@ def test_fix_once_survives_rebuilds_and_new_batches(demo_copy, tmp_path):
     wb = openpyxl.load_workbook(workbook)
     edited = 0
     for ws in wb.worksheets[1:]:
-        header = {c.value: c.column for c in ws[1]}
-        for row in range(2, ws.max_row + 1):
+        header = {c.value: c.column for c in ws[2]}      # row 1: the sheet's instruction line
+        if "问题编号" not in header:                       # 候选房屋: the address drop-downs' lists
+            continue
+        for row in range(3, ws.max_row + 1):
             issue_id = ws.cell(row, header["问题编号"]).value
             if issue_id in fixes:
                 ws.cell(row, header["修正值"]).value = fixes[issue_id]
@@ -60,6 +63,29 @@ def test_fix_once_survives_rebuilds_and_new_batches(demo_copy, tmp_path):
 
     summary = run_pipeline(home=home, inbox=inbox, as_of=DEMO_AS_OF, instance=dg.DagsterInstance.ephemeral())
     assert summary.success, summary.error
+    # the run says what it did with the stewards' decisions
+    assert re.search(rf"问题清单：本次应用修正 {N_FIXES} 条（新提交的决定 {N_FIXES} 条），关闭问题 {N_FIXES} 条",
+                     summary.render()), summary.render()
+    # the same workbook after the run: the same answer as before it, naming the rows
+    capsys.readouterr()
+    assert cli(["quality", "apply", str(workbook), "--by", "张社区", "--home", str(home)]) == 0
+    said = capsys.readouterr().out
+    assert f"接受 0 条，拒绝 0 条，已生效无需重复 {N_FIXES} 条" in said
+    assert all(f"#{issue_id}" in said for issue_id in fixes)
+    # the history: every fix listed with who, when, old and new value and the rebuild that applied it
+    assert cli(["quality", "list", "--status", "fixed", "--home", str(home)]) == 0
+    listed = capsys.readouterr().out
+    for issue_id, valid_id in fixes.items():
+        line = listed[listed.index(f"#{issue_id}"):].splitlines()[1]
+        assert "张社区 于" in line and valid_id[:6] + "********" + valid_id[-4:] in line and "次重新计算起生效" in line
+        assert valid_id not in listed                                   # masked on the command line
+    assert cli(["quality", "progress", "--home", str(home)]) == 0
+    shown = capsys.readouterr().out
+    assert re.search(rf"身份证号无效\t\d+\t{N_FIXES}\t0", shown) and "最早的待处理问题" in shown
+    assert re.search(r"历次重新计算（待处理/已修正/已忽略）：第1次 .*；第2次 ", shown), shown
+    assert cli(["audit", "--home", str(home)]) == 0
+    audit = capsys.readouterr().out
+    assert all(re.search(rf"\tcli\t张社区\t[^\t]*\tfix\t{issue_id}\t", audit) for issue_id in fixes), audit
     with store.connect(read_only=True) as conn:
         rules = dict(conn.execute(
             "SELECT record_key, rule FROM core.person_links WHERE record_key IN (SELECT unnest(?))",

@@ -1,21 +1,39 @@
-"""Free-text addresses to houses (contract §1; docs/architecture.md core step 3).
+"""Free-text addresses to houses (contract §1 and §3; docs/architecture.md core step 3).
 
-``floating.现居住地址`` (when the row names no known 房屋编码), ``assistance.居住地址`` and
-``hukou.户籍地址`` are parsed by the macros of ``sql/macros/address.sql`` — the same ones that
-parse every house's 标准地址 — and matched to ``core.houses``. One unique most-specific house
-is a match; several are a ``multi_match`` with their codes; none is a ``no_match``. Nothing
-is guessed: stewards get the rest.
+``floating.现居住地址`` (read when the row names no known 房屋编码; a row that does is 已匹配 to it),
+``assistance.居住地址`` and ``hukou.户籍地址`` are read by :mod:`pipelines.address.parse` — the same steps
+that read every house's 标准地址 — and matched to ``core.houses``: by compound, by road and door number,
+by building, unit, floor and room, then by a community or street the address names, the row's own
+社区名称 (assistance) and its 派出所's jurisdiction (floating, hukou). One unique most-specific house is a
+match; several are a ``multi_match`` with their codes; none is a ``no_match``. Nothing is guessed:
+stewards get the rest, grouped by what is unknown, and their decisions (:mod:`pipelines.address.aliases`)
+are applied on every rebuild.
 """
 from __future__ import annotations
 
 import duckdb
 
+from pipelines.address.parse import load_gazetteer, parse_inputs
 from pipelines.store import Store, table_exists
 
 __all__ = ["match_addresses", "STATUSES"]
 
 STATUSES = ("matched", "no_match", "multi_match")
 INPUT_TEMPLATES = ("floating", "assistance", "hukou")
+
+
+def prepare_places(conn: duckdb.DuckDBPyConnection) -> None:
+    """TEMP ``addr_gaz`` (the grids' names) and ``addr_grids`` (each micro-grid's units), and the stewards'
+    decisions table: what reading and matching an address needs besides the houses."""
+    load_gazetteer(conn)
+    if table_exists(conn, "core.grids"):
+        conn.execute("CREATE OR REPLACE TEMP VIEW addr_grids AS SELECT microgrid_code, community_code, "
+                     "street_code, district_code FROM core.grids")
+    else:
+        conn.execute("CREATE OR REPLACE TEMP VIEW addr_grids AS SELECT NULL::VARCHAR AS microgrid_code, "
+                     "NULL::VARCHAR AS community_code, NULL::VARCHAR AS street_code, NULL::VARCHAR AS district_code "
+                     "WHERE false")
+    Store.run_sql(conn, "quality/address_aliases.sql")
 
 
 def match_addresses(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -27,6 +45,9 @@ def match_addresses(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
         # A template with no batch loaded yet has no staging table: nothing of it to match.
         if table_exists(conn, f"staging.{template}"):
             Store.run_sql(conn, f"core/address_input_{template}.sql")
+    prepare_places(conn)
+    Store.run_sql(conn, "core/address_match_texts.sql")
+    parse_inputs(conn)
     Store.run_sql(conn, "core/address_matches.sql")
     counts = dict(conn.execute(
         "SELECT match_status, count(*) FROM core.address_matches GROUP BY match_status"

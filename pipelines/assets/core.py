@@ -28,8 +28,9 @@ def houses(store: StoreResource) -> dg.MaterializeResult:
     return _run(store, "core/houses.sql", "core.houses")
 
 
-@dg.asset(key_prefix="core", group_name="core", deps=[STAGING, houses], kinds={"duckdb"},
-          description="core.address_matches: free-text addresses matched to houses, or left for stewards.")
+@dg.asset(key_prefix="core", group_name="core", deps=[STAGING, grids, houses], kinds={"duckdb"},
+          description="core.address_matches: free-text addresses matched to houses (the grids' names strip an "
+                      "address's administrative levels), or left for stewards.")
 def address_matches(store: StoreResource) -> dg.MaterializeResult:
     with store.get().connect() as conn:
         counts = match_addresses(conn)

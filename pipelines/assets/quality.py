@@ -16,7 +16,7 @@ core_person_age).
 import dagster as dg
 
 from pipelines.assets import core, identity, ingest, marts, staging, status
-from pipelines.quality import build_queue, scorecard, validate
+from pipelines.quality import build_queue, last_rebuild, scorecard, validate
 from pipelines.quality.validate import tables_read
 from pipelines.resources import RunSettings, StoreResource
 
@@ -114,7 +114,11 @@ suite_checks = [_suite_check(*entry) for entry in CHECKED]
 def steward_queue(store: StoreResource, settings: RunSettings) -> dg.MaterializeResult:
     with store.get().connect() as conn:
         open_issues = build_queue(conn)
+        rebuilt = last_rebuild(conn)
         scorecard(conn, settings.as_of_date)
         by_rule = dict(conn.execute(
             "SELECT rule, count(*) FROM quality.issues WHERE status = 'open' GROUP BY rule ORDER BY rule").fetchall())
-    return dg.MaterializeResult(metadata={"open_issues": open_issues, **{f"rule_{k}": v for k, v in by_rule.items()}})
+    # what this rebuild did with the stewards' decisions (quality.queue_runs), as `onceonly run` prints it
+    changed = {k: rebuilt[k] for k in ("opened", "closed", "corrections_in_force", "corrections_new")}
+    return dg.MaterializeResult(metadata={"open_issues": open_issues, **changed,
+                                          **{f"rule_{k}": v for k, v in by_rule.items()}})

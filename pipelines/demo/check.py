@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-TARGETS = {"precision": 0.995, "recall": 0.99, "grid_error": 0.01, "f1": 0.98}
+TARGETS = {"precision": 0.995, "recall": 0.99, "grid_error": 0.01, "f1": 0.98, "address_match": 0.99}
 
 
 def _pairs(col: str) -> pl.Expr:
@@ -118,9 +118,47 @@ def set_scores(pred: set, true: set) -> dict:
             "precision": precision, "recall": recall, "f1": f1}
 
 
+def address_scores(truth: pl.DataFrame, matches: pl.DataFrame) -> dict:
+    """How the store matched the addresses the demo wrote. ``truth``: addresses.csv (来源, 记录编号, 房屋编码,
+    唯一); ``matches``: one row per matched-or-not source row (来源, 记录编号, match_status, house_code, rule).
+    Scored over the rows the text had to decide (a row stating a known 房屋编码 is left out): of the
+    addresses that name exactly one house, the share matched to it and the number matched to another;
+    of those written to name none or several, the number matched all the same (guessed)."""
+    t = truth.select(pl.col("来源").cast(pl.String), pl.col("记录编号").cast(pl.String),
+                     pl.col("房屋编码").cast(pl.String).alias("truth"), (pl.col("唯一") == "是").alias("unique"))
+    m = matches.select(pl.col("来源").cast(pl.String), pl.col("记录编号").cast(pl.String),
+                       pl.col("match_status").cast(pl.String), pl.col("house_code").cast(pl.String).alias("house"),
+                       pl.col("rule").cast(pl.String))
+    j = t.join(m, on=["来源", "记录编号"]).filter(pl.col("rule") != "stated_house")
+    one = j.filter(pl.col("unique"))
+    right = one.filter((pl.col("match_status") == "matched") & (pl.col("house") == pl.col("truth"))).height
+    wrong = one.filter((pl.col("match_status") == "matched") & (pl.col("house") != pl.col("truth"))).height
+    guessed = j.filter(~pl.col("unique") & (pl.col("match_status") == "matched")).height
+    return {"rows": j.height, "one_house": one.height, "matched_right": right, "matched_wrong": wrong,
+            "left_for_stewards": one.height - right - wrong, "guessed": guessed,
+            "not_one_house": j.height - one.height,
+            "match_rate": right / one.height if one.height else 1.0,
+            "by_template": {k: v for k, v in one.group_by("来源").agg(
+                ((pl.col("match_status") == "matched") & (pl.col("house") == pl.col("truth"))).mean().alias("r"))
+                .iter_rows()}}
+
+
+def store_frames(conn) -> dict[str, pl.DataFrame]:
+    """What :func:`check` scores, read from a store built for the as-of: the three contract extracts' marts and
+    core.address_matches (来源, 记录编号 as addresses.csv names rows)."""
+    frames = {name: conn.sql(f"SELECT * FROM marts.{name}").pl()
+              for name in ("person_sources", "grid_population", "assistance_check")}
+    frames["address_matches"] = conn.sql(
+        "SELECT template AS 来源, record_no AS 记录编号, match_status, house_code, rule FROM core.address_matches").pl()
+    return frames
+
+
 def check(inbox: Path, truth: Path, *, person_sources: pl.DataFrame, grid_population: pl.DataFrame,
-          assistance_check: pl.DataFrame) -> dict:
-    """Score the store's three contract extracts against the demo truth; see :func:`format_check`."""
+          assistance_check: pl.DataFrame, address_matches: pl.DataFrame | None = None,
+          corpus: dict | None = None) -> dict:
+    """Score the store's three contract extracts against the demo truth; see :func:`format_check`.
+    ``address_matches`` (core.address_matches) adds the address match rate, wrong matches and guesses;
+    ``corpus`` (pipelines.address.corpus.corpus_scores) the share of address parts read right."""
     inbox, truth = Path(inbox), Path(truth)
     records = pl.read_csv(truth / "records.csv", schema_overrides={"human_id": pl.String, "行号": pl.Int64})
     files = records.select("文件").unique().sort("文件")["文件"].to_list()
@@ -148,6 +186,12 @@ def check(inbox: Path, truth: Path, *, person_sources: pl.DataFrame, grid_popula
     got = set(assistance_check["记录编号"].cast(pl.String).drop_nulls().to_list())
     assist = set_scores(got, want)
 
+    addresses = None
+    if address_matches is not None and (truth / "addresses.csv").exists():
+        addresses = address_scores(
+            pl.read_csv(truth / "addresses.csv", schema_overrides={"记录编号": pl.String, "房屋编码": pl.String}),
+            address_matches)
+
     targets = {
         "linkage_precision": link["precision"] >= TARGETS["precision"],
         "linkage_recall": link["recall"] >= TARGETS["recall"],
@@ -159,8 +203,14 @@ def check(inbox: Path, truth: Path, *, person_sources: pl.DataFrame, grid_popula
         "over_1500_verified": grids["over_1500_verified_exact"],
         "assistance_f1": assist["f1"] >= TARGETS["f1"],
     }
-    return {"linkage": link, "grids": grids, "assistance": assist, "targets": targets,
-            "passed": all(targets.values())}
+    if addresses is not None:
+        targets["address_match_rate"] = addresses["match_rate"] >= TARGETS["address_match"]
+        targets["address_wrong"] = addresses["matched_wrong"] == 0
+        targets["address_guessed"] = addresses["guessed"] == 0
+    if corpus is not None:
+        targets["corpus_parts"] = corpus["passed"]
+    return {"linkage": link, "grids": grids, "assistance": assist, "addresses": addresses, "corpus": corpus,
+            "targets": targets, "passed": all(targets.values())}
 
 
 def format_check(result: dict) -> str:
@@ -191,7 +241,20 @@ def format_check(result: dict) -> str:
         f"{'救助核查 F1 assistance check F1':<34}"
         f"{assist['f1']:.4f} (P {assist['precision']:.4f}, R {assist['recall']:.4f}){'':<18}"
         f"{'>= 0.98':<12}{mark(t['assistance_f1'])}",
-        f"总体 overall: {'PASS' if result['passed'] else 'FAIL'}  "
-        f"(评估行数 rows scored {link['rows_scored']}, 真值外行 unknown {link['rows_unknown_to_truth']})",
     ]
+    a = result.get("addresses")
+    if a is not None:
+        rate = f"{a['match_rate']:.2%} ({a['matched_right']}/{a['one_house']}; 待处理 {a['left_for_stewards']})"
+        guessed = f"{a['guessed']} (共 {a['not_one_house']} 条写成无房屋或多处)"
+        lines += [
+            f"{'地址匹配率 address match rate':<34}{rate:<44}{'>= 99%':<12}{mark(t['address_match_rate'])}",
+            f"{'地址错配 matched to a wrong house':<34}{a['matched_wrong']:<44}{'= 0':<12}{mark(t['address_wrong'])}",
+            f"{'地址猜测 ambiguous/none matched':<34}{guessed:<44}{'= 0':<12}{mark(t['address_guessed'])}",
+        ]
+    if result.get("corpus") is not None:
+        from pipelines.address.corpus import format_corpus
+
+        lines += format_corpus(result["corpus"])
+    lines.append(f"总体 overall: {'PASS' if result['passed'] else 'FAIL'}  "
+                 f"(评估行数 rows scored {link['rows_scored']}, 真值外行 unknown {link['rows_unknown_to_truth']})")
     return "\n".join(lines)

@@ -28,43 +28,75 @@ def _cn(i: int) -> str:
 # Lookup tables: gathering is far cheaper than string replacement over millions of rows.
 CN_NUMBERS = pl.Series([_cn(i) for i in range(100)])
 FULL_WIDTH = pl.Series(["".join(chr(0xFF10 + int(c)) for c in str(i)) for i in range(10000)])
+DIGIT_NUMERALS = pl.Series(["".join(V.CN_DIGITS[int(c)] for c in str(i)) for i in range(10000)])   # 501 → 五零一
 
 
-ADDRESS_FORMS = 12
+ADDRESS_FORMS = 20
+# Forms that name the house by its compound alone (no road, no community): they name it only where the
+# compound's name does (world.compound_clarity); elsewhere the clerk writes the road too (form 1).
+COMPOUND_ONLY = (2, 3, 5, 6, 7, 8, 9, 14, 16, 19)
+NOISE = ("电联", "(电联)", " 门口丰巢快递柜", " 13812345678")
 
 
 def address_text(houses: pl.DataFrame, house: np.ndarray, form: np.ndarray, issue: np.ndarray | None = None,
-                 district: str = V.DISTRICT):
-    """The free-text address a clerk would type for ``house`` in one of the forms of the address convention.
+                 district: str = V.DISTRICT, street: str = V.STREET, hint: str = "station"):
+    """The free-text address a clerk would type for ``house`` in one of the forms police and civil-affairs
+    addresses really take: the 标准地址, road and number, compound alone, community and compound, reversed
+    orders, Chinese and full-width numerals, a number without 号, trailing noise, a phase spelled otherwise.
 
     ``issue``: 1 = a building that does not exist (matches no house), 2 = compound and room only (ambiguous).
+    ``hint``: what the row carries besides its text — "station" (派出所: floating, hukou) or "community"
+    (社区名称: assistance); a compound-only form is used only where it names the house with that hint.
+    A house with no compound is named by its road and number wherever a form would name the compound.
     """
-    h = houses.select("_road", "_road_no", "小区(院落)", "_b", "_u", "_fl", "_rm", "标准地址")[house]
+    h = houses.select("_road", "_road_no", "小区(院落)", "_b", "_u", "_fl", "_rm", "标准地址", "_lane",
+                      "_comm_name", "_ok_comm", "_ok_station")[house]
     h = h.with_columns(_cb=CN_NUMBERS.gather(np.minimum(h["_b"].to_numpy(), 99)),
                        _cu=CN_NUMBERS.gather(np.minimum(h["_u"].to_numpy(), 99)),
                        _fb=FULL_WIDTH.gather(h["_b"].to_numpy()), _fu=FULL_WIDTH.gather(h["_u"].to_numpy()),
-                       _frm=FULL_WIDTH.gather(h["_rm"].to_numpy()))
+                       _frm=FULL_WIDTH.gather(h["_rm"].to_numpy()),
+                       _drm=DIGIT_NUMERALS.gather(h["_rm"].to_numpy()),
+                       _noise=pl.Series(list(NOISE)).gather(np.asarray(house) % len(NOISE)))
     b, u, fl, rm = (pl.col(c).cast(pl.String) for c in ("_b", "_u", "_fl", "_rm"))
-    road = pl.col("_road") + pl.col("_road_no").cast(pl.String) + pl.lit("号")
-    comp = pl.col("小区(院落)")
+    no = pl.col("_road_no").cast(pl.String)
+    road = pl.col("_road") + no + pl.when(pl.col("_lane")).then(pl.lit("弄")).otherwise(pl.lit("号"))
+    comp = pl.col("小区(院落)").fill_null("")
+    compx = pl.when(comp == "").then(road).otherwise(comp)       # a block without a compound: its road and number
+    phase = compx.str.replace("一期$", "1期").str.replace("二期$", "(二期)")
+    tail = b + "栋" + u + "单元" + rm
     forms = [
         pl.col("标准地址"),
         road + comp + b + "栋" + u + "单元" + rm + "室",
-        comp + b + "栋" + u + "单元" + rm,
-        comp + b + "-" + u + "-" + rm,
+        compx + tail,
+        compx + b + "-" + u + "-" + rm,
         road + b + "-" + u + "-" + rm,
-        comp + b + "栋" + u + "-" + rm,
-        comp + pl.col("_cb") + "栋" + pl.col("_cu") + "单元" + rm + "室",
-        comp + b + "号楼" + u + "单元" + fl + "楼" + rm,
-        comp + b + "幢" + u + "单元" + fl + "层" + rm + "室",
-        comp + pl.col("_fb") + "栋" + pl.col("_fu") + "单元" + pl.col("_frm"),
+        compx + b + "栋" + u + "-" + rm,
+        compx + pl.col("_cb") + "栋" + pl.col("_cu") + "单元" + rm + "室",
+        compx + b + "号楼" + u + "单元" + fl + "楼" + rm,
+        compx + b + "幢" + u + "单元" + fl + "层" + rm + "室",
+        compx + pl.col("_fb") + "栋" + pl.col("_fu") + "单元" + pl.col("_frm"),
         road + " " + comp + " " + b + "栋" + u + "单元 " + rm + "室",
         pl.lit(V.CITY + district) + road + comp + "第" + b + "栋" + u + "单元" + rm,
+        pl.col("_comm_name") + compx + tail,                                       # community and compound
+        comp + pl.col("_road") + no + "号" + b + "-" + u + "-" + rm,                # compound before road
+        b + "栋" + u + "单元" + rm + "室 " + compx,                                  # building first
+        pl.col("_road") + no + " " + comp + b + "栋" + u + "单元" + rm,              # number without 号
+        compx + tail + pl.col("_noise"),                                           # what couriers add
+        road + comp + b + "栋" + u + "单元" + pl.col("_drm"),                        # 五零一
+        pl.lit(street) + pl.col("_comm_name") + road + comp + b + "-" + u + "-" + rm,   # police entry
+        phase + tail,                                                              # 1期, (二期)
     ]
+    assert len(forms) == ADDRESS_FORMS
     issue = np.zeros(len(house), np.int64) if issue is None else np.asarray(issue)
-    forms.append(comp + (pl.col("_b") + 40).cast(pl.String) + "栋1单元" + rm + "室")   # no such building
-    forms.append(comp + rm + "室")                                                 # no building: ambiguous
-    form = np.where(issue > 0, ADDRESS_FORMS - 1 + issue, np.asarray(form))
+    forms.append(compx + (pl.col("_b") + 40).cast(pl.String) + "栋1单元" + rm + "室")   # no such building
+    forms.append(compx + rm + "室")                                                 # no building: ambiguous
+    form = np.asarray(form).copy()
+    ok = h["_ok_comm" if hint == "community" else "_ok_station"].to_numpy()
+    form[np.isin(form, COMPOUND_ONLY) & ~ok] = 1
+    form[(form == 12) & ~h["_ok_comm"].to_numpy()] = 1
+    # a lane's buildings are not written 3-2-501 by anyone who lives there
+    form[h["_lane"].to_numpy() & np.isin(form, (3, 4, 5, 13, 18))] = 1
+    form = np.where(issue > 0, ADDRESS_FORMS - 1 + issue, form)
     # Each form is built only on its own rows: a when-chain would build all of them for every row.
     out = pl.Series("a", [None] * len(house), dtype=pl.String)
     for i, expr in enumerate(forms):
@@ -210,8 +242,8 @@ class Evidence:
                            变动原因=pick(("", "出生", "迁入", "迁往外地", "死亡注销"), reason),
                            户号=pl.Series(hh_no).cast(pl.String).str.zfill(9).to_numpy(),
                            与户主关系=m["与户主关系"].gather(hk),
-                           户籍地址=address_text(self.houses, house[hk], self.u(0, 11, len(hk)),
-                                             district=self.st.district),
+                           户籍地址=address_text(self.houses, house[hk], self.u(0, ADDRESS_FORMS - 1, len(hk)),
+                                             district=self.st.district, street=self.st.name),
                            派出所=pick(self.st.police_stations, (self.h_comm[house[hk]] >= 3).astype(int)))
 
         # ---------------- floating
@@ -249,8 +281,8 @@ class Evidence:
         has_permit = floating["居住证有效期至"].to_numpy() >= 0
         floating = floating.with_columns(
             户籍地=m["户籍地"].gather(fi),
-            现居住地址=address_text(self.houses, fh, self.u(0, 11, nf), floating["_issue"].to_numpy(),
-                               district=self.st.district),
+            现居住地址=address_text(self.houses, fh, self.u(0, ADDRESS_FORMS - 1, nf), floating["_issue"].to_numpy(),
+                               district=self.st.district, street=self.st.name),
             房屋编码=pl.when(pl.Series(self.p(.75, nf) & (floating["_issue"].to_numpy() == 0)))
             .then(self.gen.house_code.gather(fh)),
             居住事由=pick(V.STAY_REASONS, self.u(0, 4, nf)),
@@ -285,9 +317,11 @@ class Evidence:
             月救助金额=pl.Series(covered * self.u(400, 900, na) + self.u(0, 99, na) / 100).round(2).cast(pl.String)
             .to_numpy(),
             起始日期=start, 终止日期=end,
-            居住地址=address_text(self.houses, house[who], self.u(0, 11, na),
-                              np.where(self.p(.01, na), 1, 0), district=self.st.district),
+            居住地址=address_text(self.houses, house[who], self.u(0, ADDRESS_FORMS - 1, na),
+                              (a_issue := np.where(self.p(.01, na), 1, 0)), district=self.st.district,
+                              street=self.st.name, hint="community"),
             社区名称=pick(self.st.communities, self.h_comm[house[who]]),
+            _issue=a_issue,
         )
 
         # ---------------- deaths

@@ -12,7 +12,8 @@ after the as-of date D1, up to the end of that month D2:
 
 It is written under ``TRUTH/followup/``: ``inbox/visits/<file>.csv`` (the month's visits file),
 ``grids.csv``, ``persons.csv``, ``assistance_check.csv``, ``records.csv`` (the truth on D2, computed by the
-same rules from every row of both months) and ``followup.json``. ``onceonly demo --followup`` copies the
+same rules from every row of both months), ``addresses.csv`` (the first month's: the visits carry no
+address) and ``followup.json``. ``onceonly demo --followup`` copies the
 visits file into the demo inbox; ``onceonly run --as-of D2`` then closes the tasks those visits resolve;
 ``onceonly demo --check --as-of D2`` scores the store against the D2 truth and prints the gap per grid
 before and after (:func:`gap_report`).
@@ -125,6 +126,8 @@ def prepare(truth: Path, *, frames: dict[str, pl.DataFrame], gen, house_grid: pl
                                how="diagonal_relaxed")
     st2 = status_tables(both, humans, hg, d2)
     summary = _write_truth(home, SimpleNamespace(records=[*inbox.records, *month.records]), both, st2, gen, d2)
+    if (Path(truth) / "addresses.csv").exists():   # the month adds no addresses: the first month's truth holds
+        shutil.copyfile(Path(truth) / "addresses.csv", home / "addresses.csv")
     meta = {"previous_as_of": d1.isoformat(), "as_of": d2.isoformat(), "files": month.files,
             "visits": n, "task_visits": task_visits.height, "routine_visits": routine.height,
             "results": dict(sorted(task_visits.group_by("走访结果").len().iter_rows())),

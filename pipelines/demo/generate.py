@@ -346,6 +346,8 @@ def _write_truth(truth: Path, inbox: Inbox, frames, st: pl.DataFrame, gen, as_of
                .select("记录编号", "状态").sort("记录编号"))
     _put(flagged, truth / "assistance_check.csv")
 
+    _put(_address_truth(frames, gen), truth / "addresses.csv")
+
     kinds = {0: "在住", 1: "已搬离", 2: "死亡", 3: "户籍在此未居住"}
     # 户编号 and 与户主关系 (the household the human lives in today) let the check name a wrong merge's kind.
     persons = st.join(gen.humans.select(pl.col("_i").alias("_hi"), "姓名", "公民身份号码", "出生日期", "_kind",
@@ -366,6 +368,24 @@ def _write_truth(truth: Path, inbox: Inbox, frames, st: pl.DataFrame, gen, as_of
         "twin_pairs": len(gen.twin_pairs),
         "status": dict(st.group_by("状态").len().sort("状态").iter_rows()),
     }
+
+
+ADDRESS_FIELDS = (("hukou", "户籍地址", "_house"), ("floating", "现居住地址", "_addr_house"),
+                  ("assistance", "居住地址", "_house"))
+
+
+def _address_truth(frames, gen) -> pl.DataFrame:
+    """Every free-text address written to the inbox, with the house it was written for; 唯一 is 否 where the
+    text was written to name no house (a building that does not exist) or several (compound and room)."""
+    parts = []
+    for template, field, house in ADDRESS_FIELDS:
+        df = frames[template].filter(~pl.col("_reject"))
+        issue = df["_issue"] if "_issue" in df.columns else pl.Series([0] * len(df))
+        parts.append(pl.DataFrame({
+            "来源": template, "记录编号": df["记录编号"], "地址": df[field],
+            "房屋编码": pl.select(pl.when(issue == 0).then(gen.house_code.gather(df[house].to_numpy())))[:, 0],
+            "唯一": pl.select(pl.when(issue == 0).then(pl.lit("是")).otherwise(pl.lit("否")))[:, 0]}))
+    return pl.concat(parts)
 
 
 def _put(df: pl.DataFrame, path: Path) -> None:

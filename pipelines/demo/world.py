@@ -11,6 +11,8 @@ about, ``_reject`` rows a loader may refuse); the writer drops them.
 from __future__ import annotations
 
 import datetime as dt
+import re
+
 import numpy as np
 import polars as pl
 
@@ -124,10 +126,12 @@ class _Gen:
                 gnames.append(f"{st.communities[comm[g]]}第{no_in_comm[g]}网格")
             roads.append(st.roads[g % len(st.roads)])
             road_no.append(2 * (g // len(st.roads)) + 1 + (g % 3) * 2)
+        names, lane = shape_compounds(names, kinds, comm, st.compound_prefix)
+        self.g["un"][lane] = 1          # a lane's buildings have no units: 169弄47号844室
         self.g.update(code=np.array(grid_code), compound=np.array(names), road=np.array(roads),
-                      road_no=np.array(road_no))
-        # Two different grids with the same compound name would make every address ambiguous.
-        assert len(set(names)) == G, "compound names must be unique"
+                      road_no=np.array(road_no), lane=lane, **compound_clarity(names, comm))
+        # A road and door number names one grid; a compound name may stand in several (shape_compounds).
+        assert len(set(zip(roads, road_no))) == G, "road and door number must name one grid"
         workers = self.names(G, self.p(.5, G))
         self.g["worker"] = workers
 
@@ -174,14 +178,21 @@ class _Gen:
         special = kinds[grid_of] == SPECIAL
         usage = pick(("住宅", "商业", "办公"), np.where(special & ~occupied, 2, np.where(self.p(.01, H) & ~occupied, 1, 0)))
         occupancy = pick(("自住", "出租", "空置"), np.where(~occupied, 2, np.where(self.p(.35, H), 1, 0)))
+        # 标准地址 as a public-security address is built; every other community's carry its community name
+        # (四川省成都市武侯区玉林街道芳草社区玉林北路12号…), and a lane's read 魏星路169弄…47号844室.
+        lane_h = self.g["lane"][grid_of]
         std = (pl.DataFrame({
-            "road": pick(self.g["road"], grid_of), "no": self.g["road_no"][grid_of],
+            "comm": pick([c if i % 2 else "" for i, c in enumerate(st.communities)], comm[grid_of]),
+            "road": pick(self.g["road"], grid_of), "no": self.g["road_no"][grid_of], "lane": lane_h,
             "compound": pick(self.g["compound"], grid_of), "b": building, "u": unit, "fl": floor, "rm": room,
-        }).select(pl.concat_str([
-            pl.lit(V.PROVINCE + V.CITY + st.district + st.name), pl.col("road"), pl.col("no").cast(pl.String),
-            pl.lit("号"), pl.col("compound"), pl.col("b").cast(pl.String), pl.lit("栋"),
+        }).select(pl.when(pl.col("lane")).then(pl.concat_str([
+            pl.lit(V.PROVINCE + V.CITY + st.district + st.name), pl.col("comm"), pl.col("road"),
+            pl.col("no").cast(pl.String), pl.lit("弄"), pl.col("compound"), pl.col("b").cast(pl.String), pl.lit("号"),
+            pl.col("rm").cast(pl.String), pl.lit("室")])).otherwise(pl.concat_str([
+            pl.lit(V.PROVINCE + V.CITY + st.district + st.name), pl.col("comm"), pl.col("road"),
+            pl.col("no").cast(pl.String), pl.lit("号"), pl.col("compound"), pl.col("b").cast(pl.String), pl.lit("栋"),
             pl.col("u").cast(pl.String), pl.lit("单元"), pl.col("fl").cast(pl.String), pl.lit("楼"),
-            pl.col("rm").cast(pl.String), pl.lit("室")]).alias("a"))["a"])
+            pl.col("rm").cast(pl.String), pl.lit("室")])).alias("a"))["a"])
         self.houses = pl.DataFrame({
             "_house": np.arange(H), "_mg": mg, "_grid": grid_of, "_comm": comm[grid_of],
             "_occupied": occupied,
@@ -192,6 +203,10 @@ class _Gen:
             "小区(院落)": pick(self.g["compound"], grid_of),
             "_road": pick(self.g["road"], grid_of), "_road_no": self.g["road_no"][grid_of],
             "_b": building, "_u": unit, "_fl": floor, "_rm": room,
+            # what the free-text addresses of the house may leave out (evidence.address_text)
+            "_lane": lane_h, "_comm_name": pick(st.communities, comm[grid_of]),
+            "_ok_any": self.g["ok_any"][grid_of], "_ok_comm": self.g["ok_comm"][grid_of],
+            "_ok_station": self.g["ok_station"][grid_of],
             "房屋用途": usage, "居住类型": occupancy,
         })
         self.house_code = self.houses["房屋编码"]
@@ -451,6 +466,71 @@ def _char_pinyin() -> dict[str, str]:
 
     chars = set(V.MALE_CHARS + V.FEMALE_CHARS + V.MIDDLE_CHARS)
     return {c: lazy_pinyin(c)[0] for c in chars}
+
+
+PHASE = re.compile(r"(?:[一二三四五六七八九十]+|[0-9]+)期$")
+
+
+def station_of(comm) -> np.ndarray:
+    """The demo's two police stations: communities 0-2 and 3-4 (evidence.py writes 派出所 this way)."""
+    return np.asarray(comm) >= 3
+
+
+def shape_compounds(names: list[str], kinds, comm, prefix: str) -> tuple[list[str], np.ndarray]:
+    """Compound names as a real district has them: phases of one estate (锦华苑一期, 锦华苑二期), the same name
+    in the next community (a chain, or two old estates named alike), a numbered pair (锦华一村, 锦华二村), a
+    name with digits (锦华798艺术区), a block with no compound at all ("" — its address is its road and
+    number), and a Shanghai-style lane (returned as a mask). Deterministic: no draws from the world's rng."""
+    names = list(names)
+    lane = np.zeros(len(names), bool)
+    by_comm = [[g for g in range(len(names)) if comm[g] == c and kinds[g] != SPECIAL] for c in sorted(set(comm))]
+
+    def core(g):        # two characters of the name after the street's prefix
+        return names[g][len(prefix):len(prefix) + 2]
+
+    for i, gs in enumerate(by_comm):
+        if i % 3 == 0 and len(gs) >= 3:
+            names[gs[2]] = names[gs[0]] + "二期"
+            names[gs[0]] += "一期"
+    numbered = None
+    for i, gs in enumerate(by_comm):
+        if i >= 1 and len(gs) >= 2 and by_comm[i - 1]:
+            names[gs[1]] = PHASE.sub("", names[by_comm[i - 1][0]])
+        if i == 0 and len(gs) >= 2:
+            numbered = core(gs[1])
+            names[gs[1]] = prefix + numbered + "一村"
+        if i == 1 and len(gs) >= 3:
+            names[gs[2]] = prefix + core(gs[2]) + "798艺术区"
+        if i == 2 and len(gs) >= 3 and numbered:
+            names[gs[2]] = prefix + numbered + "二村"
+        if i == 3 and len(gs) >= 3:
+            lane[gs[2]] = True
+        if i == 4 and len(gs) >= 3:
+            names[gs[2]] = ""
+    return names, lane
+
+
+def compound_clarity(names: list[str], comm) -> dict[str, np.ndarray]:
+    """Per grid, whether an address that names only its compound (and building, unit, room) names it alone:
+    ok_any — the name stands nowhere else; ok_comm — nowhere else in its community (the record's 社区名称
+    or a community written in the address settles it); ok_station — nowhere else under its police station.
+    A name without a phase also means every phase of it (金域蓝湾 = 金域蓝湾一期, 金域蓝湾二期)."""
+    comm = np.asarray(comm)
+    station = station_of(comm)
+    by_name: dict[str, list[int]] = {}
+    by_base: dict[str, list[int]] = {}
+    for g, n in enumerate(names):
+        by_name.setdefault(n, []).append(g)
+        by_base.setdefault(PHASE.sub("", n), []).append(g)
+    out = {k: np.ones(len(names), bool) for k in ("ok_any", "ok_comm", "ok_station")}
+    for g, n in enumerate(names):
+        if not n:
+            continue
+        same = set(by_name[n]) | (set(by_base.get(n, [])) if not PHASE.search(n) else set())
+        out["ok_any"][g] = len(same) == 1
+        out["ok_comm"][g] = sum(comm[h] == comm[g] for h in same) == 1
+        out["ok_station"][g] = sum(station[h] == station[g] for h in same) == 1
+    return out
 
 
 def _isin_sorted(values: np.ndarray, sorted_pool: np.ndarray) -> np.ndarray:

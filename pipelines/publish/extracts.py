@@ -10,13 +10,18 @@ import duckdb
 from pipelines.publish import audit, masking
 from pipelines.publish.grants import prepare, resolve_scope, scope_where
 from pipelines.publish.registry import GrantRefused, load_registry
-from pipelines.publish.writers import (write_csv, write_dictionary_csv, write_extract_xlsx, write_parquet)
+from pipelines.publish.writers import (chinese_type, write_csv, write_dictionary_csv, write_extract_xlsx,
+                                      write_parquet)
 from pipelines.store import Store
 
 # Rows per Arrow batch when an extract is streamed to CSV/Parquet.
 EXTRACT_BATCH_ROWS = 131072
 
-FORMATS = ("csv", "xlsx", "parquet")
+# In the order a person is offered them (the portal's first is its default): XLSX keeps every code as text and
+# prints; csv-excel is CSV for a double-click in Excel/WPS/LibreOffice (codes written as ="…", see
+# writers.spreadsheet_safe); csv is the contract's plain CSV for programs; parquet for analysts' tools.
+FORMATS = ("xlsx", "csv-excel", "csv", "parquet")
+SUFFIX = {"xlsx": "xlsx", "csv-excel": "csv", "csv": "csv", "parquet": "parquet"}
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,7 @@ def write_extract(conn: duckdb.DuckDBPyConnection, name: str, *, fmt: str, out: 
     Raises :class:`GrantRefused` / :class:`NotAvailable` with a message for the clerk.
     """
     if fmt not in FORMATS:
-        raise GrantRefused(f"不支持的格式“{fmt}”，可选：csv、xlsx、parquet。")
+        raise GrantRefused(f"不支持的格式“{fmt}”，可选：{'、'.join(FORMATS)}。")
     reg = load_registry()
     spec = reg.extract(name)
     grant = reg.grant(dept, name, user)
@@ -79,7 +84,7 @@ def write_extract(conn: duckdb.DuckDBPyConnection, name: str, *, fmt: str, out: 
     result = conn.sql(f"SELECT {select} FROM {spec.view} WHERE {where} ORDER BY {', '.join(order)} NULLS FIRST",
                       params=params)
 
-    dictionary = [{"列名": c.name, "类型": c.type, "说明": c.desc, "脱敏": masking.describe(c.kind, grant.masking)}
+    dictionary = [{"列名": c.name, "类型": chinese_type(c.type), "说明": c.desc, "脱敏": masking.describe(c.kind, grant.masking)}
                   for c in cols]
     def info(rows: int) -> list[tuple[str, str]]:
         return [("数据提取", f"{spec.title}（{name}）"), ("部门", dept or "本库（未指定部门）"),
@@ -96,9 +101,14 @@ def write_extract(conn: duckdb.DuckDBPyConnection, name: str, *, fmt: str, out: 
                            types=[c.type for c in cols], as_of=as_of)
     else:  # streamed: a city's person-sources extract is tens of millions of rows
         stream = masking.scrub_reader(result.to_arrow_reader(EXTRACT_BATCH_ROWS), classes, grant.masking)
-        rows = write_csv(stream, out) if fmt == "csv" else write_parquet(stream, out, dictionary)
+        if fmt == "parquet":
+            rows = write_parquet(stream, out, dictionary)
+        else:
+            rows = write_csv(stream, out, for_spreadsheet=fmt == "csv-excel")
         sidecar = dictionary_path(out)
-        write_dictionary_csv(sidecar, dictionary, info(rows))
+        write_dictionary_csv(sidecar, dictionary, info(rows) + ([(
+            "格式", "供 Excel、WPS 双击打开的 CSV：身份证号、电话、编码等写成 =\"…\"，打开后仍是原样文本；"
+                    "程序读取请用 csv 格式")] if fmt == "csv-excel" else []))
     digest = audit.sha256_file(out)
     audit.record(conn, kind="extract", name=name, department=dept, user=user, scope=where_scope.key,
                  as_of=as_of, fmt=fmt, row_count=rows, columns=wanted, path=out, sha256=digest)

@@ -89,6 +89,7 @@ def prepare(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
         return
     check_as_of(conn, as_of)
     Store.run_sql(conn, "reports/provinces.sql", as_of=as_of)
+    Store.run_sql(conn, "reports/categories.sql", as_of=as_of)
     Store.run_sql(conn, "reports/prepare.sql", as_of=as_of)
     conn.execute("CREATE OR REPLACE TEMP TABLE rp_meta AS "
                  "SELECT ?::DATE AS as_of, NULL::VARCHAR AS scope_level, NULL::VARCHAR AS scope_code", [as_of])

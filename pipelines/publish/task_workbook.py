@@ -16,18 +16,17 @@ from pathlib import Path
 
 import duckdb
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from pipelines.publish import audit, masking
 from pipelines.publish.grants import prepare, resolve_scope
 from pipelines.publish.registry import load_registry
-from pipelines.publish.writers import as_of_stamp, display_width, freeze_xlsx, print_setup
+from pipelines.publish.writers import as_of_stamp, display_width, freeze_xlsx, print_font, print_setup
 from pipelines.store import Store
 
 EXTRACT = "verification-tasks"
 AUDIT_NAME = "verification-tasks-workbook"
-PRINT_FONT = "宋体"            # the font Chinese offices print forms in; LibreOffice/WPS substitute a CJK font
 NO_WORKER = "（未指定网格员）"
 OUTCOMES = "在住 / 已搬离 / 查无此人 / 已死亡"
 HEADER_ROW = 4
@@ -126,9 +125,9 @@ def write_task_workbooks(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_o
 
 
 def _write(path: Path, grid_name: str, grid_code: str, rows: list[dict], shown, as_of: dt.date) -> tuple[str, ...]:
-    font = Font(name=PRINT_FONT, size=10)
-    bold = Font(name=PRINT_FONT, size=10, bold=True)
-    title_font = Font(name=PRINT_FONT, size=15, bold=True)
+    font = print_font(size=10)
+    bold = print_font(size=10, bold=True)
+    title_font = print_font(size=15, bold=True)
     wrap = Alignment(wrap_text=True, vertical="center")
     center = Alignment(horizontal="center", vertical="center", wrap_text=True)
     wb = Workbook()

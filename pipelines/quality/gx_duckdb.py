@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -49,13 +47,11 @@ QUERY_TYPES = {
 SUPPORTED_TYPES = PREDICATE_TYPES | QUERY_TYPES
 
 
-def load_suite(path: Path) -> ExpectationSuite:
-    """A GX suite from its JSON file (the format ``ExpectationSuite.to_json_dict`` writes)."""
+def load_suite(doc: dict) -> ExpectationSuite:
+    """A GX suite from its JSON document (the format ``ExpectationSuite.to_json_dict`` writes)."""
     from great_expectations.core import ExpectationSuite
 
-    doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    doc.pop("id", None)
-    meta = doc.get("meta") or {}
+    meta = dict(doc.get("meta") or {})
     meta.pop("great_expectations_version", None)
     return ExpectationSuite(
         name=doc["name"], expectations=doc.get("expectations", []), meta=meta, notes=doc.get("notes")
@@ -300,8 +296,8 @@ def render_html(result: ExpectationSuiteValidationResult) -> str:
 
 @functools.cache
 def _page_view():
-    # One view for every page: each view is its own Jinja environment, which compiles the templates anew
-    # (1.4 of the 3 s that 17 pages took, each with a view of its own).
+    # One view for every page: each view is its own Jinja environment, which compiles the templates anew,
+    # and compiling them would be most of the time the pages take.
     from great_expectations.render.view import DefaultJinjaPageView
 
     return DefaultJinjaPageView()

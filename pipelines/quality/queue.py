@@ -3,7 +3,9 @@
 Columns: issue_id (stable hash of rule + source row + field + value), rule, severity (error/warn),
 source (row_error / expectation / linkage / address), community_code, community_name, street_code,
 template, batch_id, row_no, record_no, row_key, field (Chinese), column_name (store column),
-value, message (Chinese), suggested_fix, status (open / fixed / waived), built_at.
+value, message (Chinese), suggested_fix, status (open / fixed / waived), built_at, first_seen.
+A fixed or waived issue stays listed after the rebuild that no longer finds its problem (a fix removes it
+from the sources); every rebuild is counted in quality.queue_runs (sql/quality/queue_history.sql).
 """
 from __future__ import annotations
 
@@ -42,7 +44,10 @@ INPUTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
     "q_persons": (("core.persons",), {"person_key": "VARCHAR", "name": "VARCHAR", "id_number": "VARCHAR"}),
     "q_address_matches": (("core.address_matches",), {
         "template": "VARCHAR", "batch_id": "VARCHAR", "row_no": "INTEGER", "record_key": "VARCHAR",
-        "address": "VARCHAR", "match_status": "VARCHAR", "candidates": "VARCHAR[]", "house_code": "VARCHAR"}),
+        "address": "VARCHAR", "match_status": "VARCHAR", "candidates": "VARCHAR[]", "house_code": "VARCHAR",
+        # what address_basis(m) reads to spell the 依据
+        "how": "VARCHAR", "rule": "VARCHAR", "basis_detail": "VARCHAR", "road": "VARCHAR", "road_no": "VARCHAR",
+        "compound": "VARCHAR", "building": "VARCHAR", "unit": "VARCHAR", "floor": "VARCHAR", "room": "VARCHAR"}),
     "q_houses": (("core.houses",), {"house_code": "VARCHAR", "microgrid_code": "VARCHAR", "batch_id": "VARCHAR",
                                     "row_no": "INTEGER", "collected_on": "DATE"}),
     "q_grids": (("core.grids",), {"microgrid_code": "VARCHAR", "community_code": "VARCHAR",
@@ -76,28 +81,61 @@ def build_queue(conn: duckdb.DuckDBPyConnection | Store, catalog: Catalog | None
             return build_queue(c, catalog)
     from pipelines.quality.corrections import apply_corrections_sql
 
+    catalog = catalog or load_catalog()
     apply_corrections_sql(conn, catalog)
     bind_inputs(conn, catalog)
+    had_queue = table_exists(conn, "quality.issues")
+    if had_queue:
+        conn.execute("CREATE OR REPLACE TEMP TABLE q_prev_issues AS SELECT * FROM quality.issues")
+        # a queue built before issues carried first_seen: first seen at that build, as far as the store knows
+        conn.execute("ALTER TABLE q_prev_issues ADD COLUMN IF NOT EXISTS first_seen TIMESTAMP")
+        conn.execute("UPDATE q_prev_issues SET first_seen = built_at WHERE first_seen IS NULL")
+        conn.execute("UPDATE q_prev_issues SET issue_id = upgraded_issue_id(issue_id)")
+    conn.execute("CREATE OR REPLACE TEMP TABLE q_fixes_in_force AS " + " UNION ALL ".join(
+        f"SELECT correction_id FROM quality.fixes_{t.name}" for t in catalog))
     Store.run_sql(conn, "quality/location.sql")
     Store.run_sql(conn, "quality/queue_sources.sql")
     Store.run_sql(conn, "quality/queue.sql")
+    if not had_queue:
+        conn.execute("CREATE OR REPLACE TEMP TABLE q_prev_issues AS SELECT * FROM quality.issues WHERE false")
+    Store.run_sql(conn, "quality/queue_history.sql")
     return conn.execute("SELECT count(*) FROM quality.issues WHERE status = 'open'").fetchall()[0][0]
+
+
+def last_rebuild(conn: duckdb.DuckDBPyConnection) -> dict | None:
+    """What the newest rebuild of the queue changed (quality.queue_runs), for `onceonly run`'s summary."""
+    if not table_exists(conn, "quality.queue_runs"):
+        return None
+    cur = conn.execute("SELECT * FROM quality.queue_runs ORDER BY run_no DESC LIMIT 1")
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    return dict(zip(names, rows[0])) if rows else None
 
 
 def list_issues(conn: duckdb.DuckDBPyConnection, community: str | None = None, status: str | None = "open",
                 rule: str | None = None) -> list[dict]:
     """Issues for ``onceonly quality list`` (a steward sees their own community: code or name)."""
+    # a decided issue carries its standing decision: who, when, old and new value, and the rebuild that first
+    # ran with it (quality.queue_runs; NULL until the next `onceonly run`)
+    decided = table_exists(conn, "quality.active_corrections")
+    runs = decided and table_exists(conn, "quality.queue_runs")
     cur = conn.execute(
-        "SELECT * FROM quality.issues WHERE (?::VARCHAR IS NULL OR community_code = ? OR community_name = ?) "
-        "AND (?::VARCHAR IS NULL OR status = ?) AND (?::VARCHAR IS NULL OR rule = ?) "
-        "ORDER BY community_code NULLS LAST, rule, template, batch_id, row_no",
+        "SELECT i.*" + (", a.\"by\" AS decided_by, a.\"at\" AS decided_at, a.old_value, a.new_value, a.reason"
+                        if decided else "")
+        + (", (SELECT min(run_no) FROM quality.queue_runs r WHERE r.built_at >= a.\"at\") AS applied_in_run"
+           if runs else "")
+        + " FROM quality.issues i" + (" LEFT JOIN quality.active_corrections a ON a.issue_id = i.issue_id"
+                                      if decided else "")
+        + " WHERE (?::VARCHAR IS NULL OR i.community_code = ? OR i.community_name = ?) "
+        "AND (?::VARCHAR IS NULL OR i.status = ?) AND (?::VARCHAR IS NULL OR i.rule = ?) "
+        "ORDER BY i.community_code NULLS LAST, i.rule, i.template, i.batch_id, i.row_no",
         [community, community, community, status, status, rule, rule])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
 # the queue's columns that hold a value of the issue's field (masked by that field's class)
-VALUE_COLUMNS = ("value", "suggested_fix", "new_value")
+VALUE_COLUMNS = ("value", "suggested_fix", "old_value", "new_value")
 
 
 def field_class(field: str | None) -> str:
@@ -121,3 +159,45 @@ def masked_issue(issue: dict, m: Masking) -> dict:
     if "reason" in out:
         out["reason"] = masking.mask_text(out["reason"], m)
     return out
+
+
+def decision_line(issue: dict) -> str:
+    """One line on how a fixed or waived issue was decided (``quality list --status fixed``): who, when, old and
+    new value, and the rebuild that applied it. Values as ``issue`` holds them (mask it first)."""
+    if not issue.get("decided_by"):
+        # settled by a fix on the same record in another file (no decision of its own)
+        return "已随同一记录的其他修正一并解决"
+    when = issue["decided_at"].strftime("%Y-%m-%d %H:%M")
+    if issue["status"] == "waived":
+        what = f"忽略，原因：{issue.get('reason') or ''}"
+    else:
+        what = f"{issue['field'] or ''}由“{issue.get('old_value') or ''}”改为“{issue.get('new_value') or ''}”" + (
+            f"，依据：{issue['reason']}" if issue.get("reason") else "")
+    run = issue.get("applied_in_run")
+    applied = f"第 {run} 次重新计算起生效" if run else "尚未重新计算（下次 onceonly run 时生效）"
+    return f"{issue['decided_by']} 于 {when} {what}；{applied}"
+
+
+def progress(conn: duckdb.DuckDBPyConnection, community: str | None = None, runs: int = 6) -> dict:
+    """A steward's progress (``onceonly quality progress``): open / fixed / waived per kind of problem, the
+    oldest open issue, and the open count over the last ``runs`` rebuilds (quality.queue_trend)."""
+    where = "(?::VARCHAR IS NULL OR community_code = ? OR community_name = ?)"
+    args = [community, community, community]
+    kinds = conn.execute(
+        f"SELECT rule, count(*) FILTER (WHERE status = 'open'), count(*) FILTER (WHERE status = 'fixed'), "
+        f"count(*) FILTER (WHERE status = 'waived') FROM quality.issues WHERE {where} "
+        "GROUP BY rule ORDER BY 2 DESC, rule", args).fetchall()
+    # a queue last built before issues carried first_seen: the time of that build is all the store knows
+    seen = "first_seen" if conn.execute("SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'quality' AND "
+                                        "table_name = 'issues' AND column_name = 'first_seen'").fetchall()[0][0] \
+        else "built_at"
+    oldest = conn.execute(
+        f"SELECT issue_id, rule, {seen}, message FROM quality.issues WHERE {where} AND status = 'open' "
+        f"ORDER BY {seen}, issue_id LIMIT 1", args).fetchall()
+    trend = conn.execute(
+        f"SELECT r.run_no, r.built_at, coalesce(sum(t.n) FILTER (WHERE t.status = 'open'), 0), "
+        f"coalesce(sum(t.n) FILTER (WHERE t.status = 'fixed'), 0), coalesce(sum(t.n) FILTER (WHERE t.status = 'waived'), 0) "
+        f"FROM quality.queue_runs r LEFT JOIN quality.queue_trend t ON t.run_no = r.run_no AND "
+        f"{where.replace('community_', 't.community_')} GROUP BY ALL ORDER BY r.run_no DESC LIMIT {int(runs)}",
+        args).fetchall() if table_exists(conn, "quality.queue_trend") else []
+    return {"kinds": kinds, "oldest": oldest[0] if oldest else None, "trend": trend[::-1]}

@@ -1,15 +1,11 @@
 """The staging suites are derived from ``sources/*.yaml`` (required fields, value lists, ID and date
-fields), so a template change cannot leave its suite behind: ``write_staging_suites()`` rewrites
-``expectations/staging_<template>.json`` and a test fails when a committed file is out of date.
-Core suites (``expectations/core_*.json``, ``raw_batches.json``) are written by hand.
+fields) whenever the suites are read (``pipelines.quality.validate.suite_docs``), so a template change
+cannot leave its suite behind. Core suites (``expectations/core_*.json``, ``raw_batches.json``) are
+written by hand in GX's JSON.
 """
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-from pipelines.paths import EXPECTATIONS_DIR
-from pipelines.sources import Catalog, Template, load_catalog
+from pipelines.sources import Catalog, Template
 
 PERSON_TEMPLATES = ("residents", "visits", "hukou", "floating", "assistance", "deaths", "disability")
 GX_SEVERITY = {"structural": "critical", "row-level": "warning"}
@@ -126,21 +122,3 @@ def staging_suite(t: Template, catalog: Catalog) -> dict:
             **location.get(t.name, {"house_code": "house_code"})}
     return {"name": f"staging_{t.name}", "expectations": exps, "meta": meta}
 
-
-def render(doc: dict) -> str:
-    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
-
-
-def write_staging_suites(directory: Path = EXPECTATIONS_DIR, catalog: Catalog | None = None) -> list[Path]:
-    catalog = catalog or load_catalog()
-    out = []
-    for t in catalog:
-        path = Path(directory) / f"staging_{t.name}.json"
-        path.write_text(render(staging_suite(t, catalog)), encoding="utf-8")
-        out.append(path)
-    return out
-
-
-if __name__ == "__main__":
-    for p in write_staging_suites():
-        print(p)

@@ -1,4 +1,5 @@
-"""Run the expectation suites of ``expectations/`` against the store, inside DuckDB.
+"""Run the expectation suites against the store, inside DuckDB: the hand-written suites of ``expectations/``
+and one per template rendered from ``sources/*.yaml`` (pipelines/quality/suites.py).
 
 Results go to ``quality.validation_results`` and failing rows to ``quality.expectation_failures``
 (set-based INSERT ... SELECT: the failing rows never leave DuckDB). Optionally renders GX
@@ -18,8 +19,10 @@ from typing import Any
 import duckdb
 
 from pipelines.paths import EXPECTATIONS_DIR
+from pipelines.sources import load_catalog
 from pipelines.store import Store, table_exists
 from pipelines.quality import gx_duckdb
+from pipelines.quality.suites import staging_suite
 from pipelines.quality.gx_duckdb import literal, quote_ident
 
 STRUCTURAL = "structural"
@@ -55,8 +58,13 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
     Store.run_sql(conn, "quality/schema.sql")
 
 
-def suite_paths(suites_dir: Path = EXPECTATIONS_DIR) -> dict[str, Path]:
-    return {p.stem: p for p in sorted(Path(suites_dir).glob("*.json"))}
+def suite_docs(suites_dir: Path = EXPECTATIONS_DIR) -> dict[str, dict]:
+    """Every suite by name: the hand-written ones of ``suites_dir`` (GX's JSON) and one per template, rendered
+    from ``sources/*.yaml`` on each call (pipelines/quality/suites.py), so it cannot lag its template."""
+    docs = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in Path(suites_dir).glob("*.json")}
+    catalog = load_catalog()
+    docs |= {f"staging_{t.name}": staging_suite(t, catalog) for t in catalog}
+    return dict(sorted(docs.items()))
 
 
 _TABLE = re.compile(r"\b(raw|staging|core|marts|quality)\.([a-z_][a-z0-9_]*)\b")
@@ -64,7 +72,7 @@ _TABLE = re.compile(r"\b(raw|staging|core|marts|quality)\.([a-z_][a-z0-9_]*)\b")
 
 def tables_read(suite_name: str, suites_dir: Path = EXPECTATIONS_DIR) -> set[str]:
     """The store tables a suite reads: its own, and those its expectations' SQL names."""
-    doc = json.loads((Path(suites_dir) / f"{suite_name}.json").read_text(encoding="utf-8"))
+    doc = suite_docs(suites_dir)[suite_name]
     found = {doc["meta"]["table"]}
     for e in doc["expectations"]:
         found |= {f"{a}.{b}" for a, b in _TABLE.findall(json.dumps(e["kwargs"], ensure_ascii=False))}
@@ -116,13 +124,13 @@ def validate(conn_or_store: duckdb.DuckDBPyConnection | Store, suite_names: list
     conn = conn_or_store
     ensure_schema(conn)
     conn.execute("SET VARIABLE as_of = ?::DATE", [(as_of or dt.date.today()).isoformat()])
-    paths = suite_paths(suites_dir)
-    names = suite_names or list(paths)
+    docs = suite_docs(suites_dir)
+    names = suite_names or list(docs)
     run_at = dt.datetime.now()
     out: list[SuiteResult] = []
     for name in names:
         started = time.perf_counter()
-        suite = gx_duckdb.load_suite(paths[name])
+        suite = gx_duckdb.load_suite(docs[name])
         table = suite.meta["table"]
         conn.execute("DELETE FROM quality.expectation_failures WHERE suite = ?", [name])
         if not table_exists(conn, table):

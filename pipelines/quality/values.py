@@ -51,3 +51,27 @@ def check(conn: duckdb.DuckDBPyConnection, field: Field, value: str,
     if field.type == "code" and re.search(r"\s", v):
         return None, "编码中不能有空格"
     return v, None
+
+
+def cell_text(value, field: Field | None) -> tuple[str | None, str | None]:
+    """The text a steward meant by a workbook cell: (text, None), or (None, reason in Chinese).
+
+    Excel and WPS keep only 15 significant digits of a number, so an ID number that reached the cell as a number
+    (typed into a General cell, pasted from another sheet) may have lost its last digits: it is refused with that
+    explanation rather than as "长度错误". A date typed as a date arrives as a datetime and means that day."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, None
+    if isinstance(value, bool):
+        return str(value), None
+    if isinstance(value, (int, float)):
+        if field is not None and field.type in ("id_number", "phone", "code"):
+            return None, (f"{field.name}被 Excel 当成了数字（{value:.15g}），数字只保留15位有效数字，后几位可能已经改变。"
+                          "请把单元格设为“文本”后重新输入，或在号码前加英文单引号 '")
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value)), None
+        return str(value), None
+    if isinstance(value, dt.datetime):
+        return (value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")), None
+    if isinstance(value, dt.date):
+        return value.isoformat(), None
+    return str(value).strip(), None

@@ -242,7 +242,7 @@ def assistance_check(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
     _jurisdiction(conn)
     return Report("assistance-check", "救助对象核查表", unit, as_of, [
         _summary(conn, "summary_assistance.sql", "按社区、状态统计", "r_sum_assistance", ("社区", "状态"),
-                 "_c NULLS LAST, 社区, 状态", lists,
+                 "_c NULLS LAST, 社区, category_rank('状态', 状态), 状态", lists,
                  note="在统计截止日期仍在发放救助、但对象已死亡、已离开或待核实的记录；月救助金额为每月存在风险的金额",
                  money=("月救助金额",)),
     ], quality=quality_notes(conn), lists=lists)
@@ -264,13 +264,14 @@ def floating_stats(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
         conn.execute(f"DELETE FROM r_flo WHERE _{scope[0]}_code IS DISTINCT FROM ?", [scope[1]])
 
     def by(dim: str, title: str) -> Section:
-        rows = _rows(conn, f"""SELECT coalesce("{dim}", '不详') AS k, count(*) FROM r_flo GROUP BY k ORDER BY k""")
+        rows = _rows(conn, f"""SELECT coalesce("{dim}", '不详') AS k, count(*) FROM r_flo GROUP BY k
+                               ORDER BY category_rank('{dim}', k), k""")
         return Section(title, [Col(dim, "text"), Col("人数", "count")], rows)
 
     sex_age = _rows(conn, """
         SELECT 年龄段, count(*) FILTER (WHERE 性别 = '男'), count(*) FILTER (WHERE 性别 = '女'),
                count(*) FILTER (WHERE 性别 IS NULL OR 性别 NOT IN ('男', '女')), count(*)
-        FROM r_flo GROUP BY 年龄段 ORDER BY 年龄段""")
+        FROM r_flo GROUP BY 年龄段 ORDER BY category_rank('年龄段', 年龄段), 年龄段""")
     lists = [
         _list_file(conn, "floating-stats", "expiring", "floating-population", m, "_expiring", source="r_flo",
                    columns=["姓名", "性别", "公民身份号码", "居住证有效期至", "社区名称", "网格名称", "居住地址", "联系电话"]),
@@ -294,10 +295,13 @@ def school_age_children(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
     lists = [_list_file(conn, "school-age-children", "list", "school-age-children", m,
                         columns=["姓名", "性别", "出生日期", "公民身份号码", "人员类别", "状态", "社区名称", "网格名称",
                                  "居住地址", "联系电话"])]
-    return Report("school-age-children", f"{as_of.year}年适龄儿童名单", unit, as_of, [
+    year = _rows(conn, "SELECT school_enrolment_year(?::DATE)", [as_of])[0][0]
+    return Report("school-age-children", f"{year}年秋季入学适龄儿童名单", unit, as_of, [
         _summary(conn, "summary_school.sql", "按网格统计", "r_sum_school", ("社区", "网格"),
                  "_c NULLS LAST, _g NULLS LAST, 网格", lists,
-                 note=f"{as_of.year}年8月31日前（含）年满6周岁、{as_of.year - 1}年8月31日时未满6周岁的儿童",
+                 note=f"统计截止日期所在学年为 {year - 1}—{year} 学年，下一次入学为 {year} 年9月："
+                      f"{year}年8月31日前（含）年满6周岁、{year - 1}年8月31日时未满6周岁的儿童"
+                      f"（{year - 7}年9月1日至{year - 6}年8月31日出生）",
                  sums={"适龄儿童": ("户籍人口", "流动人口", "其他或不详")})],
         quality=quality_notes(conn), lists=lists)
 
@@ -317,9 +321,9 @@ def disability_check(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
     _jurisdiction(conn)
     return Report("disability-check", "残疾人状态核查表", unit, as_of, [
         _summary(conn, "summary_disability_check.sql", "需核查（死亡、已离开、待核实或无法关联）", "r_sum_disability_check",
-                 ("社区", "状态"), "_c NULLS LAST, 社区, 状态", lists[:1]),
+                 ("社区", "状态"), "_c NULLS LAST, 社区, category_rank('状态', 状态), 状态", lists[:1]),
         _summary(conn, "summary_disability.sql", "在住残疾人（按社区、残疾类别）", "r_sum_disability",
-                 ("社区", "残疾类别"), "_c NULLS LAST, 社区, 残疾类别", lists[1:]),
+                 ("社区", "残疾类别"), "_c NULLS LAST, 社区, category_rank('残疾类别', 残疾类别), 残疾类别", lists[1:]),
     ], quality=quality_notes(conn), lists=lists)
 
 

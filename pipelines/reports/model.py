@@ -16,6 +16,27 @@ class Col:
 
 NUMERIC = ("count", "number", "money", "measure")   # right-aligned; all but measure are summed in 合计
 
+# 计量单位 of a numeric column: by its kind, or by its name where the kind does not say it
+UNIT_BY_KIND = {"count": "人", "number": "个", "money": "元", "measure": "天"}
+UNIT_BY_NAME = {"记录数": "条", "户数": "户", "有人居住户数": "户", "楼栋数": "栋", "房屋数": "套",
+                "待办走访核查": "项", "其中逾期": "项", "本期办结": "项", "累计办结": "项", "待公安核查注销": "项"}
+# the block a form is signed off with before it is sent up (every report sheet and page ends with it)
+SIGN_OFF = "单位负责人：＿＿＿＿＿＿　　填表人：＿＿＿＿＿＿　　联系电话：＿＿＿＿＿＿＿＿　　报出日期：＿＿＿＿年＿＿月＿＿日"
+
+
+def units_text(columns: list[Col]) -> str:
+    """单位：人 — or, when columns count different things, the main unit with the others named:
+    单位：人（户数、有人居住户数：户；月救助金额：元）. Empty for a table without numbers."""
+    units: dict[str, list[str]] = {}
+    for c in columns:
+        if c.kind in NUMERIC:
+            units.setdefault(UNIT_BY_NAME.get(c.name, UNIT_BY_KIND[c.kind]), []).append(c.name)
+    if not units:
+        return ""
+    main = max(units, key=lambda u: len(units[u]))      # ties: the first seen
+    rest = "；".join(f"{'、'.join(names)}：{u}" for u, names in units.items() if u != main)
+    return f"单位：{main}" + (f"（{rest}）" if rest else "")
+
 
 @dataclass
 class Section:
@@ -29,6 +50,10 @@ class Section:
     signed: tuple[str, ...] = ()    # differences that may be negative (登记与实有差额)
     keys: list = field(default_factory=list)    # each row's grid (else community) code, where it has one
     chart: object = None    # pipelines.reports.chart.Chart, drawn below the table (SVG in HTML, PNG in XLSX)
+
+    @property
+    def units(self) -> str:
+        return units_text(self.columns)
 
     def total_row(self) -> tuple | None:
         if not self.totals:

@@ -10,13 +10,15 @@ import jinja2
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+from openpyxl.styles import Alignment, Border, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 
 from pipelines.paths import REPORTS_DIR
-from pipelines.publish.writers import as_of_stamp, display_width, freeze_xlsx, print_setup, write_csv
-from pipelines.reports import sdc
-from pipelines.reports.model import NUMERIC, ListFile, Report
+from pipelines.publish.writers import (as_of_stamp, display_width, freeze_xlsx, print_font, print_setup,
+                                      write_csv)
+from pipelines.reports import paging, sdc
+from pipelines.reports.model import NUMERIC, SIGN_OFF, ListFile, Report
 
 _THIN = Side(style="thin", color="808080")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -27,6 +29,7 @@ _WITHHELD_FILL = PatternFill("lightUp", fgColor="A6A6A6", bgColor="FFFFFF")
 _STYLE = {"count": "rp_count", "number": "rp_count", "measure": "rp_count", "money": "rp_money", "date": "rp_date"}
 HEADER_ROW = 4
 _MIN_PAGE_WIDTH = 110     # Excel character units: about an A4 landscape line at the default font
+_CHART_WIDTH_PX = 900
 
 
 @lru_cache(maxsize=1)
@@ -63,7 +66,7 @@ def _styles() -> list[NamedStyle]:
     objects, which is what keeps a long sheet fast to write (openpyxl write-only mode)."""
     def style(name, *, bold=False, size=None, fill=None, border=True, fmt=None, align=None):
         st = NamedStyle(name=name)
-        st.font = Font(bold=bold, size=size) if (bold or size) else Font()
+        st.font = print_font(bold=bold, size=size or 11)
         if fill is not None:
             st.fill = fill
         if border:
@@ -78,7 +81,8 @@ def _styles() -> list[NamedStyle]:
         style("rp_title", bold=True, size=16, border=False, align=Alignment(horizontal="center", vertical="center")),
         style("rp_plain", border=False),
         style("rp_bold", bold=True, border=False),
-        style("rp_note", border=False, align=Alignment(wrap_text=True, vertical="top")),
+        style("rp_note", border=False, size=NOTE_PT, align=Alignment(wrap_text=True, vertical="top")),
+        style("rp_signoff", border=False, align=Alignment(vertical="bottom")),
         style("rp_head", bold=True, fill=_HEAD_FILL,
               align=Alignment(horizontal="center", vertical="center", wrap_text=True)),
     ]
@@ -112,7 +116,14 @@ class _Cells:
         return c
 
 
+ROW_PT = 16             # every row's height is set, so the pages fall where paging.plan puts them
+NOTE_PT = 9             # notes in small type, as a form's 说明 are
+NOTE_LINE_PT = 12.5
+
+
 def write_xlsx(report: Report, path: Path) -> Path:
+    # the Normal style keeps openpyxl's default font: it is the unit of column widths, and a 宋体 that LibreOffice
+    # must substitute would widen every column there and shrink the fitted page (every cell names 宋体 itself)
     wb = Workbook(write_only=True)
     for st in _styles():
         wb.add_named_style(st)
@@ -127,6 +138,8 @@ def write_xlsx(report: Report, path: Path) -> Path:
         line3 = f"统计截止日期：{report.as_of_cn}"
         if report.period_cn:
             line3 += f"　　统计期间：{report.period_cn}"
+        if section.units:
+            line3 += f"　　{section.units}"
         body, total = report.published(si)
         withheld = report.withheld(si)
         def published(row):
@@ -145,14 +158,6 @@ def write_xlsx(report: Report, path: Path) -> Path:
         for j, w in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(j)].width = round(w, 1)
         print_setup(ws, HEADER_ROW)
-
-        ws.row_dimensions[1].height = 28
-        ws.append([_cell(title, "rp_title")])
-        ws.append([_cell(f"填报单位：{report.unit}", "rp_plain")])
-        ws.append([_cell(line3, "rp_plain")])
-        for r in (1, 2, 3):
-            ws.merged_cells.add(f"A{r}:{last}{r}")
-        ws.append([_cell(c.name, "rp_head") for c in section.columns])
         body_styles = [_STYLE.get(c.kind, "rp_text") for c in section.columns]
 
         def cells(ri: int, row, total: bool = False):
@@ -166,30 +171,53 @@ def write_xlsx(report: Report, path: Path) -> Path:
                 else:
                     out.append(_cell(v, st + "_total" if total else st))
             return out
-        for ri, row in enumerate(shown):
-            ws.append(cells(ri, row))
-        r = HEADER_ROW + len(shown)
+
+        # every row of the sheet with its height, laid out first so the page breaks can be planned
+        line_chars = max(sum(widths) * 0.9 * 11 / NOTE_PT, 40)
+        header_lines = max(-(-display_width(c.name) // max(int(w) - 1, 1)) for c, w in zip(section.columns, widths))
+        rows: list[tuple[list, float, bool]] = [          # (cells, height in points, merged across)
+            ([_cell(title, "rp_title")], 28, True),
+            ([_cell(f"填报单位：{report.unit}", "rp_plain")], ROW_PT, True),
+            ([_cell(line3, "rp_plain")], ROW_PT, True),
+            ([_cell(c.name, "rp_head") for c in section.columns], ROW_PT * max(header_lines, 1), False),
+        ]
+        rows += [(cells(ri, row), ROW_PT, False) for ri, row in enumerate(shown)]
         if total_shown:
-            ws.append(cells(len(shown), total_shown, total=True))
-            r += 1
-            if ncol > 1 and all(c.kind not in NUMERIC for c in section.columns):
-                ws.merged_cells.add(f"A{r}:{last}{r}")
-        ws.append([])
-        r += 2
+            rows.append((cells(len(shown), total_shown, total=True), ROW_PT,
+                         ncol > 1 and all(c.kind not in NUMERIC for c in section.columns)))
+        data_rows = set(range(HEADER_ROW + 1, len(rows) + 1))
+        rows.append(([], ROW_PT / 2, False))
         notes = ([section.note] if section.note else []) + report.quality
         if report.hidden:
             notes.append(rule.note)
-        ws.append([_cell("数据质量说明：", "rp_bold")])
+        rows.append(([_cell("数据质量说明：", "rp_bold")], ROW_PT, False))
         for line in notes:
-            r += 1
-            ws.row_dimensions[r].height = 15 * max(1, display_width(line) // max(sum(widths), 40) + 1)
-            ws.append([_cell(f"· {line}", "rp_note")])
-            ws.merged_cells.add(f"A{r}:{last}{r}")
-        r += 1
-        ws.append([_cell("制表：onceonly（由统一数据库按统计截止日期生成，可按同一日期复现）", "rp_plain")])
-        ws.merged_cells.add(f"A{r}:{last}{r}")
+            lines = int(display_width(f"· {line}") // line_chars) + 1
+            rows.append(([_cell(f"· {line}", "rp_note")], NOTE_LINE_PT * lines + 2, True))
+        rows.append(([_cell(SIGN_OFF, "rp_signoff")], ROW_PT * 1.75, True))
+        rows.append(([_cell("制表：onceonly（由统一数据库按统计截止日期生成，可按同一日期复现）", "rp_plain")], ROW_PT, True))
+        picture = None
         if section.chart is not None:
-            _add_chart(ws, section.chart, f"A{r + 2}")
+            # the chart prints on a page of its own under a caption naming the table it draws
+            rows.append(([], ROW_PT / 2, False))
+            rows.append(([_cell(f"图：{title}", "rp_bold")], ROW_PT * 1.5, True))
+        heights = [h for _, h, _ in rows]
+        if section.chart is not None:
+            heights.append(_CHART_WIDTH_PX * section.chart.height_px / section.chart.width_px * 0.75)
+            picture = len(heights)
+        layout = paging.plan(widths, heights, header_row=HEADER_ROW, data_rows=data_rows, picture=picture)
+        if layout.fit_height:
+            ws.page_setup.fitToHeight = layout.fit_height
+        for b in layout.breaks:
+            ws.row_breaks.append(Break(id=b - 1))      # a break after row id: the page starts at row b
+
+        for r, (row_cells, height, merged) in enumerate(rows, start=1):
+            ws.row_dimensions[r].height = round(height, 1)
+            ws.append(row_cells)
+            if merged:
+                ws.merged_cells.add(f"A{r}:{last}{r}")
+        if picture is not None:
+            _add_chart(ws, section.chart, f"A{picture}")
     wb.properties.creator = "onceonly"
     wb.properties.title = report.title
     wb.properties.created = as_of_stamp(report.as_of)
@@ -205,12 +233,13 @@ def _add_chart(ws, chart, anchor: str) -> None:
     from openpyxl.drawing.image import Image
 
     img = Image(io.BytesIO(chart.png))
-    img.width, img.height = 900, round(900 * chart.height_px / chart.width_px)
+    img.width, img.height = _CHART_WIDTH_PX, round(_CHART_WIDTH_PX * chart.height_px / chart.width_px)
     ws.add_image(img, anchor)
 
 
 def write_list_csv(lst: ListFile, path: Path) -> Path:
-    write_csv(lst.table, path)
+    """A person list is for a clerk, who opens it by double-click: codes and phones written as ="…"."""
+    write_csv(lst.table, path, for_spreadsheet=True)
     return path
 
 
@@ -220,11 +249,11 @@ def write_html(report: Report, path: Path) -> Path:
         rows, total = report.published(si)
         withheld = report.withheld(si)
         sections.append({"title": s.title, "columns": s.columns, "rows": rows, "note": s.note, "chart": s.chart,
-                         "total": total,
+                         "total": total, "units": s.units,
                          "withheld": withheld, "total_row": len(rows)})
     rule = sdc.rule()
     html = _env().get_template("report.html.j2").render(report=report, sections=sections, numeric=NUMERIC,
-                                                        marker=rule.marker, sdc_note=rule.note)
+                                                        marker=rule.marker, sdc_note=rule.note, sign_off=SIGN_OFF)
     path.write_text(html, encoding="utf-8")
     return path
 

@@ -55,7 +55,32 @@ def resolve_person(conn: duckdb.DuckDBPyConnection, key_or_id: str) -> str:
     """, [folded, text, text]).fetchall()
     if unlinked:
         raise LookupError(f"“{text}”的记录 {unlinked[0][0]} 尚未关联到任何人员，已列入数据管理员待处理清单")
-    raise LookupError(f"未找到人员：“{text}”（可输入人员主键或公民身份号码）")
+    raise LookupError(_not_found(conn, text, folded))
+
+
+ID_PROBLEM_TEXTS = {
+    "长度错误": "应为18位（旧号码15位），这里是 {n} 位",
+    "格式错误": "前17位应全是数字、最后一位是数字或X",
+    "校验码错误": "第18位校验码与前17位对不上，至少有一位抄错或两位颠倒",
+    "出生日期无效": "第7–14位的出生日期不是有效日期（或晚于今天）",
+}
+
+
+def _not_found(conn: duckdb.DuckDBPyConnection, text: str, folded: str) -> str:
+    """Why nobody was found: an ID that cannot be anyone's (wrong check digit, length, birth date; turned into a
+    number by Excel) is told apart from a valid ID or a key that the store does not hold."""
+    if not (sum(c.isdigit() for c in folded) >= 6 and all(c.isdigit() or c in "X.E+" for c in folded)):
+        return f"未找到人员：“{text}”（可输入人员主键或公民身份号码）"
+    mangled, problem = conn.execute("SELECT id_excel_mangled(?), id_problem(id_normalize(?))",
+                                    [text, text]).fetchall()[0]
+    if mangled:
+        return (f"“{text}”像是被 Excel 改成数字的公民身份号码，后几位已经丢失，不能据此查找。"
+                "请从原件抄录完整号码（表格中身份证号一列须设为文本）。")
+    if problem:
+        why = ID_PROBLEM_TEXTS.get(problem, problem).format(n=len(folded))
+        return (f"“{text}”不是有效的公民身份号码：{why}。请核对原件后重新输入；"
+                "库中也没有哪条记录写的是这个号码。")
+    return f"未找到人员：公民身份号码“{text}”格式、校验码都正确，但库中没有任何记录写的是这个号码。"
 
 
 def _rows(conn, sql: str, params) -> list[dict]:
@@ -82,29 +107,35 @@ def explain(conn: duckdb.DuckDBPyConnection, key_or_id: str, *, as_of: dt.date,
         FROM core.evidence e WHERE person_key = ?
         ORDER BY order_date NULLS FIRST, record_key, kind""", [as_of, person_key])
     records = _rows(conn, """
-        SELECT r.record_key, r.template, r.row_no, r.record_no, r.event_date, r.house_code, b.file_name,
-               l.rule, l.score
+        SELECT r.record_key, r.template, r.row_no, r.record_no, r.event_date, r.house_code, r.record_id,
+               b.file_name, l.rule, l.score
         FROM core.person_links l JOIN core.person_records r USING (record_key)
         LEFT JOIN raw.batches b USING (batch_id)
         WHERE l.person_key = ?
         ORDER BY r.event_date NULLS FIRST, b.file_name, r.row_no""", [person_key])
+    addresses = _address_lines(conn, [r["record_id"] for r in records])
 
     lines = [f"人员 {person_key}：{person.get('name') or '（姓名未知）'}，"
              f"公民身份号码 {_mask(conn, person.get('id_number'))}"
              + (f"，出生日期 {person['birth_date']}" if person.get("birth_date") else "")
              + (f"，性别 {person['sex']}" if person.get("sex") else "")]
+    places = _places(conn, {r["house_code"] for r in [*records, *evidence, *status] if r.get("house_code")})
+    current = status[0]["house_code"] if status else None      # P's house (contract §2)
     if not status:
         lines.append(f"截至 {as_of}：该人员的所有记录都晚于 {as_of}，当日尚无记录，不计入任何统计。")
     else:
         s = status[0]
-        house = s["house_code"] or "无"
-        if s["house_code"] and s["grid_code"]:
-            house += f"（微网格 {s['microgrid_code']}，网格 {s['grid_code']}）"
-        elif s["house_code"]:
-            house += "（该房屋不在实有房屋或网格表中）"
         lines.append(f"截至 {as_of}（在住证据有效期 {freshness_days} 天）：状态 {s['status']}，"
-                     f"人员类别 {s['category'] or '未知'}，当前房屋 {house}，"
-                     f"计入登记人口：{'是' if s['registered'] else '否'}")
+                     f"人员类别 {s['category'] or '未知'}")
+        if s["house_code"]:
+            place = places.get(s["house_code"])
+            lines.append(f"  当前房屋：{s['house_code']} {place['address'] if place else '（该房屋不在实有房屋表中）'}")
+            if place and place["grid"]:
+                lines.append(f"  所在网格：{place['grid']}")
+        else:
+            lines.append("  当前房屋：无（没有带房屋的在住证据）")
+        lines.append("  " + _counts_in_verified(s, places))
+        lines.append("  " + _counts_in_registered(s, evidence))
 
     lines.append("")
     lines.append(f"来源记录（共 {len(records)} 条）：")
@@ -112,12 +143,13 @@ def explain(conn: duckdb.DuckDBPyConnection, key_or_id: str, *, as_of: dt.date,
         lines.append(f"  {i}. {TEMPLATE_TITLES.get(r['template'], r['template'])}  "
                      f"{_where(r['file_name'], r['template'], r['row_no'])}  "
                      f"记录编号 {r['record_no'] or '（无）'}  日期 {r['event_date'] or '（无）'}"
-                     + (f"  房屋 {r['house_code']}" if r["house_code"] else ""))
+                     + (f"  房屋 {_house(r['house_code'], places, current)}" if r["house_code"] else ""))
+        if r["record_id"] in addresses:
+            lines.append(f"     {addresses[r['record_id']]}")
     lines.extend(_link_basis(conn, records))
 
     lines.append("")
     lines.append("证据：")
-    current_house = p[0]["house_code"] if p else None
     for kind, title in KIND_TITLES:
         items = [e for e in evidence if e["kind"] == kind]
         if not items:
@@ -126,7 +158,7 @@ def explain(conn: duckdb.DuckDBPyConnection, key_or_id: str, *, as_of: dt.date,
         for e in items:
             note = []
             if e["house_code"] and e["template"] in ("residents", "visits", "floating"):
-                note.append(f"房屋 {e['house_code']}")
+                note.append(f"房屋 {_house(e['house_code'], places, current)}")
             if e["after_d"]:
                 note.append(f"晚于 {as_of}，不计入")
             elif kind == "presence" and not e["house_code"]:
@@ -134,7 +166,7 @@ def explain(conn: duckdb.DuckDBPyConnection, key_or_id: str, *, as_of: dt.date,
             elif kind == "presence" and e["template"] == "floating" and e["deregistered_on"] \
                     and e["deregistered_on"] <= as_of:
                 note.append(f"已于 {e['deregistered_on']} 注销，不再算在住证据")
-            elif kind == "departure" and e["template"] == "visits" and e["house_code"] != current_house:
+            elif kind == "departure" and e["template"] == "visits" and e["house_code"] != current:
                 note.append("不是当前房屋的走访，与本人无关，不计入")
             lines.append(f"    - {_ev(e)}" + (f"（{'；'.join(note)}）" if note else ""))
 
@@ -145,6 +177,104 @@ def explain(conn: duckdb.DuckDBPyConnection, key_or_id: str, *, as_of: dt.date,
     else:
         lines.append(f"  截至 {as_of} 没有任何证据。")
     return "\n".join(lines)
+
+
+def _places(conn: duckdb.DuckDBPyConnection, houses: set[str]) -> dict[str, dict]:
+    """house code → its 标准地址 and the named grid it lies in (community, grid, micro-grid, codes beside names)."""
+    if not houses:
+        return {}
+    rows = _rows(conn, """
+        SELECT h.house_code, h.std_address, g.microgrid_code, g.microgrid_name, g.grid_code, g.grid_name,
+               g.community_name, g.street_name
+        FROM core.houses h LEFT JOIN core.grids g USING (microgrid_code)
+        WHERE h.house_code IN (SELECT unnest(?))""", [sorted(houses)])
+    out = {}
+    for r in rows:
+        grid = None
+        if r["grid_code"]:
+            grid = "".join(f"{n} " for n in (r["street_name"], r["community_name"]) if n)
+            grid += (f"{r['grid_name'] or '（未命名网格）'}（网格编码 {r['grid_code']}），"
+                     f"微网格 {r['microgrid_name'] or '（未命名）'}（{r['microgrid_code']}）")
+        out[r["house_code"]] = {"address": r["std_address"] or "（无标准地址）", "grid": grid,
+                                "grid_name": r["grid_name"], "grid_code": r["grid_code"]}
+    return out
+
+
+def _house(code: str, places: dict[str, dict], current: str | None) -> str:
+    """A house as a record or evidence names it: the current one is spelled out once, above."""
+    if code == current:
+        return f"{code}（当前房屋）"
+    place = places.get(code)
+    return f"{code}（{place['address']}）" if place else f"{code}（不在实有房屋表中）"
+
+
+def _counts_in_verified(s: dict, places: dict[str, dict]) -> str:
+    """实有人口 (contract §2): 在住 persons, counted in the grid of their current house."""
+    if s["status"] != "在住":
+        return (f"计入实有人口：否——状态为{s['status']}，实有人口只计在住人员"
+                + ("（待核实：在册，但有效期内没有在住证据，请网格员走访核实）。" if s["status"] == "待核实" else "。"))
+    place = places.get(s["house_code"]) if s["house_code"] else None
+    if not place or not place["grid_code"]:
+        return ("计入实有人口：否——状态在住，但当前房屋不在实有房屋表或网格表中，无法计入任何网格"
+                "（已交数据管理员处理）。")
+    return f"计入实有人口：是——状态在住，计入当前房屋所在的 {place['grid_name'] or place['grid_code']}（{place['grid_code']}）。"
+
+
+def _counts_in_registered(s: dict, evidence: list[dict]) -> str:
+    """登记人口 (contract §2): a current house, not 死亡, not deregistered by the police — whatever the visits say
+    and however old the evidence: the rule of status_rules.sql's ``registered``, whose stored value
+    tests/status/test_explain.py holds these words to."""
+    if s["status"] == "死亡":
+        return "计入登记人口：否——已死亡。"
+    dereg = [e for e in evidence if not e["after_d"] and (
+        (e["template"] == "hukou" and e["kind"] == "departure")
+        or (e["template"] == "floating" and e["kind"] in ("departure", "death", "deregistration")))]
+    if dereg:
+        return f"计入登记人口：否——已被公安注销：{_ev(dereg[0])}。"
+    if not s["house_code"]:
+        return "计入登记人口：否——没有当前房屋（没有任何带房屋的在住证据）。"
+    why = "计入登记人口：是——有当前房屋，未死亡，也没有户籍迁出、注销或流动人口注销。"
+    if s["status"] == "已离开":
+        why += ("登记人口不看网格员走访结果：走访已发现离开，但公安尚未注销，在注销前仍计入登记人口"
+                "（已列入“注销核查建议”，请派出所核查）。")
+    elif s["status"] == "待核实":
+        why += "登记人口不看证据时效：在住证据已过有效期，仍计入登记人口，但不计入实有人口。"
+    return why
+
+
+MATCH_TITLES = {"matched": "已匹配", "multi_match": "多个候选", "no_match": "未匹配"}
+
+
+def _address_lines(conn: duckdb.DuckDBPyConnection, record_ids: list[int]) -> dict[int, str]:
+    """record_id → how its free-text address was matched and why (core.address_matches), naming the steward
+    whose decision about the spelling decided, and when."""
+    from pipelines.publish.masking import mask_text
+    from pipelines.store import table_exists
+
+    if not record_ids or not table_exists(conn, "core.address_matches"):
+        return {}
+    aliases = table_exists(conn, "quality.address_aliases")
+    rows = _rows(conn, f"""
+        SELECT a.record_id, a.address, a.match_status, a.house_code, address_basis(a) AS basis,
+               {'q."by", q."at", q.kind, q.spelling, q.target, q.context' if aliases else
+                'NULL AS "by", NULL AS "at", NULL AS kind, NULL AS spelling, NULL AS target, NULL AS context'}
+        FROM core.address_matches a
+        {'LEFT JOIN quality.address_aliases q ON q.alias_id = a.alias_id' if aliases else ''}
+        WHERE a.record_id IN (SELECT unnest(?::BIGINT[]))""", [record_ids])
+    out = {}
+    for r in rows:
+        text = f"地址“{r['address']}”：{MATCH_TITLES.get(r['match_status'], r['match_status'])}"
+        if r["house_code"]:
+            text += f" 房屋 {r['house_code']}"
+        text += f"（依据：{r['basis']}"
+        if r["by"]:
+            what = {"compound": "小区", "road": "道路", "house": "地址"}.get(r["kind"], "")
+            where = f"在门牌“{r['context']}”处" if r["context"] else ""
+            text += (f"；数据管理员 {r['by']} 于 {r['at']:%Y-%m-%d} 认定{what}写法“{r['spelling']}”{where}"
+                     f"即“{r['target']}”")
+        # the address as typed may carry a phone or an ID (…3栋电联138…): scrubbed as every explain line is
+        out[r["record_id"]] = mask_text(text + "）")
+    return out
 
 
 RULE_TEXTS = {

@@ -82,6 +82,8 @@ def create_app(home: Path, *, https_only: bool | None = None, max_upload_bytes: 
         Route("/queue/fix", pages.queue_fix, methods=["POST"]),
         Route("/queue/export", pages.queue_export),
         Route("/queue/upload", pages.queue_upload, methods=["POST"]),
+        Route("/queue/addresses", pages.queue_addresses),
+        Route("/queue/address-alias", pages.queue_address_alias, methods=["POST"]),
         Route("/scorecard", pages.scorecard_page),
         Route("/tasks", pages.tasks_page),
         Route("/tasks/workbook", pages.tasks_workbook),

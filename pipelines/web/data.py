@@ -75,7 +75,7 @@ class StoreGate:
             raise StoreUnavailable("数据库尚未建立。请管理员先运行 onceonly run（演示：make demo）。")
         with contextlib.ExitStack() as stack:
             try:
-                # Page queries use no macros (loading them costs 0.2 s per page).
+                # Page queries use no macros: loading them would cost more than most page queries.
                 conn = stack.enter_context(self.store.connect(read_only=read_only, macros=not read_only))
             except (duckdb.IOException, duckdb.ConnectionException):
                 raise StoreUnavailable("数据正在更新（后台正在运行数据处理），请稍后刷新页面。") from None

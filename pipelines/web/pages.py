@@ -23,12 +23,13 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 
 from pipelines.paths import REPORTS_DIR
 from pipelines.publish import FORMATS, audit, load_registry, masking, write_extract
+from pipelines.publish.extracts import SUFFIX
 from pipelines.publish.grants import NotAvailable
 from pipelines.publish.registry import GrantRefused, PublishError
 from pipelines.quality import apply_workbook, export_workbook, masked_issue
 from pipelines.quality.queue import field_class
 from pipelines.quality.rules import rule_title
-from pipelines.quality.workbook import COLUMNS as WORKBOOK_COLUMNS
+from pipelines.quality.workbook import COLUMNS as WORKBOOK_COLUMNS, header_row, issue_id_in_cell
 from pipelines.reports import LISTS, TITLES, render_report
 from pipelines.sources import load_catalog
 from pipelines.store import table_exists
@@ -42,7 +43,8 @@ from pipelines.web.uploads import MAX_UPLOAD_BYTES, UploadRefused, check_xlsx
 QUEUE_LIMIT = 200
 STATUS_CN = {"open": "待处理", "fixed": "已修正", "waived": "已忽略"}
 SEVERITY_CN = {"error": "错误", "warn": "警告"}
-FORMAT_CN = {"csv": "CSV", "xlsx": "Excel（XLSX）", "parquet": "Parquet"}
+FORMAT_CN = {"xlsx": "Excel（XLSX）", "csv-excel": "CSV（Excel、WPS 双击打开）", "csv": "CSV（供程序读取）",
+             "parquet": "Parquet"}
 # (class, mode) -> what the extracts page says about a column's masking
 MASK_CN = {("id", "前6后4"): "身份证号保留前6位和后4位", ("id", "全文"): "身份证号不脱敏（按授权）",
            ("id", "隐藏"): "身份证号隐藏", ("phone", "中间四位"): "电话隐藏中间四位",
@@ -458,7 +460,7 @@ def extract_download(request: Request, portal: Portal, pr: Principal):
     if name not in reg.extracts:
         raise BadRequest("没有这个数据提取，请从列表中选择。")
     if fmt not in FORMATS:
-        raise BadRequest("格式无效，可选：CSV、XLSX、Parquet。")
+        raise BadRequest(f"格式无效，可选：{'、'.join(FORMAT_CN.values())}。")
     reg.grant(pr.dept, name, pr.username)        # GrantRefused outside the department's grant
 
     pr.areas, dates = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)
@@ -467,13 +469,13 @@ def extract_download(request: Request, portal: Portal, pr: Principal):
         raise BadRequest("统计截止日期无效，请从列表中选择库中已有的日期。")
     area = pr.area(q.get("scope"))
     with portal.gate.write() as conn:
-        out = portal.scratch() / f"{name}_{area.code}_{as_of}.{fmt}"
+        out = portal.scratch() / f"{name}_{area.code}_{as_of}.{SUFFIX[fmt]}"
         result = write_extract(conn, name, fmt=fmt, out=out, dept=pr.dept, scope=area.code,
                                as_of=dt.date.fromisoformat(as_of), user=pr.username)
     media = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet",
-             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[fmt]
+             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[SUFFIX[fmt]]
     return portal.deliver(request, pr, FileResponse(
-        out, filename=f"{reg.extracts[name].title}_{area.name}_{as_of}.{fmt}", media_type=media,
+        out, filename=f"{reg.extracts[name].title}_{area.name}_{as_of}.{SUFFIX[fmt]}", media_type=media,
         background=BackgroundTask(shutil.rmtree, out.parent, True)),
         "download", f"extract:{name}.{fmt}", result.scope, f"截止 {as_of} {result.rows}行 sha256={result.sha256[:16]}")
 
@@ -542,6 +544,56 @@ def queue_page(request: Request, portal: Portal, pr: Principal):
                   rule_title=rule_title, page=page, pages=max(1, -(-total // QUEUE_LIMIT)),
                   f=f, back=back, status_cn=STATUS_CN, severity_cn=SEVERITY_CN,
                   communities=[a for a in pr.areas if a.level == "community"])
+
+
+@page
+def queue_addresses(request: Request, portal: Portal, pr: Principal):
+    """Addresses no house was found for, grouped by what is unknown, with a form to settle a compound's or a
+    road's spelling once (pipelines.address.aliases)."""
+    from pipelines.address.aliases import masked_groups, unknown_groups
+
+    pr.require_steward()
+    with portal.gate.read() as conn:
+        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
+        community = request.query_params.get("community") or ""
+        if community and community not in pr.community_codes:
+            raise Forbidden("所选社区不在您的辖区内。")
+        groups = unknown_groups(conn, communities=[community] if community else sorted(pr.community_codes))
+    groups = masked_groups(groups, load_registry().queue_masking(pr.dept, pr.username))
+    portal.log(request, pr, "view", "queue-addresses", f"community:{community}" if community else pr.scope_key)
+    return render(request, portal, "queue_addresses.html.j2", pr=pr, groups=groups[:QUEUE_LIMIT], total=len(groups),
+                  rows=sum(g["rows"] for g in groups), community=community,
+                  communities=[a for a in pr.areas if a.level == "community"])
+
+
+@action()
+def queue_address_alias(request: Request, portal: Portal, pr: Principal, form):
+    from pipelines.address.aliases import AliasRefused, record_alias, unknown_groups
+
+    pr.require_steward()
+    kind = _text(form, "kind", 10)
+    spelling = _text(form, "spelling", 200)
+    target = _text(form, "target", 200)
+    reason = _text(form, "reason", 500)
+    if kind not in ("compound", "road"):
+        raise BadRequest("只能认定小区或道路的写法。")
+    with portal.gate.write() as conn:
+        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
+        mine = {(g["kind"], g["spelling"]) for g in unknown_groups(conn, communities=sorted(pr.community_codes))}
+        if (kind, spelling) not in mine:
+            raise Forbidden("这个写法不在您辖区的未匹配地址中（可能已经认定或已重新计算），请刷新页面。")
+        if not target or not reason:
+            flash(request, "error", "请填写实有房屋中的名称和认定依据（例如：现场核实）。")
+            return RedirectResponse("/queue/addresses", status_code=303)
+        try:
+            decision = record_alias(conn, kind, spelling, target, by=pr.username, reason=reason)
+        except AliasRefused as exc:
+            portal.log(request, pr, "alias", spelling, pr.scope_key, "refused", str(exc))
+            flash(request, "error", f"未能认定：{exc}")
+            return RedirectResponse("/queue/addresses", status_code=303)
+    portal.log(request, pr, "alias", spelling, pr.scope_key, detail=decision.describe())
+    flash(request, "ok", f"已记录：{decision.describe()}。下一次数据处理（onceonly run）后，所有同样写法的地址都按此匹配。")
+    return RedirectResponse("/queue/addresses", status_code=303)
 
 
 def _one_row_workbook(path: Path, issue_id: str, act: str, value: str, reason: str) -> None:
@@ -634,11 +686,11 @@ def _workbook_issue_ids(path: Path) -> list[str]:
     try:
         for sh in wb.worksheets:
             rows = sh.iter_rows(values_only=True)
-            header = [str(h).strip() if h is not None else "" for h in next(rows, [])]
-            if "问题编号" not in header:
+            found = header_row(rows)       # row 2 under the sheet's instruction line (row 1 in older exports)
+            if found is None:
                 continue
-            ix = header.index("问题编号")
-            ids += [str(r[ix]).strip() for r in rows if ix < len(r) and r[ix] is not None and str(r[ix]).strip()]
+            ix = found[1].index("问题编号")
+            ids += [issue_id_in_cell(r[ix]) for r in rows if ix < len(r) and r[ix] is not None and str(r[ix]).strip()]
     finally:
         wb.close()
     return ids
@@ -668,6 +720,8 @@ def queue_upload(request: Request, portal: Portal, pr: Principal, form):
             result = apply_workbook(conn, path, by=pr.username)
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)
+    for sheet, row, issue in result.accepted:    # each fix in the audit, as the command line records them
+        portal.log(request, pr, "fix", issue, pr.scope_key, detail=f"{upload.filename} 工作表“{sheet}”第{row}行")
     portal.log(request, pr, "upload", "fixes-workbook", pr.scope_key,
                "ok" if not result.refused else "partial",
                f"导入{len(result.accepted)}条 拒收{len(result.refused)}条 未变{result.unchanged}条")

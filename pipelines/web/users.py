@@ -23,8 +23,8 @@ from pipelines.web.sessions import end_user_sessions
 
 MIN_PASSWORD = 10
 
-# argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane): ~0.1 s on one core. The library's
-# default (64 MiB, 3 passes, 4 lanes) costs ~0.8 s on a 2-core street-office server, which makes a
+# argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane). The library's default (64 MiB,
+# 3 passes, 4 lanes) costs several times more on a 2-core street-office server, which makes a
 # burst of logins a denial of service. Stored hashes carry their parameters; old ones still verify and
 # are rehashed on the next login when these change.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)

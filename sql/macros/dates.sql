@@ -36,3 +36,9 @@ CREATE OR REPLACE MACRO cn_date(txt) AS CASE
     WHEN regexp_full_match(txt, '[0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日') THEN try_strptime(txt, '%Y年%m月%d日')::DATE
     ELSE list_transform([cn_date_clean(txt)], lambda t: cn_date_parse(t))[1]
 END;
+
+-- The year of the next September enrolment that D's school year prepares. A school year runs 1 September to
+-- 31 August: on 2026-10-31 (school year 2026–2027) the cohort to plan for enters in September 2027, not the
+-- one that started school in September 2026; on 2026-05-31 it is the one entering in September 2026.
+CREATE OR REPLACE MACRO school_enrolment_year(d) AS
+    year(d::DATE) + CASE WHEN month(d::DATE) >= 9 THEN 1 ELSE 0 END;

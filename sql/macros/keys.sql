@@ -26,7 +26,10 @@ CREATE OR REPLACE MACRO rank_load_us(loaded_at) AS
 
 -- letter_digest: a 16-character code for a text, letters only (MD5's hex digits 0-9 spelled G-T). Steward
 -- issues and follow-up tasks are named by it: a hex code can hold a run of 11 digits that reads as a mobile
--- number (about one code in thirty), and every output masks those. Queue issue ids were hex until
--- 2026-12-07 (legacy_issue_digest); sql/quality/queue.sql still finds decisions recorded under them.
-CREATE OR REPLACE MACRO letter_digest(what) AS translate(upper(left(md5(what), 16)), '0123456789', 'GHJKMNPQRT');
-CREATE OR REPLACE MACRO legacy_issue_digest(what) AS left(md5(what), 16);
+-- number (about one code in thirty), and every output masks those.
+CREATE OR REPLACE MACRO hex_as_letters(hex) AS translate(upper(hex), '0123456789', 'GHJKMNPQRT');
+CREATE OR REPLACE MACRO letter_digest(what) AS hex_as_letters(left(md5(what), 16));
+-- Issue ids were the same digest in hex until 2026-12-07: a store's decisions and a steward's workbook from
+-- before name an issue that way (quality/schema.sql respells the store's once; apply reads a workbook's so).
+CREATE OR REPLACE MACRO upgraded_issue_id(id) AS
+    CASE WHEN regexp_full_match(id, '[0-9a-f]{16}') THEN hex_as_letters(id) ELSE id END;

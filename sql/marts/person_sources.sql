@@ -2,8 +2,8 @@
 -- every person-bearing template. grids and housing rows describe places, not persons, and are
 -- not listed. A row left unlinked has an empty 人员主键 (the stewards' list); 状态 is the
 -- person's status on D, empty when the person has no record on or before D.
--- Not sorted: the extract orders its rows (reports/extracts.yaml); a sort here too was a quarter of
--- this statement (1M: 1.75 s sorted, 1.29 s not).
+-- Not sorted: the extract orders its rows (reports/extracts.yaml); a sort here too would be a large
+-- share of this statement, for nothing a reader sees (figures in docs/benchmarks-log.md).
 CREATE OR REPLACE TABLE marts.person_sources AS
 SELECT l.person_key AS "人员主键",
        r.template AS "来源",

@@ -23,7 +23,7 @@ located AS (
 ),
 keyed AS (
     SELECT l.*,
-           letter_digest(l.what) AS issue_id, legacy_issue_digest(l.what) AS legacy_issue_id,
+           letter_digest(l.what) AS issue_id,
            coalesce(g.community_code, bl.community_code) AS community_code
     FROM located l
     LEFT JOIN (SELECT microgrid_code, any_value(community_code) AS community_code FROM q_grids GROUP BY 1) g ON g.microgrid_code = l.mg
@@ -32,16 +32,16 @@ keyed AS (
 SELECT k.issue_id, k.rule, k.severity, k.source,
        k.community_code, c.community_name, c.street_code, k.template, k.batch_id, k.row_no, k.record_no,
        k.row_key, k.field, k.column_name, k.value, k.message, k.suggested_fix,
-       CASE coalesce(a.action, al.action, x.action) WHEN 'fix' THEN 'fixed' WHEN 'waive' THEN 'waived' ELSE 'open' END AS status,
-       now()::TIMESTAMP AS built_at
+       CASE coalesce(a.action, x.action) WHEN 'fix' THEN 'fixed' WHEN 'waive' THEN 'waived' ELSE 'open' END AS status,
+       now()::TIMESTAMP AS built_at,
+       now()::TIMESTAMP AS first_seen     -- kept from the previous rebuild by quality/queue_history.sql
 FROM keyed k
 LEFT JOIN (SELECT community_code, any_value(community_name) AS community_name, any_value(street_code) AS street_code
            FROM q_grids GROUP BY 1) c
        ON c.community_code = k.community_code
 LEFT JOIN quality.active_corrections a ON a.issue_id = k.issue_id
-LEFT JOIN quality.active_corrections al ON al.issue_id = k.legacy_issue_id
 -- the same record's same wrong value seen again in another batch keeps the steward's decision
 LEFT JOIN (SELECT template, record_key, field, old_value, arg_max(action, "at") AS action
            FROM quality.active_corrections WHERE record_key IS NOT NULL GROUP BY ALL) x
-       ON a.issue_id IS NULL AND al.issue_id IS NULL AND x.template = k.template AND x.record_key = k.record_no
+       ON a.issue_id IS NULL AND x.template = k.template AND x.record_key = k.record_no
       AND x.field = k.column_name AND x.old_value = k.value;

@@ -67,9 +67,11 @@ SELECT 4, 'address', 'address_' || m.match_status, 'warn', m.template, m.batch_i
        row_name(m.template, m.batch_id, m.row_no),
        fn.field, fn.column_name, m.address,
        concat_ws('', b.file_name, ' 第', m.row_no, '行 ', fn.field, ' "', m.address, '"：',
-                 CASE m.match_status WHEN 'no_match' THEN '找不到对应的实有房屋'
-                      ELSE '对应多处房屋（' || array_to_string(m.candidates, '、') || '），无法确定' END,
-                 '。请改为标准地址，或先补录房屋'),
+                 coalesce(address_basis(m),
+                          CASE m.match_status WHEN 'no_match' THEN '找不到对应的实有房屋'
+                               ELSE '对应多处房屋（' || array_to_string(m.candidates, '、') || '），无法确定' END),
+                 CASE m.match_status WHEN 'no_match' THEN '。请核对地址或先补录房屋；同一写法的地址可由数据管理员一次认定'
+                      ELSE '。请补全地址，或认定为其中一处房屋' END),
        CASE WHEN m.match_status = 'multi_match' THEN array_to_string(m.candidates, ';') END,
        NULL, NULL, NULL
 FROM q_address_matches m

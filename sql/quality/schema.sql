@@ -27,3 +27,18 @@ SELECT * EXCLUDE (rn) FROM (
     SELECT *, row_number() OVER (PARTITION BY issue_id ORDER BY "at" DESC, correction_id DESC) AS rn
     FROM quality.corrections
 ) WHERE rn = 1 AND action <> 'revert';
+-- One row per rebuild of the queue (pipelines/quality/queue.py build_queue): what the run changed for
+-- the stewards. corrections_in_force: fixes that replaced a cell in this rebuild; corrections_new: decisions
+-- made since the previous rebuild, i.e. first taken into account by this one ("which rebuild applied them").
+CREATE TABLE IF NOT EXISTS quality.queue_runs (
+    run_no INTEGER, built_at TIMESTAMP, open BIGINT, fixed BIGINT, waived BIGINT,
+    opened BIGINT, closed BIGINT, corrections_in_force BIGINT, corrections_new BIGINT
+);
+-- Counts per community, rule and status at every rebuild: the stewards' trend across runs.
+CREATE TABLE IF NOT EXISTS quality.queue_trend (
+    run_no INTEGER, community_code VARCHAR, community_name VARCHAR, rule VARCHAR, status VARCHAR, n BIGINT
+);
+-- Issue ids were hex until 2026-12-07 (sql/macros/keys.sql upgraded_issue_id): the decisions recorded under
+-- them are respelled once, so they stay attached to their issues. Only the spelling changes, never a decision.
+UPDATE quality.corrections SET issue_id = upgraded_issue_id(issue_id)
+WHERE regexp_full_match(issue_id, '[0-9a-f]{16}');

@@ -27,6 +27,8 @@ addresses AS (
     LEFT JOIN q_houses h ON h.house_code = m.house_code
     LEFT JOIN mg ON mg.microgrid_code = h.microgrid_code
     LEFT JOIN q_batch_location bl ON bl.batch_id = m.batch_id
+    -- the free-text addresses read: a row that stated a known 房屋编码 was not
+    WHERE m.how IS DISTINCT FROM 'stated'
     GROUP BY ALL
 ),
 loads AS (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pipelines.address import match_addresses
 from pipelines.store import Store
 
 HOUSES_DDL = """
@@ -14,11 +15,11 @@ CREATE OR REPLACE TABLE core.houses (
 )"""
 STAGING_DDL = (
     "CREATE OR REPLACE TABLE staging.floating (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,"
-    " current_address VARCHAR, house_code VARCHAR)",
+    " current_address VARCHAR, house_code VARCHAR, police_station VARCHAR)",
     "CREATE OR REPLACE TABLE staging.assistance (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,"
     " address VARCHAR, community_name VARCHAR)",
     "CREATE OR REPLACE TABLE staging.hukou (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,"
-    " hukou_address VARCHAR)",
+    " hukou_address VARCHAR, police_station VARCHAR)",
 )
 
 CD = "四川省成都市武侯区玉林街道"
@@ -56,3 +57,49 @@ def address_conn(store):
                              [("b1", "assistance"), ("b", "hukou"), ("fb", "floating"), ("ab", "assistance"),
                               ("hb", "hukou")], start=1)])
         yield conn
+
+
+def match_and_score(conn, rows: list[tuple], label: str) -> dict:
+    """Match staged rows (row_no, record_no, text, true house, names exactly one house) and score them the way
+    issue 18 counts: of the addresses that name one house, how many are matched to it and how many to another;
+    of the rest, how many were matched at all (guessed). Prints the numbers (``pytest -s``)."""
+    match_addresses(conn)
+    got = {r[0]: r[1:] for r in conn.execute(
+        "SELECT row_no, match_status, house_code, address_basis(m) FROM core.address_matches m").fetchall()}
+    one = [r for r in rows if r[4]]
+    out = {"rows": len(rows), "one": len(one),
+           "right": [r for r in one if got[r[0]][:2] == ("matched", r[3])],
+           "wrong": [(r[2], r[3], got[r[0]]) for r in one if got[r[0]][0] == "matched" and got[r[0]][1] != r[3]],
+           "guessed": [(r[2], got[r[0]]) for r in rows if not r[4] and got[r[0]][0] == "matched"],
+           "missed": [(r[2], got[r[0]]) for r in one if got[r[0]][0] != "matched"]}
+    out["rate"] = len(out["right"]) / len(one)
+    print(f"\n{label}：{len(rows)} 条地址，其中唯一指向一处房屋 {len(one)} 条，匹配正确 {len(out['right'])}"
+          f"（{out['rate']:.2%}），错配 {len(out['wrong'])}，多义地址 {len(rows) - len(one)} 条中被匹配 {len(out['guessed'])}")
+    return out
+
+
+GRIDS_DDL = """
+CREATE OR REPLACE TABLE core.grids (
+    microgrid_code VARCHAR, microgrid_name VARCHAR, grid_code VARCHAR, grid_name VARCHAR, grid_type VARCHAR,
+    community_code VARCHAR, community_name VARCHAR, street_code VARCHAR, street_name VARCHAR,
+    district_code VARCHAR, district_name VARCHAR, grid_worker VARCHAR, grid_worker_phone VARCHAR,
+    batch_id VARCHAR, row_no INTEGER)"""
+
+
+def load_district(c, district: str, street: str, grids: list[tuple[str, str, str]], houses: list[tuple],
+                  batches: list[tuple[str, str, str]]) -> None:
+    """A hand-made district: core.grids from ``grids`` (microgrid_code, community_code, community_name),
+    core.houses from ``houses`` (house_code, microgrid_code, std_address, compound, building, unit, floor, room),
+    the empty staging tables and the loaded batches (batch_id, template, file_name) its rows come from."""
+    c.execute(GRIDS_DDL)
+    c.executemany("INSERT INTO core.grids (microgrid_code, community_code, community_name, street_code, "
+                  "street_name, district_code, district_name) VALUES (?, ?, ?, 'S1', ?, 'D1', ?)",
+                  [(*g, street, district) for g in grids])
+    c.execute(HOUSES_DDL)
+    c.executemany("INSERT INTO core.houses (house_code, microgrid_code, std_address, compound, building, unit, "
+                  "floor, room, collected_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, DATE '2024-01-01')", houses)
+    for ddl in STAGING_DDL:
+        c.execute(ddl)
+    Store.run_sql(c, "raw/tables.sql")
+    c.executemany("INSERT INTO raw.batches (batch_id, template, file_name, status, batch_no) "
+                  "VALUES (?, ?, ?, 'loaded', ?)", [(*b, n) for n, b in enumerate(batches, start=1)])

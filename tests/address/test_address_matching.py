@@ -112,8 +112,8 @@ def test_rules_and_parsed_parts(address_conn):
 
 def test_which_rows_need_an_address(address_conn):
     conn = address_conn
-    conn.executemany("INSERT INTO staging.floating VALUES (?, ?, ?, ?, ?)", [
-        ("fb", 2, "F1", "芳草小区3-2-501", "H02"),    # names a known house: not matched by address
+    conn.executemany("INSERT INTO staging.floating VALUES (?, ?, ?, ?, ?, NULL)", [
+        ("fb", 2, "F1", "芳草小区3-2-501", "H02"),    # names a known house: 已匹配 to it, its text not read
         ("fb", 3, "F2", "芳草小区3-2-501", None),     # no house code
         ("fb", 4, "F3", "芳草小区3-2-501", "  "),     # blank house code
         ("fb", 5, "F4", "芳草小区3-2-502", "X999"),   # unknown house code
@@ -123,7 +123,7 @@ def test_which_rows_need_an_address(address_conn):
         ("ab", 3, "A2", " ", "玉林社区"),
         ("ab", 4, "A3", "芳草小区3-2-502", "玉林社区"),
     ])
-    conn.execute("INSERT INTO staging.hukou VALUES ('hb', 7, NULL, '芳草小区501')")
+    conn.execute("INSERT INTO staging.hukou VALUES ('hb', 7, NULL, '芳草小区501', NULL)")
     counts = match_addresses(conn)
     rows = conn.execute(
         "SELECT record_key, record_id, record_no, address, match_status, house_code FROM core.address_matches "
@@ -132,21 +132,25 @@ def test_which_rows_need_an_address(address_conn):
     # record_key template:batch_no:row_no, record_id batch_no << 32 | row_no (batches fb 3, ab 4, hb 5: see conftest)
     assert rows == [
         ("assistance:4:4", 4 << 32 | 4, "A3", "芳草小区3-2-502", "matched", "H02"),
+        ("floating:3:2", 3 << 32 | 2, "F1", "芳草小区3-2-501", "matched", "H02"),
         ("floating:3:3", 3 << 32 | 3, "F2", "芳草小区3-2-501", "matched", "H01"),
         ("floating:3:4", 3 << 32 | 4, "F3", "芳草小区3-2-501", "matched", "H01"),
         ("floating:3:5", 3 << 32 | 5, "F4", "芳草小区3-2-502", "matched", "H02"),
         ("hukou:5:7", 5 << 32 | 7, None, "芳草小区501", "multi_match", None),
     ]
-    assert counts == {"matched": 4, "no_match": 0, "multi_match": 1}
+    assert counts == {"matched": 5, "no_match": 0, "multi_match": 1}
+    # the stated house is what decided, and 依据 says so (contract §3)
+    assert conn.execute("SELECT rule, address_basis(a) FROM core.address_matches a WHERE record_no = 'F1'").fetchall() == [
+        ("stated_house", "本记录填写的房屋编码 H02 在实有房屋中")]
     # rebuilt, not appended to
     match_addresses(conn)
-    assert conn.execute("SELECT count(*) FROM core.address_matches").fetchone()[0] == 5
+    assert conn.execute("SELECT count(*) FROM core.address_matches").fetchall()[0][0] == 6
 
 
 def test_missing_staging_tables_are_skipped(address_conn):
     address_conn.execute("DROP TABLE staging.floating")
     address_conn.execute("DROP TABLE staging.assistance")
-    address_conn.execute("INSERT INTO staging.hukou VALUES ('b', 2, NULL, '芳草小区9栋501')")
+    address_conn.execute("INSERT INTO staging.hukou VALUES ('b', 2, NULL, '芳草小区9栋501', NULL)")
     assert match_addresses(address_conn) == {"matched": 0, "no_match": 1, "multi_match": 0}
 
 

@@ -1,15 +1,8 @@
-"""Hand-made core.person_records rows for identity tests (the real table is built by core step 4)."""
+"""Hand-made core.person_records rows for identity tests, in the product's own (empty) tables: the
+``store`` of tests/identity/conftest.py is a copy of tests/schema.py's store."""
 from __future__ import annotations
 
 import datetime as dt
-
-PERSON_RECORDS_DDL = """
-CREATE OR REPLACE TABLE core.person_records (
-    record_key VARCHAR, record_id BIGINT, template VARCHAR, batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,
-    name VARCHAR, name_raw VARCHAR, id_number VARCHAR, id_raw VARCHAR, id_valid BOOLEAN,
-    id_problem VARCHAR, birth_date DATE, sex VARCHAR, house_code VARCHAR, house_source VARCHAR,
-    address VARCHAR, event_date DATE)
-"""
 
 _WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _CHECK = "10X98765432"
@@ -37,11 +30,11 @@ def record(key: str, name: str, *, template: str = "residents", id_number: str |
 
 
 def load_records(conn, rows: list[dict]) -> None:
-    conn.execute(PERSON_RECORDS_DDL)
+    conn.execute("DELETE FROM core.person_records")    # core step 4 rewrites the table whole
     # the batch the records come from, as in a real store (identity_upgrade.sql reads it)
-    conn.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    conn.execute("CREATE TABLE IF NOT EXISTS raw.batches (batch_id VARCHAR, batch_no INTEGER)")
-    conn.execute("INSERT INTO raw.batches SELECT 'b1', 1 WHERE NOT EXISTS (FROM raw.batches WHERE batch_id = 'b1')")
+    conn.execute("INSERT INTO raw.batches (batch_id, template, file_name, status, batch_no) "
+                 "SELECT 'b1', 'residents', 'residents/b1.csv', 'loaded', 1 "
+                 "WHERE NOT EXISTS (FROM raw.batches WHERE batch_id = 'b1')")
     cols = list(rows[0])
     conn.executemany(
         f"INSERT INTO core.person_records ({', '.join(cols)}, record_id) "

@@ -6,8 +6,6 @@ who never show an ID at all.
 """
 from __future__ import annotations
 
-from tests.identity.identity_records import PERSON_RECORDS_DDL
-
 SQL = """
 CREATE OR REPLACE TEMP TABLE _syn_persons AS
 WITH base AS (
@@ -30,8 +28,9 @@ WITH base AS (
 SELECT *, body17 || substr('10X98765432', CAST(1 + list_sum(list_transform(range(1, 18),
         lambda k: CAST(body17[k] AS INTEGER) * [7,9,10,5,8,4,2,1,6,3,7,9,10,5,8,4,2][k])) % 11 AS INTEGER), 1) AS id_number
 FROM body;
-""" + PERSON_RECORDS_DDL + """;
-INSERT INTO core.person_records
+DELETE FROM core.person_records;
+INSERT INTO core.person_records (record_key, record_id, template, batch_id, row_no, record_no, name, name_raw,
+    id_number, id_raw, id_valid, id_problem, birth_date, sex, house_code, house_source, address, event_date)
 SELECT
     t || ':syn:' || CAST(i AS VARCHAR) AS record_key, row_number() OVER (ORDER BY t, i) AS record_id,
     t AS template, 'syn', i, NULL,

@@ -153,12 +153,8 @@ def test_stewards_see_the_twin_and_why(store, run_date):
             record("1", "张子轩", id_number=TWIN_B, house="H1", sex="男"),
             record("2", "张子涵", birth="2015-03-11", house="H1", sex="男"),
         ])
-        # the batch as the loader describes it, for the message's file name
-        for column, kind in (("template", "VARCHAR"), ("file_name", "VARCHAR"), ("loaded_on", "DATE"),
-                             ("status", "VARCHAR"), ("rows_read", "BIGINT"), ("rows_loaded", "BIGINT"),
-                             ("rows_rejected", "BIGINT")):
-            conn.execute(f"ALTER TABLE raw.batches ADD COLUMN {column} {kind}")
-        conn.execute("UPDATE raw.batches SET template = 'residents', file_name = '芳草社区实有人口.csv'")
+        # the batch's file name, for the message
+        conn.execute("UPDATE raw.batches SET file_name = '芳草社区实有人口.csv'")
         link_persons(conn, run_date=run_date)
         build_queue(conn)
         issues = conn.execute("SELECT rule, message, suggested_fix FROM quality.issues "

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from pipelines.identity import link_persons
 from tests.identity.synthetic import make_synthetic
 
 
+@pytest.mark.slow
 def test_200k_records_link_quickly_and_consistently(store, run_date):
     with store.connect() as conn:
         n_records = make_synthetic(conn, 95_000)

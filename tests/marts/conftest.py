@@ -6,7 +6,7 @@ from tests.status.status_world import World
 
 
 @pytest.fixture
-def world(store):
-    """The status tests' hand-written inputs, in a real store file; yields (conn, World)."""
-    with store.connect() as conn:
+def world(schema_store):
+    """The status tests' hand-written inputs, in the product's tables; yields (conn, World)."""
+    with schema_store.connect() as conn:
         yield conn, World(conn)

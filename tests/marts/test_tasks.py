@@ -74,13 +74,13 @@ def test_verification_tasks_are_the_contracts_rows_one_open_task_each(street):
                         "WHERE kind = 'verify' AND state = 'open'").fetchall()[0] == (2, 2)
 
 
-def test_task_ids_derive_from_person_house_and_evidence_date_not_load_order(tmp_path):
-    from pipelines.store import Store
+def test_task_ids_derive_from_person_house_and_evidence_date_not_load_order(schema_template, tmp_path):
+    from tests.schema import copy_of
     from tests.status.status_world import World
 
     ids = []
     for order in ((0, 1), (1, 0)):
-        store = Store(tmp_path / f"s{order[0]}" / "store.duckdb")
+        store = copy_of(schema_template, tmp_path / f"s{order[0]}")
         with store.connect() as conn:
             w = World(conn)
             w.grid("MG1", "G1")

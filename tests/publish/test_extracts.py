@@ -75,7 +75,9 @@ def test_education_gets_children_not_everyone(conn, tmp_path):
                       as_of=AS_OF, user="u")
     header, rows = read_csv(r.path)
     assert "人员主键" not in header
-    assert [row[header.index("姓名")] for row in rows] == ["张一"]   # born 2020-05-01; 张二 turns 6 in October
+    # 2026-10-31 is in school year 2026–2027: the next enrolment (September 2027) is 张二's, born 2020-10-01;
+    # 张一 (born 2020-05-01) started school in September 2026
+    assert [row[header.index("姓名")] for row in rows] == ["张二"]
     for other in ("person-sources", "grid-population", "health-key-groups"):
         with pytest.raises(GrantRefused):
             write_extract(conn, other, fmt="csv", out=tmp_path / "x.csv", dept="教育", scope=None, as_of=AS_OF, user="u")
@@ -169,7 +171,7 @@ def test_xlsx_extract_has_headers_dictionary_and_masking(conn, tmp_path):
     assert "数据字典" in wb.sheetnames
     dict_rows = list(wb["数据字典"].iter_rows(values_only=True))
     assert dict_rows[0] == ("列名", "类型", "说明", "脱敏")
-    assert ("公民身份号码", "VARCHAR") == dict_rows[2][:2] and dict_rows[2][3] == "前6后4"
+    assert ("公民身份号码", "文本") == dict_rows[2][:2] and dict_rows[2][3] == "前6后4"     # types as a clerk reads them
     assert wb.properties.modified.date() == AS_OF
 
 
@@ -218,3 +220,21 @@ def test_empty_streamed_extract_still_has_its_columns(tmp_path):
     assert pq.read_table(tmp_path / "e.parquet").schema.names == ["网格编码"]
     assert writers.write_csv(pa.RecordBatchReader.from_batches(schema, []), tmp_path / "e.csv") == 0
     assert (tmp_path / "e.csv").read_text(encoding="utf-8-sig") == '"网格编码"\n'
+
+
+def test_address_matches_follow_the_contract(conn, tmp_path):
+    """Contract §3: one row per source row with a free-text address, in the contract's columns and words."""
+    write_extract(conn, "address-matches", fmt="csv", out=tmp_path / "a.csv", dept=None, scope=None, as_of=AS_OF,
+                  user="u")
+    header, rows = read_csv(tmp_path / "a.csv")
+    assert header == ["来源", "记录编号", "地址", "匹配结果", "房屋编码", "候选房屋编码", "依据"]
+    got = {r[1]: r for r in rows}
+    assert set(got) == {"F-001", "F-002", "HK-2", "JZ-9", "HK-3"}
+    assert got["F-001"][3:] == ["已匹配", "H1", "", "小区“锦苑小区”、门牌“草堂路1号”、1栋、1单元、101室，唯一对应此房屋"]
+    assert got["F-002"][3:] == ["已匹配", "H2", "", "本记录填写的房屋编码 H2 在实有房屋中"]
+    assert got["JZ-9"][3:6] == ["多个候选", "", "H1;H2"] and "无法确定" in got["JZ-9"][6]
+    assert got["HK-3"][3:] == ["未匹配", "", "", "“同上”不是地址，请填写实际居住地址"]
+    # a community sees its own rows: matched there, or all of whose candidates lie there
+    write_extract(conn, "address-matches", fmt="csv", out=tmp_path / "c.csv", dept="社区", scope="金沙社区",
+                  as_of=AS_OF, user="u")
+    assert sorted(r[1] for r in read_csv(tmp_path / "c.csv")[1]) == ["F-001", "F-002", "JZ-9"]

@@ -3,14 +3,13 @@ values, and every column any output can carry has a class."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 
 import pytest
 
-from pipelines.paths import EXPECTATIONS_DIR
 from pipelines.publish import masking as M
 from pipelines.publish.registry import load_registry
+from pipelines.quality.validate import suite_docs
 from pipelines.sources import load_catalog
 
 AS_OF = dt.date(2026, 10, 31)
@@ -104,8 +103,8 @@ def test_every_column_an_output_can_carry_has_one_class():
     reg = load_registry()
     fields = {f.name for t in load_catalog() for f in t.fields}
     columns = {c.name for x in reg.extracts.values() for c in x.columns}
-    suites = {e["meta"]["field"] for p in EXPECTATIONS_DIR.glob("*.json")
-              for e in json.loads(p.read_text(encoding="utf-8"))["expectations"] if e["meta"].get("field")}
+    suites = {e["meta"]["field"] for doc in suite_docs().values() for e in doc["expectations"]
+              if e["meta"].get("field")}
     missing = sorted((fields | columns | suites) - set(reg.classes))
     assert not missing, f"unclassified (reports/extracts.yaml classes): {missing}"
     # the values the contract names as holding an ID are identifiers

@@ -43,8 +43,8 @@ ALTER TABLE core.houses ADD COLUMN room VARCHAR;
 
 -- person_key, name, id_number, birth_date, sex, status, category, registered, house_code
 CREATE TEMP TABLE w AS SELECT * FROM (VALUES
-  ('P01', '张一', '510104202005010011', DATE '2020-05-01', '男', '在住', '户籍人口', true, 'H1'),   -- school cohort 2026
-  ('P02', '张二', '510104202010010022', DATE '2020-10-01', '女', '在住', '户籍人口', true, 'H1'),   -- 6 after 31 Aug: next cohort
+  ('P01', '张一', '510104202005010011', DATE '2020-05-01', '男', '在住', '户籍人口', true, 'H1'),   -- started school September 2026
+  ('P02', '张二', '510104202010010022', DATE '2020-10-01', '女', '在住', '户籍人口', true, 'H1'),   -- 6 after 31 Aug 2026: the September 2027 enrolment
   ('P03', '张三', '510104202401010033', DATE '2024-01-01', '男', '在住', '户籍人口', true, 'H2'),   -- 0-6
   ('P04', '李老', '510104194001010044', DATE '1940-01-01', '女', '在住', '户籍人口', true, 'H2'),   -- 86, living alone
   ('P05', '王五', '510104195801010055', DATE '1958-01-01', '男', '在住', '户籍人口', true, 'H3'),   -- 68
@@ -176,6 +176,25 @@ SELECT a.record_no AS 记录编号, a.id_number AS 公民身份号码, a.name AS
        a.monthly_amount AS 月救助金额, s.status AS 状态, s.basis AS 依据
 FROM staging.assistance a JOIN core.persons p ON p.id_number = a.id_number JOIN core.person_status s USING (person_key)
 WHERE s.status IN ('死亡', '已离开', '待核实');
+
+-- core.address_matches with the columns docs/architecture.md gives it (what the address-matches extract reads)
+CREATE TABLE core.address_matches (
+    template VARCHAR, batch_id VARCHAR, row_no INTEGER, record_no VARCHAR, record_key VARCHAR, record_id BIGINT,
+    address VARCHAR, road VARCHAR, road_no VARCHAR, compound VARCHAR, building VARCHAR, unit VARCHAR, floor VARCHAR,
+    room VARCHAR, match_status VARCHAR, house_code VARCHAR, candidates VARCHAR[], n_candidates INTEGER, rule VARCHAR,
+    how VARCHAR, basis_detail VARCHAR, unknown_kind VARCHAR, unknown_key VARCHAR, alias_id VARCHAR);
+INSERT INTO core.address_matches VALUES
+  ('floating', 'b_flo', 2, 'F-001', NULL, NULL, '草堂路1号锦苑小区1栋1单元101', '草堂路', '1', '锦苑小区', '1', '1', NULL,
+   '101', 'matched', 'H1', NULL, 1, 'compound_road_building_unit_room', 'text', NULL, NULL, NULL, NULL),
+  ('floating', 'b_flo', 3, 'F-002', NULL, NULL, '草堂路1号锦苑小区1栋1单元102', NULL, NULL, NULL, NULL, NULL, NULL,
+   NULL, 'matched', 'H2', NULL, 1, 'stated_house', 'stated', NULL, NULL, NULL, NULL),
+  ('hukou', 'b_hk', 3, 'HK-2', NULL, NULL, '河滨路9号滨江苑3栋301', '河滨路', '9', '滨江苑', '3', NULL, NULL, '301',
+   'matched', 'H5', NULL, 1, 'compound_road_building_room', 'text', NULL, NULL, NULL, NULL),
+  ('assistance', 'b_as', 4, 'JZ-9', NULL, NULL, '锦苑小区1栋1单元', NULL, NULL, '锦苑小区', '1', '1', NULL, NULL,
+   'multi_match', NULL, ['H1', 'H2'], 2, 'compound_building_unit', 'multi',
+   '小区“锦苑小区”、1栋、1单元，有 2 处房屋都符合，地址未写户室，无法确定', 'ambiguous', '锦苑小区 未写户室', NULL),
+  ('hukou', 'b_hk', 5, 'HK-3', NULL, NULL, '同上', NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'no_match', NULL, NULL, 0,
+   'not_an_address', 'problem', '“同上”不是地址，请填写实际居住地址', 'not_address', '同上', NULL);
 CREATE TABLE marts.assistance_flagged AS
 SELECT a.*, p.person_key, a.记录编号 AS record FROM marts.assistance_check a JOIN core.persons p ON p.id_number = a.公民身份号码;
 

@@ -98,9 +98,11 @@ def build(conn, *, typo_batch="b_res1"):
         ('residents:b_res1:3',2,'P2','residents:b_res1:4',0.2,-1.0,NULL);
     CREATE TABLE core.address_matches (template VARCHAR, batch_id VARCHAR, row_no INTEGER, record_key VARCHAR,
         address VARCHAR, road VARCHAR, road_no VARCHAR, compound VARCHAR, building VARCHAR, unit VARCHAR,
-        floor VARCHAR, room VARCHAR, match_status VARCHAR, house_code VARCHAR, candidates VARCHAR[], rule VARCHAR);
+        floor VARCHAR, room VARCHAR, match_status VARCHAR, house_code VARCHAR, candidates VARCHAR[], rule VARCHAR,
+        how VARCHAR, basis_detail VARCHAR);
     INSERT INTO core.address_matches VALUES ('floating','b_flo',2,'floating:b_flo:2','金沙路1号1栋','金沙路','1',
-        NULL,'1',NULL,NULL,NULL,'multi_match',NULL,['H1','H2'],'road_building');
+        NULL,'1',NULL,NULL,NULL,'multi_match',NULL,['H1','H2'],'road_building', 'multi',
+        '门牌“金沙路1号”、1栋，有 2 处房屋都符合，地址未写单元、户室，无法确定');
     CREATE TABLE core.person_status (person_key VARCHAR, as_of DATE, status VARCHAR, category VARCHAR,
         house_code VARCHAR, microgrid_code VARCHAR, grid_code VARCHAR, registered BOOLEAN, basis VARCHAR);
     INSERT INTO core.person_status VALUES ('P1','2026-10-31','在住','户籍人口','H1','MG1','G1',true,'实有人口 2026-09-20'),

@@ -7,7 +7,7 @@ import pytest
 
 from pipelines.assets import quality as q
 from pipelines.definitions import all_assets, all_checks, defs
-from pipelines.quality.validate import suite_paths, tables_read
+from pipelines.quality.validate import suite_docs, tables_read
 
 
 def graph_upstream() -> dict:
@@ -18,7 +18,7 @@ def graph_upstream() -> dict:
 
 def test_every_suite_is_checked():
     checked = {s for entry in q.CHECKED for s in entry[1]}
-    assert checked == set(suite_paths())
+    assert checked == set(suite_docs())
 
 
 def test_each_check_waits_for_every_table_its_suites_read():

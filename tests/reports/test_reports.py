@@ -165,8 +165,12 @@ def test_courtyard_contacts_print_a_phone_in_full_only_with_consent(rendered):
 
 
 def read_list(path):
+    """A person list's rows as a clerk sees them: the lists are written for a double-click, a code or phone as ="…"
+    (tests/publish/test_spreadsheet_csv.py opens them in LibreOffice)."""
+    def shown(v: str) -> str:
+        return v[2:-1].replace('""', '"') if v.startswith('="') and v.endswith('"') else v
     with open(path, encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.reader(f))
+        rows = [[shown(v) for v in r] for r in csv.reader(f)]
     return rows[0], rows[1:]
 
 
@@ -224,7 +228,11 @@ def test_person_lists_hold_who_the_extracts_hold(rendered, conn):
     header, rows = read_list(out / "health-key-groups-children.csv")
     assert {r[header.index("姓名")] for r in rows} == {"张一", "张二", "张三"}     # 0-6 inclusive
     header, rows = read_list(out / "school-age-children-list.csv")
-    assert [r[header.index("姓名")] for r in rows] == ["张一"]
+    assert [r[header.index("姓名")] for r in rows] == ["张二"]      # the September 2027 enrolment
+    ws = openpyxl.load_workbook(out / "school-age-children.xlsx")["按网格统计"]
+    assert "2027年秋季入学适龄儿童名单" in ws["A1"].value
+    notes = " ".join(c.value for c in ws["A"] if isinstance(c.value, str))
+    assert "2026—2027 学年" in notes and "2020年9月1日至2021年8月31日出生" in notes
     header, rows = read_list(out / "emergency-vulnerable-list.csv")
     assert header[:4] == ["社区名称", "小区", "楼栋", "居住地址"]
     assert len(rows) == 5 and [r[:4] for r in rows] == sorted(r[:4] for r in rows)     # walkable building by building

@@ -6,7 +6,7 @@ from tests.status.status_world import World
 
 
 @pytest.fixture
-def world(store):
-    """A real store file with the status inputs written by hand; yields (conn, World)."""
-    with store.connect() as conn:
+def world(schema_store):
+    """The product's tables with the status inputs written by hand; yields (conn, World)."""
+    with schema_store.connect() as conn:
         yield conn, World(conn)

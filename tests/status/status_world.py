@@ -1,8 +1,9 @@
 """A small, hand-written store for status and marts tests.
 
-It writes the documented input tables of pipelines/status (raw.batches, the staging columns the
-rules read, core.grids/houses/person_records/person_links/persons) into a real DuckDB file, so the
-tests exercise the same SQL files as a run, without depending on ingest or identity.
+It fills the input tables of pipelines/status (raw.batches, the staging columns the rules read,
+core.grids/houses/person_records/person_links/persons), created empty by the product's own SQL
+(tests/schema.py), so the tests exercise the same SQL files as a run, without depending on ingest or
+identity.
 """
 from __future__ import annotations
 
@@ -10,43 +11,6 @@ import datetime as dt
 from collections import defaultdict
 
 D = dt.date
-
-SCHEMA = """
-CREATE OR REPLACE TABLE raw.batches (batch_id VARCHAR, template VARCHAR, file_name VARCHAR,
-    loaded_at TIMESTAMP, loaded_on DATE, status VARCHAR, batch_no INTEGER);
-CREATE OR REPLACE TABLE core.grids (microgrid_code VARCHAR, microgrid_name VARCHAR, grid_code VARCHAR,
-    grid_name VARCHAR, grid_type VARCHAR, community_code VARCHAR, community_name VARCHAR,
-    street_code VARCHAR, street_name VARCHAR, district_code VARCHAR, district_name VARCHAR,
-    grid_worker VARCHAR, grid_worker_phone VARCHAR, batch_id VARCHAR, row_no INTEGER);
-CREATE OR REPLACE TABLE core.houses (house_code VARCHAR, microgrid_code VARCHAR, std_address VARCHAR,
-    collected_on DATE, batch_id VARCHAR, row_no INTEGER);
-CREATE OR REPLACE TABLE core.person_records (record_key VARCHAR, record_id BIGINT, template VARCHAR,
-    batch_id VARCHAR, row_no INTEGER, record_no VARCHAR, name VARCHAR, name_raw VARCHAR, id_number VARCHAR,
-    id_raw VARCHAR, id_valid BOOLEAN, id_problem VARCHAR, birth_date DATE, sex VARCHAR, house_code VARCHAR,
-    house_source VARCHAR, address VARCHAR, event_date DATE, stated_house_code VARCHAR, outcome VARCHAR,
-    registered_on DATE, permit_valid_until DATE, deregistered_on DATE, deregistration_reason VARCHAR,
-    end_date DATE);
-CREATE OR REPLACE TABLE core.person_links (record_key VARCHAR, record_id BIGINT, person_key VARCHAR, rule VARCHAR,
-    score DOUBLE);
-CREATE OR REPLACE TABLE core.persons (person_key VARCHAR, name VARCHAR, id_number VARCHAR,
-    birth_date DATE, sex VARCHAR, n_records INTEGER);
-CREATE OR REPLACE TABLE staging.residents (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,
-    name VARCHAR, id_number VARCHAR, house_code VARCHAR, category VARCHAR, tags VARCHAR[], collected_on DATE);
-CREATE OR REPLACE TABLE staging.visits (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,
-    name VARCHAR, id_number VARCHAR, house_code VARCHAR, visit_date DATE, visit_result VARCHAR);
-CREATE OR REPLACE TABLE staging.hukou (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,
-    name VARCHAR, id_number VARCHAR, hukou_address VARCHAR, hukou_status VARCHAR, change_date DATE);
-CREATE OR REPLACE TABLE staging.floating (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,
-    name VARCHAR, id_number VARCHAR, current_address VARCHAR, house_code VARCHAR, registered_on DATE,
-    permit_valid_until DATE, deregistered_on DATE, deregistration_reason VARCHAR);
-CREATE OR REPLACE TABLE staging.assistance (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,
-    name VARCHAR, id_number VARCHAR, id_raw VARCHAR, assistance_type VARCHAR, monthly_amount DECIMAL(12,2),
-    start_date DATE, end_date DATE, address VARCHAR);
-CREATE OR REPLACE TABLE staging.deaths (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,
-    name VARCHAR, id_number VARCHAR, death_date DATE);
-CREATE OR REPLACE TABLE staging.disability (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,
-    name VARCHAR, id_number VARCHAR, issued_on DATE);
-"""
 
 # the row's main date, as core.person_records.event_date
 EVENT_DATE = {"residents": "collected_on", "visits": "visit_date", "hukou": "change_date",
@@ -61,7 +25,6 @@ FLOATING_DATES = ("registered_on", "permit_valid_until", "deregistered_on", "der
 class World:
     def __init__(self, conn):
         self.conn = conn
-        conn.execute(SCHEMA)
         self.next_row: dict[str, int] = defaultdict(lambda: 2)   # row 1 is the header
         self.persons: set[str] = set()
 
@@ -69,7 +32,8 @@ class World:
         batch_id = f"{template}-{name or 'b1'}"
         if not self.conn.execute("SELECT 1 FROM raw.batches WHERE batch_id = ?", [batch_id]).fetchone():
             n = self.conn.execute("SELECT count(*) FROM raw.batches").fetchall()[0][0]
-            self.conn.execute("INSERT INTO raw.batches VALUES (?, ?, ?, ?, ?, 'loaded', ?)",
+            self.conn.execute("INSERT INTO raw.batches (batch_id, template, file_name, loaded_at, loaded_on, status,"
+                              " batch_no) VALUES (?, ?, ?, ?, ?, 'loaded', ?)",
                               [batch_id, template, f"{template}/{name or template}.csv",
                                dt.datetime.combine(loaded_on, dt.time(8)) + dt.timedelta(seconds=n),
                                loaded_on, n + 1])
@@ -89,7 +53,8 @@ class World:
     def person(self, key: str, id_number: str | None = None, name: str = "张三") -> str:
         if key not in self.persons:
             self.persons.add(key)
-            self.conn.execute("INSERT INTO core.persons VALUES (?, ?, ?, NULL, NULL, 0)", [key, name, id_number])
+            self.conn.execute("INSERT INTO core.persons (person_key, name, id_number, n_records) VALUES (?, ?, ?, 0)",
+                              [key, name, id_number])
         return key
 
     def add(self, template: str, person: str | None, *, batch: str | None = None, record_no: str | None = None,
@@ -122,7 +87,7 @@ class World:
              id_number is not None, house, cols.get(EVENT_DATE[template]), stated_house, *says.values()])
         if person is not None:
             self.person(person, id_number, name)
-        self.conn.execute("INSERT INTO core.person_links VALUES (?, ?, ?, ?, NULL)",
+        self.conn.execute("INSERT INTO core.person_links (record_key, record_id, person_key, rule) VALUES (?, ?, ?, ?)",
                           [record_key, record_id, person, "id_exact" if person else "ambiguous"])
         return record_key
 

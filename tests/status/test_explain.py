@@ -69,3 +69,55 @@ def test_explain_lists_evidence_that_does_not_count(world):
     assert "流动人口注销 2025-06-01 注销原因未填写 (记录编号 F2)" in text
     assert "户籍登记 户籍状态正常 (记录编号 K1)" in text
     assert "状态 待核实" in text and "因此判定为待核实" in text
+
+
+def _check_char(first17: str) -> str:
+    w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    return "10X98765432"[sum(int(c) * x for c, x in zip(first17, w)) % 11]
+
+
+def test_explain_names_the_house_address_and_the_grid_beside_their_codes(moved):
+    text = explain(moved, "P1", as_of=D(2026, 1, 1))
+    assert "当前房屋：H1 H1号" in text
+    assert "所在网格：G1网格（网格编码 G1），微网格 MG1微网格（MG1）" in text
+    assert "房屋 H2（H2号）" in text and "房屋 H1（当前房屋）" in text      # evidence names other houses by address
+    assert "计入实有人口：是——状态在住，计入当前房屋所在的 G1网格（G1）" in text
+
+
+def test_explain_says_why_a_person_counts_in_registered_and_verified_population(moved, world):
+    conn, w = world
+    text = explain(moved, "P1", as_of=AS_OF)                 # 已离开 by a visit only: the police have not deregistered
+    assert "计入实有人口：否——状态为已离开" in text
+    assert "计入登记人口：是——" in text and "走访已发现离开，但公安尚未注销" in text and "注销核查建议" in text
+    assert status_of(moved, "P1")["registered"] is True
+    assert "计入登记人口：否——已死亡" in explain(moved, "P1", as_of=D(2027, 1, 1))
+    stale = explain(moved, "P1", as_of=D(2026, 1, 1), freshness_days=30)
+    assert "计入实有人口：否——状态为待核实" in stale and "登记人口不看证据时效" in stale
+    w.person("P2")
+    w.resident("P2", D(2025, 6, 1), "H2", record_no="R2")
+    w.hukou("P2", "迁出", D(2026, 5, 1), record_no="K9")
+    w.person("P3")
+    w.resident("P3", D(2026, 6, 1), "H404", record_no="R3")       # a house the housing table does not hold
+    build_evidence(conn)
+    build_status(conn, as_of=AS_OF)
+    gone = explain(conn, "P2", as_of=AS_OF)
+    assert "计入登记人口：否——已被公安注销：" in gone and "K9" in gone
+    assert status_of(conn, "P2")["registered"] is False
+    lost = explain(conn, "P3", as_of=AS_OF)
+    assert "当前房屋：H404 （该房屋不在实有房屋表中）" in lost
+    assert "计入实有人口：否——状态在住，但当前房屋不在实有房屋表或网格表中" in lost
+
+
+def test_explain_tells_an_invalid_id_from_an_unknown_person(moved):
+    wrong_check = ID[:17] + ("8" if ID[17] != "8" else "7")
+    with pytest.raises(LookupError, match="不是有效的公民身份号码：第18位校验码与前17位对不上"):
+        explain(moved, wrong_check, as_of=AS_OF)
+    with pytest.raises(LookupError, match="应为18位（旧号码15位），这里是 17 位"):
+        explain(moved, ID[:17], as_of=AS_OF)
+    with pytest.raises(LookupError, match="被 Excel 改成数字"):
+        explain(moved, "5.10104E+17", as_of=AS_OF)
+    unknown = "11010119900307001" + _check_char("11010119900307001")     # valid, nobody's here
+    with pytest.raises(LookupError, match="格式、校验码都正确，但库中没有任何记录"):
+        explain(moved, unknown, as_of=AS_OF)
+    with pytest.raises(LookupError, match="^未找到人员：“P404”"):
+        explain(moved, "P404", as_of=AS_OF)

@@ -5,16 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.web import add_user, create_app
-from tests.web.portal_world import ACCOUNTS, PASSWORD, build_portal_store, serving
+from pipelines.web import create_app
+from tests.web.portal_world import add_accounts, build_portal_store, serving
 
 
 @pytest.fixture(scope="session")
 def portal_home(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("portal") / "home"
     build_portal_store(home)
-    for user, (dept, scope) in ACCOUNTS.items():
-        add_user(home, user, PASSWORD, dept, scope)
+    add_accounts(home)
     return home
 
 

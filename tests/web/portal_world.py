@@ -68,6 +68,13 @@ FROM raw.residents;
 """
 
 
+def add_accounts(home: Path) -> None:
+    from pipelines.web import add_user
+
+    for user, (dept, scope) in ACCOUNTS.items():
+        add_user(home, user, PASSWORD, dept, scope)
+
+
 def build_portal_store(home: Path) -> Store:
     store = Store(home / "store.duckdb")
     with store.connect() as conn:

@@ -377,8 +377,8 @@ def test_fixes_applied_from_the_command_line_are_in_the_audit(cli_home, capsys):
     target, refused = issue_id(cli_home, "R-X3"), issue_id(cli_home, "R-X4")
     for ws in wb.worksheets[1:]:
         ws.protection.sheet = False
-        header = [cell.value for cell in ws[1]]
-        for row in ws.iter_rows(min_row=2):
+        header = [cell.value for cell in ws[2]]      # row 1: the sheet's instruction line
+        for row in ws.iter_rows(min_row=3):
             if row[0].value in (target, refused):
                 row[header.index("修正值")].value = "1990-02-28" if row[0].value == target else "1985-06-31"
                 row[header.index("处理方式")].value = "修正"
