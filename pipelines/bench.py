@@ -9,7 +9,13 @@ of persons / 100, generated once under ``.bench/demo-<N>-add1pct``) and every st
 table shows those stages as "+1% ..." and the incremental run as a share of the full build. The same
 batch is then built alone in a fresh store ("district ..."): what a district-partitioned deployment
 (docs/scale-out.md, step 1) re-runs when the batch belongs to a district the store does not hold — the
-bench's new street lies in 510104, the generated city in 510107.
+bench's new street lies in 510104, the generated city in 510107. The city pass over those two stores
+(pipelines/city.py) follows ("city pass"): the batch as a district plus the city pass is the partitioned
+deployment's cost of a new batch with one status per person city-wide.
+
+Last, a demo city by district with movers between its districts (``--city-persons``, default 3,000) is built
+district by district plus the city pass and as one store, and compared: ``partitioned vs one store: identical``
+or the tables that differ.
 
     python -m pipelines.bench                      # 100k, 1M (+1 %), 5M persons
     python -m pipelines.bench --sizes 100000       # one size
@@ -229,7 +235,27 @@ def run_pipeline_stages(persons: int, memory_limit: str | None, incremental: boo
                 t.watched(f"make bench · {persons:,} 人 · 区县分区", BENCH_DIR / f"stage_times-{persons}-district.json"):
             _stages(conn, t, [addition], part, label="district ")
             districts["batch"] = _districts(conn)
+        if len(districts["batch"]) == 1 and len(districts["store"]) == 1 and districts["batch"] != districts["store"]:
+            # …and the city pass over the two districts' stores (pipelines/city.py) makes them one city again.
+            from pipelines.city import city_pass
+
+            city = BENCH_DIR / f"home-{persons}-city"
+            shutil.rmtree(city, ignore_errors=True)
+            for code, src in ((districts["store"][0], home), (districts["batch"][0], part)):
+                (city / "districts" / code).mkdir(parents=True)
+                (city / "districts" / code / "store.duckdb").symlink_to((src / "store.duckdb").resolve())
+            laps = {}
+            t.stage("city pass", lambda: laps.update(city_pass(home=city, as_of=AS_OF, memory_limit=memory_limit).laps),
+                    lambda: _count(city / "city" / "store.duckdb", "SELECT count(*) FROM core.person_status"))
+            t.say("[bench] city pass parts (s): " + ", ".join(f"{k} {v}" for k, v in laps.items()))
     return {"persons": persons, "stages": t.rows, "districts": districts}
+
+
+def _count(store: Path, sql: str) -> int:
+    from pipelines.store import Store
+
+    with Store(store).connect(read_only=True, macros=False) as conn:
+        return conn.execute(sql).fetchall()[0][0]
 
 
 def _districts(conn) -> list[str]:
@@ -375,7 +401,7 @@ def _table(result: dict, baseline: dict | None) -> str:
              "| stage | seconds | rows | rows/s | peak RSS GB |", "|---|---:|---:|---:|---:|"]
     totals: dict[str, float] = {}
     for s in result["stages"]:
-        run = next((r for r in ("+1%", "district") if s["stage"].startswith(r + " ")), "full")
+        run = next((r for r in ("+1%", "district", "city") if s["stage"].startswith(r + " ")), "full")
         if run not in totals and totals:
             last = list(totals)[-1]
             lines.append(f"| **total{'' if last == 'full' else f' ({last} run)'}** | **{totals[last]:.1f}** | | | |")
@@ -402,6 +428,11 @@ def _table(result: dict, baseline: dict | None) -> str:
                      + (f" — applies here: the batch is district {'、'.join(batch)}, the store holds "
                         f"{'、'.join(store)}" if own else
                         " — does not apply here: the batch's district is one the store already holds"))
+    if "city" in totals:
+        both = totals["district"] + totals["city"]
+        lines.append(f"+1 % as a district plus the city pass (pipelines/city.py, one city again): "
+                     f"{totals['district']:.1f} + {totals['city']:.1f} s = {both:.1f} s = "
+                     f"{100 * both / totals['full']:.0f} % of the full build")
     return "\n".join(lines)
 
 
@@ -418,6 +449,9 @@ def main(argv=None) -> None:
     parser.add_argument("--no-baseline", action="store_true", help="skip the bare-DuckDB baseline")
     parser.add_argument("--statements", action="store_true",
                         help="print the seconds of every SQL statement the stages run (stderr)")
+    parser.add_argument("--city-persons", type=int, default=int(os.environ.get("BENCH_CITY_PERSONS", "3000")),
+                        help="size of the demo city (by district, with movers) whose partitioned build plus city pass "
+                             "is compared with one store; 0 skips it")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--baseline", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--incremental", action="store_true", help=argparse.SUPPRESS)
@@ -430,12 +464,52 @@ def main(argv=None) -> None:
           f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 1024**3:.0f} GB RAM; as-of {AS_OF}")
     incremental_at = {int(s) for s in args.incremental_at.split(",") if s.strip()}
     partial = args.start_at != "read" or args.stop_after != "checkpoint"  # no +1 % run on part of the stages
-    for persons in (int(s) for s in args.sizes.split(",")):
+    for persons in (int(s) for s in args.sizes.split(",") if s.strip()):
         _inbox(persons)
         result = _spawn(persons, False, args.memory_limit, persons in incremental_at and not partial,
                         args.start_at, args.stop_after, args.statements)
         baseline = None if args.no_baseline else _spawn(persons, True, None)
         print(_table(result, baseline), flush=True)
+    if args.city_persons and not partial:
+        print(city_check(args.city_persons), flush=True)
+
+
+def city_check(persons: int, root: Path | None = None) -> str:
+    """The exactness of a partitioned city (docs/scale-out.md): a demo city by district with movers between its
+    districts, run district by district plus the city pass, against one store of the same files."""
+    import shutil
+
+    from pipelines import demo
+    from pipelines.city import city_pass, differences
+    from pipelines.demo.movers import add_movers, flatten
+    from pipelines.districts import run_districts
+    from pipelines.runner import run_pipeline
+
+    root = root or BENCH_DIR / f"city-{persons}"
+    shutil.rmtree(root, ignore_errors=True)
+    inbox, flat = root / "inbox", root / "flat"
+    demo.generate(inbox, root / "truth", persons=persons, seed=7, as_of=AS_OF, street_max=max(1, persons // 3),
+                  by_district=True)
+    movers = add_movers(inbox, per_district=max(7, persons // 100), as_of=AS_OF)
+    flatten(inbox, flat)
+    started = time.perf_counter()
+    run_pipeline(home=root / "one", inbox=flat, as_of=AS_OF)
+    one_s = time.perf_counter() - started
+    started = time.perf_counter()
+    failed = [r.code for r in run_districts(home=root / "home", inbox=inbox, as_of=AS_OF, parallel=1) if not r.success]
+    districts_s = time.perf_counter() - started
+    if failed:
+        return f"partitioned vs one store: not compared, districts failed: {', '.join(failed)}"
+    city = city_pass(home=root / "home", as_of=AS_OF)
+    found = differences(city.home / "store.duckdb", root / "one" / "store.duckdb",
+                        city_reports=city.reports_dir, one_reports=root / "one" / "reports" / AS_OF.isoformat())
+    return (f"city of {persons:,} demo persons in {len(city.districts)} districts, {movers} movers between them "
+            f"({city.shared} persons in several districts, {city.typo} of them through a mistyped ID, "
+            f"{city.touched} statuses decided again): one store {one_s:.1f} s; districts one after another "
+            f"{districts_s:.1f} s + city pass {city.seconds:.1f} s ("
+            + ", ".join(f"{k} {v}" for k, v in city.laps.items()) + ")\n"
+            + ("partitioned vs one store: identical" if not found
+               else "partitioned vs one store: differences: " + "; ".join(found)))
 
 
 if __name__ == "__main__":

@@ -141,12 +141,17 @@ def _run_by_district(args) -> int:
     ok = [r for r in results if r.success]
     unchanged = sum(r.skipped for r in ok)
     print(f"合计：成功 {len(ok)} 个区县" + (f"（其中 {unchanged} 个未变化、未重新运行）" if unchanged else "")
-          + f"，人员 {sum(r.persons for r in ok)}，在住 {sum(r.residents for r in ok)}"
-          "（跨区县的同一人尚未合并，见 docs/scale-out.md）")
+          + f"，人员 {sum(r.persons for r in ok)}，在住 {sum(r.residents for r in ok)}（各区县分别计数）")
     print(f"各区县数据库：{args.home / 'districts'}/<区县代码>/store.duckdb")
     if failed:
-        print(f"失败的区县：{'、'.join(failed)}", file=sys.stderr)
+        print(f"失败的区县：{'、'.join(failed)}；全市合并未运行（它需要每个区县的结果）", file=sys.stderr)
         return 1
+    from pipelines.city import city_pass
+    from pipelines.store import env_memory_limit
+
+    # One person, one status, one house city-wide: the districts' stores merged (pipelines/city.py).
+    print(city_pass(home=args.home, as_of=args.as_of, freshness_days=args.freshness_days,
+                    memory_limit=env_memory_limit(), codes=codes).render())
     return 0
 
 
@@ -232,6 +237,12 @@ def cmd_demo(args) -> int:
                                 street_index=args.street_index, by_district=args.by_district, **extra)
     except (FileExistsError, ValueError) as exc:
         raise UserError(str(exc)) from None
+    if args.movers:
+        if not args.by_district:
+            raise UserError("--movers 需要 --by-district：迁居者从一个区县搬到另一个区县")
+        from pipelines.demo.movers import add_movers
+
+        summary["movers"] = add_movers(args.out, per_district=args.movers, as_of=args.as_of, seed=args.seed)
     print(f"演示数据已生成：{args.out}（真值：{args.truth}）")
     for key, value in summary.items():
         print(f"  {key}: {value}")
@@ -656,6 +667,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "身份证号避开真值中已有的人")
     p.add_argument("--by-district", action="store_true",
                    help="按区县分目录：每条街道的文件写入 收件箱/<区县代码>/<模板>/（供 onceonly run --by-district）；真值仍为全市一份")
+    p.add_argument("--movers", type=int, default=0, metavar="N",
+                   help="与 --by-district 同用：每个区县 N 人迁居到下一个区县（新区县的采集记录、原住址的搬离走访、"
+                        "部分人迁居后死亡由新区县登记；真值不含迁居）")
     p.add_argument("--check", action="store_true",
                    help="不生成数据，核对已运行的数据库与真值，并列出各网格登记人口与实有人口差额的上期与本期")
     p.add_argument("--followup", action="store_true",

@@ -11,7 +11,7 @@ import dagster as dg
 
 from pipelines.assets import core, identity, ingest, marts, portal, quality, reports, staging, status
 from pipelines.assets.publish import publish_asset
-from pipelines.districts import district_job, district_sensor, district_store
+from pipelines.districts import city_job, city_store, district_job, district_sensor, district_store
 from pipelines.resources import default_resources
 from pipelines.sensors import build_inbox_sensor
 
@@ -23,7 +23,7 @@ all_checks = dg.load_asset_checks_from_modules(list(ASSET_MODULES))
 RESOURCES = default_resources()
 
 pipeline_job = dg.define_asset_job(
-    "onceonly_pipeline", selection=dg.AssetSelection.all() - dg.AssetSelection.assets(district_store),
+    "onceonly_pipeline", selection=dg.AssetSelection.all() - dg.AssetSelection.assets(district_store, city_store),
     description="收件箱 → 原始层 → 标准化 → 核心（人员、房屋、状态）→ 数据集市 → 报表",
 )
 
@@ -40,9 +40,9 @@ def monthly_reports(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     return dg.RunRequest(run_key=month_end.isoformat(), run_config={"resources": {"settings": {"config": config}}})
 
 defs = dg.Definitions(
-    assets=[*all_assets, district_store],
+    assets=[*all_assets, district_store, city_store],
     asset_checks=all_checks,
-    jobs=[pipeline_job, district_job],
+    jobs=[pipeline_job, district_job, city_job],
     sensors=[build_inbox_sensor(pipeline_job), district_sensor],
     schedules=[monthly_reports],
     resources=RESOURCES,

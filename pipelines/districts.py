@@ -209,6 +209,27 @@ def district_sensor(context: dg.SensorEvaluationContext, settings: RunSettings):
                            dynamic_partitions_requests=[district_partitions.build_add_request(new)] if new else [])
 
 
+@dg.asset(group_name="districts", kinds={"duckdb"}, deps=[district_store],
+          description="全市合并：各区县数据库（只读）合成 home/city/store.duckdb——跨区县的同一人合并为一人，"
+                      "按全市证据判定状态，生成全市网格人口、名单和报表（pipelines/city.py）。")
+def city_store(settings: RunSettings) -> dg.MaterializeResult:
+    from pipelines.city import city_pass
+
+    result = city_pass(home=settings.home_path, as_of=settings.as_of_date, freshness_days=settings.freshness_days,
+                       memory_limit=env_memory_limit())
+    return dg.MaterializeResult(metadata={
+        "districts": ", ".join(result.districts), "persons": result.persons, "shared": result.shared,
+        "typo": result.typo, "touched": result.touched, "seconds": round(result.seconds, 1),
+        "status_counts": dg.MetadataValue.json(result.status_counts),
+        "store": dg.MetadataValue.path(str(store_path(result.home)))})
+
+
+city_job = dg.define_asset_job(
+    "city_job", selection=dg.AssetSelection.assets(city_store), executor_def=dg.in_process_executor,
+    description="全市合并：在各区县运行之后，把各区县数据库合成全市数据库（一人一状态）",
+)
+
+
 def district_job_definition() -> dg.JobDefinition:
     """district_job resolved with its one resource, for the CLI's runs (`dagster dev` resolves it in definitions.py)."""
     from pipelines.resources import default_resources

@@ -1,0 +1,375 @@
+"""The city pass after the district runs (docs/scale-out.md, step 2): one person, one status, one house city-wide.
+
+Each district's store (pipelines/districts.py) decided its persons on its own evidence only: a migrant who moved
+from district A to B is 在住 in both, and a death registered in B for a person who lives in A makes a second
+person in B, dead, while A still counts them. The city pass reads the district stores with DuckDB (ATTACH … READ_ONLY, nothing written to them) and
+builds ``home/city/store.duckdb``, an ordinary store whose core layer is the union of the districts' core layers:
+
+1. **Batches renumbered** city-wide (``city.batch_map``): ``record_id``/``record_key`` are built from a store's
+   batch number, so every per-record table is respelled with the city's number (files in path order, as a one-store
+   load numbers them); a batch's ``loaded_at`` becomes its day plus its city number in microseconds, so "the newer
+   file" that breaks a same-day tie between two districts' evidence is the later path, as in one load.
+2. **Persons linked across districts** (``city.person_map``): persons whose valid ID is the same in several
+   districts are one city person (a record with a valid ID always founds or joins a person in its district, so
+   the districts' persons are all there is to link); a district's person without a valid ID whose record carries
+   a mistyped ID of another district's person joins that person (``city.typo``, by the unchanged
+   ``sql/core/identity_typo.sql``). City keys are ``<区县代码>-<the district's 人员主键>`` of the person's first
+   district, so no two districts' keys collide.
+3. **Evidence exchanged**: ``core.evidence`` is rebuilt from the union (``sql/core/evidence.sql``, unchanged).
+4. **Status re-decided for the persons the city changed** (``city.touched``: in several districts) with the contract's rules (``sql/core/status_rules.sql``, unchanged); every
+   other person keeps its district's decision, which its own evidence alone already made.
+5. **Marts, tasks and reports** for the city, by the same code as a one-store build (``build_marts``,
+   ``render_all``).
+
+Not linked across districts yet: records without any (even mistyped) ID, which one store may link to a person of
+another district through the probabilistic model's birth-date + surname block; see docs/scale-out.md.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from pipelines.errors import UserFacingError
+from pipelines.paths import store_path
+from pipelines.store import Store, store_key
+
+CITY = "city"
+# Tables copied from every district, in this order (later ones are respelled through the maps built first).
+# person_status is not copied whole: only the decisions of persons the city pass did not touch.
+UNION_TABLES = ("raw.batches", "core.grids", "core.houses", "core.address_matches", "core.person_records",
+                "core.person_links", "core.identity_name_pinyin")
+RECORD_KEY_COLUMNS = ("record_key", "presence_key", "decision_key")
+
+
+@dataclass
+class CityResult:
+    home: Path
+    districts: list[str]
+    persons: int = 0                 # city persons
+    district_persons: int = 0        # the districts' persons added up (each mover counted once per district)
+    shared: int = 0                  # city persons found in more than one district
+    typo: int = 0                    # persons without a valid ID joined to another district's by a mistyped ID
+    touched: int = 0                 # persons whose status was decided again on the city's evidence
+    status_counts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    laps: dict[str, float] = field(default_factory=dict)   # seconds per part: copy, link, evidence, status, marts, reports
+    reports_dir: Path | None = None
+
+    def render(self) -> str:
+        return (f"全市合并（{len(self.districts)} 个区县）：各区县人员合计 {self.district_persons}，"
+                f"跨区县同一人 {self.shared} 人已合并（其中按录错的身份证号 {self.typo} 人），"
+                f"按全市证据重新判定状态 {self.touched} 人；全市人员 {self.persons}，"
+                + "，".join(f"{k} {v}" for k, v in self.status_counts.items())
+                + f"；用时 {self.seconds:.1f} 秒\n全市数据库：{store_path(self.home)}"
+                + (f"\n全市报表目录：{self.reports_dir}" if self.reports_dir else ""))
+
+
+def city_home(home: Path) -> Path:
+    return Path(home) / CITY
+
+
+def _attach(conn: duckdb.DuckDBPyConnection, alias: str, path: Path) -> None:
+    quoted = "'" + str(path).replace("'", "''") + "'"
+    key = store_key()
+    options = "READ_ONLY" + (", ENCRYPTION_KEY '" + key.replace("'", "''") + "'" if key else "")
+    conn.execute(f"ATTACH {quoted} AS {alias} ({options})")
+
+
+def _columns(conn: duckdb.DuckDBPyConnection, catalog: str, qualified: str) -> list[str]:
+    schema, table = qualified.split(".")
+    return [r[0] for r in conn.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? AND table_name = ? "
+        "ORDER BY column_index", [catalog, schema, table]).fetchall()]
+
+
+def _respelled(conn, catalog: str, code: str, qualified: str) -> str:
+    """SELECT of one district's table with its keys in the city's spelling: person_key through city.person_map,
+    record ids and keys through city.batch_map (a record key is template:batch number:row number)."""
+    cols = _columns(conn, catalog, qualified)
+    out, joins = [], []
+    for c in cols:
+        if c == "person_key":
+            out.append("pm.city_key AS person_key")
+            joins.append(f"LEFT JOIN city.person_map pm ON pm.district_code = '{code}' AND pm.person_key = t.person_key")
+        elif c == "record_id":
+            joins.append(f"LEFT JOIN city.batch_map bi ON bi.district_code = '{code}' "
+                         "AND bi.district_batch_no = (t.record_id >> 32)")
+            out.append("(bi.batch_no::BIGINT << 32) | (t.record_id & 4294967295) AS record_id")
+        elif c in RECORD_KEY_COLUMNS:
+            alias = "b_" + c
+            joins.append(f"LEFT JOIN city.batch_map {alias} ON {alias}.district_code = '{code}' "
+                         f"AND {alias}.district_batch_no = TRY_CAST(split_part(t.{c}, ':', 2) AS INTEGER)")
+            out.append(f"CASE WHEN t.{c} IS NULL THEN NULL ELSE split_part(t.{c}, ':', 1) || ':' || {alias}.batch_no "
+                       f"|| ':' || split_part(t.{c}, ':', 3) END AS {c}")
+        elif c == "batch_no" and qualified == "raw.batches":
+            joins.append(f"LEFT JOIN city.batch_map bn ON bn.district_code = '{code}' AND bn.district_batch_no = t.batch_no")
+            out.append("bn.batch_no AS batch_no")
+        elif c == "loaded_at" and qualified == "raw.batches":
+            # "The newer file" breaks same-day ties between evidence (status_rules.sql). Each district's clock
+            # says only when its own run happened; a one-store load of the same files orders them by path.
+            # The city: the day loaded, then the path (the city's batch number): what one load of the same files does.
+            out.append("t.loaded_on::TIMESTAMP + to_microseconds(bn.batch_no::BIGINT) AS loaded_at")
+        else:
+            out.append(f't."{c}"')
+    return f"SELECT {', '.join(out)} FROM {catalog}.{qualified} t {' '.join(joins)}"
+
+
+def _check_district(conn, alias: str, code: str, as_of: dt.date, freshness_days: int) -> None:
+    rows = conn.execute(f"SELECT DISTINCT as_of, freshness_days FROM {alias}.core.person_status").fetchall()
+    if rows and rows != [(as_of, freshness_days)]:
+        found = "、".join(f"截止日期 {d} / 有效期 {w} 天" for d, w in rows)
+        raise CityPassError(f"区县 {code} 的数据库按 {found} 判定，与全市合并要求的截止日期 {as_of}、有效期 "
+                            f"{freshness_days} 天不同：请先用相同参数运行 onceonly run --by-district")
+
+
+class CityPassError(UserFacingError):
+    """The district stores cannot be merged as asked (none yet, or decided for another date): said in Chinese."""
+
+
+def district_stores(home: Path) -> list[tuple[str, Path]]:
+    from pipelines.districts import DISTRICT_CODE
+
+    folder = Path(home) / "districts"
+    return [(p.name, store_path(p)) for p in sorted(folder.iterdir()) if DISTRICT_CODE.fullmatch(p.name)
+            and store_path(p).exists()] if folder.is_dir() else []
+
+
+def city_pass(*, home: Path, as_of: dt.date, freshness_days: int = 365, reports: bool = True,
+              memory_limit: str | None = None, codes: list[str] | None = None) -> CityResult:
+    """Build ``home/city/store.duckdb`` from the district stores under ``home/districts`` (read-only): those of
+    ``codes`` (the districts of the inbox), else every one found."""
+    from pipelines.marts import build_marts
+    from pipelines.status import build_evidence, build_status
+
+    started = time.monotonic()
+    districts = [(c, p) for c, p in district_stores(home) if codes is None or c in codes]
+    missing = sorted(set(codes or ()) - {c for c, _ in districts})
+    if missing:
+        raise CityPassError(f"区县 {'、'.join(missing)} 还没有数据库：请先运行 onceonly run --by-district")
+    if not districts:
+        raise CityPassError(f"{Path(home) / 'districts'} 中没有区县数据库：请先运行 onceonly run --by-district")
+    chome = city_home(home)
+    target = store_path(chome)
+    building = target.with_name(target.name + ".building")
+    building.unlink(missing_ok=True)
+    result = CityResult(chome, [c for c, _ in districts])
+    mark = [time.monotonic()]
+
+    def lap(name: str) -> None:
+        now = time.monotonic()
+        result.laps[name] = round(now - mark[0], 1)
+        mark[0] = now
+
+    with Store(building, memory_limit=memory_limit).connect() as conn:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS city")
+        aliases = {code: f"d{code}" for code, _ in districts}
+        for code, path in districts:
+            _attach(conn, aliases[code], path)
+            _check_district(conn, aliases[code], code, as_of, freshness_days)
+        _maps(conn, aliases)
+        for qualified in UNION_TABLES:
+            _union(conn, aliases, qualified)
+        for (template,) in conn.execute(
+                "SELECT DISTINCT table_name FROM duckdb_tables() WHERE database_name IN ("
+                + ", ".join(f"'{a}'" for a in aliases.values()) + ") AND schema_name = 'staging' ORDER BY 1").fetchall():
+            _union(conn, aliases, f"staging.{template}")
+        # the districts read the same names: one reading each (pipelines/identity/pinyin.py fills any gap)
+        conn.execute("CREATE OR REPLACE TABLE core.identity_name_pinyin AS "
+                     "SELECT DISTINCT ON (name) * FROM core.identity_name_pinyin ORDER BY name")
+        lap("copy")
+        result.typo = _typo_across(conn)
+        _persons(conn, aliases)
+        lap("link")
+        build_evidence(conn)
+        lap("evidence")
+        result.touched = _decide(conn, aliases, as_of=as_of, freshness_days=freshness_days,
+                                 build_status=build_status)
+        lap("status")
+        for alias in aliases.values():
+            conn.execute(f"DETACH {alias}")
+        build_marts(conn, as_of=as_of, record_tasks=True)
+        lap("marts")
+        result.persons, result.district_persons, result.shared = conn.execute(
+            "SELECT count(DISTINCT city_key), count(*), count(DISTINCT city_key) FILTER (WHERE shared) "
+            "FROM city.person_map").fetchall()[0]
+        result.status_counts = dict(conn.execute(
+            "SELECT status, count(*) FROM core.person_status GROUP BY status ORDER BY status").fetchall())
+        if reports:
+            from pipelines.reports import render_all
+
+            result.reports_dir = chome / "reports" / as_of.isoformat()
+            render_all(conn, out_dir=result.reports_dir, as_of=as_of, home=chome)
+        conn.execute("CHECKPOINT")
+        lap("reports")
+    os.replace(building, target)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _maps(conn, aliases: dict[str, str]) -> None:
+    """city.batch_map (district batch number → city batch number) and city.person_map (district person → city
+    person: the same valid ID is the same person, whatever district holds it)."""
+    conn.execute("CREATE OR REPLACE TABLE city.batch_map AS SELECT district_code, district_batch_no, "
+                 "row_number() OVER (ORDER BY file_name, batch_id, district_code)::INTEGER AS batch_no FROM ("
+                 + " UNION ALL ".join(f"SELECT '{code}' AS district_code, batch_no AS district_batch_no, file_name, "
+                                      f"batch_id FROM {alias}.raw.batches" for code, alias in aliases.items()) + ")")
+    conn.execute("CREATE OR REPLACE TABLE city.person_map AS "
+                 "WITH p AS (" + " UNION ALL ".join(
+                     f"SELECT '{code}' AS district_code, person_key, id_number FROM {alias}.core.persons"
+                     for code, alias in aliases.items()) + "), "
+                 "a AS (SELECT *, coalesce(id_number, district_code || '-' || person_key) AS anchor FROM p) "
+                 "SELECT district_code, person_key, id_number, "
+                 "       min(district_code || '-' || person_key) OVER (PARTITION BY anchor) AS city_key, "
+                 "       count(*) OVER (PARTITION BY anchor) > 1 AS shared "
+                 "FROM a")
+
+
+def _union(conn, aliases: dict[str, str], qualified: str) -> None:
+    present = [(code, alias) for code, alias in aliases.items() if _columns(conn, alias, qualified)]
+    if not present:
+        return
+    conn.execute(f"CREATE OR REPLACE TABLE {qualified} AS "
+                 + " UNION ALL BY NAME ".join(_respelled(conn, alias, code, qualified) for code, alias in present))
+
+
+def _typo_across(conn) -> int:
+    """A district's person without a valid ID whose record carries a mistyped ID of a person another district
+    holds (``sql/core/identity_typo.sql``, unchanged: one substitution or adjacent swap from exactly one valid
+    ID with the same name or pinyin) is that person: one store links the record by id_typo, and the person's
+    other records with it. Only records their district could not settle are tried."""
+    from pipelines.identity.pinyin import refresh_name_pinyin
+
+    refresh_name_pinyin(conn)
+    Store.run_sql(conn, "core/identity_macros.sql")
+    Store.run_sql(conn, "core/identity_prepare.sql")
+    # the invalid IDs their district already typo-linked, or that belong to a person with a valid ID, stay put
+    conn.execute("""
+        DELETE FROM scratch.link_records r
+        WHERE NOT r.id_valid AND r.record_key NOT IN (
+            SELECT record_key FROM core.person_links WHERE person_key IN (
+                SELECT city_key FROM city.person_map GROUP BY city_key HAVING max(id_number) IS NULL))""")
+    Store.run_sql(conn, "core/identity_typo.sql")
+    conn.execute("""
+        CREATE OR REPLACE TABLE city.typo AS
+        SELECT DISTINCT l.person_key AS from_key, q.city_key AS to_key
+        FROM _link t
+        JOIN core.person_links l USING (record_key)
+        JOIN (SELECT DISTINCT id_number, city_key FROM city.person_map WHERE id_number IS NOT NULL) q
+          ON q.id_number = t.id_anchor
+        WHERE t.rule = 'id_typo' AND l.person_key <> q.city_key""")
+    # a person pointed at two others stays apart, as one store leaves a record with two typo targets
+    conn.execute("DELETE FROM city.typo WHERE from_key IN "
+                 "(SELECT from_key FROM city.typo GROUP BY from_key HAVING count(*) > 1)")
+    conn.execute("UPDATE core.person_links l SET rule = 'id_typo', score = NULL FROM _link t "
+                 "WHERE t.record_key = l.record_key AND t.rule = 'id_typo' "
+                 "AND l.person_key IN (SELECT from_key FROM city.typo)")
+    conn.execute("UPDATE core.person_links l SET person_key = t.to_key FROM city.typo t WHERE l.person_key = t.from_key")
+    conn.execute("""
+        UPDATE city.person_map m SET city_key = coalesce(t.to_key, m.city_key), shared = true
+        FROM (SELECT from_key AS k, to_key FROM city.typo UNION SELECT to_key, NULL FROM city.typo) t
+        WHERE m.city_key = t.k""")
+    conn.execute("DROP TABLE scratch.link_records")
+    return conn.execute("SELECT count(*) FROM city.typo").fetchall()[0][0]
+
+
+def _persons(conn, aliases: dict[str, str]) -> None:
+    """core.persons: one row per city person. A person of several districts takes the golden attributes of the
+    district holding its valid ID with the newest record (then the lower district code); n_records adds up."""
+    conn.execute("CREATE OR REPLACE TABLE city.district_persons AS " + " UNION ALL ".join(
+        f"SELECT '{code}' AS district_code, p.*, n.newest FROM {alias}.core.persons p LEFT JOIN ("
+        f"SELECT l.person_key, max(r.event_date) AS newest FROM {alias}.core.person_links l "
+        f"JOIN {alias}.core.person_records r USING (record_id) GROUP BY l.person_key) n USING (person_key)"
+        for code, alias in aliases.items()))
+    conn.execute("""
+        CREATE OR REPLACE TABLE core.persons AS
+        SELECT m.city_key AS person_key,
+               arg_max(p.name, (p.id_number IS NOT NULL, p.newest, -TRY_CAST(p.district_code AS INTEGER))) AS name,
+               max(p.id_number) AS id_number,
+               arg_max(p.birth_date, (p.id_number IS NOT NULL, p.newest, -TRY_CAST(p.district_code AS INTEGER))) AS birth_date,
+               arg_max(p.sex, (p.id_number IS NOT NULL, p.newest, -TRY_CAST(p.district_code AS INTEGER))) AS sex,
+               sum(p.n_records)::BIGINT AS n_records
+        FROM city.district_persons p
+        JOIN city.person_map m USING (district_code, person_key)
+        GROUP BY m.city_key""")
+    conn.execute("DROP TABLE city.district_persons")
+
+
+def _decide(conn, aliases: dict[str, str], *, as_of: dt.date, freshness_days: int, build_status) -> int:
+    """core.person_status: the persons the city changed decided again on the city's evidence by the contract's
+    rules (status_rules.sql reads core.evidence: it sees only theirs while it runs); the rest keep the decision
+    their own district made on the same evidence."""
+    conn.execute("""
+        CREATE OR REPLACE TABLE city.touched AS
+        SELECT DISTINCT city_key AS person_key FROM city.person_map WHERE shared""")
+    conn.execute("ALTER TABLE core.evidence RENAME TO evidence_city")
+    conn.execute("CREATE TABLE core.evidence AS SELECT * FROM core.evidence_city "
+                 "WHERE person_key IN (SELECT person_key FROM city.touched)")
+    build_status(conn, as_of=as_of, freshness_days=freshness_days)
+    conn.execute("DROP TABLE core.evidence")
+    conn.execute("ALTER TABLE core.evidence_city RENAME TO evidence")
+    for code, alias in aliases.items():
+        conn.execute(f"INSERT INTO core.person_status BY NAME "
+                     f"SELECT * FROM ({_respelled(conn, alias, code, 'core.person_status')}) s "
+                     f"WHERE s.person_key NOT IN (SELECT person_key FROM city.touched)")
+    return conn.execute("SELECT count(*) FROM city.touched").fetchall()[0][0]
+
+
+# --- the exactness check: the city store against one store of the same inbox -------------------------------
+# 人员主键 is a store's own numbering, so persons are compared by a name both stores agree on: the smallest
+# template:batch SHA-256:row of the source rows linked to them (the same file rows are the same human).
+PERSON_TABLES = {
+    "人员状态": "SELECT p.canon, s.status, s.category, s.house_code, s.grid_code, s.registered, s.presence_date, "
+                "s.basis FROM core.person_status s JOIN canon p USING (person_key)",
+    "grid-population": "SELECT * FROM marts.grid_population",
+    "person-sources": 'SELECT p.canon, s.* EXCLUDE ("人员主键") FROM marts.person_sources s '
+                      'LEFT JOIN canon p ON p.person_key = s."人员主键"',
+    "assistance-check": "SELECT * FROM marts.assistance_check",
+    # 任务 names its task, whose id is a digest of the 人员主键 (sql/marts/tasks.sql): compared without it
+    "verification-tasks": 'SELECT p.canon, s.* EXCLUDE ("人员主键") REPLACE '
+                          '(regexp_replace(s."任务", \'任务 HS-?[A-Z]+\', \'任务 HS…\') AS "任务") '
+                          'FROM marts.verification_tasks s LEFT JOIN canon p ON p.person_key = s."人员主键"',
+    "deregistration-feedback": 'SELECT p.canon, s.* EXCLUDE ("人员主键") FROM marts.deregistration_feedback s '
+                               'LEFT JOIN canon p ON p.person_key = s."人员主键"',
+    "address-matches": "SELECT template, batch_id, row_no, address, match_status, house_code, candidates, rule "
+                       "FROM core.address_matches",
+}
+
+
+def _snapshot(path: Path) -> dict[str, list]:
+    with Store(path).connect(read_only=True, macros=False) as conn:
+        conn.execute("""
+            CREATE TEMP TABLE canon AS
+            SELECT l.person_key, min(r.template || ':' || r.batch_id || ':' || r.row_no) AS canon
+            FROM core.person_links l JOIN core.person_records r USING (record_id)
+            WHERE l.person_key IS NOT NULL GROUP BY l.person_key""")
+        return {name: sorted(conn.execute(sql).fetchall(), key=repr) for name, sql in PERSON_TABLES.items()}
+
+
+def _report_cells(reports_dir: Path, name: str = "population-monthly") -> list:
+    from openpyxl import load_workbook
+
+    book = load_workbook(reports_dir / f"{name}.xlsx", read_only=True)
+    return [(ws.title, row) for ws in book.worksheets for row in ws.iter_rows(values_only=True)]
+
+
+def differences(city_store: Path, one_store: Path, *, city_reports: Path | None = None,
+                one_reports: Path | None = None) -> list[str]:
+    """What differs between the city store and one store built from the same files (empty: identical)."""
+    found = []
+    city, one = _snapshot(city_store), _snapshot(one_store)
+    for name in PERSON_TABLES:
+        a, b = city[name], one[name]
+        if a != b:
+            only_city = len(set(map(repr, a)) - set(map(repr, b)))
+            only_one = len(set(map(repr, b)) - set(map(repr, a)))
+            found.append(f"{name}：分区+全市 {len(a)} 行，单库 {len(b)} 行，仅分区 {only_city} 行，仅单库 {only_one} 行")
+    if city_reports and one_reports:
+        a, b = _report_cells(city_reports), _report_cells(one_reports)
+        if a != b:
+            found.append(f"实有人口统计月报：{sum(x != y for x, y in zip(a, b)) + abs(len(a) - len(b))} 行不同")
+    return found
