@@ -11,7 +11,7 @@ export DAGSTER_HOME := $(CURDIR)
 export ONCEONLY_HOME ?= $(CURDIR)/$(DEMO)/home
 export ONCEONLY_INBOX ?= $(CURDIR)/$(DEMO)/inbox
 
-.PHONY: install demo demo-followup test test-fast bench ui clean
+.PHONY: install demo demo-followup test test-fast bench loadtest ui clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,8 +47,12 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pipelines.bench
 
+# the portal under 100 clients with a rebuild in the middle (docs/benchmarks.md); LOADTEST_ARGS="--clients 20" etc.
+loadtest: $(STAMP)
+	$(BIN)/python -m pipelines.loadtest $(LOADTEST_ARGS)
+
 ui: $(STAMP)
 	$(BIN)/dagster dev
 
 clean:
-	rm -rf $(DEMO) .dagster .pytest_cache
+	rm -rf $(DEMO) .loadtest .dagster .pytest_cache

@@ -187,13 +187,13 @@ def _stages(conn, t: Timer, inboxes: list[Path], home: Path, label: str = "",
         validate(conn, as_of=AS_OF)
         build_queue(conn)
     stage("validate", quality, count("SELECT count(*) FROM core.person_records"))
-    stage("report", lambda: render_all(conn, out_dir=home / "reports", as_of=AS_OF),
+    stage("report", lambda: render_all(conn, out_dir=home / "reports", as_of=AS_OF, home=home),
           count("SELECT count(*) FROM core.person_status"))
 
     def extracts():
         for name in ("grid-population", "person-sources", "assistance-check"):
             write_extract(conn, name, fmt="parquet", out=home / "extracts" / f"{name}.parquet",
-                          dept=None, scope=None, as_of=AS_OF, user="bench")
+                          dept=None, scope=None, as_of=AS_OF, user="bench", home=home)
     stage("extract", extracts, count("SELECT count(*) FROM marts.person_sources"))
     # Data DuckDB has not yet written to the file is written at a checkpoint; a stage that
     # left it to the close would look cheaper than it is.

@@ -203,7 +203,7 @@ def city_pass(*, home: Path, as_of: dt.date, freshness_days: int = 365, reports:
             from pipelines.reports import render_all
 
             result.reports_dir = chome / "reports" / as_of.isoformat()
-            render_all(conn, out_dir=result.reports_dir, as_of=as_of)
+            render_all(conn, out_dir=result.reports_dir, as_of=as_of, home=chome)
         conn.execute("CHECKPOINT")
         lap("reports")
     os.replace(building, target)

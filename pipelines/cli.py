@@ -3,6 +3,7 @@ else ./.onceonly) and, where an output depends on a date, --as-of (default today
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import getpass
 import os
@@ -33,6 +34,25 @@ def _store(args):
     return Store(path, memory_limit=env_memory_limit())
 
 
+@contextlib.contextmanager
+def _reading(args, as_of: dt.date | None = None, freshness_days: int = 365):
+    """A connection to the live version, read-only; when the command asks for an as-of date the live version does not
+    hold, to a private working copy with status and marts rebuilt for that date (outside a build nothing writes the
+    live version: pipelines/versions.py)."""
+    from pipelines.store import Store
+    from pipelines.versions import working_copy
+
+    store = _store(args)
+    with store.connect(read_only=True) as conn:
+        current = conn.execute("SELECT max(as_of) FROM core.person_status").fetchall()[0][0]
+        if as_of is None or current == as_of:
+            yield conn
+            return
+    with working_copy(args.home) as path, Store(path, memory_limit=store.memory_limit).connect() as conn:
+        ensure_as_of(conn, as_of, freshness_days)
+        yield conn
+
+
 def ensure_as_of(conn, as_of: dt.date, freshness_days: int = 365) -> None:
     """Make core.person_status and the marts describe `as_of` (rebuilt when the store holds another date)."""
     from pipelines.marts import build_marts
@@ -46,11 +66,11 @@ def ensure_as_of(conn, as_of: dt.date, freshness_days: int = 365) -> None:
 
 def _audit(args, *events: dict) -> None:
     """Record command-line actions in the portal's audit trail (``onceonly audit`` lists them with the
-    portal's). Each event: the fields of :class:`pipelines.web.portal_db.AuditEvent`; ``user`` defaults to the
+    portal's). Each event: the fields of :class:`pipelines.homedb.AuditEvent`; ``user`` defaults to the
     operating-system account, which is named in the detail when a command says it acts for someone else."""
     if not Path(args.home).is_dir():
         return      # no home: nothing there to protect or to record into
-    from pipelines.web.portal_db import AuditEvent, record
+    from pipelines.homedb import AuditEvent, record
 
     account = getpass.getuser()
     rows = []
@@ -143,11 +163,9 @@ def cmd_extract(args) -> int:
     action = "extract" if args.dept else "operator_extract"
     args.asked = {"what": f"extract:{args.name}.{args.format}", "dept": args.dept, "user": args.user,
                   "scope": args.scope or "（未指定，按授权全部范围）"}
-    store = _store(args)
-    with store.connect() as conn:
-        ensure_as_of(conn, args.as_of)
+    with _reading(args, args.as_of) as conn:
         result = write_extract(conn, args.name, fmt=args.format, out=args.out, dept=args.dept,
-                               scope=args.scope, as_of=args.as_of, user=args.user)
+                               scope=args.scope, as_of=args.as_of, user=args.user, home=args.home)
     _audit(args, {"action": action, "what": args.asked["what"], "dept": args.dept, "user": args.user,
                   "scope": result.scope,
                   "detail": (f"截止 {result.as_of} {result.rows}行 sha256={result.sha256[:16]} → {result.path}"
@@ -176,11 +194,9 @@ def cmd_tasks(args) -> int:
 
     if not args.out:
         raise UserError("请用 --out 指定保存任务单的文件夹，例如 --out 任务单/")
-    store = _store(args)
-    with store.connect() as conn:
-        ensure_as_of(conn, args.as_of, args.freshness_days)
-        books = write_task_workbooks(conn, out_dir=args.out, as_of=args.as_of, dept=args.dept, scope=args.scope,
-                                     user=args.user)
+    with _reading(args, args.as_of, args.freshness_days) as conn:
+        books = write_task_workbooks(conn, out_dir=args.out, as_of=args.as_of, home=args.home, dept=args.dept,
+                                     scope=args.scope, user=args.user)
     for b in books:
         print(f"  {b.grid_name}（{b.grid_code}）：{b.tasks} 项" + (f"，逾期 {b.overdue} 项" if b.overdue else "")
               + f"，{len(b.sheets)} 名网格员 → {b.path}")
@@ -194,9 +210,7 @@ def cmd_explain(args) -> int:
     from pipelines.status.explain import resolve_person
 
     args.asked = {"what": "explain"}
-    store = _store(args)
-    with store.connect() as conn:
-        ensure_as_of(conn, args.as_of, args.freshness_days)
+    with _reading(args, args.as_of, args.freshness_days) as conn:
         try:
             person = resolve_person(conn, args.key)
         except LookupError as exc:
@@ -259,9 +273,7 @@ def _demo_check(args) -> int:
     from pipelines.demo import followup
 
     truth = followup.truth_for(args.truth, args.as_of)
-    store = _store(args)
-    with store.connect() as conn:
-        ensure_as_of(conn, args.as_of)
+    with _reading(args, args.as_of) as conn:
         frames = demo.check_frames(conn)
         gaps = followup.gap_report(conn, args.truth, args.as_of)
     result = demo.check(args.out, truth, corpus=corpus_scores(), **frames)
@@ -274,13 +286,16 @@ def _demo_check(args) -> int:
 def cmd_quality(args) -> int:
     from pipelines import quality
     from pipelines.publish.masking import DEFAULT as DEFAULT_MASKING
+    from pipelines.quality import pending
 
     args.asked = {"what": f"quality {args.action}" + (f" {args.file}" if args.file else ""),
                   "scope": args.community, "user": args.by}
     store = _store(args)
     if args.action == "list":
         with store.connect(read_only=True) as conn:
-            issues = quality.list_issues(conn, community=args.community, status=args.status, rule=args.rule)
+            # decisions waiting for the next build shown as decided (pipelines/quality/pending.py)
+            issues = quality.list_issues(conn, community=args.community, status=args.status, rule=args.rule,
+                                         issues=pending.overlay(conn, args.home)[0])
         # the command line is the operator's: values masked by default (pipelines/publish/masking.py)
         issues = [quality.masked_issue(i, DEFAULT_MASKING) for i in issues]
         _audit(args, {"action": "view", "what": "quality list", "scope": args.community,
@@ -299,7 +314,7 @@ def cmd_quality(args) -> int:
     elif args.action == "export":
         if not args.out:
             raise UserError("请用 --out 指定要写出的 Excel 文件，例如 --out fixes.xlsx")
-        with store.connect() as conn:
+        with store.connect(read_only=True) as conn:
             n = quality.export_workbook(conn, args.out, community=args.community)
         _audit(args, {"action": "export", "what": "fixes-workbook", "scope": args.community,
                       "detail": f"{n}条问题 → {args.out}"})
@@ -309,8 +324,8 @@ def cmd_quality(args) -> int:
             raise UserError("用法：onceonly quality apply fixes.xlsx --by 姓名")
         if not Path(args.file).is_file():
             raise UserError(f"找不到文件：{args.file}")
-        with store.connect() as conn:
-            result = quality.apply_workbook(conn, Path(args.file), by=args.by)
+        with store.connect(read_only=True) as conn:
+            result = quality.apply_workbook(conn, Path(args.file), by=args.by, home=args.home)
         source = Path(args.file).name
         _audit(args, *[{"action": "fix", "what": issue, "user": args.by, "detail": f"{source} 工作表“{sheet}”第{row}行"}
                        for sheet, row, issue in result.accepted],
@@ -331,11 +346,29 @@ def cmd_quality(args) -> int:
     elif args.action == "revert":
         if not args.file or not args.by or not args.reason:
             raise UserError("用法：onceonly quality revert 问题编号 --by 姓名 --reason 原因")
-        with store.connect() as conn:
-            done = quality.revert_correction(conn, args.file, by=args.by, reason=args.reason)
+        with store.connect(read_only=True) as conn:
+            done = quality.revert_correction(conn, args.file, by=args.by, reason=args.reason, home=args.home)
         _audit(args, {"action": "revert", "what": args.file, "user": args.by, "result": "ok" if done else "refused",
                       "detail": args.reason if done else "没有可撤销的修正"})
         print("已撤销，下次运行时恢复原值。" if done else f"问题 {args.file} 没有可撤销的修正。")
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from pipelines import versions
+
+    print(versions.describe(args.home, limit=args.limit))
+    return 0
+
+
+def cmd_rollback(args) -> int:
+    from pipelines import versions
+
+    now, replaced = versions.rollback(args.home, to=args.to)
+    print(f"已回退：当前数据版本 {now.id}（{now.built_at or '时间不详'} 构建，统计截止日期 {now.as_of or '—'}），"
+          f"门户与各命令即刻使用它；版本 {replaced.id} 标记为“已回退”。")
+    print("注意：收件箱中的文件仍在，下次 onceonly run 会以此版本为基础再次加载其后新增的文件；"
+          "如需撤下某个文件，请先把它移出收件箱。数据专员在其后做的修正会在下次运行时重新应用。")
     return 0
 
 
@@ -379,17 +412,18 @@ def cmd_address(args) -> int:
     kind, spelling = given[0]
     if not args.by:
         raise UserError("请用 --by 写明认定人")
-    with store.connect() as conn:
+    # checked on the live version, kept in the home's database for the next build (pipelines/quality/pending.py)
+    with store.connect(read_only=True) as conn:
         try:
             if args.revoke:
                 decision = aliases.revoke_alias(conn, kind, spelling, by=args.by, reason=args.reason or "",
-                                                context=args.at)
+                                                context=args.at, home=args.home)
             else:
                 target = args.house if kind == "house" else args.target
                 if not target:
                     raise UserError("请用 --is 写明实有房屋中的小区或道路（认定房屋时用 --house 房屋编码）")
                 decision = aliases.record_alias(conn, kind, spelling, target, by=args.by, reason=args.reason,
-                                                context=args.at)
+                                                context=args.at, home=args.home)
         except aliases.AliasRefused as exc:
             raise UserError(str(exc)) from None
     _audit(args, {"action": "alias", "what": spelling, "user": args.by,
@@ -518,6 +552,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", dest="rerun_all", action="store_true",
                    help="--by-district 时重跑全部区县（默认只运行收件箱、截止日期、程序或修正有变化的区县）")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("runs", help="数据版本：当前版本、各版本的构建时间、截止日期和来源批次")
+    common(p, as_of=False)
+    p.add_argument("--limit", type=int, default=10, help="最多列出的版本数（默认 10）")
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("rollback", help="回退到上一个已发布的数据版本（或 --to 指定的版本）")
+    common(p, as_of=False)
+    p.add_argument("--to", default=None, metavar="版本号", help="要回退到的版本号，如 000007（默认：上一个已发布版本）")
+    p.set_defaults(func=cmd_rollback)
 
     p = sub.add_parser("extract", help="导出标准数据集")
     common(p)

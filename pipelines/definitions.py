@@ -9,14 +9,15 @@ import datetime as dt
 
 import dagster as dg
 
-from pipelines.assets import core, identity, ingest, marts, quality, reports, staging, status
+from pipelines.assets import core, identity, ingest, marts, portal, quality, reports, staging, status
+from pipelines.assets.publish import publish_asset
 from pipelines.districts import city_job, city_store, district_job, district_sensor, district_store
 from pipelines.resources import default_resources
 from pipelines.sensors import build_inbox_sensor
 
-ASSET_MODULES = (ingest, staging, core, identity, status, marts, quality, reports)
+ASSET_MODULES = (ingest, staging, core, identity, status, marts, quality, reports, portal)
 
-all_assets = dg.load_assets_from_modules(list(ASSET_MODULES))
+all_assets = [*(graph := dg.load_assets_from_modules(list(ASSET_MODULES))), publish_asset(graph)]
 all_checks = dg.load_asset_checks_from_modules(list(ASSET_MODULES))
 
 RESOURCES = default_resources()

@@ -251,7 +251,7 @@ RESULT_MARK = "ONCEONLY_DISTRICT_RESULT "
 # files, D and window, code and stewards' decisions give the same bytes), so a district whose inputs all
 # match is not run again: a batch for one district re-runs that district only.
 CODE_FOLDERS = ("pipelines", "sql", "sources", "expectations", "reports")
-PACKAGES = ("duckdb", "polars", "great-expectations", "openpyxl", "jinja2", "pypinyin", "matplotlib")
+PACKAGES = ("duckdb", "polars", "great-expectations", "openpyxl", "lxml", "jinja2", "pypinyin", "matplotlib")
 
 
 def code_signature() -> str:
@@ -268,14 +268,16 @@ def code_signature() -> str:
 
 
 def _corrections(store: Path) -> list | None:
-    """Count and newest time of the stewards' decisions kept in the store (made in the portal between runs:
-    corrections, then address decisions); None when the store cannot be read (a district that then runs,
-    and says why it fails)."""
+    """Count and newest time of the stewards' decisions: corrections and address decisions the live store holds,
+    and those waiting in the home's database for the next build (made in the portal between runs); None when the
+    store cannot be read (a district that then runs, and says why it fails)."""
+    from pipelines.quality.pending import summary
     from pipelines.store import Store, StoreKeyError, table_exists
 
     if not store.exists():
         return None
     try:
+        waiting = summary(store.parent)
         with Store(store).connect(read_only=True, macros=False) as conn:
             out = []
             for table in ("quality.corrections", "quality.address_aliases"):
@@ -283,7 +285,7 @@ def _corrections(store: Path) -> list | None:
                     out += list(conn.execute(f'SELECT count(*), max("at")::VARCHAR FROM {table}').fetchall()[0])
                 else:
                     out += [0, None]
-            return out
+            return out + list(waiting)
     except (duckdb.Error, OSError, StoreKeyError):   # unreadable, locked, or a wrong key: "changed"; the run says why
         return None
 

@@ -42,7 +42,9 @@ STEP_STAGES = {
     "core__person_records": "linking", "core__persons": "linking",
     "core__evidence": "status", "core__person_status": "status", "marts__contract_extracts": "status",
     "quality__steward_queue": "quality",
-    "department_reports": "reports",
+    "marts__extract_tables": "status",
+    "department_reports": "reports", "marts__portal_marts": "reports", "reports__portal_files": "reports",
+    "store__version": "reports",
 }
 # Beside the store: each stage's seconds on the last run that finished, and what it read.
 STAGE_TIMES = "stage_times.json"

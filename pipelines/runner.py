@@ -12,14 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from pipelines import progress as run_progress
-from pipelines.resources import RunSettings, StoreResource
-from pipelines.store import Store
+from pipelines import versions
 from pipelines.paths import last_run_path, store_path
 from pipelines.publish.masking import mask_text
-from pipelines.quality.queue import last_rebuild
+from pipelines.resources import RunSettings, StoreResource
 
 
 @dataclass
@@ -34,6 +32,9 @@ class RunSummary:
     queue: dict | None = None                                   # this run's rebuild of the steward queue
     reports_dir: Path | None = None
     error: str | None = None
+    version: str | None = None          # the version this run built
+    published: bool = False
+    live: versions.Version | None = None  # the live version after the run
 
     def render(self) -> str:
         lines = []
@@ -54,6 +55,12 @@ class RunSummary:
                          f"已修正 {q['fixed']} 条，已忽略 {q['waived']} 条")
         if self.reports_dir:
             lines.append(f"报表目录：{self.reports_dir}")
+        if self.published:
+            lines.append(f"数据版本：{self.version} 已发布，门户与各命令现在使用它（onceonly runs 查看各版本，"
+                         "onceonly rollback 回到上一版本）")
+        elif self.version:
+            shown = (f"版本 {self.live.id}（{self.live.built_at or '时间不详'} 构建）" if self.live else "尚无已发布的数据")
+            lines.append(f"数据版本：{self.version} 未发布；门户与各命令继续使用{shown}")
         lines.append(f"数据库：{store_path(self.home)}")
         return "\n".join(lines)
 
@@ -144,19 +151,25 @@ def run_pipeline(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: int
                                     "log_level": "INFO" if verbose else "CRITICAL"}}}},
                                 tags={"as_of": as_of.isoformat()})
     progress.finish(result.success)
-    summary = RunSummary(result.success, home, as_of)
+    # what the run built, from the record its version keeps (pipelines/resources.py _summarise)
+    summary = RunSummary(result.success, home, as_of, live=versions.live(home))
+    built = next((v for v in versions.list_versions(home) if v.record.get("pid") == os.getpid()
+                  and (v.record.get("started_at") or "") >= started.isoformat(sep=" ", timespec="seconds")), None)
+    if built is not None:
+        summary.version = built.id
+        summary.published = built.live
+        summary.batches = [tuple(b[:6]) for b in built.record.get("new_batches", [])]
+        summary.inbox = [tuple(r) for r in built.record.get("inbox", [])]
+        summary.status_counts = built.record.get("status_counts", {})
+        summary.tasks = [tuple(t) for t in built.record.get("tasks", [])]
+        summary.queue = built.record.get("queue")
     if not result.success:
         summary.error = "; ".join(_failures(result.all_events))[:2000] or "未知错误"
-    store = Store(store_path(home))
-    try:
-        if store.path.exists():
-            _read_summary(store, summary, started)
-    except (duckdb.Error, OSError):
-        if summary.success:
-            raise
-        # the failure already says why (a store that cannot be opened at all is one such failure)
+    elif not summary.published:
+        summary.success = False
+        summary.error = (built.record.get("error") if built else None) or "运行结束但新版本未发布"
     reports = home / "reports" / as_of.isoformat()
-    summary.reports_dir = reports if reports.exists() else None
+    summary.reports_dir = reports if summary.published and reports.exists() else None
     return summary
 
 
@@ -183,26 +196,3 @@ def _cause(error) -> str:
         # the portal, `dagster dev` or another run has the store open
         return f"数据库正被另一个程序（进程号 {locked[1]}）打开，请等它结束或关闭后再运行。（{message}）"
     return message
-
-
-def _read_summary(store: Store, summary: RunSummary, started: dt.datetime) -> None:
-    with store.connect(read_only=True) as conn:
-        if store.table_exists(conn, "raw.batches"):
-            summary.batches = conn.execute(
-                "SELECT file_name, status, rows_read, rows_loaded, rows_rejected, message "
-                "FROM raw.batches WHERE loaded_at >= ? ORDER BY file_name", [started]).fetchall()
-        if store.table_exists(conn, "raw.inbox_files"):
-            summary.inbox = conn.execute(
-                "SELECT path, kind, outcome, reason, message FROM raw.inbox_files ORDER BY path").fetchall()
-        if store.table_exists(conn, "core.person_status"):
-            summary.status_counts = dict(conn.execute(
-                "SELECT status, count(*) FROM core.person_status GROUP BY status ORDER BY status").fetchall())
-        if store.table_exists(conn, "marts.tasks"):
-            summary.tasks = conn.execute("""
-                SELECT task_kind_cn(kind), count(*) FILTER (WHERE state = 'open'), count(*) FILTER (WHERE opened_on = ?),
-                       count(*) FILTER (WHERE closed_on = ?), count(*) FILTER (WHERE overdue)
-                FROM marts.tasks GROUP BY kind
-                ORDER BY CASE kind WHEN 'verify' THEN 0 WHEN 'deregister' THEN 1 ELSE 2 END""",
-                [summary.as_of, summary.as_of]).fetchall()
-        rebuilt = last_rebuild(conn)
-        summary.queue = rebuilt if rebuilt and rebuilt["built_at"] >= started else None

@@ -11,7 +11,6 @@ import contextlib
 import datetime as dt
 import os
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from pipelines.paths import SQL_DIR
 # not as TEMP tables: a stored table is written once, compressed, and its blocks can be evicted with
 # no further write (a TEMP table is written to the temp folder under memory pressure, ≈ 1.4× larger
 # for ID-like strings). Each stage drops its own at its end.
-SCHEMAS = ("raw", "staging", "core", "marts", "quality", "audit", "scratch")
+SCHEMAS = ("raw", "staging", "core", "marts", "quality", "scratch")
 
 
 def env_memory_limit() -> str | None:
@@ -148,23 +147,13 @@ class Store:
         self._held: duckdb.DuckDBPyConnection | None = None
 
     @contextlib.contextmanager
-    def held_open(self, lock_wait_seconds: float = 0) -> Iterator[Store]:
+    def held_open(self) -> Iterator[Store]:
         """Keep the database open while the block runs: each ``connect()`` inside it is another connection to
         the open database (its own transaction, TEMP tables and variables) instead of opening the file again —
         20–30 ms each, and a checkpoint at each close, for every one of a run's ≈ 50 steps (StoreResource).
-        The file stays locked for writing throughout, as it is while any step runs.
-        ``lock_wait_seconds``: how long to keep trying while another process holds the file — the portal holds
-        it for a page's few milliseconds, another run for minutes (then the error says which process)."""
-        deadline = time.monotonic() + lock_wait_seconds
-        with contextlib.ExitStack() as stack:
-            while True:
-                try:
-                    self._held = stack.enter_context(self.connect(macros=False))
-                    break
-                except duckdb.IOException as exc:
-                    if "Conflicting lock" not in str(exc) or time.monotonic() >= deadline:
-                        raise
-                    time.sleep(0.2)
+        The file stays locked for writing throughout: it is the version the run builds, which no one else opens."""
+        with self.connect(macros=False) as held:
+            self._held = held
             try:
                 yield self
             finally:
@@ -183,6 +172,14 @@ class Store:
             finally:
                 conn.close()
             return
+        conn = self.open(read_only=read_only, macros=macros)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def open(self, read_only: bool = False, macros: bool = True) -> duckdb.DuckDBPyConnection:
+        """:meth:`connect` without the block: the caller closes it (the portal keeps the live version open)."""
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         config: dict[str, Any] = {}
@@ -191,19 +188,23 @@ class Store:
         if self.threads:
             config["threads"] = self.threads
         key = store_key()
+        # The file itself, not a link to it (the live version is a link: pipelines/versions.py): its .wal and .tmp
+        # sit beside the version they belong to, and an open connection keeps the version it opened.
+        path = Path(os.path.realpath(self.path))
         if key is None:
-            conn = duckdb.connect(str(self.path), read_only=read_only, config=config)
+            conn = duckdb.connect(str(path), read_only=read_only, config=config)
         else:
-            conn = _open_encrypted(self.path, key, read_only, config)
+            conn = _open_encrypted(path, key, read_only, config)
         try:
             if not read_only:
                 for schema in SCHEMAS:
                     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
             if macros:
                 use_macros(conn)
-            yield conn
-        finally:
+            return conn
+        except BaseException:
             conn.close()
+            raise
 
     @staticmethod
     def run_sql(conn: duckdb.DuckDBPyConnection, relative: str, **variables: Any) -> None:

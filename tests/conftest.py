@@ -71,7 +71,7 @@ def demo_copy(demo_world, tmp_path):
     import shutil
 
     home = tmp_path / "home"
-    shutil.copytree(demo_world["home"], home)
+    shutil.copytree(demo_world["home"], home, symlinks=True)   # store.duckdb: the link to the live version
     inbox = tmp_path / "inbox"
     shutil.copytree(demo_world["inbox"], inbox)
     return {"inbox": inbox, "truth": demo_world["truth"], "home": home}
@@ -86,3 +86,17 @@ def demo_outputs_home(demo_world, tmp_path_factory):
     home = tmp_path_factory.mktemp("demo-outputs") / "home"
     shutil.copytree(demo_world["home"], home)
     return home
+
+
+@pytest.fixture(scope="session")
+def small_street(tmp_path_factory):
+    """A small street (300 persons) generated and run once: its inbox and a home with one published store
+    version. Tests copy it before changing it (``shutil.copytree(..., symlinks=True)`` keeps the live link)."""
+    from pipelines.demo.generate import generate
+    from pipelines.runner import run_pipeline
+
+    root = tmp_path_factory.mktemp("small-street")
+    generate(root / "inbox", root / "truth", persons=300)
+    summary = run_pipeline(home=root / "home", inbox=root / "inbox", as_of=DEMO_AS_OF)
+    assert summary.success and summary.published, summary.error
+    return root

@@ -10,8 +10,9 @@ here, apart from pipelines/publish/masking.py, so a mistake there cannot hide it
 Outputs: reports (HTML, XLSX, person lists) and extracts (CSV for every grant, XLSX and Parquet for one grant
 of each extract), the steward queue (portal pages for each kind of steward, the fixes workbook, `onceonly
 quality list`), the stewards' grouped unmatched addresses (portal page, `onceonly address unknown`), the portal's
-run page and audit, `onceonly explain`, the run's summary, every row-error and
-refused-file message, the reports and Data Docs the run wrote.
+run page and audit, `onceonly explain`, the run's summary, every row-error and refused-file message, the reports
+and Data Docs the run wrote, and the files the build made for the portal to hand out (every report per masking and
+jurisdiction, each department's extracts).
 """
 from __future__ import annotations
 
@@ -155,7 +156,7 @@ def scanned(demo_world, demo_outputs_home, tmp_path_factory):
                 if (name, scope, reg.report_masking(dept)) in seen:
                     continue
                 seen.add((name, scope, reg.report_masking(dept)))
-                for p in render_report(conn, name, out_dir=out / "reports" / dept, as_of=AS_OF, dept=dept,
+                for p in render_report(conn, name, out_dir=out / "reports" / dept, as_of=AS_OF, home=home, dept=dept,
                                        scope=scope, user="leak-scan"):
                     sc.check_file(f"报表 {dept}", p, reg.report_masking(dept), consent_ok=p.name.endswith("-contacts.csv"))
         # extracts: every grant as CSV (with its data dictionary) over its whole jurisdiction; each extract
@@ -172,8 +173,8 @@ def scanned(demo_world, demo_outputs_home, tmp_path_factory):
                                                                         ("csv-excel", "芳草社区")])
                 formats_done.add(name)
                 for fmt, where in fmts:
-                    r = write_extract(conn, name, fmt=fmt, out=out / "extracts" / dept / f"{name}.{fmt}.{SUFFIX[fmt]}", dept=dept,
-                                      scope=where, as_of=AS_OF, user=user)
+                    r = write_extract(conn, name, fmt=fmt, out=out / "extracts" / dept / f"{name}.{fmt}.{SUFFIX[fmt]}",
+                                      dept=dept, scope=where, as_of=AS_OF, user=user, home=home)
                     sc.check_file(f"数据提取 {dept}", r.path, grant.masking)
                     if r.dictionary_path:
                         sc.check_file(f"数据提取 {dept}", r.dictionary_path, grant.masking)
@@ -207,8 +208,27 @@ def scanned(demo_world, demo_outputs_home, tmp_path_factory):
     for p in sorted((home / "reports").rglob("*")) + sorted((home / "quality").rglob("*")):
         if p.is_file() and p.suffix in (".html", ".xlsx", ".csv", ".json"):
             sc.check_file("运行生成", p, consent_ok=p.name.endswith("-contacts.csv"))
+    _prerendered(home, sc, reg)
     _portal(home, sc, communities)
     return sc
+
+
+def _prerendered(home: Path, sc: Scanner, reg) -> None:
+    """The files the build made for the portal to hand out (pipelines/publish/rendered.py): reports under their
+    masking's folder (``id-前6后4_phone-中间四位_...``), extracts under their department's."""
+    files = sorted(p for p in (home / "versions").glob("*/files/**/*")
+                   if p.is_file() and p.suffix in (".html", ".xlsx", ".csv", ".parquet"))
+    assert any("/reports/" in str(p) for p in files) and any("/extracts/" in str(p) for p in files)
+    for p in files:
+        parts = p.relative_to(home / "versions").parts      # <id>, files, kind, as-of, ...
+        if parts[2] == "reports":
+            m = Masking(**dict(kv.split("-", 1) for kv in parts[4].split("_")))
+            sc.check_file("预生成报表", p, m, consent_ok=p.name.endswith("-contacts.csv"))
+        else:
+            dept, name = parts[4], parts[6].rsplit(".", 1)[0]
+            d = reg.department(dept)
+            grant = d.extracts[name]
+            sc.check_file(f"预生成数据提取 {dept}", p, grant.masking)
 
 
 def _portal(home: Path, sc: Scanner, communities: list[str]) -> None:
@@ -256,6 +276,7 @@ def _portal(home: Path, sc: Scanner, communities: list[str]) -> None:
                 assert r.status_code == 303
                 sc.check("问题清单 shequ 修正后", c.get("/queue?status=fixed").text)
     sc.check("onceonly audit", format_audit(audit_log(home, AS_OF - dt.timedelta(days=3650))))
+    app.state.portal.gate.close()       # the portal keeps the live version open; other tests open it too
 
 
 def test_the_scanner_finds_what_it_should():

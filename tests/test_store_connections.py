@@ -1,17 +1,14 @@
-"""How a run holds the store: one open database for all its steps (Store.held_open, StoreResource), and a
-clear message when another program has the file open."""
+"""How a run holds the store: one open database for all its steps (Store.held_open, StoreResource), never the
+live version readers have open (pipelines/versions.py)."""
 from __future__ import annotations
 
 import datetime as dt
 import subprocess
 import sys
-import time
-
 import duckdb
 import pytest
 
 from pipelines.demo.generate import generate
-from pipelines.resources import StoreResource
 from pipelines.runner import run_pipeline
 from pipelines.store import MACRO_CATALOG, Store
 
@@ -62,11 +59,10 @@ def test_macros_are_loaded_once_per_open_database_and_never_written_to_the_store
         assert written == 0
 
 
-def _holder(path, seconds: float | None = None) -> subprocess.Popen:
-    """Another process holding the store open, until stdin closes or for ``seconds``."""
-    release = f"time.sleep({seconds})" if seconds is not None else "sys.stdin.read()"
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-                               f"print('open', flush=True); {release}", str(path)],
+def _holder(path) -> subprocess.Popen:
+    """Another process holding the store open read-only (as the portal does), until stdin closes."""
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
+                               "print('open', flush=True); sys.stdin.read()", str(path)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "open"
     return holder
@@ -76,29 +72,21 @@ def _holder(path, seconds: float | None = None) -> subprocess.Popen:
 def small_home(tmp_path):
     home, inbox = tmp_path / "home", tmp_path / "inbox"
     generate(inbox, tmp_path / "truth", persons=300)
-    home.mkdir()
-    duckdb.connect(str(home / "store.duckdb")).close()
+    assert run_pipeline(home=home, inbox=inbox, as_of=dt.date(2026, 10, 31)).published
     return home, inbox
 
 
-def test_a_run_waits_for_a_store_held_for_a_moment(small_home):
-    home, inbox = small_home
-    holder = _holder(home / "store.duckdb", seconds=2)
-    started = time.monotonic()
-    summary = run_pipeline(home=home, inbox=inbox, as_of=dt.date(2026, 10, 31))
-    holder.wait()
-    assert summary.success, summary.error
-    assert time.monotonic() - started > 1.5
-
-
-def test_a_run_on_a_store_another_program_holds_says_so(small_home):
+def test_a_run_does_not_wait_for_readers_of_the_live_version(small_home):
+    """Readers hold the live version (a read-only file lock); a run builds another file beside it, publishes, and
+    the reader keeps the version it opened until it lets go."""
     home, inbox = small_home
     holder = _holder(home / "store.duckdb")
-    started = time.monotonic()
     try:
         summary = run_pipeline(home=home, inbox=inbox, as_of=dt.date(2026, 10, 31))
+        assert summary.success and summary.published, summary.error
+        assert summary.version == "000002"
+        # the holder still has version 1 open; the link names version 2
+        assert "versions/000002/" in str((home / "store.duckdb").resolve())
     finally:
         holder.communicate("")
-    assert not summary.success
-    assert summary.error.startswith(f"数据库正被另一个程序（进程号 {holder.pid}）打开"), summary.error
-    assert time.monotonic() - started >= StoreResource.model_fields["lock_wait_seconds"].default
+    assert holder.returncode == 0

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -112,22 +113,29 @@ def _target_key(conn, kind: str, target: str) -> str:
     return key
 
 
-def _append(conn, kind, spelling, key, context, ctx_key, target, target_key, action, reason, by, at) -> AliasDecision:
+def _append(conn, kind, spelling, key, context, ctx_key, target, target_key, action, reason, by, at,
+            home: Path | None) -> AliasDecision:
+    """Keep the decision: in ``home``'s database for the next build (outside a build the live store is only read:
+    pipelines/quality/pending.py), or — no home — in the store of ``conn``."""
     if kind not in KINDS:
         raise AliasRefused(f"认定类型应为 {'、'.join(KINDS)} 之一：{kind}")
     if not by or not by.strip():
         raise AliasRefused("请写明认定人（--by 姓名）")
-    _ensure(conn)
     at = at or dt.datetime.now()
-    alias_id = uuid.uuid4().hex
-    conn.execute("INSERT INTO quality.address_aliases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                 [alias_id, kind, spelling, key, context, ctx_key, target, target_key, action, reason, by.strip(), at])
-    return AliasDecision(alias_id, kind, spelling, target, context, action, by.strip(), at, reason)
+    row = [uuid.uuid4().hex, kind, spelling, key, context, ctx_key, target, target_key, action, reason, by.strip(), at]
+    if home is not None:
+        from pipelines.quality import pending
+
+        pending.record_alias(home, row)
+    else:
+        _ensure(conn)
+        conn.execute("INSERT INTO quality.address_aliases VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+    return AliasDecision(row[0], kind, spelling, target, context, action, by.strip(), at, reason)
 
 
 def record_alias(conn: duckdb.DuckDBPyConnection, kind: str, spelling: str, target: str, *, by: str,
                  reason: str | None = None, context: str | None = None,
-                 at: dt.datetime | None = None) -> AliasDecision:
+                 at: dt.datetime | None = None, home: Path | None = None) -> AliasDecision:
     """Record that the ``kind`` written ``spelling`` (a compound only at road and door number ``context``, if
     given) is ``target`` — a compound or road of ``core.houses`` as housing writes it, or a 房屋编码.
 
@@ -140,22 +148,23 @@ def record_alias(conn: duckdb.DuckDBPyConnection, kind: str, spelling: str, targ
     spelling = (spelling or "").strip()
     key, ctx_key = _keys(conn, kind, spelling, context)
     target_key = _target_key(conn, kind, target or "")
-    return _append(conn, kind, spelling, key, context, ctx_key, target, target_key, "set", reason, by, at)
+    return _append(conn, kind, spelling, key, context, ctx_key, target, target_key, "set", reason, by, at, home)
 
 
 def revoke_alias(conn: duckdb.DuckDBPyConnection, kind: str, spelling: str, *, by: str, reason: str,
-                 context: str | None = None, at: dt.datetime | None = None) -> AliasDecision:
+                 context: str | None = None, at: dt.datetime | None = None, home: Path | None = None) -> AliasDecision:
     """Withdraw the standing decision for a spelling (appends a ``revoke``); the next rebuild reads it afresh."""
     if not reason or not reason.strip():
         raise AliasRefused("撤销认定请写明原因（--reason）")
     spelling = (spelling or "").strip()
     key, ctx_key = _keys(conn, kind, spelling, context)
-    _ensure(conn)
-    standing = _one(conn, "SELECT count(*) FROM quality.active_address_aliases WHERE kind = ? AND spelling_key = ? "
-                          "AND coalesce(context_key, '') = coalesce(?, '')", [kind, key, ctx_key])
+    # the store's standing decisions (one waiting for the next build is withdrawn after that build)
+    standing = table_exists(conn, "quality.active_address_aliases") and _one(
+        conn, "SELECT count(*) FROM quality.active_address_aliases WHERE kind = ? AND spelling_key = ? "
+              "AND coalesce(context_key, '') = coalesce(?, '')", [kind, key, ctx_key])
     if not standing:
         raise AliasRefused(f"{KINDS[kind]}写法“{spelling}”没有生效中的认定")
-    return _append(conn, kind, spelling, key, context, ctx_key, None, None, "revoke", reason, by, at)
+    return _append(conn, kind, spelling, key, context, ctx_key, None, None, "revoke", reason, by, at, home)
 
 
 def list_aliases(conn: duckdb.DuckDBPyConnection, active_only: bool = True) -> list[dict]:

@@ -20,3 +20,4 @@ def contract_extracts(store: StoreResource, settings: RunSettings) -> dg.Materia
         meta.update({f"tasks_{kind}_{state}": n for kind, state, n in conn.execute(
             "SELECT kind, state, count(*) FROM marts.tasks GROUP BY ALL ORDER BY ALL").fetchall()})
     return dg.MaterializeResult(metadata=meta)
+

@@ -23,9 +23,10 @@ INDEX_KEY = dg.AssetKey(["reports", "index"])
 )
 def department_reports(store: StoreResource, settings: RunSettings):
     # All families render on one connection: they share the as-of preparation (rp_* tables).
-    out_dir = settings.home_path / "reports" / settings.as_of_date.isoformat()
+    # Into the version being built: home/reports/<as-of> shows the live version's, copied there on publish.
+    out_dir = store.build.reports_dir(settings.as_of_date)
     with store.get().connect() as conn:
-        render_all(conn, out_dir=out_dir, as_of=settings.as_of_date)
+        render_all(conn, out_dir=out_dir, as_of=settings.as_of_date, home=settings.home_path)
     for name, key in FAMILY_KEYS.items():
         files = sorted(p.name for p in out_dir.glob(f"{name}*"))
         yield dg.MaterializeResult(asset_key=key, metadata={

@@ -47,13 +47,25 @@ def dictionary_path(out: Path) -> Path:
 
 
 def write_extract(conn: duckdb.DuckDBPyConnection, name: str, *, fmt: str, out: Path, dept: str | None,
-                  scope: str | None, as_of: dt.date, user: str,
+                  scope: str | None, as_of: dt.date, user: str, home: Path,
                   columns: list[str] | None = None) -> ExtractResult:
-    """Write extract ``name`` for ``dept`` (None: the store operator) limited to ``scope``.
+    """Write extract ``name`` for ``dept`` (None: the store operator) limited to ``scope``; the handout is
+    recorded in ``home``'s database (pipelines/publish/audit.py). Reads only: ``conn`` may be read-only.
 
     ``columns`` asks for a subset; a column outside the grant is refused, never dropped quietly.
     Raises :class:`GrantRefused` / :class:`NotAvailable` with a message for the clerk.
     """
+    result = extract_file(conn, name, fmt=fmt, out=out, dept=dept, scope=scope, as_of=as_of, user=user,
+                          columns=columns)
+    audit.record(home, kind="extract", name=name, department=dept, user=user, scope=result.scope, as_of=as_of,
+                 fmt=fmt, row_count=result.rows, columns=list(result.columns), path=result.path, sha256=result.sha256)
+    return result
+
+
+def extract_file(conn: duckdb.DuckDBPyConnection, name: str, *, fmt: str, out: Path, dept: str | None,
+                 scope: str | None, as_of: dt.date, user: str, columns: list[str] | None = None) -> ExtractResult:
+    """:func:`write_extract` without the handout record: for a file made once and handed out many times (the
+    portal's per-version files), which records each handout itself."""
     if fmt not in FORMATS:
         raise GrantRefused(f"不支持的格式“{fmt}”，可选：{'、'.join(FORMATS)}。")
     reg = load_registry()
@@ -67,11 +79,14 @@ def write_extract(conn: duckdb.DuckDBPyConnection, name: str, *, fmt: str, out: 
                                f"可获取的列：{'、'.join(grant.columns)}。")
         wanted = [c for c in grant.columns if c in columns]
     department = reg.department(dept) if dept is not None else None
-    prepare(conn, as_of)
     where_scope = resolve_scope(conn, department, scope)
     if where_scope.level == "grid" and not spec.grid:
         raise GrantRefused(f"“{spec.title}”不按网格划分，请指定社区或街道。")
-    Store.run_sql(conn, f"reports/{spec.sql}", as_of=as_of)
+    source = _materialized(conn, name, as_of)
+    if source is None:
+        prepare(conn, as_of)
+        Store.run_sql(conn, f"reports/{spec.sql}", as_of=as_of)
+        source = spec.view
 
     cols = [spec.column(c) for c in wanted]
     select = ", ".join(
@@ -81,7 +96,7 @@ def write_extract(conn: duckdb.DuckDBPyConnection, name: str, *, fmt: str, out: 
     where, params = scope_where(where_scope)
     # order_by columns first, then every output column: a total order whatever the grant leaves out.
     order = [f'"{c}"' for c in spec.order_by] + [f'"{c.name}"' for c in spec.columns]
-    result = conn.sql(f"SELECT {select} FROM {spec.view} WHERE {where} ORDER BY {', '.join(order)} NULLS FIRST",
+    result = conn.sql(f"SELECT {select} FROM {source} WHERE {where} ORDER BY {', '.join(order)} NULLS FIRST",
                       params=params)
 
     dictionary = [{"列名": c.name, "类型": chinese_type(c.type), "说明": c.desc, "脱敏": masking.describe(c.kind, grant.masking)}
@@ -110,6 +125,37 @@ def write_extract(conn: duckdb.DuckDBPyConnection, name: str, *, fmt: str, out: 
             "格式", "供 Excel、WPS 双击打开的 CSV：身份证号、电话、编码等写成 =\"…\"，打开后仍是原样文本；"
                     "程序读取请用 csv 格式")] if fmt == "csv-excel" else []))
     digest = audit.sha256_file(out)
-    audit.record(conn, kind="extract", name=name, department=dept, user=user, scope=where_scope.key,
-                 as_of=as_of, fmt=fmt, row_count=rows, columns=wanted, path=out, sha256=digest)
     return ExtractResult(name, out, sidecar, fmt, dept, where_scope.key, as_of, tuple(wanted), rows, digest)
+
+
+# Every extract's rows for the store's as-of date, kept with the store version (built by materialize_extracts), so an
+# extract is one scan of its own table: no as-of preparation (rp_* over every person) for each file the portal makes.
+EXTRACT_TABLES = "marts.extract_tables"
+
+
+def _table(name: str) -> str:
+    return "marts.extract_" + name.replace("-", "_")
+
+
+def _materialized(conn: duckdb.DuckDBPyConnection, name: str, as_of: dt.date) -> str | None:
+    from pipelines.store import table_exists
+
+    if not table_exists(conn, EXTRACT_TABLES):
+        return None
+    held = conn.execute(f"SELECT as_of FROM {EXTRACT_TABLES} WHERE name = ?", [name]).fetchall()
+    return _table(name) if held and held[0][0] == as_of else None
+
+
+def materialize_extracts(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict[str, int]:
+    """Every extract's rows for ``as_of``, unmasked and in every column, as ``marts.extract_<name>`` (masking, column
+    grants and the jurisdiction are applied when a file is written). Returns rows per extract."""
+    reg = load_registry()
+    prepare(conn, as_of)
+    counts = {}
+    for name, spec in reg.extracts.items():
+        Store.run_sql(conn, f"reports/{spec.sql}", as_of=as_of)
+        conn.execute(f"CREATE OR REPLACE TABLE {_table(name)} AS SELECT * FROM {spec.view}")
+        counts[name] = conn.execute(f"SELECT count(*) FROM {_table(name)}").fetchall()[0][0]
+    conn.execute(f"CREATE OR REPLACE TABLE {EXTRACT_TABLES} (name VARCHAR, as_of DATE)")
+    conn.executemany(f"INSERT INTO {EXTRACT_TABLES} VALUES (?, ?)", [[n, as_of] for n in counts])
+    return counts

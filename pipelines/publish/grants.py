@@ -28,7 +28,7 @@ class Scope:
 WHOLE = Scope(None, None, "全库")
 _LEVEL_CN = {"grid": "网格", "community": "社区", "street": "街道", "district": "区县"}
 # what a department of each level may ask for (the portal binds each account to one of its own on top)
-_ALLOWED = {"grid": ("grid",), "community": ("community", "grid"), "street": ("community", "street", "grid")}
+ALLOWED_LEVELS = {"grid": ("grid",), "community": ("community", "grid"), "street": ("community", "street", "grid")}
 
 
 def resolve_scope(conn: duckdb.DuckDBPyConnection, dept: Department | None, scope: str | None) -> Scope:
@@ -56,7 +56,7 @@ def resolve_scope(conn: duckdb.DuckDBPyConnection, dept: Department | None, scop
         raise GrantRefused(f"范围“{s}”对应多个单位：{options}。请改用代码指定。")
     level, code, name = hits[0]
     if dept is not None:
-        if level not in _ALLOWED[dept.level]:
+        if level not in ALLOWED_LEVELS[dept.level]:
             raise GrantRefused(
                 f"{dept.name}的数据范围为{_LEVEL_CN[dept.level]}级，不能获取{_LEVEL_CN[level]}“{name}”的数据。")
     return Scope(level, code, name)
@@ -78,16 +78,28 @@ def check_as_of(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
                            f"请先运行 onceonly run --as-of {as_of.isoformat()}。")
 
 
-def prepare(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
-    """Build the TEMP report tables for ``as_of`` on this connection (once per connection and date)."""
+# The tables reports/scope.sql cuts down to a jurisdiction; the whole-store ones are kept aside meanwhile.
+NARROWED = ("rp_grids", "rp_houses", "rp_persons")
+
+
+def _meta(conn: duckdb.DuckDBPyConnection) -> tuple | None:
     try:
-        done = conn.execute("SELECT as_of, scope_level FROM rp_meta").fetchall()[0]
+        return tuple(conn.execute("SELECT as_of, scope_level, scope_code FROM rp_meta").fetchall()[0])
     except duckdb.CatalogException:
-        done = None
-    if done and done[0] == as_of and done[1] is None:
+        return None
+
+
+def prepare(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
+    """Build the TEMP report tables for ``as_of`` on this connection (once per connection and date); after a
+    jurisdiction's report, the whole store's tables again (kept aside by :func:`narrow`, not rebuilt)."""
+    done = _meta(conn)
+    if done and done[0] == as_of:
         set_variables(conn, {"as_of": as_of})
+        _whole(conn)
         return
     check_as_of(conn, as_of)
+    for t in NARROWED:
+        conn.execute(f"DROP TABLE IF EXISTS {t}_whole")
     Store.run_sql(conn, "reports/provinces.sql", as_of=as_of)
     Store.run_sql(conn, "reports/categories.sql", as_of=as_of)
     Store.run_sql(conn, "reports/prepare.sql", as_of=as_of)
@@ -95,10 +107,29 @@ def prepare(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
                  "SELECT ?::DATE AS as_of, NULL::VARCHAR AS scope_level, NULL::VARCHAR AS scope_code", [as_of])
 
 
-def narrow(conn: duckdb.DuckDBPyConnection, scope: Scope) -> None:
-    """Cut the prepared rp_* tables down to one jurisdiction (reports); the next prepare() rebuilds them."""
-    if scope.level is None:
+def _whole(conn: duckdb.DuckDBPyConnection) -> None:
+    """Put the whole-store tables back (renames: nothing is copied)."""
+    if _meta(conn)[1] is None:
         return
+    for t in NARROWED:
+        conn.execute(f"DROP TABLE {t}")
+        conn.execute(f"ALTER TABLE {t}_whole RENAME TO {t}")
+    conn.execute("UPDATE rp_meta SET scope_level = NULL, scope_code = NULL")
+
+
+def narrow(conn: duckdb.DuckDBPyConnection, scope: Scope) -> None:
+    """Cut the prepared rp_* tables down to one jurisdiction (reports): the whole-store tables are renamed aside and
+    the jurisdiction's rows copied, so one preparation serves every jurisdiction in turn (the portal's files,
+    rendered for each street and community with every store version)."""
+    if scope.level is None:
+        _whole(conn)
+        return
+    meta = _meta(conn)
+    if meta[1:] == (scope.level, scope.code):
+        return
+    if meta[1] is None:
+        for t in NARROWED:
+            conn.execute(f"ALTER TABLE {t} RENAME TO {t}_whole")
     Store.run_sql(conn, "reports/scope.sql", scope_level=scope.level, scope_code=scope.code)
     conn.execute("UPDATE rp_meta SET scope_level = ?, scope_code = ?", [scope.level, scope.code])
 

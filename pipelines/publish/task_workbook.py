@@ -61,11 +61,13 @@ def _safe(name: str) -> str:
     return re.sub(r'[\\/:*?"<>|\s]+', "_", name).strip("_") or "网格"
 
 
-def write_task_workbooks(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_of: dt.date, dept: str | None,
-                         scope: str | None, user: str, grids: list[str] | None = None) -> list[TaskWorkbook]:
+def write_task_workbooks(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_of: dt.date, home: Path,
+                         dept: str | None, scope: str | None, user: str,
+                         grids: list[str] | None = None) -> list[TaskWorkbook]:
     """One workbook per grid with open verification tasks within ``scope`` (a grid, community or street; the
     whole store when None), for ``dept`` under its grant of the verification-tasks extract. ``grids`` limits
-    it further to those grid codes (the portal's choice)."""
+    it further to those grid codes (the portal's choice). Each workbook's handout is recorded in ``home``'s database
+    (pipelines/publish/audit.py); ``conn`` may be read-only."""
     reg = load_registry()
     spec = reg.extract(EXTRACT)
     grant = reg.grant(dept, EXTRACT, user)
@@ -117,7 +119,7 @@ def write_task_workbooks(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_o
         path = out_dir / f"走访核查任务单_{_safe(name)}_{code}_{as_of.isoformat()}.xlsx"
         sheets = _write(path, name, code, grid_rows, shown, as_of)
         overdue = sum(r["overdue_by"] is not None for r in grid_rows)
-        audit.record(conn, kind="extract", name=AUDIT_NAME, department=dept, user=user, scope=f"grid:{code}",
+        audit.record(home, kind="extract", name=AUDIT_NAME, department=dept, user=user, scope=f"grid:{code}",
                      as_of=as_of, fmt="xlsx", row_count=len(grid_rows), columns=[c[0] for c in shown], path=path,
                      sha256=audit.sha256_file(path))
         books.append(TaskWorkbook(code, name, path, len(grid_rows), overdue, sheets))

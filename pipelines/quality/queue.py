@@ -113,8 +113,10 @@ def last_rebuild(conn: duckdb.DuckDBPyConnection) -> dict | None:
 
 
 def list_issues(conn: duckdb.DuckDBPyConnection, community: str | None = None, status: str | None = "open",
-                rule: str | None = None) -> list[dict]:
-    """Issues for ``onceonly quality list`` (a steward sees their own community: code or name)."""
+                rule: str | None = None, issues: str = "quality.issues",
+                corrections: str = "quality.active_corrections") -> list[dict]:
+    """Issues for ``onceonly quality list`` (a steward sees their own community: code or name), from ``issues``
+    and ``corrections`` (the store's, or views with waiting decisions applied: pipelines/quality/pending.py)."""
     # a decided issue carries its standing decision: who, when, old and new value, and the rebuild that first
     # ran with it (quality.queue_runs; NULL until the next `onceonly run`)
     decided = table_exists(conn, "quality.active_corrections")
@@ -124,8 +126,7 @@ def list_issues(conn: duckdb.DuckDBPyConnection, community: str | None = None, s
                         if decided else "")
         + (", (SELECT min(run_no) FROM quality.queue_runs r WHERE r.built_at >= a.\"at\") AS applied_in_run"
            if runs else "")
-        + " FROM quality.issues i" + (" LEFT JOIN quality.active_corrections a ON a.issue_id = i.issue_id"
-                                      if decided else "")
+        + f" FROM {issues} i" + (f" LEFT JOIN {corrections} a ON a.issue_id = i.issue_id" if decided else "")
         + " WHERE (?::VARCHAR IS NULL OR i.community_code = ? OR i.community_name = ?) "
         "AND (?::VARCHAR IS NULL OR i.status = ?) AND (?::VARCHAR IS NULL OR i.rule = ?) "
         "ORDER BY i.community_code NULLS LAST, i.rule, i.template, i.batch_id, i.row_no",

@@ -1,8 +1,10 @@
 """The stewards' workbook: ``onceonly quality export`` writes it, ``quality apply`` reads it back.
 
 Only 修正值 / 处理方式 / 原因 are editable (sheet protection with those cells unlocked).
-Applying validates every fix, appends accepted ones to ``quality.corrections`` and is a
-no-op for a decision that already stands, so applying the same workbook twice changes nothing.
+Applying validates every fix against the store (read-only will do) and keeps the accepted ones in the home's
+queue of decisions for the next build (pipelines/quality/pending.py) — or, given no home, appends them to this
+store's ``quality.corrections`` (a store being built). A decision that already stands, in the store or in the
+queue, is a no-op, so applying the same workbook twice changes nothing.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from pipelines.quality import pending
 from pipelines.quality.corrections import record_identity
 from pipelines.publish.masking import DEFAULT, Masking, mask_value
 from pipelines.quality.queue import list_issues, masked_issue
@@ -159,11 +162,12 @@ def sheet_instruction(rule: str, rows: list[dict], catalog: Catalog) -> tuple[st
 
 
 def export_workbook(conn: duckdb.DuckDBPyConnection, out: Path, community: str | None = None,
-                    catalog: Catalog | None = None, masking: Masking = DEFAULT) -> int:
+                    catalog: Catalog | None = None, masking: Masking = DEFAULT, issues: str = "quality.issues") -> int:
     """Write the open issues (of one community, code or name, if given), their values masked as ``masking``
-    shows them (the steward's grant, registry ``queue_masking``); returns the number of rows."""
+    shows them (the steward's grant, registry ``queue_masking``); ``issues``: the table or view to read (see
+    pipelines/quality/pending.py's overlay). Returns the number of rows."""
     catalog = catalog or load_catalog()
-    found = list_issues(conn, community=community, status="open")
+    found = list_issues(conn, community=community, status="open", issues=issues)
     issues = _with_people(conn, [masked_issue(i, masking) for i in found], catalog, masking)
     fields = {i["issue_id"]: fixable_field(catalog, i) for i in found}
     wb = Workbook()
@@ -336,12 +340,53 @@ def header_row(rows) -> tuple[int, list[str]] | None:
     return None
 
 
+class _Decisions:
+    """Where accepted decisions go: the home's queue (``home``), else the store itself. Standing decisions are
+    the store's and the queue's together, so a decision waiting for the next build is not taken twice."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, home: Path | None):
+        self.conn, self.home, self.rows = conn, home, []
+        if home is not None:
+            pending.load_temp(conn, home)       # TEMP: the store itself may be open read-only
+        else:
+            ensure_schema(conn)
+        parts = []
+        if table_exists(conn, "quality.corrections"):
+            parts.append(f"SELECT {pending.QUOTED} FROM quality.corrections")
+        if home is not None:
+            parts.append("SELECT * FROM pending_corrections")
+        self.all = "(" + " UNION ALL ".join(parts) + ")"
+
+    def standing(self, issue_id: str) -> list[tuple]:
+        """The issue's standing decision, [(action, new_value, template, batch_id, row_no, record_key, field,
+        old_value)], or [] (none, or withdrawn): its newest, as quality.active_corrections."""
+        rows = self.conn.execute(
+            f"""SELECT action, new_value, template, batch_id, row_no, record_key, field, old_value FROM {self.all}
+                WHERE issue_id = ? ORDER BY "at" DESC, correction_id DESC LIMIT 1""", [issue_id]).fetchall()
+        return [r for r in rows if r[0] != "revert"]
+
+    def add(self, row: list) -> None:
+        if self.home is None:
+            self.conn.execute(f"INSERT INTO quality.corrections VALUES ({', '.join('?' * len(row))})", row)
+            status = {"fix": "fixed", "waive": "waived", "revert": "open"}[row[9]]
+            self.conn.execute("UPDATE quality.issues SET status = ? WHERE issue_id = ?", [status, row[1]])
+        else:
+            self.conn.execute(f"INSERT INTO pending_corrections VALUES ({', '.join('?' * len(row))})", row)
+            self.rows.append(row)
+
+    def commit(self) -> None:
+        if self.home is not None:
+            pending.record(self.home, self.rows)
+            self.rows = []
+
+
 def apply_workbook(conn: duckdb.DuckDBPyConnection, path: Path, by: str,
-                   catalog: Catalog | None = None) -> ApplyResult:
-    """Validate and record every filled row of a fixes workbook. A decision already in force (before or after
-    the rebuild that applied it) is listed in ``already``, never refused and never recorded twice."""
+                   catalog: Catalog | None = None, *, home: Path | None = None) -> ApplyResult:
+    """Validate and keep every filled row of a fixes workbook: in ``home``'s queue for the next build, or (no
+    home) in the store of ``conn``. A decision already in force (before or after the rebuild that applied it, or
+    waiting for the next build) is listed in ``already``, never refused and never recorded twice."""
     catalog = catalog or load_catalog()
-    ensure_schema(conn)
+    decisions = _Decisions(conn, home)
     result = ApplyResult()
     wb = load_workbook(path, read_only=True, data_only=True)
     now = dt.datetime.now()
@@ -371,8 +416,7 @@ def apply_workbook(conn: duckdb.DuckDBPyConnection, path: Path, by: str,
             cur = conn.execute("SELECT * FROM quality.issues WHERE issue_id = ?", [issue_id])
             names = [d[0] for d in cur.description]
             found = [dict(zip(names, r)) for r in cur.fetchall()]
-            standing = conn.execute("SELECT action, new_value, template, batch_id, row_no, field "
-                                    "FROM quality.active_corrections WHERE issue_id = ?", [issue_id]).fetchall()
+            standing = decisions.standing(issue_id)
             if not found:
                 if standing and standing[0][0] == action:
                     # decided, and a rebuild before quality.issues kept resolved issues no longer lists it
@@ -412,14 +456,11 @@ def apply_workbook(conn: duckdb.DuckDBPyConnection, path: Path, by: str,
             if action == "waive" and not reason:
                 refuse("选择“忽略”时必须填写原因")
                 continue
-            conn.execute(
-                "INSERT INTO quality.corrections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [uuid.uuid4().hex, issue_id, template, batch_id, row_no, record_key, column, old, stored, action,
-                 reason, by, now])
-            conn.execute("UPDATE quality.issues SET status = ? WHERE issue_id = ?",
-                         ["fixed" if action == "fix" else "waived", issue_id])
+            decisions.add([uuid.uuid4().hex, issue_id, template, batch_id, row_no, record_key, column, old, stored,
+                           action, reason, by, now])
             result.accepted.append((sh.title, rno, issue_id))
     wb.close()
+    decisions.commit()
     return result
 
 
@@ -430,15 +471,15 @@ def issue_id_in_cell(value: object) -> str:
     return text.translate(_HEX_AS_LETTERS) if _HEX_ID.fullmatch(text) else text
 
 
-def revert_correction(conn: duckdb.DuckDBPyConnection, issue_id: str, by: str, reason: str) -> bool:
-    """Withdraw the standing decision on an issue (audited: a 'revert' row is appended)."""
-    ensure_schema(conn)
-    standing = conn.execute("SELECT template, batch_id, row_no, record_key, field, new_value, old_value "
-                            "FROM quality.active_corrections WHERE issue_id = ?", [issue_id]).fetchall()
+def revert_correction(conn: duckdb.DuckDBPyConnection, issue_id: str, by: str, reason: str, *,
+                      home: Path | None = None) -> bool:
+    """Withdraw the standing decision on an issue (audited: a 'revert' row is appended), kept as apply_workbook
+    keeps decisions."""
+    decisions = _Decisions(conn, home)
+    standing = decisions.standing(issue_id)
     if not standing:
         return False
-    t, b, r, k, f, new, old = standing[0]
-    conn.execute("INSERT INTO quality.corrections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'revert', ?, ?, ?)",
-                 [uuid.uuid4().hex, issue_id, t, b, r, k, f, new, old, reason, by, dt.datetime.now()])
-    conn.execute("UPDATE quality.issues SET status = 'open' WHERE issue_id = ?", [issue_id])
+    _, new, t, b, r, k, f, old = standing[0]
+    decisions.add([uuid.uuid4().hex, issue_id, t, b, r, k, f, new, old, "revert", reason, by, dt.datetime.now()])
+    decisions.commit()
     return True

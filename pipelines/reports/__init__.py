@@ -1,11 +1,13 @@
 """Department reports: HTML + XLSX per report family, reproducible for a past as-of date.
 
 Public API:
-    render_report(conn, name, *, out_dir, as_of, dept=None, scope=None, user="onceonly") -> list[Path]
+    render_report(conn, name, *, out_dir, as_of, home, dept=None, scope=None, user="onceonly") -> list[Path]
         [<stem>.html, <stem>.xlsx, then <stem>-<key>.csv per person list]. Reports print counts; a person
         list longer than an exception list (80+, 65+, 0-6, school cohort, evacuation list...) is a CSV beside it.
+    report_files(conn, name, *, out_dir, as_of, scope: Scope, shown: Masking) -> list[dict]   (no handout record)
     LISTS: report -> {list key: title}, the person lists each report writes (known before rendering).
-    render_all(conn, *, out_dir, as_of, user="onceonly") -> list[Path]     (every report + index.html)
+    render_all(conn, *, out_dir, as_of, home, user="onceonly") -> list[Path]     (every report + index.html)
+    Handouts are recorded in ``home``'s database (pipelines/publish/audit.py); ``conn`` may be read-only.
     render_population_monthly / render_grid_standards / render_assistance_check / ... (same keywords)
 """
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.publish import audit, masking
-from pipelines.publish.grants import narrow, prepare, resolve_scope
+from pipelines.publish.grants import Scope, narrow, prepare, resolve_scope
 from pipelines.publish.registry import GrantRefused, load_registry
 from pipelines.reports import sdc
 from pipelines.reports.families import FAMILIES, LISTS
@@ -38,7 +40,7 @@ def _unit(conn, scope_label: str | None) -> str:
     return "、".join(names) or "（未导入网格表）"
 
 
-def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, as_of: dt.date,
+def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, as_of: dt.date, home: Path,
                   dept: str | None = None, scope: str | None = None, user: str = "onceonly") -> list[Path]:
     """Render one report as ``<name>.html`` and ``<name>.xlsx`` in ``out_dir``; audited. A department may only
     render the reports its grant lists, over its own jurisdiction."""
@@ -51,11 +53,25 @@ def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, 
                            f"该部门可获取的报表：{'、'.join(TITLES[r] for r in department.reports) or '无'}。")
     prepare(conn, as_of)
     where = resolve_scope(conn, department, scope)
+    files = report_files(conn, name, out_dir=out_dir, as_of=as_of, scope=where, shown=reg.report_masking(dept))
+    audit.record_many(home, [dict(h, kind="report", department=dept, user=user, scope=where.key, as_of=as_of)
+                             for h in files])
+    return [h["path"] for h in files]
+
+
+def report_files(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, as_of: dt.date, scope: Scope,
+                 shown: masking.Masking) -> list[dict]:
+    """The report's files for a jurisdiction already resolved and granted, values shown as ``shown`` (the
+    department's, registry ``report_masking``), without a handout record (render_report records one; the portal
+    renders once per store version and records each time it hands a file out). Returns one dict per file: path,
+    name, fmt, row_count, columns, sha256."""
+    where = scope
     if where.level == "grid" and LISTS.get(name):
         # the person lists are read through extract views, which place rows in communities, not grids
         raise GrantRefused(f"报表“{TITLES[name]}”附带人员名单，不能按网格生成，请指定社区或街道。")
+    prepare(conn, as_of)
     narrow(conn, where)
-    shown = reg.report_masking(dept)
+    reg = load_registry()
     report = FAMILIES[name](conn, as_of, _unit(conn, where.label), shown)
     _mask_tables(report, reg, shown)
     report.hidden = sdc.protect(report)
@@ -76,9 +92,7 @@ def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, 
         handouts.append(dict(name=f"{name}-{lst.key}", fmt="csv", row_count=lst.rows,
                              columns=lst.table.column_names, path=p))
         paths.append(p)
-    audit.record_many(conn, [dict(h, kind="report", department=dept, user=user, scope=where.key, as_of=as_of,
-                                  sha256=audit.sha256_file(h["path"])) for h in handouts])
-    return paths
+    return [dict(h, sha256=audit.sha256_file(h["path"])) for h in handouts]
 
 
 def _mask_tables(report, reg, shown) -> None:
@@ -90,14 +104,15 @@ def _mask_tables(report, reg, shown) -> None:
                   for row in s.rows]
 
 
-def render_all(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_of: dt.date, user: str = "onceonly") -> list[Path]:
+def render_all(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_of: dt.date, home: Path,
+               user: str = "onceonly") -> list[Path]:
     """Every report for the whole store (the street office's set), then ``index.html`` with lineage."""
     out_dir = Path(out_dir)
     reg = load_registry()
     paths: list[Path] = []
     entries = []
     for name in FAMILIES:
-        html, xlsx, *lists = render_report(conn, name, out_dir=out_dir, as_of=as_of, user=user)
+        html, xlsx, *lists = render_report(conn, name, out_dir=out_dir, as_of=as_of, home=home, user=user)
         paths += [html, xlsx, *lists]
         users = "、".join(d.name for d in reg.departments.values() if name in d.reports)
         entries.append({"title": TITLES[name], "departments": users, "html": html.name, "xlsx": xlsx.name,
@@ -112,9 +127,9 @@ def render_all(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_of: dt.date
 
 
 def _one(name: str):
-    def render(conn, *, out_dir: Path, as_of: dt.date, dept: str | None = None, scope: str | None = None,
+    def render(conn, *, out_dir: Path, as_of: dt.date, home: Path, dept: str | None = None, scope: str | None = None,
                user: str = "onceonly") -> list[Path]:
-        return render_report(conn, name, out_dir=out_dir, as_of=as_of, dept=dept, scope=scope, user=user)
+        return render_report(conn, name, out_dir=out_dir, as_of=as_of, home=home, dept=dept, scope=scope, user=user)
     render.__name__ = "render_" + name.replace("-", "_")
     render.__doc__ = f"{TITLES[name]}：HTML + XLSX。"
     return render

@@ -15,7 +15,7 @@ Public API:
 """
 import importlib
 
-# Imported on first use: the command line writes the audit trail through pipelines.web.portal_db without
+# Imported on first use: the command line writes the audit trail through pipelines.homedb without
 # loading the web server (Starlette, openpyxl, the report renderers).
 _WHERE = {"create_app": "app", "serve": "app", **{n: "users" for n in (
     "UserError", "add_user", "audit_log", "disable_user", "ensure_demo_users", "format_audit", "list_users",

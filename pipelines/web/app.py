@@ -55,7 +55,8 @@ class SecurityHeaders:
 def create_app(home: Path, *, https_only: bool | None = None, max_upload_bytes: int = MAX_UPLOAD_BYTES,
                session_idle_minutes: float | None = None, session_hours: float | None = None,
                trusted_proxies: str | list[str] | None = None) -> Starlette:
-    """The portal over ``<home>/store.duckdb`` (accounts, sessions and audit in ``<home>/portal.sqlite3``).
+    """The portal over the live version of ``<home>/store.duckdb``, read-only (accounts, sessions, audit, handouts
+    and stewards' decisions in ``<home>/portal.sqlite3``: pipelines/homedb.py).
 
     ``https_only`` marks the session cookie Secure (default: ``$ONCEONLY_HTTPS`` = 1); set it when the
     portal is served behind TLS, which production must be. ``session_idle_minutes`` / ``session_hours``

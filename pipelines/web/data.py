@@ -1,103 +1,195 @@
-"""How the portal reaches the store: short connections, read-only unless a page must write.
+"""How the portal reaches the store: the live version, read-only, open once and shared by every request.
 
-DuckDB allows one writer process, and within one process all connections to a file must share
-one configuration (a read-only and a read-write connection cannot be open at the same time).
-So the server's threads share a readers-writer lock: pages open the store read-only together;
-a download, fix or upload (which appends to ``audit.extracts`` / ``quality.corrections``) waits
-for them, opens it read-write alone, and closes it at once. No connection outlives a request,
-so ``onceonly run`` can take the store between requests (while it runs, pages answer 503).
+A build writes a new version beside the live one and publishes it by replacing the ``store.duckdb`` link
+(pipelines/versions.py); nothing writes the live version. So the portal keeps it open read-only — no file
+lock is ever waited for, pages and downloads run side by side — and gives each request a cursor of its own
+(own transaction and TEMP tables: report rendering prepares its as-of tables there). When the link names a
+new version, new requests get it; the old one is closed when its last request is done. The portal's own
+writes (audit, handouts, stewards' decisions) go to the home's database (pipelines/homedb.py).
 """
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from pipelines import versions
+from pipelines.marts import portal_source
 from pipelines.paths import store_path
-from pipelines.store import Store, table_exists
+from pipelines.publish.rendered import OpenConn, VersionFiles
+from pipelines.store import Store, table_exists, worker_connection
 
 
 class StoreUnavailable(Exception):
-    """The store is missing or held by another process; ``str(exc)`` is for the clerk."""
+    """No store to show yet; ``str(exc)`` is for the clerk."""
 
 
-class _RWLock:
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._readers = 0
-        self._writer = False
-        self._waiting_writers = 0
+def portal_memory_limit() -> str:
+    """``$ONCEONLY_PORTAL_MEMORY_LIMIT``, else a quarter of the machine's memory: a build runs beside the portal
+    and takes DuckDB's default share of it."""
+    limit = os.environ.get("ONCEONLY_PORTAL_MEMORY_LIMIT")
+    if limit:
+        return limit
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{max(1, total // 4 // 2**30)}GB"
 
-    @contextlib.contextmanager
-    def shared(self) -> Iterator[None]:
-        with self._cond:
-            # writers first: a stream of page views must not starve a download
-            while self._writer or self._waiting_writers:
-                self._cond.wait()
-            self._readers += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._readers -= 1
-                self._cond.notify_all()
 
-    @contextlib.contextmanager
-    def exclusive(self) -> Iterator[None]:
-        with self._cond:
-            self._waiting_writers += 1
-            while self._writer or self._readers:
-                self._cond.wait()
-            self._waiting_writers -= 1
-            self._writer = True
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._writer = False
-                self._cond.notify_all()
+class _Open:
+    """One open version and the requests using it."""
+
+    def __init__(self, real: str, conn: duckdb.DuckDBPyConnection, version: versions.Version | None):
+        self.real, self.conn, self.version = real, conn, version
+        self.users = 0
+        self.retired = False
+        # a published version never changes: what it holds is asked once, not on every page (≈ 2 ms a question)
+        self.tables = frozenset(f"{s}.{t}" for s, t in conn.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() UNION ALL "
+            "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal").fetchall())
+
+    def close_if_idle(self) -> None:
+        if self.retired and self.users == 0:
+            self.conn.close()
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What every page says about the data it shows."""
+    version: str | None
+    built_at: str | None
+    as_of: str | None
+    building: bool
+
+    @property
+    def text(self) -> str | None:
+        if not self.building:
+            return None
+        shown = (self.built_at or "")[:16]
+        return f"正在更新，当前显示 {shown} 时的数据（数据版本 {self.version}）。更新完成后自动切换，无需等待。" \
+            if shown else "正在更新数据，当前显示的是上一版本的数据。"
 
 
 class StoreGate:
     def __init__(self, home: Path):
-        self.path = store_path(home)
-        self.store = Store(self.path)
-        self._lock = _RWLock()
+        self.home = Path(home)
+        self.link = store_path(self.home)
+        self._lock = threading.Lock()
+        self._open: _Open | None = None
         self._choices: dict[tuple, tuple[list[Area], list[str]]] = {}
+        self._building: tuple[float, dict | None] = (0.0, None)
+        self._request = threading.local()
+        # files made at once (XLSX and HTML are CPU work that competes with pages): one per core
+        self.render_slots = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+
+    def _acquire(self) -> _Open:
+        try:
+            real = os.path.realpath(self.link, strict=True)
+        except OSError:
+            raise StoreUnavailable("数据库尚未建立" + ("，第一次数据处理正在进行，请稍后刷新页面。" if self.building()
+                                                 else "。请管理员先运行 onceonly run（演示：make demo）。")) from None
+        with self._lock:
+            current = self._open
+            if current is None or current.real != real:
+                # default configuration: a command in the same process (add_user, audit) opening the file gets
+                # this same database instance; DuckDB refuses a second one with other settings
+                conn = Store(real).open(read_only=True, macros=True)
+                conn.execute(f"SET memory_limit = '{portal_memory_limit()}'")
+                opened = _Open(real, conn, versions.live(self.home))
+                if current is not None:
+                    current.retired = True
+                    current.close_if_idle()
+                self._open = current = opened
+            current.users += 1
+            return current
+
+    def _release(self, used: _Open) -> None:
+        with self._lock:
+            used.users -= 1
+            used.close_if_idle()
 
     @contextlib.contextmanager
-    def _open(self, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
-        if not self.path.exists():
-            raise StoreUnavailable("数据库尚未建立。请管理员先运行 onceonly run（演示：make demo）。")
-        with contextlib.ExitStack() as stack:
-            try:
-                # Page queries use no macros: loading them would cost more than most page queries.
-                conn = stack.enter_context(self.store.connect(read_only=read_only, macros=not read_only))
-            except (duckdb.IOException, duckdb.ConnectionException):
-                raise StoreUnavailable("数据正在更新（后台正在运行数据处理），请稍后刷新页面。") from None
-            yield conn
+    def read(self, macros: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor on the live version for one request (read-only; its own TEMP tables)."""
+        used = self._acquire()
+        try:
+            with self._cursor(used, macros) as cursor:
+                yield cursor
+        finally:
+            self._release(used)
 
     @contextlib.contextmanager
-    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with self._lock.shared(), self._open(read_only=True) as conn:
-            yield conn
+    def _cursor(self, used: _Open, macros: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._lock:
+            cursor = worker_connection(used.conn, macros=macros)
+        outer = getattr(self._request, "tables", None)
+        self._request.tables = used.tables
+        try:
+            yield cursor
+        finally:
+            self._request.tables = outer
+            cursor.close()
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with self._lock.exclusive(), self._open(read_only=False) as conn:
-            yield conn
+    def files(self) -> Iterator[tuple[VersionFiles, str | None, OpenConn]]:
+        """(the live version's files, its id, a way to open a cursor on it) for one download: a file missing
+        from the version's folder is made from that same version, even if another is published meanwhile."""
+        used = self._acquire()
+        try:
+            if used.version is not None:
+                folder = Path(used.real).parent
+            else:   # a store from before versions: its files are kept per state of the file
+                st = os.stat(used.real)
+                folder = self.home / "portal-files" / f"{st.st_mtime_ns}-{st.st_size}"
+            yield (VersionFiles(folder, self.render_slots), used.version.id if used.version else None,
+                   lambda: self._cursor(used, True))
+        finally:
+            self._release(used)
 
+    def tables(self) -> frozenset[str]:
+        """What the version this thread's request reads holds (``schema.name``; inside :meth:`read`)."""
+        return self._request.tables
+
+    def has(self, qualified: str) -> bool:
+        return qualified in self.tables()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._open is not None:
+                self._open.retired = True
+                self._open.close_if_idle()
+                self._open = None
+
+    def version(self) -> versions.Version | None:
+        """The version the next request reads (its record: built when, from which batches)."""
+        with contextlib.suppress(StoreUnavailable):
+            used = self._acquire()
+            self._release(used)
+            return used.version
+        return None
+
+    def building(self) -> dict | None:
+        """Whether a build runs now (asked at most once a second: pages ask on every request)."""
+        at, value = self._building
+        if time.monotonic() - at > 1.0:
+            value = versions.building(self.home)
+            self._building = (time.monotonic(), value)
+        return value
+
+    def notice(self) -> Notice:
+        v = self.version()
+        return Notice(v.id if v else None, v.built_at if v else None, v.as_of if v else None,
+                      self.building() is not None)
 
     def choices(self, level: str, code: str) -> tuple[list["Area"], list[str]]:
-        """(areas under a user's jurisdiction, as-of dates), cached until the store file changes, so a
-        request that is refused never needs a store connection."""
-        stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None
-                      for p in (self.path, self.path.with_name(self.path.name + ".wal")))
-        key = (stamp, level, code)
+        """(areas under a user's jurisdiction, as-of dates), cached per version (a version never changes), so a
+        request that is refused never needs a store cursor."""
+        real = os.path.realpath(self.link)
+        key = (real, level, code)
         hit = self._choices.get(key)
         if hit is None:
             with self.read() as conn:
@@ -124,20 +216,21 @@ def areas(conn: duckdb.DuckDBPyConnection, level: str, code: str) -> list[Area]:
     """The jurisdictions under a user's own (theirs first); empty when the grids no longer know it."""
     if not table_exists(conn, "core.grids"):
         return []
-    if level == "grid":
+    if level == "grid":     # core.grids is small: one row per microgrid
         rows = conn.execute("SELECT grid_code, min(grid_name) FROM core.grids WHERE grid_code = ? GROUP BY grid_code",
                             [code]).fetchall()
         return [Area("grid", c, n) for c, n in rows]
+    src = portal_source(conn, "portal_areas")
     if level == "community":
-        rows = conn.execute("SELECT DISTINCT community_code, community_name FROM core.grids "
-                            "WHERE community_code = ? ORDER BY 1", [code]).fetchall()
+        rows = conn.execute(f"SELECT code, name FROM {src} WHERE level = 'community' AND code = ? ORDER BY 1",
+                            [code]).fetchall()
         return [Area("community", c, n) for c, n in rows]
-    street = conn.execute("SELECT DISTINCT street_code, street_name FROM core.grids WHERE street_code = ? "
-                          "ORDER BY 1", [code]).fetchall()
+    street = conn.execute(f"SELECT code, name FROM {src} WHERE level = 'street' AND code = ? ORDER BY 1",
+                          [code]).fetchall()
     if not street:
         return []
-    comms = conn.execute("SELECT DISTINCT community_code, community_name FROM core.grids WHERE street_code = ? "
-                         "ORDER BY 1", [code]).fetchall()
+    comms = conn.execute(f"SELECT code, name FROM {src} WHERE level = 'community' AND street_code = ? ORDER BY 1",
+                         [code]).fetchall()
     return [Area("street", street[0][0], street[0][1])] + [Area("community", c, n) for c, n in comms]
 
 
@@ -145,5 +238,5 @@ def as_of_dates(conn: duckdb.DuckDBPyConnection) -> list[str]:
     """Dates the store has statuses for, newest first (reports and extracts can only use these)."""
     if not table_exists(conn, "core.person_status"):
         return []
-    return [r[0].isoformat() for r in conn.execute(
-        "SELECT DISTINCT as_of FROM core.person_status ORDER BY 1 DESC").fetchall()]
+    src = portal_source(conn, "portal_dates")
+    return [r[0].isoformat() for r in conn.execute(f"SELECT as_of FROM {src} ORDER BY 1 DESC").fetchall()]

@@ -5,11 +5,14 @@ put into SQL text or a file path. Every refusal is audited with what was asked a
 once it has been sent."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import shutil
+import threading
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -21,23 +24,25 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
+from pipelines import versions
+from pipelines.marts import portal_source
 from pipelines.paths import REPORTS_DIR
-from pipelines.publish import FORMATS, audit, load_registry, masking, write_extract
+from pipelines.homedb import AuditEvent, record
+from pipelines.publish import FORMATS, audit, load_registry, masking
+from pipelines.publish.grants import NotAvailable, Scope
 from pipelines.publish.extracts import SUFFIX
-from pipelines.publish.grants import NotAvailable
 from pipelines.publish.registry import GrantRefused, PublishError
-from pipelines.quality import apply_workbook, export_workbook, masked_issue
+from pipelines.quality import apply_workbook, export_workbook, masked_issue, pending
 from pipelines.quality.queue import field_class
 from pipelines.quality.rules import rule_title
 from pipelines.quality.workbook import COLUMNS as WORKBOOK_COLUMNS, header_row, issue_id_in_cell
-from pipelines.reports import LISTS, TITLES, render_report
+from pipelines.publish.rendered import Made, NotMade
+from pipelines.reports import LISTS, TITLES
 from pipelines.sources import load_catalog
-from pipelines.store import table_exists
 from pipelines.web import csrf, sessions, throttle, users
 from pipelines.web.auth import BadRequest, Forbidden, Principal, client_ip, principal_for, session_user
-from pipelines.web.data import StoreGate, StoreUnavailable, areas, as_of_dates
+from pipelines.web.data import StoreGate, StoreUnavailable
 from pipelines.web.delivered import Delivered
-from pipelines.web.portal_db import AuditEvent, record
 from pipelines.web.uploads import MAX_UPLOAD_BYTES, UploadRefused, check_xlsx
 
 QUEUE_LIMIT = 200
@@ -58,6 +63,8 @@ class Portal:
     gate: StoreGate
     env: jinja2.Environment
     max_upload: int = MAX_UPLOAD_BYTES
+    downloads: dict = field(default_factory=dict)     # username -> threading.BoundedSemaphore (see download)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def tmp(self) -> Path:
@@ -125,7 +132,7 @@ def render(request: Request, portal: Portal, template: str, status: int = 200, p
            **ctx) -> HTMLResponse:
     flashes = request.session.pop("flash", []) if "flash" in request.session else []
     html = portal.env.get_template(template).render(pr=pr, csrf=csrf.token(request), flashes=flashes,
-                                                    path=request.url.path, **ctx)
+                                                    path=request.url.path, notice=portal.gate.notice(), **ctx)
     return HTMLResponse(html, status_code=status)
 
 
@@ -191,6 +198,51 @@ def page(fn):
             return _to_login(request, portal)
         pr = principal_for(user)
         return _guard(request, portal, pr, lambda: fn(request, portal, pr))
+    return endpoint
+
+
+# Files each user may have in the making at once (a file not yet made for this store version: XLSX, a city's
+# extract); more wait, up to DOWNLOAD_WAIT_S, holding no worker thread, so one user's burst of exports cannot take
+# the server's threads from everyone else's pages. A file already made is handed out at once.
+DOWNLOADS_PER_USER = 2
+DOWNLOAD_WAIT_S = 120
+
+
+def download(fn):
+    """A GET download for logged-in users. ``fn`` first runs with ``request.state.make`` False: a file already made
+    is sent; one still to make (:class:`NotMade`) waits for one of the user's DOWNLOADS_PER_USER slots, then ``fn``
+    runs again and makes it."""
+    @functools.wraps(fn)
+    async def endpoint(request: Request):
+        portal: Portal = request.app.state.portal
+        user = await run_in_threadpool(session_user, request, portal.home)
+        if user is None:
+            return await run_in_threadpool(_to_login, request, portal)
+        pr = principal_for(user)
+
+        def work():
+            return _guard(request, portal, pr, lambda: fn(request, portal, pr))
+        request.state.make = False
+        try:
+            return await run_in_threadpool(work)
+        except NotMade:
+            pass
+        with portal.lock:
+            slots = portal.downloads.setdefault(user.username, threading.BoundedSemaphore(DOWNLOADS_PER_USER))
+        # polled, not awaited: a thread's semaphore serves every event loop and thread of the server
+        deadline = time.monotonic() + DOWNLOAD_WAIT_S
+        while not slots.acquire(blocking=False):
+            if time.monotonic() >= deadline:
+                message = f"您已有 {DOWNLOADS_PER_USER} 个文件正在生成，请等它们完成后再下载。"
+                what, scope = asked(request, pr)
+                await run_in_threadpool(portal.log, request, pr, "refused", what, scope, "refused", message)
+                return error_page(request, portal, 429, message, pr)
+            await asyncio.sleep(0.05)
+        try:
+            request.state.make = True
+            return await run_in_threadpool(work)
+        finally:
+            slots.release()
     return endpoint
 
 
@@ -318,18 +370,25 @@ def logout(request: Request, portal: Portal, pr: Principal, form):
 
 # --- home ----------------------------------------------------------------------------------------
 
+def _issue_counts(conn, portal: Portal, status: str, communities: list[str]) -> list[tuple[str, int]]:
+    """(rule, issues) of one status in these communities, the decisions waiting for the next build applied: from
+    the version's aggregate when none wait, else from the issues themselves."""
+    issues, _ = pending.overlay(conn, portal.home)
+    src = (portal_source(conn, "portal_issue_counts", portal.gate.tables()) if issues == "quality.issues" else
+           f"(SELECT community_code, status, rule, count(*) AS n FROM {issues} GROUP BY ALL)")
+    return conn.execute(f"SELECT rule, sum(n)::BIGINT FROM {src} WHERE status = ? AND list_contains(?, community_code) "
+                        "GROUP BY rule ORDER BY rule", [status, communities]).fetchall()
+
+
 @page
 def home(request: Request, portal: Portal, pr: Principal):
     reg = load_registry()
     info: dict = {"open_issues": None, "last_load": None, "dates": []}
+    pr.areas, info["dates"] = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)
     with portal.gate.read() as conn:
-        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
-        info["dates"] = as_of_dates(conn)
-        if pr.can_steward and table_exists(conn, "quality.issues"):
-            info["open_issues"] = conn.execute(
-                "SELECT count(*) FROM quality.issues WHERE status = 'open' AND list_contains(?, community_code)",
-                [sorted(pr.community_codes)]).fetchall()[0][0]
-        if pr.can_see_runs and table_exists(conn, "raw.batches"):
+        if pr.can_steward and portal.gate.has("quality.issues"):
+            info["open_issues"] = sum(n for _, n in _issue_counts(conn, portal, "open", sorted(pr.community_codes)))
+        if pr.can_see_runs and portal.gate.has("raw.batches"):
             info["last_load"] = conn.execute("SELECT max(loaded_at) FROM raw.batches").fetchall()[0][0]
     reports = [(n, TITLES.get(n, n)) for n in pr.department.reports]
     extracts = [(n, reg.extracts[n].title) for n in pr.department.extracts]
@@ -369,46 +428,48 @@ def reports_page(request: Request, portal: Portal, pr: Principal):
                   lists=lists)
 
 
-def _rendered(portal: Portal, pr: Principal, name: str, as_of: str, area) -> list[Path]:
-    """Every file of the report, rendered for this user exactly as the command line would for the department
-    (grant, jurisdiction, masking and the store's handout audit all inside render_report)."""
-    with portal.gate.write() as conn:
-        out = portal.scratch()
-        return render_report(conn, name, out_dir=out, as_of=dt.date.fromisoformat(as_of), dept=pr.dept,
-                             scope=area.code, user=pr.username)
-
-
-def _render_report(request: Request, portal: Portal, pr: Principal, kind: str):
-    """(the rendered file of ``kind``, the report's name, area, as-of date)."""
-    # Checked before the write connection: a refused request never waits for the writer's lock.
+def _report_file(request: Request, portal: Portal, pr: Principal, pick) -> tuple[Made, str, str, str | None]:
+    """One file of a report for the user's chosen jurisdiction — made once per store version for everyone of that
+    jurisdiction whose department shows values alike (pipelines/publish/rendered.py; the build makes them) — and
+    its handout recorded for this user. ``pick(made files, name)`` chooses the file. Returns (file, name, as-of,
+    version)."""
+    # Checked before the store is touched: a refused request reads nothing.
     name, as_of, area, _ = _report_params(request, portal, pr, required=True)
-    paths = _rendered(portal, pr, name, as_of, area)
-    return next(p for p in paths if p.suffix == f".{kind}"), name, area, as_of
+    scope = Scope(area.level, area.code, area.name)      # within the user's jurisdiction (pr.area)
+    shown = load_registry().report_masking(pr.dept)
+    with portal.gate.files() as (files, version, open_conn):
+        made = pick(files.report(open_conn, name, dt.date.fromisoformat(as_of), scope, shown,
+                                 make=getattr(request.state, "make", True)), name)
+    audit.record(portal.home, kind="report", name=made.name, department=pr.dept, user=pr.username, scope=made.scope,
+                 as_of=as_of, fmt=made.fmt, row_count=made.row_count, columns=made.columns, path=made.path,
+                 sha256=made.sha256, version=version)
+    return made, name, as_of, version
+
+
+def _kind(fmt: str):
+    return lambda made, name: next(m for m in made if m.name == name and m.fmt == fmt)
 
 
 @page
 def report_view(request: Request, portal: Portal, pr: Principal):
-    path, name, area, as_of = _render_report(request, portal, pr, "html")
-    html = path.read_text(encoding="utf-8")
-    shutil.rmtree(path.parent, ignore_errors=True)
+    made, name, as_of, _ = _report_file(request, portal, pr, _kind("html"))
     # The report's own page carries inline styles; it runs no script and is framed only by the portal.
-    return portal.deliver(request, pr, HTMLResponse(html, headers={
+    return portal.deliver(request, pr, HTMLResponse(made.path.read_text(encoding="utf-8"), headers={
         "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'; sandbox"}),
-        "view", f"report:{name}.html", f"{area.level}:{area.code}", f"截止 {as_of}")
+        "view", f"report:{name}.html", made.scope, f"截止 {as_of}")
 
 
-@page
+@download
 def report_download(request: Request, portal: Portal, pr: Principal):
-    path, name, area, as_of = _render_report(request, portal, pr, "xlsx")
+    made, name, as_of, _ = _report_file(request, portal, pr, _kind("xlsx"))
+    # streamed from the version's file; audited once it has been sent
     return portal.deliver(request, pr, FileResponse(
-        path, filename=f"{TITLES[name]}_{as_of}.xlsx".replace("/", "_"),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        background=BackgroundTask(shutil.rmtree, path.parent, True)),
-        "download", f"report:{name}.xlsx", f"{area.level}:{area.code}",
-        f"截止 {as_of} sha256={audit.sha256_file(path)[:16]}")
+        made.path, filename=f"{TITLES[name]}_{as_of}.xlsx".replace("/", "_"),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        "download", f"report:{name}.xlsx", made.scope, f"截止 {as_of} sha256={made.sha256[:16]}")
 
 
-@page
+@download
 def report_list(request: Request, portal: Portal, pr: Principal):
     """One person list of a report (<stem>-<key>.csv), the file the report's note points the reader to."""
     name, as_of, area, _ = _report_params(request, portal, pr, required=True)
@@ -422,13 +483,11 @@ def report_list(request: Request, portal: Portal, pr: Principal):
         what, _ = asked(request, pr)
         portal.log(request, pr, "refused", what, f"{area.level}:{area.code}", "refused", message)
         return error_page(request, portal, 404, message, pr)
-    paths = _rendered(portal, pr, name, as_of, area)
-    path = next(p for p in paths if p.name.endswith(f"-{key}.csv"))
+    made, *_ = _report_file(request, portal, pr, lambda made, name: next(m for m in made if m.name == f"{name}-{key}"))
     return portal.deliver(request, pr, FileResponse(
-        path, filename=f"{TITLES[name]}_{lists[key]}_{as_of}.csv".replace("/", "_"),
-        media_type="text/csv; charset=utf-8", background=BackgroundTask(shutil.rmtree, path.parent, True)),
-        "download", f"report-list:{name}-{key}", f"{area.level}:{area.code}",
-        f"截止 {as_of} sha256={audit.sha256_file(path)[:16]}")
+        made.path, filename=f"{TITLES[name]}_{lists[key]}_{as_of}.csv".replace("/", "_"),
+        media_type="text/csv; charset=utf-8"),
+        "download", f"report-list:{name}-{key}", made.scope, f"截止 {as_of} sha256={made.sha256[:16]}")
 
 
 # --- extracts ------------------------------------------------------------------------------------
@@ -436,9 +495,7 @@ def report_list(request: Request, portal: Portal, pr: Principal):
 @page
 def extracts_page(request: Request, portal: Portal, pr: Principal):
     reg = load_registry()
-    with portal.gate.read() as conn:
-        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
-        dates = as_of_dates(conn)
+    pr.areas, dates = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)
     granted = []
     for name, grant in pr.department.extracts.items():
         if grant.users is not None and pr.username not in grant.users:
@@ -452,7 +509,7 @@ def extracts_page(request: Request, portal: Portal, pr: Principal):
                   formats=[(f, FORMAT_CN[f]) for f in FORMATS])
 
 
-@page
+@download
 def extract_download(request: Request, portal: Portal, pr: Principal):
     q = request.query_params
     reg = load_registry()
@@ -468,16 +525,19 @@ def extract_download(request: Request, portal: Portal, pr: Principal):
     if as_of not in dates:
         raise BadRequest("统计截止日期无效，请从列表中选择库中已有的日期。")
     area = pr.area(q.get("scope"))
-    with portal.gate.write() as conn:
-        out = portal.scratch() / f"{name}_{area.code}_{as_of}.{SUFFIX[fmt]}"
-        result = write_extract(conn, name, fmt=fmt, out=out, dept=pr.dept, scope=area.code,
-                               as_of=dt.date.fromisoformat(as_of), user=pr.username)
+    with portal.gate.files() as (files, version, open_conn):
+        made = files.extract(open_conn, name, fmt, dept=pr.dept, user=pr.username, scope=area.code,
+                             as_of=dt.date.fromisoformat(as_of), make=request.state.make)
+    audit.record(portal.home, kind="extract", name=name, department=pr.dept, user=pr.username, scope=made.scope,
+                 as_of=as_of, fmt=fmt, row_count=made.row_count, columns=made.columns, path=made.path,
+                 sha256=made.sha256, version=version)
     media = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}[SUFFIX[fmt]]
+    # streamed from the file in chunks, whatever its size; audited once it has been sent
     return portal.deliver(request, pr, FileResponse(
-        out, filename=f"{reg.extracts[name].title}_{area.name}_{as_of}.{SUFFIX[fmt]}", media_type=media,
-        background=BackgroundTask(shutil.rmtree, out.parent, True)),
-        "download", f"extract:{name}.{fmt}", result.scope, f"截止 {as_of} {result.rows}行 sha256={result.sha256[:16]}")
+        made.path, filename=f"{reg.extracts[name].title}_{area.name}_{as_of}.{SUFFIX[fmt]}", media_type=media),
+        "download", f"extract:{name}.{fmt}", made.scope,
+        f"截止 {as_of} {made.row_count}行 sha256={made.sha256[:16]}")
 
 
 # --- steward queue -------------------------------------------------------------------------------
@@ -499,7 +559,7 @@ def _queue_filters(source, pr: Principal) -> dict:
 def queue_page(request: Request, portal: Portal, pr: Principal):
     pr.require_steward()
     with portal.gate.read() as conn:
-        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
+        pr.areas = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)[0]
         f = _queue_filters(request.query_params, pr)
         page = request.query_params.get("page") or "1"
         if not page.isdigit() or not 1 <= int(page) <= 1_000_000:
@@ -507,25 +567,24 @@ def queue_page(request: Request, portal: Portal, pr: Principal):
         page = int(page)
         communities = sorted(pr.community_codes) if not f["community"] else [f["community"]]
         rows, rules, total = [], [], 0
-        if table_exists(conn, "quality.issues"):
-            rules = conn.execute(
-                "SELECT rule, count(*) FROM quality.issues WHERE status = ? AND list_contains(?, community_code) "
-                "GROUP BY rule ORDER BY rule", [f["status"], communities]).fetchall()
+        if portal.gate.has("quality.issues"):
+            rules = _issue_counts(conn, portal, f["status"], communities)
             if f["rule"] and f["rule"] not in {r for r, _ in rules}:
                 f["rule"] = ""
+            total = sum(n for r, n in rules if not f["rule"] or r == f["rule"])
+            issues, corrections = pending.overlay(conn, portal.home)
             where = ("status = ? AND list_contains(?, community_code) AND (?::VARCHAR = '' OR rule = ?)")
             params = [f["status"], communities, f["rule"], f["rule"]]
-            total = conn.execute(f"SELECT count(*) FROM quality.issues WHERE {where}", params).fetchall()[0][0]
-            has_batches = table_exists(conn, "raw.batches")
-            has_corr = table_exists(conn, "quality.active_corrections")
+            has_batches = portal.gate.has("raw.batches")
+            has_corr = portal.gate.has("quality.active_corrections")
             cur = conn.execute(f"""
                 SELECT i.issue_id, i.community_name, i.rule, i.severity, i.template,
                        {'b.file_name' if has_batches else 'NULL'} AS file_name, i.row_no, i.record_no, i.field,
                        i.value, i.message, i.suggested_fix, i.status,
                        {'c.new_value, c.reason, c."by", c."at"' if has_corr else 'NULL, NULL, NULL, NULL'}
-                FROM (SELECT * FROM quality.issues WHERE {where}) i
+                FROM (SELECT * FROM {issues} WHERE {where}) i
                 {'LEFT JOIN raw.batches b ON b.batch_id = i.batch_id' if has_batches else ''}
-                {'LEFT JOIN quality.active_corrections c ON c.issue_id = i.issue_id' if has_corr else ''}
+                {f'LEFT JOIN {corrections} c ON c.issue_id = i.issue_id' if has_corr else ''}
                 ORDER BY i.community_code, i.rule, i.template, i.batch_id, i.row_no, i.issue_id
                 LIMIT {QUEUE_LIMIT} OFFSET {(page - 1) * QUEUE_LIMIT}""", params)
             names = [d[0] for d in cur.description]
@@ -553,8 +612,8 @@ def queue_addresses(request: Request, portal: Portal, pr: Principal):
     from pipelines.address.aliases import masked_groups, unknown_groups
 
     pr.require_steward()
-    with portal.gate.read() as conn:
-        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
+    pr.areas = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)[0]
+    with portal.gate.read(macros=True) as conn:
         community = request.query_params.get("community") or ""
         if community and community not in pr.community_codes:
             raise Forbidden("所选社区不在您的辖区内。")
@@ -577,8 +636,9 @@ def queue_address_alias(request: Request, portal: Portal, pr: Principal, form):
     reason = _text(form, "reason", 500)
     if kind not in ("compound", "road"):
         raise BadRequest("只能认定小区或道路的写法。")
-    with portal.gate.write() as conn:
-        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
+    pr.areas = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)[0]
+    # checked on the live version, kept in the home's database for the next build (pipelines/quality/pending.py)
+    with portal.gate.read(macros=True) as conn:
         mine = {(g["kind"], g["spelling"]) for g in unknown_groups(conn, communities=sorted(pr.community_codes))}
         if (kind, spelling) not in mine:
             raise Forbidden("这个写法不在您辖区的未匹配地址中（可能已经认定或已重新计算），请刷新页面。")
@@ -586,7 +646,7 @@ def queue_address_alias(request: Request, portal: Portal, pr: Principal, form):
             flash(request, "error", "请填写实有房屋中的名称和认定依据（例如：现场核实）。")
             return RedirectResponse("/queue/addresses", status_code=303)
         try:
-            decision = record_alias(conn, kind, spelling, target, by=pr.username, reason=reason)
+            decision = record_alias(conn, kind, spelling, target, by=pr.username, reason=reason, home=portal.home)
         except AliasRefused as exc:
             portal.log(request, pr, "alias", spelling, pr.scope_key, "refused", str(exc))
             flash(request, "error", f"未能认定：{exc}")
@@ -621,11 +681,11 @@ def queue_fix(request: Request, portal: Portal, pr: Principal, form):
     reason = _text(form, "reason", 500)
     if act not in ("修正", "忽略"):
         raise BadRequest("处理方式只能是“修正”或“忽略”。")
-    with portal.gate.write() as conn:
-        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
+    with portal.gate.read(macros=True) as conn:
+        pr.areas = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)[0]
         back = urlencode({k: v for k, v in _queue_filters(form, pr).items() if v})
         found = conn.execute("SELECT community_code, field FROM quality.issues WHERE issue_id = ?",
-                             [issue_id]).fetchall() if table_exists(conn, "quality.issues") else []
+                             [issue_id]).fetchall() if portal.gate.has("quality.issues") else []
         if not found:
             raise BadRequest("找不到这个问题（可能已经处理或已重新计算），请刷新页面。")
         if found[0][0] not in pr.community_codes:
@@ -635,7 +695,8 @@ def queue_fix(request: Request, portal: Portal, pr: Principal, form):
             return RedirectResponse(f"/queue?{back}", status_code=303)
         path = portal.scratch() / "fix.xlsx"
         _one_row_workbook(path, issue_id, act, value, reason)
-        result = apply_workbook(conn, path, by=pr.username)
+        # kept in the home's database: the store is only read; the next build applies it
+        result = apply_workbook(conn, path, by=pr.username, home=portal.home)
     shutil.rmtree(path.parent, ignore_errors=True)
     kind = "fix" if act == "修正" else "waive"
     # the audit names the fix as the default masking shows it: the store's corrections keep the value
@@ -657,17 +718,18 @@ def queue_fix(request: Request, portal: Portal, pr: Principal, form):
 def queue_export(request: Request, portal: Portal, pr: Principal):
     pr.require_steward()
     with portal.gate.read() as conn:
-        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
+        pr.areas = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)[0]
         comms = [a for a in pr.areas if a.level == "community"]
         code = request.query_params.get("community") or (comms[0].code if len(comms) == 1 else "")
         if not code:
             raise BadRequest("请先选择一个社区，再下载问题修正表。")
         if code not in pr.community_codes:
             raise Forbidden("所选社区不在您的辖区内。")
-        if not table_exists(conn, "quality.issues"):
+        if not portal.gate.has("quality.issues"):
             raise BadRequest("还没有数据问题清单，请等待数据处理完成。")
         out = portal.scratch() / "fixes.xlsx"
-        n = export_workbook(conn, out, community=code,
+        # issues decided in the portal since the last build are not offered again
+        n = export_workbook(conn, out, community=code, issues=pending.overlay(conn, portal.home)[0],
                             masking=load_registry().queue_masking(pr.dept, pr.username))
     name = next(a.name for a in comms if a.code == code)
     return portal.deliver(request, pr, FileResponse(
@@ -708,16 +770,16 @@ def queue_upload(request: Request, portal: Portal, pr: Principal, form):
     path.write_bytes(data)
     try:
         ids = _workbook_issue_ids(path)
-        with portal.gate.write() as conn:
-            pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
-            if not table_exists(conn, "quality.issues"):
+        with portal.gate.read(macros=True) as conn:
+            pr.areas = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)[0]
+            if not portal.gate.has("quality.issues"):
                 raise BadRequest("还没有数据问题清单，请等待数据处理完成。")
             outside = conn.execute(
                 "SELECT count(*) FROM quality.issues WHERE list_contains(?, issue_id) "
                 "AND NOT list_contains(?, community_code)", [ids, sorted(pr.community_codes)]).fetchall()[0][0]
             if outside:
                 raise Forbidden(f"表格中有 {outside} 条问题不属于您的辖区，整张表格未导入。请只提交本辖区的问题修正表。")
-            result = apply_workbook(conn, path, by=pr.username)
+            result = apply_workbook(conn, path, by=pr.username, home=portal.home)
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)
     for sheet, row, issue in result.accepted:    # each fix in the audit, as the command line records them
@@ -742,8 +804,8 @@ def scorecard_page(request: Request, portal: Portal, pr: Principal):
     titles = {t.name: t.title for t in load_catalog()}
     rows, as_of = [], None
     with portal.gate.read() as conn:
-        pr.areas = areas(conn, pr.user.scope_level, pr.user.scope_code)
-        if table_exists(conn, "quality.scorecard"):
+        pr.areas = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)[0]
+        if portal.gate.has("quality.scorecard"):
             # rows without a community are per-source totals: street staff see them, a community does not
             cur = conn.execute(
                 "SELECT * FROM quality.scorecard WHERE list_contains(?, community_code) "
@@ -763,9 +825,9 @@ def scorecard_page(request: Request, portal: Portal, pr: Principal):
 def runs_page(request: Request, portal: Portal, pr: Principal):
     pr.require_operator()
     titles = {t.name: t.title for t in load_catalog()}
-    batches, summary, dates, built = [], None, [], None
+    batches, summary, dates = [], None, []
     with portal.gate.read() as conn:
-        if table_exists(conn, "raw.batches"):
+        if portal.gate.has("raw.batches"):
             batches = [dict(zip(("loaded_at", "template", "file_name", "status", "rows_read", "rows_loaded",
                                  "rows_rejected", "message"), r)) for r in conn.execute(
                 "SELECT loaded_at, template, file_name, status, rows_read, rows_loaded, rows_rejected, message "
@@ -774,14 +836,19 @@ def runs_page(request: Request, portal: Portal, pr: Principal):
                 "SELECT count(*), count(*) FILTER (WHERE status = 'loaded'), count(*) FILTER (WHERE status = 'rejected'), "
                 "coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0), max(loaded_at) FROM raw.batches"
             ).fetchall()[0]))
-        dates = as_of_dates(conn)
-        if table_exists(conn, "quality.issues"):
-            built = conn.execute("SELECT max(built_at) FROM quality.issues").fetchall()[0][0]
+    dates = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)[1]
     for b in batches:
         b["template"] = titles.get(b["template"], b["template"])
         b["message"] = masking.mask_text(b["message"])     # a refusal may quote the file's cells
+    building = portal.gate.building()
+    history = [{"id": v.id, "state": "当前版本" if v.live else versions.STATE_CN.get(v.state, v.state),
+                "live": v.live, "started": v.record.get("started_at"), "built": v.built_at, "as_of": v.as_of,
+                "new": [b[0] for b in v.record.get("new_batches") or []],
+                "files": (v.record.get("batches") or {}).get("files"), "error": masking.mask_text(v.record.get("error")),
+                "kept": v.has_store or v.live} for v in versions.list_versions(portal.home)[:10]]
     portal.log(request, pr, "view", "runs", pr.scope_key)
-    return render(request, portal, "runs.html.j2", pr=pr, batches=batches, summary=summary, dates=dates, built=built)
+    return render(request, portal, "runs.html.j2", pr=pr, batches=batches, summary=summary, dates=dates,
+                  live=portal.gate.version(), history=history, building=building, keep=versions.keep_versions())
 
 
 # --- follow-up tasks -----------------------------------------------------------------------------
@@ -812,7 +879,7 @@ def tasks_page(request: Request, portal: Portal, pr: Principal):
 
     as_of, area, dates = _tasks_params(request, portal, pr)
     day = dt.date.fromisoformat(as_of)
-    with portal.gate.write() as conn:
+    with portal.gate.read(macros=True) as conn:
         prepare(conn, day)
         narrow(conn, resolve_scope(conn, pr.department, area.code))
         sections = task_progress(conn, day)
@@ -834,29 +901,32 @@ def tasks_page(request: Request, portal: Portal, pr: Principal):
                   closed=closed, dates=dates, as_of=as_of, area=area)
 
 
-@page
+@download
 def tasks_workbook(request: Request, portal: Portal, pr: Principal):
-    """One grid's 走访核查任务单 (pipelines/publish/task_workbook.py), under the department's grant."""
+    """One grid's 走访核查任务单 (pipelines/publish/task_workbook.py), under the department's grant: made for each
+    request (one grid's list, small), counted among the user's DOWNLOADS_PER_USER files in the making."""
     from pipelines.publish.task_workbook import write_task_workbooks
 
     as_of, area, _ = _tasks_params(request, portal, pr)
     grid = request.query_params.get("grid") or ""
-    out = portal.scratch()
-    with portal.gate.write() as conn:
+    with portal.gate.read(macros=True) as conn:
         # the level is the account's own (street / community / grid), never the browser's
         mine = {r[0] for r in conn.execute(
             f"SELECT DISTINCT grid_code FROM core.grids WHERE {area.level}_code = ?", [area.code]).fetchall()}
         if grid not in mine:
-            shutil.rmtree(out, ignore_errors=True)
             raise Forbidden("所选网格不在您的辖区内。")
-        books = write_task_workbooks(conn, out_dir=out, as_of=dt.date.fromisoformat(as_of),
+        if not request.state.make:
+            raise NotMade(f"tasks-workbook:{grid}")
+        out = portal.scratch()
+        books = write_task_workbooks(conn, out_dir=out, as_of=dt.date.fromisoformat(as_of), home=portal.home,
                                      dept=pr.dept, scope=area.code, user=pr.username, grids=[grid])
     if not books:
         shutil.rmtree(out, ignore_errors=True)
         return error_page(request, portal, 404, "该网格在所选统计截止日期没有待办的走访核查任务。", pr)
     book = books[0]
-    portal.log(request, pr, "download", f"tasks-workbook:{grid}", f"{area.level}:{area.code}",
-               detail=f"截止 {as_of} {book.tasks}项 sha256={audit.sha256_file(book.path)[:16]}")
-    return FileResponse(book.path, filename=book.path.name,
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        background=BackgroundTask(shutil.rmtree, book.path.parent, True))
+    return portal.deliver(request, pr, FileResponse(
+        book.path, filename=book.path.name,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        background=BackgroundTask(shutil.rmtree, book.path.parent, True)),
+        "download", f"tasks-workbook:{grid}", f"{area.level}:{area.code}",
+        f"截止 {as_of} {book.tasks}项 sha256={audit.sha256_file(book.path)[:16]}")

@@ -21,7 +21,7 @@ from pathlib import Path
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
-from pipelines.web.portal_db import connect
+from pipelines.homedb import connect
 
 COOKIE = "onceonly_session"
 _SCOPE_KEY = "onceonly.session"

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.web.portal_db import transaction
+from pipelines.homedb import transaction
 
 FORGET_S = 3600
 MAX_DELAY_S = 15 * 60

@@ -1,7 +1,7 @@
-"""Portal accounts and the audit trail's reader, over the portal database (pipelines/web/portal_db.py).
+"""Portal accounts and the audit trail's reader, over the home's database (pipelines/homedb.py).
 
-File handouts made by ``write_extract``/``render_report`` are also recorded in the store's
-``audit.extracts``; :func:`audit_log` lists both.
+File handouts made by ``write_extract``/``render_report`` are recorded there too (pipelines/publish/audit.py);
+:func:`audit_log` lists both.
 """
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from pipelines.errors import UserFacingError
+from pipelines.homedb import AuditEvent, connect, escape_controls, record, transaction
+from pipelines.homedb import path as portal_db
 from pipelines.paths import store_path
 from pipelines.web import throttle
-from pipelines.web.portal_db import AuditEvent, connect, escape_controls, portal_db, record, transaction
 from pipelines.web.sessions import end_user_sessions
 
 MIN_PASSWORD = 10
@@ -166,9 +167,9 @@ def verify_password(home: Path, username: str, password: str) -> User | None:
 
 def audit_log(home: Path, since: dt.date | dt.datetime) -> list[dict]:
     """Every portal event (login, view, download, fix, ...) and every file handed out from the store
-    (``audit.extracts``, by the portal or the command line) since ``since``, oldest first.
+    (by the portal or the command line: pipelines/publish/audit.py) since ``since``, oldest first.
 
-    Keys: at, source (portal | cli | store), user, dept, action, what, scope, result, detail.
+    Keys: at, source (portal | cli | handout), user, dept, action, what, scope, result, detail.
     """
     start = since if isinstance(since, dt.datetime) else dt.datetime.combine(since, dt.time())
     rows: list[dict] = []
@@ -180,34 +181,19 @@ def audit_log(home: Path, since: dt.date | dt.datetime) -> list[dict]:
                 rows.append({"at": dt.datetime.fromisoformat(at), "source": source, "user": user, "dept": dept,
                              "action": action, "what": what, "scope": scope, "result": result,
                              "detail": " ".join(x for x in (detail, f"ip={ip}" if ip else None) if x)})
-    rows += _store_audit(home, start)
+    rows += _handouts(home, start)
     rows.sort(key=lambda r: r["at"])
     return rows
 
 
-def _store_audit(home: Path, start: dt.datetime) -> list[dict]:
-    import duckdb
+def _handouts(home: Path, start: dt.datetime) -> list[dict]:
+    from pipelines.publish.audit import handouts
 
-    from pipelines.store import Store, table_exists
-
-    path = store_path(home)
-    if not path.exists():
-        return []
-    try:
-        with Store(path).connect(read_only=True) as conn:
-            if not table_exists(conn, "audit.extracts"):
-                return []
-            found = conn.execute(
-                "SELECT written_at, user_name, department, kind, name, format, scope, as_of, row_count, file_sha256 "
-                "FROM audit.extracts WHERE written_at >= ? ORDER BY written_at", [start]).fetchall()
-    except duckdb.Error as exc:
-        return [{"at": dt.datetime.now(), "source": "store", "user": None, "dept": None, "action": "unavailable",
-                 "what": "audit.extracts", "scope": None, "result": "error",
-                 "detail": f"数据库正被占用，未能读取文件发放记录：{str(exc).splitlines()[0]}"}]
-    return [{"at": at, "source": "store", "user": user, "dept": dept, "action": "export",
-             "what": f"{kind}:{name}.{fmt}", "scope": scope, "result": "ok",
-             "detail": f"截止 {as_of} {rows}行 sha256={sha[:16]}"}
-            for at, user, dept, kind, name, fmt, scope, as_of, rows, sha in found]
+    return [{"at": h["written_at"], "source": "handout", "user": h["user_name"], "dept": h["department"],
+             "action": "export", "what": f"{h['kind']}:{h['name']}.{h['format']}", "scope": h["scope"],
+             "result": "ok", "detail": f"截止 {h['as_of']} {h['row_count']}行 sha256={h['file_sha256'][:16]}"
+                                       + (f" 数据版本 {h['store_version']}" if h["store_version"] else "")}
+            for h in handouts(home, start)]
 
 
 def format_audit(rows: list[dict]) -> str:

@@ -44,4 +44,7 @@ LEFT JOIN quality.active_corrections a ON a.issue_id = k.issue_id
 LEFT JOIN (SELECT template, record_key, field, old_value, arg_max(action, "at") AS action
            FROM quality.active_corrections WHERE record_key IS NOT NULL GROUP BY ALL) x
        ON a.issue_id IS NULL AND x.template = k.template AND x.record_key = k.record_no
-      AND x.field = k.column_name AND x.old_value = k.value;
+      AND x.field = k.column_name AND x.old_value = k.value
+-- stored in the portal's reading order: a community's issues sit in few row groups, which a page's filter on its
+-- communities finds by their min/max (pipelines/web/pages.py, queue_page)
+ORDER BY k.community_code, status, k.rule, k.template, k.batch_id, k.row_no, k.issue_id;

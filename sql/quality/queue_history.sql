@@ -4,15 +4,16 @@
 --
 -- A fix removes its problem from the sources (the cell is corrected), so the rebuild no longer finds the
 -- issue; without this step it would vanish from `quality list --status fixed` and a re-applied workbook would
--- no longer recognise it. An issue that was fixed or waived before and is still decided (not reverted) is kept
--- with its status; a reverted fix brings the problem back from the sources.
+-- no longer recognise it. An issue with a standing decision (not reverted) is kept with its status; a reverted
+-- fix brings the problem back from the sources.
 INSERT INTO quality.issues BY NAME
-SELECT p.* EXCLUDE (built_at), now()::TIMESTAMP AS built_at
+SELECT p.* EXCLUDE (built_at, status), CASE a.action WHEN 'fix' THEN 'fixed' ELSE 'waived' END AS status,
+       now()::TIMESTAMP AS built_at
 FROM q_prev_issues p
-WHERE p.status IN ('fixed', 'waived')
-  AND p.issue_id NOT IN (SELECT issue_id FROM quality.issues)
-  AND NOT EXISTS (SELECT 1 FROM quality.corrections c WHERE c.issue_id = p.issue_id AND c.action = 'revert'
-                    AND c."at" = (SELECT max("at") FROM quality.corrections c2 WHERE c2.issue_id = p.issue_id));
+-- the standing decision, whether the previous build already showed it or it waited in the home's database for
+-- this build (pipelines/quality/pending.py: the live store is only read between builds)
+JOIN quality.active_corrections a ON a.issue_id = p.issue_id
+WHERE p.issue_id NOT IN (SELECT issue_id FROM quality.issues);
 
 -- an issue found before keeps the time it was first found (the steward's "oldest open issue")
 UPDATE quality.issues i SET first_seen = p.first_seen

@@ -40,5 +40,6 @@ CREATE TABLE IF NOT EXISTS quality.queue_trend (
 );
 -- Issue ids were hex until 2026-12-07 (sql/macros/keys.sql upgraded_issue_id): the decisions recorded under
 -- them are respelled once, so they stay attached to their issues. Only the spelling changes, never a decision.
-UPDATE quality.corrections SET issue_id = upgraded_issue_id(issue_id)
+-- (spelled out here: this file also runs on connections without sql/macros)
+UPDATE quality.corrections SET issue_id = translate(upper(issue_id), '0123456789', 'GHJKMNPQRT')
 WHERE regexp_full_match(issue_id, '[0-9a-f]{16}');

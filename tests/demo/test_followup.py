@@ -176,7 +176,7 @@ def test_progress_chart_renders_in_html_and_xlsx(months, tmp_path):
     if cjk_font() is None:
         pytest.fail("no Chinese font for the chart: install fonts-noto-cjk (.ci/run does)")
     with Store(months["home"] / "store.duckdb").connect() as conn:
-        html, xlsx = render_report(conn, "grid-standards", out_dir=tmp_path, as_of=D2)
+        html, xlsx = render_report(conn, "grid-standards", out_dir=tmp_path, as_of=D2, home=tmp_path)
     page = html.read_text(encoding="utf-8")
     assert "<h2>走访核查进度</h2>" in page
     figure = page[page.index('<figure class="chart">'):]
@@ -212,7 +212,8 @@ def test_task_workbooks_for_a_community_one_sheet_per_worker_in_building_order(m
     from pipelines.publish.task_workbook import write_task_workbooks
 
     with Store(months["home"] / "store.duckdb").connect() as conn:
-        books = write_task_workbooks(conn, out_dir=tmp_path, as_of=D2, dept="社区", scope="芳草社区", user="t")
+        books = write_task_workbooks(conn, out_dir=tmp_path, as_of=D2, home=tmp_path, dept="社区", scope="芳草社区",
+                                     user="t")
         workers = dict(conn.execute("SELECT grid_code, count(DISTINCT grid_worker) FROM core.grids "
                                     "GROUP BY grid_code").fetchall())
         open_by_grid = dict(conn.execute("SELECT grid_code, count(*) FROM marts.tasks WHERE kind = 'verify' "
@@ -234,7 +235,8 @@ def test_task_workbooks_for_a_community_one_sheet_per_worker_in_building_order(m
     # the same date gives the same bytes
     again = tmp_path / "again"
     with Store(months["home"] / "store.duckdb").connect() as conn:
-        second = write_task_workbooks(conn, out_dir=again, as_of=D2, dept="社区", scope="芳草社区", user="t")
+        second = write_task_workbooks(conn, out_dir=again, as_of=D2, home=tmp_path, dept="社区", scope="芳草社区",
+                                      user="t")
     assert [p.path.read_bytes() for p in books] == [p.path.read_bytes() for p in second]
 
 

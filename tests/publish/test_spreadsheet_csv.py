@@ -39,11 +39,11 @@ def opened(xlsx):
 def extracts(demo_outputs_home, tmp_path_factory):
     out = tmp_path_factory.mktemp("sheet-csv")
     files = {}
-    with Store(demo_outputs_home / "store.duckdb").connect() as conn:
+    with Store(demo_outputs_home / "store.duckdb").connect(read_only=True) as conn:
         for name, dept in CASES:
             for fmt in ("csv", "csv-excel"):
                 path = out / f"{name}.{fmt}.csv"
-                write_extract(conn, name, fmt=fmt, out=path, dept=dept, scope=None, as_of=AS_OF, user="t")
+                write_extract(conn, name, fmt=fmt, out=path, dept=dept, scope=None, as_of=AS_OF, user="t", home=out)
                 files[name, fmt] = path
     sheets = convert([files[n, "csv-excel"] for n, _ in CASES] + [files["floating-population", "csv"]],
                      "xlsx", out / "opened", infilter=CSV_AS_OPENED)

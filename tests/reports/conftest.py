@@ -30,7 +30,7 @@ def rendered(conn, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("reports")
     with hiding_nothing():
-        return out, render_all(conn, out_dir=out, as_of=AS_OF)
+        return out, render_all(conn, out_dir=out, as_of=AS_OF, home=tmp_path_factory.mktemp("home"))
 
 
 @contextlib.contextmanager

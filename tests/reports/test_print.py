@@ -56,10 +56,10 @@ def printed(demo_world, demo_outputs_home, tmp_path_factory):
     for b in books:
         shutil.copy(b, out / b.name)
     extracts = []
-    with Store(demo_outputs_home / "store.duckdb").connect() as conn:
+    with Store(demo_outputs_home / "store.duckdb").connect(read_only=True) as conn:
         for name, dept, scope in EXTRACTS:
             path = out / f"extract-{name}-{dept}.xlsx"
-            r = write_extract(conn, name, fmt="xlsx", out=path, dept=dept, scope=scope, as_of=AS_OF, user="t")
+            r = write_extract(conn, name, fmt="xlsx", out=path, dept=dept, scope=scope, as_of=AS_OF, user="t", home=out)
             extracts.append((path, r.rows))
     reports = [out / b.name for b in books]
     pdfs = convert(reports + [p for p, _ in extracts], "pdf", out / "pdf")

@@ -10,6 +10,7 @@ import pytest
 
 AS_OF = dt.date(2026, 10, 31)
 from pipelines.publish import GrantRefused
+from pipelines.publish.audit import handouts
 from pipelines.reports import render_all, render_report
 from pipelines.reports.families import FAMILIES
 
@@ -81,7 +82,7 @@ def test_population_monthly_under_the_configured_disclosure_rule(conn, tmp_path)
     # every published count is 0, >= 5 or withheld: an empty cell in a number column, never the text "<5"
     from pipelines.reports import sdc
 
-    paths = render_report(conn, "population-monthly", out_dir=tmp_path, as_of=AS_OF)
+    paths = render_report(conn, "population-monthly", out_dir=tmp_path, as_of=AS_OF, home=tmp_path)
     ws = openpyxl.load_workbook(paths[1]).worksheets[0]
     header, body = table(ws)
     rule = sdc.rule()
@@ -101,7 +102,7 @@ def test_population_monthly_under_the_configured_disclosure_rule(conn, tmp_path)
 def test_period_changes_are_dated_by_the_deciding_evidence_in_the_month(conn, tmp_path):
     # P07's first presence is 2026-10-05 (its 注销 is after D); P10's deciding 迁出 2026-10-10; P09 died
     # 2026-10-03. P15 left by a September 迁出: an October visit at a house not his own decides nothing.
-    paths = render_report(conn, "population-monthly", out_dir=tmp_path, as_of=AS_OF)
+    paths = render_report(conn, "population-monthly", out_dir=tmp_path, as_of=AS_OF, home=tmp_path)
     ws = openpyxl.load_workbook(paths[1])["本期变动"]
     header, body = table(ws)
     raw = {r[0]: r[1:] for r in conn.execute(
@@ -257,7 +258,7 @@ def test_disability_check_cites_the_status_basis_of_each_linked_record(rendered,
 def test_rendering_twice_gives_identical_bytes(rendered, conn, tmp_path):
     out, paths = rendered
     with hiding_nothing():
-        again = render_all(conn, out_dir=tmp_path, as_of=AS_OF)
+        again = render_all(conn, out_dir=tmp_path, as_of=AS_OF, home=tmp_path)
     assert [p.name for p in again] == [p.name for p in paths]
     for a, b in zip(paths, again):
         assert a.read_bytes() == b.read_bytes(), a.name
@@ -265,21 +266,21 @@ def test_rendering_twice_gives_identical_bytes(rendered, conn, tmp_path):
 
 def test_department_reports_follow_the_registry(conn, tmp_path):
     with pytest.raises(GrantRefused, match="无权获取报表"):
-        render_report(conn, "population-monthly", out_dir=tmp_path, as_of=AS_OF, dept="教育")
-    paths = render_report(conn, "population-monthly", out_dir=tmp_path, as_of=AS_OF, dept="社区", scope="金沙社区")
+        render_report(conn, "population-monthly", out_dir=tmp_path, as_of=AS_OF, home=tmp_path, dept="教育")
+    paths = render_report(conn, "population-monthly", out_dir=tmp_path, as_of=AS_OF, home=tmp_path, dept="社区", scope="金沙社区")
     ws = openpyxl.load_workbook(paths[1]).worksheets[0]
     assert ws["A2"].value == "填报单位：金沙社区"
     _, body = table(ws)
     assert {r[0] for r in body[:-1]} == {"金沙社区"}
-    n = conn.execute("SELECT count(*) FROM audit.extracts WHERE kind = 'report' AND department = '社区'").fetchall()[0][0]
-    assert n == 2
+    recorded = handouts(tmp_path, dt.datetime(2000, 1, 1))
+    assert len([h for h in recorded if h["kind"] == "report" and h["department"] == "社区"]) == 2
     # a community's list file holds its own people only, under a name carrying the scope
-    paths = render_report(conn, "elderly-80plus", out_dir=tmp_path, as_of=AS_OF, dept="社区", scope="河滨社区")
+    paths = render_report(conn, "elderly-80plus", out_dir=tmp_path, as_of=AS_OF, home=tmp_path, dept="社区", scope="河滨社区")
     assert [p.name for p in paths] == ["elderly-80plus_C3.html", "elderly-80plus_C3.xlsx", "elderly-80plus_C3-list.csv"]
     header, rows = read_list(paths[2])
     assert [r[header.index("姓名")] for r in rows] == ["陈十三"]
-    audited = conn.execute("SELECT name, format, row_count FROM audit.extracts WHERE file_path = ?",
-                           [str(paths[2])]).fetchall()
+    audited = [(h["name"], h["format"], h["row_count"]) for h in handouts(tmp_path, dt.datetime(2000, 1, 1))
+               if h["file_path"] == str(paths[2])]
     assert audited == [("elderly-80plus-list", "csv", 1)]
 
 
@@ -291,3 +292,32 @@ def test_newest_row_key_orders_dates_before_1900_too(conn):
         "SELECT rp_newest_key(DATE '0001-01-01', 9) < rp_newest_key(DATE '1850-01-01', 1), "
         "rp_newest_key(DATE '1850-01-01', 9) < rp_newest_key(NULL, 1), "   # no date counts as 1900-01-01
         "rp_newest_key(DATE '2026-01-01', 1) < rp_newest_key(DATE '2026-01-01', 2)").fetchall() == [(True, True, True)]
+
+
+def test_a_jurisdictions_files_do_not_depend_on_what_was_rendered_before(conn, tmp_path):
+    """One preparation serves every jurisdiction in turn (narrow() keeps the whole store's tables aside): each
+    jurisdiction's files are byte-identical to those of a fresh connection, in any order, and so is the whole store's."""
+    from pipelines.publish.grants import WHOLE, resolve_scope
+    from pipelines.publish.masking import DEFAULT
+    from pipelines.reports import report_files
+    from pipelines.store import worker_connection
+
+    names = ["population-monthly", "elderly-80plus", "courtyard-profile", "floating-stats"]
+    scopes = [resolve_scope(conn, None, code) for code in ("C1", "S1", "C3", "C2", "S2")] + [WHOLE]
+
+    def files(c, scope, name, out):
+        return {h["path"].name: h["path"].read_bytes()
+                for h in report_files(c, name, out_dir=out, as_of=AS_OF, scope=scope, shown=DEFAULT)}
+
+    one = worker_connection(conn)
+    try:
+        for i, scope in enumerate(scopes + scopes[::-1]):
+            for name in names:
+                fresh = worker_connection(conn)
+                try:
+                    expected = files(fresh, scope, name, tmp_path / f"fresh-{i}")
+                finally:
+                    fresh.close()
+                assert files(one, scope, name, tmp_path / f"turn-{i}") == expected, (scope, name)
+    finally:
+        one.close()

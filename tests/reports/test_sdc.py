@@ -179,7 +179,8 @@ def test_the_classic_leaks_are_closed():
 
 @pytest.fixture(scope="module")
 def demo_conn(demo_outputs_home):
-    with Store(demo_outputs_home / "store.duckdb").connect() as conn:
+    # reports only read the store (the handout record goes to the home's database)
+    with Store(demo_outputs_home / "store.duckdb").connect(read_only=True) as conn:
         yield conn
 
 
@@ -196,7 +197,7 @@ def test_every_demo_report_withholds_small_counts_and_nothing_is_derivable(demo_
     rule = sdc.rule()
     withheld = 0
     for name in FAMILIES:
-        paths = render_report(demo_conn, name, out_dir=tmp_path, as_of=AS_OF, scope=scope)
+        paths = render_report(demo_conn, name, out_dir=tmp_path, as_of=AS_OF, home=tmp_path, scope=scope)
         report = _built(demo_conn, name, scope)       # the same tables, for their layout and true values
         withheld += check_published(report, paths[1], rule)
         html = paths[0].read_text(encoding="utf-8")
@@ -208,7 +209,7 @@ def test_every_demo_report_withholds_small_counts_and_nothing_is_derivable(demo_
 
 def test_a_withheld_cell_is_an_empty_number_cell_with_a_marker(demo_conn, tmp_path):
     rule = sdc.rule()
-    paths = render_report(demo_conn, "population-monthly", out_dir=tmp_path, as_of=AS_OF)
+    paths = render_report(demo_conn, "population-monthly", out_dir=tmp_path, as_of=AS_OF, home=tmp_path)
     ws = openpyxl.load_workbook(paths[1]).worksheets[0]
     empty = [c for row in ws.iter_rows(min_row=HEADER_ROW + 1) for c in row
              if c.value is None and c.comment is not None]
@@ -223,8 +224,8 @@ def test_the_same_grid_counts_are_published_alike_in_both_reports(demo_conn, tmp
     # population-monthly and grid-standards both print 登记人口/实有人口/待核实 per grid: a cell one withholds
     # the other must not print, or the first one's 合计 gives the withheld cell away
     for scope in (None, "芳草社区"):
-        pm = render_report(demo_conn, "population-monthly", out_dir=tmp_path, as_of=AS_OF, scope=scope)
-        gs = render_report(demo_conn, "grid-standards", out_dir=tmp_path, as_of=AS_OF, scope=scope)
+        pm = render_report(demo_conn, "population-monthly", out_dir=tmp_path, as_of=AS_OF, home=tmp_path, scope=scope)
+        gs = render_report(demo_conn, "grid-standards", out_dir=tmp_path, as_of=AS_OF, home=tmp_path, scope=scope)
         monthly = _built(demo_conn, "population-monthly", scope)
         standards = _built(demo_conn, "grid-standards", scope)
         a = openpyxl.load_workbook(pm[1]).worksheets[0]

@@ -8,7 +8,8 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
-from pipelines.quality import build_queue, scorecard
+from pipelines.marts import build_portal_marts
+from pipelines.quality import build_queue, pending, scorecard
 from pipelines.store import Store
 
 AS_OF = dt.date(2026, 10, 31)
@@ -82,6 +83,7 @@ def build_portal_store(home: Path) -> Store:
         conn.execute(QUALITY_SQL)
         build_queue(conn)
         scorecard(conn, AS_OF)
+        build_portal_marts(conn)
     return store
 
 
@@ -103,9 +105,12 @@ def issue_id(home: Path, record_no: str) -> str:
     with Store(home / "store.duckdb").connect(read_only=True) as conn:
         return conn.execute("SELECT issue_id FROM quality.issues WHERE record_no = ?", [record_no]).fetchall()[0][0]
 
-def issue_status(home: Path, record_no: str) -> str:
+def issue_status(home: Path, record_no: str, *, as_stored: bool = False) -> str:
+    """The issue's status as the portal shows it (decisions waiting for the next build applied), or as the store
+    holds it."""
     with Store(home / "store.duckdb").connect(read_only=True) as conn:
-        return conn.execute("SELECT status FROM quality.issues WHERE record_no = ?", [record_no]).fetchall()[0][0]
+        issues = "quality.issues" if as_stored else pending.overlay(conn, home)[0]
+        return conn.execute(f"SELECT status FROM {issues} WHERE record_no = ?", [record_no]).fetchall()[0][0]
 
 
 @contextlib.contextmanager

@@ -27,7 +27,7 @@ from starlette.testclient import TestClient
 from pipelines.cli import main as cli
 from pipelines.web import add_user, audit_log, create_app, disable_user, reset_password, throttle
 from pipelines.web.delivered import Delivered
-from pipelines.web.portal_db import portal_db
+from pipelines.homedb import path as portal_db
 from tests.web.portal_world import PASSWORD, csrf_of, issue_id, issue_status, login, serving
 
 _ips = (f"10.19.{i // 250}.{i % 250 + 1}" for i in itertools.count())

@@ -8,7 +8,7 @@ import pytest
 
 from pipelines.address import match_addresses
 from pipelines.address.aliases import list_aliases
-from pipelines.quality import build_queue
+from pipelines.quality import build_queue, pending
 from pipelines.store import Store
 from pipelines.web import create_app
 from tests.web.portal_world import add_accounts, build_portal_store, serving
@@ -65,7 +65,12 @@ def test_a_steward_settles_a_spelling_once(app, home):
     r = c.post("/queue/address-alias", data=form)
     assert r.status_code == 303
     assert "已记录" in c.get("/queue/addresses").text
+    # the live version is only read: the decision waits in the home's database, and the next build takes it
+    assert [(a[2], a[6], a[10]) for a in pending.waiting_aliases(home)] == [("锦苑新居", "锦苑小区", "shequ")]
+    app.state.portal.gate.close()      # this process opens the store to write below, as a build's own process does
     with Store(home / "store.duckdb").connect() as conn:
+        assert list_aliases(conn) == []
+        pending.import_into(conn, home)
         assert [(a["spelling"], a["target"], a["by"]) for a in list_aliases(conn)] == [("锦苑新居", "锦苑小区", "shequ")]
         match_addresses(conn)
         got = dict(conn.execute("SELECT record_no, house_code FROM core.address_matches WHERE template = 'hukou'").fetchall())
@@ -98,5 +103,4 @@ def test_a_steward_settles_a_spelling_in_the_browser(browser, tmp_path):  # noqa
         page.wait_for_selector(".flash.ok")
         assert "小区写法“锦苑新居”认定为“锦苑小区”" in page.locator(".flash.ok").inner_text()
         ctx.close()
-    with Store(home / "store.duckdb").connect() as conn:
-        assert [(a["spelling"], a["by"]) for a in list_aliases(conn)] == [("锦苑新居", "shequ")]
+    assert [(a[2], a[10]) for a in pending.waiting_aliases(home)] == [("锦苑新居", "shequ")]

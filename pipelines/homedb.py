@@ -1,12 +1,19 @@
-"""The portal's own database, ``<home>/portal.sqlite3``: accounts, sessions, login throttling and the
-audit trail of the portal and the command line.
+"""The home's own database, ``<home>/portal.sqlite3``: everything written while the store is only read.
 
-Why not the DuckDB store: DuckDB allows one writer process, and ``onceonly run`` holds the store for
-minutes. Logins, page views and refusals must be recorded even then, so they go to a small SQLite file
-(WAL, safe for the server's threads and for a command running beside the server) next to the store.
+The store is rebuilt beside the live version and published whole (pipelines/versions.py); the portal and the
+command line open the live version read-only, and ``onceonly run`` holds the version it builds for minutes.
+What must be written at any moment lives here instead, in one SQLite file (WAL: readers never wait, one writer
+at a time, safe for the server's threads and for a command running beside the server):
 
-Every audit write goes through :func:`record` (one plain :class:`AuditEvent` each): one place decides
-how an event is stored, whoever writes it.
+- portal accounts (pipelines/web/users.py), sessions (pipelines/web/sessions.py) and login throttling
+  (pipelines/web/throttle.py);
+- the audit trail of the portal and the command line: every write goes through :func:`record` (one plain
+  :class:`AuditEvent` each), so one place decides how an event is stored, whoever writes it;
+- the record of every file handed out (``handouts``, pipelines/publish/audit.py);
+- stewards' decisions waiting for the next build (``pending_corrections``, ``pending_address_aliases``,
+  pipelines/quality/pending.py).
+
+The whole schema is here, created on the first connection of a process.
 """
 from __future__ import annotations
 
@@ -15,6 +22,7 @@ import datetime as dt
 import os
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
@@ -72,38 +80,87 @@ CREATE TABLE IF NOT EXISTS audit (
     source TEXT NOT NULL DEFAULT 'portal'   -- portal | cli
 );
 CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
+-- the record of every file handed out, whoever asked (pipelines/publish/audit.py)
+CREATE TABLE IF NOT EXISTS handouts (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind        TEXT NOT NULL,   -- extract | report
+    name        TEXT NOT NULL,   -- extract or report name, e.g. grid-population
+    department  TEXT,            -- NULL: the store operator (no --dept)
+    user_name   TEXT NOT NULL,
+    scope       TEXT NOT NULL,   -- 全库 / community:<code> / street:<code>
+    as_of       TEXT NOT NULL,   -- ISO date
+    format      TEXT NOT NULL,   -- csv | xlsx | parquet | html
+    row_count   INTEGER NOT NULL,
+    columns     TEXT NOT NULL,   -- JSON list
+    file_path   TEXT NOT NULL,
+    file_sha256 TEXT NOT NULL,
+    store_version TEXT,          -- the store version the file was made from (pipelines/versions.py)
+    written_at  TEXT NOT NULL,   -- local time, ISO 8601 with microseconds
+    UNIQUE (written_at, user_name, file_sha256, file_path)
+);
+CREATE INDEX IF NOT EXISTS handouts_at ON handouts(written_at);
+-- stewards' decisions waiting for the next build (pipelines/quality/pending.py)
+CREATE TABLE IF NOT EXISTS pending_corrections (
+    correction_id TEXT PRIMARY KEY, issue_id TEXT NOT NULL, template TEXT, batch_id TEXT, row_no INTEGER,
+    record_key TEXT, field TEXT, old_value TEXT, new_value TEXT, action TEXT NOT NULL, reason TEXT,
+    "by" TEXT NOT NULL, "at" TEXT NOT NULL,
+    published_in TEXT            -- the first published version whose store holds it; NULL: waiting
+);
+CREATE INDEX IF NOT EXISTS pending_waiting ON pending_corrections(published_in);
+-- stewards' address decisions waiting for the next build (quality.address_aliases' columns)
+CREATE TABLE IF NOT EXISTS pending_address_aliases (
+    alias_id TEXT PRIMARY KEY, kind TEXT NOT NULL, spelling TEXT NOT NULL, spelling_key TEXT NOT NULL,
+    context TEXT, context_key TEXT, target TEXT, target_key TEXT, action TEXT NOT NULL, reason TEXT,
+    "by" TEXT NOT NULL, "at" TEXT NOT NULL,
+    published_in TEXT
+);
 DROP TABLE IF EXISTS login_failures;
 """
 
 _initialised: set[str] = set()
+# One open connection per thread and file, kept: closing the last connection to a WAL database checkpoints it
+# (a disk sync), which on every request cost more than the request's own work.
+_local = threading.local()
 
 
-def portal_db(home: Path) -> Path:
+def path(home: Path) -> Path:
     return Path(home) / "portal.sqlite3"
 
 
 @contextlib.contextmanager
 def connect(home: Path) -> Iterator[sqlite3.Connection]:
-    """A connection in autocommit mode (``BEGIN IMMEDIATE`` where a read and a write must be one step)."""
-    path = portal_db(home)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    new = not path.exists()
-    conn = sqlite3.connect(path, timeout=10, isolation_level=None)
-    try:
+    """This thread's connection in autocommit mode (``BEGIN IMMEDIATE`` where a read and a write must be one step).
+    The file is created readable by its owner only: it holds password hashes and who got which file. A transaction
+    the block leaves open (an exception between BEGIN and COMMIT) is rolled back."""
+    db = path(home)
+    key = str(db)
+    conns = _local.__dict__.setdefault("conns", {})
+    conn = conns.get(key)
+    if conn is None or not db.exists():
+        if conn is not None:
+            conn.close()
+        db.parent.mkdir(parents=True, exist_ok=True)
+        new = not db.exists()
+        conn = sqlite3.connect(db, timeout=10, isolation_level=None)
         if new:
-            os.chmod(path, 0o600)
+            os.chmod(db, 0o600)
+            _initialised.discard(key)
         conn.execute("PRAGMA busy_timeout=10000")
         conn.execute("PRAGMA synchronous=NORMAL")
-        if str(path) not in _initialised:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(_DDL)
-            if "source" not in {r[1] for r in conn.execute("PRAGMA table_info(audit)").fetchall()}:
-                # a portal database written before the command line was audited here
-                conn.execute("ALTER TABLE audit ADD COLUMN source TEXT NOT NULL DEFAULT 'portal'")
-            _initialised.add(str(path))
+        conns[key] = conn
+    if key not in _initialised:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.executescript(_DDL)
+        if "source" not in {r[1] for r in conn.execute("PRAGMA table_info(audit)").fetchall()}:
+            # a portal database written before the command line was audited here
+            conn.execute("ALTER TABLE audit ADD COLUMN source TEXT NOT NULL DEFAULT 'portal'")
+        _initialised.add(key)
+    outer = conn.in_transaction     # a connect() inside transaction() shares its connection and its transaction
+    try:
         yield conn
     finally:
-        conn.close()
+        if conn.in_transaction and not outer:
+            conn.rollback()
 
 
 @contextlib.contextmanager
