@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from pipelines.ingest import diagnose
 from pipelines.ingest.headers import HeaderMatch, best_other_template, data_rows, match_header
-from pipelines.ingest.readers import INBOX_SUFFIXES, ROW_QUOTE_BROKEN, Grid, UnreadableFile, read_file
+from pipelines.ingest.readers import INBOX_SUFFIXES, Grid, UnreadableFile, read_file
 from pipelines.ingest.sqlgen import catalog_hash, masked_sql, render, sql_literal
 from pipelines.ingest.typed import ensure_typed_batches, keep_typed, type_incoming, typed_version
 from pipelines.sources import Catalog, Template, load_catalog

@@ -61,7 +61,7 @@ def _resolve_jurisdiction(home: Path, dept: str, scope: str):
     """(dept, Scope) checked against the registry and the store's grids (same rules as extracts)."""
     from pipelines.publish import load_registry, resolve_scope
     from pipelines.publish.registry import PublishError
-    from pipelines.store import Store, table_exists
+    from pipelines.store import Store
 
     try:
         department = load_registry().department(dept)
@@ -240,7 +240,7 @@ def ensure_demo_users(home: Path) -> list[tuple[str, str, str, str]]:
     path = store_path(home)
     if not path.exists():
         return list(known.values())
-    from pipelines.store import Store, table_exists
+    from pipelines.store import Store
 
     with Store(path).connect(read_only=True) as conn:
         try:
