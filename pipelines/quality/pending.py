@@ -49,24 +49,23 @@ def record_alias(home: Path, row: list) -> None:
                      [*row[:-1], row[-1].isoformat(timespec="microseconds")])
 
 
-def waiting_aliases(home: Path) -> list[tuple]:
-    """Address decisions no published version holds yet, oldest first (``at`` a datetime)."""
+def _waiting(home: Path, table: str, quoted: str, key: str) -> list[tuple]:
+    """``table``'s rows no published version holds yet, oldest first (``at``, the last column, a datetime)."""
     if not homedb.path(home).exists():
         return []
     with homedb.connect(home) as conn:
-        rows = conn.execute(f"SELECT {ALIAS_QUOTED} FROM pending_address_aliases WHERE published_in IS NULL "
-                            'ORDER BY "at", alias_id').fetchall()
+        rows = conn.execute(f'SELECT {quoted} FROM {table} WHERE published_in IS NULL ORDER BY "at", {key}').fetchall()
     return [(*r[:-1], dt.datetime.fromisoformat(r[-1])) for r in rows]
+
+
+def waiting_aliases(home: Path) -> list[tuple]:
+    """Address decisions no published version holds yet (ALIAS_COLUMNS), oldest first."""
+    return _waiting(home, "pending_address_aliases", ALIAS_QUOTED, "alias_id")
 
 
 def waiting(home: Path) -> list[tuple]:
-    """Decisions no published version holds yet, oldest first (``at`` a datetime)."""
-    if not homedb.path(home).exists():
-        return []
-    with homedb.connect(home) as conn:
-        rows = conn.execute(f"SELECT {QUOTED} FROM pending_corrections WHERE published_in IS NULL "
-                            'ORDER BY "at", correction_id').fetchall()
-    return [(*r[:-1], dt.datetime.fromisoformat(r[-1])) for r in rows]
+    """Corrections no published version holds yet (COLUMNS), oldest first."""
+    return _waiting(home, "pending_corrections", QUOTED, "correction_id")
 
 
 def summary(home: Path) -> list:
