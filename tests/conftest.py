@@ -7,9 +7,10 @@ from pipelines.sources import load_catalog
 from pipelines.store import Store
 
 
-# Whole-graph runs: the demo street through Dagster, or a module named *_e2e.py. They take most of `make test`;
-# `make test-fast` leaves them (and every test marked slow by hand) out, `make test` and CI run them.
-WHOLE_GRAPH_FIXTURES = {"demo_world", "small_home"}
+# Whole-graph runs: the demo street or a small street through Dagster, or a module named *_e2e.py. They take
+# most of `make test`; `make test-fast` leaves them (and every test marked slow by hand) out, `make test` and CI
+# run them.
+WHOLE_GRAPH_FIXTURES = {"demo_world", "small_home", "small_street"}
 
 
 def pytest_collection_modifyitems(items):
