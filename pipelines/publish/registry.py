@@ -57,14 +57,6 @@ class Grant:
     masking: Masking
     users: tuple[str, ...] | None       # None: anyone of the department
 
-    @property
-    def id_mode(self) -> str:
-        return self.masking.id
-
-    @property
-    def phone_mode(self) -> str:
-        return self.masking.phone
-
 
 @dataclass(frozen=True)
 class Department:
@@ -83,14 +75,6 @@ class Registry:
     departments: dict[str, Department]
     default_masking: Masking
     classes: dict[str, str]             # Chinese column name -> class
-
-    @property
-    def default_id_mode(self) -> str:
-        return self.default_masking.id
-
-    @property
-    def default_phone_mode(self) -> str:
-        return self.default_masking.phone
 
     def column_class(self, name: str) -> str:
         """The class of an output column; a column nobody classified is an error, not 'other'."""

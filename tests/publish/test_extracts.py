@@ -55,11 +55,11 @@ def test_every_department_extract_pair_follows_its_grant(conn, tmp_path, dept, e
         kind = spec.column(name).kind
         values = [r[i] for r in rows if r[i]]
         if name == "公民身份号码":
-            pattern = ID_WHOLE if grant.id_mode == "全文" else ID_MASKED
+            pattern = ID_WHOLE if grant.masking.id == "全文" else ID_MASKED
             assert all(pattern.match(v) for v in values), (name, values)
-        elif kind == "id" and grant.id_mode != "全文":
+        elif kind == "id" and grant.masking.id != "全文":
             assert all(HOLDS_ID_MASKED.match(v) for v in values), (name, values)
-        if kind == "phone" and grant.phone_mode == "中间四位":
+        if kind == "phone" and grant.masking.phone == "中间四位":
             assert all(PHONE_MASKED.match(v) for v in values), (name, values)
     # Community-level departments see only their community, grid-level ones only their grid.
     if department.level == "grid":
