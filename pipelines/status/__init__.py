@@ -90,5 +90,6 @@ def build_status(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, freshness_d
         prepare_status(conn, as_of=as_of, freshness_days=freshness_days)
         Store.run_sql(conn, "core/person_status.sql")
         how = "full"
+    Store.run_sql(conn, "core/status_done.sql")
     delta.remember(conn, "status", fingerprint)
     return how
