@@ -36,7 +36,7 @@ import duckdb
 
 from pipelines.errors import UserFacingError
 from pipelines.paths import store_path
-from pipelines.store import Store, store_key
+from pipelines.store import Store, attach_read_only
 
 CITY = "city"
 # Tables copied from every district, in this order (later ones are respelled through the maps built first).
@@ -71,13 +71,6 @@ class CityResult:
 
 def city_home(home: Path) -> Path:
     return Path(home) / CITY
-
-
-def _attach(conn: duckdb.DuckDBPyConnection, alias: str, path: Path) -> None:
-    quoted = "'" + str(path).replace("'", "''") + "'"
-    key = store_key()
-    options = "READ_ONLY" + (", ENCRYPTION_KEY '" + key.replace("'", "''") + "'" if key else "")
-    conn.execute(f"ATTACH {quoted} AS {alias} ({options})")
 
 
 def _columns(conn: duckdb.DuckDBPyConnection, catalog: str, qualified: str) -> list[str]:
@@ -169,7 +162,7 @@ def city_pass(*, home: Path, as_of: dt.date, freshness_days: int = 365, reports:
         conn.execute("CREATE SCHEMA IF NOT EXISTS city")
         aliases = {code: f"d{code}" for code, _ in districts}
         for code, path in districts:
-            _attach(conn, aliases[code], path)
+            attach_read_only(conn, aliases[code], path)
             _check_district(conn, aliases[code], code, as_of, freshness_days)
         _maps(conn, aliases)
         for qualified in UNION_TABLES:
