@@ -90,8 +90,9 @@ def _why(path: str, message: str | None) -> str:
 
 def view(conn: duckdb.DuckDBPyConnection, *, communities: list[str] | None = None, m: Masking = masking.DEFAULT,
          rows_shown: int | None = ROWS_SHOWN) -> dict:
-    """What the run report shows: ``communities`` limits the comparison to a user's jurisdiction (None: all);
-    quoted cell values are masked by their field's class as grant ``m`` shows it."""
+    """What the run report shows: ``communities`` limits the comparison and the refused rows to a user's
+    jurisdiction (None: all; the file list is the street office's, as on the portal's runs page); quoted cell
+    values are masked by their field's class as grant ``m`` shows it."""
     from pipelines.quality.queue import masked_issue
     from pipelines.quality.rules import rule_title
 
@@ -111,43 +112,55 @@ def view(conn: duckdb.DuckDBPyConnection, *, communities: list[str] | None = Non
         f["outcome_cn"] = outcome
         if f["outcome"] == "loaded":
             f["why"] = (f"读取 {f['rows_read']} 行，导入 {f['rows_loaded']} 行" +
-                        (f"，拒收 {f['rows_rejected']} 行（见下文）" if f["rows_rejected"] else ""))
+                        (f"，拒收 {f['rows_rejected']} 行" + ("（见下文）" if f["new_batch"] else "（见数据问题清单）")
+                         if f["rows_rejected"] else ""))
         else:
             f["why"] = _why(f["path"], f["message"])
+    # what needs the clerk first: refused and unread files, then this run's, then those read before
+    files.sort(key=lambda f: (0 if f["outcome"] in ("rejected", "ignored", "duplicate") else
+                              1 if f["new_batch"] else 2, f["path"]))
     counts = {o: sum(1 for f in files if f["kind"] == "file" and f["outcome"] == o)
               for o in ("loaded", "rejected", "duplicate", "ignored")}
     counts["new"] = sum(1 for f in files if f["new_batch"] and f["outcome"] == "loaded")
     counts["files"] = sum(1 for f in files if f["kind"] == "file")
     counts["folders_ignored"] = sum(1 for f in files if f["kind"] == "folder")
 
-    # refused rows of the batches this run read: per file and reason, then the rows themselves
+    # refused rows of the batches this run read: per file and reason, then the rows themselves; for a user of
+    # some communities only the rows the steward queue places in them (as the queue shows them)
     new = "(SELECT batch_id, path FROM marts.run_files WHERE new_batch AND outcome = 'loaded')"
+    located = "" if communities is None else """
+        AND EXISTS (SELECT 1 FROM quality.issues i WHERE i.batch_id = e.batch_id AND i.row_no = e.row_no
+                    AND i.rule = e.rule AND i.field IS NOT DISTINCT FROM e.field
+                    AND list_contains($communities, i.community_code))"""
+    located_params = {} if communities is None else {"communities": list(communities)}
     by_rule = _dicts(conn.execute(f"""
         SELECT f.path, e.rule, count(DISTINCT e.row_no) AS rows, min(e.row_no) AS first_row
         FROM raw.row_errors e JOIN {new} f USING (batch_id)
-        WHERE e.severity = 'reject' GROUP BY ALL ORDER BY f.path, rows DESC, e.rule"""))
+        WHERE e.severity = 'reject' {located} GROUP BY ALL ORDER BY f.path, rows DESC, e.rule""", located_params))
     for r in by_rule:
         r["rule_cn"] = rule_title(r["rule"])
     limit = "" if rows_shown is None else f"QUALIFY row_number() OVER (PARTITION BY f.path ORDER BY e.row_no, e.field) <= {int(rows_shown)}"
     errors = _dicts(conn.execute(f"""
         SELECT f.path, e.row_no, e.record_no, e.field, e.value, e.rule, e.message
         FROM raw.row_errors e JOIN {new} f USING (batch_id)
-        WHERE e.severity = 'reject' {limit}
-        ORDER BY f.path, e.row_no, e.field NULLS FIRST, e.rule"""))
+        WHERE e.severity = 'reject' {located} {limit}
+        ORDER BY f.path, e.row_no, e.field NULLS FIRST, e.rule""", located_params))
     errors = [masked_issue(e, m) for e in errors]
     for e in errors:
         e["rule_cn"] = rule_title(e["rule"])
         e["message"] = _why(e["path"], e["message"])
     warned = conn.execute(f"""SELECT count(DISTINCT (e.batch_id, e.row_no)) FROM raw.row_errors e
-                              JOIN {new} f USING (batch_id) WHERE e.severity = 'warn'""").fetchall()[0][0]
+                              JOIN {new} f USING (batch_id) WHERE e.severity = 'warn' {located}""",
+                           located_params).fetchall()[0][0]
     sources = _dicts(conn.execute("SELECT * FROM marts.run_sources ORDER BY template"))
     for s in sources:
         s["source"] = titles.get(s["template"], s["template"])
 
     where = "" if communities is None else "WHERE list_contains(?, community_code)"
     params = [] if communities is None else [list(communities)]
-    changes = _dicts(conn.execute(f"SELECT * FROM marts.run_changes {where} ORDER BY community_code NULLS LAST",
-                                  params))
+    changes = [c for c in _dicts(conn.execute(
+        f"SELECT * FROM marts.run_changes {where} ORDER BY community_code NULLS LAST", params))
+        if c["community_code"] is not None or any(v for k, v in c.items() if isinstance(v, int))]
     transitions = _dicts(conn.execute(f"""
         SELECT status_before, status_now, sum(persons)::BIGINT AS persons FROM marts.run_transitions {where}
         GROUP BY ALL ORDER BY persons DESC, status_before, status_now""", params))
@@ -155,7 +168,7 @@ def view(conn: duckdb.DuckDBPyConnection, *, communities: list[str] | None = Non
         ("_before", "_now", "_new", "_changed", "_present", "_opened", "_closed"))}
     return {"meta": meta, "files": files, "counts": counts, "by_rule": by_rule, "errors": errors,
             "rows_shown": rows_shown, "warned": warned, "sources": sources, "changes": changes,
-            "transitions": transitions, "totals": totals, "unit": _unit(conn)}
+            "transitions": transitions, "totals": totals, "unit": _unit(conn), "scoped": communities is not None}
 
 
 def _unit(conn) -> str:

@@ -89,6 +89,7 @@ def create_app(home: Path, *, https_only: bool | None = None, max_upload_bytes: 
         Route("/tasks", pages.tasks_page),
         Route("/tasks/workbook", pages.tasks_workbook),
         Route("/runs", pages.runs_page),
+        Route("/runs/report", pages.run_report_page),
         Mount("/static", StaticFiles(directory=REPORTS_DIR / "web" / "static"), name="static"),
     ]
     middleware = [

@@ -122,7 +122,9 @@ def _cell(value) -> str:
 
 
 def make_env() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(REPORTS_DIR / "web"), autoescape=True,
+    # reports/templates: pages that show what a report file shows include its body (run_report_body.html.j2)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader([REPORTS_DIR / "web", REPORTS_DIR / "templates"]),
+                             autoescape=True,
                              undefined=jinja2.StrictUndefined)
     env.filters["cell"] = _cell
     return env
@@ -849,6 +851,23 @@ def runs_page(request: Request, portal: Portal, pr: Principal):
     portal.log(request, pr, "view", "runs", pr.scope_key)
     return render(request, portal, "runs.html.j2", pr=pr, batches=batches, summary=summary, dates=dates,
                   live=portal.gate.version(), history=history, building=building, keep=versions.keep_versions())
+
+
+@page
+def run_report_page(request: Request, portal: Portal, pr: Principal):
+    """运行报告 of the live version (pipelines/reports/run_report.py): like the runs page, for the street office
+    only; the comparison limited to the user's communities; quoted cells masked as the runs page masks them."""
+    from pipelines.reports import run_report
+
+    pr.require_operator()
+    pr.areas = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)[0]
+    data = None
+    with portal.gate.read() as conn:
+        if portal.gate.has("marts.run_files") and portal.gate.has("marts.run_meta"):
+            data = run_report.view(conn, communities=sorted(pr.community_codes))
+            data["unit"] = pr.area(None).name
+    portal.log(request, pr, "view", "run-report", pr.scope_key)
+    return render(request, portal, "run_report.html.j2", pr=pr, data=data, as_of_cn=run_report.as_of_cn)
 
 
 # --- follow-up tasks -----------------------------------------------------------------------------
