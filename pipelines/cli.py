@@ -97,7 +97,7 @@ def cmd_run(args) -> int:
                                                 title=f"onceonly run · 统计截止日期 {args.as_of}") as progress:
         summary = run_pipeline(home=args.home, inbox=args.inbox, as_of=args.as_of,
                                freshness_days=args.freshness_days, memory_limit=env_memory_limit(),
-                               progress=progress, verbose=args.verbose)
+                               progress=progress, verbose=args.verbose, allow_future=args.allow_future)
     print(summary.render())
     return 0 if summary.success else 1
 
@@ -136,6 +136,7 @@ def _run_by_district(args) -> int:
                                                 parallel=args.parallel) as display:
         results = run_districts(home=args.home, inbox=args.inbox, as_of=args.as_of, freshness_days=args.freshness_days,
                                 parallel=args.parallel, codes=codes, rerun_all=args.rerun_all,
+                                allow_future=args.allow_future,
                                 on_done=lambda r: display.district_done(r.code, r.render()))
     failed = [r.code for r in results if not r.success]
     ok = [r for r in results if r.success]

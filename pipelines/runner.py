@@ -122,18 +122,24 @@ def dagster_instance() -> dg.DagsterInstance:
 
 def run_pipeline(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: int = 365,
                  memory_limit: str | None = None, instance: dg.DagsterInstance | None = None,
-                 progress: run_progress.Progress | None = None, verbose: bool = False) -> RunSummary:
+                 progress: run_progress.Progress | None = None, verbose: bool = False,
+                 allow_future: bool = False) -> RunSummary:
     """``progress`` is told each stage and file (pipelines/progress.py; by default nothing is shown, the
     stage times are still kept for the next run's estimate). Dagster's own log lines go to its event
-    log only, unless ``verbose``."""
+    log only, unless ``verbose``. An ``as_of`` after today is refused unless ``allow_future``."""
+    from pipelines.asof import FutureAsOf, check_as_of
     from pipelines.definitions import all_assets, all_checks
 
     home = Path(home).resolve()
     started = dt.datetime.now()
+    try:
+        check_as_of(as_of, allow_future=allow_future)   # before a build begins (the settings check it again)
+    except FutureAsOf as exc:
+        return RunSummary(False, home, as_of, error=str(exc))
     resources = {
         "store": StoreResource(home=str(home), memory_limit=memory_limit),
         "settings": RunSettings(home=str(home), inbox=str(Path(inbox).resolve()), as_of=as_of.isoformat(),
-                                freshness_days=freshness_days),
+                                freshness_days=freshness_days, allow_future=allow_future),
     }
     if not Path(inbox).is_dir():
         return RunSummary(False, home, as_of, error=f"收件箱目录不存在：{inbox}")
