@@ -474,7 +474,7 @@ def _print_progress(args, store) -> None:
     totals = [sum(k[i] for k in p["kinds"]) for i in (1, 2, 3)]
     print(f"合计\t{totals[0]}\t{totals[1]}\t{totals[2]}")
     if p["oldest"]:
-        issue_id, rule, first_seen, message = p["oldest"]
+        issue_id, rule, first_seen, message, *_ = p["oldest"]
         print(f"最早的待处理问题：{rule_title(rule)} #{issue_id}，{first_seen:%Y-%m-%d} 起待处理 — {mask_text(message)}")
     if p["trend"]:
         print("历次重新计算（待处理/已修正/已忽略）：" + "；".join(

@@ -608,6 +608,31 @@ def queue_page(request: Request, portal: Portal, pr: Principal):
 
 
 @page
+def queue_progress(request: Request, portal: Portal, pr: Principal):
+    """问题处理进度 (``onceonly quality progress`` in the portal): per community of the user's jurisdiction the issues
+    open, fixed and waived, per kind, the oldest open one, and the counts over the last rebuilds."""
+    from pipelines.quality import progress
+
+    pr.require_steward()
+    pr.areas = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)[0]
+    community = request.query_params.get("community") or ""
+    if community and community not in pr.community_codes:
+        raise Forbidden("所选社区不在您的辖区内。")
+    p, oldest = None, None
+    with portal.gate.read() as conn:
+        if portal.gate.has("quality.issues"):
+            issues, _ = pending.overlay(conn, portal.home)
+            p = progress(conn, community or None, runs=12, communities=sorted(pr.community_codes), issues=issues)
+    if p and p["oldest"]:
+        issue_id, rule, first_seen, message, field, value = p["oldest"]
+        oldest = masked_issue({"issue_id": issue_id, "rule": rule, "first_seen": first_seen, "message": message,
+                               "field": field, "value": value}, load_registry().queue_masking(pr.dept, pr.username))
+    portal.log(request, pr, "view", "queue-progress", f"community:{community}" if community else pr.scope_key)
+    return render(request, portal, "queue_progress.html.j2", pr=pr, p=p, oldest=oldest, community=community,
+                  communities=[a for a in pr.areas if a.level == "community"], rule_title=rule_title)
+
+
+@page
 def queue_addresses(request: Request, portal: Portal, pr: Principal):
     """Addresses no house was found for, grouped by what is unknown, with a form to settle a compound's or a
     road's spelling once (pipelines.address.aliases)."""
