@@ -219,18 +219,27 @@ def _write_xlsx(conn, data: dict, path: Path) -> Path:
             cell.font = print_font(bold=True, size=14)
         for cell in ws[3]:
             cell.font, cell.fill, cell.border = head_font, HEADER_FILL, BORDER
+            cell.alignment = Alignment(wrap_text=True, vertical="center")
         for r in rows:
             ws.append([masking.mask_text(v) if isinstance(v, str) else v for v in r])
         for row in ws.iter_rows(min_row=4, max_row=3 + len(rows)):
             for cell in row:
                 cell.font, cell.border = body_font, BORDER
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if not rows:
+            ws.append(["（无）"])
         if note:
             ws.append([])
             ws.append([note])
+        wrapped = False
         for i, col in enumerate(columns, start=1):
-            width = max([display_width(col)] + [display_width(r[i - 1]) for r in rows[:500]])
-            ws.column_dimensions[ws.cell(3, i).column_letter].width = min(60, max(8, width + 2))
+            # a long header wraps: the column is as wide as its values (a count's header over two lines)
+            width = max([min(display_width(col), 8)] + [display_width(r[i - 1]) for r in rows[:500]])
+            width = min(48, max(6, width)) + 2
+            wrapped |= display_width(col) + 1 > width
+            ws.column_dimensions[ws.cell(3, i).column_letter].width = width
+        if wrapped:
+            ws.row_dimensions[3].height = 30
         print_setup(ws, 3)
 
     sheet("收件箱文件", ["文件", "来源", "结果", "说明"],
