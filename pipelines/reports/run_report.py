@@ -80,8 +80,10 @@ def _template_titles() -> dict[str, str]:
     return {t.name: t.title for t in load_catalog()}
 
 
-def _why(path: str, message: str | None) -> str:
-    """A stored message without the path it starts with (the row names the path), scrubbed of IDs and phones."""
+def file_answer(path: str, message: str | None) -> str:
+    """Why an inbox file or a row was answered so (raw.inbox_files, raw.batches, raw.row_errors messages) without
+    the path it starts with — the line showing it names the path — scrubbed of IDs and phones: a refusal may quote
+    the file's cells. (`onceonly run` prints the same.)"""
     message = message or ""
     if message.startswith(path):
         message = message[len(path):].lstrip(" ：:")
@@ -115,7 +117,7 @@ def view(conn: duckdb.DuckDBPyConnection, *, communities: list[str] | None = Non
                         (f"，拒收 {f['rows_rejected']} 行" + ("（见下文）" if f["new_batch"] else "（见数据问题清单）")
                          if f["rows_rejected"] else ""))
         else:
-            f["why"] = _why(f["path"], f["message"])
+            f["why"] = file_answer(f["path"], f["message"])
     # what needs the clerk first: refused and unread files, then this run's, then those read before
     files.sort(key=lambda f: (0 if f["outcome"] in ("rejected", "ignored", "duplicate") else
                               1 if f["new_batch"] else 2, f["path"]))
@@ -148,7 +150,7 @@ def view(conn: duckdb.DuckDBPyConnection, *, communities: list[str] | None = Non
     errors = [masked_issue(e, m) for e in errors]
     for e in errors:
         e["rule_cn"] = rule_title(e["rule"])
-        e["message"] = _why(e["path"], e["message"])
+        e["message"] = file_answer(e["path"], e["message"])
     warned = conn.execute(f"""SELECT count(DISTINCT (e.batch_id, e.row_no)) FROM raw.row_errors e
                               JOIN {new} f USING (batch_id) WHERE e.severity = 'warn' {located}""",
                            located_params).fetchall()[0][0]
