@@ -346,8 +346,12 @@ def _snapshot(path: Path) -> dict[str, list]:
 def _report_cells(reports_dir: Path, name: str = "population-monthly") -> list:
     from openpyxl import load_workbook
 
+    from pipelines.reports.run_report import unnamed
+
+    # A run report is one run's: each district's run has one, the city pass (which reads no inbox) none, so a
+    # one-store report's note names run-report.html where the city's does not. Every other cell must agree.
     book = load_workbook(reports_dir / f"{name}.xlsx", read_only=True)
-    return [(ws.title, row) for ws in book.worksheets for row in ws.iter_rows(values_only=True)]
+    return [(ws.title, tuple(unnamed(v) for v in row)) for ws in book.worksheets for row in ws.iter_rows(values_only=True)]
 
 
 def differences(city_store: Path, one_store: Path, *, city_reports: Path | None = None,

@@ -239,11 +239,9 @@ def _add_chart(ws, chart, anchor: str) -> None:
 
 def _run_report_named(line: str, report: Report) -> str:
     """A workbook has no link: the note names the run report's file instead."""
-    from pipelines.reports.run_report import NOTE_REF
+    from pipelines.reports.run_report import named
 
-    if report.run_report and NOTE_REF in line:
-        return line.replace(NOTE_REF, f"（见运行报告 {report.run_report}）")
-    return line
+    return named(line, report.run_report) if report.run_report else line
 
 
 def write_list_csv(lst: ListFile, path: Path) -> Path:

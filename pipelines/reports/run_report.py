@@ -10,6 +10,7 @@ Nothing in it depends on the clock: dates are the as-of dates and the version id
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import duckdb
@@ -63,6 +64,16 @@ def build_tables(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, version: st
         if attached:
             conn.execute("DETACH rr_prev")
     return {"files": conn.execute("SELECT count(*) FROM marts.run_files").fetchall()[0][0]}
+
+
+def named(text: str, file: str) -> str:
+    """A report note's reference to the run report, naming its file (a workbook has no link)."""
+    return text.replace(NOTE_REF, f"（见运行报告 {file}）")
+
+
+def unnamed(value):
+    """A cell with the run report's file name taken out of its reference (see :func:`named`)."""
+    return re.sub(r"（见运行报告 [^）]+）", NOTE_REF, value) if isinstance(value, str) else value
 
 
 def available(conn: duckdb.DuckDBPyConnection) -> bool:
