@@ -25,11 +25,13 @@ from pipelines.reports.families import FAMILIES, LISTS
 from pipelines.reports.render import write_html, write_index, write_list_csv, write_xlsx
 
 TITLES = {
-    "population-monthly": "实有人口统计月报", "grid-standards": "网格规范达标情况", "assistance-check": "救助对象核查表",
+    "population-monthly": "实有人口统计月报", "population-changes": "人口变动月报", "grid-standards": "网格规范达标情况", "assistance-check": "救助对象核查表",
     "elderly-80plus": "高龄（80岁以上）老人名单", "floating-stats": "流动人口统计表", "school-age-children": "适龄儿童名单",
     "health-key-groups": "0-6岁儿童及65岁以上老人名册", "disability-check": "残疾人状态核查表",
     "emergency-vulnerable": "应急重点人员（按楼栋）", "courtyard-profile": "院落（小区）画像",
 }
+# the reports of a period's changes, whose period may start elsewhere than on the first of as_of's month
+PERIODIC = ("population-changes",)
 
 
 def _unit(conn, scope_label: str | None) -> str:
@@ -41,9 +43,11 @@ def _unit(conn, scope_label: str | None) -> str:
 
 
 def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, as_of: dt.date, home: Path,
-                  dept: str | None = None, scope: str | None = None, user: str = "onceonly") -> list[Path]:
+                  dept: str | None = None, scope: str | None = None, user: str = "onceonly",
+                  period_start: dt.date | None = None) -> list[Path]:
     """Render one report as ``<name>.html`` and ``<name>.xlsx`` in ``out_dir``; audited. A department may only
-    render the reports its grant lists, over its own jurisdiction."""
+    render the reports its grant lists, over its own jurisdiction. ``period_start``: the first day of a report's
+    period where it is not the month of ``as_of`` (only reports of changes have a period: PERIODIC)."""
     if name not in FAMILIES:
         raise GrantRefused(f"没有名为“{name}”的报表（可用：{'、'.join(FAMILIES)}）。")
     reg = load_registry()
@@ -51,16 +55,19 @@ def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, 
     if department is not None and name not in department.reports:
         raise GrantRefused(f"{department.name}（{department.title}）无权获取报表“{TITLES[name]}”。"
                            f"该部门可获取的报表：{'、'.join(TITLES[r] for r in department.reports) or '无'}。")
+    if period_start is not None and name not in PERIODIC:
+        raise GrantRefused(f"报表“{TITLES[name]}”没有统计期间，不能指定起始日期（可指定的报表：{'、'.join(PERIODIC)}）。")
     prepare(conn, as_of)
     where = resolve_scope(conn, department, scope)
-    files = report_files(conn, name, out_dir=out_dir, as_of=as_of, scope=where, shown=reg.report_masking(dept))
+    files = report_files(conn, name, out_dir=out_dir, as_of=as_of, scope=where, shown=reg.report_masking(dept),
+                         period_start=period_start)
     audit.record_many(home, [dict(h, kind="report", department=dept, user=user, scope=where.key, as_of=as_of)
                              for h in files])
     return [h["path"] for h in files]
 
 
 def report_files(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, as_of: dt.date, scope: Scope,
-                 shown: masking.Masking) -> list[dict]:
+                 shown: masking.Masking, period_start: dt.date | None = None) -> list[dict]:
     """The report's files for a jurisdiction already resolved and granted, values shown as ``shown`` (the
     department's, registry ``report_masking``), without a handout record (render_report records one; the portal
     renders once per store version and records each time it hands a file out). Returns one dict per file: path,
@@ -72,7 +79,8 @@ def report_files(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, a
     prepare(conn, as_of)
     narrow(conn, where)
     reg = load_registry()
-    report = FAMILIES[name](conn, as_of, _unit(conn, where.label), shown)
+    period = {"period_start": period_start} if period_start is not None else {}
+    report = FAMILIES[name](conn, as_of, _unit(conn, where.label), shown, **period)
     _mask_tables(report, reg, shown)
     report.hidden = sdc.protect(report)
     # The portal offers list downloads from LISTS before rendering: a builder may not drift from it.
@@ -136,6 +144,7 @@ def _one(name: str):
 
 
 render_population_monthly = _one("population-monthly")
+render_population_changes = _one("population-changes")
 render_grid_standards = _one("grid-standards")
 render_assistance_check = _one("assistance-check")
 render_elderly_80plus = _one("elderly-80plus")

@@ -62,7 +62,8 @@ NOT_PERSONS = {"户数": "number", "楼栋数": "number", "房屋数": "number",
 
 
 def _section(conn, title: str, table: str, kinds: dict[str, str], order: str, *, totals=True, note="",
-             hidden=("_c", "_g"), sums: dict[str, tuple[str, ...]] | None = None, signed=()) -> Section:
+             hidden=("_c", "_g"), sums: dict[str, tuple[str, ...]] | None = None, signed=(), balances=(),
+             kept=()) -> Section:
     names = [d[0] for d in conn.execute(f"SELECT * FROM {table} LIMIT 0").description]
     cols = [c for c in names if c not in hidden]
     key = "_g" if "_g" in names else "_c" if "_c" in names else "NULL"
@@ -70,7 +71,8 @@ def _section(conn, title: str, table: str, kinds: dict[str, str], order: str, *,
     rows = _rows(conn, f"SELECT {select} FROM {table} ORDER BY {order}")
     kinds = {**NOT_PERSONS, **kinds}
     return Section(title, [Col(c, kinds.get(c, "count")) for c in cols], [r[:-1] for r in rows],
-                   totals=totals, note=note, sums=sums or {}, signed=tuple(signed), keys=[r[-1] for r in rows])
+                   totals=totals, note=note, sums=sums or {}, signed=tuple(signed), keys=[r[-1] for r in rows],
+                   balances=list(balances), kept=tuple(kept))
 
 
 def _text_kinds(*names: str) -> dict[str, str]:
@@ -91,6 +93,61 @@ def population_monthly(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
                           "本期离开、本期死亡：判定其“已离开”“死亡”的那条证据日期在本期内（无日期的户籍变动不计入任何一期）。"),
         ], period_start=as_of.replace(day=1), quality=quality_notes(conn),
         links=[("按社区网格统计", "社区", "重点人群（在住）", ("实有人口",))])
+
+
+def population_changes(conn, as_of: dt.date, unit: str, m: Masking, period_start: dt.date | None = None) -> Report:
+    """人口变动月报: 实有人口 at the day before the period and at D, per grid, and every change between them with the
+    evidence that made it (sql/reports/population_changes.sql). The period is the month of D up to D (a report as
+    of 2026-10-31 reports October against 2026-09-30), or ``period_start``..D."""
+    from pipelines.publish.grants import NotAvailable
+    from pipelines.status import status_at
+
+    start = period_start or as_of.replace(day=1)
+    if start > as_of:
+        raise NotAvailable(f"统计期间的起始日期 {start.isoformat()} 晚于统计截止日期 {as_of.isoformat()}。")
+    opening = start - dt.timedelta(days=1)
+    [(fresh,)] = _rows(conn, "SELECT max(freshness_days) FROM core.person_status WHERE as_of = ?", [as_of])
+    # the decision as of 期初 over every person: once per connection and date (the portal renders each jurisdiction)
+    try:
+        done = _rows(conn, "SELECT opening, freshness_days FROM rc_start_meta") == [(opening, fresh)]
+    except duckdb.CatalogException:
+        done = False
+    if not done:
+        status_at(conn, "rc_start", as_of=opening, freshness_days=fresh)
+        conn.execute("CREATE OR REPLACE TEMP TABLE rc_start_meta AS SELECT ?::DATE AS opening, ?::INTEGER AS freshness_days",
+                     [opening, fresh])
+    _jurisdiction(conn)
+    Store.run_sql(conn, "reports/population_changes.sql", as_of=as_of, period_start=start)
+    reg = load_registry()
+    columns = [d[0] for d in conn.execute("SELECT * FROM r_chg_list LIMIT 0").description if not d[0].startswith("_")]
+    shown = ", ".join(f'{masking.column_sql(chr(34) + c + chr(34), reg.column_class(c), m)} AS "{c}"' for c in columns)
+    lists = []
+    for key, title in LISTS["population-changes"].items():
+        table = conn.sql(f"SELECT {shown} FROM r_chg_list WHERE _list = '{key}' "
+                         "ORDER BY _community_code NULLS LAST, _grid_code NULLS LAST, 变动类型, 人员主键").to_arrow_table()
+        lists.append(ListFile(key, title, masking.scrub_arrow(table, {c: reg.column_class(c) for c in columns}, m)))
+    files = "；".join(f"{f.title}见文件“{{stem}}-{f.key}.csv”（共 {f.rows} 条）" for f in lists)
+    text = _text_kinds("社区", "网格", "核对", "期初状态", "期末状态")
+    return Report(
+        "population-changes", "人口变动月报", unit, as_of, [
+            _section(conn, "实有人口增减（按社区网格）", "r_chg_grid", text, "_c NULLS LAST, _g NULLS LAST",
+                     sums={"本期增加": ("迁入及新登记", "出生", "从其他网格迁入", "待核实转在住", "已离开转在住"),
+                           "本期减少": ("迁出或离开", "死亡", "在住转待核实", "迁往其他网格")},
+                     balances=[(("期初实有人口", "本期增加"), ("期末实有人口", "本期减少"))],
+                     # the stocks are 实有人口统计月报's cells of both months: withholding them here would hide nothing
+                     kept=("期初实有人口", "期末实有人口"),
+                     note=f"期初实有人口为 {opening.isoformat()}、期末实有人口为 {as_of.isoformat()} 在住的人数，"
+                          "与同日的实有人口统计月报、网格人口统计一致。期末实有人口 = 期初实有人口 + 本期增加 − 本期减少，"
+                          "“核对”为按人逐一统计的增减与分别统计的两个时点人数的核对结果。"
+                          "增加按期初情况分类：期初无记录的为迁入及新登记（本期出生的为出生），期初在其他网格在住、"
+                          "待核实或已离开的分别为从其他网格迁入、待核实转在住（如经走访核实）、已离开转在住；"
+                          "减少按期末情况分类。期内迁入又离开的人员两个时点都不在住，不计入增减，见状态变更。"),
+            _section(conn, "人员状态变更（期初→期末）", "r_chg_status", text,
+                     "_c NULLS LAST, 社区, category_rank('状态', 期初状态), 期初状态, category_rank('状态', 期末状态), 期末状态",
+                     note="期初、期末人员状态不同的人员，含不影响实有人口的变更（如待核实转为已离开、死亡）；"
+                          "其中计入增减：在本表第一部分计为增加或减少的人数。" + files + "。"
+                          "名单中的“依据”“来源”“来源记录”“证据日期”为判定期末状态的那条记录。"),
+        ], period_start=start, quality=quality_notes(conn), lists=lists)
 
 
 def grid_standards(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
@@ -210,6 +267,8 @@ LISTS: dict[str, dict[str, str]] = {
     "disability-check": {"check": "需核查名单", "list": "在住残疾人名单"},
     "emergency-vulnerable": {"list": "按楼栋排列的重点人员名单"},
     "courtyard-profile": {"contacts": "楼栋长与居民骨干联系方式"},
+    "population-changes": {"in": "本期增加人员名单", "out": "本期减少人员名单", "deaths": "本期死亡人员名单",
+                           "status": "人员状态变更名单"},
 }
 
 
@@ -362,6 +421,7 @@ def courtyard_profile(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
 # name -> builder; the order is the index page's order.
 FAMILIES = {
     "population-monthly": population_monthly,
+    "population-changes": population_changes,
     "grid-standards": grid_standards,
     "assistance-check": assistance_check,
     "elderly-80plus": elderly_80plus,
