@@ -44,7 +44,8 @@ def published(report: Report, path) -> dict:
 
 
 def relations(report: Report) -> list[tuple[tuple, list[tuple]]]:
-    """The linear relations the published report states, derived here from its layout."""
+    """The linear relations the published report states, derived here from its layout (a balance's left side is
+    a list of cells where a total is one cell)."""
     rel = []
     for si, s in enumerate(report.sections):
         n = len(s.rows)
@@ -54,6 +55,9 @@ def relations(report: Report) -> list[tuple[tuple, list[tuple]]]:
         idx = {c.name: ci for ci, c in enumerate(s.columns)}
         for whole, parts in s.sums.items():
             rel += [((si, ri, idx[whole]), [(si, ri, idx[p]) for p in parts]) for ri in range(n + (1 if s.totals else 0))]
+        for lhs, rhs in s.balances:     # sum(lhs) = sum(rhs): the left side stands where a total does
+            rel += [([(si, ri, idx[c]) for c in lhs], [(si, ri, idx[c]) for c in rhs])
+                    for ri in range(n + (1 if s.totals else 0))]
     titles = {s.title: i for i, s in enumerate(report.sections)}
     for detail, key, summary, cols in report.links:
         a, b = titles[detail], titles[summary]
@@ -80,7 +84,7 @@ def exposed(report: Report, cells: dict) -> dict:
     for total, parts in relations(report):
         row = np.zeros(len(hidden))
         rhs = 0.0
-        for c, sign in [(total, 1)] + [(p, -1) for p in parts]:
+        for c, sign in [(t, 1) for t in (total if isinstance(total, list) else [total])] + [(p, -1) for p in parts]:
             if c in pos:
                 row[pos[c]] += sign
             else:
