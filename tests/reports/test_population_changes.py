@@ -162,3 +162,20 @@ def test_the_period_start_must_not_be_after_the_as_of_date(demo_store, tmp_path)
                           period_start=D + dt.timedelta(days=1))
         with pytest.raises(GrantRefused, match="没有统计期间"):
             render_report(conn, "population-monthly", out_dir=tmp_path, as_of=D, home=tmp_path, period_start=D)
+
+
+def test_the_command_line_renders_it_for_a_period_from_a_given_day(demo_copy, tmp_path, capsys):
+    from pipelines.cli import main
+
+    out = tmp_path / "out"
+    assert main(["report", "population-changes", "--as-of", D.isoformat(), "--from", "2026-10-15", "--out", str(out),
+                 "--scope", "芳草社区", "--home", str(demo_copy["home"])]) == 0
+    printed = capsys.readouterr().out
+    assert "统计期间 2026-10-15 至 2026-10-31" in printed
+    html = (out / "population-changes_510107004001.html").read_text(encoding="utf-8")
+    assert "统计期间：2026年10月15日—2026年10月31日" in html and "期初实有人口为 2026-10-14" in html
+    assert sorted(p.name for p in out.glob("*.csv")) == [f"population-changes_510107004001-{k}.csv"
+                                                          for k in ("deaths", "in", "out", "status")]
+    assert main(["report", "grid-standards", "--as-of", D.isoformat(), "--from", "2026-10-15", "--out", str(out),
+                 "--home", str(demo_copy["home"])]) == 2
+    assert "没有统计期间" in capsys.readouterr().err
