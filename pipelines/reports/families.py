@@ -143,7 +143,8 @@ def population_changes(conn, as_of: dt.date, unit: str, m: Masking, period_start
                           "待核实或已离开的分别为从其他网格迁入、待核实转在住（如经走访核实）、已离开转在住；"
                           "减少按期末情况分类。期内迁入又离开的人员两个时点都不在住，不计入增减，见状态变更。"),
             _section(conn, "人员状态变更（期初→期末）", "r_chg_status", text,
-                     "_c NULLS LAST, 社区, category_rank('状态', 期初状态), 期初状态, category_rank('状态', 期末状态), 期末状态",
+                     "_c NULLS LAST, 社区, 期初状态 <> '（期初无记录）', category_rank('状态', 期初状态), 期初状态, "
+                     "category_rank('状态', 期末状态), 期末状态",
                      note="期初、期末人员状态不同的人员，含不影响实有人口的变更（如待核实转为已离开、死亡）；"
                           "其中计入增减：在本表第一部分计为增加或减少的人数。" + files + "。"
                           "名单中的“依据”“来源”“来源记录”“证据日期”为判定期末状态的那条记录。"),

@@ -74,49 +74,48 @@ end_stock AS (
     SELECT grid_code, count(*) AS n FROM core.person_status
     WHERE as_of = getvariable('as_of') AND status = '在住' GROUP BY grid_code
 ),
-ins AS (
-    SELECT e_grid AS grid_code,
-           count(*) AS n,
-           count(*) FILTER (WHERE in_kind = '迁入及新登记') AS arrived,
-           count(*) FILTER (WHERE in_kind = '出生') AS born,
-           count(*) FILTER (WHERE in_kind = '从其他网格迁入') AS moved_in,
-           count(*) FILTER (WHERE in_kind = '待核实转在住') AS verified,
-           count(*) FILTER (WHERE in_kind = '已离开转在住') AS returned
-    FROM r_chg WHERE in_kind IS NOT NULL GROUP BY e_grid
-),
-outs AS (
-    SELECT s_grid AS grid_code,
-           count(*) AS n,
-           count(*) FILTER (WHERE out_kind = '迁出或离开') AS left_,
-           count(*) FILTER (WHERE out_kind = '死亡') AS died,
-           count(*) FILTER (WHERE out_kind = '在住转待核实') AS lapsed,
-           count(*) FILTER (WHERE out_kind = '迁往其他网格') AS moved_out
-    FROM r_chg WHERE out_kind IS NOT NULL GROUP BY s_grid
+moves AS (
+    -- a person is 增加 in the grid at 期末 and 减少 in the grid at 期初 (in_kind and out_kind never share a word)
+    SELECT grid_code,
+           count(*) FILTER (WHERE kind IN ('迁入及新登记', '出生', '从其他网格迁入', '待核实转在住', '已离开转在住')) AS n_in,
+           count(*) FILTER (WHERE kind = '迁入及新登记') AS arrived,
+           count(*) FILTER (WHERE kind = '出生') AS born,
+           count(*) FILTER (WHERE kind = '从其他网格迁入') AS moved_in,
+           count(*) FILTER (WHERE kind = '待核实转在住') AS verified,
+           count(*) FILTER (WHERE kind = '已离开转在住') AS returned,
+           count(*) FILTER (WHERE kind IN ('迁出或离开', '死亡', '在住转待核实', '迁往其他网格')) AS n_out,
+           count(*) FILTER (WHERE kind = '迁出或离开') AS left_,
+           count(*) FILTER (WHERE kind = '死亡') AS died,
+           count(*) FILTER (WHERE kind = '在住转待核实') AS lapsed,
+           count(*) FILTER (WHERE kind = '迁往其他网格') AS moved_out
+    FROM (SELECT e_grid AS grid_code, in_kind AS kind FROM r_chg WHERE in_kind IS NOT NULL
+          UNION ALL
+          SELECT s_grid, out_kind FROM r_chg WHERE out_kind IS NOT NULL)
+    GROUP BY grid_code
 )
 SELECT coalesce(g.community_name, '（未定位到网格）') AS 社区, coalesce(g.grid_name, '—') AS 网格,
        coalesce(s.n, 0) AS 期初实有人口,
-       coalesce(i.n, 0) AS 本期增加,
-       coalesce(i.arrived, 0) AS 迁入及新登记,
-       coalesce(i.born, 0) AS 出生,
-       coalesce(i.moved_in, 0) AS 从其他网格迁入,
-       coalesce(i.verified, 0) AS 待核实转在住,
-       coalesce(i.returned, 0) AS 已离开转在住,
-       coalesce(o.n, 0) AS 本期减少,
-       coalesce(o.left_, 0) AS 迁出或离开,
-       coalesce(o.died, 0) AS 死亡,
-       coalesce(o.lapsed, 0) AS 在住转待核实,
-       coalesce(o.moved_out, 0) AS 迁往其他网格,
+       coalesce(m.n_in, 0) AS 本期增加,
+       coalesce(m.arrived, 0) AS 迁入及新登记,
+       coalesce(m.born, 0) AS 出生,
+       coalesce(m.moved_in, 0) AS 从其他网格迁入,
+       coalesce(m.verified, 0) AS 待核实转在住,
+       coalesce(m.returned, 0) AS 已离开转在住,
+       coalesce(m.n_out, 0) AS 本期减少,
+       coalesce(m.left_, 0) AS 迁出或离开,
+       coalesce(m.died, 0) AS 死亡,
+       coalesce(m.lapsed, 0) AS 在住转待核实,
+       coalesce(m.moved_out, 0) AS 迁往其他网格,
        coalesce(e.n, 0) AS 期末实有人口,
        -- each side counted on its own: the stocks from the two decisions, the changes from the persons
-       CASE WHEN coalesce(e.n, 0) = coalesce(s.n, 0) + coalesce(i.n, 0) - coalesce(o.n, 0)
+       CASE WHEN coalesce(e.n, 0) = coalesce(s.n, 0) + coalesce(m.n_in, 0) - coalesce(m.n_out, 0)
             THEN '相符' ELSE '不符' END AS 核对,
        g.community_code AS _c, g.grid_code AS _g
 FROM r_chg_places g
 LEFT JOIN start_stock s ON s.grid_code IS NOT DISTINCT FROM g.grid_code
 LEFT JOIN end_stock e ON e.grid_code IS NOT DISTINCT FROM g.grid_code
-LEFT JOIN ins i ON i.grid_code IS NOT DISTINCT FROM g.grid_code
-LEFT JOIN outs o ON o.grid_code IS NOT DISTINCT FROM g.grid_code
-WHERE g.grid_code IS NOT NULL OR coalesce(s.n, 0) + coalesce(e.n, 0) + coalesce(i.n, 0) + coalesce(o.n, 0) > 0;
+LEFT JOIN moves m ON m.grid_code IS NOT DISTINCT FROM g.grid_code
+WHERE g.grid_code IS NOT NULL OR coalesce(s.n, 0) + coalesce(e.n, 0) + coalesce(m.n_in, 0) + coalesce(m.n_out, 0) > 0;
 
 -- Every change of status, whether or not it moves 实有人口 (待核实 → 已离开 after a visit does not), placed in the
 -- grid at 期末, else at 期初
