@@ -44,14 +44,19 @@ def test_districts_plus_city_pass_equal_one_store(tmp_path, capsys):
     assert shared == touched == movers and typo >= 1 and model == 10
 
     city, one = tmp_path / "home" / "city", tmp_path / "one"
-    # Without the city pass the movers count twice: the districts' stores add up to more persons than one store.
+    # Without the city pass the movers count twice: the districts' stores add up to more persons than one store
+    # (but for a mover the new district knows by a death record alone, under a mistyped ID: a death register may
+    # not found a person, so that district has none).
     with duckdb.connect(str(one / "store.duckdb"), read_only=True) as conn:
-        one_persons = conn.execute("SELECT count(*) FROM core.persons").fetchall()[0][0]
+        one_persons, unfounded = conn.execute("""
+            SELECT (SELECT count(*) FROM core.persons),
+                   (SELECT count(*) FROM core.person_records WHERE template = 'deaths' AND record_no LIKE 'SW5101%'
+                    AND NOT id_valid)""").fetchall()[0]
     district_sum = 0
     for code in ("510104", "510107"):
         with duckdb.connect(str(tmp_path / "home" / "districts" / code / "store.duckdb"), read_only=True) as conn:
             district_sum += conn.execute("SELECT count(*) FROM core.persons").fetchall()[0][0]
-    assert district_sum == one_persons + movers
+    assert district_sum == one_persons + movers - unfounded
     with duckdb.connect(str(city / "store.duckdb"), read_only=True) as conn:
         assert conn.execute("SELECT count(*) FROM core.persons").fetchall()[0][0] == one_persons
         # a mover visited 已搬离 at the old house and collected at the new one: 在住 once, at the new house
