@@ -96,7 +96,7 @@ def test_districts_plus_city_pass_equal_one_store(tmp_path, capsys):
         run = job.execute_in_process(instance=instance)
     assert run.success
     meta = run.asset_materializations_for_node(city_store.op.name)[0].metadata
-    assert meta["shared"].value == movers and meta["districts"].value == "510104, 510107"
+    assert meta["shared"].value == movers and meta["model"].value == 10 and meta["districts"].value == "510104, 510107"
 
 
 def test_city_pass_without_district_stores_says_what_to_run(tmp_path):
