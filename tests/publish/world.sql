@@ -151,21 +151,6 @@ UPDATE core.evidence SET loaded_at = b.loaded_at FROM raw.batches b WHERE b.batc
 UPDATE core.evidence SET record_id = record_id(b.batch_no, core.evidence.row_no)
 FROM raw.batches b WHERE b.batch_id = core.evidence.batch_id;
 
-CREATE TABLE marts.grid_population AS
-SELECT g.district_code AS 区县代码, g.street_code AS 街道代码, g.community_code AS 社区代码, g.grid_code AS 网格编码,
-       g.grid_name AS 网格名称, g.grid_type AS 网格类型,
-       count(s.person_key) FILTER (WHERE s.status = '在住') AS 实有人口,
-       count(s.person_key) FILTER (WHERE s.status = '在住' AND s.category = '户籍人口') AS 户籍人口,
-       count(s.person_key) FILTER (WHERE s.status = '在住' AND s.category = '流动人口') AS 流动人口,
-       count(s.person_key) FILTER (WHERE s.status = '在住' AND s.category = '境外人员') AS 境外人员,
-       count(s.person_key) FILTER (WHERE s.status = '待核实') AS 待核实人数,
-       count(s.person_key) FILTER (WHERE s.registered) AS 登记人口,
-       (SELECT count(*) FROM core.houses h JOIN core.grids g2 USING (microgrid_code) WHERE g2.grid_code = g.grid_code) AS 实有房屋,
-       count(DISTINCT s.house_code) FILTER (WHERE s.status = '在住') AS 有人居住房屋
-FROM (SELECT DISTINCT district_code, street_code, community_code, grid_code, grid_name, grid_type FROM core.grids) g
-LEFT JOIN core.person_status s ON s.grid_code = g.grid_code
-GROUP BY ALL;
-
 CREATE TABLE marts.person_sources AS
 SELECT l.person_key AS 人员主键, r.template AS 来源, r.batch_id AS 批次, r.row_no AS 行号, r.record_no AS 记录编号,
        s.status AS 状态

@@ -240,7 +240,7 @@ def test_person_lists_hold_who_the_extracts_hold(rendered, conn):
 
 
 def test_disability_check_cites_the_status_basis_of_each_linked_record(rendered, conn):
-    # 依据 comes from core.person_status (rp_persons leaves that long text out)
+    # 依据 comes from marts.persons (rp_persons leaves that long text out)
     out, _ = rendered
     expected = dict(conn.execute("""
         SELECT s.record_no, ps.basis
@@ -286,12 +286,12 @@ def test_department_reports_follow_the_registry(conn, tmp_path):
 
 def test_newest_row_key_orders_dates_before_1900_too(conn):
     # a 采集日期 typed as 1850 (or 0001) is a valid date: it is the oldest row, not an error
-    from pipelines.publish.grants import prepare
-    prepare(conn, AS_OF)
+    from pipelines.marts import build_output_marts
+    build_output_marts(conn, as_of=AS_OF)       # defines newest_key (sql/marts/persons.sql) on this connection
     assert conn.execute(
-        "SELECT rp_newest_key(DATE '0001-01-01', 9) < rp_newest_key(DATE '1850-01-01', 1), "
-        "rp_newest_key(DATE '1850-01-01', 9) < rp_newest_key(NULL, 1), "   # no date counts as 1900-01-01
-        "rp_newest_key(DATE '2026-01-01', 1) < rp_newest_key(DATE '2026-01-01', 2)").fetchall() == [(True, True, True)]
+        "SELECT newest_key(DATE '0001-01-01', 9) < newest_key(DATE '1850-01-01', 1), "
+        "newest_key(DATE '1850-01-01', 9) < newest_key(NULL, 1), "   # no date counts as 1900-01-01
+        "newest_key(DATE '2026-01-01', 1) < newest_key(DATE '2026-01-01', 2)").fetchall() == [(True, True, True)]
 
 
 def test_a_jurisdictions_files_do_not_depend_on_what_was_rendered_before(conn, tmp_path):

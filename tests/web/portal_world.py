@@ -11,9 +11,9 @@ from pathlib import Path
 from pipelines.marts import build_portal_marts
 from pipelines.quality import build_queue, pending, scorecard
 from pipelines.store import Store
+from tests.publish.conftest import load_world
 
 AS_OF = dt.date(2026, 10, 31)
-WORLD_SQL = Path(__file__).parent.parent / "publish" / "world.sql"
 PASSWORD = "correct-horse-42"
 
 # username, department, jurisdiction
@@ -79,7 +79,7 @@ def add_accounts(home: Path) -> None:
 def build_portal_store(home: Path) -> Store:
     store = Store(home / "store.duckdb")
     with store.connect() as conn:
-        conn.execute(WORLD_SQL.read_text(encoding="utf-8"))
+        load_world(conn)
         conn.execute(QUALITY_SQL)
         build_queue(conn)
         scorecard(conn, AS_OF)
