@@ -9,7 +9,8 @@ SELECT microgrid_code, microgrid_name, grid_code, grid_name, grid_type, communit
 FROM core.grids;
 
 CREATE OR REPLACE TABLE marts.houses AS
-SELECT h.house_code, h.microgrid_code, h.std_address, h.compound, h.building, h.usage, h.occupancy
+SELECT h.house_code, h.microgrid_code, h.std_address, h.compound, h.building, h.usage, h.occupancy,
+       h.unit, h.floor, h.room
 FROM core.houses h;
 
 -- Source rows tied to their person, for the templates whose attributes outputs read beyond core.evidence

@@ -11,8 +11,7 @@ import pytest
 AS_OF = dt.date(2026, 10, 31)
 from pipelines.publish import GrantRefused
 from pipelines.publish.audit import handouts
-from pipelines.reports import render_all, render_report
-from pipelines.reports.families import FAMILIES
+from pipelines.reports import FAMILIES, render_all, render_report
 
 from .conftest import hiding_nothing
 
@@ -110,11 +109,11 @@ def test_period_changes_are_dated_by_the_deciding_evidence_in_the_month(conn, tm
     assert raw["金沙社区"] == (1, 1, 1)
     assert raw["银杏社区"] == (0, 0, 0)
     # the same month, seen on 2026-10-09: P10's 迁出 (10 Oct) has not happened yet
-    from pipelines.store import Store
-    Store.run_sql(conn, "reports/report_population.sql", as_of=dt.date(2026, 10, 9))
+    from pipelines.reports.families import run_sql
+    run_sql(conn, FAMILIES["population-monthly"], dt.date(2026, 10, 9))
     raw = {r[0]: r[1:] for r in conn.execute("SELECT 社区, 本期迁入, 本期离开, 本期死亡 FROM r_pop_changes").fetchall()}
     assert raw["金沙社区"][1] == 0
-    Store.run_sql(conn, "reports/report_population.sql", as_of=AS_OF)
+    run_sql(conn, FAMILIES["population-monthly"], AS_OF)
 
 
 def test_grid_standards_flags_households_and_the_seed_case(rendered):

@@ -1,4 +1,4 @@
--- 实有人口统计月报. Period: the first of D's month to D. 实有人口 by grid is marts.population_by_grid's; persons
+-- 实有人口统计月报. Period: period_start (the first of D's month, reports/families.yaml) to D. 实有人口 by grid is marts.population_by_grid's; persons
 -- with no grid are reported on a row of their own.
 CREATE OR REPLACE TEMP TABLE r_pop_grid AS
 WITH g AS (SELECT DISTINCT community_code, community_name, grid_code, grid_name, grid_type FROM rp_grids),
@@ -42,7 +42,7 @@ GROUP BY ALL;
 -- An undated hukou change (known on every D) belongs to no period.
 CREATE OR REPLACE TEMP TABLE r_pop_changes AS
 WITH period AS (
-    SELECT date_trunc('month', getvariable('as_of')::DATE)::DATE AS first_day, getvariable('as_of')::DATE AS last_day
+    SELECT getvariable('period_start')::DATE AS first_day, getvariable('as_of')::DATE AS last_day
 )
 SELECT coalesce(p.community_name, '（未定位到网格）') AS 社区,
        count(*) FILTER (WHERE p.status = '在住' AND p.first_presence BETWEEN period.first_day AND period.last_day) AS 本期迁入,
