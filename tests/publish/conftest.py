@@ -11,7 +11,8 @@ WORLD_SQL = Path(__file__).with_name("world.sql")
 
 
 def load_world(conn) -> None:
-    """world.sql's raw, staging and core rows, then the marts every output reads, by the product's SQL."""
+    """world.sql's raw, staging and core rows, then the marts every output reads, by the product's SQL. ``conn`` is
+    to a copy of the product's empty tables (tests/schema.py), which world.sql inserts into by name."""
     from pipelines.marts import build_output_marts
     from pipelines.store import Store
 
@@ -26,10 +27,10 @@ def build_world(store) -> None:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    from pipelines.store import Store
+def world(tmp_path_factory, schema_template):
+    from tests.schema import copy_of
 
-    store = Store(tmp_path_factory.mktemp("world") / "store.duckdb")
+    store = copy_of(schema_template, tmp_path_factory.mktemp("world"))
     build_world(store)
     return store
 

@@ -10,11 +10,11 @@ AS_OF = dt.date(2026, 10, 31)
 
 
 @pytest.fixture(scope="module")
-def conn(tmp_path_factory):
-    from pipelines.store import Store
+def conn(tmp_path_factory, schema_template):
     from tests.publish.conftest import load_world
+    from tests.schema import copy_of
 
-    store = Store(tmp_path_factory.mktemp("world") / "store.duckdb")
+    store = copy_of(schema_template, tmp_path_factory.mktemp("world"))
     with store.connect() as c:
         load_world(c)
         yield c
