@@ -31,9 +31,7 @@ ACCOUNTS = {
 }
 
 QUALITY_SQL = """
-ALTER TABLE core.person_records ADD COLUMN name_raw VARCHAR; UPDATE core.person_records SET name_raw = name;
-ALTER TABLE core.person_records ADD COLUMN id_raw VARCHAR; UPDATE core.person_records SET id_raw = id_number;
-ALTER TABLE core.person_records ADD COLUMN id_valid BOOLEAN DEFAULT true;
+UPDATE core.person_records SET name_raw = name, id_raw = id_number, id_valid = true;
 UPDATE core.houses SET batch_id = 'b_house', row_no = 2, collected_on = DATE '2026-01-06';
 UPDATE core.grids SET batch_id = 'b_grids', row_no = 2;
 INSERT INTO raw.batches VALUES ('b_res_hb', 'residents', 'residents/2026-10 河滨社区.xlsx', 100, 'xlsx', NULL, 3,
