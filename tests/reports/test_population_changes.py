@@ -160,7 +160,7 @@ def test_the_period_start_must_not_be_after_the_as_of_date(demo_store, tmp_path)
         with pytest.raises(NotAvailable, match="晚于统计截止日期"):
             render_report(conn, "population-changes", out_dir=tmp_path, as_of=D, home=tmp_path,
                           period_start=D + dt.timedelta(days=1))
-        with pytest.raises(GrantRefused, match="没有统计期间"):
+        with pytest.raises(GrantRefused, match="没有可选的统计期间"):
             render_report(conn, "population-monthly", out_dir=tmp_path, as_of=D, home=tmp_path, period_start=D)
 
 

@@ -13,6 +13,7 @@ import pytest
 from pipelines.publish.grants import narrow, prepare, resolve_scope
 from pipelines.publish.masking import DEFAULT
 from pipelines.reports import FAMILIES, render_report, sdc
+from pipelines.reports.families import build
 from pipelines.reports.model import Col, Report, Section
 from pipelines.store import Store
 
@@ -221,7 +222,7 @@ def demo_conn(demo_outputs_home):
 def _built(conn, name, scope):
     prepare(conn, AS_OF)
     narrow(conn, resolve_scope(conn, None, scope))
-    report = FAMILIES[name](conn, AS_OF, "x", DEFAULT)
+    report = build(conn, FAMILIES[name], AS_OF, "x", DEFAULT)
     report.hidden = sdc.protect(report)
     return report
 
