@@ -29,6 +29,8 @@ from pipelines.reports.render import write_html, write_index, write_list_csv, wr
 FAMILIES = load_families()
 TITLES = {key: f.title for key, f in FAMILIES.items()}
 LISTS = {key: {k: x.title for k, x in f.lists.items()} for key, f in FAMILIES.items() if f.lists}
+# the reports whose period may start elsewhere than on the 1st of as_of's month (families.yaml period_from)
+PERIODIC = tuple(key for key, f in FAMILIES.items() if f.period_from)
 
 
 def _unit(conn, scope_label: str | None) -> str:
@@ -41,9 +43,10 @@ def _unit(conn, scope_label: str | None) -> str:
 
 def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, as_of: dt.date, home: Path,
                   dept: str | None = None, scope: str | None = None, user: str = "onceonly",
-                  families: dict[str, Family] | None = None) -> list[Path]:
+                  families: dict[str, Family] | None = None, period_start: dt.date | None = None) -> list[Path]:
     """Render one report as ``<name>.html`` and ``<name>.xlsx`` in ``out_dir``; audited. A department may only
-    render the reports its grant lists, over its own jurisdiction."""
+    render the reports its grant lists, over its own jurisdiction. ``period_start``: the first day of the period
+    where it is not the 1st of as_of's month (only families with ``period_from``)."""
     families = FAMILIES if families is None else families
     if name not in families:
         raise GrantRefused(f"没有名为“{name}”的报表（可用：{'、'.join(families)}）。")
@@ -52,17 +55,21 @@ def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, 
     if department is not None and name not in department.reports:
         raise GrantRefused(f"{department.name}（{department.title}）无权获取报表“{families[name].title}”。"
                            f"该部门可获取的报表：{'、'.join(TITLES[r] for r in department.reports) or '无'}。")
+    if period_start is not None and not families[name].period_from:
+        raise GrantRefused(f"报表“{families[name].title}”没有可选的统计期间，不能指定起始日期"
+                           f"（可指定的报表：{'、'.join(k for k, f in families.items() if f.period_from)}）。")
     prepare(conn, as_of)
     where = resolve_scope(conn, department, scope)
     files = report_files(conn, name, out_dir=out_dir, as_of=as_of, scope=where, shown=reg.report_masking(dept),
-                         families=families)
+                         families=families, period_start=period_start)
     audit.record_many(home, [dict(h, kind="report", department=dept, user=user, scope=where.key, as_of=as_of)
                              for h in files])
     return [h["path"] for h in files]
 
 
 def report_files(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, as_of: dt.date, scope: Scope,
-                 shown: masking.Masking, families: dict[str, Family] | None = None) -> list[dict]:
+                 shown: masking.Masking, families: dict[str, Family] | None = None,
+                 period_start: dt.date | None = None) -> list[dict]:
     """The report's files for a jurisdiction already resolved and granted, values shown as ``shown`` (the
     department's, registry ``report_masking``), without a handout record (render_report records one; the portal
     renders once per store version and records each time it hands a file out). Returns one dict per file: path,
@@ -75,7 +82,7 @@ def report_files(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, a
     prepare(conn, as_of)
     narrow(conn, where)
     reg = load_registry()
-    report = build(conn, family, as_of, _unit(conn, where.label), shown)
+    report = build(conn, family, as_of, _unit(conn, where.label), shown, period_start)
     _mask_tables(report, reg, shown)
     report.hidden = sdc.protect(report)
     # The portal offers list downloads from the registry before rendering: a builder may not drift from it.

@@ -66,7 +66,8 @@ NOT_PERSONS = {"户数": "number", "楼栋数": "number", "房屋数": "number",
 
 
 def _section(conn, title: str, table: str, kinds: dict[str, str], order: str, *, totals=True, note="",
-             hidden=("_c", "_g"), sums: dict[str, tuple[str, ...]] | None = None, signed=()) -> Section:
+             hidden=("_c", "_g"), sums: dict[str, tuple[str, ...]] | None = None, signed=(), balances=(),
+             kept=()) -> Section:
     names = [d[0] for d in conn.execute(f"SELECT * FROM {table} LIMIT 0").description]
     cols = [c for c in names if c not in hidden]
     key = "_g" if "_g" in names else "_c" if "_c" in names else "NULL"
@@ -74,18 +75,20 @@ def _section(conn, title: str, table: str, kinds: dict[str, str], order: str, *,
     rows = _rows(conn, f"SELECT {select} FROM {table} ORDER BY {order}")
     kinds = {**NOT_PERSONS, **kinds}
     return Section(title, [Col(c, kinds.get(c, "count")) for c in cols], [r[:-1] for r in rows],
-                   totals=totals, note=note, sums=sums or {}, signed=tuple(signed), keys=[r[-1] for r in rows])
+                   totals=totals, note=note, sums=sums or {}, signed=tuple(signed), keys=[r[-1] for r in rows],
+                   balances=list(balances), kept=tuple(kept))
 
 
 def _text_kinds(*names: str) -> dict[str, str]:
     return {n: "text" for n in names}
 
 
-def build(conn, family: Family, as_of: dt.date, unit: str, m: Masking) -> Report:
+def build(conn, family: Family, as_of: dt.date, unit: str, m: Masking, period_start: dt.date | None = None) -> Report:
     """The family's report: its builder's, else its lists (read first: its SQL may read their extract views),
-    its SQL run with its dates, and its sections."""
+    its SQL run with its dates, and its sections. ``period_start`` only for a family with ``period_from``."""
     if family.builder:
-        return globals()[family.builder](conn, family, as_of, unit, m)
+        chosen = {"period_start": period_start} if period_start is not None else {}
+        return globals()[family.builder](conn, family, as_of, unit, m, **chosen)
     lists = [_list_file(conn, family, key, m) for key in family.lists]
     _jurisdiction(conn)
     run_sql(conn, family, as_of)
@@ -94,9 +97,9 @@ def build(conn, family: Family, as_of: dt.date, unit: str, m: Masking) -> Report
                   links=list(family.links))
 
 
-def run_sql(conn, family: Family, as_of: dt.date) -> None:
+def run_sql(conn, family: Family, as_of: dt.date, period_start: dt.date | None = None) -> None:
     """The family's SQL file, with as_of (and period_start, for a family that covers a period)."""
-    set_variables(conn, family.variables(as_of))
+    set_variables(conn, family.variables(as_of, period_start))
     conn.execute(family.sql.read_text(encoding="utf-8"))
 
 
@@ -107,6 +110,65 @@ def _spec_section(conn, spec, lists: list[ListFile]) -> Section:
     return _section(conn, spec.title, spec.table, {**_text_kinds(*spec.text), **{c: "money" for c in spec.money}},
                     spec.order, note="；".join(x for x in (spec.note, files) if x) + ("。" if files else ""),
                     sums=dict(spec.sums) or None, signed=spec.signed)
+
+
+def population_changes(conn, family: Family, as_of: dt.date, unit: str, m: Masking,
+                       period_start: dt.date | None = None) -> Report:
+    """人口变动月报: 实有人口 at the day before the period and at D, per grid, and every change between them with the
+    evidence that made it (sql/reports/population_changes.sql). The period is the month of D up to D (a report as
+    of 2026-10-31 reports October against 2026-09-30), or ``period_start``..D."""
+    from pipelines.publish.grants import NotAvailable
+    from pipelines.status import status_at
+
+    start = family.period_start(as_of, period_start)
+    if start > as_of:
+        raise NotAvailable(f"统计期间的起始日期 {start.isoformat()} 晚于统计截止日期 {as_of.isoformat()}。")
+    opening = start - dt.timedelta(days=1)
+    [(fresh,)] = _rows(conn, "SELECT max(freshness_days) FROM core.person_status WHERE as_of = ?", [as_of])
+    # the decision as of 期初 over every person: once per connection and date (the portal renders each jurisdiction)
+    try:
+        done = _rows(conn, "SELECT opening, freshness_days FROM rc_start_meta") == [(opening, fresh)]
+    except duckdb.CatalogException:
+        done = False
+    if not done:
+        status_at(conn, "rc_start", as_of=opening, freshness_days=fresh)
+        conn.execute("CREATE OR REPLACE TEMP TABLE rc_start_meta AS SELECT ?::DATE AS opening, ?::INTEGER AS freshness_days",
+                     [opening, fresh])
+    _jurisdiction(conn)
+    run_sql(conn, family, as_of, start)
+    reg = load_registry()
+    columns = [d[0] for d in conn.execute("SELECT * FROM r_chg_list LIMIT 0").description if not d[0].startswith("_")]
+    shown = ", ".join(f'{masking.column_sql(chr(34) + c + chr(34), reg.column_class(c), m)} AS "{c}"' for c in columns)
+    lists = []
+    for key, spec in family.lists.items():
+        table = conn.sql(f"SELECT {shown} FROM r_chg_list WHERE _list = '{key}' "
+                         "ORDER BY _community_code NULLS LAST, _grid_code NULLS LAST, 变动类型, 人员主键").to_arrow_table()
+        lists.append(ListFile(key, spec.title, masking.scrub_arrow(table, {c: reg.column_class(c) for c in columns}, m)))
+    files = "；".join(f"{f.title}见文件“{{stem}}-{f.key}.csv”（共 {f.rows} 条）" for f in lists)
+    text = _text_kinds("社区", "网格", "核对", "期初状态", "期末状态")
+    return Report(
+        family.key, family.title, unit, as_of, [
+            _section(conn, "实有人口增减（按社区网格）", "r_chg_grid", text, "_c NULLS LAST, _g NULLS LAST",
+                     sums={"本期增加": ("迁入及新登记", "出生", "从其他网格迁入", "待核实转在住", "已离开转在住"),
+                           "本期减少": ("迁出或离开", "死亡", "在住转待核实", "迁往其他网格")},
+                     balances=[(("期初实有人口", "本期增加"), ("期末实有人口", "本期减少"))],
+                     # the stocks are 实有人口统计月报's cells of both months: withholding them here would hide nothing
+                     kept=("期初实有人口", "期末实有人口"),
+                     note=f"期初实有人口为 {opening.isoformat()}、期末实有人口为 {as_of.isoformat()} 在住的人数，"
+                          "与同日的实有人口统计月报、网格人口统计一致。期末实有人口 = 期初实有人口 + 本期增加 − 本期减少，"
+                          "“核对”为按人逐一统计的增减与分别统计的两个时点人数的核对结果。期初按库中现有全部材料重新判定："
+                          "本期才导入、但日期在期初之前的材料（补录）计入期初，此时期初可能与上期报出的期末实有人口不同。"
+                          "增加按期初情况分类：期初无记录的为迁入及新登记（本期出生的为出生），期初在其他网格在住、"
+                          "待核实或已离开的分别为从其他网格迁入、待核实转在住（如经走访核实）、已离开转在住；"
+                          "减少按期末情况分类。期内迁入又离开的人员两个时点都不在住，不计入增减，见状态变更。"),
+            _section(conn, "人员状态变更（期初→期末）", "r_chg_status", text,
+                     "_c NULLS LAST, 社区, 期初状态 <> '（期初无记录）', category_rank('状态', 期初状态), 期初状态, "
+                     "category_rank('状态', 期末状态), 期末状态",
+                     note="期初、期末人员状态不同的人员，含不影响实有人口的变更（如待核实转为已离开、死亡）；"
+                          "其中计入增减：在本表第一部分计为增加或减少的人数。" + files + "。"
+                          "名单中的“依据”“来源”“来源记录”“证据日期”为判定期末状态的那条记录。"),
+        ], period_start=start, quality=quality_notes(conn), lists=lists)
+
 
 
 def grid_standards(conn, family: Family, as_of: dt.date, unit: str, m: Masking) -> Report:

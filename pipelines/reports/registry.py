@@ -48,13 +48,17 @@ class Family:
     sections: tuple[SectionSpec, ...] = ()
     links: tuple[tuple[str, str, str, tuple[str, ...]], ...] = ()
     builder: str | None = None
+    period_from: bool = False       # the period may start on another day than the 1st (onceonly report --from)
 
-    def period_start(self, as_of: dt.date) -> dt.date | None:
-        return as_of.replace(day=1) if self.period == "month" else None
+    def period_start(self, as_of: dt.date, start: dt.date | None = None) -> dt.date | None:
+        """The period's first day: ``start`` where the family lets it be chosen, else the 1st of D's month."""
+        if self.period is None:
+            return None
+        return start if start is not None and self.period_from else as_of.replace(day=1)
 
-    def variables(self, as_of: dt.date) -> dict:
+    def variables(self, as_of: dt.date, start: dt.date | None = None) -> dict:
         """What its SQL reads with getvariable(): D, and the period's first day when it covers one."""
-        return {"as_of": as_of, **({"period_start": self.period_start(as_of)} if self.period else {})}
+        return {"as_of": as_of, **({"period_start": self.period_start(as_of, start)} if self.period else {})}
 
 
 def _tuple(v) -> tuple | None:
@@ -72,6 +76,8 @@ def load_families(path: Path = REPORTS_DIR / "families.yaml", sql_dir: Path = SQ
             raise ValueError(f"{where}: 缺少 SQL 文件 {sql}（报表的 SQL 文件以报表键命名）")
         if raw.get("period") not in (None, *PERIODS):
             raise ValueError(f"{where}: period 只能是 {'、'.join(PERIODS)}")
+        if raw.get("period_from") and not raw.get("period"):
+            raise ValueError(f"{where}: period_from 需要 period")
         if not raw.get("sections") and not raw.get("builder"):
             raise ValueError(f"{where}: 既无 sections 也无 builder，生成不出任何表格")
         lists = {k: ListSpec(k, v["title"], v.get("extract"), v.get("where", "TRUE"), _tuple(v.get("columns")))
@@ -85,5 +91,6 @@ def load_families(path: Path = REPORTS_DIR / "families.yaml", sql_dir: Path = SQ
         if unknown:
             raise ValueError(f"{where}: sections 引用了未登记的名单 {unknown}")
         links = tuple((x["detail"], x["key"], x["summary"], tuple(x["columns"])) for x in raw.get("links") or ())
-        out[key] = Family(key, raw["title"], sql, raw.get("period"), lists, sections, links, raw.get("builder"))
+        out[key] = Family(key, raw["title"], sql, raw.get("period"), lists, sections, links, raw.get("builder"),
+                          bool(raw.get("period_from")))
     return out

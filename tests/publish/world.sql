@@ -148,6 +148,24 @@ WHERE core.evidence.template = 'assistance' AND a.batch_id = core.evidence.batch
 UPDATE core.evidence SET loaded_at = b.loaded_at FROM raw.batches b WHERE b.batch_id = core.evidence.batch_id;
 UPDATE core.evidence SET record_id = record_id(b.batch_no, core.evidence.row_no)
 FROM raw.batches b WHERE b.batch_id = core.evidence.batch_id;
+-- the rest of core.evidence's columns, which the status rules read (the 人口变动月报 decides 期初 with them); the rows of
+-- batches not in raw.batches get a record_id of their own and a load time
+UPDATE core.evidence SET record_id = row_no, loaded_at = TIMESTAMP '2026-10-31 08:00:00' WHERE record_id IS NULL;
+ALTER TABLE core.evidence ADD COLUMN file_name VARCHAR;
+ALTER TABLE core.evidence ADD COLUMN order_date DATE;
+ALTER TABLE core.evidence ADD COLUMN source_label VARCHAR;
+ALTER TABLE core.evidence ADD COLUMN category VARCHAR;
+ALTER TABLE core.evidence ADD COLUMN registered_on DATE;
+ALTER TABLE core.evidence ADD COLUMN permit_valid_until DATE;
+ALTER TABLE core.evidence ADD COLUMN deregistered_on DATE;
+ALTER TABLE core.evidence ADD COLUMN deregistration_reason VARCHAR;
+ALTER TABLE core.evidence ADD COLUMN end_date DATE;
+ALTER TABLE core.evidence ADD COLUMN source_rank INTEGER;
+UPDATE core.evidence SET order_date = evidence_date, source_label = detail,
+    deregistered_on = CASE WHEN template = 'floating' AND kind <> 'presence' THEN evidence_date END,
+    source_rank = CASE template WHEN 'visits' THEN 1 WHEN 'residents' THEN 2 WHEN 'floating' THEN 3
+                                WHEN 'deaths' THEN 0 WHEN 'hukou' THEN 4 ELSE 5 END;
+ALTER TABLE core.person_status ADD COLUMN freshness_days INTEGER DEFAULT 365;
 
 CREATE TABLE marts.person_sources AS
 SELECT l.person_key AS 人员主键, r.template AS 来源, r.batch_id AS 批次, r.row_no AS 行号, r.record_no AS 记录编号,

@@ -52,7 +52,7 @@ def empty_pages(xlsx, pdf, header_row: int) -> list[int]:
 def printed(demo_world, demo_outputs_home, tmp_path_factory):
     out = tmp_path_factory.mktemp("print")
     books = sorted((demo_world["home"] / "reports" / "2026-10-31").glob("*.xlsx"))
-    assert len(books) == 10
+    assert len(books) == 11
     for b in books:
         shutil.copy(b, out / b.name)
     extracts = []
