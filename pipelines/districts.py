@@ -221,7 +221,7 @@ def city_store(settings: RunSettings) -> dg.MaterializeResult:
                        memory_limit=env_memory_limit())
     return dg.MaterializeResult(metadata={
         "districts": ", ".join(result.districts), "persons": result.persons, "shared": result.shared,
-        "typo": result.typo, "touched": result.touched, "seconds": round(result.seconds, 1),
+        "typo": result.typo, "model": result.model, "touched": result.touched, "seconds": round(result.seconds, 1),
         "status_counts": dg.MetadataValue.json(result.status_counts),
         "store": dg.MetadataValue.path(str(store_path(result.home)))})
 

@@ -956,7 +956,7 @@ def tasks_workbook(request: Request, portal: Portal, pr: Principal):
     with portal.gate.read(macros=True) as conn:
         # the level is the account's own (street / community / grid), never the browser's
         mine = {r[0] for r in conn.execute(
-            f"SELECT DISTINCT grid_code FROM core.grids WHERE {area.level}_code = ?", [area.code]).fetchall()}
+            f"SELECT DISTINCT grid_code FROM marts.grids WHERE {area.level}_code = ?", [area.code]).fetchall()}
         if grid not in mine:
             raise Forbidden("所选网格不在您的辖区内。")
         if not request.state.make:
