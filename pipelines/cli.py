@@ -97,7 +97,7 @@ def cmd_run(args) -> int:
                                                 title=f"onceonly run · 统计截止日期 {args.as_of}") as progress:
         summary = run_pipeline(home=args.home, inbox=args.inbox, as_of=args.as_of,
                                freshness_days=args.freshness_days, memory_limit=env_memory_limit(),
-                               progress=progress, verbose=args.verbose)
+                               progress=progress, verbose=args.verbose, allow_future=args.allow_future)
     print(summary.render())
     return 0 if summary.success else 1
 
@@ -136,6 +136,7 @@ def _run_by_district(args) -> int:
                                                 parallel=args.parallel) as display:
         results = run_districts(home=args.home, inbox=args.inbox, as_of=args.as_of, freshness_days=args.freshness_days,
                                 parallel=args.parallel, codes=codes, rerun_all=args.rerun_all,
+                                allow_future=args.allow_future,
                                 on_done=lambda r: display.district_done(r.code, r.render()))
     failed = [r.code for r in results if not r.success]
     ok = [r for r in results if r.success]
@@ -493,7 +494,7 @@ def _print_progress(args, store) -> None:
     totals = [sum(k[i] for k in p["kinds"]) for i in (1, 2, 3)]
     print(f"合计\t{totals[0]}\t{totals[1]}\t{totals[2]}")
     if p["oldest"]:
-        issue_id, rule, first_seen, message = p["oldest"]
+        issue_id, rule, first_seen, message, *_ = p["oldest"]
         print(f"最早的待处理问题：{rule_title(rule)} #{issue_id}，{first_seen:%Y-%m-%d} 起待处理 — {mask_text(message)}")
     if p["trend"]:
         print("历次重新计算（待处理/已修正/已忽略）：" + "；".join(

@@ -43,7 +43,8 @@ def _unit(conn, scope_label: str | None) -> str:
 
 def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, as_of: dt.date, home: Path,
                   dept: str | None = None, scope: str | None = None, user: str = "onceonly",
-                  families: dict[str, Family] | None = None, period_start: dt.date | None = None) -> list[Path]:
+                  families: dict[str, Family] | None = None, period_start: dt.date | None = None,
+                  run_report: str | None = None) -> list[Path]:
     """Render one report as ``<name>.html`` and ``<name>.xlsx`` in ``out_dir``; audited. A department may only
     render the reports its grant lists, over its own jurisdiction. ``period_start``: the first day of the period
     where it is not the 1st of as_of's month (only families with ``period_from``)."""
@@ -61,7 +62,7 @@ def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, 
     prepare(conn, as_of)
     where = resolve_scope(conn, department, scope)
     files = report_files(conn, name, out_dir=out_dir, as_of=as_of, scope=where, shown=reg.report_masking(dept),
-                         families=families, period_start=period_start)
+                         families=families, period_start=period_start, run_report=run_report)
     audit.record_many(home, [dict(h, kind="report", department=dept, user=user, scope=where.key, as_of=as_of)
                              for h in files])
     return [h["path"] for h in files]
@@ -69,11 +70,12 @@ def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, 
 
 def report_files(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, as_of: dt.date, scope: Scope,
                  shown: masking.Masking, families: dict[str, Family] | None = None,
-                 period_start: dt.date | None = None) -> list[dict]:
+                 period_start: dt.date | None = None, run_report: str | None = None) -> list[dict]:
     """The report's files for a jurisdiction already resolved and granted, values shown as ``shown`` (the
     department's, registry ``report_masking``), without a handout record (render_report records one; the portal
     renders once per store version and records each time it hands a file out). Returns one dict per file: path,
-    name, fmt, row_count, columns, sha256."""
+    name, fmt, row_count, columns, sha256. ``run_report``: the run report's file beside it, which the quality
+    note then links (HTML) or names (XLSX)."""
     where = scope
     family = (FAMILIES if families is None else families)[name]
     if where.level == "grid" and family.lists:
@@ -83,6 +85,7 @@ def report_files(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, a
     narrow(conn, where)
     reg = load_registry()
     report = build(conn, family, as_of, _unit(conn, where.label), shown, period_start)
+    report.run_report = run_report
     _mask_tables(report, reg, shown)
     report.hidden = sdc.protect(report)
     # The portal offers list downloads from the registry before rendering: a builder may not drift from it.
@@ -116,13 +119,22 @@ def _mask_tables(report, reg, shown) -> None:
 
 def render_all(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_of: dt.date, home: Path,
                user: str = "onceonly") -> list[Path]:
-    """Every report for the whole store (the street office's set), then ``index.html`` with lineage."""
+    """Every report for the whole store (the street office's set), the run report (when the store holds this run's
+    tables: pipelines/reports/run_report.py) which every report's note links, then ``index.html`` with lineage."""
+    from pipelines.reports.run_report import write_run_report
+
     out_dir = Path(out_dir)
     reg = load_registry()
-    paths: list[Path] = []
+    paths: list[Path] = write_run_report(conn, out_dir)
+    run = None
+    if paths:
+        rejected = conn.execute("SELECT count(*) FROM marts.run_files WHERE kind = 'file' AND outcome = 'rejected'"
+                                ).fetchall()[0][0]
+        run = {"html": paths[0].name, "xlsx": paths[1].name, "rejected": rejected}
     entries = []
     for name in FAMILIES:
-        html, xlsx, *lists = render_report(conn, name, out_dir=out_dir, as_of=as_of, home=home, user=user)
+        html, xlsx, *lists = render_report(conn, name, out_dir=out_dir, as_of=as_of, home=home, user=user,
+                                           run_report=run["html"] if run else None)
         paths += [html, xlsx, *lists]
         users = "、".join(d.name for d in reg.departments.values() if name in d.reports)
         entries.append({"title": TITLES[name], "departments": users, "html": html.name, "xlsx": xlsx.name,
@@ -132,5 +144,5 @@ def render_all(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_of: dt.date
                    SELECT template, file_name, loaded_on, rows_read, rows_loaded, rows_rejected, batch_id
                    FROM raw.batches WHERE status = 'loaded' ORDER BY template, file_name, batch_id""").fetchall()]
     paths.append(write_index(out_dir / "index.html", as_of=as_of, unit=_unit(conn, None), entries=entries,
-                             batches=batches))
+                             batches=batches, run_report=run))
     return paths

@@ -108,6 +108,8 @@ class Report:
     fixed: set[tuple[int, int, int]] = field(default_factory=set)
     # cells withheld by disclosure control (section, row, column), set by render_report
     hidden: set[tuple[int, int, int]] = field(default_factory=set)
+    # the run report the quality note points to (a file name beside the report), when there is one
+    run_report: str | None = None
 
     @property
     def as_of_cn(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,7 +77,30 @@ def build_portal_store(home: Path, template: Path) -> Store:
         build_queue(conn)
         scorecard(conn, AS_OF)
         build_portal_marts(conn)
+        Store.run_sql(conn, "raw/tables.sql")       # raw.inbox_files: every file of the inbox answered
+        conn.execute("""
+            INSERT INTO raw.inbox_files
+            SELECT file_name, 'file', status, NULL, template, batch_id, file_size,
+                   CASE status WHEN 'rejected' THEN file_name || '：' || message END FROM raw.batches
+            UNION ALL SELECT 'residents/说明.txt', 'file', 'ignored', 'unsupported_type', 'residents', NULL, 20,
+                             'residents/说明.txt：未读取：不支持 .txt 文件'""")
+    build_run_report(home)
     return store
+
+
+def build_run_report(home: Path) -> None:
+    """The run report's tables as a second run would leave them: the previous version had not yet read the
+    河滨 file (so its refused rows are this run's) and had 赵六 (P06) of 金沙社区 as 待核实."""
+    from pipelines.reports.run_report import build_tables
+
+    previous = home / "previous.duckdb"
+    shutil.copyfile(home / "store.duckdb", previous)
+    with Store(previous).connect() as conn:
+        conn.execute("DELETE FROM raw.batches WHERE batch_id = 'b_res_hb'")
+        conn.execute("UPDATE core.person_status SET status = '待核实' WHERE person_key = 'P06'")
+    with Store(home / "store.duckdb").connect() as conn:
+        build_tables(conn, as_of=AS_OF, version="000002", previous=previous, base_version="000001")
+    previous.unlink()
 
 
 
