@@ -531,7 +531,7 @@ def city_check(persons: int, root: Path | None = None) -> str:
     found = differences(city.home / "store.duckdb", root / "one" / "store.duckdb",
                         city_reports=city.reports_dir, one_reports=root / "one" / "reports" / AS_OF.isoformat())
     return (f"city of {persons:,} demo persons in {len(city.districts)} districts, {movers} movers between them "
-            f"({city.shared} persons in several districts, {city.typo} of them through a mistyped ID, "
+            f"({city.shared} persons in several districts, {city.typo} through a mistyped ID, {city.model} through the model, "
             f"{city.touched} statuses decided again): one store {one_s:.1f} s; districts one after another "
             f"{districts_s:.1f} s + city pass {city.seconds:.1f} s ("
             + ", ".join(f"{k} {v}" for k, v in city.laps.items()) + ")\n"

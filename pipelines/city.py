@@ -9,20 +9,24 @@ builds ``home/city/store.duckdb``, an ordinary store whose core layer is the uni
    batch number, so every per-record table is respelled with the city's number (files in path order, as a one-store
    load numbers them); a batch's ``loaded_at`` becomes its day plus its city number in microseconds, so "the newer
    file" that breaks a same-day tie between two districts' evidence is the later path, as in one load.
-2. **Persons linked across districts** (``city.person_map``): persons whose valid ID is the same in several
-   districts are one city person (a record with a valid ID always founds or joins a person in its district, so
-   the districts' persons are all there is to link); a district's person without a valid ID whose record carries
-   a mistyped ID of another district's person joins that person (``city.typo``, by the unchanged
-   ``sql/core/identity_typo.sql``). City keys are ``<区县代码>-<the district's 人员主键>`` of the person's first
-   district, so no two districts' keys collide.
+2. **Persons linked across districts** (``_link_across``): persons whose valid ID is the same in several
+   districts are one city person (``city.person_map``; a record with a valid ID always founds or joins a person in
+   its district, so the districts' persons are all there is to link by ID). Every record without a valid ID is
+   decided again on the whole city's records by the same decision pass as one store's linkage
+   (``pipelines.identity.link.decide``: the mistyped-ID rule, the Fellegi–Sunter model's blocking and scoring, the
+   household guard, the thresholds — the unchanged ``sql/core/identity_*.sql``), so a record gets the link one store
+   of the same files gives it: a mover collected in the new district without a readable ID joins the old district's
+   person when the model is sure, and stays apart where one store would keep it apart. The persons whose records
+   changed (``city.touched``) are published again by ``sql/core/identity_publish.sql``; the rest are their
+   district's persons. City keys are ``<区县代码>-<the district's 人员主键>`` of the person's first district (a
+   person known only from records: of the district person its founding record belonged to), so no two districts'
+   keys collide.
 3. **Evidence exchanged**: ``core.evidence`` is rebuilt from the union (``sql/core/evidence.sql``, unchanged).
-4. **Status re-decided for the persons the city changed** (``city.touched``: in several districts) with the contract's rules (``sql/core/status_rules.sql``, unchanged); every
-   other person keeps its district's decision, which its own evidence alone already made.
+4. **Status re-decided for the persons the city changed** (``city.touched``: in several districts, or a record
+   that joined or left them) with the contract's rules (``sql/core/status_rules.sql``, unchanged); every other
+   person keeps its district's decision, which the same records and evidence already made.
 5. **Marts, tasks and reports** for the city, by the same code as a one-store build (``build_marts``,
    ``render_all``).
-
-Not linked across districts yet: records without any (even mistyped) ID, which one store may link to a person of
-another district through the probabilistic model's birth-date + surname block; see docs/scale-out.md.
 """
 from __future__ import annotations
 
@@ -36,7 +40,7 @@ import duckdb
 
 from pipelines.errors import UserFacingError
 from pipelines.paths import store_path
-from pipelines.store import Store, store_key
+from pipelines.store import Store, attach_read_only
 
 CITY = "city"
 # Tables copied from every district, in this order (later ones are respelled through the maps built first).
@@ -53,7 +57,8 @@ class CityResult:
     persons: int = 0                 # city persons
     district_persons: int = 0        # the districts' persons added up (each mover counted once per district)
     shared: int = 0                  # city persons found in more than one district
-    typo: int = 0                    # persons without a valid ID joined to another district's by a mistyped ID
+    typo: int = 0                    # persons joined across districts through a record's mistyped ID
+    model: int = 0                   # … through a record without a readable ID the model linked
     touched: int = 0                 # persons whose status was decided again on the city's evidence
     status_counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -62,7 +67,8 @@ class CityResult:
 
     def render(self) -> str:
         return (f"全市合并（{len(self.districts)} 个区县）：各区县人员合计 {self.district_persons}，"
-                f"跨区县同一人 {self.shared} 人已合并（其中按录错的身份证号 {self.typo} 人），"
+                f"跨区县同一人 {self.shared} 人已合并（其中按录错的身份证号 {self.typo} 人，"
+                f"按姓名、出生日期等比对 {self.model} 人），"
                 f"按全市证据重新判定状态 {self.touched} 人；全市人员 {self.persons}，"
                 + "，".join(f"{k} {v}" for k, v in self.status_counts.items())
                 + f"；用时 {self.seconds:.1f} 秒\n全市数据库：{store_path(self.home)}"
@@ -71,13 +77,6 @@ class CityResult:
 
 def city_home(home: Path) -> Path:
     return Path(home) / CITY
-
-
-def _attach(conn: duckdb.DuckDBPyConnection, alias: str, path: Path) -> None:
-    quoted = "'" + str(path).replace("'", "''") + "'"
-    key = store_key()
-    options = "READ_ONLY" + (", ENCRYPTION_KEY '" + key.replace("'", "''") + "'" if key else "")
-    conn.execute(f"ATTACH {quoted} AS {alias} ({options})")
 
 
 def _columns(conn: duckdb.DuckDBPyConnection, catalog: str, qualified: str) -> list[str]:
@@ -169,7 +168,7 @@ def city_pass(*, home: Path, as_of: dt.date, freshness_days: int = 365, reports:
         conn.execute("CREATE SCHEMA IF NOT EXISTS city")
         aliases = {code: f"d{code}" for code, _ in districts}
         for code, path in districts:
-            _attach(conn, aliases[code], path)
+            attach_read_only(conn, aliases[code], path)
             _check_district(conn, aliases[code], code, as_of, freshness_days)
         _maps(conn, aliases)
         for qualified in UNION_TABLES:
@@ -182,8 +181,7 @@ def city_pass(*, home: Path, as_of: dt.date, freshness_days: int = 365, reports:
         conn.execute("CREATE OR REPLACE TABLE core.identity_name_pinyin AS "
                      "SELECT DISTINCT ON (name) * FROM core.identity_name_pinyin ORDER BY name")
         lap("copy")
-        result.typo = _typo_across(conn)
-        _persons(conn, aliases)
+        result.typo, result.model = _link_across(conn, aliases, as_of=as_of)
         lap("link")
         build_evidence(conn)
         lap("evidence")
@@ -194,9 +192,13 @@ def city_pass(*, home: Path, as_of: dt.date, freshness_days: int = 365, reports:
             conn.execute(f"DETACH {alias}")
         build_marts(conn, as_of=as_of, record_tasks=True)
         lap("marts")
-        result.persons, result.district_persons, result.shared = conn.execute(
-            "SELECT count(DISTINCT city_key), count(*), count(DISTINCT city_key) FILTER (WHERE shared) "
-            "FROM city.person_map").fetchall()[0]
+        result.persons, result.district_persons, result.shared = conn.execute("""
+            SELECT (SELECT count(*) FROM core.persons), (SELECT count(*) FROM city.person_map),
+                   (SELECT count(*) FROM (
+                       SELECT l.person_key FROM core.person_links l
+                       JOIN city.batch_map m ON m.batch_no = (l.record_id >> 32)
+                       WHERE l.person_key IN (SELECT person_key FROM city.touched)
+                       GROUP BY l.person_key HAVING count(DISTINCT m.district_code) > 1))""").fetchall()[0]
         result.status_counts = dict(conn.execute(
             "SELECT status, count(*) FROM core.person_status GROUP BY status ORDER BY status").fetchall())
         if reports:
@@ -237,75 +239,95 @@ def _union(conn, aliases: dict[str, str], qualified: str) -> None:
                  + " UNION ALL BY NAME ".join(_respelled(conn, alias, code, qualified) for code, alias in present))
 
 
-def _typo_across(conn) -> int:
-    """A district's person without a valid ID whose record carries a mistyped ID of a person another district
-    holds (``sql/core/identity_typo.sql``, unchanged: one substitution or adjacent swap from exactly one valid
-    ID with the same name or pinyin) is that person: one store links the record by id_typo, and the person's
-    other records with it. Only records their district could not settle are tried."""
-    from pipelines.identity.pinyin import refresh_name_pinyin
+def _link_across(conn, aliases: dict[str, str], *, as_of: dt.date) -> tuple[int, int]:
+    """Decide every record without a valid ID on the whole city's records, as one store of the same files does:
+    the same decision pass (``pipelines.identity.link.decide``: the mistyped-ID rule, the Fellegi–Sunter model's
+    blocking and scoring, the household guard, the thresholds, the components of undecided records) over the
+    union of the districts' records. A record with a valid ID needs nothing new: its ID decides it, city-wide
+    as in its district (``city.person_map``). The city person of a decision is the person of its ID
+    (``id:<ID>``), or, for a person known only from records, the district person its founding record belonged
+    to (else ``<区县代码>-<its record key>``).
 
+    The persons whose records changed (``city.touched``: the same ID in several districts, or a record that
+    left or joined them) are published again by ``sql/core/identity_publish.sql`` over their records (golden
+    name, birth date, sex; person_links; the stewards' candidates and the model's comparisons of every record
+    without a valid ID); every other person is its district's person, unchanged. core.merge_log lists what the
+    city changed of the districts' links. Returns (persons joined through a mistyped ID, through the model)."""
+    from pipelines.identity.link import decide, drop_working_tables, model_variables
+    from pipelines.identity.model import levels_table
+    from pipelines.identity.pinyin import load_config, refresh_name_pinyin
+
+    config = load_config()
+    variables = model_variables(config, as_of)
     refresh_name_pinyin(conn)
     Store.run_sql(conn, "core/identity_macros.sql")
-    Store.run_sql(conn, "core/identity_prepare.sql")
-    # the invalid IDs their district already typo-linked, or that belong to a person with a valid ID, stay put
+    decide(conn, config, variables)
+    conn.execute("CREATE OR REPLACE TABLE city.links_before AS SELECT * FROM core.person_links")
+    # the city person of each decision: by its ID, else the district person of the founding record when no
+    # other cluster claims it first (a district's person the city splits keeps its key for one part)
     conn.execute("""
-        DELETE FROM scratch.link_records r
-        WHERE NOT r.id_valid AND r.record_key NOT IN (
-            SELECT record_key FROM core.person_links WHERE person_key IN (
-                SELECT city_key FROM city.person_map GROUP BY city_key HAVING max(id_number) IS NULL))""")
-    Store.run_sql(conn, "core/identity_typo.sql")
+        CREATE OR REPLACE TABLE scratch.link_keys AS
+        SELECT 'id:' || id_number AS cluster_id, min(city_key) AS person_key
+        FROM city.person_map WHERE id_number IS NOT NULL GROUP BY id_number""")
     conn.execute("""
-        CREATE OR REPLACE TABLE city.typo AS
-        SELECT DISTINCT l.person_key AS from_key, q.city_key AS to_key
-        FROM _link t
-        JOIN core.person_links l USING (record_key)
-        JOIN (SELECT DISTINCT id_number, city_key FROM city.person_map WHERE id_number IS NOT NULL) q
-          ON q.id_number = t.id_anchor
-        WHERE t.rule = 'id_typo' AND l.person_key <> q.city_key""")
-    # a person pointed at two others stays apart, as one store leaves a record with two typo targets
-    conn.execute("DELETE FROM city.typo WHERE from_key IN "
-                 "(SELECT from_key FROM city.typo GROUP BY from_key HAVING count(*) > 1)")
-    conn.execute("UPDATE core.person_links l SET rule = 'id_typo', score = NULL FROM _link t "
-                 "WHERE t.record_key = l.record_key AND t.rule = 'id_typo' "
-                 "AND l.person_key IN (SELECT from_key FROM city.typo)")
-    conn.execute("UPDATE core.person_links l SET person_key = t.to_key FROM city.typo t WHERE l.person_key = t.from_key")
+        INSERT INTO scratch.link_keys
+        WITH founded AS (
+            SELECT DISTINCT cluster_id, substr(cluster_id, 5) AS founder FROM _link WHERE starts_with(cluster_id, 'rec:')
+        ), claims AS (
+            SELECT f.cluster_id, f.founder, r.record_id, b.person_key AS district_key
+            FROM founded f
+            JOIN scratch.link_records r ON r.record_key = f.founder
+            LEFT JOIN city.links_before b ON b.record_key = f.founder
+                 AND b.person_key NOT IN (SELECT person_key FROM scratch.link_keys)
+        )
+        SELECT c.cluster_id,
+               CASE WHEN c.district_key IS NOT NULL
+                     AND row_number() OVER (PARTITION BY c.district_key ORDER BY c.cluster_id) = 1
+                    THEN c.district_key ELSE m.district_code || '-' || c.founder END
+        FROM claims c LEFT JOIN city.batch_map m ON m.batch_no = (c.record_id >> 32)""")
     conn.execute("""
-        UPDATE city.person_map m SET city_key = coalesce(t.to_key, m.city_key), shared = true
-        FROM (SELECT from_key AS k, to_key FROM city.typo UNION SELECT to_key, NULL FROM city.typo) t
-        WHERE m.city_key = t.k""")
-    conn.execute("DROP TABLE scratch.link_records")
-    return conn.execute("SELECT count(*) FROM city.typo").fetchall()[0][0]
-
-
-def _persons(conn, aliases: dict[str, str]) -> None:
-    """core.persons: one row per city person. A person of several districts takes the golden attributes of the
-    district holding its valid ID with the newest record (then the lower district code); n_records adds up."""
-    conn.execute("CREATE OR REPLACE TABLE city.district_persons AS " + " UNION ALL ".join(
-        f"SELECT '{code}' AS district_code, p.*, n.newest FROM {alias}.core.persons p LEFT JOIN ("
-        f"SELECT l.person_key, max(r.event_date) AS newest FROM {alias}.core.person_links l "
-        f"JOIN {alias}.core.person_records r USING (record_id) GROUP BY l.person_key) n USING (person_key)"
-        for code, alias in aliases.items()))
+        CREATE OR REPLACE TABLE city.relinked AS
+        SELECT i.record_key, b.person_key AS before_key, k.person_key AS after_key, l.rule
+        FROM scratch.link_records i
+        LEFT JOIN _link l USING (record_key)
+        LEFT JOIN scratch.link_keys k ON k.cluster_id = l.cluster_id
+        LEFT JOIN city.links_before b USING (record_key)
+        WHERE NOT i.id_valid AND b.person_key IS DISTINCT FROM k.person_key""")
     conn.execute("""
-        CREATE OR REPLACE TABLE core.persons AS
-        SELECT m.city_key AS person_key,
-               arg_max(p.name, (p.id_number IS NOT NULL, p.newest, -TRY_CAST(p.district_code AS INTEGER))) AS name,
-               max(p.id_number) AS id_number,
-               arg_max(p.birth_date, (p.id_number IS NOT NULL, p.newest, -TRY_CAST(p.district_code AS INTEGER))) AS birth_date,
-               arg_max(p.sex, (p.id_number IS NOT NULL, p.newest, -TRY_CAST(p.district_code AS INTEGER))) AS sex,
-               sum(p.n_records)::BIGINT AS n_records
-        FROM city.district_persons p
-        JOIN city.person_map m USING (district_code, person_key)
-        GROUP BY m.city_key""")
-    conn.execute("DROP TABLE city.district_persons")
+        CREATE OR REPLACE TABLE city.touched AS
+        SELECT city_key AS person_key FROM city.person_map GROUP BY city_key HAVING count(*) > 1
+        UNION SELECT before_key FROM city.relinked WHERE before_key IS NOT NULL
+        UNION SELECT after_key FROM city.relinked WHERE after_key IS NOT NULL""")
+    # Published again: the touched persons' records, every record without a valid ID (its rule is the city's),
+    # and the other side of every scored pair (a steward's candidate names that record's person).
+    conn.execute("""
+        CREATE OR REPLACE TABLE scratch.link_records AS
+        SELECT i.* FROM scratch.link_records i
+        WHERE NOT i.id_valid
+           OR i.record_key IN (SELECT record_key FROM city.links_before
+                               WHERE person_key IN (SELECT person_key FROM city.touched))
+           OR i.record_key IN (SELECT record_key_l FROM _pairs UNION SELECT record_key_r FROM _pairs)""")
+    conn.execute(levels_table(config))
+    Store.run_sql(conn, "core/identity_publish.sql", **variables)
+    conn.execute("INSERT INTO core.person_links BY NAME SELECT b.* FROM city.links_before b "
+                 "ANTI JOIN scratch.link_records i USING (record_key)")
+    conn.execute("DELETE FROM core.persons WHERE person_key NOT IN (SELECT person_key FROM city.touched)")
+    for code, alias in aliases.items():
+        conn.execute(f"INSERT INTO core.persons BY NAME SELECT * FROM ({_respelled(conn, alias, code, 'core.persons')}) p "
+                     "WHERE p.person_key NOT IN (SELECT person_key FROM city.touched)")
+    typo, model = conn.execute("""
+        SELECT count(DISTINCT after_key) FILTER (WHERE rule = 'id_typo'),
+               count(DISTINCT after_key) FILTER (WHERE rule IN ('name_match', 'near_name_match', 'score_match'))
+        FROM city.relinked""").fetchall()[0]
+    conn.execute("DROP TABLE city.links_before")
+    drop_working_tables(conn)
+    return typo, model
 
 
 def _decide(conn, aliases: dict[str, str], *, as_of: dt.date, freshness_days: int, build_status) -> int:
     """core.person_status: the persons the city changed decided again on the city's evidence by the contract's
     rules (status_rules.sql reads core.evidence: it sees only theirs while it runs); the rest keep the decision
     their own district made on the same evidence."""
-    conn.execute("""
-        CREATE OR REPLACE TABLE city.touched AS
-        SELECT DISTINCT city_key AS person_key FROM city.person_map WHERE shared""")
     conn.execute("ALTER TABLE core.evidence RENAME TO evidence_city")
     conn.execute("CREATE TABLE core.evidence AS SELECT * FROM core.evidence_city "
                  "WHERE person_key IN (SELECT person_key FROM city.touched)")
@@ -316,13 +338,19 @@ def _decide(conn, aliases: dict[str, str], *, as_of: dt.date, freshness_days: in
         conn.execute(f"INSERT INTO core.person_status BY NAME "
                      f"SELECT * FROM ({_respelled(conn, alias, code, 'core.person_status')}) s "
                      f"WHERE s.person_key NOT IN (SELECT person_key FROM city.touched)")
-    return conn.execute("SELECT count(*) FROM city.touched").fetchall()[0][0]
+    # a district's person whose every record the city gave to another is touched, and no longer a person
+    return conn.execute("SELECT count(*) FROM city.touched SEMI JOIN core.persons USING (person_key)").fetchall()[0][0]
 
 
 # --- the exactness check: the city store against one store of the same inbox -------------------------------
 # 人员主键 is a store's own numbering, so persons are compared by a name both stores agree on: the smallest
 # template:batch SHA-256:row of the source rows linked to them (the same file rows are the same human).
 PERSON_TABLES = {
+    # every record's rule and person, every person's golden name, ID, birth date and sex
+    "人员关联": "SELECT r.template || ':' || r.batch_id || ':' || r.row_no, l.rule, p.canon FROM core.person_links l "
+                "JOIN core.person_records r USING (record_id) LEFT JOIN canon p USING (person_key)",
+    "人员": "SELECT p.canon, s.name, s.id_number, s.birth_date, s.sex, s.n_records FROM core.persons s "
+            "JOIN canon p USING (person_key)",
     "人员状态": "SELECT p.canon, s.status, s.category, s.house_code, s.grid_code, s.registered, s.presence_date, "
                 "s.basis FROM core.person_status s JOIN canon p USING (person_key)",
     "grid-population": "SELECT * FROM marts.grid_population",
@@ -353,8 +381,12 @@ def _snapshot(path: Path) -> dict[str, list]:
 def _report_cells(reports_dir: Path, name: str = "population-monthly") -> list:
     from openpyxl import load_workbook
 
+    from pipelines.reports.run_report import unnamed
+
+    # A run report is one run's: each district's run has one, the city pass (which reads no inbox) none, so a
+    # one-store report's note names run-report.html where the city's does not. Every other cell must agree.
     book = load_workbook(reports_dir / f"{name}.xlsx", read_only=True)
-    return [(ws.title, row) for ws in book.worksheets for row in ws.iter_rows(values_only=True)]
+    return [(ws.title, tuple(unnamed(v) for v in row)) for ws in book.worksheets for row in ws.iter_rows(values_only=True)]
 
 
 def differences(city_store: Path, one_store: Path, *, city_reports: Path | None = None,

@@ -97,7 +97,7 @@ def cmd_run(args) -> int:
                                                 title=f"onceonly run · 统计截止日期 {args.as_of}") as progress:
         summary = run_pipeline(home=args.home, inbox=args.inbox, as_of=args.as_of,
                                freshness_days=args.freshness_days, memory_limit=env_memory_limit(),
-                               progress=progress, verbose=args.verbose)
+                               progress=progress, verbose=args.verbose, allow_future=args.allow_future)
     print(summary.render())
     return 0 if summary.success else 1
 
@@ -136,6 +136,7 @@ def _run_by_district(args) -> int:
                                                 parallel=args.parallel) as display:
         results = run_districts(home=args.home, inbox=args.inbox, as_of=args.as_of, freshness_days=args.freshness_days,
                                 parallel=args.parallel, codes=codes, rerun_all=args.rerun_all,
+                                allow_future=args.allow_future,
                                 on_done=lambda r: display.district_done(r.code, r.render()))
     failed = [r.code for r in results if not r.success]
     ok = [r for r in results if r.success]
@@ -174,6 +175,26 @@ def cmd_extract(args) -> int:
         print("未指定部门（--dept）：按本库操作员导出，全部列，身份证号、电话按默认方式脱敏；已记入审计日志。"
               "向部门提供数据时请用 --dept，按该部门的授权导出。", file=sys.stderr)
     print(f"已导出 {result.rows} 行 → {args.out}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from pipelines.reports import PERIODIC, TITLES, render_report
+
+    if args.period_from is not None and args.name not in PERIODIC:
+        raise UserError(f"报表“{TITLES.get(args.name, args.name)}”没有统计期间，不能用 --from"
+                        f"（可用 --from 的报表：{'、'.join(PERIODIC)}）。")
+    if args.period_from is not None and args.period_from > args.as_of:
+        raise UserError(f"--from {args.period_from} 晚于统计截止日期 {args.as_of}。")
+    args.asked = {"what": f"report:{args.name}", "dept": args.dept, "user": args.user,
+                  "scope": args.scope or "（未指定，按授权全部范围）"}
+    with _reading(args, args.as_of, args.freshness_days) as conn:
+        paths = render_report(conn, args.name, out_dir=args.out, as_of=args.as_of, home=args.home, dept=args.dept,
+                              scope=args.scope, user=args.user, period_start=args.period_from)
+    period = f"，统计期间 {args.period_from} 至 {args.as_of}" if args.period_from else ""
+    print(f"已生成报表“{TITLES[args.name]}”（统计截止日期 {args.as_of}{period}）：")
+    for path in paths:
+        print(f"  {path}")
     return 0
 
 
@@ -473,7 +494,7 @@ def _print_progress(args, store) -> None:
     totals = [sum(k[i] for k in p["kinds"]) for i in (1, 2, 3)]
     print(f"合计\t{totals[0]}\t{totals[1]}\t{totals[2]}")
     if p["oldest"]:
-        issue_id, rule, first_seen, message = p["oldest"]
+        issue_id, rule, first_seen, message, *_ = p["oldest"]
         print(f"最早的待处理问题：{rule_title(rule)} #{issue_id}，{first_seen:%Y-%m-%d} 起待处理 — {mask_text(message)}")
     if p["trend"]:
         print("历次重新计算（待处理/已修正/已忽略）：" + "；".join(
@@ -575,6 +596,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scope", default=None, help="辖区代码（街道、社区或网格），默认部门授权的全部范围")
     p.add_argument("--user", default=os.environ.get("USER", "cli"), help="记入审计日志的操作人")
     p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("report", help="生成一张报表（HTML、XLSX 及所附人员名单），如 population-changes 人口变动月报")
+    common(p)
+    p.add_argument("name", help="报表名称，如 population-monthly、population-changes、grid-standards")
+    p.add_argument("--from", dest="period_from", type=_date, default=None, metavar="YYYY-MM-DD",
+                   help="统计期间的起始日期（人口变动月报；默认统计截止日期所在月的1日，期初人数为其前一日的实有人口）")
+    p.add_argument("--out", type=Path, required=True, help="输出目录")
+    p.add_argument("--dept", default=None, help="部门（按部门授权限定报表、脱敏与范围）")
+    p.add_argument("--scope", default=None, help="辖区代码或名称（街道、社区），默认部门授权的全部范围")
+    p.add_argument("--user", default=os.environ.get("USER", "cli"), help="记入审计日志的操作人")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("tasks", help="核查任务：按网格打印走访核查任务单（workbook），或查看一项任务的经过（show）",
                        description="workbook：范围内每个网格一份 Excel 任务单，每名网格员一个工作表，按小区、楼栋、单元、"

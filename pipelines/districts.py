@@ -114,7 +114,7 @@ class DistrictResult:
 
 
 def run_district(*, home: Path, inbox: Path, code: str, as_of: dt.date, freshness_days: int = 365,
-                 log=None) -> DistrictResult:
+                 log=None, allow_future: bool = False) -> DistrictResult:
     """Run the whole graph for one district in this process, then read its figures back (read-only)."""
     from pipelines.progress import STAGE_TIMES, StateFile
     from pipelines.runner import run_pipeline
@@ -127,7 +127,8 @@ def run_district(*, home: Path, inbox: Path, code: str, as_of: dt.date, freshnes
     with dg.DagsterInstance.ephemeral() as instance:
         summary = run_pipeline(home=dhome, inbox=Path(inbox).resolve() / code, as_of=as_of,
                                freshness_days=freshness_days, memory_limit=env_memory_limit(), instance=instance,
-                               progress=StateFile(progress_path(home, code), dhome / STAGE_TIMES))
+                               progress=StateFile(progress_path(home, code), dhome / STAGE_TIMES),
+                               allow_future=allow_future)
     result = DistrictResult(code, summary.success, store=str(store_path(dhome)), error=summary.error)
     if log is not None:
         (log.info if summary.success else log.error)(summary.render())
@@ -173,7 +174,8 @@ def _read_back(result: DistrictResult, code: str) -> None:
 def district_store(context: dg.AssetExecutionContext, settings: RunSettings) -> dg.MaterializeResult:
     code = context.partition_key
     result = run_district(home=settings.home_path, inbox=settings.inbox_path, code=code,
-                          as_of=settings.as_of_date, freshness_days=settings.freshness_days, log=context.log)
+                          as_of=settings.as_of_date, freshness_days=settings.freshness_days, log=context.log,
+                          allow_future=settings.allow_future)
     if not result.success:
         raise dg.Failure(description=result.error,
                          metadata={"seconds": round(result.seconds, 1), "store": dg.MetadataValue.path(result.store)})
@@ -200,7 +202,8 @@ def district_sensor(context: dg.SensorEvaluationContext, settings: RunSettings):
     requests = [dg.RunRequest(partition_key=code, run_key=f"{code}:{fp}",
                               run_config={"resources": {"settings": {"config": {
                                   "home": settings.home, "inbox": settings.inbox,
-                                  "as_of": settings.as_of, "freshness_days": settings.freshness_days}}}})
+                                  "as_of": settings.as_of, "freshness_days": settings.freshness_days,
+                                  "allow_future": settings.allow_future}}}})
                 for code, fp in prints.items() if seen.get(code) != fp]
     if not requests and not new:
         return dg.SkipReason("各区县收件箱没有变化")
@@ -218,7 +221,7 @@ def city_store(settings: RunSettings) -> dg.MaterializeResult:
                        memory_limit=env_memory_limit())
     return dg.MaterializeResult(metadata={
         "districts": ", ".join(result.districts), "persons": result.persons, "shared": result.shared,
-        "typo": result.typo, "touched": result.touched, "seconds": round(result.seconds, 1),
+        "typo": result.typo, "model": result.model, "touched": result.touched, "seconds": round(result.seconds, 1),
         "status_counts": dg.MetadataValue.json(result.status_counts),
         "store": dg.MetadataValue.path(str(store_path(result.home)))})
 
@@ -314,7 +317,7 @@ def _skipped(home: Path, code: str) -> DistrictResult:
 
 def run_districts(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: int = 365,
                   parallel: int = DEFAULT_PARALLEL, codes: list[str] | None = None,
-                  rerun_all: bool = False, on_done=None) -> list[DistrictResult]:
+                  rerun_all: bool = False, on_done=None, allow_future: bool = False) -> list[DistrictResult]:
     """One district_job run per district whose inputs changed since its last successful run (every district
     with ``rerun_all``), ``parallel`` at a time, each run in its own process; a failed district never stops
     the others. Runs go to $DAGSTER_HOME's instance when it is set. ``on_done(result)`` is called as each
@@ -334,7 +337,8 @@ def run_districts(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: in
     for code in todo:
         progress_path(home, code).unlink(missing_ok=True)   # a state left by an earlier run is not this one's
     for code, result in zip(todo, _run_all(home=home, inbox=inbox, as_of=as_of, freshness_days=freshness_days,
-                                           parallel=parallel, codes=todo, on_done=on_done)):
+                                           parallel=parallel, codes=todo, on_done=on_done,
+                                           allow_future=allow_future)):
         if result.success:
             # The run may itself have recorded decisions (a stewards' workbook in the inbox): read them after.
             inputs[code]["corrections"] = _corrections(store_path(district_home(home, code)))
@@ -347,10 +351,11 @@ def run_districts(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: in
 
 
 def _run_all(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: int, parallel: int,
-             codes: list[str], on_done=None) -> list[DistrictResult]:
+             codes: list[str], on_done=None, allow_future: bool = False) -> list[DistrictResult]:
     if not codes:
         return []
-    args = {"home": str(home), "inbox": str(inbox), "as_of": as_of.isoformat(), "freshness_days": freshness_days}
+    args = {"home": str(home), "inbox": str(inbox), "as_of": as_of.isoformat(), "freshness_days": freshness_days,
+            "allow_future": allow_future}
 
     def told(result: DistrictResult) -> DistrictResult:
         if on_done is not None:

@@ -43,7 +43,7 @@ STEP_STAGES = {
     "core__evidence": "status", "core__person_status": "status", "marts__contract_extracts": "status",
     "quality__steward_queue": "quality",
     "marts__extract_tables": "status",
-    "department_reports": "reports", "marts__portal_marts": "reports", "reports__portal_files": "reports",
+    "marts__run_report": "reports", "department_reports": "reports", "marts__portal_marts": "reports", "reports__portal_files": "reports",
     "store__version": "reports",
 }
 # Beside the store: each stage's seconds on the last run that finished, and what it read.

@@ -124,16 +124,32 @@ def _failed_steps(context: dg.InitResourceContext) -> list[str]:
 
 
 class RunSettings(dg.ConfigurableResource):
-    """What a run works on: the inbox, the reference date, where outputs go."""
+    """What a run works on: the inbox, the reference date, where outputs go. However the date comes — the command
+    line, ``ONCEONLY_AS_OF`` (`dagster dev`), a run's config in the Dagster UI, a schedule — a date after today is
+    refused when the run starts, with the command line's message (pipelines/asof.py), unless ``allow_future``
+    (``--allow-future``; ``ONCEONLY_ALLOW_FUTURE=1``; ``allow_future: true`` in the run config)."""
 
     home: str
     inbox: str
     as_of: str = ""             # ISO date; empty means today
     freshness_days: int = 365   # contract §2: window W
+    allow_future: bool = False
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        from pipelines.asof import check_as_of
+
+        check_as_of(self.as_of_date, allow_future=self.allow_future)
 
     @property
     def as_of_date(self) -> dt.date:
-        return dt.date.fromisoformat(self.as_of) if self.as_of else dt.date.today()
+        if not self.as_of:
+            return dt.date.today()
+        try:
+            return dt.date.fromisoformat(self.as_of)
+        except ValueError:
+            from pipelines.errors import UserFacingError
+
+            raise UserFacingError(f"统计截止日期“{self.as_of}”不是有效日期，应写作 2026-10-31。") from None
 
     @property
     def home_path(self) -> Path:
@@ -155,5 +171,6 @@ def default_resources() -> dict:
             home=home,
             inbox=os.environ.get("ONCEONLY_INBOX", str(Path(home) / "inbox")),
             as_of=os.environ.get("ONCEONLY_AS_OF", ""),
+            allow_future=os.environ.get("ONCEONLY_ALLOW_FUTURE", "").strip().lower() in ("1", "true", "yes"),
         ),
     }

@@ -16,7 +16,7 @@ import dagster as dg
 from pipelines import progress as run_progress
 from pipelines import versions
 from pipelines.paths import last_run_path, store_path
-from pipelines.publish.masking import mask_text
+from pipelines.reports.run_report import file_answer
 from pipelines.resources import RunSettings, StoreResource
 
 
@@ -65,13 +65,6 @@ class RunSummary:
         return "\n".join(lines)
 
 
-def _why(path: str, message: str | None) -> str:
-    """A stored message without the path it starts with (the line names the path already), masked: a
-    refusal may quote the file's cells."""
-    message = message or ""
-    return mask_text(message[len(path):].lstrip(" ：") if message.startswith(path) else message)
-
-
 def inbox_lines(batches: list[tuple], inbox: list[tuple], as_of: dt.date) -> list[str]:
     """The inbox's answer, once per file: the files read this run with their rows, then every file or
     folder still not loaded (refused, a copy, not a table, in no template folder) with why."""
@@ -90,7 +83,7 @@ def inbox_lines(batches: list[tuple], inbox: list[tuple], as_of: dt.date) -> lis
         lines = [f"本次新加载文件 {len(batches)} 个（统计截止日期 {as_of}）"]
     for name, status, read, loaded, rejected, message in batches:
         if status == "rejected":
-            lines.append(f"  ✗ {name}：整个文件被拒收 — {_why(name, message)}")
+            lines.append(f"  ✗ {name}：整个文件被拒收 — {file_answer(name, message)}")
         else:
             flag = "✓" if not rejected else "!"
             lines.append(f"  {flag} {name}：读取 {read} 行，加载 {loaded} 行，拒收 {rejected} 行")
@@ -106,7 +99,7 @@ def inbox_lines(batches: list[tuple], inbox: list[tuple], as_of: dt.date) -> lis
             continue
         mark = {"rejected": "✗", "duplicate": "="}.get(outcome, "-")
         state = "此前已被拒收，仍未导入" if outcome == "rejected" else "未导入" if kind == "file" else "未读取"
-        lines.append(f"  {mark} {path}：{state} — {_why(path, message).removeprefix('未导入：').removeprefix('未读取：')}")
+        lines.append(f"  {mark} {path}：{state} — {file_answer(path, message)}")
     if system:
         shown = "、".join(system[:3]) + ("等" if len(system) > 3 else "")
         lines.append(f"  - 另有 {len(system)} 个隐藏文件或临时文件未读取（{shown}）")
@@ -122,18 +115,24 @@ def dagster_instance() -> dg.DagsterInstance:
 
 def run_pipeline(*, home: Path, inbox: Path, as_of: dt.date, freshness_days: int = 365,
                  memory_limit: str | None = None, instance: dg.DagsterInstance | None = None,
-                 progress: run_progress.Progress | None = None, verbose: bool = False) -> RunSummary:
+                 progress: run_progress.Progress | None = None, verbose: bool = False,
+                 allow_future: bool = False) -> RunSummary:
     """``progress`` is told each stage and file (pipelines/progress.py; by default nothing is shown, the
     stage times are still kept for the next run's estimate). Dagster's own log lines go to its event
-    log only, unless ``verbose``."""
+    log only, unless ``verbose``. An ``as_of`` after today is refused unless ``allow_future``."""
+    from pipelines.asof import FutureAsOf, check_as_of
     from pipelines.definitions import all_assets, all_checks
 
     home = Path(home).resolve()
     started = dt.datetime.now()
+    try:
+        check_as_of(as_of, allow_future=allow_future)   # before a build begins (the settings check it again)
+    except FutureAsOf as exc:
+        return RunSummary(False, home, as_of, error=str(exc))
     resources = {
         "store": StoreResource(home=str(home), memory_limit=memory_limit),
         "settings": RunSettings(home=str(home), inbox=str(Path(inbox).resolve()), as_of=as_of.isoformat(),
-                                freshness_days=freshness_days),
+                                freshness_days=freshness_days, allow_future=allow_future),
     }
     if not Path(inbox).is_dir():
         return RunSummary(False, home, as_of, error=f"收件箱目录不存在：{inbox}")

@@ -95,6 +95,14 @@ def worker_connection(conn: duckdb.DuckDBPyConnection, macros: bool = True) -> d
     return cursor
 
 
+def attach_read_only(conn: duckdb.DuckDBPyConnection, alias: str, path: Path | str) -> None:
+    """Another store file beside ``conn``'s, read-only, as catalog ``alias`` (a district store for the city pass,
+    the previous version for the run report); with the store key when the stores are encrypted."""
+    key = store_key()
+    options = "READ_ONLY" + (", ENCRYPTION_KEY " + _quote(key) if key else "")
+    conn.execute(f"ATTACH {_quote(str(path))} AS {alias} ({options})")
+
+
 class StoreKeyError(UserFacingError, RuntimeError):
     """The store is (or must be) encrypted and cannot be opened as configured."""
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import dagster as dg
 import pytest
 
 from pipelines.asof import FutureAsOf, check_as_of
+from pipelines.resources import RunSettings
 from pipelines.cli import main as cli
 
 
@@ -51,3 +53,78 @@ def test_today_and_earlier_are_accepted():
 def test_school_enrolment_year_follows_the_school_year(store, as_of, year):
     with store.connect() as conn:
         assert conn.execute("SELECT school_enrolment_year(?::DATE)", [as_of]).fetchall()[0][0] == year
+
+
+@dg.asset
+def reads_the_date(settings: RunSettings) -> str:
+    return settings.as_of_date.isoformat()
+
+
+def _settings_asset():
+    return reads_the_date
+
+
+def _refusal(result) -> str:
+    """The message of the resource-init failure that stopped a Dagster run (the cause, not Dagster's wrapper)."""
+
+    from pipelines.runner import _failures
+
+    assert not result.success
+    assert any(e.event_type == dg.DagsterEventType.RESOURCE_INIT_FAILURE for e in result.all_events)
+    return "；".join(_failures(result.all_events))
+
+
+def test_a_future_as_of_in_a_dagster_run_config_is_refused_before_a_build_begins(tmp_path):
+    """The whole pipeline job as the Dagster UI launches it, the date in its run config: refused with the command
+    line's message, nothing built; ``allow_future: true`` in the config lets the date through."""
+
+    from pipelines.definitions import defs
+
+
+    home, inbox = tmp_path / "home", tmp_path / "inbox"
+    (inbox / "residents").mkdir(parents=True)
+    config = {"home": str(home), "inbox": str(inbox), "as_of": "2099-01-01"}
+    result = defs.resolve_job_def("onceonly_pipeline").execute_in_process(
+        run_config={"resources": {"settings": {"config": config}}}, raise_on_error=False,
+        instance=dg.DagsterInstance.ephemeral())
+    message = _refusal(result)
+    assert "统计截止日期 2099-01-01 晚于今天" in message and "--allow-future" in message, message
+    assert not any(e.is_step_start for e in result.all_events)
+    assert not (home / "versions").exists() or not any((home / "versions").iterdir())
+
+    allowed = dg.materialize([_settings_asset()], resources={"settings": RunSettings(
+        home=str(home), inbox=str(inbox), as_of="2099-01-01", allow_future=True)})
+    assert allowed.success and allowed.output_for_node("reads_the_date") == "2099-01-01"
+
+
+def test_a_future_onceonly_as_of_is_refused_like_the_command_line(monkeypatch, tmp_path):
+
+    from pipelines.resources import default_resources
+
+    monkeypatch.setenv("ONCEONLY_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("ONCEONLY_AS_OF", "2099-01-01")
+    monkeypatch.delenv("ONCEONLY_ALLOW_FUTURE", raising=False)
+    result = dg.materialize([_settings_asset()], resources={"settings": default_resources()["settings"]},
+                            raise_on_error=False)
+    assert "统计截止日期 2099-01-01 晚于今天" in _refusal(result)
+
+    monkeypatch.setenv("ONCEONLY_AS_OF", "2026-10-31")      # a past date goes through
+    past = dg.materialize([_settings_asset()], resources={"settings": default_resources()["settings"]})
+    assert past.output_for_node("reads_the_date") == "2026-10-31"
+
+    monkeypatch.setenv("ONCEONLY_AS_OF", "2099-01-01")
+    monkeypatch.setenv("ONCEONLY_ALLOW_FUTURE", "1")
+    future = dg.materialize([_settings_asset()], resources={"settings": default_resources()["settings"]})
+    assert future.output_for_node("reads_the_date") == "2099-01-01"
+
+
+def test_run_pipeline_refuses_a_future_date_unless_allowed(tmp_path):
+    from pipelines.runner import run_pipeline
+
+    inbox = tmp_path / "inbox"
+    (inbox / "residents").mkdir(parents=True)
+    summary = run_pipeline(home=tmp_path / "home", inbox=inbox, as_of=dt.date(2099, 1, 1))
+    assert not summary.success and "统计截止日期 2099-01-01 晚于今天" in summary.error
+    assert not (tmp_path / "home").exists()
+    allowed = run_pipeline(home=tmp_path / "home", inbox=inbox, as_of=dt.date(2099, 1, 1), allow_future=True)
+    assert not allowed.success and "里还没有文件" in allowed.error       # past the date, stopped by the empty inbox

@@ -10,7 +10,7 @@ here, apart from pipelines/publish/masking.py, so a mistake there cannot hide it
 Outputs: reports (HTML, XLSX, person lists) and extracts (CSV for every grant, XLSX and Parquet for one grant
 of each extract), the steward queue (portal pages for each kind of steward, the fixes workbook, `onceonly
 quality list`), the stewards' grouped unmatched addresses (portal page, `onceonly address unknown`), the portal's
-run page and audit, `onceonly explain`, the run's summary, every row-error and refused-file message, the reports
+run page and audit, the run report (file and portal page), `onceonly explain`, the run's summary, every row-error and refused-file message, the reports
 and Data Docs the run wrote, and the files the build made for the portal to hand out (every report per masking and
 jurisdiction, each department's extracts).
 """
@@ -205,6 +205,8 @@ def scanned(demo_world, demo_outputs_home, tmp_path_factory):
         assert main(["address", "unknown", "--home", str(home), "--limit", "100000"]) == 0
     sc.check("onceonly address unknown", buf.getvalue())
     sc.check("onceonly run", demo_world["summary"].render())
+    # the run report (every refused row's message) is among the reports the run wrote
+    assert list((home / "reports").rglob("run-report.html")) and list((home / "reports").rglob("run-report.xlsx"))
     for p in sorted((home / "reports").rglob("*")) + sorted((home / "quality").rglob("*")):
         if p.is_file() and p.suffix in (".html", ".xlsx", ".csv", ".json"):
             sc.check_file("运行生成", p, consent_ok=p.name.endswith("-contacts.csv"))
@@ -266,6 +268,9 @@ def _portal(home: Path, sc: Scanner, communities: list[str]) -> None:
         sc.check(f"未匹配地址 {user}", r.text, m)
         if user == "jiedao":
             sc.check("运行情况 jiedao", c.get("/runs").text)
+            r = c.get("/runs/report")
+            assert r.status_code == 200 and "拒收的数据行" in r.text
+            sc.check("运行报告 jiedao", r.text)
         if user == "shequ":
             # a fix typed with a whole ID: the portal's audit names it masked
             issue = re.search(r'name="issue_id" value="([^"]+)"', c.get("/queue?rule=id_invalid").text)

@@ -1,4 +1,4 @@
-"""marts: the contract extracts' tables for the run's date."""
+"""marts: what every output reads, and the contract extracts' tables, for the run's date."""
 
 import dagster as dg
 
@@ -8,7 +8,9 @@ from pipelines.resources import RunSettings, StoreResource
 
 
 @dg.asset(key_prefix="marts", group_name="marts", deps=[person_status], kinds={"duckdb"},
-          description="marts.grid_population, marts.person_sources, marts.assistance_check, marts.verification_tasks, "
+          description="marts.persons, marts.houses, marts.grids (what every report, list, extract and portal page reads), "
+                      "marts.population_by_grid (实有人口 by grid, counted once); marts.grid_population, "
+                      "marts.person_sources, marts.assistance_check, marts.verification_tasks, "
                       "marts.deregistration_feedback (contract §3); the follow-up tasks (marts.tasks), whose "
                       "events and per-grid snapshot this build appends to core.task_log and core.grid_history.")
 def contract_extracts(store: StoreResource, settings: RunSettings) -> dg.MaterializeResult:

@@ -9,7 +9,11 @@ the old district alone calls them 已离开, the city 在住 at the new house). 
 instead of being collected: the new district's civil affairs register the death
 (``deaths/<代码>迁入人员死亡登记.csv``) of somebody that district never saw, so only the city can link it.
 Some of the census rows carry a mistyped ID (as the generator writes them): those movers are joined by the
-city pass's typo rule, not by their ID.
+city pass's typo rule, not by their ID. Every fourth mover (from the fourth on) is collected in the new district
+without a readable ID, as grid workers' rows often are: the 公民身份号码 left blank (not shown), or cut short to
+16 digits (loaded with a warning, the ID invalid); the row has the name, sex, birth date and phone all the same.
+Only the probabilistic model (same birth date + surname pinyin, city-wide) can tell it is the person of the old
+district, so these movers test the city pass's probabilistic linkage against one store's.
 
 The truth (truth/persons.csv) is not rewritten for them: ``onceonly demo --check`` counts these persons as
 the old street's. The comparison that matters here is the partitioned build against one store of the same
@@ -51,6 +55,18 @@ def _houses(folder: Path) -> list[str]:
     return codes
 
 
+def _birth(row: dict) -> str:
+    """The birth date the census row's ID states (its 出生日期 column is spelled a different way in each file)."""
+    try:
+        return dt.datetime.strptime(row["公民身份号码"][6:14], "%Y%m%d").date().isoformat()
+    except ValueError:
+        return ""
+
+
+def _phone(row: dict) -> str:
+    return next((row[k] for k in ("联系电话", "联系方式", "电话", "手机号码", "手机号") if row.get(k)), "")
+
+
 def _write(path: Path, header: list[str], rows: list[list]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as f:
@@ -87,13 +103,19 @@ def add_movers(out: Path, *, per_district: int, as_of: dt.date, seed: int = 7) -
                 # died soon after moving, before anyone collected them there: the new district knows only the death
                 deaths.append([f"SW{new}{k:06d}", r["公民身份号码"], r["姓名"], arrived.isoformat()])
             else:
-                residents.append([f"QR{new}{k:06d}", r["姓名"], r["公民身份号码"], r.get("性别", ""), house,
-                                  r.get("人员类型") or "户籍人口", arrived.isoformat()])
+                id_number = r["公民身份号码"]
+                if k % 4 == 3:
+                    # no readable ID: left blank, or cut short (its last digits lost), every other one
+                    id_number = "" if k % 8 == 3 else id_number[:16]
+                residents.append([f"QR{new}{k:06d}", r["姓名"], id_number, r.get("性别", ""), _birth(r), _phone(r),
+                                  house, r.get("人员类型") or "户籍人口",
+                                  arrived.isoformat()])
             if k % 3 == 0:
                 visits.append([f"QC{code}{k:06d}", r["房屋编码"], r["姓名"], r["公民身份号码"],
                                (arrived - dt.timedelta(days=30)).isoformat(), "已搬离"])
         _write(out / new / "residents" / f"{new}迁入人员实有人口采集.csv",
-               ["记录编号", "姓名", "公民身份号码", "性别", "房屋编码", "人员类别", "采集日期"], residents)
+               ["记录编号", "姓名", "公民身份号码", "性别", "出生日期", "联系电话", "房屋编码", "人员类别", "采集日期"],
+               residents)
         if visits:
             _write(out / code / "visits" / f"{code}迁出人员走访记录.csv",
                    ["记录编号", "房屋编码", "姓名", "公民身份号码", "走访日期", "走访结果"], visits)

@@ -53,39 +53,14 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date) -> dict:
         timings[name] = round(now - clock, 3)
         clock = now
 
-    variables = {
-        "run_date": run_date,
-        "link_threshold": float(config["link_threshold"]),
-        "ambiguity_margin_bits": float(config["ambiguity_margin_bits"]),
-        "max_candidates": int(config["max_candidates"]),
-        "cannot_found_person": list(config["cannot_found_person"]),
-    }
+    variables = model_variables(config, run_date)
     Store.run_sql(conn, "core/identity_macros.sql")
     if _linked_by_earlier_version(conn):
         Store.run_sql(conn, "core/identity_upgrade.sql")
-    for macro in (match_weight_macro, link_rule_macro, match_levels_macro):
-        conn.execute(macro(config))
     keys_before = _issued_keys(conn)
     new_names = refresh_name_pinyin(conn)
     lap("pinyin")
-    Store.run_sql(conn, "core/identity_prepare.sql")
-    Store.run_sql(conn, "core/identity_typo.sql")
-    lap("deterministic")
-    _house_streets(conn)
-    Store.run_sql(conn, "core/identity_candidates.sql", candidate_floor=float(config["candidate_floor"]))
-    compared, blocked, scored = conn.execute(
-        "SELECT (SELECT count(*) FROM _block_side), (SELECT count(*) FROM _blocked_pairs), (SELECT count(*) FROM _pairs)"
-    ).fetchall()[0]
-    lap("probabilistic")
-    Store.run_sql(conn, "core/identity_resolve.sql", **variables)
-    for _ in range(_MAX_COMPONENT_ROUNDS):
-        Store.run_sql(conn, "core/identity_components_step.sql")
-        if conn.execute("SELECT n FROM _comp_changed").fetchall()[0][0] == 0:
-            break
-    else:  # pragma: no cover - a chain of 100 no-ID records is a data problem, not a person
-        raise RuntimeError("identity: components did not converge")
-    Store.run_sql(conn, "core/identity_found.sql", **variables)
-    lap("resolve")
+    compared, blocked, scored = decide(conn, config, variables, lap)
     Store.run_sql(conn, "core/identity_keys.sql", **variables)
     conn.execute(levels_table(config))
     Store.run_sql(conn, "core/identity_publish.sql", **variables)
@@ -104,6 +79,50 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date) -> dict:
         "new_names_pinyin": new_names,
         "timings_s": timings,
     }
+    drop_working_tables(conn)
+    return summary
+
+
+def model_variables(config: dict, run_date: dt.date) -> dict:
+    return {
+        "run_date": run_date,
+        "link_threshold": float(config["link_threshold"]),
+        "ambiguity_margin_bits": float(config["ambiguity_margin_bits"]),
+        "max_candidates": int(config["max_candidates"]),
+        "cannot_found_person": list(config["cannot_found_person"]),
+    }
+
+
+def decide(conn: duckdb.DuckDBPyConnection, config: dict, variables: dict, lap=lambda name: None) -> tuple:
+    """Steps 1–4 of the module docstring over every person record (scratch.link_records): _link holds the
+    decision of each record a valid ID does not decide, _ambiguous the ambiguous ones, _pairs/_pair_sides/
+    _block_side what the model weighed. Shared by one store's linkage and the city pass (pipelines/city.py),
+    which decides the city's records without a valid ID exactly as one store of the same files would.
+    Needs core/identity_macros.sql loaded. Returns (compared records, blocked pairs, pairs above the floor)."""
+    for macro in (match_weight_macro, link_rule_macro, match_levels_macro):
+        conn.execute(macro(config))
+    Store.run_sql(conn, "core/identity_prepare.sql")
+    Store.run_sql(conn, "core/identity_typo.sql")
+    lap("deterministic")
+    _house_streets(conn)
+    Store.run_sql(conn, "core/identity_candidates.sql", candidate_floor=float(config["candidate_floor"]))
+    counts = conn.execute(
+        "SELECT (SELECT count(*) FROM _block_side), (SELECT count(*) FROM _blocked_pairs), (SELECT count(*) FROM _pairs)"
+    ).fetchall()[0]
+    lap("probabilistic")
+    Store.run_sql(conn, "core/identity_resolve.sql", **variables)
+    for _ in range(_MAX_COMPONENT_ROUNDS):
+        Store.run_sql(conn, "core/identity_components_step.sql")
+        if conn.execute("SELECT n FROM _comp_changed").fetchall()[0][0] == 0:
+            break
+    else:  # pragma: no cover - a chain of 100 no-ID records is a data problem, not a person
+        raise RuntimeError("identity: components did not converge")
+    Store.run_sql(conn, "core/identity_found.sql", **variables)
+    lap("resolve")
+    return counts
+
+
+def drop_working_tables(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute("DROP VIEW IF EXISTS _link_all")
     for table in ("_link", "_unresolved", "_profiles", "_block_side", "_blocked_pairs", "_pairs",
                   "_pair_sides", "_person_cands", "_direct", "_ambiguous", "_nodes", "_uu_edges", "_comp",
@@ -111,7 +130,6 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date) -> dict:
                   "scratch.link_records", "scratch.link_clusters", "scratch.link_claims", "scratch.link_keys",
                   "scratch.link_final"):
         conn.execute(f"DROP TABLE IF EXISTS {table}")
-    return summary
 
 
 def _linked_by_earlier_version(conn: duckdb.DuckDBPyConnection) -> bool:

@@ -1,5 +1,7 @@
-"""The tables behind the contract extracts (contract §3), for one as-of date D.
+"""The marts, for one as-of date D: the only tables reports, person lists, extracts and portal pages read.
 
+``marts.persons``, ``marts.houses`` and ``marts.grids`` place every person with a status on D (category, flags,
+the attributes outputs print); ``marts.population_by_grid`` is 实有人口 by grid, defined there once.
 ``marts.grid_population``, ``marts.person_sources``, ``marts.assistance_check``,
 ``marts.verification_tasks`` and ``marts.deregistration_feedback`` carry the contract's Chinese column
 names in order (``marts.assistance_flagged``: assistance-check's rows with their recipient and record); ``marts.tasks``
@@ -15,13 +17,16 @@ import duckdb
 
 from pipelines.store import Store, sql_text, table_exists
 
-MART_FILES = ("marts/grid_population.sql", "marts/person_sources.sql", "marts/assistance_check.sql")
+# What every output reads (reports, person lists, extracts, portal pages): persons, houses and grids as of D,
+# then 实有人口 by grid, defined there once.
+OUTPUT_MARTS = ("marts/persons.sql", "marts/population_by_grid.sql", "marts/address_matches.sql")
+MART_FILES = (*OUTPUT_MARTS, "marts/grid_population.sql", "marts/person_sources.sql", "marts/assistance_check.sql")
 
 # The portal's pages read these (pipelines/web): small aggregates of the person and issue tables, per version.
 PORTAL_MARTS = {"portal_areas": "marts/portal_areas.sql", "portal_dates": "marts/portal_dates.sql",
                 "portal_issue_counts": "marts/portal_issue_counts.sql"}
 
-__all__ = ["PORTAL_MARTS", "build_marts", "build_portal_marts", "portal_source"]
+__all__ = ["PORTAL_MARTS", "build_marts", "build_output_marts", "build_portal_marts", "portal_source"]
 
 
 def _status_date(conn: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, int]:
@@ -43,6 +48,12 @@ def build_marts(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, record_tasks
     for relative in MART_FILES:
         Store.run_sql(conn, relative, as_of=as_of)
     build_tasks(conn, as_of=as_of, record=record_tasks)
+
+
+def build_output_marts(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date) -> None:
+    """Only the tables outputs read (OUTPUT_MARTS), for a store whose core.person_status describes ``as_of``."""
+    for relative in OUTPUT_MARTS:
+        Store.run_sql(conn, relative, as_of=as_of)
 
 
 def build_portal_marts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:

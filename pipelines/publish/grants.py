@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import duckdb
 
 from pipelines.publish.registry import Department, GrantRefused, PublishError, Registry, load_registry
-from pipelines.store import Store, set_variables
+from pipelines.store import Store, set_variables, table_exists
 
 
 class NotAvailable(PublishError):
@@ -69,6 +69,9 @@ def scope_where(scope: Scope) -> tuple[str, list]:
 
 
 def check_as_of(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
+    if not table_exists(conn, "marts.persons"):
+        raise NotAvailable("这个数据版本生成于报表改读汇总表（marts.persons）之前，无法生成报表或数据提取。"
+                           "请重新运行 onceonly run 生成新的数据版本。")
     n = conn.execute("SELECT count(*) FROM core.person_status WHERE as_of = ?", [as_of]).fetchall()[0][0]
     if not n:
         dates = [r[0].isoformat() for r in conn.execute(

@@ -98,8 +98,8 @@ def write_task_workbooks(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_o
                CASE WHEN t.overdue THEN t.days - t.overdue_days END AS overdue_by, x."依据"
         FROM x_verification_tasks x
         JOIN marts.tasks t ON t.kind = 'verify' AND t.state = 'open' AND t.person_key = x."人员主键"
-        LEFT JOIN core.houses h ON h.house_code = x."房屋编码"
-        LEFT JOIN core.grids g ON g.microgrid_code = h.microgrid_code
+        LEFT JOIN marts.houses h ON h.house_code = x."房屋编码"
+        LEFT JOIN marts.grids g ON g.microgrid_code = h.microgrid_code
         WHERE x."网格编码" IS NOT NULL AND {scope_sql}
         ORDER BY x."网格编码", worker, h.compound NULLS LAST, {natural.format('h.building')},
                  {natural.format('h.unit')}, {natural.format('h.room')}, x."房屋编码", x."人员主键"

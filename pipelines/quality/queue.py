@@ -179,21 +179,30 @@ def decision_line(issue: dict) -> str:
     return f"{issue['decided_by']} 于 {when} {what}；{applied}"
 
 
-def progress(conn: duckdb.DuckDBPyConnection, community: str | None = None, runs: int = 6) -> dict:
-    """A steward's progress (``onceonly quality progress``): open / fixed / waived per kind of problem, the
-    oldest open issue, and the open count over the last ``runs`` rebuilds (quality.queue_trend)."""
-    where = "(?::VARCHAR IS NULL OR community_code = ? OR community_name = ?)"
-    args = [community, community, community]
+def progress(conn: duckdb.DuckDBPyConnection, community: str | None = None, runs: int = 6, *,
+             communities: list[str] | None = None, issues: str = "quality.issues") -> dict:
+    """A steward's progress (``onceonly quality progress``, the portal's 处理进度 page): open / fixed / waived per
+    kind of problem and per community, the oldest open issue, and the counts over the last ``runs`` rebuilds
+    (quality.queue_trend). ``community`` (code or name) and ``communities`` (codes: a portal user's jurisdiction)
+    narrow it; ``issues``: the table to read (the portal's, with decisions waiting for the next build applied)."""
+    where = ("(?::VARCHAR IS NULL OR community_code = ? OR community_name = ?) "
+             "AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], community_code))")
+    args = [community, community, community, communities, communities]
     kinds = conn.execute(
         f"SELECT rule, count(*) FILTER (WHERE status = 'open'), count(*) FILTER (WHERE status = 'fixed'), "
-        f"count(*) FILTER (WHERE status = 'waived') FROM quality.issues WHERE {where} "
+        f"count(*) FILTER (WHERE status = 'waived') FROM {issues} WHERE {where} "
         "GROUP BY rule ORDER BY 2 DESC, rule", args).fetchall()
     # a queue last built before issues carried first_seen: the time of that build is all the store knows
     seen = "first_seen" if conn.execute("SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'quality' AND "
                                         "table_name = 'issues' AND column_name = 'first_seen'").fetchall()[0][0] \
         else "built_at"
+    per_community = conn.execute(
+        f"SELECT community_code, any_value(community_name), count(*) FILTER (WHERE status = 'open'), "
+        f"count(*) FILTER (WHERE status = 'fixed'), count(*) FILTER (WHERE status = 'waived'), "
+        f"min({seen}) FILTER (WHERE status = 'open') FROM {issues} WHERE {where} "
+        "GROUP BY community_code ORDER BY community_code NULLS LAST", args).fetchall()
     oldest = conn.execute(
-        f"SELECT issue_id, rule, {seen}, message FROM quality.issues WHERE {where} AND status = 'open' "
+        f"SELECT issue_id, rule, {seen}, message, field, value FROM {issues} WHERE {where} AND status = 'open' "
         f"ORDER BY {seen}, issue_id LIMIT 1", args).fetchall()
     trend = conn.execute(
         f"SELECT r.run_no, r.built_at, coalesce(sum(t.n) FILTER (WHERE t.status = 'open'), 0), "
@@ -201,4 +210,5 @@ def progress(conn: duckdb.DuckDBPyConnection, community: str | None = None, runs
         f"FROM quality.queue_runs r LEFT JOIN quality.queue_trend t ON t.run_no = r.run_no AND "
         f"{where.replace('community_', 't.community_')} GROUP BY ALL ORDER BY r.run_no DESC LIMIT {int(runs)}",
         args).fetchall() if table_exists(conn, "quality.queue_trend") else []
-    return {"kinds": kinds, "oldest": oldest[0] if oldest else None, "trend": trend[::-1]}
+    return {"kinds": kinds, "communities": per_community, "oldest": oldest[0] if oldest else None,
+            "trend": trend[::-1]}

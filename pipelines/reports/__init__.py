@@ -5,10 +5,11 @@ Public API:
         [<stem>.html, <stem>.xlsx, then <stem>-<key>.csv per person list]. Reports print counts; a person
         list longer than an exception list (80+, 65+, 0-6, school cohort, evacuation list...) is a CSV beside it.
     report_files(conn, name, *, out_dir, as_of, scope: Scope, shown: Masking) -> list[dict]   (no handout record)
-    LISTS: report -> {list key: title}, the person lists each report writes (known before rendering).
+    FAMILIES: key -> registry entry (reports/families.yaml); TITLES: key -> title; LISTS: report -> {list key:
+    title}, the person lists each report writes (known before rendering). All three come from the registry.
     render_all(conn, *, out_dir, as_of, home, user="onceonly") -> list[Path]     (every report + index.html)
     Handouts are recorded in ``home``'s database (pipelines/publish/audit.py); ``conn`` may be read-only.
-    render_population_monthly / render_grid_standards / render_assistance_check / ... (same keywords)
+    ``families``: another registry (load_families(path, sql_dir)) instead of reports/families.yaml.
 """
 from __future__ import annotations
 
@@ -21,63 +22,75 @@ from pipelines.publish import audit, masking
 from pipelines.publish.grants import Scope, narrow, prepare, resolve_scope
 from pipelines.publish.registry import GrantRefused, load_registry
 from pipelines.reports import sdc
-from pipelines.reports.families import FAMILIES, LISTS
+from pipelines.reports.families import build
+from pipelines.reports.registry import Family, load_families
 from pipelines.reports.render import write_html, write_index, write_list_csv, write_xlsx
 
-TITLES = {
-    "population-monthly": "实有人口统计月报", "grid-standards": "网格规范达标情况", "assistance-check": "救助对象核查表",
-    "elderly-80plus": "高龄（80岁以上）老人名单", "floating-stats": "流动人口统计表", "school-age-children": "适龄儿童名单",
-    "health-key-groups": "0-6岁儿童及65岁以上老人名册", "disability-check": "残疾人状态核查表",
-    "emergency-vulnerable": "应急重点人员（按楼栋）", "courtyard-profile": "院落（小区）画像",
-}
+FAMILIES = load_families()
+TITLES = {key: f.title for key, f in FAMILIES.items()}
+LISTS = {key: {k: x.title for k, x in f.lists.items()} for key, f in FAMILIES.items() if f.lists}
+# the reports whose period may start elsewhere than on the 1st of as_of's month (families.yaml period_from)
+PERIODIC = tuple(key for key, f in FAMILIES.items() if f.period_from)
 
 
 def _unit(conn, scope_label: str | None) -> str:
     if scope_label and scope_label != "全库":
         return scope_label
     names = [r[0] for r in conn.execute(
-        "SELECT DISTINCT coalesce(district_name, '') || coalesce(street_name, '') FROM core.grids ORDER BY 1").fetchall()]
+        "SELECT DISTINCT coalesce(district_name, '') || coalesce(street_name, '') FROM marts.grids ORDER BY 1").fetchall()]
     return "、".join(names) or "（未导入网格表）"
 
 
 def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, as_of: dt.date, home: Path,
-                  dept: str | None = None, scope: str | None = None, user: str = "onceonly") -> list[Path]:
+                  dept: str | None = None, scope: str | None = None, user: str = "onceonly",
+                  families: dict[str, Family] | None = None, period_start: dt.date | None = None,
+                  run_report: str | None = None) -> list[Path]:
     """Render one report as ``<name>.html`` and ``<name>.xlsx`` in ``out_dir``; audited. A department may only
-    render the reports its grant lists, over its own jurisdiction."""
-    if name not in FAMILIES:
-        raise GrantRefused(f"没有名为“{name}”的报表（可用：{'、'.join(FAMILIES)}）。")
+    render the reports its grant lists, over its own jurisdiction. ``period_start``: the first day of the period
+    where it is not the 1st of as_of's month (only families with ``period_from``)."""
+    families = FAMILIES if families is None else families
+    if name not in families:
+        raise GrantRefused(f"没有名为“{name}”的报表（可用：{'、'.join(families)}）。")
     reg = load_registry()
     department = reg.department(dept) if dept is not None else None
     if department is not None and name not in department.reports:
-        raise GrantRefused(f"{department.name}（{department.title}）无权获取报表“{TITLES[name]}”。"
+        raise GrantRefused(f"{department.name}（{department.title}）无权获取报表“{families[name].title}”。"
                            f"该部门可获取的报表：{'、'.join(TITLES[r] for r in department.reports) or '无'}。")
+    if period_start is not None and not families[name].period_from:
+        raise GrantRefused(f"报表“{families[name].title}”没有可选的统计期间，不能指定起始日期"
+                           f"（可指定的报表：{'、'.join(k for k, f in families.items() if f.period_from)}）。")
     prepare(conn, as_of)
     where = resolve_scope(conn, department, scope)
-    files = report_files(conn, name, out_dir=out_dir, as_of=as_of, scope=where, shown=reg.report_masking(dept))
+    files = report_files(conn, name, out_dir=out_dir, as_of=as_of, scope=where, shown=reg.report_masking(dept),
+                         families=families, period_start=period_start, run_report=run_report)
     audit.record_many(home, [dict(h, kind="report", department=dept, user=user, scope=where.key, as_of=as_of)
                              for h in files])
     return [h["path"] for h in files]
 
 
 def report_files(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, as_of: dt.date, scope: Scope,
-                 shown: masking.Masking) -> list[dict]:
+                 shown: masking.Masking, families: dict[str, Family] | None = None,
+                 period_start: dt.date | None = None, run_report: str | None = None) -> list[dict]:
     """The report's files for a jurisdiction already resolved and granted, values shown as ``shown`` (the
     department's, registry ``report_masking``), without a handout record (render_report records one; the portal
     renders once per store version and records each time it hands a file out). Returns one dict per file: path,
-    name, fmt, row_count, columns, sha256."""
+    name, fmt, row_count, columns, sha256. ``run_report``: the run report's file beside it, which the quality
+    note then links (HTML) or names (XLSX)."""
     where = scope
-    if where.level == "grid" and LISTS.get(name):
+    family = (FAMILIES if families is None else families)[name]
+    if where.level == "grid" and family.lists:
         # the person lists are read through extract views, which place rows in communities, not grids
-        raise GrantRefused(f"报表“{TITLES[name]}”附带人员名单，不能按网格生成，请指定社区或街道。")
+        raise GrantRefused(f"报表“{family.title}”附带人员名单，不能按网格生成，请指定社区或街道。")
     prepare(conn, as_of)
     narrow(conn, where)
     reg = load_registry()
-    report = FAMILIES[name](conn, as_of, _unit(conn, where.label), shown)
+    report = build(conn, family, as_of, _unit(conn, where.label), shown, period_start)
+    report.run_report = run_report
     _mask_tables(report, reg, shown)
     report.hidden = sdc.protect(report)
-    # The portal offers list downloads from LISTS before rendering: a builder may not drift from it.
-    if [lst.key for lst in report.lists] != list(LISTS.get(name, {})):
-        raise RuntimeError(f"报表“{name}”生成的名单 {[lst.key for lst in report.lists]} 与 LISTS 登记的不一致。")
+    # The portal offers list downloads from the registry before rendering: a builder may not drift from it.
+    if [lst.key for lst in report.lists] != list(family.lists):
+        raise RuntimeError(f"报表“{name}”生成的名单 {[lst.key for lst in report.lists]} 与 families.yaml 登记的不一致。")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = name if where.level is None else f"{name}_{where.code}"
@@ -106,13 +119,22 @@ def _mask_tables(report, reg, shown) -> None:
 
 def render_all(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_of: dt.date, home: Path,
                user: str = "onceonly") -> list[Path]:
-    """Every report for the whole store (the street office's set), then ``index.html`` with lineage."""
+    """Every report for the whole store (the street office's set), the run report (when the store holds this run's
+    tables: pipelines/reports/run_report.py) which every report's note links, then ``index.html`` with lineage."""
+    from pipelines.reports.run_report import write_run_report
+
     out_dir = Path(out_dir)
     reg = load_registry()
-    paths: list[Path] = []
+    paths: list[Path] = write_run_report(conn, out_dir)
+    run = None
+    if paths:
+        rejected = conn.execute("SELECT count(*) FROM marts.run_files WHERE kind = 'file' AND outcome = 'rejected'"
+                                ).fetchall()[0][0]
+        run = {"html": paths[0].name, "xlsx": paths[1].name, "rejected": rejected}
     entries = []
     for name in FAMILIES:
-        html, xlsx, *lists = render_report(conn, name, out_dir=out_dir, as_of=as_of, home=home, user=user)
+        html, xlsx, *lists = render_report(conn, name, out_dir=out_dir, as_of=as_of, home=home, user=user,
+                                           run_report=run["html"] if run else None)
         paths += [html, xlsx, *lists]
         users = "、".join(d.name for d in reg.departments.values() if name in d.reports)
         entries.append({"title": TITLES[name], "departments": users, "html": html.name, "xlsx": xlsx.name,
@@ -122,26 +144,5 @@ def render_all(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_of: dt.date
                    SELECT template, file_name, loaded_on, rows_read, rows_loaded, rows_rejected, batch_id
                    FROM raw.batches WHERE status = 'loaded' ORDER BY template, file_name, batch_id""").fetchall()]
     paths.append(write_index(out_dir / "index.html", as_of=as_of, unit=_unit(conn, None), entries=entries,
-                             batches=batches))
+                             batches=batches, run_report=run))
     return paths
-
-
-def _one(name: str):
-    def render(conn, *, out_dir: Path, as_of: dt.date, home: Path, dept: str | None = None, scope: str | None = None,
-               user: str = "onceonly") -> list[Path]:
-        return render_report(conn, name, out_dir=out_dir, as_of=as_of, home=home, dept=dept, scope=scope, user=user)
-    render.__name__ = "render_" + name.replace("-", "_")
-    render.__doc__ = f"{TITLES[name]}：HTML + XLSX。"
-    return render
-
-
-render_population_monthly = _one("population-monthly")
-render_grid_standards = _one("grid-standards")
-render_assistance_check = _one("assistance-check")
-render_elderly_80plus = _one("elderly-80plus")
-render_floating_stats = _one("floating-stats")
-render_school_age_children = _one("school-age-children")
-render_health_key_groups = _one("health-key-groups")
-render_disability_check = _one("disability-check")
-render_emergency_vulnerable = _one("emergency-vulnerable")
-render_courtyard_profile = _one("courtyard-profile")

@@ -1,4 +1,6 @@
-"""The report families: each builder turns the prepared as-of tables (rp_*) into a :class:`Report`.
+"""Building a report family's :class:`Report` from the prepared as-of tables (rp_*): :func:`build` makes the lists
+and sections its registry entry (reports/families.yaml, pipelines/reports/registry.py) names, or calls the family's
+builder — the functions below — for what the entry cannot say.
 
 Builders only read; scoping is applied before they run, and each gets the masking of the department it renders
 for (person lists are masked as they are selected; pipelines.reports.render_report masks the tables' text and
@@ -7,6 +9,7 @@ applies disclosure control).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from functools import lru_cache
 
 import duckdb
@@ -17,6 +20,7 @@ from pipelines.publish import masking
 from pipelines.publish.masking import Masking
 from pipelines.publish.registry import load_registry
 from pipelines.reports.model import Col, ListFile, Report, Section
+from pipelines.reports.registry import Family, load_families
 from pipelines.store import Store, set_variables, table_exists
 
 
@@ -43,7 +47,7 @@ def quality_notes(conn: duckdb.DuckDBPyConnection) -> list[str]:
     n_unverified, n_ungridded = _rows(conn, """
         SELECT count(*) FILTER (WHERE status = '待核实'),
                count(*) FILTER (WHERE status IN ('在住', '待核实') AND microgrid_code IS NULL) FROM rp_persons""")[0]
-    n_unlinked = _rows(conn, "SELECT count(*) FROM core.person_links WHERE person_key IS NULL")[0][0]
+    n_unlinked = _rows(conn, "SELECT count(*) FROM marts.person_sources WHERE 人员主键 IS NULL")[0][0]
     rejected = _rows(conn, "SELECT count(*), coalesce(sum(rows_rejected), 0) FROM raw.batches WHERE status = 'rejected'")[0]
     rows_rej = _rows(conn, "SELECT coalesce(sum(rows_rejected), 0) FROM raw.batches WHERE status = 'loaded'")[0][0]
     notes = [
@@ -62,7 +66,8 @@ NOT_PERSONS = {"户数": "number", "楼栋数": "number", "房屋数": "number",
 
 
 def _section(conn, title: str, table: str, kinds: dict[str, str], order: str, *, totals=True, note="",
-             hidden=("_c", "_g"), sums: dict[str, tuple[str, ...]] | None = None, signed=()) -> Section:
+             hidden=("_c", "_g"), sums: dict[str, tuple[str, ...]] | None = None, signed=(), balances=(),
+             kept=()) -> Section:
     names = [d[0] for d in conn.execute(f"SELECT * FROM {table} LIMIT 0").description]
     cols = [c for c in names if c not in hidden]
     key = "_g" if "_g" in names else "_c" if "_c" in names else "NULL"
@@ -70,38 +75,111 @@ def _section(conn, title: str, table: str, kinds: dict[str, str], order: str, *,
     rows = _rows(conn, f"SELECT {select} FROM {table} ORDER BY {order}")
     kinds = {**NOT_PERSONS, **kinds}
     return Section(title, [Col(c, kinds.get(c, "count")) for c in cols], [r[:-1] for r in rows],
-                   totals=totals, note=note, sums=sums or {}, signed=tuple(signed), keys=[r[-1] for r in rows])
+                   totals=totals, note=note, sums=sums or {}, signed=tuple(signed), keys=[r[-1] for r in rows],
+                   balances=list(balances), kept=tuple(kept))
 
 
 def _text_kinds(*names: str) -> dict[str, str]:
     return {n: "text" for n in names}
 
 
-def population_monthly(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
-    Store.run_sql(conn, "reports/report_population.sql", as_of=as_of)
-    text = _text_kinds("社区", "网格", "网格类型")
+def build(conn, family: Family, as_of: dt.date, unit: str, m: Masking, period_start: dt.date | None = None) -> Report:
+    """The family's report: its builder's, else its lists (read first: its SQL may read their extract views),
+    its SQL run with its dates, and its sections. ``period_start`` only for a family with ``period_from``."""
+    if family.builder:
+        chosen = {"period_start": period_start} if period_start is not None else {}
+        return globals()[family.builder](conn, family, as_of, unit, m, **chosen)
+    lists = [_list_file(conn, family, key, m) for key in family.lists]
+    _jurisdiction(conn)
+    run_sql(conn, family, as_of)
+    return Report(family.key, family.title, unit, as_of, [_spec_section(conn, s, lists) for s in family.sections],
+                  period_start=family.period_start(as_of), quality=quality_notes(conn), lists=lists,
+                  links=list(family.links))
+
+
+def run_sql(conn, family: Family, as_of: dt.date, period_start: dt.date | None = None) -> None:
+    """The family's SQL file, with as_of (and period_start, for a family that covers a period)."""
+    set_variables(conn, family.variables(as_of, period_start))
+    conn.execute(family.sql.read_text(encoding="utf-8"))
+
+
+def _spec_section(conn, spec, lists: list[ListFile]) -> Section:
+    """A section as its registry entry describes it; its note names the list files beside the report."""
+    cited = [f for f in lists if spec.lists is None or f.key in spec.lists]
+    files = "；".join(f"{f.title}见文件“{{stem}}-{f.key}.csv”（共 {f.rows} 条）" for f in cited)
+    return _section(conn, spec.title, spec.table, {**_text_kinds(*spec.text), **{c: "money" for c in spec.money}},
+                    spec.order, note="；".join(x for x in (spec.note, files) if x) + ("。" if files else ""),
+                    sums=dict(spec.sums) or None, signed=spec.signed)
+
+
+def population_changes(conn, family: Family, as_of: dt.date, unit: str, m: Masking,
+                       period_start: dt.date | None = None) -> Report:
+    """人口变动月报: 实有人口 at the day before the period and at D, per grid, and every change between them with the
+    evidence that made it (sql/reports/population_changes.sql). The period is the month of D up to D (a report as
+    of 2026-10-31 reports October against 2026-09-30), or ``period_start``..D."""
+    from pipelines.publish.grants import NotAvailable
+    from pipelines.status import status_at
+
+    start = family.period_start(as_of, period_start)
+    if start > as_of:
+        raise NotAvailable(f"统计期间的起始日期 {start.isoformat()} 晚于统计截止日期 {as_of.isoformat()}。")
+    opening = start - dt.timedelta(days=1)
+    [(fresh,)] = _rows(conn, "SELECT max(freshness_days) FROM core.person_status WHERE as_of = ?", [as_of])
+    # the decision as of 期初 over every person: once per connection and date (the portal renders each jurisdiction)
+    try:
+        done = _rows(conn, "SELECT opening, freshness_days FROM rc_start_meta") == [(opening, fresh)]
+    except duckdb.CatalogException:
+        done = False
+    if not done:
+        status_at(conn, "rc_start", as_of=opening, freshness_days=fresh)
+        conn.execute("CREATE OR REPLACE TEMP TABLE rc_start_meta AS SELECT ?::DATE AS opening, ?::INTEGER AS freshness_days",
+                     [opening, fresh])
+    _jurisdiction(conn)
+    run_sql(conn, family, as_of, start)
+    reg = load_registry()
+    columns = [d[0] for d in conn.execute("SELECT * FROM r_chg_list LIMIT 0").description if not d[0].startswith("_")]
+    shown = ", ".join(f'{masking.column_sql(chr(34) + c + chr(34), reg.column_class(c), m)} AS "{c}"' for c in columns)
+    lists = []
+    for key, spec in family.lists.items():
+        table = conn.sql(f"SELECT {shown} FROM r_chg_list WHERE _list = '{key}' "
+                         "ORDER BY _community_code NULLS LAST, _grid_code NULLS LAST, 变动类型, 人员主键").to_arrow_table()
+        lists.append(ListFile(key, spec.title, masking.scrub_arrow(table, {c: reg.column_class(c) for c in columns}, m)))
+    files = "；".join(f"{f.title}见文件“{{stem}}-{f.key}.csv”（共 {f.rows} 条）" for f in lists)
+    text = _text_kinds("社区", "网格", "核对", "期初状态", "期末状态")
     return Report(
-        "population-monthly", "实有人口统计月报", unit, as_of, [
-            _section(conn, "按社区网格统计", "r_pop_grid", text, "_c NULLS LAST, _g NULLS LAST",
-                     sums={"实有人口": ("户籍人口", "流动人口", "境外人员", "未落户人员", "类别不详"),
-                           "登记人口": ("实有人口", "登记与实有差额")}, signed=("登记与实有差额",)),
-            _section(conn, "重点人群（在住）", "r_pop_groups", text, "_c NULLS LAST"),
-            _section(conn, "本期变动", "r_pop_changes", text, "_c NULLS LAST",
-                     note="统计期间为截止日期所在月的1日至截止日期。本期迁入：最早的在住证据日期在本期内、截止日期仍在住；"
-                          "本期离开、本期死亡：判定其“已离开”“死亡”的那条证据日期在本期内（无日期的户籍变动不计入任何一期）。"),
-        ], period_start=as_of.replace(day=1), quality=quality_notes(conn),
-        links=[("按社区网格统计", "社区", "重点人群（在住）", ("实有人口",))])
+        family.key, family.title, unit, as_of, [
+            _section(conn, "实有人口增减（按社区网格）", "r_chg_grid", text, "_c NULLS LAST, _g NULLS LAST",
+                     sums={"本期增加": ("迁入及新登记", "出生", "从其他网格迁入", "待核实转在住", "已离开转在住"),
+                           "本期减少": ("迁出或离开", "死亡", "在住转待核实", "迁往其他网格")},
+                     balances=[(("期初实有人口", "本期增加"), ("期末实有人口", "本期减少"))],
+                     # the stocks are 实有人口统计月报's cells of both months: withholding them here would hide nothing
+                     kept=("期初实有人口", "期末实有人口"),
+                     note=f"期初实有人口为 {opening.isoformat()}、期末实有人口为 {as_of.isoformat()} 在住的人数，"
+                          "与同日的实有人口统计月报、网格人口统计一致。期末实有人口 = 期初实有人口 + 本期增加 − 本期减少，"
+                          "“核对”为按人逐一统计的增减与分别统计的两个时点人数的核对结果。期初按库中现有全部材料重新判定："
+                          "本期才导入、但日期在期初之前的材料（补录）计入期初，此时期初可能与上期报出的期末实有人口不同。"
+                          "增加按期初情况分类：期初无记录的为迁入及新登记（本期出生的为出生），期初在其他网格在住、"
+                          "待核实或已离开的分别为从其他网格迁入、待核实转在住（如经走访核实）、已离开转在住；"
+                          "减少按期末情况分类。期内迁入又离开的人员两个时点都不在住，不计入增减，见状态变更。"),
+            _section(conn, "人员状态变更（期初→期末）", "r_chg_status", text,
+                     "_c NULLS LAST, 社区, 期初状态 <> '（期初无记录）', category_rank('状态', 期初状态), 期初状态, "
+                     "category_rank('状态', 期末状态), 期末状态",
+                     note="期初、期末人员状态不同的人员，含不影响实有人口的变更（如待核实转为已离开、死亡）；"
+                          "其中计入增减：在本表第一部分计为增加或减少的人数。" + files + "。"
+                          "名单中的“依据”“来源”“来源记录”“证据日期”为判定期末状态的那条记录。"),
+        ], period_start=start, quality=quality_notes(conn), lists=lists)
 
 
-def grid_standards(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
+
+def grid_standards(conn, family: Family, as_of: dt.date, unit: str, m: Masking) -> Report:
     s = standards()
     set_variables(conn, {"grid_min": s["grid_households"]["min"], "grid_max": s["grid_households"]["max"],
                          "micro_min": s["microgrid_households"]["min"], "micro_max": s["microgrid_households"]["max"],
                          "pop_max": s["grid_population_max"]})
-    Store.run_sql(conn, "reports/report_grid_standards.sql", as_of=as_of)
+    run_sql(conn, family, as_of)
     text = _text_kinds("社区", "网格编码", "网格名称", "网格类型", "标准户数", "结论", "微网格编码", "微网格名称",
                        "登记超1500", "实有超1500", "处理建议")
-    report = Report("grid-standards", "网格规范达标情况", unit, as_of, [
+    report = Report(family.key, family.title, unit, as_of, [
         _section(conn, "网格户数", "r_std_grid", text, "_c, 网格编码",
                  note=f"一般网格标准 {s['grid_households']['min']}–{s['grid_households']['max']} 户；专属网格不适用。"),
         _section(conn, "微网格户数", "r_std_micro", text, "_c, _g, 微网格编码",
@@ -131,7 +209,7 @@ def task_progress(conn, as_of: dt.date) -> list[Section]:
         conn.execute("CREATE OR REPLACE TEMP TABLE r_task_history "
                      "(as_of DATE, grid_code VARCHAR, registered BIGINT, verified BIGINT)")
     prev = _rows(conn, "SELECT max(as_of) FROM r_task_history")[0][0]
-    Store.run_sql(conn, "reports/report_task_progress.sql", as_of=as_of, prev_as_of=prev)
+    Store.run_sql(conn, "reports/task_progress.sql", as_of=as_of, prev_as_of=prev)
     days = overdue_days()
     period = f"{prev.isoformat()} 之后至 {as_of.isoformat()}" if prev else f"截至 {as_of.isoformat()}（首次运行）"
     section = _section(
@@ -160,7 +238,7 @@ def _same_cells_as_population_monthly(conn, report: Report, as_of: dt.date, unit
     away what the other hides."""
     from pipelines.reports import sdc
 
-    monthly = population_monthly(conn, as_of, unit, m)
+    monthly = build(conn, load_families()["population-monthly"], as_of, unit, m)
     withheld = sdc.protect(monthly)
     grid = monthly.sections[0]
     at = {(k, grid.columns[ci].name): (si, ri, ci) for si, ri, ci in withheld if si == 0
@@ -199,36 +277,13 @@ def _list_query(conn, extract: str, where: str, columns: list[str] | None, m: Ma
     return cols, sql, params
 
 
-# report -> {list key: title}: the person lists each report writes beside itself (<report>-<key>.csv).
-# Builders take their titles from here, so the portal can offer the files without rendering the report.
-LISTS: dict[str, dict[str, str]] = {
-    "assistance-check": {"list": "救助对象核查名单"},
-    "elderly-80plus": {"list": "高龄老人名单"},
-    "floating-stats": {"expiring": "居住证30天内到期名单", "unregistered": "网格员见到但从未登记的流动人口名单"},
-    "school-age-children": {"list": "适龄儿童名单"},
-    "health-key-groups": {"children": "0-6岁儿童名单", "elderly": "65岁及以上老人名单"},
-    "disability-check": {"check": "需核查名单", "list": "在住残疾人名单"},
-    "emergency-vulnerable": {"list": "按楼栋排列的重点人员名单"},
-    "courtyard-profile": {"contacts": "楼栋长与居民骨干联系方式"},
-}
-
-
-def _list_file(conn, report: str, key: str, extract: str, m: Masking, where: str = "TRUE", *,
-               columns: list[str] | None = None, source: str | None = None) -> ListFile:
+def _list_file(conn, family: Family, key: str, m: Masking, *, source: str | None = None) -> ListFile:
     """A person list too long to print: written beside the report as CSV (see render_report)."""
-    cols, sql, params = _list_query(conn, extract, where, columns, m, source)
+    spec = family.lists[key]
+    cols, sql, params = _list_query(conn, spec.extract, spec.where, list(spec.columns) if spec.columns else None, m,
+                                    source)
     table = masking.scrub_arrow(conn.sql(sql, params=params).to_arrow_table(), {c.name: c.kind for c in cols}, m)
-    return ListFile(key, LISTS[report][key], table)
-
-
-def _summary(conn, sql_file: str, title: str, table: str, text: tuple[str, ...], order: str,
-             lists: list[ListFile], note: str = "", money: tuple[str, ...] = (),
-             sums: dict[str, tuple[str, ...]] | None = None) -> Section:
-    """Counts in the report for person lists written beside it; the note names each file and its length."""
-    Store.run_sql(conn, f"reports/{sql_file}")
-    files = "；".join(f"{f.title}见文件“{{stem}}-{f.key}.csv”（共 {f.rows} 条）" for f in lists)
-    return _section(conn, title, table, {**_text_kinds(*text), **{c: "money" for c in money}}, order,
-                    note="；".join(x for x in (note, files) if x) + ("。" if files else ""), sums=sums)
+    return ListFile(key, spec.title, table)
 
 
 def _jurisdiction(conn) -> None:
@@ -237,31 +292,11 @@ def _jurisdiction(conn) -> None:
     set_variables(conn, {"scope_level": scope[0], "scope_code": scope[1]})
 
 
-def assistance_check(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
-    lists = [_list_file(conn, "assistance-check", "list", "assistance-check", m)]
-    _jurisdiction(conn)
-    return Report("assistance-check", "救助对象核查表", unit, as_of, [
-        _summary(conn, "summary_assistance.sql", "按社区、状态统计", "r_sum_assistance", ("社区", "状态"),
-                 "_c NULLS LAST, 社区, category_rank('状态', 状态), 状态", lists,
-                 note="在统计截止日期仍在发放救助、但对象已死亡、已离开或待核实的记录；月救助金额为每月存在风险的金额",
-                 money=("月救助金额",)),
-    ], quality=quality_notes(conn), lists=lists)
-
-
-def elderly_80plus(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
-    lists = [_list_file(conn, "elderly-80plus", "list", "elderly-80plus", m)]
-    return Report("elderly-80plus", "高龄（80岁以上）老人名单", unit, as_of, [
-        _summary(conn, "summary_elderly.sql", "按网格统计", "r_sum_elderly", ("社区", "网格"),
-                 "_c NULLS LAST, _g NULLS LAST, 网格", lists, sums={"80岁以上": ("在住", "待核实")})],
-        quality=quality_notes(conn), lists=lists)
-
-
-def floating_stats(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
+def floating_stats(conn, family: Family, as_of: dt.date, unit: str, m: Masking) -> Report:
+    """The breakdowns by one category each are tables of code lists (categories.sql), in their rank order."""
     Store.run_sql(conn, "reports/extract_floating_population.sql")
-    scope = conn.execute("SELECT scope_level, scope_code FROM rp_meta").fetchall()[0]
-    Store.run_sql(conn, "reports/report_floating.sql", as_of=as_of)
-    if scope[0]:
-        conn.execute(f"DELETE FROM r_flo WHERE _{scope[0]}_code IS DISTINCT FROM ?", [scope[1]])
+    _jurisdiction(conn)
+    run_sql(conn, family, as_of)
 
     def by(dim: str, title: str) -> Section:
         rows = _rows(conn, f"""SELECT coalesce("{dim}", '不详') AS k, count(*) FROM r_flo GROUP BY k
@@ -272,72 +307,33 @@ def floating_stats(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
         SELECT 年龄段, count(*) FILTER (WHERE 性别 = '男'), count(*) FILTER (WHERE 性别 = '女'),
                count(*) FILTER (WHERE 性别 IS NULL OR 性别 NOT IN ('男', '女')), count(*)
         FROM r_flo GROUP BY 年龄段 ORDER BY category_rank('年龄段', 年龄段), 年龄段""")
-    lists = [
-        _list_file(conn, "floating-stats", "expiring", "floating-population", m, "_expiring", source="r_flo",
-                   columns=["姓名", "性别", "公民身份号码", "居住证有效期至", "社区名称", "网格名称", "居住地址", "联系电话"]),
-        _list_file(conn, "floating-stats", "unregistered", "floating-population", m, "_unregistered",
-                   source="r_flo",
-                   columns=["姓名", "性别", "公民身份号码", "户籍省份", "社区名称", "网格名称", "居住地址", "联系电话"]),
-    ]
-    return Report("floating-stats", "流动人口统计表", unit, as_of, [
+    lists = [_list_file(conn, family, key, m, source="r_flo") for key in family.lists]
+    return Report(family.key, family.title, unit, as_of, [
         by("户籍省份", "按户籍省份"),
         Section("按性别、年龄段", [Col("年龄段"), Col("男", "count"), Col("女", "count"), Col("性别不详", "count"),
                                  Col("小计", "count")], sex_age, sums={"小计": ("男", "女", "性别不详")}),
         by("居住时长", "按居住时长"),
         by("是否租住", "按是否租住"),
-        _summary(conn, "summary_floating.sql", "按网格：居住证到期与未登记", "r_sum_floating", ("社区", "网格"),
-                 "_c NULLS LAST, _g NULLS LAST, 网格", lists,
-                 note="从未登记：实有人口采集中为流动人口，但没有公安流动人口登记，请派出所核查登记"),
+        *(_spec_section(conn, spec, lists) for spec in family.sections),
     ], quality=quality_notes(conn), lists=lists)
 
 
-def school_age_children(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
-    lists = [_list_file(conn, "school-age-children", "list", "school-age-children", m,
-                        columns=["姓名", "性别", "出生日期", "公民身份号码", "人员类别", "状态", "社区名称", "网格名称",
-                                 "居住地址", "联系电话"])]
+def school_age_children(conn, family: Family, as_of: dt.date, unit: str, m: Masking) -> Report:
+    """The title and the note name the school year D falls in."""
+    lists = [_list_file(conn, family, key, m) for key in family.lists]
+    run_sql(conn, family, as_of)
     year = _rows(conn, "SELECT school_enrolment_year(?::DATE)", [as_of])[0][0]
-    return Report("school-age-children", f"{year}年秋季入学适龄儿童名单", unit, as_of, [
-        _summary(conn, "summary_school.sql", "按网格统计", "r_sum_school", ("社区", "网格"),
-                 "_c NULLS LAST, _g NULLS LAST, 网格", lists,
-                 note=f"统计截止日期所在学年为 {year - 1}—{year} 学年，下一次入学为 {year} 年9月："
-                      f"{year}年8月31日前（含）年满6周岁、{year - 1}年8月31日时未满6周岁的儿童"
-                      f"（{year - 7}年9月1日至{year - 6}年8月31日出生）",
-                 sums={"适龄儿童": ("户籍人口", "流动人口", "其他或不详")})],
-        quality=quality_notes(conn), lists=lists)
+    note = (f"统计截止日期所在学年为 {year - 1}—{year} 学年，下一次入学为 {year} 年9月："
+            f"{year}年8月31日前（含）年满6周岁、{year - 1}年8月31日时未满6周岁的儿童"
+            f"（{year - 7}年9月1日至{year - 6}年8月31日出生）")
+    return Report(family.key, f"{year}年秋季入学{family.title}", unit, as_of,
+                  [_spec_section(conn, replace(spec, note=note), lists) for spec in family.sections],
+                  quality=quality_notes(conn), lists=lists)
 
 
-def health_key_groups(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
-    lists = [_list_file(conn, "health-key-groups", "children", "health-key-groups", m, "人群 = '0-6岁儿童'"),
-             _list_file(conn, "health-key-groups", "elderly", "health-key-groups", m, "人群 = '65岁及以上老人'")]
-    return Report("health-key-groups", "0-6岁儿童及65岁以上老人名册", unit, as_of, [
-        _summary(conn, "summary_health.sql", "按网格统计", "r_sum_health", ("社区", "网格"),
-                 "_c NULLS LAST, _g NULLS LAST, 网格", lists)],
-        quality=quality_notes(conn), lists=lists)
-
-
-def disability_check(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
-    lists = [_list_file(conn, "disability-check", "check", "disability-check", m, "状态 IS NULL OR 状态 <> '在住'"),
-             _list_file(conn, "disability-check", "list", "disability-check", m, "状态 = '在住'")]
-    _jurisdiction(conn)
-    return Report("disability-check", "残疾人状态核查表", unit, as_of, [
-        _summary(conn, "summary_disability_check.sql", "需核查（死亡、已离开、待核实或无法关联）", "r_sum_disability_check",
-                 ("社区", "状态"), "_c NULLS LAST, 社区, category_rank('状态', 状态), 状态", lists[:1]),
-        _summary(conn, "summary_disability.sql", "在住残疾人（按社区、残疾类别）", "r_sum_disability",
-                 ("社区", "残疾类别"), "_c NULLS LAST, 社区, category_rank('残疾类别', 残疾类别), 残疾类别", lists[1:]),
-    ], quality=quality_notes(conn), lists=lists)
-
-
-def emergency_vulnerable(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
-    lists = [_list_file(conn, "emergency-vulnerable", "list", "vulnerable-by-building", m)]
-    return Report("emergency-vulnerable", "应急重点人员（按楼栋）", unit, as_of, [
-        _summary(conn, "summary_vulnerable.sql", "按小区统计", "r_sum_vulnerable", ("社区", "小区"),
-                 "_c NULLS LAST, 社区, 小区", lists,
-                 note="80岁以上、独居老人、残疾人、0-6岁儿童（仅在住人员）；名单按小区、楼栋排列，供疏散转移时逐户确认")],
-        quality=quality_notes(conn), lists=lists)
-
-
-def courtyard_profile(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
-    Store.run_sql(conn, "reports/report_courtyard.sql", as_of=as_of)
+def courtyard_profile(conn, family: Family, as_of: dt.date, unit: str, m: Masking) -> Report:
+    """The contacts list is not a view of an extract: a phone its owner consented to publish is printed whole."""
+    run_sql(conn, family, as_of)
     reg = load_registry()
     shown = {c: masking.column_sql(f'"{c}"', reg.column_class(c), m) for c in ("社区", "小区", "楼栋", "姓名", "身份")}
     # a number is printed whole only with its owner's consent (公开联系方式), else as the grant says
@@ -347,28 +343,13 @@ def courtyard_profile(conn, as_of: dt.date, unit: str, m: Masking) -> Report:
         f"CASE WHEN _consent THEN 联系电话 ELSE {phone} END AS 联系电话 FROM r_yard_contacts "
         "ORDER BY _c, r_yard_contacts.小区, r_yard_contacts.楼栋 NULLS LAST, r_yard_contacts.姓名, "
         "r_yard_contacts.身份, r_yard_contacts.联系电话").to_arrow_table()
-    contacts = ListFile("contacts", LISTS["courtyard-profile"]["contacts"],
+    contacts = ListFile("contacts", family.lists["contacts"].title,
                         masking.scrub_arrow(table, {c: reg.column_class(c) for c in table.column_names}, m))
     consented = conn.execute("SELECT count(*) FILTER (WHERE _consent AND 联系电话 IS NOT NULL) "
                              "FROM r_yard_contacts").fetchall()[0][0]
-    return Report("courtyard-profile", "院落（小区）画像", unit, as_of, [
+    return Report(family.key, family.title, unit, as_of, [
         _section(conn, "小区概况", "r_yard", _text_kinds("社区", "小区"), "_c, 小区",
                  note=f"楼栋长与居民骨干的联系方式见文件“{{stem}}-contacts.csv”（共 {contacts.rows} 人）。"
                       f"其中 {consented} 人在实有人口采集时同意公开联系方式（公开联系方式为“是”），其电话完整列出，"
                       "供院落自治联系；其余电话按授权脱敏。"),
     ], quality=quality_notes(conn), lists=[contacts])
-
-
-# name -> builder; the order is the index page's order.
-FAMILIES = {
-    "population-monthly": population_monthly,
-    "grid-standards": grid_standards,
-    "assistance-check": assistance_check,
-    "elderly-80plus": elderly_80plus,
-    "floating-stats": floating_stats,
-    "school-age-children": school_age_children,
-    "health-key-groups": health_key_groups,
-    "disability-check": disability_check,
-    "emergency-vulnerable": emergency_vulnerable,
-    "courtyard-profile": courtyard_profile,
-}

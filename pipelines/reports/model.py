@@ -48,6 +48,10 @@ class Section:
     # row totals the table states: column -> the columns it is the sum of (SDC protects the relation)
     sums: dict[str, tuple[str, ...]] = field(default_factory=dict)
     signed: tuple[str, ...] = ()    # differences that may be negative (登记与实有差额)
+    # row balances the table states besides sums: (left columns, right columns) with equal sums
+    # (期初 + 增加 = 期末 + 减少); SDC protects them like sums
+    balances: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
+    kept: tuple[str, ...] = ()      # counts published elsewhere anyway (stocks): withheld only when nothing else does
     keys: list = field(default_factory=list)    # each row's grid (else community) code, where it has one
     chart: object = None    # pipelines.reports.chart.Chart, drawn below the table (SVG in HTML, PNG in XLSX)
 
@@ -104,6 +108,8 @@ class Report:
     fixed: set[tuple[int, int, int]] = field(default_factory=set)
     # cells withheld by disclosure control (section, row, column), set by render_report
     hidden: set[tuple[int, int, int]] = field(default_factory=set)
+    # the run report the quality note points to (a file name beside the report), when there is one
+    run_report: str | None = None
 
     @property
     def as_of_cn(self) -> str:

@@ -187,7 +187,7 @@ def write_xlsx(report: Report, path: Path) -> Path:
                          ncol > 1 and all(c.kind not in NUMERIC for c in section.columns)))
         data_rows = set(range(HEADER_ROW + 1, len(rows) + 1))
         rows.append(([], ROW_PT / 2, False))
-        notes = ([section.note] if section.note else []) + report.quality
+        notes = ([section.note] if section.note else []) + [_run_report_named(line, report) for line in report.quality]
         if report.hidden:
             notes.append(rule.note)
         rows.append(([_cell("数据质量说明：", "rp_bold")], ROW_PT, False))
@@ -237,6 +237,13 @@ def _add_chart(ws, chart, anchor: str) -> None:
     ws.add_image(img, anchor)
 
 
+def _run_report_named(line: str, report: Report) -> str:
+    """A workbook has no link: the note names the run report's file instead."""
+    from pipelines.reports.run_report import named
+
+    return named(line, report.run_report) if report.run_report else line
+
+
 def write_list_csv(lst: ListFile, path: Path) -> Path:
     """A person list is for a clerk, who opens it by double-click: codes and phones written as ="…"."""
     write_csv(lst.table, path, for_spreadsheet=True)
@@ -251,14 +258,19 @@ def write_html(report: Report, path: Path) -> Path:
         sections.append({"title": s.title, "columns": s.columns, "rows": rows, "note": s.note, "chart": s.chart,
                          "total": total, "units": s.units,
                          "withheld": withheld, "total_row": len(rows)})
+    from pipelines.reports.run_report import NOTE_REF
+
     rule = sdc.rule()
     html = _env().get_template("report.html.j2").render(report=report, sections=sections, numeric=NUMERIC,
-                                                        marker=rule.marker, sdc_note=rule.note, sign_off=SIGN_OFF)
+                                                        marker=rule.marker, sdc_note=rule.note, sign_off=SIGN_OFF,
+                                                        note_ref=NOTE_REF)
     path.write_text(html, encoding="utf-8")
     return path
 
 
-def write_index(path: Path, *, as_of: dt.date, unit: str, entries: list[dict], batches: list[dict]) -> Path:
-    html = _env().get_template("index.html.j2").render(as_of=as_of, unit=unit, entries=entries, batches=batches)
+def write_index(path: Path, *, as_of: dt.date, unit: str, entries: list[dict], batches: list[dict],
+                run_report: dict | None = None) -> Path:
+    html = _env().get_template("index.html.j2").render(as_of=as_of, unit=unit, entries=entries, batches=batches,
+                                                       run_report=run_report)
     path.write_text(html, encoding="utf-8")
     return path

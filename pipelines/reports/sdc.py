@@ -7,9 +7,11 @@ The rule (reports/standards.yaml ``disclosure``):
    ``number``).
 2. *Complementary*: a table's totals are exact, so a hidden cell must not be the difference of published ones.
    Every linear relation a table states — a column and its 合计, a row total and its parts
-   (``Section.sums``, e.g. 实有人口 = 户籍 + 流动 + 境外 + 未落户 + 类别不详), one section rolling up into another
-   (``Report.links``) — is checked: where it leaves a hidden cell alone, the smallest further non-zero part is
-   hidden as well (the total only when no part is left).
+   (``Section.sums``, e.g. 实有人口 = 户籍 + 流动 + 境外 + 未落户 + 类别不详), a row's balance
+   (``Section.balances``, e.g. 期初 + 增加 = 期末 + 减少, stated through a cell never published: their common sum),
+   one section rolling up into another (``Report.links``) — is checked: where it leaves a hidden cell alone, the smallest further non-zero part is
+   hidden as well (the total only when no part is left). Cells of columns a section keeps (``Section.kept``: stocks
+   another report publishes anyway) are hidden only when nothing else would do.
 3. *Audit*: then every hidden cell is bounded by linear programming over all the relations of the report, the
    way an analyst with the published table would (hidden counts are at least 1, since zeros are shown): a cell
    whose range holds one whole number is derivable, and another cell of one of its relations is hidden, until
@@ -21,7 +23,7 @@ comment; in HTML it is an empty cell the marker is drawn in by CSS. Totals count
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import yaml
@@ -55,6 +57,11 @@ class Table:
     persons: set[Cell]                 # counts of persons: subject to the primary rule, ≥ 1 when hidden
     signed: set[Cell]                  # differences (登记与实有差额): any whole number when hidden
     relations: list[tuple[Cell, list[Cell]]]
+    kept: set[Cell] = field(default_factory=set)       # hidden only when nothing else would do
+    virtual: set[Cell] = field(default_factory=set)    # the common sums of balances: never published
+    # hidden before other cells of a relation: a balance's 合计 cells, which spare a second row (whose stocks, were
+    # its change a published 0, would have to go)
+    preferred: set[Cell] = field(default_factory=set)
 
 
 def table_of(report) -> Table:
@@ -62,6 +69,9 @@ def table_of(report) -> Table:
     persons: set[Cell] = set()
     signed: set[Cell] = set()
     relations: list[tuple[Cell, list[Cell]]] = []
+    kept: set[Cell] = set()
+    virtual: set[Cell] = set()
+    preferred: set[Cell] = set()
     by_title = {s.title: i for i, s in enumerate(report.sections)}
     for si, s in enumerate(report.sections):
         total = s.total_row()
@@ -77,6 +87,16 @@ def table_of(report) -> Table:
         index = {c.name: ci for ci, c in enumerate(s.columns)}
         for whole, parts in s.sums.items():
             relations += [((si, ri, index[whole]), [(si, ri, index[p]) for p in parts]) for ri in range(len(rows))]
+        kept.update((si, ri, index[c]) for c in getattr(s, "kept", ()) for ri in range(len(rows)))
+        for k, (lhs, rhs) in enumerate(getattr(s, "balances", ())):
+            for ri, row in enumerate(rows):
+                common = (si, ri, -1 - k)       # a column index no published cell has
+                values[common] = sum(float(row[index[c]] or 0) for c in lhs)
+                signed.add(common)
+                virtual.add(common)
+                relations += [(common, [(si, ri, index[c]) for c in side]) for side in (lhs, rhs)]
+            if total:
+                preferred.update((si, len(s.rows), index[c]) for c in (*lhs, *rhs) if c not in getattr(s, "kept", ()))
     for detail, key, summary, columns in getattr(report, "links", ()):
         a, b = report.sections[by_title[detail]], report.sections[by_title[summary]]
         ia, ib = by_title[detail], by_title[summary]
@@ -88,22 +108,26 @@ def table_of(report) -> Table:
                 ca = next(ci for ci, c in enumerate(a.columns) if c.name == col)
                 cb = next(ci for ci, c in enumerate(b.columns) if c.name == col)
                 relations.append(((ib, rb, cb), [(ia, ra, ca) for ra in members]))
-    return Table(values, persons, signed, relations)
+    return Table(values, persons, signed, relations, kept, virtual, preferred)
 
 
 def _primary(t: Table, r: Rule) -> set[Cell]:
     return {c for c in t.persons if 0 < t.values[c] < r.min_count}
 
 
-def _hide_one_more(t: Table, hidden: set[Cell], total: Cell, parts: list[Cell]) -> bool:
-    """Hide the smallest visible non-zero part of a relation (ties: the first), else its total."""
-    options = sorted((abs(t.values[c]), c) for c in parts if c not in hidden and t.values[c] != 0)
-    if options:
-        hidden.add(options[0][1])
-        return True
-    if total not in hidden and t.values[total] != 0:
-        hidden.add(total)
-        return True
+def _hide_one_more(t: Table, hidden: set[Cell], total: Cell, parts: list[Cell], kept_too: bool = True) -> bool:
+    """Hide the smallest visible non-zero part of a relation (ties: the first), else its total; a kept cell
+    only when nothing else of the relation is left (or never, without ``kept_too``)."""
+    for kept in (False, True) if kept_too else (False,):
+        options = sorted((c not in t.preferred, abs(t.values[c]), c) for c in (*parts, total)
+                         if c not in hidden and t.values[c] != 0 and (c in t.kept) == kept
+                         and (c != total or c in t.preferred))
+        if options:
+            hidden.add(options[0][-1])
+            return True
+        if total not in hidden and t.values[total] != 0 and (total in t.kept) == kept:
+            hidden.add(total)
+            return True
     return False
 
 
@@ -113,6 +137,8 @@ def _complement(t: Table, hidden: set[Cell]) -> None:
     while changed:
         changed = False
         for total, parts in t.relations:
+            if total in t.virtual:
+                continue        # a balance: both its sides at once, below
             cells = [total, *parts]
             inside = [c for c in cells if c in hidden]
             if not inside:
@@ -123,6 +149,10 @@ def _complement(t: Table, hidden: set[Cell]) -> None:
                 rest = t.values[total] - sum(t.values[c] for c in parts if c not in hidden)
                 pinned = rest == len(inside)
             if (len(inside) == 1 or pinned) and _hide_one_more(t, hidden, total, parts):
+                changed = True
+        for common in sorted(t.virtual):
+            cells = [c for total, parts in t.relations if total == common for c in parts]
+            if sum(c in hidden for c in cells) == 1 and _hide_one_more(t, hidden, common, cells):
                 changed = True
 
 
@@ -217,24 +247,28 @@ def protect(report, r: Rule | None = None) -> set[Cell]:
     """The cells of ``report`` not to publish under rule ``r`` (default: the configured one)."""
     r = r or rule()
     t = table_of(report)
-    hidden = _primary(t, r) | set(getattr(report, "fixed", ()))
+    hidden = _primary(t, r) | set(getattr(report, "fixed", ())) | t.virtual
     _complement(t, hidden)
-    while hidden:
-        exposed = derivable(t, hidden)
+    while hidden - t.virtual:
+        exposed = derivable(t, hidden) - t.virtual
         if not exposed:
             break
         grew = False
         for c in sorted(exposed):
             own = [(total, parts) for total, parts in t.relations if c == total or c in parts]
-            if any(_hide_one_more(t, hidden, total, parts) for total, parts in own):
+            # a balance pins the cell through its other side: open that side first
+            common = {x for total, parts in own for x in (total, *parts) if x in t.virtual}
+            sides = [(total, parts) for total, parts in t.relations if total in common]
+            if any(_hide_one_more(t, hidden, total, parts, kept_too=False) for total, parts in sides + own):
                 grew = True
                 continue
             # every relation of the cell is withheld whole: it is pinned through relations further out (a
             # second table's total equal to this one's); open one of those
             group = next(cells for cells, _ in _components(t, hidden) if c in cells)
             around = [(total, parts) for total, parts in t.relations if total in group or any(x in group for x in parts)]
-            grew |= any(_hide_one_more(t, hidden, total, parts) for total, parts in around)
+            grew |= (any(_hide_one_more(t, hidden, total, parts, kept_too=False) for total, parts in around)
+                     or any(_hide_one_more(t, hidden, total, parts) for total, parts in sides + own + around))
         if not grew:        # nothing left to hide: every cell of every relation already is
             break
         _complement(t, hidden)
-    return hidden
+    return hidden - t.virtual

@@ -41,7 +41,7 @@ from pipelines.status.explain import explain
 from pipelines.status import delta
 from pipelines.store import Store, table_exists
 
-__all__ = ["build_evidence", "build_status", "explain", "prepare_status"]
+__all__ = ["build_evidence", "build_status", "explain", "prepare_status", "status_at"]
 
 
 def build_evidence(conn: duckdb.DuckDBPyConnection, *, incremental: bool = False) -> str:
@@ -90,6 +90,15 @@ def build_status(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, freshness_d
         prepare_status(conn, as_of=as_of, freshness_days=freshness_days)
         Store.run_sql(conn, "core/person_status.sql")
         how = "full"
-    Store.run_sql(conn, "core/status_done.sql")
+    Store.run_sql(conn, "core/status_release.sql")
     delta.remember(conn, "status", fingerprint)
     return how
+
+
+def status_at(conn: duckdb.DuckDBPyConnection, table: str, *, as_of: dt.date, freshness_days: int = 365) -> None:
+    """TEMP table ``table``: every person's row of core.person_status as it would be for another date, decided by
+    the same rules in one set-based pass, the store untouched (a report's period start: 人口变动月报). Leaves the
+    variable ``as_of`` set to that date."""
+    prepare_status(conn, as_of=as_of, freshness_days=freshness_days)
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM status_result")
+    Store.run_sql(conn, "core/status_release.sql")

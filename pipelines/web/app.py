@@ -84,11 +84,13 @@ def create_app(home: Path, *, https_only: bool | None = None, max_upload_bytes: 
         Route("/queue/export", pages.queue_export),
         Route("/queue/upload", pages.queue_upload, methods=["POST"]),
         Route("/queue/addresses", pages.queue_addresses),
+        Route("/queue/progress", pages.queue_progress),
         Route("/queue/address-alias", pages.queue_address_alias, methods=["POST"]),
         Route("/scorecard", pages.scorecard_page),
         Route("/tasks", pages.tasks_page),
         Route("/tasks/workbook", pages.tasks_workbook),
         Route("/runs", pages.runs_page),
+        Route("/runs/report", pages.run_report_page),
         Mount("/static", StaticFiles(directory=REPORTS_DIR / "web" / "static"), name="static"),
     ]
     middleware = [

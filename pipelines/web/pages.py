@@ -122,7 +122,9 @@ def _cell(value) -> str:
 
 
 def make_env() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(REPORTS_DIR / "web"), autoescape=True,
+    # reports/templates: pages that show what a report file shows include its body (run_report_body.html.j2)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader([REPORTS_DIR / "web", REPORTS_DIR / "templates"]),
+                             autoescape=True,
                              undefined=jinja2.StrictUndefined)
     env.filters["cell"] = _cell
     return env
@@ -606,6 +608,31 @@ def queue_page(request: Request, portal: Portal, pr: Principal):
 
 
 @page
+def queue_progress(request: Request, portal: Portal, pr: Principal):
+    """问题处理进度 (``onceonly quality progress`` in the portal): per community of the user's jurisdiction the issues
+    open, fixed and waived, per kind, the oldest open one, and the counts over the last rebuilds."""
+    from pipelines.quality import progress
+
+    pr.require_steward()
+    pr.areas = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)[0]
+    community = request.query_params.get("community") or ""
+    if community and community not in pr.community_codes:
+        raise Forbidden("所选社区不在您的辖区内。")
+    p, oldest = None, None
+    with portal.gate.read() as conn:
+        if portal.gate.has("quality.issues"):
+            issues, _ = pending.overlay(conn, portal.home)
+            p = progress(conn, community or None, runs=12, communities=sorted(pr.community_codes), issues=issues)
+    if p and p["oldest"]:
+        issue_id, rule, first_seen, message, field, value = p["oldest"]
+        oldest = masked_issue({"issue_id": issue_id, "rule": rule, "first_seen": first_seen, "message": message,
+                               "field": field, "value": value}, load_registry().queue_masking(pr.dept, pr.username))
+    portal.log(request, pr, "view", "queue-progress", f"community:{community}" if community else pr.scope_key)
+    return render(request, portal, "queue_progress.html.j2", pr=pr, p=p, oldest=oldest, community=community,
+                  communities=[a for a in pr.areas if a.level == "community"], rule_title=rule_title)
+
+
+@page
 def queue_addresses(request: Request, portal: Portal, pr: Principal):
     """Addresses no house was found for, grouped by what is unknown, with a form to settle a compound's or a
     road's spelling once (pipelines.address.aliases)."""
@@ -851,6 +878,23 @@ def runs_page(request: Request, portal: Portal, pr: Principal):
                   live=portal.gate.version(), history=history, building=building, keep=versions.keep_versions())
 
 
+@page
+def run_report_page(request: Request, portal: Portal, pr: Principal):
+    """运行报告 of the live version (pipelines/reports/run_report.py): like the runs page, for the street office
+    only; the comparison limited to the user's communities; quoted cells masked as the runs page masks them."""
+    from pipelines.reports import run_report
+
+    pr.require_operator()
+    pr.areas = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)[0]
+    data = None
+    with portal.gate.read() as conn:
+        if portal.gate.has("marts.run_files") and portal.gate.has("marts.run_meta"):
+            data = run_report.view(conn, communities=sorted(pr.community_codes))
+            data["unit"] = pr.area(None).name
+    portal.log(request, pr, "view", "run-report", pr.scope_key)
+    return render(request, portal, "run_report.html.j2", pr=pr, data=data, as_of_cn=run_report.as_of_cn)
+
+
 # --- follow-up tasks -----------------------------------------------------------------------------
 
 TASKS_EXTRACT = "verification-tasks"
@@ -912,7 +956,7 @@ def tasks_workbook(request: Request, portal: Portal, pr: Principal):
     with portal.gate.read(macros=True) as conn:
         # the level is the account's own (street / community / grid), never the browser's
         mine = {r[0] for r in conn.execute(
-            f"SELECT DISTINCT grid_code FROM core.grids WHERE {area.level}_code = ?", [area.code]).fetchall()}
+            f"SELECT DISTINCT grid_code FROM marts.grids WHERE {area.level}_code = ?", [area.code]).fetchall()}
         if grid not in mine:
             raise Forbidden("所选网格不在您的辖区内。")
         if not request.state.make:

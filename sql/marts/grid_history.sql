@@ -6,13 +6,10 @@ WITH grid AS (
     SELECT DISTINCT grid_code FROM core.grids
 ),
 people AS (
-    SELECT grid_code,
-           count(*) FILTER (WHERE registered) AS registered,
-           count(*) FILTER (WHERE status = '在住') AS verified,
-           count(*) FILTER (WHERE status = '待核实' AND house_code IS NOT NULL) AS unverified
-    FROM core.person_status
-    WHERE grid_code IS NOT NULL
-    GROUP BY grid_code
+    -- a grid's persons all have a house, so its 待核实 are those the verify tasks can visit
+    SELECT grid_code, registered, resident AS verified, unverified
+    FROM marts.population_by_grid
+    WHERE as_of = getvariable('as_of') AND grid_code IS NOT NULL
 ),
 tasks AS (
     SELECT grid_code,

@@ -1,28 +1,15 @@
--- marts.grid_population (extract grid-population, contract §3): one row per grid of core.grids,
--- zeros included. Persons count in the grid of their current house (core.person_status).
+-- marts.grid_population (extract grid-population, contract §3): one row per grid of marts.grids, zeros
+-- included; the counts are marts.population_by_grid's.
 CREATE OR REPLACE TABLE marts.grid_population AS
 WITH grid AS (
-    -- core.grids is per micro-grid; a grid's attributes come from its lowest micro-grid code
+    -- grids are listed per micro-grid; a grid's attributes come from its lowest micro-grid code
     SELECT grid_code, district_code, street_code, community_code, grid_name, grid_type
-    FROM core.grids
+    FROM marts.grids
     QUALIFY row_number() OVER (PARTITION BY grid_code ORDER BY microgrid_code) = 1
-),
-people AS (
-    SELECT grid_code,
-           count(*) FILTER (WHERE status = '在住') AS resident,
-           count(*) FILTER (WHERE status = '在住' AND category = '户籍人口') AS hukou,
-           count(*) FILTER (WHERE status = '在住' AND category = '流动人口') AS floating,
-           count(*) FILTER (WHERE status = '在住' AND category = '境外人员') AS foreign_,
-           count(*) FILTER (WHERE status = '待核实') AS unverified,
-           count(*) FILTER (WHERE registered) AS registered,
-           count(DISTINCT house_code) FILTER (WHERE status = '在住') AS occupied
-    FROM core.person_status
-    WHERE grid_code IS NOT NULL
-    GROUP BY grid_code
 ),
 houses AS (
     SELECT g.grid_code, count(*) AS houses
-    FROM core.houses h JOIN core.grids g USING (microgrid_code)
+    FROM marts.houses h JOIN marts.grids g USING (microgrid_code)
     GROUP BY g.grid_code
 )
 SELECT g.district_code AS "区县代码", g.street_code AS "街道代码", g.community_code AS "社区代码",
@@ -34,8 +21,8 @@ SELECT g.district_code AS "区县代码", g.street_code AS "街道代码", g.com
        coalesce(p.unverified, 0) AS "待核实人数",
        coalesce(p.registered, 0) AS "登记人口",
        coalesce(h.houses, 0) AS "实有房屋",
-       coalesce(p.occupied, 0) AS "有人居住房屋"
+       coalesce(p.occupied_houses, 0) AS "有人居住房屋"
 FROM grid g
-LEFT JOIN people p USING (grid_code)
-LEFT JOIN houses h USING (grid_code)
+LEFT JOIN marts.population_by_grid p ON p.grid_code = g.grid_code AND p.as_of = getvariable('as_of')
+LEFT JOIN houses h ON h.grid_code = g.grid_code
 ORDER BY g.district_code, g.street_code, g.community_code, g.grid_code;

@@ -1,6 +1,6 @@
 -- The code lists of the categories reports group by, in their natural order: a table lists them by rank, never as
 -- text (as text, 18-34岁 sorts before 18岁以下 and 一至三年 before 半年以内). Bands are defined here once, with their
--- bounds, and the reports that band a value read them (report_floating.sql). Needs rp_provinces (provinces.sql).
+-- bounds, and the reports that band a value read them (floating_stats.sql). Needs rp_provinces (provinces.sql).
 
 -- 年龄段 (full years on D): from_age <= age < below_age.
 CREATE OR REPLACE TEMP TABLE rp_age_bands AS

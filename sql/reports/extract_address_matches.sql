@@ -7,7 +7,7 @@ CREATE OR REPLACE TEMP VIEW x_address_matches AS
 WITH cand AS (
     SELECT m.template, m.batch_id, m.row_no, any_value(g.community_code) AS community_code,
            any_value(g.street_code) AS street_code, any_value(g.district_code) AS district_code
-    FROM (SELECT template, batch_id, row_no, unnest(candidates) AS house_code FROM core.address_matches
+    FROM (SELECT template, batch_id, row_no, unnest(candidates) AS house_code FROM marts.address_matches
           WHERE match_status = 'multi_match') m
     JOIN rp_houses h USING (house_code) JOIN rp_grids g USING (microgrid_code)
     GROUP BY ALL HAVING count(DISTINCT g.community_code) = 1
@@ -20,7 +20,7 @@ SELECT m.template AS 来源, m.record_no AS 记录编号, m.address AS 地址,
        coalesce(g.district_code, c.district_code) AS _district_code,
        coalesce(g.street_code, c.street_code) AS _street_code,
        coalesce(g.community_code, c.community_code) AS _community_code
-FROM core.address_matches m
+FROM marts.address_matches m
 LEFT JOIN rp_houses h ON h.house_code = m.house_code
 LEFT JOIN rp_grids g ON g.microgrid_code = h.microgrid_code
 LEFT JOIN cand c USING (template, batch_id, row_no);

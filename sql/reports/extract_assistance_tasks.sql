@@ -22,15 +22,14 @@ SELECT t.task_id AS 任务编号,
        coalesce(a.记录编号, CASE WHEN t.subject NOT LIKE '%:%' THEN t.subject END) AS 记录编号,
        coalesce(a.公民身份号码, p.id_number) AS 公民身份号码, coalesce(a.姓名, p.name) AS 姓名,
        coalesce(a.救助类别, k.assistance_type) AS 救助类别, a.月救助金额,
-       s.status AS 状态,
+       p.status AS 状态,
        CASE WHEN t.state = 'closed' THEN t.resolution || '：' || coalesce(t.closing_detail, '无记录') ELSE a.依据 END
            AS 依据,
        g.district_code AS _district_code, g.street_code AS _street_code, g.community_code AS _community_code,
        g.grid_code AS _grid_code
 FROM marts.tasks t
 LEFT JOIN marts.assistance_flagged a ON t.state = 'open' AND a.record = t.subject AND a.person_key = t.person_key
-LEFT JOIN core.persons p ON p.person_key = t.person_key
-LEFT JOIN core.person_status s ON s.person_key = t.person_key AND s.as_of = getvariable('as_of')
+LEFT JOIN marts.persons p ON p.person_key = t.person_key AND p.as_of = getvariable('as_of')
 LEFT JOIN kinds k ON k.task_id = t.task_id
 LEFT JOIN grid g ON g.grid_code = t.grid_code
 WHERE t.kind = 'assistance'

@@ -5,10 +5,8 @@ SELECT s.record_no AS 记录编号, s.disability_cert_no AS 残疾证号, s.id_n
        s.disability_type AS 残疾类别, s.disability_grade AS 残疾等级, p.status AS 状态, ps.basis AS 依据,
        p.community_name AS 社区名称,
        p.district_code AS _district_code, p.street_code AS _street_code, p.community_code AS _community_code
-FROM staging.disability s
-JOIN rp_batches b USING (batch_id)
-LEFT JOIN rp_links k ON k.template = 'disability' AND k.record_id = record_id(b.batch_no, s.row_no)
-LEFT JOIN rp_persons p ON p.person_key = k.person_key
+FROM marts.disability_records s
+LEFT JOIN rp_persons p ON p.person_key = s.person_key
 -- basis is read here only: rp_persons leaves out that long text (21M rows of it at city scale)
-LEFT JOIN core.person_status ps ON ps.person_key = p.person_key AND ps.as_of = getvariable('as_of')
-WHERE s.issued_on IS NULL OR s.issued_on <= getvariable('as_of');
+LEFT JOIN marts.persons ps ON ps.person_key = p.person_key AND ps.as_of = getvariable('as_of')
+WHERE s.as_of = getvariable('as_of');

@@ -13,5 +13,5 @@ SELECT t.task_id AS 任务编号, task_kind_cn(t.kind) AS 任务类型, task_sta
        g.district_code AS _district_code, g.street_code AS _street_code, g.community_code AS _community_code,
        g.grid_code AS _grid_code
 FROM marts.tasks t
-LEFT JOIN core.persons p ON p.person_key = t.person_key
+LEFT JOIN marts.persons p ON p.person_key = t.person_key AND p.as_of = getvariable('as_of')
 LEFT JOIN grid g ON g.grid_code = t.grid_code;

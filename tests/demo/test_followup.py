@@ -240,6 +240,31 @@ def test_task_workbooks_for_a_community_one_sheet_per_worker_in_building_order(m
     assert [p.path.read_bytes() for p in books] == [p.path.read_bytes() for p in second]
 
 
+def test_november_population_changes_reconcile_with_both_months_and_show_the_visits(months, demo_world, tmp_path):
+    """人口变动月报 for November (as of 2026-11-30): per grid 期初 is October's 实有人口 (as October's build published
+    it, and as November's store re-decides it for 2026-10-31), 期末 November's, 期末 = 期初 + 增加 − 减少, and the
+    visits' findings are its changes, each citing the visit."""
+    from pipelines.cli import ensure_as_of
+    from tests.reports.test_population_changes import assert_reconciles, changes, stock
+
+    path = tmp_path / "store.duckdb"
+    shutil.copy(months["home"] / "store.duckdb", path)
+    with Store(demo_world["home"] / "store.duckdb").connect(read_only=True) as conn:
+        october = stock(conn)
+    with Store(path).connect() as conn:
+        report = changes(conn, tmp_path / "out", D2)
+        cited = dict(conn.execute("SELECT 变动类型, list(DISTINCT 来源) FROM r_chg_list WHERE _list = 'status' "
+                                  "GROUP BY ALL").fetchall())
+        end = stock(conn)
+        ensure_as_of(conn, D1)
+        start = stock(conn)
+    assert_reconciles(report, start, end)
+    assert start == october
+    assert "走访记录" in cited["待核实→在住"] and "走访记录" in cited["待核实→已离开"], cited
+    verified = sum(r["待核实转在住"] for r in report["grid"].values())
+    assert verified >= months["meta"]["results"].get("在住", 1), (verified, months["meta"]["results"])
+
+
 def test_task_history_survives_reruns_and_the_past_month_reproduces(months):
     home, inbox = months["home"], months["inbox"]
     ledger_sql = "SELECT * EXCLUDE (built_at) FROM core.task_log ORDER BY as_of, built_at, task_id"

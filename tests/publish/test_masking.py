@@ -122,12 +122,13 @@ def test_every_column_an_output_can_carry_has_one_class():
 
 def test_every_report_table_column_has_a_class(conn):
     from pipelines.publish.grants import prepare
-    from pipelines.reports.families import FAMILIES
+    from pipelines.reports import FAMILIES
+    from pipelines.reports.families import build
 
     reg = load_registry()
     prepare(conn, AS_OF)
-    for name, build in FAMILIES.items():
-        report = build(conn, AS_OF, "x", M.DEFAULT)
+    for name, family in FAMILIES.items():
+        report = build(conn, family, AS_OF, "x", M.DEFAULT)
         for s in report.sections:
             for c in s.columns:
                 if c.kind == "text":

@@ -1,5 +1,5 @@
-"""A small store with exactly the documented raw/staging/core columns (architecture.md),
-built in SQL so the quality code is tested against real DuckDB files."""
+"""A small store on the product's own raw/staging/core tables (tests/schema.py: rows inserted by name, so a column
+the product renames fails here), built in SQL so the quality code is tested against real DuckDB files."""
 from __future__ import annotations
 
 import pytest
@@ -21,31 +21,24 @@ OLD = "1900-01-01"                       # birth date making P3 older than 110
 def build(conn, *, typo_batch="b_res1"):
     c = conn
     c.execute("""
-    CREATE TABLE raw.batches (batch_id VARCHAR, template VARCHAR, file_name VARCHAR, file_size BIGINT,
-        file_format VARCHAR, encoding VARCHAR, header_row INTEGER, loaded_at TIMESTAMP, loaded_on DATE,
-        status VARCHAR, message VARCHAR, rows_read INTEGER, rows_loaded INTEGER, rows_rejected INTEGER,
-        config_hash VARCHAR);
-    INSERT INTO raw.batches VALUES
+    INSERT INTO raw.batches BY NAME SELECT * FROM (VALUES
       ('b_grid','grids','grids/网格.csv',1,'csv','utf-8',1,'2026-09-01','2026-09-01','loaded',NULL,2,2,0,'h'),
       ('b_house','housing','housing/房屋.csv',1,'csv','utf-8',1,'2026-09-01','2026-09-01','loaded',NULL,3,3,0,'h'),
-      ('b_res1','residents','residents/2026-09 金沙社区.csv',1,'csv','utf-8',1,'2026-10-01 08:00','2026-10-01','loaded',NULL,4,3,1,'h');
-    CREATE TABLE raw.row_errors (batch_id VARCHAR, template VARCHAR, row_no INTEGER, record_no VARCHAR,
-        field VARCHAR, column_name VARCHAR, value VARCHAR, rule VARCHAR, severity VARCHAR, message VARCHAR);
-    INSERT INTO raw.row_errors VALUES
+      ('b_res1','residents','residents/2026-09 金沙社区.csv',1,'csv','utf-8',1,'2026-10-01 08:00','2026-10-01','loaded',NULL,4,3,1,'h')
+    ) v(batch_id, template, file_name, file_size, file_format, encoding, header_row, loaded_at, loaded_on, status, message, rows_read, rows_loaded, rows_rejected, config_hash);
+    INSERT INTO raw.row_errors BY NAME SELECT * FROM (VALUES
       ('b_res1','residents',5,'R4','出生日期','birth_date','2024-02-30','date_invalid','reject',
-       'residents/2026-09 金沙社区.csv 第5行 出生日期 "2024-02-30" 不是有效日期');
-    CREATE TABLE raw.residents (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR, name VARCHAR,
-        id_number VARCHAR, sex VARCHAR, birth_date VARCHAR, ethnicity VARCHAR, phone VARCHAR, house_code VARCHAR,
-        relation VARCHAR, category VARCHAR, tags VARCHAR, collector VARCHAR, collected_on VARCHAR,
-        phone_public VARCHAR, extra_fields MAP(VARCHAR, VARCHAR), cell_types MAP(VARCHAR, VARCHAR));
+       'residents/2026-09 金沙社区.csv 第5行 出生日期 "2024-02-30" 不是有效日期')
+    ) v(batch_id, template, row_no, record_no, field, column_name, value, rule, severity, message);
     """)
     c.execute(f"""
-    INSERT INTO raw.residents VALUES
+    INSERT INTO raw.residents BY NAME SELECT * FROM (VALUES
       ('b_res1',2,'R1','张三','{ID_A}','男','1980-01-01',NULL,'13800000000','H1',NULL,'户籍人口',NULL,NULL,'2026-09-20','是',NULL,NULL),
       ('b_res1',3,'R2','张三','{ID_TYPO}','男','1980-01-01',NULL,'12345','H1',NULL,'户籍','党员',NULL,'2026-09-20',NULL,NULL,NULL),
       ('b_res1',4,'R3','李四',NULL,'女','2027-01-01',NULL,NULL,'H3',NULL,'流动人口',NULL,NULL,'2026-09-20',NULL,NULL,NULL),
-      ('b_res1',5,'R4','王五',NULL,'男','2024-02-30',NULL,NULL,'H2',NULL,'流动人口',NULL,NULL,'2026-09-20',NULL,NULL,NULL);
-    CREATE TABLE staging.residents AS
+      ('b_res1',5,'R4','王五',NULL,'男','2024-02-30',NULL,NULL,'H2',NULL,'流动人口',NULL,NULL,'2026-09-20',NULL,NULL,NULL)
+    ) v(batch_id, row_no, record_no, name, id_number, sex, birth_date, ethnicity, phone, house_code, relation, category, tags, collector, collected_on, phone_public, extra_fields, cell_types);
+    INSERT INTO staging.residents BY NAME
     SELECT batch_id, row_no, record_no, name, name AS name_raw,
            CASE WHEN row_no = 3 THEN NULL ELSE category END AS category, row_no = 3 AS category_unknown,
            CASE WHEN row_no < 4 THEN sex END AS sex, false AS sex_unknown,
@@ -60,49 +53,38 @@ def build(conn, *, typo_batch="b_res1"):
            CASE WHEN id_number = '{ID_A}' THEN '男' END AS id_sex,
            false AS birth_date_conflict, false AS sex_conflict
     FROM raw.residents WHERE row_no < 5;
-    CREATE TABLE core.grids (microgrid_code VARCHAR, microgrid_name VARCHAR, grid_code VARCHAR, grid_name VARCHAR,
-        grid_type VARCHAR, community_code VARCHAR, community_name VARCHAR, street_code VARCHAR, street_name VARCHAR,
-        district_code VARCHAR, district_name VARCHAR, grid_worker VARCHAR, grid_worker_phone VARCHAR,
-        batch_id VARCHAR, row_no INTEGER);
-    INSERT INTO core.grids VALUES
+    INSERT INTO core.grids BY NAME SELECT * FROM (VALUES
       ('MG1','一号微网格','G1','一网格','一般网格','C1','金沙社区','S1','金沙街道','D1','青羊区',NULL,NULL,'b_grid',2),
-      ('MG2','二号微网格','G2','二网格','一般网格','C2','银河社区','S1','金沙街道','D1','青羊区',NULL,NULL,'b_grid',3);
-    CREATE TABLE core.houses (house_code VARCHAR, microgrid_code VARCHAR, std_address VARCHAR, compound VARCHAR,
-        building VARCHAR, unit VARCHAR, floor VARCHAR, room VARCHAR, usage VARCHAR, occupancy VARCHAR,
-        owner_name VARCHAR, owner_id_number VARCHAR, collected_on DATE, batch_id VARCHAR, row_no INTEGER);
-    INSERT INTO core.houses VALUES
+      ('MG2','二号微网格','G2','二网格','一般网格','C2','银河社区','S1','金沙街道','D1','青羊区',NULL,NULL,'b_grid',3)
+    ) v(microgrid_code, microgrid_name, grid_code, grid_name, grid_type, community_code, community_name, street_code, street_name, district_code, district_name, grid_worker, grid_worker_phone, batch_id, row_no);
+    INSERT INTO core.houses BY NAME SELECT * FROM (VALUES
       ('H1','MG1','金沙路1号1栋1单元101',NULL,'1','1','1','101','住宅','自住',NULL,NULL,'2026-09-01','b_house',2),
       ('H2','MG1','金沙路1号1栋1单元102',NULL,'1','1','1','102','住宅','自住',NULL,NULL,'2026-09-01','b_house',3),
-      ('H9','MGX','银河路9号',NULL,NULL,NULL,NULL,NULL,'住宅','出租',NULL,NULL,'2026-09-01','b_house',4);
-    CREATE TABLE core.person_records (record_key VARCHAR, template VARCHAR, batch_id VARCHAR, row_no INTEGER,
-        record_no VARCHAR, name VARCHAR, name_raw VARCHAR, id_number VARCHAR, id_raw VARCHAR, id_valid BOOLEAN,
-        id_problem VARCHAR, birth_date DATE, sex VARCHAR, house_code VARCHAR, house_source VARCHAR,
-        address VARCHAR, event_date DATE);
-    INSERT INTO core.person_records SELECT 'residents:' || batch_id || ':' || row_no, 'residents', batch_id, row_no,
-        record_no, name, name_raw, id_number, id_raw, id_valid, id_problem, birth_date, sex,
-        CASE WHEN house_code IN ('H1','H2','H9') THEN house_code END, 'stated', NULL, collected_on
+      ('H9','MGX','银河路9号',NULL,NULL,NULL,NULL,NULL,'住宅','出租',NULL,NULL,'2026-09-01','b_house',4)
+    ) v(house_code, microgrid_code, std_address, compound, building, unit, floor, room, usage, occupancy, owner_name, owner_id_number, collected_on, batch_id, row_no);
+    INSERT INTO core.person_records BY NAME SELECT 'residents:' || batch_id || ':' || row_no AS record_key,
+        'residents' AS template, batch_id, row_no, record_no, name, name_raw, id_number, id_raw, id_valid, id_problem,
+        birth_date, sex, CASE WHEN house_code IN ('H1','H2','H9') THEN house_code END AS house_code,
+        'stated' AS house_source, collected_on AS event_date
       FROM staging.residents;
-    INSERT INTO core.person_records VALUES ('floating:b_flo:2','floating','b_flo',2,'F1','赵六','赵六',NULL,NULL,
-        NULL,NULL,NULL,NULL,NULL,NULL,'金沙路1号1栋',DATE '2026-09-01');
-    CREATE TABLE core.persons (person_key VARCHAR, name VARCHAR, id_number VARCHAR, birth_date DATE, sex VARCHAR,
-        n_records INTEGER);
-    INSERT INTO core.persons VALUES ('P1','张三','{ID_A}','1980-01-01','男',1), ('P2','李四',NULL,NULL,'女',1),
-        ('P3','钱七',NULL,'{OLD}','女',0);
-    CREATE TABLE core.person_links (record_key VARCHAR, person_key VARCHAR, rule VARCHAR, score DOUBLE);
-    INSERT INTO core.person_links VALUES ('residents:b_res1:2','P1','id_exact',NULL),
+    INSERT INTO core.person_records BY NAME SELECT * FROM (VALUES ('floating:b_flo:2','floating','b_flo',2,'F1','赵六','赵六',NULL,NULL,
+        NULL,NULL,NULL,NULL,NULL,NULL,'金沙路1号1栋',DATE '2026-09-01')
+    ) v(record_key, template, batch_id, row_no, record_no, name, name_raw, id_number, id_raw, id_valid, id_problem,
+        birth_date, sex, house_code, house_source, address, event_date);
+    INSERT INTO core.persons BY NAME SELECT * FROM (VALUES ('P1','张三','{ID_A}','1980-01-01','男',1), ('P2','李四',NULL,NULL,'女',1),
+        ('P3','钱七',NULL,'{OLD}','女',0)
+    ) v(person_key, name, id_number, birth_date, sex, n_records);
+    INSERT INTO core.person_links BY NAME SELECT * FROM (VALUES ('residents:b_res1:2','P1','id_exact',NULL),
         ('residents:b_res1:3',NULL,'ambiguous',NULL), ('residents:b_res1:4','P2','singleton',NULL),
-        ('floating:b_flo:2',NULL,'unlinkable',NULL);
-    CREATE TABLE core.link_candidates (record_key VARCHAR, rank BIGINT, candidate_person_key VARCHAR,
-        candidate_record_key VARCHAR, match_probability DOUBLE, match_weight DOUBLE, reason VARCHAR);
-    INSERT INTO core.link_candidates VALUES ('residents:b_res1:3',1,'P1','residents:b_res1:2',0.93,8.5,NULL),
-        ('residents:b_res1:3',2,'P2','residents:b_res1:4',0.2,-1.0,NULL);
-    CREATE TABLE core.address_matches (template VARCHAR, batch_id VARCHAR, row_no INTEGER, record_key VARCHAR,
-        address VARCHAR, road VARCHAR, road_no VARCHAR, compound VARCHAR, building VARCHAR, unit VARCHAR,
-        floor VARCHAR, room VARCHAR, match_status VARCHAR, house_code VARCHAR, candidates VARCHAR[], rule VARCHAR,
-        how VARCHAR, basis_detail VARCHAR);
-    INSERT INTO core.address_matches VALUES ('floating','b_flo',2,'floating:b_flo:2','金沙路1号1栋','金沙路','1',
+        ('floating:b_flo:2',NULL,'unlinkable',NULL)
+    ) v(record_key, person_key, rule, score);
+    INSERT INTO core.link_candidates BY NAME SELECT * FROM (VALUES ('residents:b_res1:3',1,'P1','residents:b_res1:2',0.93,8.5,NULL),
+        ('residents:b_res1:3',2,'P2','residents:b_res1:4',0.2,-1.0,NULL)
+    ) v(record_key, rank, candidate_person_key, candidate_record_key, match_probability, match_weight, reason);
+    INSERT INTO core.address_matches BY NAME SELECT * FROM (VALUES ('floating','b_flo',2,'floating:b_flo:2','金沙路1号1栋','金沙路','1',
         NULL,'1',NULL,NULL,NULL,'multi_match',NULL,['H1','H2'],'road_building', 'multi',
-        '门牌“金沙路1号”、1栋，有 2 处房屋都符合，地址未写单元、户室，无法确定');
+        '门牌“金沙路1号”、1栋，有 2 处房屋都符合，地址未写单元、户室，无法确定')
+    ) v(template, batch_id, row_no, record_key, address, road, road_no, compound, building, unit, floor, room, match_status, house_code, candidates, rule, how, basis_detail);
     CREATE TABLE core.person_status (person_key VARCHAR, as_of DATE, status VARCHAR, category VARCHAR,
         house_code VARCHAR, microgrid_code VARCHAR, grid_code VARCHAR, registered BOOLEAN, basis VARCHAR);
     INSERT INTO core.person_status VALUES ('P1','2026-10-31','在住','户籍人口','H1','MG1','G1',true,'实有人口 2026-09-20'),
@@ -112,7 +94,8 @@ def build(conn, *, typo_batch="b_res1"):
 
 
 @pytest.fixture
-def small_store(store):
+def small_store(schema_store):
+    store = schema_store
     with store.connect() as conn:
         build(conn)
     return store

@@ -18,7 +18,6 @@ from pipelines.sources import load_catalog
 from .conftest import ID_A, ID_TYPO
 
 AS_OF = dt.date(2026, 10, 31)
-FLOATING = [f.column for f in load_catalog()["floating"].fields]
 
 
 def _sheet(wb, rule):
@@ -37,8 +36,6 @@ def test_a_steward_fills_the_workbook_and_gets_the_same_answer_before_and_after_
     out = tmp_path / "fixes.xlsx"
     with small_store.connect() as conn:
         # the floating registration whose address names two houses (core.address_matches of the fixture)
-        conn.execute("CREATE TABLE raw.floating (batch_id VARCHAR, row_no INTEGER, " + ", ".join(
-            f"{c} VARCHAR" for c in FLOATING) + ", extra_fields MAP(VARCHAR, VARCHAR), cell_types MAP(VARCHAR, VARCHAR))")
         conn.execute("INSERT INTO raw.floating (batch_id, row_no, record_no, name, current_address) "
                      "VALUES ('b_flo', 2, 'F1', '赵六', '金沙路1号1栋')")
         validate(conn, as_of=AS_OF)

@@ -3,21 +3,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
 AS_OF = dt.date(2026, 10, 31)
-WORLD_SQL = Path(__file__).parent.parent / "publish" / "world.sql"
 
 
 @pytest.fixture(scope="module")
-def conn(tmp_path_factory):
-    from pipelines.store import Store
+def conn(tmp_path_factory, schema_template):
+    from tests.publish.conftest import load_world
+    from tests.schema import copy_of
 
-    store = Store(tmp_path_factory.mktemp("world") / "store.duckdb")
+    store = copy_of(schema_template, tmp_path_factory.mktemp("world"))
     with store.connect() as c:
-        c.execute(WORLD_SQL.read_text(encoding="utf-8"))
+        load_world(c)
         yield c
 
 

@@ -11,8 +11,7 @@ import pytest
 AS_OF = dt.date(2026, 10, 31)
 from pipelines.publish import GrantRefused
 from pipelines.publish.audit import handouts
-from pipelines.reports import render_all, render_report
-from pipelines.reports.families import FAMILIES
+from pipelines.reports import FAMILIES, render_all, render_report
 
 from .conftest import hiding_nothing
 
@@ -110,11 +109,11 @@ def test_period_changes_are_dated_by_the_deciding_evidence_in_the_month(conn, tm
     assert raw["金沙社区"] == (1, 1, 1)
     assert raw["银杏社区"] == (0, 0, 0)
     # the same month, seen on 2026-10-09: P10's 迁出 (10 Oct) has not happened yet
-    from pipelines.store import Store
-    Store.run_sql(conn, "reports/report_population.sql", as_of=dt.date(2026, 10, 9))
+    from pipelines.reports.families import run_sql
+    run_sql(conn, FAMILIES["population-monthly"], dt.date(2026, 10, 9))
     raw = {r[0]: r[1:] for r in conn.execute("SELECT 社区, 本期迁入, 本期离开, 本期死亡 FROM r_pop_changes").fetchall()}
     assert raw["金沙社区"][1] == 0
-    Store.run_sql(conn, "reports/report_population.sql", as_of=AS_OF)
+    run_sql(conn, FAMILIES["population-monthly"], AS_OF)
 
 
 def test_grid_standards_flags_households_and_the_seed_case(rendered):
@@ -240,7 +239,7 @@ def test_person_lists_hold_who_the_extracts_hold(rendered, conn):
 
 
 def test_disability_check_cites_the_status_basis_of_each_linked_record(rendered, conn):
-    # 依据 comes from core.person_status (rp_persons leaves that long text out)
+    # 依据 comes from marts.persons (rp_persons leaves that long text out)
     out, _ = rendered
     expected = dict(conn.execute("""
         SELECT s.record_no, ps.basis
@@ -286,12 +285,12 @@ def test_department_reports_follow_the_registry(conn, tmp_path):
 
 def test_newest_row_key_orders_dates_before_1900_too(conn):
     # a 采集日期 typed as 1850 (or 0001) is a valid date: it is the oldest row, not an error
-    from pipelines.publish.grants import prepare
-    prepare(conn, AS_OF)
+    from pipelines.marts import build_output_marts
+    build_output_marts(conn, as_of=AS_OF)       # defines newest_key (sql/marts/persons.sql) on this connection
     assert conn.execute(
-        "SELECT rp_newest_key(DATE '0001-01-01', 9) < rp_newest_key(DATE '1850-01-01', 1), "
-        "rp_newest_key(DATE '1850-01-01', 9) < rp_newest_key(NULL, 1), "   # no date counts as 1900-01-01
-        "rp_newest_key(DATE '2026-01-01', 1) < rp_newest_key(DATE '2026-01-01', 2)").fetchall() == [(True, True, True)]
+        "SELECT newest_key(DATE '0001-01-01', 9) < newest_key(DATE '1850-01-01', 1), "
+        "newest_key(DATE '1850-01-01', 9) < newest_key(NULL, 1), "   # no date counts as 1900-01-01
+        "newest_key(DATE '2026-01-01', 1) < newest_key(DATE '2026-01-01', 2)").fetchall() == [(True, True, True)]
 
 
 def test_a_jurisdictions_files_do_not_depend_on_what_was_rendered_before(conn, tmp_path):

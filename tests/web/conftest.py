@@ -10,9 +10,9 @@ from tests.web.portal_world import add_accounts, build_portal_store, serving
 
 
 @pytest.fixture(scope="session")
-def portal_home(tmp_path_factory) -> Path:
+def portal_home(tmp_path_factory, schema_template) -> Path:
     home = tmp_path_factory.mktemp("portal") / "home"
-    build_portal_store(home)
+    build_portal_store(home, schema_template)
     add_accounts(home)
     return home
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 from pipelines.marts import build_portal_marts
 from pipelines.quality import build_queue, pending, scorecard
 from pipelines.store import Store
+from tests.publish.conftest import load_world
+from tests.schema import copy_of
 
 AS_OF = dt.date(2026, 10, 31)
-WORLD_SQL = Path(__file__).parent.parent / "publish" / "world.sql"
 PASSWORD = "correct-horse-42"
 
 # username, department, jurisdiction
@@ -30,37 +32,27 @@ ACCOUNTS = {
 }
 
 QUALITY_SQL = """
-ALTER TABLE core.person_records ADD COLUMN name_raw VARCHAR; UPDATE core.person_records SET name_raw = name;
-ALTER TABLE core.person_records ADD COLUMN id_raw VARCHAR; UPDATE core.person_records SET id_raw = id_number;
-ALTER TABLE core.person_records ADD COLUMN id_valid BOOLEAN DEFAULT true;
-ALTER TABLE core.houses ADD COLUMN batch_id VARCHAR DEFAULT 'b_house';
-ALTER TABLE core.houses ADD COLUMN row_no INTEGER DEFAULT 2;
-ALTER TABLE core.houses ADD COLUMN collected_on DATE DEFAULT DATE '2026-01-06';
-ALTER TABLE core.grids ADD COLUMN batch_id VARCHAR DEFAULT 'b_grids';
-ALTER TABLE core.grids ADD COLUMN row_no INTEGER DEFAULT 2;
+UPDATE core.person_records SET name_raw = name, id_raw = id_number, id_valid = true;
+UPDATE core.houses SET batch_id = 'b_house', row_no = 2, collected_on = DATE '2026-01-06';
+UPDATE core.grids SET batch_id = 'b_grids', row_no = 2;
 INSERT INTO raw.batches VALUES ('b_res_hb', 'residents', 'residents/2026-10 河滨社区.xlsx', 100, 'xlsx', NULL, 3,
     TIMESTAMP '2026-10-20 10:00:00', DATE '2026-10-20', 'loaded', NULL, 2, 0, 2, 'c', 8);
-CREATE TABLE raw.row_errors (batch_id VARCHAR, template VARCHAR, row_no INTEGER, record_no VARCHAR,
-    field VARCHAR, column_name VARCHAR, value VARCHAR, rule VARCHAR, severity VARCHAR, message VARCHAR);
-CREATE TABLE raw.residents (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR, name VARCHAR,
-    id_number VARCHAR, sex VARCHAR, birth_date VARCHAR, ethnicity VARCHAR, phone VARCHAR, house_code VARCHAR,
-    relation VARCHAR, category VARCHAR, tags VARCHAR, collector VARCHAR, collected_on VARCHAR,
-    extra_fields MAP(VARCHAR, VARCHAR), cell_types MAP(VARCHAR, VARCHAR));
-INSERT INTO raw.residents VALUES
+INSERT INTO raw.residents BY NAME SELECT * FROM (VALUES
   ('b_res', 30, 'R-X1', '金一', NULL, '男', '2024-02-30', NULL, NULL, 'H1', NULL, '户籍人口', NULL, NULL, '2026-10-20', NULL, NULL),
   ('b_res', 31, 'R-X2', '金二', NULL, '女', '2023-13-01', NULL, NULL, 'H2', NULL, '户籍人口', NULL, NULL, '2026-10-20', NULL, NULL),
   ('b_res', 32, 'R-X3', '金三', NULL, '女', '1990-02-31', NULL, NULL, 'H3', NULL, '户籍人口', NULL, NULL, '2026-10-20', NULL, NULL),
   ('b_res', 33, 'R-X4', '金四', NULL, '男', '1985-06-31', NULL, NULL, 'H3', NULL, '户籍人口', NULL, NULL, '2026-10-20', NULL, NULL),
   ('b_res', 34, 'R-X5', '金五', NULL, '男', '1975-09-31', NULL, NULL, 'H2', NULL, '户籍人口', NULL, NULL, '2026-10-20', NULL, NULL),
   ('b_res_hb', 4, 'R-H1', '河秘密', NULL, '男', '2022-02-30', NULL, NULL, 'H5', NULL, '户籍人口', NULL, NULL, '2026-10-20', NULL, NULL),
-  ('b_res_hb', 5, 'R-H2', '河机密', NULL, '女', '2021-04-31', NULL, NULL, 'H5', NULL, '户籍人口', NULL, NULL, '2026-10-20', NULL, NULL);
-ALTER TABLE raw.residents ADD COLUMN phone_public VARCHAR;     -- 公开联系方式 (sources/residents.yaml)
+  ('b_res_hb', 5, 'R-H2', '河机密', NULL, '女', '2021-04-31', NULL, NULL, 'H5', NULL, '户籍人口', NULL, NULL, '2026-10-20', NULL, NULL)
+) t(batch_id, row_no, record_no, name, id_number, sex, birth_date, ethnicity, phone, house_code, relation, category, tags,
+    collector, collected_on, extra_fields, cell_types);
 -- a loaded row of the 河滨 file, so its rejected rows are located in 河滨社区 (the file's community)
 INSERT INTO core.person_records (record_key, template, batch_id, row_no, record_no, name, id_number, house_code,
     event_date, name_raw, id_raw, id_valid)
 VALUES ('residents:b_res_hb:3', 'residents', 'b_res_hb', 3, 'R-H0', '陈十三', '510104194501010133', 'H5',
     DATE '2026-10-20', '陈十三', '510104194501010133', true);
-INSERT INTO core.person_links VALUES ('residents:b_res_hb:3', 'P13', 'id_exact', NULL);
+INSERT INTO core.person_links (record_key, person_key, rule) VALUES ('residents:b_res_hb:3', 'P13', 'id_exact');
 INSERT INTO raw.row_errors
 SELECT batch_id, 'residents', row_no, record_no, '出生日期', 'birth_date', birth_date, 'date_invalid', 'reject',
        (CASE batch_id WHEN 'b_res' THEN 'residents/2026-10 金沙社区.xlsx' ELSE 'residents/2026-10 河滨社区.xlsx' END)
@@ -76,15 +68,39 @@ def add_accounts(home: Path) -> None:
         add_user(home, user, PASSWORD, dept, scope)
 
 
-def build_portal_store(home: Path) -> Store:
-    store = Store(home / "store.duckdb")
+def build_portal_store(home: Path, template: Path) -> Store:
+    """The publish world (on a copy of the product's empty tables, ``template``: tests/schema.py) with the queue."""
+    store = copy_of(template, home)
     with store.connect() as conn:
-        conn.execute(WORLD_SQL.read_text(encoding="utf-8"))
+        load_world(conn)
         conn.execute(QUALITY_SQL)
         build_queue(conn)
         scorecard(conn, AS_OF)
         build_portal_marts(conn)
+        Store.run_sql(conn, "raw/tables.sql")       # raw.inbox_files: every file of the inbox answered
+        conn.execute("""
+            INSERT INTO raw.inbox_files
+            SELECT file_name, 'file', status, NULL, template, batch_id, file_size,
+                   CASE status WHEN 'rejected' THEN file_name || '：' || message END FROM raw.batches
+            UNION ALL SELECT 'residents/说明.txt', 'file', 'ignored', 'unsupported_type', 'residents', NULL, 20,
+                             'residents/说明.txt：未读取：不支持 .txt 文件'""")
+    build_run_report(home)
     return store
+
+
+def build_run_report(home: Path) -> None:
+    """The run report's tables as a second run would leave them: the previous version had not yet read the
+    河滨 file (so its refused rows are this run's) and had 赵六 (P06) of 金沙社区 as 待核实."""
+    from pipelines.reports.run_report import build_tables
+
+    previous = home / "previous.duckdb"
+    shutil.copyfile(home / "store.duckdb", previous)
+    with Store(previous).connect() as conn:
+        conn.execute("DELETE FROM raw.batches WHERE batch_id = 'b_res_hb'")
+        conn.execute("UPDATE core.person_status SET status = '待核实' WHERE person_key = 'P06'")
+    with Store(home / "store.duckdb").connect() as conn:
+        build_tables(conn, as_of=AS_OF, version="000002", previous=previous, base_version="000001")
+    previous.unlink()
 
 
 

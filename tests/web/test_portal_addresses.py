@@ -23,21 +23,15 @@ ROWS = [  # a police file of 金沙社区: two rows placed, three spelled 锦苑
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    return _home(tmp_path_factory.mktemp("portal-addr") / "home")
+def home(tmp_path_factory, schema_template):
+    return _home(tmp_path_factory.mktemp("portal-addr") / "home", schema_template)
 
 
-def _home(home):
-    store = build_portal_store(home)
+def _home(home, template):
+    store = build_portal_store(home, template)
     with store.connect() as conn:
-        conn.execute("CREATE TABLE staging.hukou (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR, "
-                     "hukou_address VARCHAR, police_station VARCHAR)")
-        # the publish world's staging tables carry only what its extracts read
-        conn.execute("ALTER TABLE staging.floating ADD COLUMN IF NOT EXISTS police_station VARCHAR")
-        conn.execute("ALTER TABLE staging.assistance ADD COLUMN IF NOT EXISTS community_name VARCHAR")
-        conn.execute("ALTER TABLE staging.assistance ADD COLUMN IF NOT EXISTS address VARCHAR")
-        conn.execute("ALTER TABLE staging.floating ADD COLUMN IF NOT EXISTS current_address VARCHAR")
-        conn.executemany("INSERT INTO staging.hukou VALUES ('b_hk', ?, ?, ?, NULL)", [r[:3] for r in ROWS])
+        conn.executemany("INSERT INTO staging.hukou (batch_id, row_no, record_no, hukou_address) VALUES ('b_hk', ?, ?, ?)",
+                         [r[:3] for r in ROWS])
         conn.execute("INSERT INTO raw.batches (batch_id, template, file_name, status, batch_no) "
                      "VALUES ('b_hk', 'hukou', 'hukou/草堂派出所.csv', 'loaded', 50)")
         conn.executemany("INSERT INTO core.person_records (record_key, template, batch_id, row_no, record_no, name, "
@@ -89,8 +83,8 @@ def test_another_jurisdictions_spelling_is_refused(app):
     assert logged_in(app, "jiaoyu").get("/queue/addresses").status_code == 403     # no steward
 
 
-def test_a_steward_settles_a_spelling_in_the_browser(browser, tmp_path):  # noqa: F811
-    home = _home(tmp_path / "home")
+def test_a_steward_settles_a_spelling_in_the_browser(browser, tmp_path, schema_template):  # noqa: F811
+    home = _home(tmp_path / "home", schema_template)
     with serving(create_app(home)) as url:
         ctx, page = _login(browser, url, "shequ")
         page.goto(f"{url}/queue/addresses")

@@ -15,4 +15,19 @@ SELECT *,
        coalesce(居住证有效期至 BETWEEN getvariable('as_of')::DATE AND getvariable('as_of')::DATE + 30, false) AS _expiring,
        登记日期 IS NULL AS _unregistered
 FROM x_floating_population
-WHERE 状态 = '在住';
+WHERE 状态 = '在住'
+  AND (getvariable('scope_level') IS NULL
+       OR CASE getvariable('scope_level') WHEN 'grid' THEN _grid_code WHEN 'community' THEN _community_code
+                                          WHEN 'street' THEN _street_code ELSE _district_code END
+          = getvariable('scope_code'));
+
+-- Per grid: migrants living here, permits running out within 30 days, and those never registered
+-- (run after r_flo is cut to the jurisdiction).
+CREATE OR REPLACE TEMP TABLE r_sum_floating AS
+SELECT coalesce(社区名称, '（未定位到网格）') AS 社区, coalesce(网格名称, '—') AS 网格,
+       count(*) AS 在住流动人口,
+       count(*) FILTER (WHERE _expiring) AS 居住证30天内到期,
+       count(*) FILTER (WHERE _unregistered) AS 从未登记,
+       min(_community_code) AS _c, min(_grid_code) AS _g
+FROM r_flo
+GROUP BY ALL;

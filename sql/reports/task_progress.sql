@@ -11,9 +11,7 @@ WITH grid AS (
     GROUP BY grid_code
 ),
 pop AS (
-    SELECT grid_code, count(*) FILTER (WHERE registered) AS registered, count(*) FILTER (WHERE status = '在住') AS verified
-    FROM rp_persons
-    GROUP BY grid_code
+    SELECT grid_code, registered, resident AS verified FROM marts.population_by_grid WHERE as_of = getvariable('as_of')
 ),
 tasks AS (
     SELECT grid_code,

@@ -32,12 +32,10 @@ FROM rp_grids g LEFT JOIN r_std_houses h USING (microgrid_code);
 CREATE OR REPLACE TEMP TABLE r_std_pop AS
 WITH counts AS (
     SELECT g.community_name, g.grid_code, g.grid_name, g.community_code,
-           count(p.person_key) FILTER (WHERE p.registered) AS registered,
-           count(p.person_key) FILTER (WHERE p.status = '在住') AS verified,
-           count(p.person_key) FILTER (WHERE p.status = '待核实') AS unverified
+           coalesce(n.registered, 0) AS registered, coalesce(n.resident, 0) AS verified,
+           coalesce(n.unverified, 0) AS unverified
     FROM (SELECT DISTINCT community_code, community_name, grid_code, grid_name FROM rp_grids) g
-    LEFT JOIN rp_persons p ON p.grid_code = g.grid_code
-    GROUP BY ALL
+    LEFT JOIN marts.population_by_grid n ON n.grid_code = g.grid_code AND n.as_of = getvariable('as_of')
 )
 SELECT community_name AS 社区, grid_code AS 网格编码, grid_name AS 网格名称,
        registered AS 登记人口, verified AS 实有人口, unverified AS 待核实,
@@ -49,9 +47,9 @@ SELECT community_name AS 社区, grid_code AS 网格编码, grid_name AS 网格�
        community_code AS _c, grid_code AS _g
 FROM counts
 UNION ALL
--- persons placed in no grid, on a row of their own as in the 实有人口统计月报: both tables then sum the same
--- rows, so disclosure control withholds the same cells in both (pipelines/reports/families.grid_standards)
-SELECT '（未定位到网格）', NULL, '—', count(*) FILTER (WHERE registered), count(*) FILTER (WHERE status = '在住'),
-       count(*) FILTER (WHERE status = '待核实'), '否', '否', NULL, NULL, NULL
-FROM rp_persons WHERE grid_code IS NULL
-HAVING count(*) > 0;
+-- persons placed in no grid, on a row of their own as in the 实有人口统计月报 (whole-store reports only): both
+-- tables then sum the same rows, so disclosure control withholds the same cells in both
+-- (pipelines/reports/families.grid_standards)
+SELECT '（未定位到网格）', NULL, '—', registered, resident, unverified, '否', '否', NULL, NULL, NULL
+FROM marts.population_by_grid
+WHERE as_of = getvariable('as_of') AND grid_code IS NULL AND (SELECT scope_level FROM rp_meta) IS NULL;

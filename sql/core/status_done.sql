@@ -1,9 +1,0 @@
--- After core.person_status is written (whole or for _status_delta): the steps hold a row per person, so free
--- the memory now rather than when the connection closes.
-DROP VIEW status_result;
-DROP TABLE status_newest;
-DROP TABLE status_facts;
-DROP TABLE status_death;
-DROP TABLE status_departure;
-DROP TABLE status_p;
-DROP TABLE IF EXISTS _status_delta;
