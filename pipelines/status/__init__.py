@@ -38,30 +38,61 @@ import datetime as dt
 import duckdb
 
 from pipelines.status.explain import explain
-from pipelines.store import Store
+from pipelines.status import delta
+from pipelines.store import Store, table_exists
 
 __all__ = ["build_evidence", "build_status", "explain", "prepare_status", "status_at"]
 
 
-def build_evidence(conn: duckdb.DuckDBPyConnection) -> None:
-    """core.evidence from core.person_links/person_records, staging.* and raw.batches."""
-    Store.run_sql(conn, "core/evidence.sql")
+def build_evidence(conn: duckdb.DuckDBPyConnection, *, incremental: bool = False) -> str:
+    """core.evidence from core.person_links/person_records and raw.batches. ``incremental`` (a build): only
+    the persons the new batches can change, when the last build's evidence was made from the same code and
+    steward fixes (pipelines/status/delta.py); they are handed to ``build_status`` in scratch.person_delta.
+    Returns how it was built: 'full' or 'delta'."""
+    fingerprint = delta.evidence_fingerprint(conn)
+    conn.execute("DROP TABLE IF EXISTS scratch.person_delta")
+    Store.run_sql(conn, "core/evidence.sql", evidence_delta=False)
+    if (incremental and fingerprint is not None and table_exists(conn, "core.evidence")
+            and delta.stored(conn, "evidence") == fingerprint):
+        Store.run_sql(conn, "core/evidence_delta.sql", evidence_delta=True)
+        how = "delta"
+    else:
+        Store.run_sql(conn, "core/evidence_build.sql", evidence_delta=False)
+        how = "full"
+    delta.remember(conn, "evidence", fingerprint)
+    return how
 
 
 def prepare_status(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, freshness_days: int = 365,
-                         person_key: str | None = None) -> None:
-    """Create the TEMP tables and views of the status rules on this connection (one person, or everyone)."""
+                   person_key: str | None = None, only_delta: bool = False) -> None:
+    """Create the TEMP tables and views of the status rules on this connection (one person, everyone, or with
+    ``only_delta`` the persons of TEMP _status_delta)."""
     if freshness_days < 0:
         raise ValueError(f"在住证据有效期不能为负数：{freshness_days}")
     Store.run_sql(conn, "core/status_rules.sql", as_of=as_of, freshness_days=int(freshness_days),
-                  status_person=person_key)
+                  status_person=person_key, status_delta=only_delta)
 
 
-def build_status(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, freshness_days: int = 365) -> None:
-    """core.person_status for as-of date ``as_of`` and window ``freshness_days``."""
-    prepare_status(conn, as_of=as_of, freshness_days=freshness_days)
-    Store.run_sql(conn, "core/person_status.sql")
+def build_status(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, freshness_days: int = 365,
+                 incremental: bool = False) -> str:
+    """core.person_status for as-of date ``as_of`` and window ``freshness_days``. ``incremental`` (a build):
+    only for the persons ``build_evidence`` rebuilt and those whose house changed grid, when the stored rows
+    are for the same date, window and code. Returns 'full' or 'delta'."""
+    fingerprint = delta.status_fingerprint(as_of, freshness_days)
+    if (incremental and table_exists(conn, "scratch.person_delta") and table_exists(conn, "core.person_status")
+            and delta.stored(conn, "status") == fingerprint):
+        Store.run_sql(conn, "core/person_status_delta.sql")
+        prepare_status(conn, as_of=as_of, freshness_days=freshness_days, only_delta=True)
+        Store.run_sql(conn, "core/person_status_replace.sql")
+        how = "delta"
+    else:
+        conn.execute("DROP TABLE IF EXISTS scratch.person_delta")
+        prepare_status(conn, as_of=as_of, freshness_days=freshness_days)
+        Store.run_sql(conn, "core/person_status.sql")
+        how = "full"
     Store.run_sql(conn, "core/status_release.sql")
+    delta.remember(conn, "status", fingerprint)
+    return how
 
 
 def status_at(conn: duckdb.DuckDBPyConnection, table: str, *, as_of: dt.date, freshness_days: int = 365) -> None:

@@ -288,11 +288,12 @@ WITH multi AS (
     GROUP BY x.tid
 ), anchored AS (
     -- texts that named a known place but no house of it: which place, and whether the building exists
+    -- (sorted: a list's order is otherwise the order the rows met, which differs from run to run)
     SELECT qa.tid,
-           -- sorted: the 依据 that names them must read the same on every build of the same data
            list_sort(list(DISTINCT CASE WHEN qa.kind = 'c' THEN '小区“' || an.anchor || '”'
                                         ELSE '门牌“' || replace(an.anchor, '|', '')
-                                             || CASE WHEN an.anchor LIKE '%弄' THEN '' ELSE '号' END || '”' END)) AS anchors,
+                                             || CASE WHEN an.anchor LIKE '%弄' THEN '' ELSE '号' END || '”' END))
+               AS anchors,
            bool_or(ab.aid IS NOT NULL) AS building_exists
     FROM addr_qa qa JOIN addr_anchor an USING (aid) JOIN addr_q q USING (tid)
     LEFT JOIN (SELECT DISTINCT aid, building FROM addr_ha WHERE building IS NOT NULL) ab

@@ -16,7 +16,11 @@
 -- One pass over person_records (which carries what each row says, so the staging tables are not
 -- read again), joined to person_links on the integer record_id: at 21M persons the former join on
 -- the text record_key and the seven staging joins spilled for minutes.
-CREATE OR REPLACE TABLE core.evidence AS
+--
+-- A view, read whole by core/evidence_build.sql (a full build) or, with variable evidence_delta, only for the
+-- persons of TEMP _evidence_delta by core/evidence_delta.sql (an incremental build: pipelines/status/delta.py).
+CREATE OR REPLACE TEMP TABLE _evidence_delta (person_key VARCHAR);
+CREATE OR REPLACE TEMP VIEW evidence_rows AS
 WITH base AS (
     SELECT l.person_key, r.record_key, r.record_id, r.template, r.batch_id, r.row_no,
            nullif(trim(r.record_no), '') AS record_no, r.house_code AS resolved_house,
@@ -30,6 +34,7 @@ WITH base AS (
     JOIN core.person_records r USING (record_id)
     LEFT JOIN raw.batches b USING (batch_id)
     WHERE l.person_key IS NOT NULL
+      AND (getvariable('evidence_delta') IS NOT TRUE OR l.person_key IN (SELECT person_key FROM _evidence_delta))
 ),
 facts AS (
     SELECT *,

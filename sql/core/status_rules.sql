@@ -1,6 +1,7 @@
 -- The status rules of contract §2 over core.evidence, for as_of D and window W (variables
 -- as_of, freshness_days; status_person limits them to one person for `explain`, NULL means
--- everyone). The steps are TEMP tables (each is read more than once) and the view
+-- everyone; status_delta limits them to the persons of TEMP _status_delta, an incremental build's, see
+-- core/person_status_delta.sql). The steps are TEMP tables (each is read more than once) and the view
 -- status_result; person_status.sql stores status_result, explain reads the steps to show its
 -- reasoning. One set of rules, two readers.
 --
@@ -13,10 +14,12 @@
 -- * a departure dated the same day as P is not newer than P: the person stays.
 -- * visits 已死亡 is death evidence at any house (only departures are restricted to P's house).
 
+CREATE TEMP TABLE IF NOT EXISTS _status_delta (person_key VARCHAR);
 CREATE OR REPLACE TEMP VIEW status_evidence AS
 SELECT *
 FROM core.evidence
 WHERE (getvariable('status_person') IS NULL OR person_key = getvariable('status_person'))
+  AND (getvariable('status_delta') IS NOT TRUE OR person_key IN (SELECT person_key FROM _status_delta))
   AND (evidence_date IS NULL OR evidence_date <= getvariable('as_of'));
 
 -- presence: residents, visits 在住, floating registrations not deregistered on or before D,

@@ -1,0 +1,66 @@
+"""What an incremental build of evidence and status may keep (docs/architecture.md, "Incremental builds").
+
+A build rebuilds ``core.evidence`` and ``core.person_status`` only for the persons a new batch can change
+(``sql/core/evidence_delta.sql``, ``sql/core/person_status_delta.sql``) when everything else they are made of is
+what the last build used: the same code, the same steward fixes in force (they retype rows of earlier batches),
+and for the status the same as-of date and window. ``core.build_state`` keeps, per step, a fingerprint of those;
+a step whose fingerprint differs, or a store without one, is built whole — and writes the new fingerprint.
+Both ways give the same rows (tests/status/test_incremental.py compares every table and file).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+
+import duckdb
+
+from pipelines.paths import REPO_ROOT
+from pipelines.store import table_exists
+
+# Everything whose change can change what a build computes: the code, the SQL, the templates and settings.
+_CODE_GLOBS = ("pipelines/**/*.py", "pipelines/**/*.yaml", "sql/**/*.sql", "sources/*.yaml", "reports/*.yaml")
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for pattern in _CODE_GLOBS:
+        for path in sorted(REPO_ROOT.glob(pattern)):
+            digest.update(str(path.relative_to(REPO_ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _corrections(conn: duckdb.DuckDBPyConnection) -> str | None:
+    """The steward fixes in force (they change staging rows of earlier batches), as one digest; None when the
+    store has no readable corrections (a store that is no build's, e.g. the city pass's): never incremental."""
+    try:
+        return conn.execute("SELECT coalesce(md5(string_agg(c::VARCHAR, '|' ORDER BY c::VARCHAR)), '-') "
+                            "FROM quality.active_corrections c WHERE action = 'fix'").fetchall()[0][0]
+    except duckdb.CatalogException:
+        return None
+
+
+def evidence_fingerprint(conn: duckdb.DuckDBPyConnection) -> str | None:
+    fixes = _corrections(conn)
+    return None if fixes is None else f"code {code_fingerprint()} fixes {fixes}"
+
+
+def status_fingerprint(as_of: dt.date, freshness_days: int) -> str:
+    return f"code {code_fingerprint()} as_of {as_of.isoformat()} window {int(freshness_days)}"
+
+
+def stored(conn: duckdb.DuckDBPyConnection, step: str) -> str | None:
+    if not table_exists(conn, "core.build_state"):
+        return None
+    rows = conn.execute("SELECT fingerprint FROM core.build_state WHERE step = ?", [step]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def remember(conn: duckdb.DuckDBPyConnection, step: str, fingerprint: str | None) -> None:
+    """Record what ``step`` was built from (None: forget it, so the next build of the step is a full one)."""
+    conn.execute("CREATE TABLE IF NOT EXISTS core.build_state (step VARCHAR PRIMARY KEY, fingerprint VARCHAR)")
+    conn.execute("DELETE FROM core.build_state WHERE step = ?", [step])
+    if fingerprint is not None:
+        conn.execute("INSERT INTO core.build_state VALUES (?, ?)", [step, fingerprint])

@@ -1,0 +1,36 @@
+-- core.evidence for the persons a batch can change (an incremental build, pipelines/status/delta.py), before
+-- the rows are replaced: core.evidence still holds what the last build wrote, core.person_links and
+-- core.person_records what this build decided.
+--
+-- A person's evidence rows are a function of their links (record_id, record_key → person_key), of each linked
+-- record's row and of its batch. For a record of an earlier batch the row can change only through its house
+-- (core.houses and core.address_matches are rebuilt from every batch) — the rest comes from staging and
+-- raw.batches, which change only with a steward's fix or new code, and either makes the build a full one.
+-- So the persons to rebuild are those with a link added or removed (a new record, a merge, a split, a key
+-- moved: both the old and the new key) and those with a record whose house changed. The set is written to
+-- scratch.person_delta: person_status (core/person_status_delta.sql) starts from it and drops it.
+CREATE OR REPLACE TABLE scratch.person_delta AS
+WITH now_links AS (
+    SELECT record_id, record_key, person_key FROM core.person_links WHERE person_key IS NOT NULL
+),
+was_links AS (
+    SELECT DISTINCT record_id, record_key, person_key FROM core.evidence
+),
+moved AS (
+    (SELECT * FROM now_links EXCEPT SELECT * FROM was_links)
+    UNION ALL
+    (SELECT * FROM was_links EXCEPT SELECT * FROM now_links)
+),
+rehoused AS (
+    SELECT e.person_key
+    FROM core.evidence e JOIN core.person_records r USING (record_id)
+    WHERE e.house_code IS DISTINCT FROM coalesce(r.house_code, r.stated_house_code)
+)
+SELECT DISTINCT person_key FROM (SELECT person_key FROM moved UNION ALL SELECT person_key FROM rehoused);
+
+INSERT INTO _evidence_delta SELECT person_key FROM scratch.person_delta;
+
+DELETE FROM core.evidence WHERE person_key IN (SELECT person_key FROM _evidence_delta);
+INSERT INTO core.evidence SELECT * FROM evidence_rows;
+DROP VIEW evidence_rows;
+DROP TABLE _evidence_delta;
