@@ -29,8 +29,6 @@ from pipelines.reports.render import write_html, write_index, write_list_csv, wr
 FAMILIES = load_families()
 TITLES = {key: f.title for key, f in FAMILIES.items()}
 LISTS = {key: {k: x.title for k, x in f.lists.items()} for key, f in FAMILIES.items() if f.lists}
-# the reports whose period may start elsewhere than on the 1st of as_of's month (families.yaml period_from)
-PERIODIC = tuple(key for key, f in FAMILIES.items() if f.period_from)
 
 
 def _unit(conn, scope_label: str | None) -> str:

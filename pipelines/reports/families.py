@@ -86,14 +86,18 @@ def _text_kinds(*names: str) -> dict[str, str]:
 def build(conn, family: Family, as_of: dt.date, unit: str, m: Masking, period_start: dt.date | None = None) -> Report:
     """The family's report: its builder's, else its lists (read first: its SQL may read their extract views),
     its SQL run with its dates, and its sections. ``period_start`` only for a family with ``period_from``."""
+    from pipelines.publish.grants import NotAvailable
+
+    if period_start is not None and period_start > as_of:
+        raise NotAvailable(f"统计期间的起始日期 {period_start.isoformat()} 晚于统计截止日期 {as_of.isoformat()}。")
     if family.builder:
         chosen = {"period_start": period_start} if period_start is not None else {}
         return globals()[family.builder](conn, family, as_of, unit, m, **chosen)
     lists = [_list_file(conn, family, key, m) for key in family.lists]
     _jurisdiction(conn)
-    run_sql(conn, family, as_of)
+    run_sql(conn, family, as_of, period_start)
     return Report(family.key, family.title, unit, as_of, [_spec_section(conn, s, lists) for s in family.sections],
-                  period_start=family.period_start(as_of), quality=quality_notes(conn), lists=lists,
+                  period_start=family.period_start(as_of, period_start), quality=quality_notes(conn), lists=lists,
                   links=list(family.links))
 
 
@@ -117,12 +121,9 @@ def population_changes(conn, family: Family, as_of: dt.date, unit: str, m: Maski
     """人口变动月报: 实有人口 at the day before the period and at D, per grid, and every change between them with the
     evidence that made it (sql/reports/population_changes.sql). The period is the month of D up to D (a report as
     of 2026-10-31 reports October against 2026-09-30), or ``period_start``..D."""
-    from pipelines.publish.grants import NotAvailable
     from pipelines.status import status_at
 
     start = family.period_start(as_of, period_start)
-    if start > as_of:
-        raise NotAvailable(f"统计期间的起始日期 {start.isoformat()} 晚于统计截止日期 {as_of.isoformat()}。")
     opening = start - dt.timedelta(days=1)
     [(fresh,)] = _rows(conn, "SELECT max(freshness_days) FROM core.person_status WHERE as_of = ?", [as_of])
     # the decision as of 期初 over every person: once per connection and date (the portal renders each jurisdiction)

@@ -72,6 +72,30 @@ def test_a_family_is_an_entry_and_an_sql_file(conn, toy, tmp_path):
     assert {h["name"] for h in handouts(tmp_path, dt.datetime(2000, 1, 1))} >= {"households-by-community", "households-by-community-elderly"}
 
 
+def test_a_family_whose_period_may_be_chosen_takes_the_start_given(conn, tmp_path):
+    """`period_from: true` on an entry without a builder: --from reaches its SQL and its title line."""
+    (tmp_path / "families.yaml").write_text(TOY.replace("period: month", "period: month\n    period_from: true"),
+                                            encoding="utf-8")
+    (tmp_path / "households_by_community.sql").write_text(TOY_SQL, encoding="utf-8")
+    toy = load_families(tmp_path / "families.yaml", tmp_path)
+    start = dt.date(2026, 10, 20)
+    with hiding_nothing():
+        paths = render_report(conn, "households-by-community", out_dir=tmp_path / "out", as_of=AS_OF, home=tmp_path,
+                              families=toy, period_start=start)
+    expected = conn.execute("""
+        SELECT count(*) FILTER (WHERE first_presence >= ?) FROM marts.persons
+        WHERE status = '在住' AND community_name IS NOT NULL GROUP BY community_code ORDER BY community_code""",
+                            [start]).fetchall()
+    header, body = table(openpyxl.load_workbook(paths[1])["按社区统计"])
+    assert [(r[header.index("本期迁入")],) for r in body[:-1]] == expected
+    assert "2026年10月20日—2026年10月31日" in paths[0].read_text(encoding="utf-8")
+    from pipelines.publish.grants import NotAvailable
+
+    with pytest.raises(NotAvailable, match="晚于统计截止日期"):
+        render_report(conn, "households-by-community", out_dir=tmp_path / "out", as_of=AS_OF, home=tmp_path,
+                      families=toy, period_start=AS_OF + dt.timedelta(days=1))
+
+
 def test_the_registrys_families_each_have_their_sql_file():
     assert all(f.sql.name == f.key.replace("-", "_") + ".sql" and f.sql.is_file() for f in FAMILIES.values())
 

@@ -178,4 +178,4 @@ def test_the_command_line_renders_it_for_a_period_from_a_given_day(demo_copy, tm
                                                           for k in ("deaths", "in", "out", "status")]
     assert main(["report", "grid-standards", "--as-of", D.isoformat(), "--from", "2026-10-15", "--out", str(out),
                  "--home", str(demo_copy["home"])]) == 2
-    assert "没有统计期间" in capsys.readouterr().err
+    assert "没有可选的统计期间" in capsys.readouterr().err
