@@ -10,7 +10,6 @@ run (``last_run.json`` beside each store; ``--all`` runs all).
 """
 import contextlib
 import datetime as dt
-import hashlib
 import json
 import re
 import subprocess
@@ -23,6 +22,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from pipelines.code_signature import code_signature
 from pipelines.paths import REPO_ROOT, last_run_path, store_path
 from pipelines.resources import RunSettings
 from pipelines.store import env_memory_limit
@@ -252,23 +252,6 @@ RESULT_MARK = "ONCEONLY_DISTRICT_RESULT "
 # Beside each district's store, after its last successful run. The store is a function of these (the same
 # files, D and window, code and stewards' decisions give the same bytes), so a district whose inputs all
 # match is not run again: a batch for one district re-runs that district only.
-CODE_FOLDERS = ("pipelines", "sql", "sources", "expectations", "reports")
-PACKAGES = ("duckdb", "polars", "great-expectations", "openpyxl", "lxml", "jinja2", "pypinyin", "matplotlib")
-
-
-def code_signature() -> str:
-    """Digest of the code and configuration a run uses: the pipeline's folders and the versions of the
-    packages whose results land in the store or its files."""
-    from importlib.metadata import version
-
-    digest = hashlib.sha256(" ".join(f"{p}={version(p)}" for p in PACKAGES).encode())
-    for folder in CODE_FOLDERS:
-        for path in sorted((REPO_ROOT / folder).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
 def _corrections(store: Path) -> list | None:
     """Count and newest time of the stewards' decisions: corrections and address decisions the live store holds,
     and those waiting in the home's database for the next build (made in the portal between runs); None when the

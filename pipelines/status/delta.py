@@ -2,34 +2,20 @@
 
 A build rebuilds ``core.evidence`` and ``core.person_status`` only for the persons a new batch can change
 (``sql/core/evidence_delta.sql``, ``sql/core/person_status_delta.sql``) when everything else they are made of is
-what the last build used: the same code, the same steward fixes in force (they retype rows of earlier batches),
-and for the status the same as-of date and window. ``core.build_state`` keeps, per step, a fingerprint of those;
+what the last build used: the same code and package versions (pipelines/code_signature.py, as district runs
+check theirs), the same steward fixes in force (they retype rows of earlier batches), and for the status the same
+as-of date and window. ``core.build_state`` keeps, per step, a fingerprint of those;
 a step whose fingerprint differs, or a store without one, is built whole — and writes the new fingerprint.
 Both ways give the same rows (tests/status/test_incremental.py compares every table and file).
 """
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import hashlib
 
 import duckdb
 
-from pipelines.paths import REPO_ROOT
+from pipelines.code_signature import code_signature
 from pipelines.store import table_exists
-
-# Everything whose change can change what a build computes: the code, the SQL, the templates and settings.
-_CODE_GLOBS = ("pipelines/**/*.py", "pipelines/**/*.yaml", "sql/**/*.sql", "sources/*.yaml", "reports/*.yaml")
-
-
-@functools.lru_cache(maxsize=1)
-def code_fingerprint() -> str:
-    digest = hashlib.sha256()
-    for pattern in _CODE_GLOBS:
-        for path in sorted(REPO_ROOT.glob(pattern)):
-            digest.update(str(path.relative_to(REPO_ROOT)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def _corrections(conn: duckdb.DuckDBPyConnection) -> str | None:
@@ -44,11 +30,11 @@ def _corrections(conn: duckdb.DuckDBPyConnection) -> str | None:
 
 def evidence_fingerprint(conn: duckdb.DuckDBPyConnection) -> str | None:
     fixes = _corrections(conn)
-    return None if fixes is None else f"code {code_fingerprint()} fixes {fixes}"
+    return None if fixes is None else f"code {code_signature()} fixes {fixes}"
 
 
 def status_fingerprint(as_of: dt.date, freshness_days: int) -> str:
-    return f"code {code_fingerprint()} as_of {as_of.isoformat()} window {int(freshness_days)}"
+    return f"code {code_signature()} as_of {as_of.isoformat()} window {int(freshness_days)}"
 
 
 def stored(conn: duckdb.DuckDBPyConnection, step: str) -> str | None:
