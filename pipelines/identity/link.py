@@ -159,6 +159,9 @@ def decide(conn: duckdb.DuckDBPyConnection, config: dict, variables: dict, lap=l
 def publish(conn: duckdb.DuckDBPyConnection, variables: dict) -> None:
     """Write the run's decisions (sql/core/identity_publish.sql): whole, or with variable identity_delta only the
     closure's rows and its persons'."""
+    if variables["identity_delta"]:  # its context (identity_context.sql) was decided only to decide the closure
+        conn.execute("CREATE OR REPLACE TABLE scratch.link_records AS "
+                     "SELECT * FROM scratch.link_records SEMI JOIN _closure USING (record_key)")
     Store.run_sql(conn, "core/identity_publish.sql", **variables)
     if variables["identity_delta"]:
         Store.run_sql(conn, "core/identity_publish_delta.sql")
@@ -198,7 +201,7 @@ def drop_working_tables(conn: duckdb.DuckDBPyConnection) -> None:
     for table in ("_link", "_unresolved", "_profiles", "_block_side", "_blocked_pairs", "_pairs",
                   "_pair_sides", "_person_cands", "_direct", "_ambiguous", "_nodes", "_uu_edges", "_comp",
                   "_comp_changed", "_comp_info", "_comp_conflict", "_best_edge", "_comp_open", "_house_street",
-                  "_closure", "_closure_grew", "_reach_outside", "_seed_rows", "_invalid", "_persons_changed",
+                  "_closure", "_closure_grew", "_frontier", "_reach_outside", "_seed_rows", "_invalid", "_persons_changed",
                   "scratch.link_records", "scratch.link_clusters", "scratch.link_claims", "scratch.link_keys",
                   "scratch.link_final"):
         conn.execute(f"DROP TABLE IF EXISTS {table}")

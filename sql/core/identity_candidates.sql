@@ -60,6 +60,7 @@ FROM (
 ) b
 LEFT JOIN _house_street g ON g.house_code = b.house_code;
 
+-- The same keys decide which records an incremental run's closure grows by (identity_blocked, identity_macros.sql).
 CREATE OR REPLACE TEMP TABLE _blocked_pairs AS
 WITH u AS (SELECT * FROM _block_side WHERE NOT resolved),
 hits AS (

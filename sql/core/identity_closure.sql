@@ -16,22 +16,24 @@ DELETE FROM core.link_inputs WHERE record_key IN (SELECT record_key FROM _seed_r
 INSERT INTO core.link_inputs SELECT * FROM _link_inputs SEMI JOIN _seed_rows USING (record_key);
 
 -- Records without a valid ID: the only ones whose decision reads other records (a valid ID decides alone).
-CREATE OR REPLACE TEMP TABLE _invalid AS SELECT * FROM scratch.link_records WHERE NOT id_valid;
+CREATE OR REPLACE TEMP TABLE _invalid AS SELECT * FROM _link_inputs WHERE NOT id_valid;
 
 -- Records whose mistyped-ID decision a seed can change: one typo from a seed's ID, either version (a new
 -- valid ID can make a typo link, or make it ambiguous; a changed name can make or break one).
+-- (The relation is symmetric: the variants of the few mistyped IDs are joined to the seeds' IDs.)
 CREATE OR REPLACE TEMP TABLE _typo_partners AS
-SELECT DISTINCT i.record_key, i.name, i.pinyin, i.surname_pinyin, i.birth_date, i.sex, i.house_code
-FROM identity_id_variants('_seed_rows') v JOIN _invalid i ON i.id_number = v.variant;
+SELECT DISTINCT i.record_key, i.name, i.pinyin, i.surname_pinyin, i.birth_date, i.sex, i.house_code, i.street_code
+FROM identity_id_variants('_invalid') v
+SEMI JOIN _seed_rows s ON s.id_number = v.variant
+JOIN _invalid i ON i.record_key = v.record_key;
 
 -- Records whose being unresolved or identified may change (seeds, typo partners) change which identified
 -- records are reached, and so whether a profile without a house is hidden by the same person's profile with
 -- one (identity_candidates.sql): the records without a valid ID that reach such a houseless record are dirty.
 CREATE OR REPLACE TEMP TABLE _changers AS
-SELECT name, pinyin, surname_pinyin, birth_date, sex, house_code FROM _seed_rows
+SELECT name, pinyin, surname_pinyin, birth_date, sex, house_code, street_code FROM _seed_rows
 UNION ALL
-SELECT t.name, p.pinyin, t.surname_pinyin, t.birth_date, t.sex, t.house_code
-FROM _typo_partners t JOIN scratch.link_records p USING (record_key);
+SELECT name, pinyin, surname_pinyin, birth_date, sex, house_code, street_code FROM _typo_partners;
 
 CREATE OR REPLACE TEMP TABLE _houseless AS
 WITH housed AS (
@@ -39,22 +41,24 @@ WITH housed AS (
     UNION
     SELECT name, birth_date, sex FROM _changers WHERE house_code IS NOT NULL
 )
-SELECT r.* FROM scratch.link_records r
+SELECT r.* FROM _link_inputs r
 SEMI JOIN housed q ON q.name = r.name AND q.birth_date = r.birth_date AND q.sex IS NOT DISTINCT FROM r.sex
 WHERE r.house_code IS NULL;
 
--- The seeds' records, their typo partners, and every record without a valid ID that shares a blocking key with
--- a seed (either version), a typo partner or such a houseless record: its scored pairs may change.
+-- The seeds' records, their typo partners, and every record without a valid ID blocked with a seed (either
+-- version), a typo partner or such a houseless record: its scored pairs may change.
 CREATE OR REPLACE TEMP TABLE _closure AS
 SELECT DISTINCT record_key FROM (
     SELECT record_key FROM _seed_rows
     UNION ALL
     SELECT record_key FROM _typo_partners
     UNION ALL
-    SELECT record_key FROM identity_reached('_invalid', '_changers')
+    SELECT record_key FROM identity_blocked('_invalid', '_changers')
     UNION ALL
-    SELECT record_key FROM identity_reached('_invalid', '_houseless')
+    SELECT record_key FROM identity_blocked('_invalid', '_houseless')
 );
+
+CREATE OR REPLACE TEMP TABLE _frontier AS SELECT record_key FROM _closure;
 
 DROP TABLE _typo_partners;
 DROP TABLE _changers;

@@ -23,10 +23,7 @@ FROM scratch.link_records i
 LEFT JOIN _link l USING (record_key)
 LEFT JOIN scratch.link_keys a
     ON a.cluster_id = coalesce(l.cluster_id, CASE WHEN i.id_valid THEN 'id:' || i.id_number END)
-LEFT JOIN _ambiguous m USING (record_key)
--- an incremental run decided its context (identity_context.sql) only to decide the closure: only the closure's
--- records are published
-WHERE NOT getvariable('identity_delta') OR i.record_key IN (SELECT record_key FROM _closure);
+LEFT JOIN _ambiguous m USING (record_key);
 
 CREATE TABLE IF NOT EXISTS core.person_links (
     record_key VARCHAR, record_id BIGINT, person_key VARCHAR, rule VARCHAR, score DOUBLE);
