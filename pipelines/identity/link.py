@@ -70,6 +70,7 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date, incremen
         clock = now
 
     variables = model_variables(config, run_date)
+    # what the last run's links were made from: the code (identity.yaml's model among it) and the steward fixes
     fingerprint = delta.evidence_fingerprint(conn)
     Store.run_sql(conn, "core/identity_macros.sql")
     upgraded = _linked_by_earlier_version(conn)
@@ -79,6 +80,7 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date, incremen
     new_names = refresh_name_pinyin(conn)
     lap("pinyin")
     _prepare_records(conn)
+    lap("records")
     closure = None
     if (incremental and not upgraded and fingerprint is not None and delta.stored(conn, "identity") == fingerprint
             and all(table_exists(conn, t) for t in _DELTA_NEEDS)):
@@ -183,11 +185,9 @@ def _dirty_closure(conn: duckdb.DuckDBPyConnection) -> int | None:
         Store.run_sql(conn, "core/identity_closure_step.sql")
         if conn.execute("SELECT n FROM _closure_grew").fetchall()[0][0] == 0:
             break
-    else:
-        return None
     size, records = conn.execute(
         "SELECT (SELECT count(*) FROM _closure), (SELECT count(*) FROM scratch.link_records)").fetchall()[0]
-    if size > _MAX_CLOSURE_SHARE * records:
+    if conn.execute("SELECT n FROM _closure_grew").fetchall()[0][0] > 0 or size > _MAX_CLOSURE_SHARE * records:
         conn.execute("DROP TABLE _closure")
         return None
     Store.run_sql(conn, "core/identity_context.sql")
@@ -201,7 +201,7 @@ def drop_working_tables(conn: duckdb.DuckDBPyConnection) -> None:
     for table in ("_link", "_unresolved", "_profiles", "_block_side", "_blocked_pairs", "_pairs",
                   "_pair_sides", "_person_cands", "_direct", "_ambiguous", "_nodes", "_uu_edges", "_comp",
                   "_comp_changed", "_comp_info", "_comp_conflict", "_best_edge", "_comp_open", "_house_street",
-                  "_closure", "_closure_grew", "_frontier", "_reach_outside", "_seed_rows", "_invalid", "_persons_changed",
+                  "_closure", "_closure_grew", "_frontier", "_closure_invalid", "_reach_outside", "_seed_rows", "_invalid", "_persons_changed",
                   "scratch.link_records", "scratch.link_clusters", "scratch.link_claims", "scratch.link_keys",
                   "scratch.link_final"):
         conn.execute(f"DROP TABLE IF EXISTS {table}")
