@@ -178,8 +178,10 @@ def run_stages(conn, t: Timer, inboxes: list[Path], home: Path, label: str = "",
         match_addresses(conn)
         Store.run_sql(conn, "core/person_records.sql")
     stage("core+address", core, count("SELECT count(*) FROM core.person_records"))
-    stage("link", lambda: link_persons(conn, run_date=dt.date.today()),
-          count("SELECT count(*) FROM core.person_links"))
+    def link():
+        summary = link_persons(conn, run_date=dt.date.today(), incremental=incremental)
+        return {**summary, "built": {"identity": summary["built"], "closure": summary["closure_records"]}}
+    stage("link", link, count("SELECT count(*) FROM core.person_links"))
 
     def status():
         built = {"evidence": build_evidence(conn, incremental=incremental),

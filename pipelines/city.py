@@ -253,7 +253,7 @@ def _link_across(conn, aliases: dict[str, str], *, as_of: dt.date) -> tuple[int,
     name, birth date, sex; person_links; the stewards' candidates and the model's comparisons of every record
     without a valid ID); every other person is its district's person, unchanged. core.merge_log lists what the
     city changed of the districts' links. Returns (persons joined through a mistyped ID, through the model)."""
-    from pipelines.identity.link import decide, drop_working_tables, model_variables
+    from pipelines.identity.link import decide, drop_working_tables, model_variables, publish
     from pipelines.identity.model import levels_table
     from pipelines.identity.pinyin import load_config, refresh_name_pinyin
 
@@ -308,7 +308,7 @@ def _link_across(conn, aliases: dict[str, str], *, as_of: dt.date) -> tuple[int,
                                WHERE person_key IN (SELECT person_key FROM city.touched))
            OR i.record_key IN (SELECT record_key_l FROM _pairs UNION SELECT record_key_r FROM _pairs)""")
     conn.execute(levels_table(config))
-    Store.run_sql(conn, "core/identity_publish.sql", **variables)
+    publish(conn, variables)
     conn.execute("INSERT INTO core.person_links BY NAME SELECT b.* FROM city.links_before b "
                  "ANTI JOIN scratch.link_records i USING (record_key)")
     conn.execute("DELETE FROM core.persons WHERE person_key NOT IN (SELECT person_key FROM city.touched)")

@@ -14,6 +14,7 @@ from pipelines.resources import StoreResource
           description="core.persons, core.person_links, core.person_key_registry, core.merge_log, core.link_candidates.")
 def persons(store: StoreResource) -> dg.MaterializeResult:
     with store.get().connect() as conn:
-        summary = link_persons(conn, run_date=dt.date.today())
+        # a build: only the dirty closure when the last run's tables allow (metadata `built`: delta or full)
+        summary = link_persons(conn, run_date=dt.date.today(), incremental=True)
     return dg.MaterializeResult(metadata={str(k): v for k, v in (summary or {}).items()
                                           if isinstance(v, (int, float, str))})

@@ -20,6 +20,12 @@ Order of decisions, each only for records the previous ones left open:
 Every probabilistic link and candidate keeps at link time the level each comparison reached
 (core.link_comparisons; with core.link_levels, the view core.link_comparison_levels spells out each
 level's m, u and weight), for ``onceonly explain``.
+
+Incremental (a build after a build, ``incremental=True``): only the records a new batch can change are decided
+again — the dirty closure (sql/core/identity_closure*.sql, identity_context.sql; docs/architecture.md,
+"Incremental builds") — and only their rows and their persons' rows are replaced; the result is the one a full
+run of the same store gives (tests/status/test_incremental.py). Full instead when the last run was made from other
+code or steward fixes (core.build_state, pipelines/status/delta.py) or the closure is most of the store.
 """
 from __future__ import annotations
 
@@ -30,19 +36,29 @@ import duckdb
 
 from pipelines.identity.model import levels_table, link_rule_macro, match_levels_macro, match_weight_macro
 from pipelines.identity.pinyin import load_config, refresh_name_pinyin
+from pipelines.status import delta
 from pipelines.store import Store, table_exists
 
 _MAX_COMPONENT_ROUNDS = 100
+# The closure is widened until closed; one still growing after this many rounds, or holding more than this share
+# of the records, is decided by a full run (cheaper than the closure's bookkeeping by then, and as exact).
+_MAX_CLOSURE_ROUNDS = 50
+_MAX_CLOSURE_SHARE = 0.5
 # What core/identity_upgrade.sql reads and rewrites: present from a store's second linkage run on.
 _UPGRADED = ("core.person_key_registry", "core.person_links", "core.merge_log", "core.person_records", "raw.batches")
+# What an incremental run reads of the last one.
+_DELTA_NEEDS = ("core.link_inputs", "core.person_links", "core.person_key_registry", "core.persons",
+                "core.link_candidates", "core.link_comparisons", "core.merge_log")
 # person_links as an earlier version wrote it: record_key spelled with the batch's SHA-256, or no record_id.
 _EARLIER_LINKS = "SELECT length(record_key) > 64 OR record_id IS NULL FROM core.person_links LIMIT 1"
 
 
-def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date) -> dict:
+def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date, incremental: bool = False) -> dict:
     """Rebuild core.person_links, core.persons, core.link_candidates, core.link_comparisons (with
     core.link_levels, the model it is read with); append to
-    core.person_key_registry and core.merge_log. Returns summary counts and timings."""
+    core.person_key_registry and core.merge_log. ``incremental`` (a build): only for the dirty closure when the
+    last run's tables were made from the same code and steward fixes. Returns summary counts and timings, and
+    ``built``: 'full' or 'delta'."""
     config = load_config()
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -54,16 +70,30 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date) -> dict:
         clock = now
 
     variables = model_variables(config, run_date)
+    # what the last run's links were made from: the code (identity.yaml's model among it) and the steward fixes
+    fingerprint = delta.evidence_fingerprint(conn)
     Store.run_sql(conn, "core/identity_macros.sql")
-    if _linked_by_earlier_version(conn):
+    upgraded = _linked_by_earlier_version(conn)
+    if upgraded:
         Store.run_sql(conn, "core/identity_upgrade.sql")
     keys_before = _issued_keys(conn)
     new_names = refresh_name_pinyin(conn)
     lap("pinyin")
-    compared, blocked, scored = decide(conn, config, variables, lap)
+    _prepare_records(conn)
+    lap("records")
+    closure = None
+    if (incremental and not upgraded and fingerprint is not None and delta.stored(conn, "identity") == fingerprint
+            and all(table_exists(conn, t) for t in _DELTA_NEEDS)):
+        closure = _dirty_closure(conn)
+    lap("closure")
+    variables["identity_delta"] = closure is not None
+    compared, blocked, scored = decide(conn, config, variables, lap, records_ready=True)
+    if closure is None:  # what the next run compares its records with (an incremental run updated it in place)
+        conn.execute("CREATE OR REPLACE TABLE core.link_inputs AS SELECT * FROM _link_inputs")
     Store.run_sql(conn, "core/identity_keys.sql", **variables)
     conn.execute(levels_table(config))
-    Store.run_sql(conn, "core/identity_publish.sql", **variables)
+    publish(conn, variables)
+    delta.remember(conn, "identity", fingerprint)
     lap("publish")
 
     rules = dict(conn.execute("SELECT rule, count(*) FROM core.person_links GROUP BY rule ORDER BY rule").fetchall())
@@ -77,6 +107,8 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date) -> dict:
         "blocked_pairs": blocked,
         "pairs_above_floor": scored,
         "new_names_pinyin": new_names,
+        "built": "delta" if closure is not None else "full",
+        "closure_records": closure if closure is not None else sum(rules.values()),
         "timings_s": timings,
     }
     drop_working_tables(conn)
@@ -86,6 +118,7 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date) -> dict:
 def model_variables(config: dict, run_date: dt.date) -> dict:
     return {
         "run_date": run_date,
+        "identity_delta": False,
         "link_threshold": float(config["link_threshold"]),
         "ambiguity_margin_bits": float(config["ambiguity_margin_bits"]),
         "max_candidates": int(config["max_candidates"]),
@@ -93,18 +126,21 @@ def model_variables(config: dict, run_date: dt.date) -> dict:
     }
 
 
-def decide(conn: duckdb.DuckDBPyConnection, config: dict, variables: dict, lap=lambda name: None) -> tuple:
-    """Steps 1–4 of the module docstring over every person record (scratch.link_records): _link holds the
+def decide(conn: duckdb.DuckDBPyConnection, config: dict, variables: dict, lap=lambda name: None,
+           records_ready: bool = False) -> tuple:
+    """Steps 1–4 of the module docstring over every person record (scratch.link_records, made here unless
+    ``records_ready``: an incremental run cut it down to its closure): _link holds the
     decision of each record a valid ID does not decide, _ambiguous the ambiguous ones, _pairs/_pair_sides/
     _block_side what the model weighed. Shared by one store's linkage and the city pass (pipelines/city.py),
     which decides the city's records without a valid ID exactly as one store of the same files would.
     Needs core/identity_macros.sql loaded. Returns (compared records, blocked pairs, pairs above the floor)."""
     for macro in (match_weight_macro, link_rule_macro, match_levels_macro):
         conn.execute(macro(config))
+    if not records_ready:
+        _prepare_records(conn)
     Store.run_sql(conn, "core/identity_prepare.sql")
     Store.run_sql(conn, "core/identity_typo.sql")
     lap("deterministic")
-    _house_streets(conn)
     Store.run_sql(conn, "core/identity_candidates.sql", candidate_floor=float(config["candidate_floor"]))
     counts = conn.execute(
         "SELECT (SELECT count(*) FROM _block_side), (SELECT count(*) FROM _blocked_pairs), (SELECT count(*) FROM _pairs)"
@@ -122,11 +158,50 @@ def decide(conn: duckdb.DuckDBPyConnection, config: dict, variables: dict, lap=l
     return counts
 
 
+def publish(conn: duckdb.DuckDBPyConnection, variables: dict) -> None:
+    """Write the run's decisions (sql/core/identity_publish.sql): whole, or with variable identity_delta only the
+    closure's rows and its persons'."""
+    if variables["identity_delta"]:  # its context (identity_context.sql) was decided only to decide the closure
+        conn.execute("CREATE OR REPLACE TABLE scratch.link_records AS "
+                     "SELECT * FROM scratch.link_records SEMI JOIN _closure USING (record_key)")
+    Store.run_sql(conn, "core/identity_publish.sql", **variables)
+    if variables["identity_delta"]:
+        Store.run_sql(conn, "core/identity_publish_delta.sql")
+    else:
+        Store.run_sql(conn, "core/identity_publish_full.sql")
+
+
+def _prepare_records(conn: duckdb.DuckDBPyConnection) -> None:
+    _house_streets(conn)
+    Store.run_sql(conn, "core/identity_records.sql")
+
+
+def _dirty_closure(conn: duckdb.DuckDBPyConnection) -> int | None:
+    """Cut scratch.link_records down to the dirty closure and what its decisions read (sql/core/identity_closure.sql,
+    identity_closure_step.sql, identity_context.sql); returns the closure's size, or None (nothing cut: a full run)
+    when it does not close within _MAX_CLOSURE_ROUNDS or holds more than _MAX_CLOSURE_SHARE of the records."""
+    Store.run_sql(conn, "core/identity_closure.sql")
+    for _ in range(_MAX_CLOSURE_ROUNDS):
+        Store.run_sql(conn, "core/identity_closure_step.sql")
+        if conn.execute("SELECT n FROM _closure_grew").fetchall()[0][0] == 0:
+            break
+    size, records = conn.execute(
+        "SELECT (SELECT count(*) FROM _closure), (SELECT count(*) FROM scratch.link_records)").fetchall()[0]
+    if conn.execute("SELECT n FROM _closure_grew").fetchall()[0][0] > 0 or size > _MAX_CLOSURE_SHARE * records:
+        conn.execute("DROP TABLE _closure")
+        return None
+    Store.run_sql(conn, "core/identity_context.sql")
+    return size
+
+
 def drop_working_tables(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute("DROP VIEW IF EXISTS _link_all")
+    for view in ("_link_inputs", "_person_input", "_persons_new", "_candidates_new", "_comparisons_new"):
+        conn.execute(f"DROP VIEW IF EXISTS {view}")
     for table in ("_link", "_unresolved", "_profiles", "_block_side", "_blocked_pairs", "_pairs",
                   "_pair_sides", "_person_cands", "_direct", "_ambiguous", "_nodes", "_uu_edges", "_comp",
                   "_comp_changed", "_comp_info", "_comp_conflict", "_best_edge", "_comp_open", "_house_street",
+                  "_closure", "_closure_grew", "_frontier", "_closure_invalid", "_reach_outside", "_seed_rows", "_invalid", "_persons_changed",
                   "scratch.link_records", "scratch.link_clusters", "scratch.link_claims", "scratch.link_keys",
                   "scratch.link_final"):
         conn.execute(f"DROP TABLE IF EXISTS {table}")

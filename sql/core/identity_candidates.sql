@@ -18,12 +18,15 @@ WHERE NOT i.id_valid;
 -- A record is identified by its valid ID or by a typo link (_link holds only those so far): the
 -- small _link is joined, not _link_all, which would make the whole population a join's build side.
 CREATE OR REPLACE TEMP TABLE _profiles AS
+-- On an incremental run (identity_context.sql) _unresolved holds only the closure's records; the identified records
+-- unresolved records outside it reach are named in _reach_outside (empty on a full run): they can still hide
+-- a profile without a house (below), as on a full run.
 WITH reachable AS (
     SELECT record_key, id_valid, id_number, name, pinyin, surname_pinyin, birth_date, sex, house_code
-    FROM scratch.link_records i
-    WHERE i.house_code IN (SELECT house_code FROM _unresolved)
-       OR (i.pinyin, year(i.birth_date)) IN (SELECT (pinyin, year(birth_date)) FROM _unresolved)
-       OR (i.birth_date, i.surname_pinyin) IN (SELECT (birth_date, surname_pinyin) FROM _unresolved)
+    FROM identity_reached('scratch.link_records', '_unresolved')
+    UNION
+    SELECT record_key, id_valid, id_number, name, pinyin, surname_pinyin, birth_date, sex, house_code
+    FROM scratch.link_records SEMI JOIN _reach_outside USING (record_key)
 ), identified AS (
     SELECT r.*, CASE WHEN r.id_valid THEN r.id_number ELSE l.id_anchor END AS id_anchor
     FROM reachable r LEFT JOIN _link l USING (record_key)
@@ -57,6 +60,7 @@ FROM (
 ) b
 LEFT JOIN _house_street g ON g.house_code = b.house_code;
 
+-- The same keys decide which records an incremental run's closure grows by (identity_blocked, identity_macros.sql).
 CREATE OR REPLACE TEMP TABLE _blocked_pairs AS
 WITH u AS (SELECT * FROM _block_side WHERE NOT resolved),
 hits AS (

@@ -53,3 +53,48 @@ CREATE OR REPLACE TEMP MACRO identity_id_birth_hint(id) AS (
 
 -- Match probability of a match weight (log2 odds), as Splink reports it.
 CREATE OR REPLACE TEMP MACRO identity_match_probability(w) AS (pow(2, w) / (1 + pow(2, w)));
+
+-- The records of table `records` sharing a blocking key (sql/core/identity_candidates.sql) with a row of table
+-- `probes`: same house, same name pinyin + birth year, or same birth date + surname pinyin (the street bound of
+-- the name key left out: a superset of the records a probe can be compared with). What the probabilistic pass
+-- collapses into profiles, and what an incremental linkage run widens its closure by (identity_closure*.sql).
+CREATE OR REPLACE TEMP MACRO identity_reached(records, probes) AS TABLE
+SELECT r.* FROM query_table(records) r
+WHERE r.house_code IN (SELECT house_code FROM query_table(probes))
+   OR (r.pinyin, year(r.birth_date)) IN (SELECT (pinyin, year(birth_date)) FROM query_table(probes))
+   OR (r.birth_date, r.surname_pinyin) IN (SELECT (birth_date, surname_pinyin) FROM query_table(probes));
+
+-- The records of `records` the probabilistic pass pairs with a row of `probes` (both with street_code, as
+-- _link_inputs has it): exactly the blocking of identity_candidates.sql's _blocked_pairs — same house; same name
+-- pinyin + birth year in the same street (or either of no known street); same birth date + surname pinyin. What
+-- an incremental run's closure grows by (identity_closure*.sql); keep the two in step.
+-- A key with a NULL part blocks nothing (the pairs are equality joins; a tuple IN would match NULL to NULL).
+CREATE OR REPLACE TEMP MACRO identity_blocked(records, probes) AS TABLE
+SELECT r.* FROM query_table(records) r
+WHERE r.house_code IN (SELECT house_code FROM query_table(probes))
+   OR (r.pinyin IS NOT NULL AND r.birth_date IS NOT NULL AND (
+          (r.pinyin, year(r.birth_date), r.street_code)
+          IN (SELECT (pinyin, year(birth_date), street_code) FROM query_table(probes))
+       OR (r.pinyin, year(r.birth_date))
+          IN (SELECT (pinyin, year(birth_date)) FROM query_table(probes) WHERE street_code IS NULL)
+       OR (r.street_code IS NULL
+           AND (r.pinyin, year(r.birth_date)) IN (SELECT (pinyin, year(birth_date)) FROM query_table(probes)))))
+   OR (r.birth_date IS NOT NULL AND r.surname_pinyin IS NOT NULL
+       AND (r.birth_date, r.surname_pinyin) IN (SELECT (birth_date, surname_pinyin) FROM query_table(probes)));
+
+-- Every ID one substitution or one adjacent swap away from the 18-character id_number of each row of table
+-- `ids` (record_key, variant): the mistyped-ID rule's neighbours (identity_typo.sql; both ways, as the relation
+-- is symmetric, for an incremental run's closure). ≈ 200 per ID, streamed into a join, never stored: at city
+-- scale they are a hundred million rows, and only a handful per record are anyone's ID.
+CREATE OR REPLACE TEMP MACRO identity_id_variants(ids) AS TABLE
+WITH b AS (
+    SELECT record_key, id_number FROM query_table(ids) WHERE regexp_full_match(id_number, '[0-9]{17}[0-9X]')
+)
+SELECT b.record_key, substr(b.id_number, 1, pos - 1) || c || substr(b.id_number, pos + 1) AS variant
+FROM b, range(1, 19) AS t(pos), unnest(['0','1','2','3','4','5','6','7','8','9','X']) AS u(c)
+WHERE c <> substr(b.id_number, pos, 1) AND (pos = 18 OR c <> 'X')
+UNION ALL
+SELECT b.record_key, substr(b.id_number, 1, pos - 1) || substr(b.id_number, pos + 1, 1)
+                     || substr(b.id_number, pos, 1) || substr(b.id_number, pos + 2)
+FROM b, range(1, 18) AS t(pos)
+WHERE substr(b.id_number, pos, 1) <> substr(b.id_number, pos + 1, 1);

@@ -1,5 +1,7 @@
--- Publish the run: person_links, persons, link_candidates, and the merge_log of changes.
--- Variables: run_date, max_candidates, cannot_found_person.
+-- Publish the run: person_links, persons, link_candidates, and the merge_log of changes. This file decides
+-- what they hold; identity_publish_full.sql writes them whole, identity_publish_delta.sql (an incremental run,
+-- variable identity_delta: scratch.link_records holds the closure's records only) replaces the closure's rows.
+-- Variables: run_date, max_candidates, cannot_found_person, identity_delta.
 -- A record with a valid ID and no row in _link is id_exact (as in _link_all, spelled out here so
 -- the join to _link stays a small build side instead of the whole population).
 CREATE OR REPLACE TABLE scratch.link_final AS
@@ -40,22 +42,37 @@ WHERE o.record_key IS NULL
    OR o.person_key IS DISTINCT FROM f.person_key
    OR o.rule IS DISTINCT FROM f.rule;
 
--- record_id beside record_key: evidence and the marts join on it (sql/macros/keys.sql)
-CREATE OR REPLACE TABLE core.person_links AS
-SELECT record_key, record_id, person_key, rule, score FROM scratch.link_final;
+-- The persons whose row is written again: every one on a full run; on an incremental run every person a
+-- closure record belonged or belongs to (read before core.person_links is replaced).
+CREATE OR REPLACE TEMP TABLE _persons_changed AS
+SELECT person_key FROM core.person_links
+WHERE getvariable('identity_delta') AND person_key IS NOT NULL AND record_key IN (SELECT record_key FROM _closure)
+UNION
+SELECT person_key FROM scratch.link_final WHERE getvariable('identity_delta') AND person_key IS NOT NULL;
+
+-- A person's records as its golden row reads them: this run's on a full run; on an incremental run every
+-- record of the changed persons, closure or not (core.link_inputs holds every record's fields, core.person_links
+-- its link, read after the closure's links are written).
+CREATE TABLE IF NOT EXISTS core.link_inputs AS SELECT * FROM _link_inputs LIMIT 0;
+CREATE OR REPLACE TEMP VIEW _person_input AS
+SELECT person_key, rule, name, id_number, id_valid, birth_date, sex, record_hash, event_date
+FROM scratch.link_final WHERE person_key IS NOT NULL AND NOT getvariable('identity_delta')
+UNION ALL
+SELECT l.person_key, l.rule, i.name, i.id_number, i.id_valid, i.birth_date, i.sex, hash(i.record_key), i.event_date
+FROM core.person_links l JOIN core.link_inputs i USING (record_key)
+WHERE getvariable('identity_delta') AND l.person_key IN (SELECT person_key FROM _persons_changed);
 
 -- Which record speaks for the person: one with the valid ID first, then the most recent;
 -- no event date (the hukou register) counts as newest, as the register holds the official
 -- name. Ties by a hash of record_key. Packed in one HUGEINT (flag << 100 | day << 64 | hash; rank_day:
 -- sql/macros/keys.sql):
 -- arg_max over a struct key is five times slower.
-CREATE OR REPLACE TABLE core.persons AS
+CREATE OR REPLACE TEMP VIEW _persons_new AS
 WITH k AS (
     SELECT person_key, rule, name, id_number, id_valid, birth_date, sex,
            (coalesce(rank_day(event_date), 1000000000)::HUGEINT << 64)
            + record_hash AS recency
-    FROM scratch.link_final
-    WHERE person_key IS NOT NULL
+    FROM _person_input
 )
 SELECT
     person_key,
@@ -72,8 +89,9 @@ GROUP BY person_key;
 -- Candidates for the stewards: for a record left unlinked, the persons its scored pairs point to; for a
 -- record the household guard kept apart (its person known only from records, so nothing but the guard
 -- decided), the household member it resembles, with the guard's reason. A guarded pair of two such
--- records is asked once, from its larger record.
-CREATE OR REPLACE TABLE core.link_candidates AS
+-- records is asked once, from its larger record. The other record's person is read from core.person_links as
+-- this run left it (on an incremental run the other record may lie outside the closure).
+CREATE OR REPLACE TEMP VIEW _candidates_new AS
 WITH asked AS (
     -- two branches, not one OR: each keeps its filter ahead of the join to the whole link_final
     SELECT s.*, f.person_key
@@ -89,7 +107,7 @@ WITH asked AS (
 ), per_person AS (
     SELECT a.record_key, o.person_key, a.other_key, a.match_probability, a.match_weight, a.guard AS reason
     FROM asked a
-    JOIN scratch.link_final o ON o.record_key = a.other_key
+    JOIN core.person_links o ON o.record_key = a.other_key
     WHERE o.person_key IS NOT NULL AND o.person_key IS DISTINCT FROM a.person_key
     QUALIFY row_number() OVER (PARTITION BY a.record_key, o.person_key
                                ORDER BY a.match_weight DESC, a.other_key) = 1
@@ -106,8 +124,7 @@ FROM (
     SELECT *, row_number() OVER (PARTITION BY record_key ORDER BY match_weight DESC, person_key) AS rank
     FROM per_person
 )
-WHERE rank <= getvariable('max_candidates')
-ORDER BY record_key, rank;
+WHERE rank <= getvariable('max_candidates');
 
 -- Every probabilistic link and every candidate as the model weighed it at link time: the level each
 -- comparison reached (levels, in the order of identity.yaml), read with core.link_levels (the model of this
@@ -115,12 +132,14 @@ ORDER BY record_key, rank;
 -- weight (log2 m/u), the prior first, summing to the pair's match weight. role: 'link' (the pair that decided
 -- the record's person) or 'candidate'. Read by `onceonly explain`; never recomputed later. A few bytes a
 -- pair: spelled out as rows of text, a city's links took longer to write than to decide.
-CREATE OR REPLACE TABLE core.link_comparisons AS
+CREATE TABLE IF NOT EXISTS core.link_candidates AS SELECT * FROM _candidates_new LIMIT 0;
+CREATE OR REPLACE TEMP VIEW _comparisons_new AS
 WITH wanted AS (
     SELECT record_key, matched_record_key AS other_key, 'link' AS role
     FROM _link WHERE score IS NOT NULL AND matched_record_key IS NOT NULL
     UNION ALL
     SELECT record_key, candidate_record_key, 'candidate' FROM core.link_candidates
+    WHERE NOT getvariable('identity_delta') OR record_key IN (SELECT record_key FROM _closure)
 )
 SELECT w.record_key, w.other_key AS other_record_key, w.role,
        identity_match_levels(
@@ -130,9 +149,3 @@ SELECT w.record_key, w.other_key AS other_record_key, w.role,
 FROM wanted w
 JOIN _block_side l ON l.record_key = w.record_key
 JOIN _block_side r ON r.record_key = w.other_key;
-
-CREATE OR REPLACE VIEW core.link_comparison_levels AS
-SELECT c.record_key, c.other_record_key, c.role, v.position, v.comparison, v.title, v.key, v.label AS level,
-       v.m, v.u, v.weight
-FROM core.link_comparisons c
-JOIN core.link_levels v ON v.position = 0 OR v.level = c.levels[v.position];

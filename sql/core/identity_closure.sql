@@ -1,0 +1,65 @@
+-- An incremental linkage run (pipelines/identity/link.py, docs/architecture.md "Incremental builds"): the records
+-- whose decision a new batch can change — the dirty closure. Starts here from the seeds; identity_closure_step.sql
+-- widens it until it is closed; identity_context.sql then cuts scratch.link_records down to the closure and what
+-- its decisions read. Reads scratch.link_records (every record, this run) and core.link_inputs (what the last
+-- run read), core.person_links and core.person_key_registry (what the last run decided).
+
+-- Seeds: records new, changed (a field identity reads, or their house's street) or gone, in both versions: the
+-- old version's blocking keys reach the records it was compared with, the new version's those it will be.
+CREATE OR REPLACE TEMP TABLE _seed_rows AS
+(SELECT * FROM _link_inputs EXCEPT SELECT * FROM core.link_inputs)
+UNION ALL
+(SELECT * FROM core.link_inputs EXCEPT SELECT * FROM _link_inputs);
+
+-- The last run's inputs brought up to this run's (what the next run compares with).
+DELETE FROM core.link_inputs WHERE record_key IN (SELECT record_key FROM _seed_rows);
+INSERT INTO core.link_inputs SELECT * FROM _link_inputs SEMI JOIN _seed_rows USING (record_key);
+
+-- Records without a valid ID: the only ones whose decision reads other records (a valid ID decides alone).
+CREATE OR REPLACE TEMP TABLE _invalid AS SELECT * FROM _link_inputs WHERE NOT id_valid;
+
+-- Records whose mistyped-ID decision a seed can change: one typo from a seed's ID, either version (a new
+-- valid ID can make a typo link, or make it ambiguous; a changed name can make or break one).
+-- (The relation is symmetric: the variants of the few mistyped IDs are joined to the seeds' IDs.)
+CREATE OR REPLACE TEMP TABLE _typo_partners AS
+SELECT DISTINCT i.record_key, i.name, i.pinyin, i.surname_pinyin, i.birth_date, i.sex, i.house_code, i.street_code
+FROM identity_id_variants('_invalid') v
+SEMI JOIN _seed_rows s ON s.id_number = v.variant
+JOIN _invalid i ON i.record_key = v.record_key;
+
+-- Records whose being unresolved or identified may change (seeds, typo partners) change which identified
+-- records are reached, and so whether a profile without a house is hidden by the same person's profile with
+-- one (identity_candidates.sql): the records without a valid ID that reach such a houseless record are dirty.
+CREATE OR REPLACE TEMP TABLE _changers AS
+SELECT name, pinyin, surname_pinyin, birth_date, sex, house_code, street_code FROM _seed_rows
+UNION ALL
+SELECT name, pinyin, surname_pinyin, birth_date, sex, house_code, street_code FROM _typo_partners;
+
+CREATE OR REPLACE TEMP TABLE _houseless AS
+WITH housed AS (
+    SELECT name, birth_date, sex FROM identity_reached('scratch.link_records', '_changers') WHERE house_code IS NOT NULL
+    UNION
+    SELECT name, birth_date, sex FROM _changers WHERE house_code IS NOT NULL
+)
+SELECT r.* FROM _link_inputs r
+SEMI JOIN housed q ON q.name = r.name AND q.birth_date = r.birth_date AND q.sex IS NOT DISTINCT FROM r.sex
+WHERE r.house_code IS NULL;
+
+-- The seeds' records, their typo partners, and every record without a valid ID blocked with a seed (either
+-- version), a typo partner or such a houseless record: its scored pairs may change.
+CREATE OR REPLACE TEMP TABLE _closure AS
+SELECT DISTINCT record_key FROM (
+    SELECT record_key FROM _seed_rows
+    UNION ALL
+    SELECT record_key FROM _typo_partners
+    UNION ALL
+    SELECT record_key FROM identity_blocked('_invalid', '_changers')
+    UNION ALL
+    SELECT record_key FROM identity_blocked('_invalid', '_houseless')
+);
+
+CREATE OR REPLACE TEMP TABLE _frontier AS SELECT record_key FROM _closure;
+
+DROP TABLE _typo_partners;
+DROP TABLE _changers;
+DROP TABLE _houseless;
