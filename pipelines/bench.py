@@ -184,7 +184,7 @@ def run_stages(conn, t: Timer, inboxes: list[Path], home: Path, label: str = "",
     def status():
         built = {"evidence": build_evidence(conn, incremental=incremental),
                  "status": build_status(conn, as_of=AS_OF, incremental=incremental)}
-        build_marts(conn, as_of=AS_OF)
+        built["marts"] = build_marts(conn, as_of=AS_OF, incremental=incremental)
         return {"built": built}
     stage("status", status, count("SELECT count(*) FROM core.person_status"))
 

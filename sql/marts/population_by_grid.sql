@@ -1,7 +1,10 @@
 -- 实有人口 by grid, the one definition (contract §2): marts.grid_population (the extract) and the 实有人口统计月报
 -- (sql/reports/population_monthly.sql) both read these counts. One row per grid with persons, and one with
 -- grid_code NULL for the persons no grid holds (no house, or a house in no known micro-grid).
-CREATE OR REPLACE TABLE marts.population_by_grid AS
+-- The view population_by_grid_rows: every grid, or with variable marts_delta those of TEMP _marts_grids (the grids
+-- an incremental build's persons left or entered, sql/marts/delta.sql), each counted over all its persons.
+CREATE TEMP TABLE IF NOT EXISTS _marts_grids (grid_code VARCHAR);
+CREATE OR REPLACE TEMP VIEW population_by_grid_rows AS
 SELECT getvariable('as_of')::DATE AS as_of, grid_code,
        count(*) FILTER (WHERE status = '在住') AS resident,
        count(*) FILTER (WHERE status = '在住' AND category = '户籍人口') AS hukou,
@@ -13,6 +16,8 @@ SELECT getvariable('as_of')::DATE AS as_of, grid_code,
        count(*) FILTER (WHERE registered) AS registered,
        count(*) FILTER (WHERE status = '待核实') AS unverified,
        count(DISTINCT house_code) FILTER (WHERE status = '在住') AS occupied_houses
-FROM marts.persons
+FROM marts.persons p
 WHERE as_of = getvariable('as_of')
+  AND (getvariable('marts_delta') IS NOT TRUE
+       OR EXISTS (SELECT 1 FROM _marts_grids t WHERE t.grid_code IS NOT DISTINCT FROM p.grid_code))
 GROUP BY grid_code;
