@@ -377,6 +377,7 @@ def _time_statements() -> None:
 
     # A report family or a suite also spends time outside SQL files (list queries, file writing, GX):
     # each one's whole seconds, so the part outside the statements above shows where it goes.
+    import pipelines.marts as marts
     import pipelines.quality as quality
     import pipelines.reports as reports
 
@@ -391,6 +392,8 @@ def _time_statements() -> None:
         setattr(module, name, wrapper)
 
     timed(reports, "render_report", lambda args, _: f"report {args[1]} (SQL, list queries, files)")
+    # a person mart's rows are made when its view is stored (whole, or added to the rows kept)
+    timed(marts, "_add", lambda args, _: f"marts.{args[1]} {'added' if args[2] else 'stored whole'}")
     timed(quality, "validate", lambda _, results: "validate: " + ", ".join(
         f"{r.suite} {r.seconds:.1f}" for r in sorted(results, key=lambda r: -r.seconds)[:6]))
 

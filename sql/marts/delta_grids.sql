@@ -4,5 +4,7 @@
 INSERT INTO _marts_grids
 SELECT DISTINCT grid_code FROM marts.persons WHERE person_key IN (SELECT person_key FROM _marts_delta);
 
-DELETE FROM marts.population_by_grid p
-WHERE EXISTS (SELECT 1 FROM _marts_grids t WHERE t.grid_code IS NOT DISTINCT FROM p.grid_code);
+-- (grid_code NULL: the persons no grid holds, one row of their own)
+DELETE FROM marts.population_by_grid
+WHERE grid_code IN (SELECT grid_code FROM _marts_grids)
+   OR (grid_code IS NULL AND EXISTS (SELECT 1 FROM _marts_grids WHERE grid_code IS NULL));

@@ -16,8 +16,8 @@ SELECT getvariable('as_of')::DATE AS as_of, grid_code,
        count(*) FILTER (WHERE registered) AS registered,
        count(*) FILTER (WHERE status = '待核实') AS unverified,
        count(DISTINCT house_code) FILTER (WHERE status = '在住') AS occupied_houses
-FROM marts.persons p
+FROM marts.persons
 WHERE as_of = getvariable('as_of')
-  AND (getvariable('marts_delta') IS NOT TRUE
-       OR EXISTS (SELECT 1 FROM _marts_grids t WHERE t.grid_code IS NOT DISTINCT FROM p.grid_code))
+  AND (getvariable('marts_delta') IS NOT TRUE OR grid_code IN (SELECT grid_code FROM _marts_grids)
+       OR (grid_code IS NULL AND EXISTS (SELECT 1 FROM _marts_grids WHERE grid_code IS NULL)))
 GROUP BY grid_code;
