@@ -186,7 +186,7 @@ def run_stages(conn, t: Timer, inboxes: list[Path], home: Path, label: str = "",
     def status():
         built = {"evidence": build_evidence(conn, incremental=incremental),
                  "status": build_status(conn, as_of=AS_OF, incremental=incremental)}
-        build_marts(conn, as_of=AS_OF)
+        built["marts"] = build_marts(conn, as_of=AS_OF, incremental=incremental)
         return {"built": built}
     stage("status", status, count("SELECT count(*) FROM core.person_status"))
 
@@ -379,6 +379,7 @@ def _time_statements() -> None:
 
     # A report family or a suite also spends time outside SQL files (list queries, file writing, GX):
     # each one's whole seconds, so the part outside the statements above shows where it goes.
+    import pipelines.marts as marts
     import pipelines.quality as quality
     import pipelines.reports as reports
 
@@ -393,6 +394,8 @@ def _time_statements() -> None:
         setattr(module, name, wrapper)
 
     timed(reports, "render_report", lambda args, _: f"report {args[1]} (SQL, list queries, files)")
+    # a person mart's rows are made when its view is stored (whole, or added to the rows kept)
+    timed(marts, "_add", lambda args, _: f"marts.{args[1]} {'added' if args[2] else 'stored whole'}")
     timed(quality, "validate", lambda _, results: "validate: " + ", ".join(
         f"{r.suite} {r.seconds:.1f}" for r in sorted(results, key=lambda r: -r.seconds)[:6]))
 

@@ -15,8 +15,8 @@ from pipelines.resources import RunSettings, StoreResource
                       "events and per-grid snapshot this build appends to core.task_log and core.grid_history.")
 def contract_extracts(store: StoreResource, settings: RunSettings) -> dg.MaterializeResult:
     with store.get().connect() as conn:
-        build_marts(conn, as_of=settings.as_of_date, record_tasks=True)
-        meta = {t: conn.execute(f"SELECT count(*) FROM marts.{t}").fetchall()[0][0]
+        how = build_marts(conn, as_of=settings.as_of_date, record_tasks=True, incremental=True)
+        meta = {"built": how} | {t: conn.execute(f"SELECT count(*) FROM marts.{t}").fetchall()[0][0]
                 for t in ("grid_population", "person_sources", "assistance_check", "verification_tasks",
                           "deregistration_feedback")}
         meta.update({f"tasks_{kind}_{state}": n for kind, state, n in conn.execute(

@@ -1,4 +1,4 @@
-"""What an incremental build of evidence and status may keep (docs/architecture.md, "Incremental builds").
+"""What an incremental build of evidence, status and the marts may keep (docs/architecture.md, "Incremental builds").
 
 A build rebuilds ``core.evidence`` and ``core.person_status`` only for the persons a new batch can change
 (``sql/core/evidence_delta.sql``, ``sql/core/person_status_delta.sql``) when everything else they are made of is
@@ -35,6 +35,12 @@ def evidence_fingerprint(conn: duckdb.DuckDBPyConnection) -> str | None:
 
 def status_fingerprint(as_of: dt.date, freshness_days: int) -> str:
     return f"code {code_signature()} as_of {as_of.isoformat()} window {int(freshness_days)}"
+
+
+def marts_fingerprint(as_of: dt.date) -> str:
+    """The marts keep rows only when status handed on the persons it replaced (scratch.person_delta: evidence and
+    status were incremental, so the fixes and window are the last build's) and were made for the same date."""
+    return f"code {code_signature()} as_of {as_of.isoformat()}"
 
 
 def stored(conn: duckdb.DuckDBPyConnection, step: str) -> str | None:

@@ -1,17 +1,14 @@
 -- The as-of tables every output reads (reports, person lists, extracts, portal pages), built once per build for
--- D: marts.grids and marts.houses (where a person lives, with the division columns of core.grids: the hierarchy
--- never comes from codes) and marts.persons, one row per person with a status on D placed in their house,
--- micro-grid and grid, with the category, flags and attributes outputs print. Outputs count and list from
--- these and never re-derive a status (pipelines/publish/grants.py prepare() copies them for a jurisdiction).
-CREATE OR REPLACE TABLE marts.grids AS
-SELECT microgrid_code, microgrid_name, grid_code, grid_name, grid_type, community_code, community_name,
-       street_code, street_name, district_code, district_name, grid_worker, grid_worker_phone
-FROM core.grids;
-
-CREATE OR REPLACE TABLE marts.houses AS
-SELECT h.house_code, h.microgrid_code, h.std_address, h.compound, h.building, h.usage, h.occupancy,
-       h.unit, h.floor, h.room
-FROM core.houses h;
+-- D: marts.persons, one row per person with a status on D placed in their house, micro-grid and grid
+-- (marts.houses, marts.grids: sql/marts/places.sql), with the category, flags and attributes outputs print.
+-- Outputs count and list from these and never re-derive a status (pipelines/publish/grants.py prepare() copies
+-- them for a jurisdiction).
+--
+-- The view persons_rows is every person's row, or with variable marts_delta only those of TEMP _marts_delta
+-- (an incremental build, sql/marts/delta.sql); pipelines/marts/__init__.py stores it whole or adds it.
+CREATE TEMP TABLE IF NOT EXISTS _marts_delta (person_key VARCHAR);
+CREATE OR REPLACE TEMP MACRO in_marts_delta(k) AS
+    getvariable('marts_delta') IS NOT TRUE OR k IN (SELECT person_key FROM _marts_delta);
 
 -- Source rows tied to their person, for the templates whose attributes outputs read beyond core.evidence
 -- (tags and phone, disability, assistance, floating registrations). core.evidence already holds every
@@ -21,7 +18,8 @@ FROM core.houses h;
 CREATE OR REPLACE TEMP TABLE mp_links AS
 SELECT template, record_id, person_key
 FROM core.evidence
-WHERE template IN ('residents', 'assistance', 'disability') OR (template = 'floating' AND kind = 'presence');
+WHERE (template IN ('residents', 'assistance', 'disability') OR (template = 'floating' AND kind = 'presence'))
+  AND in_marts_delta(person_key);
 
 -- "Newest row" as one number: the date, then the later batch and row (record_id grows with both);
 -- arg_max over a struct key costs several times more over a million persons. Multiplied by 2^64, not
@@ -29,11 +27,12 @@ WHERE template IN ('residents', 'assistance', 'disability') OR (template = 'floa
 CREATE OR REPLACE TEMP MACRO newest_key(d, record_id) AS
     (coalesce(d, DATE '1900-01-01') - DATE '1900-01-01')::HUGEINT * 18446744073709551616 + record_id;
 
-CREATE OR REPLACE TABLE marts.persons AS
+CREATE OR REPLACE TEMP VIEW persons_rows AS
 WITH st AS (
     SELECT person_key, status, category, registered, house_code, microgrid_code, basis, decision_key
     FROM core.person_status
     WHERE as_of = getvariable('as_of')
+      AND in_marts_delta(person_key)
 ),
 res AS (
     -- Tags and phone come from the newest residents row the grid worker collected on or before D
@@ -81,7 +80,7 @@ flo AS (
 first_presence AS (
     SELECT person_key, min(evidence_date) AS first_presence
     FROM core.evidence
-    WHERE kind = 'presence' AND evidence_date <= getvariable('as_of')
+    WHERE kind = 'presence' AND evidence_date <= getvariable('as_of') AND in_marts_delta(person_key)
     GROUP BY person_key
 ),
 decided AS (
@@ -131,7 +130,5 @@ SELECT getvariable('as_of')::DATE AS as_of, s.record_no, s.disability_cert_no, s
        s.disability_type, s.disability_grade, k.person_key
 FROM staging.disability s
 JOIN raw.batches b USING (batch_id)
-LEFT JOIN mp_links k ON k.template = 'disability' AND k.record_id = record_id(b.batch_no, s.row_no)
+LEFT JOIN core.evidence k ON k.template = 'disability' AND k.record_id = record_id(b.batch_no, s.row_no)
 WHERE s.issued_on IS NULL OR s.issued_on <= getvariable('as_of');
-
-DROP TABLE mp_links;

@@ -2,7 +2,8 @@
 
 A small street is delivered in random batches (seeded orders of its files, housing and grids
 among them, so later batches add houses, re-match addresses and move houses between grids) and, last, the
-second month's visits on the first month's persons (records that join existing persons). After each batch is
+second month's visits on the first month's persons (records that join existing persons), then a re-delivery of
+houses and grids that changes their attributes and moves nobody (only the marts see it). After each batch is
 read, the store is copied; one copy runs every stage the way a pipeline run does (evidence and status only for
 the persons the batch can change: pipelines/status/delta.py), the other rebuilds every stage whole; every table
 of raw, staging, core, marts and quality and every report and extract file must be the same.
@@ -26,8 +27,8 @@ from pipelines.compare import file_differences, store_differences
 from pipelines.store import Store
 
 AS_OF = dt.date(2026, 10, 31)
-DELTA = {"identity": "delta", "evidence": "delta", "status": "delta"}
-FULL = {"identity": "full", "evidence": "full", "status": "full"}
+DELTA = {"identity": "delta", "evidence": "delta", "status": "delta", "marts": "delta"}
+FULL = {"identity": "full", "evidence": "full", "status": "full", "marts": "full"}
 
 
 @pytest.fixture(scope="module")
@@ -88,10 +89,60 @@ def closure_at_any_size(monkeypatch):
     monkeypatch.setattr(link, "_MAX_CLOSURE_SHARE", 1.0)
 
 
+def _places_changed(inbox: Path, folder: Path) -> Path:
+    """A later delivery of the street's houses and grids that moves nobody and changes what the marts print of a
+    place: every other house's 居住类型 swapped (自住 ↔ 出租, dated the day before D, so it is the newest row), every
+    other micro-grid's 网格员 renamed and every grid's 网格名称 given a suffix."""
+    import csv
+
+    import openpyxl
+
+    from pipelines.sources import load_catalog, normalize_header
+
+    catalog = {t.name: t for t in load_catalog()}
+
+    def column(template: str, store_column: str, head: list) -> int:
+        """Where the file's own 表头 (any of the field's aliases) puts a field."""
+        keys = next(f for f in catalog[template].fields if f.column == store_column).header_keys()
+        return next(i for i, h in enumerate(head) if normalize_header(str(h)) in keys)
+
+    for path in sorted((inbox / "housing").glob("*.csv")):
+        raw = path.read_bytes()
+        try:
+            encoding, text = "utf-8", raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            encoding, text = "gb18030", raw.decode("gb18030")
+        rows = list(csv.reader(text.splitlines()))
+        head = rows[0]
+        kind, date = column("housing", "occupancy", head), column("housing", "collected_on", head)
+        for i, row in enumerate(rows[1:]):
+            if i % 2 == 0:
+                row[kind] = {"自住": "出租", "出租": "自住"}.get(row[kind], row[kind])
+                row[date] = (AS_OF - dt.timedelta(days=1)).strftime("%Y%m%d")
+        target = folder / "housing" / f"复核-{path.name}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("w", encoding=encoding, newline="") as out:
+            csv.writer(out).writerows(rows)
+    for path in sorted((inbox / "grids").glob("*.xlsx")):
+        book = openpyxl.load_workbook(path)
+        sheet = book.worksheets[0]
+        head = [c.value for c in sheet[1]]
+        worker, name = column("grids", "grid_worker", head) + 1, column("grids", "grid_name", head) + 1
+        for r in range(2, sheet.max_row + 1):
+            if r % 2 == 0:
+                sheet.cell(r, worker).value = "复核网格员"
+            sheet.cell(r, name).value = f"{sheet.cell(r, name).value}（调整）"
+        target = folder / "grids" / f"复核-{path.name}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        book.save(target)
+    return folder
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_incremental_equals_full_rebuild(city, tmp_path, seed, closure_at_any_size):
     batches = _batches(city["files"], city["inbox"], seed, tmp_path, parts=3)
     batches.append(city["second"])
+    batches.append(_places_changed(city["inbox"], tmp_path / "places"))
     home = tmp_path / "incremental"
     _build(home, batches[:1], incremental=True, start_at="read")
     for n in range(2, len(batches) + 1):
@@ -117,17 +168,17 @@ def test_full_rebuild_twice_is_identical(city, tmp_path):
     assert _differences(home, other) == []
 
 
-def _built(instance, step: str) -> str:
+def _built(instance, step: str, layer: str = "core") -> str:
     import dagster as dg
 
-    event = instance.get_latest_materialization_event(dg.AssetKey(["core", step]))
+    event = instance.get_latest_materialization_event(dg.AssetKey([layer, step]))
     return event.asset_materialization.metadata["built"].value
 
 
 def test_a_pipeline_run_with_a_new_batch_builds_incrementally_what_a_full_rebuild_builds(small_street, tmp_path):
     """Through the whole graph (store versions, Dagster steps): the second month's visits make the next run
-    rebuild evidence and status for their persons only; the same store forced to rebuild them whole (its
-    fingerprints removed) ends with the same persons' tables and marts."""
+    rebuild evidence, status and the person marts for their persons only; the same store forced to rebuild them
+    whole (its fingerprints removed) ends with the same persons' tables and marts."""
     import dagster as dg
 
     from pipelines.runner import run_pipeline
@@ -139,7 +190,8 @@ def test_a_pipeline_run_with_a_new_batch_builds_incrementally_what_a_full_rebuil
     instance = dg.DagsterInstance.ephemeral()
     summary = run_pipeline(home=home, inbox=inbox, as_of=AS_OF, instance=instance)
     assert summary.success and summary.published, summary.error
-    assert (_built(instance, "evidence"), _built(instance, "person_status")) == ("delta", "delta")
+    assert (_built(instance, "evidence"), _built(instance, "person_status"),
+            _built(instance, "contract_extracts", "marts")) == ("delta", "delta", "delta")
 
     again = tmp_path / "again"
     shutil.copytree(home, again, symlinks=True)
@@ -148,7 +200,8 @@ def test_a_pipeline_run_with_a_new_batch_builds_incrementally_what_a_full_rebuil
     instance = dg.DagsterInstance.ephemeral()
     summary = run_pipeline(home=again, inbox=inbox, as_of=AS_OF, instance=instance)
     assert summary.success and summary.published, summary.error
-    assert (_built(instance, "evidence"), _built(instance, "person_status")) == ("full", "full")
+    assert (_built(instance, "evidence"), _built(instance, "person_status"),
+            _built(instance, "contract_extracts", "marts")) == ("full", "full", "full")
     # one row per build: the forced rebuild is one build more; the run report's tables describe one run (what it
     # read, what changed since the version before it)
     histories = ("core.grid_history", "quality.queue_runs", "quality.queue_trend", "quality.validation_results",
