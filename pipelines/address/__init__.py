@@ -64,7 +64,7 @@ def build_address_matches(conn: duckdb.DuckDBPyConnection, *,
     how = ("delta" if incremental and kept and fingerprint is not None
            and delta.stored(conn, "address_matches") == fingerprint else "full")
     if kept:
-        Store.run_sql(conn, "core/address_delta.sql", address_delta=how == "delta")
+        Store.run_sql(conn, "core/address_delta.sql" if how == "delta" else "core/address_was.sql")
     Store.run_sql(conn, "core/address_match_texts.sql")
     parse_inputs(conn)
     Store.run_sql(conn, "core/address_matches.sql")

@@ -1,28 +1,23 @@
--- Which source rows this build decides, when core.address_matches holds the last build's rows
--- (pipelines/address/__init__.py; docs/architecture.md, "Incremental builds"). Runs after addr_inputs is filled.
---
--- A full build (address_delta false) decides every row; the old rows' outcome is kept in addr_was only to tell
--- core.person_records which records' house changed. An incremental build (address_delta true: the same code,
--- steward fixes, address decisions, houses and grids as the last build — pipelines/status/delta.py) decides:
+-- Which source rows an incremental build decides (pipelines/address/__init__.py; docs/architecture.md,
+-- "Incremental builds"): the last build's rows are in core.address_matches, and the code, steward fixes, address
+-- decisions, houses and grids are those they were decided against (pipelines/status/delta.py). Runs after addr_inputs
+-- is filled. Decided again:
 --   - the rows core.address_matches does not hold yet (new batches): a text's decision depends on the houses,
 --     the grids' names and the stewards' decisions, all unchanged, and on no other text;
 --   - the rows whose text fit several houses (multi, without_room, station): a police station's jurisdiction
 --     is learned from every row it placed (address_matches.sql, addr_station), and new rows can change it.
 -- The other rows are kept; the rows of batches no longer loaded go.
 CREATE OR REPLACE TEMP TABLE addr_redo AS
-SELECT template, batch_id, row_no FROM addr_inputs WHERE getvariable('address_delta') IS NOT TRUE
-UNION ALL
 SELECT i.template, i.batch_id, i.row_no
 FROM addr_inputs i
 LEFT JOIN core.address_matches m USING (template, batch_id, row_no)
-WHERE getvariable('address_delta') AND (m.row_no IS NULL OR m.how IN ('multi', 'without_room', 'station'));
+WHERE m.row_no IS NULL OR m.how IN ('multi', 'without_room', 'station');
 
--- The stored rows that go (decided again, or their batch gone): their outcome as core.person_records reads it.
+-- The stored rows that go (decided again, or their batch gone), with their outcome (address_was.sql).
 CREATE OR REPLACE TEMP TABLE addr_gone AS
-SELECT template, batch_id, row_no, record_id, CASE WHEN match_status = 'matched' THEN house_code END AS house
+SELECT m.template, m.batch_id, m.row_no, m.record_id, address_house(m.match_status, m.house_code) AS house
 FROM core.address_matches m
-WHERE getvariable('address_delta') IS NOT TRUE
-   OR NOT EXISTS (SELECT 1 FROM addr_inputs i WHERE i.template = m.template AND i.batch_id = m.batch_id
+WHERE NOT EXISTS (SELECT 1 FROM addr_inputs i WHERE i.template = m.template AND i.batch_id = m.batch_id
                                                 AND i.row_no = m.row_no)
    OR EXISTS (SELECT 1 FROM addr_redo r WHERE r.template = m.template AND r.batch_id = m.batch_id
                                           AND r.row_no = m.row_no);
@@ -30,8 +25,7 @@ WHERE getvariable('address_delta') IS NOT TRUE
 CREATE OR REPLACE TEMP TABLE addr_was AS SELECT record_id, house FROM addr_gone;
 
 DELETE FROM core.address_matches m
-WHERE getvariable('address_delta')
-  AND EXISTS (SELECT 1 FROM addr_gone g WHERE g.template = m.template AND g.batch_id = m.batch_id
+WHERE EXISTS (SELECT 1 FROM addr_gone g WHERE g.template = m.template AND g.batch_id = m.batch_id
                                           AND g.row_no = m.row_no);
 DROP TABLE addr_gone;
 
@@ -40,4 +34,4 @@ DROP TABLE addr_gone;
 CREATE OR REPLACE TEMP TABLE addr_kept_placed AS
 SELECT template, batch_id, row_no, house_code AS house
 FROM core.address_matches
-WHERE getvariable('address_delta') AND how IN ('stated', 'text', 'alias');
+WHERE how IN ('stated', 'text', 'alias');

@@ -5,13 +5,13 @@
 CREATE TABLE IF NOT EXISTS scratch.address_delta (record_id BIGINT);
 INSERT INTO scratch.address_delta
 SELECT record_id FROM (
-    (SELECT record_id, CASE WHEN match_status = 'matched' THEN house_code END AS house
-     FROM core.address_matches SEMI JOIN addr_redo USING (template, batch_id, row_no)
+    (SELECT record_id, address_house(m.match_status, m.house_code) AS house
+     FROM core.address_matches m SEMI JOIN addr_redo USING (template, batch_id, row_no)
      EXCEPT SELECT record_id, house FROM addr_was)
     UNION ALL
     (SELECT record_id, house FROM addr_was
-     EXCEPT SELECT record_id, CASE WHEN match_status = 'matched' THEN house_code END
-     FROM core.address_matches SEMI JOIN addr_redo USING (template, batch_id, row_no))
+     EXCEPT SELECT record_id, address_house(m.match_status, m.house_code)
+     FROM core.address_matches m SEMI JOIN addr_redo USING (template, batch_id, row_no))
 );
 
 DROP VIEW addr_match_rows;

@@ -59,7 +59,7 @@ SELECT record_key(r.template, b.batch_no, r.row_no) AS record_key,
        coalesce(r.id_birth_date, r.birth_date) AS birth_date,
        coalesce(r.id_sex, r.sex) AS sex,
        CASE WHEN h.house_code IS NOT NULL THEN h.house_code
-            WHEN m.match_status = 'matched' THEN m.house_code END AS house_code,
+            ELSE address_house(m.match_status, m.house_code) END AS house_code,
        CASE WHEN h.house_code IS NOT NULL THEN 'stated'
             WHEN m.match_status = 'matched' THEN 'address' END AS house_source,
        r.address, r.event_date,
