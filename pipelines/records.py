@@ -10,15 +10,14 @@ from __future__ import annotations
 import duckdb
 
 from pipelines.status import delta
-from pipelines.store import Store, table_exists
+from pipelines.store import Store
 
 
 def build_person_records(conn: duckdb.DuckDBPyConnection, *, incremental: bool = False) -> str:
     """Write ``core.person_records`` (after ``core.address_matches``); returns 'full' or 'delta'."""
     fingerprint = delta.records_fingerprint(conn)
     Store.run_sql(conn, "core/person_records.sql", records_delta=False)
-    if (incremental and fingerprint is not None and table_exists(conn, "core.person_records")
-            and table_exists(conn, "scratch.address_delta") and delta.stored(conn, "person_records") == fingerprint):
+    if incremental and delta.can_keep(conn, "person_records", fingerprint, "core.person_records", "scratch.address_delta"):
         Store.run_sql(conn, "core/person_records_delta.sql", records_delta=True)
         how = "delta"
     else:

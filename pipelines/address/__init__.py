@@ -60,10 +60,9 @@ def build_address_matches(conn: duckdb.DuckDBPyConnection, *,
             Store.run_sql(conn, f"core/address_input_{template}.sql")
     prepare_places(conn)
     fingerprint = delta.address_fingerprint(conn)
-    kept = table_exists(conn, "core.address_matches")
-    how = ("delta" if incremental and kept and fingerprint is not None
-           and delta.stored(conn, "address_matches") == fingerprint else "full")
-    if kept:
+    how = ("delta" if incremental and delta.can_keep(conn, "address_matches", fingerprint, "core.address_matches")
+           else "full")
+    if table_exists(conn, "core.address_matches"):
         Store.run_sql(conn, "core/address_delta.sql" if how == "delta" else "core/address_was.sql")
     Store.run_sql(conn, "core/address_match_texts.sql")
     parse_inputs(conn)

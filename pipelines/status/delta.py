@@ -66,6 +66,13 @@ def stored(conn: duckdb.DuckDBPyConnection, step: str) -> str | None:
     return rows[0][0] if rows else None
 
 
+def can_keep(conn: duckdb.DuckDBPyConnection, step: str, fingerprint: str | None, *tables: str) -> bool:
+    """Whether an incremental build of ``step`` may keep the last build's rows: its ``tables`` exist and were made
+    from what ``fingerprint`` says (None: a store that is never incremental)."""
+    return (fingerprint is not None and all(table_exists(conn, t) for t in tables)
+            and stored(conn, step) == fingerprint)
+
+
 def remember(conn: duckdb.DuckDBPyConnection, step: str, fingerprint: str | None) -> None:
     """Record what ``step`` was built from (None: forget it, so the next build of the step is a full one)."""
     conn.execute("CREATE TABLE IF NOT EXISTS core.build_state (step VARCHAR PRIMARY KEY, fingerprint VARCHAR)")
