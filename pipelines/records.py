@@ -10,18 +10,11 @@ from __future__ import annotations
 import duckdb
 
 from pipelines.status import delta
-from pipelines.store import Store
 
 
 def build_person_records(conn: duckdb.DuckDBPyConnection, *, incremental: bool = False) -> str:
     """Write ``core.person_records`` (after ``core.address_matches``); returns 'full' or 'delta'."""
-    fingerprint = delta.records_fingerprint(conn)
-    Store.run_sql(conn, "core/person_records.sql", records_delta=False)
-    if incremental and delta.can_keep(conn, "person_records", fingerprint, "core.person_records", "scratch.address_delta"):
-        Store.run_sql(conn, "core/person_records_delta.sql", records_delta=True)
-        how = "delta"
-    else:
-        Store.run_sql(conn, "core/person_records_build.sql", records_delta=False)
-        how = "full"
-    delta.remember(conn, "person_records", fingerprint)
-    return how
+    return delta.build_step(conn, "person_records", delta.records_fingerprint(conn), incremental=incremental,
+                            rows_sql="core/person_records.sql", delta_sql="core/person_records_delta.sql",
+                            full_sql="core/person_records_build.sql",
+                            needs=("core.person_records", "scratch.address_delta"), variable="records_delta")

@@ -49,17 +49,10 @@ def build_evidence(conn: duckdb.DuckDBPyConnection, *, incremental: bool = False
     the persons the new batches can change, when the last build's evidence was made from the same code and
     steward fixes (pipelines/status/delta.py); they are handed to ``build_status`` in scratch.person_delta.
     Returns how it was built: 'full' or 'delta'."""
-    fingerprint = delta.evidence_fingerprint(conn)
     conn.execute("DROP TABLE IF EXISTS scratch.person_delta")
-    Store.run_sql(conn, "core/evidence.sql", evidence_delta=False)
-    if incremental and delta.can_keep(conn, "evidence", fingerprint, "core.evidence"):
-        Store.run_sql(conn, "core/evidence_delta.sql", evidence_delta=True)
-        how = "delta"
-    else:
-        Store.run_sql(conn, "core/evidence_build.sql", evidence_delta=False)
-        how = "full"
-    delta.remember(conn, "evidence", fingerprint)
-    return how
+    return delta.build_step(conn, "evidence", delta.evidence_fingerprint(conn), incremental=incremental,
+                            rows_sql="core/evidence.sql", delta_sql="core/evidence_delta.sql",
+                            full_sql="core/evidence_build.sql", needs=("core.evidence",), variable="evidence_delta")
 
 
 def prepare_status(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, freshness_days: int = 365,

@@ -17,7 +17,7 @@ import datetime as dt
 import duckdb
 
 from pipelines.code_signature import code_signature
-from pipelines.store import table_exists
+from pipelines.store import Store, table_exists
 
 
 def _corrections(conn: duckdb.DuckDBPyConnection) -> str | None:
@@ -71,6 +71,22 @@ def can_keep(conn: duckdb.DuckDBPyConnection, step: str, fingerprint: str | None
     from what ``fingerprint`` says (None: a store that is never incremental)."""
     return (fingerprint is not None and all(table_exists(conn, t) for t in tables)
             and stored(conn, step) == fingerprint)
+
+
+def build_step(conn: duckdb.DuckDBPyConnection, step: str, fingerprint: str | None, *, incremental: bool,
+               rows_sql: str, delta_sql: str, full_sql: str, needs: tuple[str, ...], variable: str) -> str:
+    """Build a step whose rows are a view (``rows_sql``, restricted by the SQL variable ``variable`` to what the
+    delta file chose): only what a new batch changes (``delta_sql``) when :func:`can_keep`, else whole
+    (``full_sql``); record the fingerprint. Returns 'delta' or 'full'."""
+    Store.run_sql(conn, rows_sql, **{variable: False})
+    if incremental and can_keep(conn, step, fingerprint, *needs):
+        Store.run_sql(conn, delta_sql, **{variable: True})
+        how = "delta"
+    else:
+        Store.run_sql(conn, full_sql, **{variable: False})
+        how = "full"
+    remember(conn, step, fingerprint)
+    return how
 
 
 def remember(conn: duckdb.DuckDBPyConnection, step: str, fingerprint: str | None) -> None:
