@@ -144,12 +144,13 @@ def run_stages(conn, t: Timer, inboxes: list[Path], home: Path, label: str = "",
     """Every stage from ``start_at`` to ``stop_after``, as the Dagster assets call them, each timed
     under ``label + name``. ``incremental``: the stages that can build only what new batches change do so, as in
     a pipeline run (pipelines/status/delta.py); False rebuilds them whole."""
-    from pipelines.address import match_addresses
+    from pipelines.address import build_address_matches
     from pipelines.identity import link_persons
     from pipelines.ingest import load_inbox
     from pipelines.marts import build_marts
     from pipelines.publish import write_extract
     from pipelines.quality import build_queue, validate
+    from pipelines.records import build_person_records
     from pipelines.reports import render_all
     from pipelines.staging import build_staging
     from pipelines.status import build_evidence, build_status
@@ -175,8 +176,9 @@ def run_stages(conn, t: Timer, inboxes: list[Path], home: Path, label: str = "",
     def core():
         Store.run_sql(conn, "core/grids.sql")
         Store.run_sql(conn, "core/houses.sql")
-        match_addresses(conn)
-        Store.run_sql(conn, "core/person_records.sql")
+        built = {"address": build_address_matches(conn, incremental=incremental)[0],
+                 "records": build_person_records(conn, incremental=incremental)}
+        return {"built": built}
     stage("core+address", core, count("SELECT count(*) FROM core.person_records"))
     def link():
         summary = link_persons(conn, run_date=dt.date.today(), incremental=incremental)

@@ -14,6 +14,7 @@ from pipelines.store import Store
 def build_schema(path: Path) -> Path:
     """An empty store at ``path`` with every raw, staging and core table."""
     from pipelines.address import match_addresses
+    from pipelines.records import build_person_records
     from pipelines.identity.link import link_persons
     from pipelines.ingest import ensure_raw_tables
     from pipelines.staging import build_staging
@@ -24,7 +25,7 @@ def build_schema(path: Path) -> Path:
         Store.run_sql(conn, "core/grids.sql")
         Store.run_sql(conn, "core/houses.sql")
         match_addresses(conn)
-        Store.run_sql(conn, "core/person_records.sql")
+        build_person_records(conn)
         link_persons(conn, run_date=dt.date(2026, 10, 31))
     return path
 

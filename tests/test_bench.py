@@ -38,7 +38,7 @@ def test_bench_prints_every_stage_the_incremental_run_the_ratio_and_the_statemen
                      done.stdout), done.stdout[-1500:]
     assert "**total (city run)**" in rows
     # the profile names the statements of each stage, the report families and the slowest suites
-    for marker in ("core/person_records.sql: CREATE", "core/identity_publish.sql: CREATE", "core/evidence.sql: CREATE",
+    for marker in ("core/person_records_build.sql: CREATE", "core/identity_publish.sql: CREATE", "core/evidence.sql: CREATE",
                    "report population-monthly", "report courtyard-profile"):
         assert marker in done.stderr, marker
     assert re.search(r"validate: (staging|core|raw)_\w+ \d+\.\d", done.stderr)

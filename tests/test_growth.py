@@ -13,6 +13,7 @@ import pytest
 
 from pipelines import demo
 from pipelines.address import match_addresses
+from pipelines.records import build_person_records
 from pipelines.identity import link_persons
 from pipelines.ingest import load_inbox
 from pipelines.marts import build_marts
@@ -42,7 +43,7 @@ def _run(tmp_path, persons: int) -> tuple[dict[str, float], dict]:
             Store.run_sql(conn, "core/grids.sql")
             Store.run_sql(conn, "core/houses.sql")
             match_addresses(conn)
-            Store.run_sql(conn, "core/person_records.sql")
+            build_person_records(conn)
         stage("core", core)
         link_summary = stage("link", lambda: link_persons(conn, run_date=dt.date.today()))
 

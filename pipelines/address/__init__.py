@@ -16,7 +16,7 @@ import duckdb
 from pipelines.address.parse import load_gazetteer, parse_inputs
 from pipelines.store import Store, table_exists
 
-__all__ = ["match_addresses", "STATUSES"]
+__all__ = ["build_address_matches", "match_addresses", "STATUSES"]
 
 STATUSES = ("matched", "no_match", "multi_match")
 INPUT_TEMPLATES = ("floating", "assistance", "hukou")
@@ -36,8 +36,21 @@ def prepare_places(conn: duckdb.DuckDBPyConnection) -> None:
     Store.run_sql(conn, "quality/address_aliases.sql")
 
 
-def match_addresses(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Rebuild ``core.address_matches``; return the number of source rows per match_status."""
+def match_addresses(conn: duckdb.DuckDBPyConnection, *, incremental: bool = False) -> dict[str, int]:
+    """Rebuild ``core.address_matches``; return the number of source rows per match_status. ``incremental``
+    (a build): see :func:`build_address_matches`."""
+    return build_address_matches(conn, incremental=incremental)[1]
+
+
+def build_address_matches(conn: duckdb.DuckDBPyConnection, *,
+                          incremental: bool = False) -> tuple[str, dict[str, int]]:
+    """``core.address_matches``. ``incremental``: decide only the rows of new batches (and those a police
+    station's jurisdiction may settle, ``sql/core/address_delta.sql``) when the last build's rows were decided
+    against the same code, steward fixes, address decisions, houses and grids (pipelines/status/delta.py);
+    otherwise every row. The records whose house by address changed are handed to ``core.person_records`` in
+    scratch.address_delta. Returns how it was built ('full' or 'delta') and the rows per match_status."""
+    from pipelines.status import delta
+
     if not table_exists(conn, "core.houses"):
         raise RuntimeError("core.houses 尚未生成：请先导入实有房屋（housing）并生成房屋表，再匹配地址。")
     Store.run_sql(conn, "core/address_inputs.sql")
@@ -46,10 +59,18 @@ def match_addresses(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
         if table_exists(conn, f"staging.{template}"):
             Store.run_sql(conn, f"core/address_input_{template}.sql")
     prepare_places(conn)
+    fingerprint = delta.address_fingerprint(conn)
+    how = ("delta" if incremental and delta.can_keep(conn, "address_matches", fingerprint, "core.address_matches")
+           else "full")
+    if table_exists(conn, "core.address_matches"):
+        Store.run_sql(conn, "core/address_delta.sql" if how == "delta" else "core/address_was.sql")
     Store.run_sql(conn, "core/address_match_texts.sql")
     parse_inputs(conn)
     Store.run_sql(conn, "core/address_matches.sql")
+    Store.run_sql(conn, "core/address_matches_insert.sql" if how == "delta" else "core/address_matches_build.sql")
+    Store.run_sql(conn, "core/address_matches_done.sql")
+    delta.remember(conn, "address_matches", fingerprint)
     counts = dict(conn.execute(
         "SELECT match_status, count(*) FROM core.address_matches GROUP BY match_status"
     ).fetchall())
-    return {status: int(counts.get(status, 0)) for status in STATUSES}
+    return how, {status: int(counts.get(status, 0)) for status in STATUSES}

@@ -2,7 +2,8 @@
 
 import dagster as dg
 
-from pipelines.address import match_addresses
+from pipelines.address import build_address_matches
+from pipelines.records import build_person_records
 from pipelines.resources import StoreResource
 from pipelines.store import Store
 
@@ -33,11 +34,14 @@ def houses(store: StoreResource) -> dg.MaterializeResult:
                       "address's administrative levels), or left for stewards.")
 def address_matches(store: StoreResource) -> dg.MaterializeResult:
     with store.get().connect() as conn:
-        counts = match_addresses(conn)
-    return dg.MaterializeResult(metadata={str(k): v for k, v in (counts or {}).items()})
+        how, counts = build_address_matches(conn, incremental=True)
+    return dg.MaterializeResult(metadata={**{str(k): v for k, v in counts.items()}, "built": how})
 
 
 @dg.asset(key_prefix="core", group_name="core", deps=[STAGING, houses, address_matches], kinds={"duckdb"},
           description="core.person_records: every person-bearing source row in one schema.")
 def person_records(store: StoreResource) -> dg.MaterializeResult:
-    return _run(store, "core/person_records.sql", "core.person_records")
+    with store.get().connect() as conn:
+        how = build_person_records(conn, incremental=True)
+        rows = conn.execute("SELECT count(*) FROM core.person_records").fetchall()[0][0]
+    return dg.MaterializeResult(metadata={"rows": rows, "built": how})

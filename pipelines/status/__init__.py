@@ -39,7 +39,7 @@ import duckdb
 
 from pipelines.status.explain import explain
 from pipelines.status import delta
-from pipelines.store import Store, table_exists
+from pipelines.store import Store
 
 __all__ = ["build_evidence", "build_status", "explain", "prepare_status", "status_at"]
 
@@ -49,18 +49,10 @@ def build_evidence(conn: duckdb.DuckDBPyConnection, *, incremental: bool = False
     the persons the new batches can change, when the last build's evidence was made from the same code and
     steward fixes (pipelines/status/delta.py); they are handed to ``build_status`` in scratch.person_delta.
     Returns how it was built: 'full' or 'delta'."""
-    fingerprint = delta.evidence_fingerprint(conn)
     conn.execute("DROP TABLE IF EXISTS scratch.person_delta")
-    Store.run_sql(conn, "core/evidence.sql", evidence_delta=False)
-    if (incremental and fingerprint is not None and table_exists(conn, "core.evidence")
-            and delta.stored(conn, "evidence") == fingerprint):
-        Store.run_sql(conn, "core/evidence_delta.sql", evidence_delta=True)
-        how = "delta"
-    else:
-        Store.run_sql(conn, "core/evidence_build.sql", evidence_delta=False)
-        how = "full"
-    delta.remember(conn, "evidence", fingerprint)
-    return how
+    return delta.build_step(conn, "evidence", delta.evidence_fingerprint(conn), incremental=incremental,
+                            rows_sql="core/evidence.sql", delta_sql="core/evidence_delta.sql",
+                            full_sql="core/evidence_build.sql", needs=("core.evidence",), variable="evidence_delta")
 
 
 def prepare_status(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, freshness_days: int = 365,
@@ -79,8 +71,7 @@ def build_status(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, freshness_d
     only for the persons ``build_evidence`` rebuilt and those whose house changed grid, when the stored rows
     are for the same date, window and code. Returns 'full' or 'delta'."""
     fingerprint = delta.status_fingerprint(as_of, freshness_days)
-    if (incremental and table_exists(conn, "scratch.person_delta") and table_exists(conn, "core.person_status")
-            and delta.stored(conn, "status") == fingerprint):
+    if incremental and delta.can_keep(conn, "status", fingerprint, "scratch.person_delta", "core.person_status"):
         Store.run_sql(conn, "core/person_status_delta.sql")
         prepare_status(conn, as_of=as_of, freshness_days=freshness_days, only_delta=True)
         Store.run_sql(conn, "core/person_status_replace.sql")

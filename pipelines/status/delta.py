@@ -1,4 +1,4 @@
-"""What an incremental build of evidence, status and the marts may keep (docs/architecture.md, "Incremental builds").
+"""What an incremental build may keep of the rows the last build wrote (docs/architecture.md, "Incremental builds").
 
 A build rebuilds ``core.evidence`` and ``core.person_status`` only for the persons a new batch can change
 (``sql/core/evidence_delta.sql``, ``sql/core/person_status_delta.sql``) when everything else they are made of is
@@ -6,7 +6,9 @@ what the last build used: the same code and package versions (pipelines/code_sig
 check theirs), the same steward fixes in force (they retype rows of earlier batches), and for the status the same
 as-of date and window. ``core.build_state`` keeps, per step, a fingerprint of those;
 a step whose fingerprint differs, or a store without one, is built whole — and writes the new fingerprint.
-Both ways give the same rows (tests/status/test_incremental.py compares every table and file).
+Both ways give the same rows (tests/status/test_incremental.py compares every table and file). The core steps
+(``core.address_matches``, ``core.person_records``: pipelines/address/__init__.py, pipelines/records.py) are kept
+the same way.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import datetime as dt
 import duckdb
 
 from pipelines.code_signature import code_signature
-from pipelines.store import table_exists
+from pipelines.store import Store, table_exists
 
 
 def _corrections(conn: duckdb.DuckDBPyConnection) -> str | None:
@@ -33,6 +35,26 @@ def evidence_fingerprint(conn: duckdb.DuckDBPyConnection) -> str | None:
     return None if fixes is None else f"code {code_signature()} fixes {fixes}"
 
 
+def records_fingerprint(conn: duckdb.DuckDBPyConnection) -> str | None:
+    """``core.person_records``: its rows of earlier batches are staging's rows (code and steward fixes) with the
+    house they name (a known stated house, or the address's: handed on per record, not fingerprinted)."""
+    return evidence_fingerprint(conn)
+
+
+def address_fingerprint(conn: duckdb.DuckDBPyConnection) -> str | None:
+    """``core.address_matches``: a row's decision is made against every house, the grids' names (which strip an
+    address's administrative levels and place houses in communities) and the stewards' address decisions, so a
+    change of any of them rebuilds it whole — as do code and steward fixes."""
+    base = evidence_fingerprint(conn)
+    if base is None:
+        return None
+    digests = conn.execute(
+        "SELECT (SELECT coalesce(sum(hash(h)::HUGEINT), 0) FROM core.houses h), "
+        "(SELECT coalesce(sum(hash(g)::HUGEINT), 0) FROM core.grids g), "
+        "(SELECT coalesce(sum(hash(a)::HUGEINT), 0) FROM quality.address_aliases a)").fetchall()[0]
+    return f"{base} houses {digests[0]} grids {digests[1]} aliases {digests[2]}"
+
+
 def status_fingerprint(as_of: dt.date, freshness_days: int) -> str:
     return f"code {code_signature()} as_of {as_of.isoformat()} window {int(freshness_days)}"
 
@@ -48,6 +70,29 @@ def stored(conn: duckdb.DuckDBPyConnection, step: str) -> str | None:
         return None
     rows = conn.execute("SELECT fingerprint FROM core.build_state WHERE step = ?", [step]).fetchall()
     return rows[0][0] if rows else None
+
+
+def can_keep(conn: duckdb.DuckDBPyConnection, step: str, fingerprint: str | None, *tables: str) -> bool:
+    """Whether an incremental build of ``step`` may keep the last build's rows: its ``tables`` exist and were made
+    from what ``fingerprint`` says (None: a store that is never incremental)."""
+    return (fingerprint is not None and all(table_exists(conn, t) for t in tables)
+            and stored(conn, step) == fingerprint)
+
+
+def build_step(conn: duckdb.DuckDBPyConnection, step: str, fingerprint: str | None, *, incremental: bool,
+               rows_sql: str, delta_sql: str, full_sql: str, needs: tuple[str, ...], variable: str) -> str:
+    """Build a step whose rows are a view (``rows_sql``, restricted by the SQL variable ``variable`` to what the
+    delta file chose): only what a new batch changes (``delta_sql``) when :func:`can_keep`, else whole
+    (``full_sql``); record the fingerprint. Returns 'delta' or 'full'."""
+    Store.run_sql(conn, rows_sql, **{variable: False})
+    if incremental and can_keep(conn, step, fingerprint, *needs):
+        Store.run_sql(conn, delta_sql, **{variable: True})
+        how = "delta"
+    else:
+        Store.run_sql(conn, full_sql, **{variable: False})
+        how = "full"
+    remember(conn, step, fingerprint)
+    return how
 
 
 def remember(conn: duckdb.DuckDBPyConnection, step: str, fingerprint: str | None) -> None:

@@ -6,3 +6,6 @@ CREATE OR REPLACE TEMP TABLE addr_inputs (
     template VARCHAR, batch_id VARCHAR, row_no INTEGER, record_no VARCHAR, address VARCHAR,
     stated_house VARCHAR, community_hint VARCHAR, police_station VARCHAR
 );
+-- The rows this build decides, and the outcome the rows it replaces had: address_delta.sql (an incremental build)
+-- or address_match_texts.sql (every row) makes them.
+DROP TABLE IF EXISTS addr_redo; DROP TABLE IF EXISTS addr_was; DROP TABLE IF EXISTS addr_kept_placed;

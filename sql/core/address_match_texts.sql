@@ -1,5 +1,10 @@
+-- A full build decides every row (an incremental one chose its rows in address_delta.sql) and keeps none.
+CREATE TEMP TABLE IF NOT EXISTS addr_redo AS SELECT template, batch_id, row_no FROM addr_inputs;
+CREATE TEMP TABLE IF NOT EXISTS addr_was (record_id BIGINT, house VARCHAR);
+CREATE TEMP TABLE IF NOT EXISTS addr_kept_placed (template VARCHAR, batch_id VARCHAR, row_no INTEGER, house VARCHAR);
+
 -- Every text the matcher reads, once: the 标准地址 of the houses and each distinct address of the rows that
--- need a house (addr_inputs without a stated known house; household members share one text).
+-- are decided now and need a house (addr_inputs without a stated known house; household members share one text).
 -- ap_in is what pipelines/address/parse.py reads; tids 1..n are the houses' texts, the addresses follow.
 --
 -- A house whose housing row gives its compound (found in its 标准地址), building, unit (or the 标准地址 has
@@ -20,7 +25,8 @@ SELECT row_number() OVER () AS tid, ptext FROM (SELECT DISTINCT ptext FROM addr_
 
 CREATE OR REPLACE TEMP TABLE addr_texts AS
 SELECT (SELECT count(*) FROM addr_hp) + row_number() OVER () AS tid, raw
-FROM (SELECT DISTINCT address AS raw FROM addr_inputs WHERE stated_house IS NULL);
+FROM (SELECT DISTINCT address AS raw
+      FROM addr_inputs SEMI JOIN addr_redo USING (template, batch_id, row_no) WHERE stated_house IS NULL);
 
 CREATE OR REPLACE TEMP TABLE ap_in AS
 SELECT tid, ptext AS raw FROM addr_hp

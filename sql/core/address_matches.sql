@@ -336,16 +336,26 @@ GROUP BY ALL;
 -- A police station's jurisdiction, learned as a person learns it: the communities its rows already placed
 -- without doubt (at least 3 rows and 1 % of them). It settles its rows that still fit several houses when
 -- exactly one of them lies there.
+-- Every row counts: those decided now by their text's decision, those an incremental build kept
+-- (address_delta.sql) by the house they named.
 CREATE OR REPLACE TEMP TABLE addr_station AS
 WITH by_text AS (
     SELECT police_station, address, stated_house, count(*) AS n
-    FROM addr_inputs WHERE police_station IS NOT NULL GROUP BY ALL
-), placed AS (
-    SELECT b.police_station, h.community_code, sum(b.n) AS n
+    FROM addr_inputs SEMI JOIN addr_redo USING (template, batch_id, row_no)
+    WHERE police_station IS NOT NULL GROUP BY ALL
+), named AS (
+    SELECT b.police_station, coalesce(b.stated_house, d.house) AS house, b.n
     FROM by_text b
     LEFT JOIN addr_texts t ON t.raw = b.address AND b.stated_house IS NULL
     LEFT JOIN addr_decided d ON d.tid = t.tid
-    JOIN addr_houses h ON h.house_code = coalesce(b.stated_house, d.house)
+    UNION ALL
+    SELECT i.police_station, k.house, 1
+    FROM addr_inputs i JOIN addr_kept_placed k USING (template, batch_id, row_no)
+    WHERE i.police_station IS NOT NULL
+), placed AS (
+    SELECT b.police_station, h.community_code, sum(b.n) AS n
+    FROM named b
+    JOIN addr_houses h ON h.house_code = b.house
     WHERE h.community_code IS NOT NULL
     GROUP BY ALL
 )
@@ -366,14 +376,18 @@ GROUP BY ALL;
 -- cases — a house the text names alone, a stated 房屋编码 — is spelled where it is read (address_basis in
 -- sql/macros/address.sql), and only the rare ones are written here: at city scale a sentence for each of
 -- millions of matched rows would cost more than the matching.
-CREATE OR REPLACE TABLE core.address_matches AS
+-- The rows decided now (addr_redo): written whole by address_matches_build.sql, or added to the rows an
+-- incremental build kept by address_matches_insert.sql.
+CREATE OR REPLACE TEMP VIEW addr_match_rows AS
 WITH j AS (
     SELECT i.template, i.batch_id, i.row_no, i.record_no, i.address, i.tid, i.stated_house, i.community_hint,
            i.police_station, d.how AS text_how, d.house AS text_house, d.rule AS text_rule, d.alias_id, d.n,
            d.w_rule, d.road_zone, d.road_no, d.zone, d.building, d.unit, d.floor, d.room,
            rh.n = 1 AND (rh.room_given OR rh.all_roomless) AS hint_unique, rh.house_code AS hint_house,
            rs.n = 1 AND (rs.room_given OR rs.all_roomless) AS station_unique, rs.house_code AS station_house
-    FROM (SELECT i.*, t.tid FROM addr_inputs i LEFT JOIN addr_texts t ON t.raw = i.address AND i.stated_house IS NULL) i
+    FROM (SELECT i.*, t.tid
+          FROM (SELECT * FROM addr_inputs SEMI JOIN addr_redo USING (template, batch_id, row_no)) i
+          LEFT JOIN addr_texts t ON t.raw = i.address AND i.stated_house IS NULL) i
     LEFT JOIN addr_decided d ON d.tid = i.tid
     LEFT JOIN addr_row_hint rh USING (template, batch_id, row_no)
     LEFT JOIN addr_row_station rs USING (template, batch_id, row_no)
@@ -418,8 +432,3 @@ FROM m
 LEFT JOIN raw.batches b USING (batch_id)
 LEFT JOIN addr_unmatched u ON u.tid = m.tid;
 
-DROP TABLE addr_inputs; DROP TABLE addr_htexts; DROP TABLE addr_hp; DROP TABLE addr_texts; DROP TABLE addr_partmap;
-DROP TABLE addr_compmap; DROP TABLE addr_houses; DROP TABLE addr_q; DROP TABLE addr_qz; DROP TABLE addr_cmap; DROP TABLE addr_qc;
-DROP TABLE addr_rmap; DROP TABLE addr_ha; DROP TABLE addr_anchor; DROP TABLE addr_qa; DROP TABLE addr_cand;
-DROP TABLE addr_scored; DROP TABLE addr_winners; DROP TABLE addr_decided; DROP TABLE addr_unmatched;
-DROP TABLE addr_multi; DROP TABLE addr_row_hint; DROP TABLE addr_station; DROP TABLE addr_row_station;

@@ -6,16 +6,16 @@
 -- end with (杭州滨江区 → 滨江区): a district or street no unit of core.grids bears is elsewhere.
 CREATE OR REPLACE TEMP TABLE ap_tok AS
 WITH t AS (
-    SELECT hid, split_part(tok, ':', 1) AS level, split_part(tok, ':', 2) AS word
-    FROM (SELECT hid, unnest(tokens) AS tok FROM ap_h)
+    SELECT hid, split_part(tok, ':', 1) AS level, split_part(tok, ':', 2) AS word, pos
+    FROM (SELECT hid, unnest(tokens) AS tok, generate_subscripts(tokens, 1) AS pos FROM ap_h)
 ), s AS (
     SELECT t.hid, t.level, t.word, g.code, g.len
     FROM t JOIN addr_gaz g ON g.level = t.level AND g.len <= length(t.word) AND g.name = right(t.word, g.len)
     WHERE g.len = length(t.word) OR NOT g.is_short OR t.level <> 'community'
 )
-SELECT t.hid, t.level, t.word, arg_max(s.code, s.len) AS code, count(s.len) > 0 AS known
+SELECT t.hid, t.level, t.word, min(t.pos) AS pos, arg_max(s.code, s.len) AS code, count(s.len) > 0 AS known
 FROM t LEFT JOIN s USING (hid, level, word)
-GROUP BY ALL;
+GROUP BY t.hid, t.level, t.word;
 
 CREATE OR REPLACE TEMP TABLE ap_p AS
 WITH seg AS (
@@ -84,6 +84,7 @@ FROM ap_t t
 LEFT JOIN ap_tails tl ON tl.tail = t.tail AND t.tail <> ''
 LEFT JOIN ap_h h ON h.head = t.head
 LEFT JOIN ap_p p ON p.hid = h.hid
-LEFT JOIN (SELECT hid, list(level || ':' || code) FILTER (WHERE code IS NOT NULL) AS token_hits,
-                  list(word) FILTER (WHERE NOT known AND level <> 'community') AS unknown_units
+-- in the order the address names them (a list's order is otherwise the order the rows met)
+LEFT JOIN (SELECT hid, list(level || ':' || code ORDER BY pos) FILTER (WHERE code IS NOT NULL) AS token_hits,
+                  list(word ORDER BY pos) FILTER (WHERE NOT known AND level <> 'community') AS unknown_units
            FROM ap_tok GROUP BY hid) k ON k.hid = h.hid;

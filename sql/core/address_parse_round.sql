@@ -52,8 +52,10 @@ WITH c AS (
         -- nor a road named after it (西御河横街5号 in 西御河街道, 玉林北路 in 玉林街道)
         || '|[^0-9|]{0,4}?(?:大道|大街|路|街|巷|道|胡同|条|里|坊)[0-9])')
 )
-SELECT hid, arg_max(len, len) AS len, arg_max(level || ':' || coalesce(code, ''), len) AS hit,
-       arg_max(is_short, len) AS is_short
+-- the longest name; of names as long, the same one whichever texts are read with it (a full name before a short
+-- form, then by level and code): an incremental build reads only a batch's texts (pipelines/address/__init__.py)
+SELECT hid, max(len) AS len, arg_max(level || ':' || coalesce(code, ''), (len, NOT is_short, level, coalesce(code, ''))) AS hit,
+       arg_max(is_short, (len, NOT is_short, level, coalesce(code, ''))) AS is_short
 FROM ok GROUP BY hid;
 
 UPDATE ap_h SET rest = substr(ap_h.rest, g.len + 1), hits = list_append(ap_h.hits, g.hit),

@@ -8,7 +8,13 @@
 -- The columns after event_date are what the row says about its person (read by core.evidence):
 -- stated_house_code as written, outcome (人员类别, 走访结果, 户籍状态 or 救助类别), and the
 -- floating registration's dates, so evidence needs no second pass over the staging tables.
-CREATE OR REPLACE TABLE core.person_records AS
+--
+-- A view, read whole by core/person_records_build.sql (a full build) or, with variable records_delta, only for the
+-- batches of TEMP _records_batches and the records of TEMP _records_dirty by core/person_records_delta.sql (an
+-- incremental build: pipelines/records.py).
+CREATE OR REPLACE TEMP TABLE _records_batches (batch_id VARCHAR);
+CREATE OR REPLACE TEMP TABLE _records_dirty (record_id BIGINT);
+CREATE OR REPLACE TEMP VIEW person_record_rows AS
 WITH rows AS (
     SELECT 'residents' AS template, batch_id, row_no, record_no, name, name_raw,
            id_number, id_raw, id_valid, id_problem, id_birth_date, id_sex, birth_date, sex, house_code,
@@ -53,7 +59,7 @@ SELECT record_key(r.template, b.batch_no, r.row_no) AS record_key,
        coalesce(r.id_birth_date, r.birth_date) AS birth_date,
        coalesce(r.id_sex, r.sex) AS sex,
        CASE WHEN h.house_code IS NOT NULL THEN h.house_code
-            WHEN m.match_status = 'matched' THEN m.house_code END AS house_code,
+            ELSE address_house(m.match_status, m.house_code) END AS house_code,
        CASE WHEN h.house_code IS NOT NULL THEN 'stated'
             WHEN m.match_status = 'matched' THEN 'address' END AS house_source,
        r.address, r.event_date,
@@ -62,4 +68,8 @@ SELECT record_key(r.template, b.batch_no, r.row_no) AS record_key,
 FROM rows r
 LEFT JOIN raw.batches b USING (batch_id)
 LEFT JOIN core.houses h ON h.house_code = r.house_code
-LEFT JOIN core.address_matches m ON m.record_id = record_id(b.batch_no, r.row_no);
+LEFT JOIN core.address_matches m ON m.record_id = record_id(b.batch_no, r.row_no)
+WHERE getvariable('records_delta') IS NOT TRUE
+   OR r.batch_id IN (SELECT batch_id FROM _records_batches)
+   OR (b.batch_no IN (SELECT DISTINCT record_id >> 32 FROM _records_dirty)
+       AND record_id(b.batch_no, r.row_no) IN (SELECT record_id FROM _records_dirty));

@@ -286,6 +286,10 @@ CREATE OR REPLACE MACRO address_unknown_key(m) AS
          WHEN m.road_no IS NOT NULL THEN m.road_zone || '|' || m.road_no
          ELSE coalesce(m.norm, trim(m.address)) END;
 
+-- The house a row of core.address_matches gives its record (core.person_records takes it when the row states no
+-- known house): only a match names one.
+CREATE OR REPLACE MACRO address_house(match_status, house_code) AS CASE WHEN match_status = 'matched' THEN house_code END;
+
 -- The 依据 of a row of core.address_matches (contract §3): which parts decided, or why none could.
 CREATE OR REPLACE MACRO address_basis(a) AS
     CASE a.how

@@ -1,7 +1,8 @@
 """An incremental build equals a full rebuild of the same store and inbox, table by table and file by file.
 
 A small street is delivered in random batches (seeded orders of its files, housing and grids
-among them, so later batches add houses, re-match addresses and move houses between grids) and, last, the
+among them, so later batches add houses, re-match addresses and move houses between grids; address matching and
+core.person_records keep their rows of earlier batches where nothing they were decided against changed) and, last, the
 second month's visits on the first month's persons (records that join existing persons), then a re-delivery of
 houses and grids that changes their attributes and moves nobody (only the marts see it). After each batch is
 read, the store is copied; one copy runs every stage the way a pipeline run does (evidence and status only for
@@ -58,19 +59,21 @@ def _batches(files: list[Path], inbox: Path, seed: int, root: Path, parts: int) 
 
 
 def _build(home: Path, inboxes: list[Path], *, incremental: bool, start_at: str = "stage") -> dict:
-    """Every stage from ``start_at``; returns how identity, evidence and status were built ('full' or 'delta')."""
+    """Every stage from ``start_at``; returns how each step that may be incremental was built ('full' or 'delta')."""
     timer = Timer()
     with Store(home / "store.duckdb").connect() as conn:
         run_stages(conn, timer, inboxes, home, start_at=start_at, incremental=incremental)
-    built = {}
-    for row in timer.rows:
-        built.update({k: v for k, v in row.get("built", {}).items() if k != "closure"})
-    return built
+    return {step: how for row in timer.rows if "built" in row for step, how in row["built"].items() if step != "closure"}
 
 
 def _read(home: Path, inboxes: list[Path]) -> None:
     with Store(home / "store.duckdb").connect() as conn:
         run_stages(conn, Timer(), inboxes, home, stop_after="read")
+
+
+def _record_ids(home: Path) -> set[int]:
+    with Store(home / "store.duckdb").connect() as conn:
+        return {r for (r,) in conn.execute("SELECT record_id FROM core.person_records").fetchall()}
 
 
 def _differences(a: Path, b: Path) -> list[str]:
@@ -150,10 +153,17 @@ def test_incremental_equals_full_rebuild(city, tmp_path, seed, closure_at_any_si
         full = tmp_path / f"full-{n}"
         shutil.rmtree(full, ignore_errors=True)
         shutil.copytree(home, full)
-        assert _build(home, batches[:n], incremental=True) == DELTA
-        assert _build(full, batches[:n], incremental=False) == FULL
+        prior = _record_ids(home)
+        built = _build(home, batches[:n], incremental=True)
+        # address matching keeps its rows unless the batch brought houses, grids (or fixes, decisions, code)
+        assert built == {**DELTA, "address": built["address"], "records": "delta"}
+        assert set(_build(full, batches[:n], incremental=False).values()) == {"full"}
         found = _differences(home, full)
         assert not found, f"seed {seed}, after batch {n}: " + "; ".join(found)
+        # the records handed on to later stages: exactly those of the new batches as new, none removed
+        with Store(home / "store.duckdb").connect() as conn:
+            handed = dict(conn.execute("SELECT change, list(record_id) FROM scratch.record_delta GROUP BY ALL").fetchall())
+        assert set(handed.get("new", [])) == _record_ids(home) - prior and "removed" not in handed
 
 
 def test_full_rebuild_twice_is_identical(city, tmp_path):
@@ -192,6 +202,8 @@ def test_a_pipeline_run_with_a_new_batch_builds_incrementally_what_a_full_rebuil
     assert summary.success and summary.published, summary.error
     assert (_built(instance, "evidence"), _built(instance, "person_status"),
             _built(instance, "contract_extracts", "marts")) == ("delta", "delta", "delta")
+    # visits bring no address and no house: the matches and records of earlier batches are kept
+    assert (_built(instance, "address_matches"), _built(instance, "person_records")) == ("delta", "delta")
 
     again = tmp_path / "again"
     shutil.copytree(home, again, symlinks=True)
@@ -202,6 +214,7 @@ def test_a_pipeline_run_with_a_new_batch_builds_incrementally_what_a_full_rebuil
     assert summary.success and summary.published, summary.error
     assert (_built(instance, "evidence"), _built(instance, "person_status"),
             _built(instance, "contract_extracts", "marts")) == ("full", "full", "full")
+    assert (_built(instance, "address_matches"), _built(instance, "person_records")) == ("full", "full")
     # one row per build: the forced rebuild is one build more; the run report's tables describe one run (what it
     # read, what changed since the version before it)
     histories = ("core.grid_history", "quality.queue_runs", "quality.queue_trend", "quality.validation_results",

@@ -1,0 +1,37 @@
+-- Which source rows an incremental build decides (pipelines/address/__init__.py; docs/architecture.md,
+-- "Incremental builds"): the last build's rows are in core.address_matches, and the code, steward fixes, address
+-- decisions, houses and grids are those they were decided against (pipelines/status/delta.py). Runs after addr_inputs
+-- is filled. Decided again:
+--   - the rows core.address_matches does not hold yet (new batches): a text's decision depends on the houses,
+--     the grids' names and the stewards' decisions, all unchanged, and on no other text;
+--   - the rows whose text fit several houses (multi, without_room, station): a police station's jurisdiction
+--     is learned from every row it placed (address_matches.sql, addr_station), and new rows can change it.
+-- The other rows are kept; the rows of batches no longer loaded go.
+CREATE OR REPLACE TEMP TABLE addr_redo AS
+SELECT i.template, i.batch_id, i.row_no
+FROM addr_inputs i
+LEFT JOIN core.address_matches m USING (template, batch_id, row_no)
+WHERE m.row_no IS NULL OR m.how IN ('multi', 'without_room', 'station');
+
+-- The stored rows that go (decided again, or their batch gone), with their outcome (address_was.sql).
+CREATE OR REPLACE TEMP TABLE addr_gone AS
+SELECT m.template, m.batch_id, m.row_no, m.record_id, address_house(m.match_status, m.house_code) AS house
+FROM core.address_matches m
+WHERE NOT EXISTS (SELECT 1 FROM addr_inputs i WHERE i.template = m.template AND i.batch_id = m.batch_id
+                                                AND i.row_no = m.row_no)
+   OR EXISTS (SELECT 1 FROM addr_redo r WHERE r.template = m.template AND r.batch_id = m.batch_id
+                                          AND r.row_no = m.row_no);
+
+CREATE OR REPLACE TEMP TABLE addr_was AS SELECT record_id, house FROM addr_gone;
+
+DELETE FROM core.address_matches m
+WHERE EXISTS (SELECT 1 FROM addr_gone g WHERE g.template = m.template AND g.batch_id = m.batch_id
+                                          AND g.row_no = m.row_no);
+DROP TABLE addr_gone;
+
+-- The house each kept row named by itself (its stated house, or the one house its text named): what a police
+-- station's jurisdiction is learned from, with the rows decided now (address_matches.sql, addr_station).
+CREATE OR REPLACE TEMP TABLE addr_kept_placed AS
+SELECT template, batch_id, row_no, house_code AS house
+FROM core.address_matches
+WHERE how IN ('stated', 'text', 'alias');

@@ -1,0 +1,23 @@
+-- After core.address_matches is written (full or incremental): the records whose house by address changed —
+-- matched to another house, matched or unmatched now, new or gone — for core.person_records
+-- (core/person_records_delta.sql reads and drops scratch.address_delta). Added to, not replaced: a build whose
+-- person_records step did not run leaves its records for the next one.
+CREATE TABLE IF NOT EXISTS scratch.address_delta (record_id BIGINT);
+INSERT INTO scratch.address_delta
+SELECT record_id FROM (
+    (SELECT record_id, address_house(m.match_status, m.house_code) AS house
+     FROM core.address_matches m SEMI JOIN addr_redo USING (template, batch_id, row_no)
+     EXCEPT SELECT record_id, house FROM addr_was)
+    UNION ALL
+    (SELECT record_id, house FROM addr_was
+     EXCEPT SELECT record_id, address_house(m.match_status, m.house_code)
+     FROM core.address_matches m SEMI JOIN addr_redo USING (template, batch_id, row_no))
+);
+
+DROP VIEW addr_match_rows;
+DROP TABLE addr_inputs; DROP TABLE addr_htexts; DROP TABLE addr_hp; DROP TABLE addr_texts; DROP TABLE addr_partmap;
+DROP TABLE addr_compmap; DROP TABLE addr_houses; DROP TABLE addr_q; DROP TABLE addr_qz; DROP TABLE addr_cmap; DROP TABLE addr_qc;
+DROP TABLE addr_rmap; DROP TABLE addr_ha; DROP TABLE addr_anchor; DROP TABLE addr_qa; DROP TABLE addr_cand;
+DROP TABLE addr_scored; DROP TABLE addr_winners; DROP TABLE addr_decided; DROP TABLE addr_unmatched;
+DROP TABLE addr_multi; DROP TABLE addr_row_hint; DROP TABLE addr_station; DROP TABLE addr_row_station;
+DROP TABLE addr_redo; DROP TABLE addr_was; DROP TABLE addr_kept_placed;

@@ -1,0 +1,121 @@
+"""Address matching in an incremental build equals a full rebuild (docs/architecture.md, "Incremental builds"):
+after each change below, one copy of the store decides what the change can reach (``build_address_matches``
+with ``incremental``), the other decides every row again, and ``pipelines/compare.py`` finds no difference.
+The changes are the ones that can turn a decision made earlier: a new house that makes an old match ambiguous or
+gives a no_match its house, a steward's decision, rows of a police station that settle its old ambiguous rows,
+a batch withdrawn."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from pipelines.address import build_address_matches
+from pipelines.address.aliases import record_alias
+from pipelines.compare import store_differences
+from pipelines.store import Store
+from tests.address.conftest import load_district
+from tests.address.test_disambiguation import GRIDS, HOUSES, P
+
+BATCHES = [("fb", "floating", "floating/a.csv"), ("ab", "assistance", "assistance/a.csv"),
+           ("hb", "hukou", "hukou/a.csv"), ("fb2", "floating", "floating/b.csv"), ("hb2", "hukou", "hukou/b.csv")]
+
+
+@pytest.fixture
+def home(tmp_path):
+    """A district's store after a first build: one hukou batch (unique matches, a no_match) and a floating batch
+    whose 派出所 has placed too few rows to settle its ambiguous one."""
+    store = Store(tmp_path / "inc" / "store.duckdb")
+    with store.connect() as c:
+        load_district(c, "南岸区", "嘉陵街道", GRIDS, HOUSES, BATCHES)
+        Store.run_sql(c, "quality/schema.sql")
+        c.executemany("INSERT INTO staging.hukou VALUES ('hb', ?, ?, ?, NULL)", [
+            (2, "H2", "金域蓝湾6栋1单元601室"),                  # only B2 has 6栋
+            (3, "H3", "锦屏路8号金域蓝湾6栋1单元602室"),          # no such flat yet
+            (4, "H4", "嘉陵江东街180号金域蓝湾5栋1单元1203室"),
+        ])
+        c.executemany("INSERT INTO staging.floating VALUES ('fb', ?, ?, ?, NULL, '嘉陵派出所')", [
+            (2, "F2", "嘉陵江东街180号金域蓝湾5栋1单元1203室"),
+            (3, "F3", "嘉陵江东街180号金域蓝湾5栋1单元1202室"),
+            (4, "F4", "金域蓝湾5栋1单元1202室"),                   # A1 or B1: the station cannot tell yet
+        ])
+        assert build_address_matches(c, incremental=True)[0] == "full"
+    return tmp_path
+
+
+def _both(home, change) -> tuple[str, dict]:
+    """Apply ``change`` to the store, then build it incrementally and, in a copy, whole; returns how the
+    incremental build went and its rows; asserts the two stores are the same."""
+    inc, full = home / "inc", home / "full"
+    with Store(inc / "store.duckdb").connect() as c:
+        change(c)
+    shutil.rmtree(full, ignore_errors=True)
+    shutil.copytree(inc, full)
+    with Store(inc / "store.duckdb").connect() as c:
+        how = build_address_matches(c, incremental=True)[0]
+        rows = {(t, r): (s, h) for t, r, s, h in c.execute(
+            "SELECT template, row_no, match_status, house_code FROM core.address_matches").fetchall()}
+    with Store(full / "store.duckdb").connect() as c:
+        assert build_address_matches(c, incremental=False)[0] == "full"
+    found = store_differences(inc / "store.duckdb", full / "store.duckdb")
+    assert not found, "; ".join(found)
+    return how, rows
+
+
+def _add_house(code, microgrid, address, compound, building, unit, floor, room):
+    def change(c):
+        c.execute("INSERT INTO core.houses (house_code, microgrid_code, std_address, compound, building, unit, floor, "
+                  "room, collected_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, DATE '2024-02-01')",
+                  [code, microgrid, address, compound, building, unit, floor, room])
+    return change
+
+
+def test_a_new_house_turns_an_old_unique_match_into_multi_match(home):
+    how, rows = _both(home, _add_house("A3", "MG-A", P + "嘉陵社区嘉陵江东街180号金域蓝湾6栋1单元601室",
+                                       "金域蓝湾", "6", "1", "6", "601"))
+    assert rows[("hukou", 2)] == ("multi_match", None)          # was matched to B2
+    assert how == "full"
+
+
+def test_a_new_house_gives_an_old_address_its_house(home):
+    how, rows = _both(home, _add_house("B3", "MG-B", P + "锦屏社区锦屏路8号金域蓝湾6栋1单元602室",
+                                       "金域蓝湾", "6", "1", "6", "602"))
+    assert rows[("hukou", 3)] == ("matched", "B3")               # was no_match
+    assert how == "full"
+
+
+def test_a_stewards_decision(home):
+    how, rows = _both(home, lambda c: record_alias(c, "house", "金域蓝湾5栋1单元1202室", "A1", by="张三"))
+    assert rows[("floating", 4)] == ("matched", "A1")
+    assert how == "full"
+
+
+def test_new_rows_of_a_police_station_settle_its_old_ambiguous_row(home):
+    def more(c):
+        c.executemany("INSERT INTO staging.floating VALUES ('fb2', ?, ?, '嘉陵江东街180号金域蓝湾5栋1单元1203室', "
+                      "NULL, '嘉陵派出所')", [(2, "G2"), (3, "G3")])
+        c.execute("INSERT INTO staging.hukou VALUES ('hb2', 5, 'K5', '金域蓝湾6栋1单元601室', NULL)")
+    how, rows = _both(home, more)
+    assert how == "delta"
+    assert rows[("floating", 4)] == ("matched", "A1")           # the station now has 4 rows in 嘉陵社区
+    assert rows[("hukou", 5)] == rows[("hukou", 2)] == ("matched", "B2")
+
+
+def test_a_batch_withdrawn(home):
+    def withdraw(c):
+        c.execute("DELETE FROM staging.floating WHERE batch_id = 'fb'")
+        c.execute("DELETE FROM raw.batches WHERE batch_id = 'fb'")
+    how, rows = _both(home, withdraw)
+    assert how == "delta" and not [k for k in rows if k[0] == "floating"]
+
+
+def test_the_records_whose_house_changed_are_handed_on(home):
+    with Store(home / "inc" / "store.duckdb").connect() as c:
+        c.execute("DROP TABLE scratch.address_delta")      # what core.person_records would have taken
+        c.execute("INSERT INTO staging.floating VALUES ('fb2', 2, 'G2', '嘉陵江东街180号金域蓝湾5栋1单元1203室', "
+                  "NULL, '嘉陵派出所'), ('fb2', 3, 'G3', '嘉陵江东街180号金域蓝湾5栋1单元1203室', NULL, '嘉陵派出所')")
+        assert build_address_matches(c, incremental=True)[0] == "delta"
+        handed = {r for (r,) in c.execute(
+            "SELECT record_key FROM scratch.address_delta JOIN core.address_matches USING (record_id)").fetchall()}
+    # the two new rows, and the old one their station now settles; not the rows kept as they were
+    assert handed == {"floating:4:2", "floating:4:3", "floating:1:4"}
