@@ -180,6 +180,7 @@ def run_stages(conn, t: Timer, inboxes: list[Path], home: Path, label: str = "",
                  "records": build_person_records(conn, incremental=incremental)}
         return {"built": built}
     stage("core+address", core, count("SELECT count(*) FROM core.person_records"))
+
     def link():
         summary = link_persons(conn, run_date=dt.date.today(), incremental=incremental)
         return {**summary, "built": {"identity": summary["built"], "closure": summary["closure_records"]}}

@@ -82,8 +82,7 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date, incremen
     _prepare_records(conn)
     lap("records")
     closure = None
-    if (incremental and not upgraded and fingerprint is not None and delta.stored(conn, "identity") == fingerprint
-            and all(table_exists(conn, t) for t in _DELTA_NEEDS)):
+    if incremental and not upgraded and delta.can_keep(conn, "identity", fingerprint, *_DELTA_NEEDS):
         closure = _dirty_closure(conn)
     lap("closure")
     variables["identity_delta"] = closure is not None
