@@ -6,16 +6,15 @@ import shutil
 
 from pipelines.compare import file_differences, main, render_outputs
 from pipelines.store import Store
-from tests.publish.conftest import AS_OF, build_world
+from tests.publish.conftest import AS_OF
 from tests.schema import copy_of
 
 # a grid-level department: every output it gets is rendered for one grid, which keeps this test small
 DEPT = "网格员"
 
 
-def test_outputs_of_two_homes_compared(schema_template, tmp_path, capsys):
-    a = copy_of(schema_template, tmp_path / "a")
-    build_world(a)
+def test_outputs_of_two_homes_compared(world_template, tmp_path, capsys):
+    copy_of(world_template, tmp_path / "a")
     shutil.copytree(tmp_path / "a", tmp_path / "b")
     out_a = tmp_path / "out-a"
     n = render_outputs(tmp_path / "a", AS_OF, out_a, [DEPT])

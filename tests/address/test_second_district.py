@@ -100,6 +100,7 @@ def district(store):
         yield c, houses
 
 
+@pytest.mark.slow   # thousands of addresses against a whole district's houses
 def test_a_second_district_unlike_the_demo(district):
     conn, houses = district
     assert len({h["code"] for h in houses}) == len(houses)
