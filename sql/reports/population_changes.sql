@@ -59,8 +59,7 @@ WITH start_stock AS (
     SELECT grid_code, count(*) AS n FROM rc_start WHERE status = '在住' GROUP BY grid_code
 ),
 end_stock AS (
-    SELECT grid_code, count(*) AS n FROM marts.persons
-    WHERE as_of = getvariable('as_of') AND status = '在住' GROUP BY grid_code
+    SELECT grid_code, resident AS n FROM marts.population_by_grid WHERE as_of = getvariable('as_of')
 ),
 moves AS (
     -- a person is 增加 in the grid at 期末 and 减少 in the grid at 期初 (in_kind and out_kind never share a word)
