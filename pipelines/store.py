@@ -80,6 +80,12 @@ def set_variables(conn: duckdb.DuckDBPyConnection, variables: Mapping[str, Any])
             conn.execute(f"SET VARIABLE {name} = ?", [value])
 
 
+def dicts(cur: duckdb.DuckDBPyConnection) -> list[dict]:
+    """The rows of an executed query, each a dict by column name."""
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
 def sql_text(relative: str) -> str:
     return (SQL_DIR / relative).read_text(encoding="utf-8")
 

@@ -46,6 +46,17 @@ def schema_store(schema_template, tmp_path) -> Store:
     return copy_of(schema_template, tmp_path / "home")
 
 
+@pytest.fixture(scope="session")
+def world_template(schema_template, tmp_path_factory):
+    """The small street of tests/publish/world.sql with its marts, built once per run: a module copies it."""
+    from tests.publish.conftest import build_world
+    from tests.schema import copy_of
+
+    store = copy_of(schema_template, tmp_path_factory.mktemp("world-template"))
+    build_world(store)
+    return store.path
+
+
 DEMO_AS_OF = __import__("datetime").date(2026, 10, 31)
 
 

@@ -67,6 +67,7 @@ def test_sensor_adds_new_districts_and_reruns_only_the_changed_one(tmp_path):
         assert isinstance(quiet, dg.SkipReason)
 
 
+@pytest.mark.slow   # the whole graph per district and once for all of them
 def test_by_district_moves_each_street_under_its_district_and_changes_no_byte(tmp_path):
     flat = demo.generate(tmp_path / "flat" / "inbox", tmp_path / "flat" / "truth", persons=2000, seed=7, as_of=AS_OF,
                          street_max=1000)

@@ -15,14 +15,6 @@ ALLOWED = {
     ("pipelines/reports/families.py", "core.grid_history"),
     # 救助类别 of a task closed by a record's newest version: the ledger keeps no copy of the record's fields
     ("sql/reports/extract_assistance_tasks.sql", "core.evidence"),
-    # 人口变动月报 compares D with the period's eve, whose status no as-of mart holds: it is decided anew from the
-    # evidence by the status rules (pipelines.status.status_at), and each change cites the record that decided it
-    ("pipelines/reports/families.py", "core.person_status"),
-    ("sql/reports/population_changes.sql", "core.person_status"),
-    ("sql/reports/population_changes.sql", "core.persons"),
-    ("sql/reports/population_changes.sql", "core.evidence"),
-    ("sql/reports/population_changes.sql", "core.grids"),
-    ("sql/reports/population_changes.sql", "core.houses"),
     # the run report compares with the previous published version, which may predate marts.persons
     ("pipelines/reports/run_report.py", "core.person_status"),
     # the portal's area picker and dates also serve store versions published before marts.grids existed

@@ -8,7 +8,6 @@ import datetime as dt
 import hashlib
 
 import dagster as dg
-import pytest
 
 from pipelines import demo
 from pipelines.cli import main as cli

@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.errors import UserFacingError
-from pipelines.store import Store, table_exists
+from pipelines.store import Store, dicts, table_exists
 
 KINDS = {"compound": "小区", "road": "道路", "house": "房屋"}
 # unknown_kind of core.address_matches -> what a steward reads
@@ -172,9 +172,7 @@ def list_aliases(conn: duckdb.DuckDBPyConnection, active_only: bool = True) -> l
     if not table_exists(conn, "quality.address_aliases"):
         return []
     table = "quality.active_address_aliases" if active_only else "quality.address_aliases"
-    cur = conn.execute(f'SELECT * FROM {table} ORDER BY "at" DESC, alias_id')
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+    return dicts(conn.execute(f'SELECT * FROM {table} ORDER BY "at" DESC, alias_id'))
 
 
 def unknown_groups(conn: duckdb.DuckDBPyConnection, community: str | None = None, kind: str | None = None,
@@ -209,8 +207,7 @@ def unknown_groups(conn: duckdb.DuckDBPyConnection, community: str | None = None
         FROM core.address_matches m {join}
         WHERE {' AND '.join(where)}
         GROUP BY ALL ORDER BY rows DESC, kind, key""", params)
-    names = [d[0] for d in cur.description]
-    out = [dict(zip(names, r)) for r in cur.fetchall()]
+    out = dicts(cur)
     for g in out:
         g["title"] = UNKNOWN_TITLES.get(g["kind"], g["kind"])
         # what a decision would name: the compound as read, the road without its number

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 import duckdb
 
-from pipelines.store import Store, table_exists, use_macros
+from pipelines.store import Store, dicts, table_exists, use_macros
 
 # Contract §3: the columns of `onceonly address parse`, and the ap_out column of each part.
 PARSE_COLUMNS = ("地址", "道路", "门牌号", "小区", "楼栋", "单元", "楼层", "室")
@@ -71,9 +71,7 @@ def parse_lines(lines: Iterable[str], conn: duckdb.DuckDBPyConnection | None = N
         if items:
             conn.executemany("INSERT INTO ap_in VALUES (?, ?)", list(enumerate(items)))
         parse_inputs(conn)
-        cur = conn.execute("SELECT * FROM ap_out ORDER BY tid")
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row)) for row in cur.fetchall()]
+        return dicts(conn.execute("SELECT * FROM ap_out ORDER BY tid"))
     finally:
         if own:
             conn.close()

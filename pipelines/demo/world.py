@@ -23,7 +23,6 @@ from pipelines.demo.streets import Street, street as street_of
 NORMAL, JIANYE, BIG, SPECIAL = 0, 1, 2, 3
 # Kinds of human.
 RESIDENT, LEFT, DEAD, HUKOU_ONLY = 0, 1, 2, 3
-KIND_NAMES = {RESIDENT: "在住", LEFT: "已搬离", DEAD: "死亡", HUKOU_ONLY: "户籍在此未居住"}
 CATEGORIES = ("户籍人口", "流动人口", "境外人员", "未落户人员")
 HUKOU, FLOATING, FOREIGN, UNSETTLED = 0, 1, 2, 3
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from pipelines.publish.registry import Department, GrantRefused, PublishError, Registry, load_registry
+from pipelines.publish.registry import Department, GrantRefused, PublishError
 from pipelines.store import Store, set_variables, table_exists
 
 
@@ -135,7 +135,3 @@ def narrow(conn: duckdb.DuckDBPyConnection, scope: Scope) -> None:
             conn.execute(f"ALTER TABLE {t} RENAME TO {t}_whole")
     Store.run_sql(conn, "reports/scope.sql", scope_level=scope.level, scope_code=scope.code)
     conn.execute("UPDATE rp_meta SET scope_level = ?, scope_code = ?", [scope.level, scope.code])
-
-
-def registry() -> Registry:
-    return load_registry()

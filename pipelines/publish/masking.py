@@ -159,11 +159,6 @@ def ids_in(text: str) -> list[str]:
     return found
 
 
-def phones_in(text: str) -> list[str]:
-    """Mobile numbers (11 digits, 13x–19x) standing on their own in ``text``."""
-    return ["".join(m.groups()) for m in _PHONE.finditer(fold_digits(text))]
-
-
 def mask_id(value: str) -> str:
     """前6后4 of the whole value (sql: id_mask): 510104********0019; 10 characters or fewer: all stars."""
     n = len(value)

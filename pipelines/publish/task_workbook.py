@@ -23,7 +23,7 @@ from pipelines.publish import audit, masking
 from pipelines.publish.grants import prepare, resolve_scope
 from pipelines.publish.registry import load_registry
 from pipelines.publish.writers import as_of_stamp, display_width, freeze_xlsx, print_font, print_setup
-from pipelines.store import Store
+from pipelines.store import Store, dicts
 
 EXTRACT = "verification-tasks"
 AUDIT_NAME = "verification-tasks-workbook"
@@ -104,9 +104,8 @@ def write_task_workbooks(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_o
         ORDER BY x."网格编码", worker, h.compound NULLS LAST, {natural.format('h.building')},
                  {natural.format('h.unit')}, {natural.format('h.room')}, x."房屋编码", x."人员主键"
     """, params)
-    names = [d[0] for d in cur.description]
     # an 依据 may quote an ID or a phone (a visit's 备注): scrubbed as every text of an output is
-    rows = [{**r, "依据": masking.mask_text(r["依据"], m)} for r in (dict(zip(names, r)) for r in cur.fetchall())]
+    rows = [{**r, "依据": masking.mask_text(r["依据"], m)} for r in dicts(cur)]
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.worksheet import Worksheet
 from pipelines.publish.registry import PublishError
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Border, Font, PatternFill, Side
 
 XLSX_MAX_ROWS = 1_048_575
 # The font every printable workbook names: the one Chinese offices print forms in, present wherever Excel or
@@ -266,5 +266,3 @@ def write_extract_xlsx(table: pa.Table, out: Path, *, title: str, dictionary: Se
     wb.save(out)
     freeze_xlsx(out, as_of_stamp(as_of))
 
-
-WRAP = Alignment(wrap_text=True, vertical="top")

@@ -15,7 +15,7 @@ from pipelines.publish import masking
 from pipelines.publish.masking import Masking
 from pipelines.publish.registry import load_registry
 from pipelines.sources import Catalog, load_catalog
-from pipelines.store import Store, table_exists
+from pipelines.store import Store, dicts, table_exists
 
 # TEMP view -> (store table(s) tried in order, columns the queue reads with their types;
 # "source AS name" where the store's column has another name)
@@ -106,10 +106,8 @@ def last_rebuild(conn: duckdb.DuckDBPyConnection) -> dict | None:
     """What the newest rebuild of the queue changed (quality.queue_runs), for `onceonly run`'s summary."""
     if not table_exists(conn, "quality.queue_runs"):
         return None
-    cur = conn.execute("SELECT * FROM quality.queue_runs ORDER BY run_no DESC LIMIT 1")
-    names = [d[0] for d in cur.description]
-    rows = cur.fetchall()
-    return dict(zip(names, rows[0])) if rows else None
+    rows = dicts(conn.execute("SELECT * FROM quality.queue_runs ORDER BY run_no DESC LIMIT 1"))
+    return rows[0] if rows else None
 
 
 def list_issues(conn: duckdb.DuckDBPyConnection, community: str | None = None, status: str | None = "open",
@@ -131,8 +129,7 @@ def list_issues(conn: duckdb.DuckDBPyConnection, community: str | None = None, s
         "AND (?::VARCHAR IS NULL OR i.status = ?) AND (?::VARCHAR IS NULL OR i.rule = ?) "
         "ORDER BY i.community_code NULLS LAST, i.rule, i.template, i.batch_id, i.row_no",
         [community, community, community, status, status, rule, rule])
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+    return dicts(cur)
 
 
 # the queue's columns that hold a value of the issue's field (masked by that field's class)

@@ -12,7 +12,7 @@ import duckdb
 
 from pipelines.quality.queue import bind_inputs
 from pipelines.quality.validate import ensure_schema
-from pipelines.store import Store
+from pipelines.store import Store, dicts
 
 
 def scorecard(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[dict]:
@@ -20,6 +20,4 @@ def scorecard(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> list[dict]:
     bind_inputs(conn)
     Store.run_sql(conn, "quality/location.sql")
     Store.run_sql(conn, "quality/scorecard.sql", as_of=as_of)
-    cur = conn.execute("SELECT * FROM quality.scorecard")
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+    return dicts(conn.execute("SELECT * FROM quality.scorecard"))

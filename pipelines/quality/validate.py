@@ -26,7 +26,6 @@ from pipelines.quality.suites import staging_suite
 from pipelines.quality.gx_duckdb import literal, quote_ident
 
 STRUCTURAL = "structural"
-ROW_LEVEL = "row-level"
 
 # What the steward queue needs from a failing row; each may be set per expectation or per suite
 # in ``meta`` (an SQL expression over the failing row), else taken from a same-named column.

@@ -29,7 +29,7 @@ from pipelines.quality.rules import rule_title
 from pipelines.quality.validate import ensure_schema
 from pipelines.quality.values import cell_text, check
 from pipelines.sources import Catalog, Field, load_catalog
-from pipelines.store import table_exists
+from pipelines.store import dicts, table_exists
 
 INSTRUCTIONS_SHEET = "填写说明"
 # the candidate houses of every address issue, "编码 标准地址" per line: the address sheets' drop-downs read
@@ -413,9 +413,7 @@ def apply_workbook(conn: duckdb.DuckDBPyConnection, path: Path, by: str,
             if action is None:
                 refuse(f"处理方式“{act}”无效，只能是“修正”或“忽略”")
                 continue
-            cur = conn.execute("SELECT * FROM quality.issues WHERE issue_id = ?", [issue_id])
-            names = [d[0] for d in cur.description]
-            found = [dict(zip(names, r)) for r in cur.fetchall()]
+            found = dicts(conn.execute("SELECT * FROM quality.issues WHERE issue_id = ?", [issue_id]))
             standing = decisions.standing(issue_id)
             if not found:
                 if standing and standing[0][0] == action:

@@ -21,7 +21,7 @@ CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "WenQu
 NO_FONT_NOTE = "本机未安装中文字体（如 Debian 的 fonts-noto-cjk），趋势图未生成；数字见上表。"
 _lock = threading.Lock()   # matplotlib's settings are process-wide; the portal renders on several threads
 
-DARK, LIGHT, ACCENT = "#2f6fb0", "#a9c4e4", "#c0504d"
+DARK, LIGHT = "#2f6fb0", "#a9c4e4"
 
 
 @dataclass(frozen=True)

@@ -125,16 +125,7 @@ def population_changes(conn, family: Family, as_of: dt.date, unit: str, m: Maski
 
     start = family.period_start(as_of, period_start)
     opening = start - dt.timedelta(days=1)
-    [(fresh,)] = _rows(conn, "SELECT max(freshness_days) FROM core.person_status WHERE as_of = ?", [as_of])
-    # the decision as of 期初 over every person: once per connection and date (the portal renders each jurisdiction)
-    try:
-        done = _rows(conn, "SELECT opening, freshness_days FROM rc_start_meta") == [(opening, fresh)]
-    except duckdb.CatalogException:
-        done = False
-    if not done:
-        status_at(conn, "rc_start", as_of=opening, freshness_days=fresh)
-        conn.execute("CREATE OR REPLACE TEMP TABLE rc_start_meta AS SELECT ?::DATE AS opening, ?::INTEGER AS freshness_days",
-                     [opening, fresh])
+    status_at(conn, "rc_start", as_of=opening)   # 期初: every person's status on the period's eve
     _jurisdiction(conn)
     run_sql(conn, family, as_of, start)
     reg = load_registry()

@@ -19,7 +19,7 @@ from pipelines.publish import masking
 from pipelines.publish.masking import Masking
 from pipelines.publish.writers import (BORDER, HEADER_FILL, as_of_stamp, display_width, freeze_xlsx, print_font,
                                       print_setup)
-from pipelines.store import Store, attach_read_only, table_exists
+from pipelines.store import Store, attach_read_only, dicts, table_exists
 
 STEM = "run-report"
 TITLE = "运行报告"
@@ -80,11 +80,6 @@ def available(conn: duckdb.DuckDBPyConnection) -> bool:
     return table_exists(conn, "marts.run_files") and table_exists(conn, "marts.run_meta")
 
 
-def _dicts(cur) -> list[dict]:
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
-
-
 def _template_titles() -> dict[str, str]:
     from pipelines.sources import load_catalog
 
@@ -110,8 +105,8 @@ def view(conn: duckdb.DuckDBPyConnection, *, communities: list[str] | None = Non
     from pipelines.quality.rules import rule_title
 
     titles = _template_titles()
-    meta = _dicts(conn.execute("SELECT * FROM marts.run_meta"))[0]
-    files = _dicts(conn.execute("SELECT * FROM marts.run_files WHERE kind = 'file' OR outcome = 'ignored' "
+    meta = dicts(conn.execute("SELECT * FROM marts.run_meta"))[0]
+    files = dicts(conn.execute("SELECT * FROM marts.run_files WHERE kind = 'file' OR outcome = 'ignored' "
                                 "ORDER BY path"))
     for f in files:
         f["source"] = titles.get(f["template"] or "", f["template"] or "—")
@@ -146,14 +141,14 @@ def view(conn: duckdb.DuckDBPyConnection, *, communities: list[str] | None = Non
                     AND i.rule = e.rule AND i.field IS NOT DISTINCT FROM e.field
                     AND list_contains($communities, i.community_code))"""
     located_params = {} if communities is None else {"communities": list(communities)}
-    by_rule = _dicts(conn.execute(f"""
+    by_rule = dicts(conn.execute(f"""
         SELECT f.path, e.rule, count(DISTINCT e.row_no) AS rows, min(e.row_no) AS first_row
         FROM raw.row_errors e JOIN {new} f USING (batch_id)
         WHERE e.severity = 'reject' {located} GROUP BY ALL ORDER BY f.path, rows DESC, e.rule""", located_params))
     for r in by_rule:
         r["rule_cn"] = rule_title(r["rule"])
     limit = "" if rows_shown is None else f"QUALIFY row_number() OVER (PARTITION BY f.path ORDER BY e.row_no, e.field) <= {int(rows_shown)}"
-    errors = _dicts(conn.execute(f"""
+    errors = dicts(conn.execute(f"""
         SELECT f.path, e.row_no, e.record_no, e.field, e.value, e.rule, e.message
         FROM raw.row_errors e JOIN {new} f USING (batch_id)
         WHERE e.severity = 'reject' {located} {limit}
@@ -165,16 +160,16 @@ def view(conn: duckdb.DuckDBPyConnection, *, communities: list[str] | None = Non
     warned = conn.execute(f"""SELECT count(DISTINCT (e.batch_id, e.row_no)) FROM raw.row_errors e
                               JOIN {new} f USING (batch_id) WHERE e.severity = 'warn' {located}""",
                            located_params).fetchall()[0][0]
-    sources = _dicts(conn.execute("SELECT * FROM marts.run_sources ORDER BY template"))
+    sources = dicts(conn.execute("SELECT * FROM marts.run_sources ORDER BY template"))
     for s in sources:
         s["source"] = titles.get(s["template"], s["template"])
 
     where = "" if communities is None else "WHERE list_contains(?, community_code)"
     params = [] if communities is None else [list(communities)]
-    changes = [c for c in _dicts(conn.execute(
+    changes = [c for c in dicts(conn.execute(
         f"SELECT * FROM marts.run_changes {where} ORDER BY community_code NULLS LAST", params))
         if c["community_code"] is not None or any(v for k, v in c.items() if isinstance(v, int))]
-    transitions = _dicts(conn.execute(f"""
+    transitions = dicts(conn.execute(f"""
         SELECT status_before, status_now, sum(persons)::BIGINT AS persons FROM marts.run_transitions {where}
         GROUP BY ALL ORDER BY persons DESC, status_before, status_now""", params))
     totals = {k: sum(c[k] for c in changes) for k in (changes[0] if changes else {}) if k.endswith(

@@ -86,10 +86,18 @@ def build_status(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, freshness_d
     return how
 
 
-def status_at(conn: duckdb.DuckDBPyConnection, table: str, *, as_of: dt.date, freshness_days: int = 365) -> None:
+def status_at(conn: duckdb.DuckDBPyConnection, table: str, *, as_of: dt.date, freshness_days: int | None = None) -> None:
     """TEMP table ``table``: every person's row of core.person_status as it would be for another date, decided by
-    the same rules in one set-based pass, the store untouched (a report's period start: 人口变动月报). Leaves the
-    variable ``as_of`` set to that date."""
-    prepare_status(conn, as_of=as_of, freshness_days=freshness_days)
+    the same rules in one set-based pass, the store untouched (a report's period start: 人口变动月报). The window
+    is the one the store's statuses were decided with unless given. Made once per connection, date and window (the
+    portal renders a report for each jurisdiction on one connection)."""
+    if freshness_days is None:
+        [(freshness_days,)] = conn.execute("SELECT max(freshness_days) FROM core.person_status").fetchall()
+    try:
+        if conn.execute(f"SELECT DISTINCT as_of, freshness_days FROM {table}").fetchall() == [(as_of, freshness_days)]:
+            return
+    except duckdb.CatalogException:
+        pass
+    prepare_status(conn, as_of=as_of, freshness_days=365 if freshness_days is None else freshness_days)
     conn.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM status_result")
     Store.run_sql(conn, "core/status_release.sql")

@@ -10,6 +10,8 @@ import unicodedata
 
 import duckdb
 
+from pipelines.store import dicts, table_exists
+
 TEMPLATE_TITLES = {
     "residents": "实有人口", "visits": "走访记录", "hukou": "户籍人口", "floating": "流动人口",
     "assistance": "社会救助", "deaths": "死亡登记", "disability": "残疾人",
@@ -84,9 +86,7 @@ def _not_found(conn: duckdb.DuckDBPyConnection, text: str, folded: str) -> str:
 
 
 def _rows(conn, sql: str, params) -> list[dict]:
-    cur = conn.execute(sql, params)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+    return dicts(conn.execute(sql, params))
 
 
 def explain(conn: duckdb.DuckDBPyConnection, key_or_id: str, *, as_of: dt.date,
@@ -249,7 +249,6 @@ def _address_lines(conn: duckdb.DuckDBPyConnection, record_ids: list[int]) -> di
     """record_id → how its free-text address was matched and why (core.address_matches), naming the steward
     whose decision about the spelling decided, and when."""
     from pipelines.publish.masking import mask_text
-    from pipelines.store import table_exists
 
     if not record_ids or not table_exists(conn, "core.address_matches"):
         return {}
@@ -296,7 +295,6 @@ def _link_basis(conn: duckdb.DuckDBPyConnection, records: list[dict]) -> list[st
     """Why each record belongs to the person: its rule, and for a probabilistic link (or a household member
     it was kept apart from) each comparison's level and weight as stored at link time (core.link_comparisons,
     read through core.link_comparison_levels)."""
-    from pipelines.store import table_exists
 
     keys = [r["record_key"] for r in records]
     pairs: list[dict] = []

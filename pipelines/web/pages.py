@@ -39,6 +39,7 @@ from pipelines.quality.workbook import COLUMNS as WORKBOOK_COLUMNS, header_row, 
 from pipelines.publish.rendered import Made, NotMade
 from pipelines.reports import LISTS, TITLES
 from pipelines.sources import load_catalog
+from pipelines.store import dicts
 from pipelines.web import csrf, sessions, throttle, users
 from pipelines.web.auth import BadRequest, Forbidden, Principal, client_ip, principal_for, session_user
 from pipelines.web.data import StoreGate, StoreUnavailable
@@ -589,11 +590,9 @@ def queue_page(request: Request, portal: Portal, pr: Principal):
                 {f'LEFT JOIN {corrections} c ON c.issue_id = i.issue_id' if has_corr else ''}
                 ORDER BY i.community_code, i.rule, i.template, i.batch_id, i.row_no, i.issue_id
                 LIMIT {QUEUE_LIMIT} OFFSET {(page - 1) * QUEUE_LIMIT}""", params)
-            names = [d[0] for d in cur.description]
             shown = load_registry().queue_masking(pr.dept, pr.username)
             rows = []
-            for r in cur.fetchall():
-                issue = dict(zip(names, r))
+            for issue in dicts(cur):
                 row = masked_issue(issue, shown)
                 # the fix form starts from the suggestion only when it is shown whole
                 row["prefill"] = row["suggested_fix"] if row["suggested_fix"] == issue["suggested_fix"] else None
@@ -838,8 +837,7 @@ def scorecard_page(request: Request, portal: Portal, pr: Principal):
                 "SELECT * FROM quality.scorecard WHERE list_contains(?, community_code) "
                 "OR (community_code IS NULL AND ?) ORDER BY template, community_code NULLS FIRST",
                 [sorted(pr.community_codes), pr.user.scope_level == "street"])
-            names = [d[0] for d in cur.description]
-            rows = [dict(zip(names, r)) for r in cur.fetchall()]
+            rows = dicts(cur)
             as_of = rows[0]["as_of"] if rows else None
     for r in rows:
         r["template"] = titles.get(r["template"], r["template"])

@@ -84,13 +84,16 @@ first_presence AS (
     GROUP BY person_key
 ),
 decided AS (
-    -- the date of the evidence that decided 已离开 / 死亡 (a floating row is two evidence rows with one
-    -- record_key, so the deciding row is matched by its kind as well)
-    SELECT st.person_key, min(e.evidence_date) AS decided_on
+    -- the record that decided the status, cited as explain and the status basis cite it (a floating row is two
+    -- evidence rows with one record_key: the one of the kind that decided)
+    SELECT st.person_key,
+           arg_min({'source': e.source_label, 'ref': evidence_ref(e), 'date': e.evidence_date},
+                   {'kind': e.kind IS DISTINCT FROM CASE st.status WHEN '死亡' THEN 'death'
+                                                                   WHEN '已离开' THEN 'departure'
+                                                                   ELSE 'presence' END,
+                    'date': e.evidence_date, 'row': e.row_no}) AS ev
     FROM st
-    JOIN core.evidence e ON e.record_key = st.decision_key
-        AND e.kind = CASE st.status WHEN '死亡' THEN 'death' ELSE 'departure' END
-    WHERE st.status IN ('已离开', '死亡')
+    JOIN core.evidence e ON e.record_key = st.decision_key AND e.person_key = st.person_key
     GROUP BY st.person_key
 )
 SELECT getvariable('as_of')::DATE AS as_of,
@@ -108,10 +111,11 @@ SELECT getvariable('as_of')::DATE AS as_of,
        list_contains(coalesce(aid.assistance_types, []), '特困供养') AS tekun,
        list_contains(coalesce(res.tags, []), '独居老人') AS living_alone,
        list_contains(coalesce(res.tags, []), '党员') AS party_member,
-       fp.first_presence, d.decided_on,
+       fp.first_presence, CASE WHEN st.status IN ('已离开', '死亡') THEN d.ev.date END AS decided_on,
        flo.origin AS floating_origin, flo.registered_on AS floating_registered_on,
        flo.stay_reason AS floating_stay_reason, flo.permit_valid_until AS floating_permit_valid_until,
-       st.basis
+       st.basis, st.decision_key, d.ev.source AS decision_source, d.ev.ref AS decision_ref,
+       d.ev.date AS decision_date
 FROM st
 JOIN core.persons p USING (person_key)
 LEFT JOIN marts.houses h ON h.house_code = st.house_code

@@ -2,9 +2,9 @@
 -- and who made each change, with the evidence that decided it.
 --
 -- The two points are the day before the period (period_start - 1: 期初) and D (期末). Each is 实有人口 by the
--- product's one definition: status 在住 in the grid of the person's house (marts.grid_population). 期末 is
--- core.person_status for D; 期初 is the TEMP table rc_start, the same rules (sql/core/status_rules.sql) decided
--- as of period_start - 1 by pipelines.status.status_at. A change is a difference between the two points:
+-- product's one definition: status 在住 in the grid of the person's house (marts.population_by_grid). 期末 is
+-- marts.persons for D; 期初 is the TEMP table rc_start, the same rules (sql/core/status_rules.sql) decided as of
+-- period_start - 1 by pipelines.status.status_at. A change is a difference between the two points:
 --   增加 in grid G: 在住 in G at 期末, not 在住 in G at 期初 — by what the person was at 期初:
 --       no record yet (出生 when born in the period, else 迁入及新登记), 在住 in another grid (从其他网格迁入),
 --       待核实 (待核实转在住, e.g. after a visit), 已离开 (已离开转在住: back again);
@@ -14,29 +14,31 @@
 -- So 期末 = 期初 + 增加 − 减少 holds per grid by construction, and each side is counted on its own below.
 -- A person who arrives and leaves within the period is in neither stock, hence in neither 增加 nor 减少; the
 -- status-change table and list show them (（期初无记录）→ 已离开).
--- The evidence cited is the record that decided the person's status at 期末 (person_status.decision_key) and the
+-- The evidence cited is the record that decided the person's status at 期末 (marts.persons decision_*) and the
 -- basis the rules wrote for it.
 -- Variables: as_of (D), period_start, scope_level (NULL: the whole store, where persons without a grid form a
 -- place of their own as in 实有人口统计月报). Reads rp_grids (the report's jurisdiction).
 
 CREATE OR REPLACE TEMP TABLE r_chg AS
 WITH e AS (
-    SELECT person_key, status, grid_code, house_code, basis, decision_key
-    FROM core.person_status
+    SELECT person_key, status, grid_code, house_code, basis, decision_source, decision_ref, decision_date,
+           name, id_number, sex, birth_date
+    FROM marts.persons
     WHERE as_of = getvariable('as_of')
 ),
 x AS (
     -- every person with a record on period_start - 1 also has one on D (evidence only accumulates)
     SELECT e.person_key, s.status AS s_status, s.grid_code AS s_grid, s.house_code AS s_house,
-           e.status AS e_status, e.grid_code AS e_grid, e.house_code AS e_house, e.basis, e.decision_key,
+           e.status AS e_status, e.grid_code AS e_grid, e.house_code AS e_house, e.basis, e.decision_source,
+           e.decision_ref, e.decision_date, e.name, e.id_number, e.sex, e.birth_date,
            coalesce(s.status = '在住', false) AS s_in, e.status = '在住' AS e_in
     FROM e
     LEFT JOIN rc_start s USING (person_key)
     WHERE s.status IS DISTINCT FROM e.status OR s.grid_code IS DISTINCT FROM e.grid_code
 )
-SELECT x.*, p.name, p.id_number, p.sex, p.birth_date,
+SELECT x.*,
        CASE WHEN e_in AND NOT (s_in AND s_grid IS NOT DISTINCT FROM e_grid) THEN
-           CASE WHEN s_status IS NULL AND p.birth_date >= getvariable('period_start') THEN '出生'
+           CASE WHEN s_status IS NULL AND birth_date >= getvariable('period_start') THEN '出生'
                 WHEN s_status IS NULL THEN '迁入及新登记'
                 WHEN s_status = '在住' THEN '从其他网格迁入'
                 WHEN s_status = '待核实' THEN '待核实转在住'
@@ -44,21 +46,7 @@ SELECT x.*, p.name, p.id_number, p.sex, p.birth_date,
        CASE WHEN s_in AND NOT (e_in AND s_grid IS NOT DISTINCT FROM e_grid) THEN
            CASE e_status WHEN '已离开' THEN '迁出或离开' WHEN '死亡' THEN '死亡' WHEN '待核实' THEN '在住转待核实'
                 ELSE '迁往其他网格' END END AS out_kind
-FROM x
-JOIN core.persons p USING (person_key);
-
--- the record that decided the status at 期末, cited as explain and the status basis cite it (a floating row is
--- two evidence rows with one record_key: the one of the kind that decided)
-CREATE OR REPLACE TEMP TABLE r_chg_evidence AS
-SELECT c.person_key,
-       arg_min({'source': ev.source_label, 'ref': evidence_ref(ev), 'date': ev.evidence_date},
-               {'kind': ev.kind IS DISTINCT FROM CASE c.e_status WHEN '死亡' THEN 'death'
-                                                                 WHEN '已离开' THEN 'departure'
-                                                                 ELSE 'presence' END,
-                'date': ev.evidence_date, 'row': ev.row_no}) AS ev
-FROM r_chg c
-JOIN core.evidence ev ON ev.record_key = c.decision_key AND ev.person_key = c.person_key
-GROUP BY c.person_key;
+FROM x;
 
 -- the report's places: its grids, and outside any jurisdiction the persons without a grid
 CREATE OR REPLACE TEMP TABLE r_chg_places AS
@@ -71,8 +59,7 @@ WITH start_stock AS (
     SELECT grid_code, count(*) AS n FROM rc_start WHERE status = '在住' GROUP BY grid_code
 ),
 end_stock AS (
-    SELECT grid_code, count(*) AS n FROM core.person_status
-    WHERE as_of = getvariable('as_of') AND status = '在住' GROUP BY grid_code
+    SELECT grid_code, resident AS n FROM marts.population_by_grid WHERE as_of = getvariable('as_of')
 ),
 moves AS (
     -- a person is 增加 in the grid at 期末 and 减少 in the grid at 期初 (in_kind and out_kind never share a word)
@@ -149,20 +136,19 @@ WITH rows_ AS (
     FROM r_chg WHERE s_status IS DISTINCT FROM e_status
 ),
 grid_names AS (
-    -- core.grids is per micro-grid; a grid's name is its lowest micro-grid's (as in marts.grid_population)
-    SELECT grid_code, arg_min(grid_name, microgrid_code) AS grid_name FROM core.grids GROUP BY grid_code
+    -- marts.grids is per micro-grid; a grid's name is its lowest micro-grid's (as in marts.grid_population)
+    SELECT grid_code, arg_min(grid_name, microgrid_code) AS grid_name FROM marts.grids GROUP BY grid_code
 )
 SELECT r._list, r.kind AS 变动类型, g.community_name AS 社区名称, g.grid_name AS 网格名称,
        r.name AS 姓名, r.sex AS 性别, r.birth_date AS 出生日期, r.id_number AS 公民身份号码,
        coalesce(r.s_status, '（期初无记录）') AS 期初状态, gs.grid_name AS 期初网格,
        r.e_status AS 期末状态, ge.grid_name AS 期末网格,
        h.std_address AS 标准地址,
-       ev.ev.date AS 证据日期, ev.ev.source AS 来源, ev.ev.ref AS 来源记录, r.basis AS 依据,
+       r.decision_date AS 证据日期, r.decision_source AS 来源, r.decision_ref AS 来源记录, r.basis AS 依据,
        r.person_key AS 人员主键,
        g.community_code AS _community_code, g.grid_code AS _grid_code
 FROM rows_ r
 JOIN r_chg_places g ON g.grid_code IS NOT DISTINCT FROM r.grid_code
 LEFT JOIN grid_names gs ON gs.grid_code = r.s_grid
 LEFT JOIN grid_names ge ON ge.grid_code = r.e_grid
-LEFT JOIN core.houses h ON h.house_code = r.house_code
-LEFT JOIN r_chg_evidence ev ON ev.person_key = r.person_key;
+LEFT JOIN marts.houses h ON h.house_code = r.house_code;

@@ -1,26 +1,11 @@
-"""Hand-made inputs of the address matcher: core.houses and the three staging tables it reads,
-with the columns docs/architecture.md gives them (only those the matcher uses are filled)."""
+"""Hand-made inputs of the address matcher: rows of core.grids, core.houses and the three staging tables it reads,
+inserted by column name into the product's own empty tables (tests/schema.py), only the columns the matcher uses
+filled."""
 from __future__ import annotations
 
 import pytest
 
 from pipelines.address import match_addresses
-from pipelines.store import Store
-
-HOUSES_DDL = """
-CREATE OR REPLACE TABLE core.houses (
-    house_code VARCHAR, microgrid_code VARCHAR, std_address VARCHAR, compound VARCHAR,
-    building VARCHAR, unit VARCHAR, floor VARCHAR, room VARCHAR, usage VARCHAR, occupancy VARCHAR,
-    owner_name VARCHAR, owner_id_number VARCHAR, collected_on DATE, batch_id VARCHAR, row_no INTEGER
-)"""
-STAGING_DDL = (
-    "CREATE OR REPLACE TABLE staging.floating (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,"
-    " current_address VARCHAR, house_code VARCHAR, police_station VARCHAR)",
-    "CREATE OR REPLACE TABLE staging.assistance (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,"
-    " address VARCHAR, community_name VARCHAR)",
-    "CREATE OR REPLACE TABLE staging.hukou (batch_id VARCHAR, row_no INTEGER, record_no VARCHAR,"
-    " hukou_address VARCHAR, police_station VARCHAR)",
-)
 
 CD = "四川省成都市武侯区玉林街道"
 # house_code, std_address, compound, building, unit, floor, room — parts written the ways housing writes them
@@ -38,19 +23,21 @@ HOUSES = [
 
 
 @pytest.fixture
+def store(schema_store):
+    """The matcher reads core.grids, core.houses, staging and raw.batches: the product's own tables, empty."""
+    return schema_store
+
+
+@pytest.fixture
 def address_conn(store):
     """A store connection with houses loaded and empty staging tables."""
     with store.connect() as conn:
-        conn.execute(HOUSES_DDL)
         conn.executemany(
             "INSERT INTO core.houses (house_code, microgrid_code, std_address, compound, building, unit, floor, room,"
             " collected_on, batch_id, row_no) VALUES (?, 'MG1', ?, ?, ?, ?, ?, ?, DATE '2024-01-01', 'hb', ?)",
             [(*h, i + 2) for i, h in enumerate(HOUSES)],
         )
-        for ddl in STAGING_DDL:
-            conn.execute(ddl)
         # The batches the tests' staging rows come from (core.address_matches numbers rows by batch_no).
-        Store.run_sql(conn, "raw/tables.sql")
         conn.executemany("INSERT INTO raw.batches (batch_id, template, file_name, status, batch_no) "
                          "VALUES (?, ?, ?, 'loaded', ?)",
                          [(b, t, f"{t}/{b}.csv", n) for n, (b, t) in enumerate(
@@ -78,28 +65,15 @@ def match_and_score(conn, rows: list[tuple], label: str) -> dict:
     return out
 
 
-GRIDS_DDL = """
-CREATE OR REPLACE TABLE core.grids (
-    microgrid_code VARCHAR, microgrid_name VARCHAR, grid_code VARCHAR, grid_name VARCHAR, grid_type VARCHAR,
-    community_code VARCHAR, community_name VARCHAR, street_code VARCHAR, street_name VARCHAR,
-    district_code VARCHAR, district_name VARCHAR, grid_worker VARCHAR, grid_worker_phone VARCHAR,
-    batch_id VARCHAR, row_no INTEGER)"""
-
-
 def load_district(c, district: str, street: str, grids: list[tuple[str, str, str]], houses: list[tuple],
                   batches: list[tuple[str, str, str]]) -> None:
     """A hand-made district: core.grids from ``grids`` (microgrid_code, community_code, community_name),
     core.houses from ``houses`` (house_code, microgrid_code, std_address, compound, building, unit, floor, room),
-    the empty staging tables and the loaded batches (batch_id, template, file_name) its rows come from."""
-    c.execute(GRIDS_DDL)
+    and the loaded batches (batch_id, template, file_name) its rows come from."""
     c.executemany("INSERT INTO core.grids (microgrid_code, community_code, community_name, street_code, "
                   "street_name, district_code, district_name) VALUES (?, ?, ?, 'S1', ?, 'D1', ?)",
                   [(*g, street, district) for g in grids])
-    c.execute(HOUSES_DDL)
     c.executemany("INSERT INTO core.houses (house_code, microgrid_code, std_address, compound, building, unit, "
                   "floor, room, collected_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, DATE '2024-01-01')", houses)
-    for ddl in STAGING_DDL:
-        c.execute(ddl)
-    Store.run_sql(c, "raw/tables.sql")
     c.executemany("INSERT INTO raw.batches (batch_id, template, file_name, status, batch_no) "
                   "VALUES (?, ?, ?, 'loaded', ?)", [(*b, n) for n, b in enumerate(batches, start=1)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipelines.address import match_addresses
+from pipelines.store import Store
 
 # address as a clerk typed it -> expected (match_status, house_code or sorted candidates)
 FORMS = {
@@ -112,18 +113,18 @@ def test_rules_and_parsed_parts(address_conn):
 
 def test_which_rows_need_an_address(address_conn):
     conn = address_conn
-    conn.executemany("INSERT INTO staging.floating VALUES (?, ?, ?, ?, ?, NULL)", [
+    conn.executemany("INSERT INTO staging.floating (batch_id, row_no, record_no, current_address, house_code) VALUES (?, ?, ?, ?, ?)", [
         ("fb", 2, "F1", "芳草小区3-2-501", "H02"),    # names a known house: 已匹配 to it, its text not read
         ("fb", 3, "F2", "芳草小区3-2-501", None),     # no house code
         ("fb", 4, "F3", "芳草小区3-2-501", "  "),     # blank house code
         ("fb", 5, "F4", "芳草小区3-2-502", "X999"),   # unknown house code
     ])
-    conn.executemany("INSERT INTO staging.assistance VALUES (?, ?, ?, ?, ?)", [
+    conn.executemany("INSERT INTO staging.assistance (batch_id, row_no, record_no, address, community_name) VALUES (?, ?, ?, ?, ?)", [
         ("ab", 2, "A1", None, "玉林社区"),
         ("ab", 3, "A2", " ", "玉林社区"),
         ("ab", 4, "A3", "芳草小区3-2-502", "玉林社区"),
     ])
-    conn.execute("INSERT INTO staging.hukou VALUES ('hb', 7, NULL, '芳草小区501', NULL)")
+    conn.execute("INSERT INTO staging.hukou (batch_id, row_no, hukou_address) VALUES ('hb', 7, '芳草小区501')")
     counts = match_addresses(conn)
     rows = conn.execute(
         "SELECT record_key, record_id, record_no, address, match_status, house_code FROM core.address_matches "
@@ -150,12 +151,12 @@ def test_which_rows_need_an_address(address_conn):
 def test_missing_staging_tables_are_skipped(address_conn):
     address_conn.execute("DROP TABLE staging.floating")
     address_conn.execute("DROP TABLE staging.assistance")
-    address_conn.execute("INSERT INTO staging.hukou VALUES ('b', 2, NULL, '芳草小区9栋501', NULL)")
+    address_conn.execute("INSERT INTO staging.hukou (batch_id, row_no, hukou_address) VALUES ('b', 2, '芳草小区9栋501')")
     assert match_addresses(address_conn) == {"matched": 0, "no_match": 1, "multi_match": 0}
 
 
-def test_without_houses_the_clerk_is_told(store):
-    with store.connect() as conn, pytest.raises(RuntimeError, match="实有房屋"):
+def test_without_houses_the_clerk_is_told(tmp_path):
+    with Store(tmp_path / "bare.duckdb").connect() as conn, pytest.raises(RuntimeError, match="实有房屋"):
         match_addresses(conn)
 
 

@@ -12,7 +12,7 @@ from pipelines.status.explain import _address_lines
 
 
 def _load(conn, rows):
-    conn.executemany("INSERT INTO staging.hukou VALUES ('b1', ?, ?, ?, NULL)",
+    conn.executemany("INSERT INTO staging.hukou (batch_id, row_no, record_no, hukou_address) VALUES ('b1', ?, ?, ?)",
                      [(i + 2, f"R{i}", a) for i, a in enumerate(rows)])
 
 
@@ -72,7 +72,7 @@ def test_a_spelling_as_one_house_and_a_compound_only_at_one_door(address_conn):
     record_alias(conn, "house", "芳草小区3栋2单元", "H02", by="王五", reason="只有502有人住")
     # 锦绣园 at 玉林北路30号 is 锦绣苑 (only there: elsewhere it stays as ambiguous as it is)
     record_alias(conn, "compound", "锦绣园", "锦绣苑", by="王五", context="玉林北路30号")
-    conn.execute("INSERT INTO staging.hukou VALUES ('b1', 6, 'R4', '玉林北路30号锦绣园1栋1单元101', NULL)")
+    conn.execute("INSERT INTO staging.hukou (batch_id, row_no, record_no, hukou_address) VALUES ('b1', 6, 'R4', '玉林北路30号锦绣园1栋1单元101')")
     match_addresses(conn)
     got = _by_row(conn)
     assert got[2][:3] == ("matched", "H02", "alias_house") and got[3][:2] == ("matched", "H02")

@@ -33,7 +33,7 @@ BAD = {
 
 def test_bad_values_get_a_clear_basis(address_conn):
     conn = address_conn
-    conn.executemany("INSERT INTO staging.hukou VALUES ('b1', ?, ?, ?, NULL)",
+    conn.executemany("INSERT INTO staging.hukou (batch_id, row_no, record_no, hukou_address) VALUES ('b1', ?, ?, ?)",
                      [(i + 2, f"R{i}", a) for i, a in enumerate(BAD)] + [(90, "E1", ""), (91, "E2", "   ")])
     counts = match_addresses(conn)
     rows = {r[0]: r[1:] for r in conn.execute(

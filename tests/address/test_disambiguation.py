@@ -56,7 +56,7 @@ def test_same_name_in_two_communities(conn):
         9: ("金域蓝湾5栋1单元1203室", "matched", "A2"),
         10: ("锦屏路8号金域蓝湾5栋1单元1203室", "no_match", None),                    # road says B: B has no 1203
     }
-    conn.executemany("INSERT INTO staging.hukou VALUES ('hb', ?, ?, ?, NULL)",
+    conn.executemany("INSERT INTO staging.hukou (batch_id, row_no, record_no, hukou_address) VALUES ('hb', ?, ?, ?)",
                      [(r, f"H{r}", a) for r, (a, _, _) in forms.items()])
     match_addresses(conn)
     got = _results(conn)
@@ -84,7 +84,7 @@ def test_phases_blocks_and_lanes(conn):
         12: ("3栋2单元501室 上海城一期", "matched", "P1"),              # the building first
         13: ("月安二社区上海城二期3栋2单元501", "matched", "P2"),       # a numeral in the community's name
     }
-    conn.executemany("INSERT INTO staging.hukou VALUES ('hb', ?, ?, ?, NULL)",
+    conn.executemany("INSERT INTO staging.hukou (batch_id, row_no, record_no, hukou_address) VALUES ('hb', ?, ?, ?)",
                      [(r, f"H{r}", a) for r, (a, _, _) in forms.items()])
     match_addresses(conn)
     got = _results(conn)
@@ -95,10 +95,10 @@ def test_phases_blocks_and_lanes(conn):
 
 def test_the_rows_own_community_and_police_station(conn):
     # 社区名称 of an assistance row settles the two 金域蓝湾; a wrong or unknown one settles nothing
-    conn.executemany("INSERT INTO staging.assistance VALUES ('ab', ?, ?, '金域蓝湾5栋1单元1202室', ?)",
+    conn.executemany("INSERT INTO staging.assistance (batch_id, row_no, record_no, address, community_name) VALUES ('ab', ?, ?, '金域蓝湾5栋1单元1202室', ?)",
                      [(2, "J2", "锦屏社区"), (3, "J3", "嘉陵"), (4, "J4", "不知道社区"), (5, "J5", None)])
     # a 派出所 whose other rows all lie in 嘉陵社区 settles its ambiguous row there; another station's does not
-    conn.executemany("INSERT INTO staging.floating VALUES ('fb', ?, ?, ?, NULL, ?)",
+    conn.executemany("INSERT INTO staging.floating (batch_id, row_no, record_no, current_address, police_station) VALUES ('fb', ?, ?, ?, ?)",
                      [(r, f"F{r}", "嘉陵江东街180号金域蓝湾5栋1单元1203室", "嘉陵派出所") for r in range(2, 6)]
                      + [(6, "F6", "金域蓝湾5栋1单元1202室", "嘉陵派出所"),
                         (7, "F7", "金域蓝湾5栋1单元1202室", "锦屏派出所")])
@@ -116,7 +116,7 @@ def test_the_rows_own_community_and_police_station(conn):
 
 
 def test_elsewhere_is_elsewhere(conn):
-    conn.executemany("INSERT INTO staging.hukou VALUES ('hb', ?, ?, ?, NULL)", [
+    conn.executemany("INSERT INTO staging.hukou (batch_id, row_no, record_no, hukou_address) VALUES ('hb', ?, ?, ?)", [
         (2, "H2", "重庆市渝中区解放碑街道金域蓝湾6栋1单元601室"),     # another district's 金域蓝湾
         (3, "H3", "重庆市南岸区弹子石街道金域蓝湾6栋1单元601室"),     # another street of this district
         (4, "H4", "重庆市南岸区嘉陵街道金域蓝湾6栋1单元601室"),        # here
@@ -138,7 +138,7 @@ def test_names_that_begin_with_the_streets_own_name(conn):
         5: ("嘉陵正街9号1栋1单元101室", "X1"),               # 嘉陵正街 is a road, not 嘉陵 + 正街
         6: ("嘉陵锦屏路20号1-1-101", "Y1"),                   # 嘉陵 is the street here: 锦屏路20号
     }
-    conn.executemany("INSERT INTO staging.hukou VALUES ('hb', ?, ?, ?, NULL)",
+    conn.executemany("INSERT INTO staging.hukou (batch_id, row_no, record_no, hukou_address) VALUES ('hb', ?, ?, ?)",
                      [(r, f"H{r}", a) for r, (a, _) in forms.items()])
     match_addresses(conn)
     got = _results(conn)

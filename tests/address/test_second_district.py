@@ -100,6 +100,7 @@ def district(store):
         yield c, houses
 
 
+@pytest.mark.slow   # thousands of addresses against a whole district's houses
 def test_a_second_district_unlike_the_demo(district):
     conn, houses = district
     assert len({h["code"] for h in houses}) == len(houses)
@@ -110,7 +111,7 @@ def test_a_second_district_unlike_the_demo(district):
         h = houses[int(hi)]
         text, names = _written(h, int(k))
         rows.append((i + 2, f"F{i}", text, h["code"], _fits(houses, h, names) == 1))
-    conn.executemany("INSERT INTO staging.floating VALUES ('fb', ?, ?, ?, NULL, NULL)", [r[:3] for r in rows])
+    conn.executemany("INSERT INTO staging.floating (batch_id, row_no, record_no, current_address) VALUES ('fb', ?, ?, ?)", [r[:3] for r in rows])
     score = match_and_score(conn, rows, "第二个辖区（广州天河式）")
     assert not score["wrong"], score["wrong"][:5]
     assert not score["guessed"], score["guessed"][:5]

@@ -123,7 +123,7 @@ def test_a_district_unlike_the_demo(district):
     for i, (hi, k) in enumerate(zip(picks, rng.integers(0, 10, 3000))):
         text, parts = _written(houses[hi], int(k))
         rows.append((i + 2, f"R{i}", text, houses[hi]["code"], parts is None or _fits(houses, parts) == 1))
-    conn.executemany("INSERT INTO staging.hukou VALUES ('hb', ?, ?, ?, NULL)", [r[:3] for r in rows])
+    conn.executemany("INSERT INTO staging.hukou (batch_id, row_no, record_no, hukou_address) VALUES ('hb', ?, ?, ?)", [r[:3] for r in rows])
     score = match_and_score(conn, rows, "北京/上海式辖区")
     assert not score["wrong"], score["wrong"][:5]
     assert not score["guessed"], score["guessed"][:5]

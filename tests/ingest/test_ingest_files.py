@@ -200,6 +200,7 @@ def test_batches_are_numbered_in_load_order_and_an_older_store_is_numbered_once(
     assert query(store, "SELECT file_name, batch_no FROM raw.batches ORDER BY batch_no") == numbered
 
 
+@pytest.mark.slow   # an inbox loaded twice, side by side and one batch at a time
 def test_batches_loaded_side_by_side_equal_one_at_a_time_and_keep_path_order(catalog, inbox, tmp_path):
     # A fresh store, so the first batch of each template creates staging.<template> while the others wait;
     # rows big enough (> one 2048-row vector) that two loads really overlap.

@@ -27,12 +27,10 @@ def build_world(store) -> None:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory, schema_template):
+def world(tmp_path_factory, world_template):
     from tests.schema import copy_of
 
-    store = copy_of(schema_template, tmp_path_factory.mktemp("world"))
-    build_world(store)
-    return store
+    return copy_of(world_template, tmp_path_factory.mktemp("world"))
 
 
 @pytest.fixture(scope="module")

@@ -224,6 +224,7 @@ def test_empty_streamed_extract_still_has_its_columns(tmp_path):
     assert (tmp_path / "e.csv").read_text(encoding="utf-8-sig") == '"网格编码"\n'
 
 
+@pytest.mark.slow   # every extract twice: from the per-version tables and from the views
 def test_the_versions_extract_tables_give_the_same_files(conn, tmp_path):
     """A store version keeps every extract's rows (materialize_extracts, built with the version): a file written from
     them is byte-identical to one written through the as-of preparation, for every extract, format and grant."""

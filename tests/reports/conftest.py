@@ -10,13 +10,10 @@ AS_OF = dt.date(2026, 10, 31)
 
 
 @pytest.fixture(scope="module")
-def conn(tmp_path_factory, schema_template):
-    from tests.publish.conftest import load_world
+def conn(tmp_path_factory, world_template):
     from tests.schema import copy_of
 
-    store = copy_of(schema_template, tmp_path_factory.mktemp("world"))
-    with store.connect() as c:
-        load_world(c)
+    with copy_of(world_template, tmp_path_factory.mktemp("world")).connect() as c:
         yield c
 
 

@@ -293,6 +293,7 @@ def test_newest_row_key_orders_dates_before_1900_too(conn):
         "newest_key(DATE '2026-01-01', 1) < newest_key(DATE '2026-01-01', 2)").fetchall() == [(True, True, True)]
 
 
+@pytest.mark.slow   # every report for many jurisdictions, rendered in two orders
 def test_a_jurisdictions_files_do_not_depend_on_what_was_rendered_before(conn, tmp_path):
     """One preparation serves every jurisdiction in turn (narrow() keeps the whole store's tables aside): each
     jurisdiction's files are byte-identical to those of a fresh connection, in any order, and so is the whole store's."""
