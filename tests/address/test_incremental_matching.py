@@ -16,25 +16,26 @@ from pipelines.compare import store_differences
 from pipelines.store import Store
 from tests.address.conftest import load_district
 from tests.address.test_disambiguation import GRIDS, HOUSES, P
+from tests.schema import copy_of
 
 BATCHES = [("fb", "floating", "floating/a.csv"), ("ab", "assistance", "assistance/a.csv"),
            ("hb", "hukou", "hukou/a.csv"), ("fb2", "floating", "floating/b.csv"), ("hb2", "hukou", "hukou/b.csv")]
 
 
 @pytest.fixture
-def home(tmp_path):
-    """A district's store after a first build: one hukou batch (unique matches, a no_match) and a floating batch
-    whose 派出所 has placed too few rows to settle its ambiguous one."""
-    store = Store(tmp_path / "inc" / "store.duckdb")
+def home(schema_template, tmp_path):
+    """A district's store (the product's own tables: tests/schema.py) after a first build: one hukou batch (unique
+    matches, a no_match) and a floating batch whose 派出所 has placed too few rows to settle its ambiguous one."""
+    store = copy_of(schema_template, tmp_path / "inc")
     with store.connect() as c:
         load_district(c, "南岸区", "嘉陵街道", GRIDS, HOUSES, BATCHES)
         Store.run_sql(c, "quality/schema.sql")
-        c.executemany("INSERT INTO staging.hukou VALUES ('hb', ?, ?, ?, NULL)", [
+        c.executemany("INSERT INTO staging.hukou (batch_id, row_no, record_no, hukou_address) VALUES ('hb', ?, ?, ?)", [
             (2, "H2", "金域蓝湾6栋1单元601室"),                  # only B2 has 6栋
             (3, "H3", "锦屏路8号金域蓝湾6栋1单元602室"),          # no such flat yet
             (4, "H4", "嘉陵江东街180号金域蓝湾5栋1单元1203室"),
         ])
-        c.executemany("INSERT INTO staging.floating VALUES ('fb', ?, ?, ?, NULL, '嘉陵派出所')", [
+        c.executemany("INSERT INTO staging.floating (batch_id, row_no, record_no, current_address, police_station) VALUES ('fb', ?, ?, ?, '嘉陵派出所')", [
             (2, "F2", "嘉陵江东街180号金域蓝湾5栋1单元1203室"),
             (3, "F3", "嘉陵江东街180号金域蓝湾5栋1单元1202室"),
             (4, "F4", "金域蓝湾5栋1单元1202室"),                   # A1 or B1: the station cannot tell yet
@@ -92,9 +93,9 @@ def test_a_stewards_decision(home):
 
 def test_new_rows_of_a_police_station_settle_its_old_ambiguous_row(home):
     def more(c):
-        c.executemany("INSERT INTO staging.floating VALUES ('fb2', ?, ?, '嘉陵江东街180号金域蓝湾5栋1单元1203室', "
-                      "NULL, '嘉陵派出所')", [(2, "G2"), (3, "G3")])
-        c.execute("INSERT INTO staging.hukou VALUES ('hb2', 5, 'K5', '金域蓝湾6栋1单元601室', NULL)")
+        c.executemany("INSERT INTO staging.floating (batch_id, row_no, record_no, current_address, police_station) VALUES ('fb2', ?, ?, '嘉陵江东街180号金域蓝湾5栋1单元1203室', "
+                      "'嘉陵派出所')", [(2, "G2"), (3, "G3")])
+        c.execute("INSERT INTO staging.hukou (batch_id, row_no, record_no, hukou_address) VALUES ('hb2', 5, 'K5', '金域蓝湾6栋1单元601室')")
     how, rows = _both(home, more)
     assert how == "delta"
     assert rows[("floating", 4)] == ("matched", "A1")           # the station now has 4 rows in 嘉陵社区
@@ -112,8 +113,8 @@ def test_a_batch_withdrawn(home):
 def test_the_records_whose_house_changed_are_handed_on(home):
     with Store(home / "inc" / "store.duckdb").connect() as c:
         c.execute("DROP TABLE scratch.address_delta")      # what core.person_records would have taken
-        c.execute("INSERT INTO staging.floating VALUES ('fb2', 2, 'G2', '嘉陵江东街180号金域蓝湾5栋1单元1203室', "
-                  "NULL, '嘉陵派出所'), ('fb2', 3, 'G3', '嘉陵江东街180号金域蓝湾5栋1单元1203室', NULL, '嘉陵派出所')")
+        c.execute("INSERT INTO staging.floating (batch_id, row_no, record_no, current_address, police_station) VALUES ('fb2', 2, 'G2', '嘉陵江东街180号金域蓝湾5栋1单元1203室', "
+                  "'嘉陵派出所'), ('fb2', 3, 'G3', '嘉陵江东街180号金域蓝湾5栋1单元1203室', '嘉陵派出所')")
         assert build_address_matches(c, incremental=True)[0] == "delta"
         handed = {r for (r,) in c.execute(
             "SELECT record_key FROM scratch.address_delta JOIN core.address_matches USING (record_id)").fetchall()}
