@@ -182,11 +182,12 @@ def _dirty_closure(conn: duckdb.DuckDBPyConnection) -> int | None:
     Store.run_sql(conn, "core/identity_closure.sql")
     for _ in range(_MAX_CLOSURE_ROUNDS):
         Store.run_sql(conn, "core/identity_closure_step.sql")
-        if conn.execute("SELECT n FROM _closure_grew").fetchall()[0][0] == 0:
+        grew = conn.execute("SELECT n FROM _closure_grew").fetchall()[0][0]
+        if grew == 0:
             break
     size, records = conn.execute(
         "SELECT (SELECT count(*) FROM _closure), (SELECT count(*) FROM scratch.link_records)").fetchall()[0]
-    if conn.execute("SELECT n FROM _closure_grew").fetchall()[0][0] > 0 or size > _MAX_CLOSURE_SHARE * records:
+    if grew > 0 or size > _MAX_CLOSURE_SHARE * records:
         conn.execute("DROP TABLE _closure")
         return None
     Store.run_sql(conn, "core/identity_context.sql")
@@ -200,7 +201,8 @@ def drop_working_tables(conn: duckdb.DuckDBPyConnection) -> None:
     for table in ("_link", "_unresolved", "_profiles", "_block_side", "_blocked_pairs", "_pairs",
                   "_pair_sides", "_person_cands", "_direct", "_ambiguous", "_nodes", "_uu_edges", "_comp",
                   "_comp_changed", "_comp_info", "_comp_conflict", "_best_edge", "_comp_open", "_house_street",
-                  "_closure", "_closure_grew", "_frontier", "_closure_invalid", "_reach_outside", "_seed_rows", "_invalid", "_persons_changed",
+                  "_closure", "_closure_grew", "_frontier", "_closure_invalid", "_reach_outside", "_seed_rows",
+                  "_invalid", "_persons_changed",
                   "scratch.link_records", "scratch.link_clusters", "scratch.link_claims", "scratch.link_keys",
                   "scratch.link_final"):
         conn.execute(f"DROP TABLE IF EXISTS {table}")
