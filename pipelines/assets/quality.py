@@ -88,7 +88,8 @@ def _suite_check(asset: dg.AssetsDefinition, suites: tuple[str, ...], blocking: 
     def check(store: StoreResource, settings: RunSettings) -> dg.AssetCheckResult:
         docs_dir = settings.home_path / "quality" / "data-docs" / name
         with store.get().connect() as conn:
-            results = validate(conn, list(suites), docs_dir=docs_dir, as_of=settings.as_of_date)
+            results = validate(conn, list(suites), docs_dir=docs_dir, as_of=settings.as_of_date,
+                               incremental=True)
         blocking_rules = sorted({rule for r in results for rule in r.blocking})
         failed = sum(r.n_failed for r in results)
         return dg.AssetCheckResult(

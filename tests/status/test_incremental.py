@@ -156,7 +156,7 @@ def test_incremental_equals_full_rebuild(city, tmp_path, seed, closure_at_any_si
         prior = _record_ids(home)
         built = _build(home, batches[:n], incremental=True)
         # address matching keeps its rows unless the batch brought houses, grids (or fixes, decisions, code)
-        assert built == {**DELTA, "address": built["address"], "records": "delta"}
+        assert built == {**DELTA, "address": built["address"], "records": "delta", "validate": "delta"}
         assert set(_build(full, batches[:n], incremental=False).values()) == {"full"}
         found = _differences(home, full)
         assert not found, f"seed {seed}, after batch {n}: " + "; ".join(found)
