@@ -21,8 +21,8 @@ import duckdb
 
 from pipelines.quality import gx_duckdb
 from pipelines.quality.gx_duckdb import PREDICATE_TYPES, Outcome, predicate, unexpected_rows_sql
-from pipelines.status.delta import can_keep, evidence_fingerprint, remember
-from pipelines.store import table_exists
+from pipelines.status.delta import can_keep, evidence_fingerprint, remember, stored
+from pipelines.store import insert_rows
 
 _UNIQUE = ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique")
 _TODO = "(SELECT batch_id FROM q_vb_todo)"
@@ -96,7 +96,10 @@ def evaluate(conn: duckdb.DuckDBPyConnection, suite, table: str, *, fingerprint:
         conn.execute("DELETE FROM quality.expectation_failures WHERE suite = ?", [name])
 
     subset = f"(SELECT * FROM {table} WHERE batch_id IN {_TODO})"
-    local, counted = _count_todo(conn, exps, local, subset)
+    if conn.execute("SELECT count(*) FROM q_vb_todo").fetchall()[0][0]:
+        local, counted = _count_todo(conn, exps, local, subset)
+    else:  # nothing new: every count is kept
+        counted = {}
     conn.execute(
         "INSERT INTO quality.validation_batches SELECT ?, t.batch_id, t.digest, e.exp_no, "
         "coalesce(n.element_count, 0), coalesce(n.unexpected_count, 0) "
@@ -122,7 +125,8 @@ def evaluate(conn: duckdb.DuckDBPyConnection, suite, table: str, *, fingerprint:
             if not o.success and not o.error and o.unexpected_count:
                 store_failures(o)
         outcomes.append(o)
-    remember(conn, step, fingerprint)
+    if not kept:  # kept: the fingerprint stored is this one
+        remember(conn, step, fingerprint)
     return gx_duckdb.suite_result(conn, suite, table, exps, outcomes, total), outcomes, "delta" if kept else "full"
 
 
@@ -169,8 +173,7 @@ def _count_todo(conn: duckdb.DuckDBPyConnection, exps: list, local: list[int], s
         ok.append(i)
         failing = dict(bad)
         values += [(b, i, sizes.get(b, 0), failing.get(b, 0)) for b in sizes.keys() | failing.keys()]
-    if values:
-        conn.executemany("INSERT INTO q_vb_counts VALUES (?, ?, ?, ?)", values)
+    insert_rows(conn, "q_vb_counts", values)
     counted = {i: n for i, n in conn.execute(
         "SELECT exp_no, sum(unexpected_count) FROM q_vb_counts GROUP BY exp_no").fetchall() if n}
     return sorted(ok), counted
@@ -178,6 +181,6 @@ def _count_todo(conn: duckdb.DuckDBPyConnection, exps: list, local: list[int], s
 
 def drop(conn: duckdb.DuckDBPyConnection, suite: str) -> None:
     """A suite validated whole (or whose table is gone) keeps no per-batch counts."""
-    if table_exists(conn, "quality.validation_batches"):
+    if stored(conn, f"validate {suite}") is not None:
         conn.execute("DELETE FROM quality.validation_batches WHERE suite = ?", [suite])
-    remember(conn, f"validate {suite}", None)
+        remember(conn, f"validate {suite}", None)

@@ -19,7 +19,7 @@ import duckdb
 
 from pipelines.paths import EXPECTATIONS_DIR
 from pipelines.sources import load_catalog
-from pipelines.store import Store, table_exists
+from pipelines.store import Store, insert_rows, table_exists
 from pipelines.quality import batches, gx_duckdb
 from pipelines.quality.suites import staging_suite
 from pipelines.quality.gx_duckdb import literal, quote_ident
@@ -129,6 +129,7 @@ def validate(conn_or_store: duckdb.DuckDBPyConnection | Store, suite_names: list
     run_at = dt.datetime.now()
     fingerprint: list[str | None] = []  # made once, when a suite first needs it (it digests the code)
     out: list[SuiteResult] = []
+    results: list[list] = []  # rows of quality.validation_results, written at once
     for name in names:
         started = time.perf_counter()
         suite = gx_duckdb.load_suite(docs[name])
@@ -154,11 +155,9 @@ def validate(conn_or_store: duckdb.DuckDBPyConnection | Store, suite_names: list
             for o in outcomes:
                 if not o.success and not o.error and o.unexpected_count:
                     store_failures(o)
-        conn.executemany(
-            "INSERT INTO quality.validation_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [[run_at, name, table, o.kind, o.meta.get("rule"), o.meta.get("level"),
-              o.kwargs.get("column") or o.meta.get("column"), o.success, o.element_count,
-              o.unexpected_count, o.error] for o in outcomes])
+        results += [[run_at, name, table, o.kind, o.meta.get("rule"), o.meta.get("level"),
+                     o.kwargs.get("column") or o.meta.get("column"), o.success, o.element_count,
+                     o.unexpected_count, o.error] for o in outcomes]
         failed = [o for o in outcomes if not o.success]
         out.append(SuiteResult(
             suite=name, table=table, success=not failed,
@@ -167,6 +166,7 @@ def validate(conn_or_store: duckdb.DuckDBPyConnection | Store, suite_names: list
             failing_rows=sum(o.unexpected_count for o in failed), outcomes=outcomes, gx_result=gx_result,
             seconds=time.perf_counter() - started, built=built,
         ))
+    insert_rows(conn, "quality.validation_results", results)
     if docs_dir is not None:
         build_data_docs(out, Path(docs_dir))
     return out
