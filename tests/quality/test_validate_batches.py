@@ -30,17 +30,26 @@ def _state(conn) -> dict:
     }
 
 
-def _incremental_then_full(conn) -> tuple[dict, dict]:
-    results = validate(conn, as_of=AS_OF, incremental=True)
-    assert {r.built for r in results if r.suite.startswith("staging_") and not r.skipped} == {"delta"}
-    incremental = _state(conn)
-    assert {r.built for r in validate(conn, as_of=AS_OF, incremental=False)} == {"full"}
-    return incremental, _state(conn)
+def _incremental_then_full(store) -> tuple[dict, dict]:
+    """Validate incrementally, then whole, each on a connection of its own (as pipeline runs do: nothing of the
+    last validation's working tables is left to lean on)."""
+    with Store(store).connect() as conn:
+        results = validate(conn, as_of=AS_OF, incremental=True)
+        assert {r.built for r in results if r.suite.startswith("staging_") and not r.skipped} == {"delta"}
+        incremental = _state(conn)
+    with Store(store).connect() as conn:
+        assert {r.built for r in validate(conn, as_of=AS_OF, incremental=False)} == {"full"}
+        return incremental, _state(conn)
 
 
-def _phone_failures(conn, batch: str) -> int:
-    return conn.execute("SELECT count(*) FROM quality.expectation_failures WHERE rule = 'phone_invalid' "
-                        "AND batch_id = ?", [batch]).fetchall()[0][0]
+def _sql(store, sql: str, params=()) -> list:
+    with Store(store).connect() as conn:
+        return conn.execute(sql, list(params)).fetchall()
+
+
+def _phone_failures(store, batch: str) -> int:
+    return _sql(store, "SELECT count(*) FROM quality.expectation_failures WHERE rule = 'phone_invalid' "
+                "AND batch_id = ?", [batch])[0][0]
 
 
 @pytest.fixture(scope="module")
@@ -54,43 +63,38 @@ def store(tmp_path_factory):
 
 
 def test_a_withdrawn_batch_leaves_no_counts_and_a_redelivered_one_is_counted_again(store):
-    with Store(store).connect() as conn:
-        residents = [b for (b,) in conn.execute(
-            "SELECT batch_id FROM raw.batches WHERE template = 'residents' AND status = 'loaded' "
-            "ORDER BY batch_id").fetchall()]
-        visits = [b for (b,) in conn.execute(
-            "SELECT DISTINCT batch_id FROM staging.visits ORDER BY batch_id").fetchall()]
-        assert residents and visits
+    residents = [b for (b,) in _sql(store, "SELECT batch_id FROM raw.batches WHERE template = 'residents' "
+                                    "AND status = 'loaded' ORDER BY batch_id")]
+    visits = [b for (b,) in _sql(store, "SELECT DISTINCT batch_id FROM staging.visits ORDER BY batch_id")]
+    assert residents and visits
 
-        # nothing new: every count kept, the same as counting all again
-        incremental, full = _incremental_then_full(conn)
-        assert incremental == full
+    # nothing new: every count kept, the same as counting all again
+    incremental, full = _incremental_then_full(store)
+    assert incremental == full
 
-        # withdrawn: the visits batch's rows are gone from raw and staging
-        gone = visits[0]
-        assert conn.execute("SELECT count(*) FROM quality.validation_batches WHERE batch_id = ?",
-                            [gone]).fetchall()[0][0]
-        for table in ("raw.batches", "raw.visits", "raw.row_errors", "staging.visits"):
-            conn.execute(f"DELETE FROM {table} WHERE batch_id = ?", [gone])
-        incremental, full = _incremental_then_full(conn)
-        assert incremental == full
-        assert not [b for b in incremental["batches"] if b[1] == gone]
-        assert not [f for f in incremental["failures"] if gone in f]
+    # withdrawn: the visits batch's rows are gone from raw and staging
+    gone = visits[0]
+    assert _sql(store, "SELECT count(*) FROM quality.validation_batches WHERE batch_id = ?", [gone])[0][0]
+    for table in ("raw.batches", "raw.visits", "raw.row_errors", "staging.visits"):
+        _sql(store, f"DELETE FROM {table} WHERE batch_id = ?", [gone])
+    incremental, full = _incremental_then_full(store)
+    assert incremental == full
+    assert not [b for b in incremental["batches"] if b[1] == gone]
+    assert not [f for f in incremental["failures"] if gone in f]
 
-        # delivered again under the same batch id (as a re-examined file is: pipelines/ingest _write_batch) with
-        # other rows: every second phone number is now wrong
-        again = residents[0]
-        before = _phone_failures(conn, again)
-        conn.execute("UPDATE raw.batches SET loaded_at = loaded_at + INTERVAL 1 DAY WHERE batch_id = ?", [again])
-        conn.execute("UPDATE staging.residents SET phone = '12' WHERE batch_id = ? AND row_no % 2 = 0", [again])
-        wrong = conn.execute("SELECT count(*) FROM staging.residents WHERE batch_id = ? AND phone = '12'",
-                             [again]).fetchall()[0][0]
-        incremental, full = _incremental_then_full(conn)
-        assert incremental == full
-        assert _phone_failures(conn, again) >= wrong > before
+    # delivered again under the same batch id (as a re-examined file is: pipelines/ingest _write_batch) with
+    # other rows: every second phone number is now wrong
+    again = residents[0]
+    before = _phone_failures(store, again)
+    _sql(store, "UPDATE raw.batches SET loaded_at = loaded_at + INTERVAL 1 DAY WHERE batch_id = ?", [again])
+    _sql(store, "UPDATE staging.residents SET phone = '12' WHERE batch_id = ? AND row_no % 2 = 0", [again])
+    wrong = _sql(store, "SELECT count(*) FROM staging.residents WHERE batch_id = ? AND phone = '12'", [again])[0][0]
+    incremental, full = _incremental_then_full(store)
+    assert incremental == full
+    assert _phone_failures(store, again) >= wrong > before
 
-        # a batch delivered again with fewer rows (its raw.batches row the same): the rows it lost are not counted
-        conn.execute("DELETE FROM staging.residents WHERE batch_id = ? AND phone = '12'", [again])
-        incremental, full = _incremental_then_full(conn)
-        assert incremental == full
-        assert _phone_failures(conn, again) <= before
+    # a batch delivered again with fewer rows (its raw.batches row the same): the rows it lost are not counted
+    _sql(store, "DELETE FROM staging.residents WHERE batch_id = ? AND phone = '12'", [again])
+    incremental, full = _incremental_then_full(store)
+    assert incremental == full
+    assert _phone_failures(store, again) <= before
