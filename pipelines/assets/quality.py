@@ -100,6 +100,8 @@ def _suite_check(asset: dg.AssetsDefinition, suites: tuple[str, ...], blocking: 
                 "failed_expectations": failed,
                 "failing_rows": sum(r.failing_rows for r in results),
                 "blocking_rules": ", ".join(blocking_rules) or "无",
+                # staging suites: 'delta' when only new or re-delivered batches were counted (pipelines/quality/batches.py)
+                "built": "delta" if any(r.built == "delta" for r in results) else "full",
                 "data_docs": dg.MetadataValue.path(str(docs_dir / "index.html")),
             },
         )
