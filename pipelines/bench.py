@@ -194,8 +194,9 @@ def run_stages(conn, t: Timer, inboxes: list[Path], home: Path, label: str = "",
     stage("status", status, count("SELECT count(*) FROM core.person_status"))
 
     def quality():
-        validate(conn, as_of=AS_OF)
+        results = validate(conn, as_of=AS_OF, incremental=incremental)
         build_queue(conn)
+        return {"built": {"validate": "delta" if any(r.built == "delta" for r in results) else "full"}}
     stage("validate", quality, count("SELECT count(*) FROM core.person_records"))
     stage("report", lambda: render_all(conn, out_dir=home / "reports", as_of=AS_OF, home=home),
           count("SELECT count(*) FROM core.person_status"))

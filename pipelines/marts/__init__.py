@@ -59,6 +59,9 @@ def _output_marts(conn: duckdb.DuckDBPyConnection, as_of: dt.date, delta: bool) 
         Store.run_sql(conn, "marts/delta_grids.sql")
     Store.run_sql(conn, PERSON_MARTS["population_by_grid"], as_of=as_of, marts_delta=delta)
     _add(conn, "population_by_grid", delta)
+    if conn.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'marts' "
+                    "AND table_name = 'address_matches'").fetchall()[0][0]:
+        conn.execute("DROP TABLE marts.address_matches")  # a copy, as stores before 2026-12-07 held it
     Store.run_sql(conn, "marts/address_matches.sql")
 
 

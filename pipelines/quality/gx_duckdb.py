@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -107,6 +108,14 @@ def predicate(kind: str, kw: dict) -> tuple[str, str]:
     if kind == "expect_column_values_to_not_match_regex":
         return f"{nonnull} AND regexp_matches(CAST({col} AS VARCHAR), {literal(kw['regex'])})", nonnull
     raise ValueError(kind)
+
+
+_TABLE = re.compile(r"\b(raw|staging|core|marts|quality)\.([a-z_][a-z0-9_]*)\b")
+
+
+def tables_named(sql: str) -> set[str]:
+    """The store tables (``schema.name``) an expectation's SQL names."""
+    return {f"{a}.{b}" for a, b in _TABLE.findall(sql)}
 
 
 def unexpected_rows_sql(kind: str, kw: dict, table: str) -> str:
@@ -203,12 +212,19 @@ def _partial(conn: duckdb.DuckDBPyConnection, kind: str, kw: dict, rows_sql: str
 def evaluate(conn: duckdb.DuckDBPyConnection, suite: ExpectationSuite, table: str) -> tuple[
         ExpectationSuiteValidationResult, list[Outcome]]:
     """Evaluate ``suite`` against ``table`` inside DuckDB."""
-    from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
-
     exps = [e.configuration for e in suite.expectations]
-    outcomes: list[Outcome | None] = [None] * len(exps)
-    total = _count(conn, f"SELECT count(*) FROM {table}")
+    total = table_rows(conn, table)
+    outcomes = count_outcomes(conn, exps, table, total)
+    return suite_result(conn, suite, table, exps, outcomes, total), outcomes
 
+
+def table_rows(conn: duckdb.DuckDBPyConnection, table: str) -> int:
+    return _count(conn, f"SELECT count(*) FROM {table}")
+
+
+def count_outcomes(conn: duckdb.DuckDBPyConnection, exps: list, table: str, total: int) -> list[Outcome]:
+    """Each expectation's counts over ``table`` (``total`` rows)."""
+    outcomes: list[Outcome | None] = [None] * len(exps)
     # Row predicates: one scan of the table for all of them.
     preds = [(i, c) for i, c in enumerate(exps) if c.type in PREDICATE_TYPES]
     if preds:
@@ -224,12 +240,19 @@ def evaluate(conn: duckdb.DuckDBPyConnection, suite: ExpectationSuite, table: st
         for j, (i, c) in enumerate(preds):
             if counts is not None:
                 bad_n, dom_n = int(counts[2 * j]), int(counts[2 * j + 1])
-                outcomes[i] = _outcome(c, bad_n, dom_n, unexpected_rows_sql(c.type, c.kwargs, table))
+                outcomes[i] = outcome(c, bad_n, dom_n, unexpected_rows_sql(c.type, c.kwargs, table))
             else:
-                outcomes[i] = _evaluate_one(conn, c, table, total)
+                outcomes[i] = evaluate_one(conn, c, table, total)
     for i, c in enumerate(exps):
         if outcomes[i] is None:
-            outcomes[i] = _evaluate_one(conn, c, table, total)
+            outcomes[i] = evaluate_one(conn, c, table, total)
+    return outcomes
+
+
+def suite_result(conn: duckdb.DuckDBPyConnection, suite: ExpectationSuite, table: str, exps: list,
+                 outcomes: list[Outcome], total: int) -> ExpectationSuiteValidationResult:
+    """GX's validation result of ``suite`` from the outcomes of its expectations ``exps``."""
+    from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
 
     results = []
     for c, o in zip(exps, outcomes):
@@ -257,21 +280,20 @@ def evaluate(conn: duckdb.DuckDBPyConnection, suite: ExpectationSuite, table: st
         "unsuccessful_expectations": len(outcomes) - n_ok,
         "success_percent": (100.0 * n_ok / len(outcomes)) if outcomes else 100.0,
     }
-    suite_result = ExpectationSuiteValidationResult(
+    return ExpectationSuiteValidationResult(
         success=all(o.success for o in outcomes), results=results, suite_name=suite.name,
         statistics=statistics,
         meta={"table": table, "row_count": total, "engine": "duckdb (pipelines.quality.gx_duckdb)"},
     )
-    return suite_result, outcomes
 
 
-def _outcome(c, bad: int, domain: int, rows_sql: str) -> Outcome:
+def outcome(c, bad: int, domain: int, rows_sql: str) -> Outcome:
     mostly = c.kwargs.get("mostly", 1.0) or 1.0
     success = bad == 0 if mostly >= 1 else (domain == 0 or (domain - bad) / domain >= mostly)
     return Outcome(c.type, dict(c.kwargs), dict(c.meta or {}), success, domain, bad, rows_sql)
 
 
-def _evaluate_one(conn: duckdb.DuckDBPyConnection, c, table: str, total: int) -> Outcome:
+def evaluate_one(conn: duckdb.DuckDBPyConnection, c, table: str, total: int) -> Outcome:
     try:
         if c.type not in SUPPORTED_TYPES:
             raise ValueError(f"期望类型 {c.type} 不受 DuckDB 评估支持")
@@ -280,9 +302,9 @@ def _evaluate_one(conn: duckdb.DuckDBPyConnection, c, table: str, total: int) ->
             bad, dom = predicate(c.type, c.kwargs)
             n_bad, n_dom = conn.execute(
                 f"SELECT count(*) FILTER (WHERE {bad}), count(*) FILTER (WHERE {dom}) FROM {table}").fetchall()[0]
-            return _outcome(c, int(n_bad), int(n_dom), rows_sql)
+            return outcome(c, int(n_bad), int(n_dom), rows_sql)
         n_bad = _count(conn, count_sql(c.type, c.kwargs, table))
-        return _outcome(c, n_bad, total, rows_sql)
+        return outcome(c, n_bad, total, rows_sql)
     except (duckdb.Error, ValueError, KeyError) as exc:
         return Outcome(c.type, dict(c.kwargs), dict(c.meta or {}), False, total, 0, "", error=str(exc))
 

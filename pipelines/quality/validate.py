@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +19,8 @@ import duckdb
 
 from pipelines.paths import EXPECTATIONS_DIR
 from pipelines.sources import load_catalog
-from pipelines.store import Store, table_exists
-from pipelines.quality import gx_duckdb
+from pipelines.store import Store, insert_rows, table_exists
+from pipelines.quality import batches, gx_duckdb
 from pipelines.quality.suites import staging_suite
 from pipelines.quality.gx_duckdb import literal, quote_ident
 
@@ -46,6 +45,7 @@ class SuiteResult:
     gx_result: Any = None           # great_expectations ExpectationSuiteValidationResult
     docs_page: Path | None = None
     seconds: float = 0.0
+    built: str = "full"             # 'delta': counted only the batches new since the last validation
 
     @property
     def skipped(self) -> bool:
@@ -66,15 +66,12 @@ def suite_docs(suites_dir: Path = EXPECTATIONS_DIR) -> dict[str, dict]:
     return dict(sorted(docs.items()))
 
 
-_TABLE = re.compile(r"\b(raw|staging|core|marts|quality)\.([a-z_][a-z0-9_]*)\b")
-
-
 def tables_read(suite_name: str, suites_dir: Path = EXPECTATIONS_DIR) -> set[str]:
     """The store tables a suite reads: its own, and those its expectations' SQL names."""
     doc = suite_docs(suites_dir)[suite_name]
     found = {doc["meta"]["table"]}
     for e in doc["expectations"]:
-        found |= {f"{a}.{b}" for a, b in _TABLE.findall(json.dumps(e["kwargs"], ensure_ascii=False))}
+        found |= gx_duckdb.tables_named(json.dumps(e["kwargs"], ensure_ascii=False))
     return found
 
 
@@ -111,47 +108,65 @@ def _store_failures(conn, suite, table: str, run_at: dt.datetime, o: gx_duckdb.O
 
 def validate(conn_or_store: duckdb.DuckDBPyConnection | Store, suite_names: list[str] | None = None, *,
              docs_dir: Path | None = None, as_of: dt.date | None = None,
-             suites_dir: Path = EXPECTATIONS_DIR) -> list[SuiteResult]:
+             suites_dir: Path = EXPECTATIONS_DIR, incremental: bool = False) -> list[SuiteResult]:
     """Validate the store against the suites (all of ``expectations/`` by default).
 
     Suites whose table does not exist yet are returned with ``success=None``. ``as_of``
-    (default today) is the DuckDB variable ``as_of`` that plausibility rules read.
+    (default today) is the DuckDB variable ``as_of`` that plausibility rules read. ``incremental``: a staging
+    suite counts only the batches the last validation did not (pipelines/quality/batches.py), as a pipeline run
+    does; the results are the same either way.
     """
     if isinstance(conn_or_store, Store):
         with conn_or_store.connect() as conn:
-            return validate(conn, suite_names, docs_dir=docs_dir, as_of=as_of, suites_dir=suites_dir)
+            return validate(conn, suite_names, docs_dir=docs_dir, as_of=as_of, suites_dir=suites_dir,
+                            incremental=incremental)
     conn = conn_or_store
     ensure_schema(conn)
-    conn.execute("SET VARIABLE as_of = ?::DATE", [(as_of or dt.date.today()).isoformat()])
+    as_of = as_of or dt.date.today()
+    conn.execute("SET VARIABLE as_of = ?::DATE", [as_of.isoformat()])
     docs = suite_docs(suites_dir)
     names = suite_names or list(docs)
     run_at = dt.datetime.now()
+    fingerprint: list[str | None] = []  # made once, when a suite first needs it (it digests the code)
     out: list[SuiteResult] = []
+    results: list[list] = []  # rows of quality.validation_results, written at once
     for name in names:
         started = time.perf_counter()
         suite = gx_duckdb.load_suite(docs[name])
         table = suite.meta["table"]
-        conn.execute("DELETE FROM quality.expectation_failures WHERE suite = ?", [name])
         if not table_exists(conn, table):
+            conn.execute("DELETE FROM quality.expectation_failures WHERE suite = ?", [name])
+            batches.drop(conn, name)
             out.append(SuiteResult(name, table, None, n_expectations=len(suite.expectations)))
             continue
-        gx_result, outcomes = gx_duckdb.evaluate(conn, suite, table)
-        conn.executemany(
-            "INSERT INTO quality.validation_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [[run_at, name, table, o.kind, o.meta.get("rule"), o.meta.get("level"),
-              o.kwargs.get("column") or o.meta.get("column"), o.success, o.element_count,
-              o.unexpected_count, o.error] for o in outcomes])
-        for o in outcomes:
-            if not o.success and not o.error and o.unexpected_count:
-                _store_failures(conn, suite, table, run_at, o)
+
+        def store_failures(o: gx_duckdb.Outcome) -> None:
+            _store_failures(conn, suite, table, run_at, o)
+        built = "full"
+        if batches.applies(conn, suite, table):
+            if not fingerprint:
+                fingerprint.append(batches.fingerprint(conn, as_of))
+            gx_result, outcomes, built = batches.evaluate(conn, suite, table, fingerprint=fingerprint[0],
+                                                          incremental=incremental, store_failures=store_failures)
+        else:
+            conn.execute("DELETE FROM quality.expectation_failures WHERE suite = ?", [name])
+            batches.drop(conn, name)
+            gx_result, outcomes = gx_duckdb.evaluate(conn, suite, table)
+            for o in outcomes:
+                if not o.success and not o.error and o.unexpected_count:
+                    store_failures(o)
+        results += [[run_at, name, table, o.kind, o.meta.get("rule"), o.meta.get("level"),
+                     o.kwargs.get("column") or o.meta.get("column"), o.success, o.element_count,
+                     o.unexpected_count, o.error] for o in outcomes]
         failed = [o for o in outcomes if not o.success]
         out.append(SuiteResult(
             suite=name, table=table, success=not failed,
             blocking=[o.meta.get("rule") or o.kind for o in failed if o.meta.get("level") == STRUCTURAL],
             n_expectations=len(outcomes), n_failed=len(failed),
             failing_rows=sum(o.unexpected_count for o in failed), outcomes=outcomes, gx_result=gx_result,
-            seconds=time.perf_counter() - started,
+            seconds=time.perf_counter() - started, built=built,
         ))
+    insert_rows(conn, "quality.validation_results", results)
     if docs_dir is not None:
         build_data_docs(out, Path(docs_dir))
     return out

@@ -50,9 +50,15 @@ def build_evidence(conn: duckdb.DuckDBPyConnection, *, incremental: bool = False
     steward fixes (pipelines/status/delta.py); they are handed to ``build_status`` in scratch.person_delta.
     Returns how it was built: 'full' or 'delta'."""
     conn.execute("DROP TABLE IF EXISTS scratch.person_delta")
-    return delta.build_step(conn, "evidence", delta.evidence_fingerprint(conn), incremental=incremental,
-                            rows_sql="core/evidence.sql", delta_sql="core/evidence_delta.sql",
-                            full_sql="core/evidence_build.sql", needs=("core.evidence",), variable="evidence_delta")
+    # the records whose links changed since the last evidence build (identity's runs hand them on); no table: not
+    # known, every link is compared (sql/core/evidence_delta.sql)
+    conn.execute("CREATE SCHEMA IF NOT EXISTS scratch")
+    conn.execute("CREATE TABLE IF NOT EXISTS scratch.link_delta AS SELECT NULL::VARCHAR AS record_key")
+    how = delta.build_step(conn, "evidence", delta.evidence_fingerprint(conn), incremental=incremental,
+                           rows_sql="core/evidence.sql", delta_sql="core/evidence_delta.sql",
+                           full_sql="core/evidence_build.sql", needs=("core.evidence",), variable="evidence_delta")
+    conn.execute("DROP TABLE scratch.link_delta")
+    return how
 
 
 def prepare_status(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, freshness_days: int = 365,

@@ -9,12 +9,21 @@
 -- So the persons to rebuild are those with a link added or removed (a new record, a merge, a split, a key
 -- moved: both the old and the new key) and those with a record whose house changed. The set is written to
 -- scratch.person_delta: person_status (core/person_status_delta.sql) starts from it and drops it.
+-- A link row can have changed only if a linkage run since the last evidence build replaced it: identity hands those
+-- records on in scratch.link_delta (a NULL row: a full run, any may have; pipelines/status/__init__.py puts one
+-- there when no run said), so the links of the other records are not read.
+CREATE OR REPLACE TEMP TABLE _links_changed AS SELECT DISTINCT record_key FROM scratch.link_delta;
+SET VARIABLE links_all = (SELECT count(*) FILTER (WHERE record_key IS NULL) > 0 FROM _links_changed);
+
 CREATE OR REPLACE TABLE scratch.person_delta AS
 WITH now_links AS (
-    SELECT record_id, record_key, person_key FROM core.person_links WHERE person_key IS NOT NULL
+    SELECT record_id, record_key, person_key FROM core.person_links l
+    WHERE person_key IS NOT NULL
+      AND (getvariable('links_all') OR EXISTS (SELECT 1 FROM _links_changed c WHERE c.record_key = l.record_key))
 ),
 was_links AS (
-    SELECT DISTINCT record_id, record_key, person_key FROM core.evidence
+    SELECT DISTINCT record_id, record_key, person_key FROM core.evidence e
+    WHERE getvariable('links_all') OR EXISTS (SELECT 1 FROM _links_changed c WHERE c.record_key = e.record_key)
 ),
 moved AS (
     (SELECT * FROM now_links EXCEPT SELECT * FROM was_links)
@@ -34,3 +43,4 @@ DELETE FROM core.evidence WHERE person_key IN (SELECT person_key FROM _evidence_
 INSERT INTO core.evidence SELECT * FROM evidence_rows;
 DROP VIEW evidence_rows;
 DROP TABLE _evidence_delta;
+DROP TABLE _links_changed;

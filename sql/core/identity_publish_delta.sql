@@ -12,3 +12,9 @@ INSERT INTO core.link_candidates SELECT * FROM _candidates_new;
 
 DELETE FROM core.link_comparisons WHERE record_key IN (SELECT record_key FROM _closure);
 INSERT INTO core.link_comparisons SELECT * FROM _comparisons_new;
+
+-- The records whose link rows this run replaced, for core/evidence_delta.sql (the persons whose evidence can
+-- change): added to those of earlier runs whose evidence was not built since (core/evidence drops the table once
+-- it has read it).
+CREATE TABLE IF NOT EXISTS scratch.link_delta (record_key VARCHAR);
+INSERT INTO scratch.link_delta SELECT record_key FROM _closure;

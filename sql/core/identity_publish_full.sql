@@ -12,3 +12,6 @@ SELECT c.record_key, c.other_record_key, c.role, v.position, v.comparison, v.tit
        v.m, v.u, v.weight
 FROM core.link_comparisons c
 JOIN core.link_levels v ON v.position = 0 OR v.level = c.levels[v.position];
+
+-- Every link row may have changed: a NULL record_key tells core/evidence_delta.sql to compare them all.
+CREATE OR REPLACE TABLE scratch.link_delta AS SELECT NULL::VARCHAR AS record_key;

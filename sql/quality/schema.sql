@@ -5,7 +5,14 @@ CREATE TABLE IF NOT EXISTS quality.validation_results (
     level VARCHAR, column_name VARCHAR, success BOOLEAN, element_count BIGINT, unexpected_count BIGINT,
     error VARCHAR
 );
--- Failing rows of the last validation of each suite (replaced per suite on every run).
+-- A staging suite's counts per batch and expectation (exp_no: its place in the suite), for the expectations
+-- whose count over the table is the sum over batches; digest: what the batch was when counted
+-- (pipelines/quality/batches.py). A build counts only batches without counts; the totals go to validation_results.
+CREATE TABLE IF NOT EXISTS quality.validation_batches (
+    suite VARCHAR, batch_id VARCHAR, digest VARCHAR, exp_no INTEGER, element_count BIGINT, unexpected_count BIGINT
+);
+-- Failing rows of the last validation of each suite (replaced per suite on every run; a staging suite's per
+-- batch, as its counts in validation_batches).
 CREATE TABLE IF NOT EXISTS quality.expectation_failures (
     run_at TIMESTAMP, suite VARCHAR, table_name VARCHAR, rule VARCHAR, level VARCHAR,
     column_name VARCHAR, field VARCHAR, description VARCHAR,

@@ -156,7 +156,7 @@ def test_incremental_equals_full_rebuild(city, tmp_path, seed, closure_at_any_si
         prior = _record_ids(home)
         built = _build(home, batches[:n], incremental=True)
         # address matching keeps its rows unless the batch brought houses, grids (or fixes, decisions, code)
-        assert built == {**DELTA, "address": built["address"], "records": "delta"}
+        assert built == {**DELTA, "address": built["address"], "records": "delta", "validate": "delta"}
         assert set(_build(full, batches[:n], incremental=False).values()) == {"full"}
         found = _differences(home, full)
         assert not found, f"seed {seed}, after batch {n}: " + "; ".join(found)
@@ -220,4 +220,24 @@ def test_a_pipeline_run_with_a_new_batch_builds_incrementally_what_a_full_rebuil
     histories = ("core.grid_history", "quality.queue_runs", "quality.queue_trend", "quality.validation_results",
                  "marts.run_changes", "marts.run_files", "marts.run_meta", "marts.run_sources", "marts.run_transitions")
     found = store_differences(home / "store.duckdb", again / "store.duckdb", ignore=histories)
+    assert not found, "; ".join(found)
+
+
+def test_two_linkage_runs_before_evidence_hand_on_both_closures(city, tmp_path, closure_at_any_size):
+    """Identity runs twice (two batches) before evidence is built again, as when a run stops after linkage: evidence
+    must see the links both runs replaced (scratch.link_delta accumulates until evidence reads it), or the first
+    batch's persons keep no evidence while a full rebuild gives them theirs."""
+    batches = _batches(city["files"], city["inbox"], 4, tmp_path, parts=3)
+    home = tmp_path / "incremental"
+    _build(home, batches[:1], incremental=True, start_at="read")
+    for n in (2, 3):
+        _read(home, batches[:n])
+        with Store(home / "store.duckdb").connect() as conn:
+            run_stages(conn, Timer(), batches[:n], home, start_at="stage", stop_after="link")
+    full = tmp_path / "full"
+    shutil.copytree(home, full)
+    built = _build(home, batches, incremental=True, start_at="status")
+    assert built["evidence"] == "delta"
+    _build(full, batches, incremental=False)
+    found = _differences(home, full)
     assert not found, "; ".join(found)
