@@ -119,10 +119,12 @@ def render_all(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_of: dt.date
                user: str = "onceonly") -> list[Path]:
     """Every report for the whole store (the street office's set), the run report (when the store holds this run's
     tables: pipelines/reports/run_report.py) which every report's note links, then ``index.html`` with lineage."""
+    from pipelines.reports import period_start
     from pipelines.reports.run_report import write_run_report
 
     out_dir = Path(out_dir)
     reg = load_registry()
+    period_start.keep_for(conn, as_of)
     paths: list[Path] = write_run_report(conn, out_dir)
     run = None
     if paths:

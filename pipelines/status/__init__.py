@@ -50,9 +50,11 @@ def build_evidence(conn: duckdb.DuckDBPyConnection, *, incremental: bool = False
     steward fixes (pipelines/status/delta.py); they are handed to ``build_status`` in scratch.person_delta.
     Returns how it was built: 'full' or 'delta'."""
     conn.execute("DROP TABLE IF EXISTS scratch.person_delta")
-    return delta.build_step(conn, "evidence", delta.evidence_fingerprint(conn), incremental=incremental,
-                            rows_sql="core/evidence.sql", delta_sql="core/evidence_delta.sql",
-                            full_sql="core/evidence_build.sql", needs=("core.evidence",), variable="evidence_delta")
+    how = delta.build_step(conn, "evidence", delta.evidence_fingerprint(conn), incremental=incremental,
+                           rows_sql="core/evidence.sql", delta_sql="core/evidence_delta.sql",
+                           full_sql="core/evidence_build.sql", needs=("core.evidence",), variable="evidence_delta")
+    delta.hand_on_to_reports(conn, how)
+    return how
 
 
 def prepare_status(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, freshness_days: int = 365,
@@ -83,6 +85,7 @@ def build_status(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, freshness_d
         how = "full"
     Store.run_sql(conn, "core/status_release.sql")
     delta.remember(conn, "status", fingerprint)
+    delta.hand_on_to_reports(conn, how)
     return how
 
 
