@@ -39,7 +39,7 @@ def fingerprint(opening: dt.date, window: int | None) -> str:
     return delta.status_fingerprint(opening, 365 if window is None else window)
 
 
-def _read_only(conn: duckdb.DuckDBPyConnection) -> bool:
+def read_only(conn: duckdb.DuckDBPyConnection) -> bool:
     return bool(conn.execute("SELECT readonly FROM duckdb_databases() WHERE database_name = current_database()"
                              ).fetchall()[0][0])
 
@@ -86,7 +86,7 @@ def keep_for(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> str | None:
     connection; nothing on a read-only one or a store without statuses). Returns how, or None."""
     from pipelines.reports import FAMILIES
 
-    if _read_only(conn) or not table_exists(conn, "core.person_status"):
+    if read_only(conn) or not table_exists(conn, "core.person_status"):
         return None
     hows = [keep(conn, f.period_start(as_of) - dt.timedelta(days=1))
             for f in FAMILIES.values() if f.builder == "population_changes"]
@@ -110,7 +110,7 @@ def opening_status(conn: duckdb.DuckDBPyConnection, table: str, opening: dt.date
     current = delta.can_keep(conn, STEP, fingerprint(opening, window), TABLE)
     if current and (not table_exists(conn, CHANGED) or conn.execute(f"SELECT count(*) FROM {CHANGED}").fetchall()[0][0]):
         # a status step replaced rows since the report step made these (the build's keeps them fresh)
-        if _read_only(conn):
+        if read_only(conn):
             current = False
         else:
             keep(conn, opening)
