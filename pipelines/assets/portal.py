@@ -40,6 +40,8 @@ def prerender_limit() -> int:
                       "随数据版本预先生成，同一辖区的用户下载同一份文件，无需临时生成。")
 def portal_files(store: StoreResource, settings: RunSettings) -> dg.MaterializeResult:
     with store.get().connect() as conn:
-        made = prerender(conn, store.build.dir, settings.as_of_date, limit=prerender_limit())
+        base = store.build.base
+        made = prerender(conn, store.build.dir, settings.as_of_date, limit=prerender_limit(),
+                         previous_dir=base.dir if base is not None else None)
     return dg.MaterializeResult(metadata={**made, "limit": prerender_limit()})
 

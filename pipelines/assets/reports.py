@@ -37,9 +37,12 @@ def run_report(store: StoreResource, settings: RunSettings) -> dg.MaterializeRes
 def department_reports(store: StoreResource, settings: RunSettings):
     # All families render on one connection: they share the as-of preparation (rp_* tables).
     # Into the version being built: home/reports/<as-of> shows the live version's, copied there on publish.
+    # A report whose content is unchanged keeps the base version's files (pipelines/reports/kept.py).
     out_dir = store.build.reports_dir(settings.as_of_date)
+    base = store.build.base
     with store.get().connect() as conn:
-        render_all(conn, out_dir=out_dir, as_of=settings.as_of_date, home=settings.home_path)
+        render_all(conn, out_dir=out_dir, as_of=settings.as_of_date, home=settings.home_path,
+                   previous=base.dir / out_dir.relative_to(store.build.dir) if base is not None else None)
     for name, key in FAMILY_KEYS.items():
         files = sorted(p.name for p in out_dir.glob(f"{name}*"))
         yield dg.MaterializeResult(asset_key=key, metadata={

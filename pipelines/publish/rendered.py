@@ -61,16 +61,20 @@ class VersionFiles:
         self.slots = slots
 
     def report(self, open_conn: OpenConn, name: str, as_of: dt.date, scope: Scope, shown: Masking,
-               make: bool = True) -> list[Made]:
+               make: bool = True, previous: VersionFiles | None = None) -> list[Made]:
         """Every file of report ``name`` for ``scope`` with values shown as ``shown`` (the department's report
         masking: departments that show alike share the files), HTML, XLSX, then its person lists, made if need be
-        (else, with ``make=False``, :class:`NotMade`)."""
+        (else, with ``make=False``, :class:`NotMade`). ``previous``: the last build's version files, whose files of
+        the same report are kept when what they print is unchanged (a build: pipelines/reports/kept.py)."""
         from pipelines.reports import report_files
+        from pipelines.reports.kept import Kept
 
-        folder = self.root / "reports" / as_of.isoformat() / _masking_key(shown) / _safe(scope.key) / name
+        relative = Path("reports") / as_of.isoformat() / _masking_key(shown) / _safe(scope.key) / name
+        folder = self.root / relative
 
         def make_files(conn, out: Path) -> list[dict]:
-            return report_files(conn, name, out_dir=out, as_of=as_of, scope=scope, shown=shown)
+            kept = None if previous is None else Kept(conn, previous.root / relative, relative.as_posix())
+            return report_files(conn, name, out_dir=out, as_of=as_of, scope=scope, shown=shown, kept=kept)
         return self._get(folder, open_conn, make_files if make else None, scope.key)
 
     def extract(self, open_conn: OpenConn, name: str, fmt: str, *, dept: str | None, user: str, scope: str | None,
@@ -150,18 +154,23 @@ def _read(folder: Path) -> list[Made] | None:
 PRERENDERED_FORMATS = ("csv", "parquet")
 
 
-def prerender(conn: duckdb.DuckDBPyConnection, version_dir: Path, as_of: dt.date, *, limit: int) -> dict[str, int]:
+def prerender(conn: duckdb.DuckDBPyConnection, version_dir: Path, as_of: dt.date, *, limit: int,
+              previous_dir: Path | None = None) -> dict[str, int]:
     """Make what the users of every jurisdiction download: every report's files for every street, then every
     community (at most ``limit`` jurisdictions; the portal makes the others on first request), and each department's
     extracts in PRERENDERED_FORMATS for the jurisdictions it may choose. Reports are made once per masking of the
     departments granted them. One preparation serves all reports
-    (grants.narrow); extracts read the version's extract tables. Returns what was made."""
+    (grants.narrow); extracts read the version's extract tables. A report whose content for a jurisdiction is what
+    it was at the last build keeps that build's files (``previous_dir``: its version folder; pipelines/reports/kept.py).
+    Returns what was made."""
     from pipelines.marts import portal_source
     from pipelines.publish import load_registry
     from pipelines.publish.grants import ALLOWED_LEVELS, resolve_scope
     from pipelines.reports import TITLES
 
     files = VersionFiles(version_dir)
+    # the files made are recorded for the next build to keep, with or without a last build to keep from
+    previous = VersionFiles(version_dir if previous_dir is None else previous_dir)
     src = portal_source(conn, "portal_areas")
     areas = conn.execute(f"SELECT level, code FROM {src} ORDER BY level = 'community', code").fetchall()[:limit]
 
@@ -178,7 +187,7 @@ def prerender(conn: duckdb.DuckDBPyConnection, version_dir: Path, as_of: dt.date
         scope = resolve_scope(conn, None, code)
         for name in TITLES:
             for m in shown[name].values():
-                made["report_files"] += len(files.report(same, name, as_of, scope, m))
+                made["report_files"] += len(files.report(same, name, as_of, scope, m, previous=previous))
     for dept in reg.departments.values():
         for name, grant in dept.extracts.items():
             user = grant.users[0] if grant.users else "onceonly"

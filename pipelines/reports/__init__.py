@@ -21,7 +21,9 @@ import duckdb
 from pipelines.publish import audit, masking
 from pipelines.publish.grants import Scope, narrow, prepare, resolve_scope
 from pipelines.publish.registry import GrantRefused, load_registry
+from pipelines.reports import kept as kept_files
 from pipelines.reports import sdc
+from pipelines.reports.kept import Kept
 from pipelines.reports.families import build
 from pipelines.reports.registry import Family, load_families
 from pipelines.reports.render import write_html, write_index, write_list_csv, write_xlsx
@@ -42,7 +44,7 @@ def _unit(conn, scope_label: str | None) -> str:
 def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, as_of: dt.date, home: Path,
                   dept: str | None = None, scope: str | None = None, user: str = "onceonly",
                   families: dict[str, Family] | None = None, period_start: dt.date | None = None,
-                  run_report: str | None = None) -> list[Path]:
+                  run_report: str | None = None, kept: Kept | None = None) -> list[Path]:
     """Render one report as ``<name>.html`` and ``<name>.xlsx`` in ``out_dir``; audited. A department may only
     render the reports its grant lists, over its own jurisdiction. ``period_start``: the first day of the period
     where it is not the 1st of as_of's month (only families with ``period_from``)."""
@@ -60,7 +62,7 @@ def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, 
     prepare(conn, as_of)
     where = resolve_scope(conn, department, scope)
     files = report_files(conn, name, out_dir=out_dir, as_of=as_of, scope=where, shown=reg.report_masking(dept),
-                         families=families, period_start=period_start, run_report=run_report)
+                         families=families, period_start=period_start, run_report=run_report, kept=kept)
     audit.record_many(home, [dict(h, kind="report", department=dept, user=user, scope=where.key, as_of=as_of)
                              for h in files])
     return [h["path"] for h in files]
@@ -68,12 +70,14 @@ def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, 
 
 def report_files(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, as_of: dt.date, scope: Scope,
                  shown: masking.Masking, families: dict[str, Family] | None = None,
-                 period_start: dt.date | None = None, run_report: str | None = None) -> list[dict]:
+                 period_start: dt.date | None = None, run_report: str | None = None,
+                 kept: Kept | None = None) -> list[dict]:
     """The report's files for a jurisdiction already resolved and granted, values shown as ``shown`` (the
     department's, registry ``report_masking``), without a handout record (render_report records one; the portal
     renders once per store version and records each time it hands a file out). Returns one dict per file: path,
     name, fmt, row_count, columns, sha256. ``run_report``: the run report's file beside it, which the quality
-    note then links (HTML) or names (XLSX)."""
+    note then links (HTML) or names (XLSX). ``kept``: where the last build's files of the same set are, kept when
+    what they print is unchanged (pipelines/reports/kept.py)."""
     where = scope
     family = (FAMILIES if families is None else families)[name]
     if where.level == "grid" and family.lists:
@@ -85,7 +89,6 @@ def report_files(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, a
     report = build(conn, family, as_of, _unit(conn, where.label), shown, period_start)
     report.run_report = run_report
     _mask_tables(report, reg, shown)
-    report.hidden = sdc.protect(report)
     # The portal offers list downloads from the registry before rendering: a builder may not drift from it.
     if [lst.key for lst in report.lists] != list(family.lists):
         raise RuntimeError(f"报表“{name}”生成的名单 {[lst.key for lst in report.lists]} 与 families.yaml 登记的不一致。")
@@ -94,16 +97,26 @@ def report_files(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, a
     stem = name if where.level is None else f"{name}_{where.code}"
     for s in report.sections:
         s.note = s.note.replace("{stem}", stem)
-    paths = [write_html(report, out_dir / f"{stem}.html"), write_xlsx(report, out_dir / f"{stem}.xlsx")]
+    made_from = kept_files.digest(report, stem, shown) if kept is not None else None
+    reused = kept_files.reuse(kept, made_from, out_dir) if kept is not None else None
+    if reused is None:
+        report.hidden = sdc.protect(report)
+        write_html(report, out_dir / f"{stem}.html")
+        write_xlsx(report, out_dir / f"{stem}.xlsx")
     rows = sum(len(s.rows) for s in report.sections)
     cols = [c.name for s in report.sections for c in s.columns]
-    handouts = [dict(name=name, fmt=p.suffix.lstrip("."), row_count=rows, columns=cols, path=p) for p in paths]
+    handouts = [dict(name=name, fmt=fmt, row_count=rows, columns=cols, path=out_dir / f"{stem}.{fmt}")
+                for fmt in ("html", "xlsx")]
     for lst in report.lists:
-        p = write_list_csv(lst, out_dir / f"{stem}-{lst.key}.csv")
+        p = out_dir / f"{stem}-{lst.key}.csv"
+        if reused is None:
+            write_list_csv(lst, p)
         handouts.append(dict(name=f"{name}-{lst.key}", fmt="csv", row_count=lst.rows,
                              columns=lst.table.column_names, path=p))
-        paths.append(p)
-    return [dict(h, sha256=audit.sha256_file(h["path"])) for h in handouts]
+    made = [dict(h, sha256=reused[h["path"].name] if reused else audit.sha256_file(h["path"])) for h in handouts]
+    if kept is not None and reused is None:
+        kept_files.record(kept, made_from, {h["path"].name: h["sha256"] for h in made})
+    return made
 
 
 def _mask_tables(report, reg, shown) -> None:
@@ -116,13 +129,18 @@ def _mask_tables(report, reg, shown) -> None:
 
 
 def render_all(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_of: dt.date, home: Path,
-               user: str = "onceonly") -> list[Path]:
+               user: str = "onceonly", previous: Path | None = None) -> list[Path]:
     """Every report for the whole store (the street office's set), the run report (when the store holds this run's
-    tables: pipelines/reports/run_report.py) which every report's note links, then ``index.html`` with lineage."""
+    tables: pipelines/reports/run_report.py) which every report's note links, then ``index.html`` with lineage.
+    On a writable connection (a build) a report whose content is unchanged keeps the files of the last render
+    (pipelines/reports/kept.py) from ``previous`` (the last build's folder; None: ``out_dir`` itself)."""
+    from pipelines.reports import period_start
     from pipelines.reports.run_report import write_run_report
 
     out_dir = Path(out_dir)
     reg = load_registry()
+    read_only = period_start.read_only(conn)
+    period_start.keep_for(conn, as_of)
     paths: list[Path] = write_run_report(conn, out_dir)
     run = None
     if paths:
@@ -131,8 +149,9 @@ def render_all(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_of: dt.date
         run = {"html": paths[0].name, "xlsx": paths[1].name, "rejected": rejected}
     entries = []
     for name in FAMILIES:
+        kept = None if read_only else Kept(conn, out_dir if previous is None else previous, f"全库 {name}")
         html, xlsx, *lists = render_report(conn, name, out_dir=out_dir, as_of=as_of, home=home, user=user,
-                                           run_report=run["html"] if run else None)
+                                           run_report=run["html"] if run else None, kept=kept)
         paths += [html, xlsx, *lists]
         users = "、".join(d.name for d in reg.departments.values() if name in d.reports)
         entries.append({"title": TITLES[name], "departments": users, "html": html.name, "xlsx": xlsx.name,

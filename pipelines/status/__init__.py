@@ -58,6 +58,7 @@ def build_evidence(conn: duckdb.DuckDBPyConnection, *, incremental: bool = False
                            rows_sql="core/evidence.sql", delta_sql="core/evidence_delta.sql",
                            full_sql="core/evidence_build.sql", needs=("core.evidence",), variable="evidence_delta")
     conn.execute("DROP TABLE scratch.link_delta")
+    delta.hand_on_to_reports(conn, how)
     return how
 
 
@@ -89,6 +90,7 @@ def build_status(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, freshness_d
         how = "full"
     Store.run_sql(conn, "core/status_release.sql")
     delta.remember(conn, "status", fingerprint)
+    delta.hand_on_to_reports(conn, how)
     return how
 
 

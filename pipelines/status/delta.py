@@ -65,6 +65,21 @@ def marts_fingerprint(as_of: dt.date) -> str:
     return f"code {code_signature()} as_of {as_of.isoformat()}"
 
 
+# The persons whose core.person_status rows the status steps replaced since the build's report step last read it
+# (pipelines/reports/period_start.py keeps 期初 statuses for them); absent when a status step since was a full one.
+REPORT_PERSON_DELTA = "scratch.report_person_delta"
+
+
+def hand_on_to_reports(conn: duckdb.DuckDBPyConnection, how: str) -> None:
+    """After the evidence or status step built ``how`` ('delta' or 'full'): add the persons an incremental step
+    rebuilt (scratch.person_delta) to those the report step has yet to see; after a full step, forget them
+    all (the report step then decides its 期初 statuses whole). Builds without a report step in between add up."""
+    if how != "delta":
+        conn.execute(f"DROP TABLE IF EXISTS {REPORT_PERSON_DELTA}")
+    elif table_exists(conn, REPORT_PERSON_DELTA) and table_exists(conn, "scratch.person_delta"):
+        conn.execute(f"INSERT INTO {REPORT_PERSON_DELTA} SELECT person_key FROM scratch.person_delta")
+
+
 def stored(conn: duckdb.DuckDBPyConnection, step: str) -> str | None:
     if not table_exists(conn, "core.build_state"):
         return None
