@@ -4,8 +4,9 @@
 -- found what changed in the houses and the grids' names. Decided again:
 --   - the rows core.address_matches does not hold yet (new batches): a text's decision depends on the houses,
 --     the grids' names and the stewards' decisions, and on no other text;
---   - the rows whose text fit several houses (multi, without_room, station): a police station's jurisdiction
---     is learned from every row it placed (address_matches.sql, addr_station), and new rows can change it;
+--   - the rows whose text fit several houses (multi, without_room, station, community_hint): a police station's
+--     jurisdiction is learned from every row it placed (address_matches.sql, addr_station), and new rows can change
+--     it; a row's own 社区名称 is looked up among the grids' names, which may have changed;
 --   - the rows whose stated 房屋编码 became or ceased to be a known house;
 --   - the rows whose text holds a needle of address_reach.sql (a changed house's compound or road, a changed
 --     name of the grids): in its cleaned text (as the reading sees it: addr_clean), its compound zone and road
@@ -26,7 +27,7 @@ CREATE OR REPLACE TEMP TABLE addr_redo AS
 SELECT i.template, i.batch_id, i.row_no
 FROM addr_inputs i
 LEFT JOIN core.address_matches m USING (template, batch_id, row_no)
-WHERE m.row_no IS NULL OR m.how IN ('multi', 'without_room', 'station')
+WHERE m.row_no IS NULL OR m.how IN ('multi', 'without_room', 'station', 'community_hint')
    OR (m.how = 'stated') <> (i.stated_house IS NOT NULL)
    OR (i.stated_house IS NULL AND i.address IN (SELECT address FROM addr_reached));
 

@@ -123,12 +123,16 @@ def test_a_renamed_grid(home):
         # a text that names its community, whose name alone settles 金域蓝湾 5栋1单元1202室 (A1 or B1)
         c.execute("INSERT INTO staging.hukou (batch_id, row_no, record_no, hukou_address) "
                   "VALUES ('hb2', 6, 'K6', '锦屏社区金域蓝湾5栋1单元1202室')")
+        # an ambiguous address settled by the row's own 社区名称
+        c.execute("INSERT INTO staging.assistance (batch_id, row_no, record_no, address, community_name) "
+                  "VALUES ('ab', 2, 'S2', '金域蓝湾5栋1单元1202室', '锦屏社区')")
     how, rows = _both(home, more)
-    assert rows[("hukou", 6)] == ("matched", "B1")
+    assert rows[("hukou", 6)] == rows[("assistance", 2)] == ("matched", "B1")
     how, rows = _both(home, lambda c: c.execute("UPDATE core.grids SET community_name = '锦华社区' "
                                                  "WHERE community_code = 'C-B'"))
     assert how == "delta"
-    assert rows[("hukou", 6)] != ("matched", "B1")               # 锦屏社区 names no community any more
+    # 锦屏社区 names no community any more
+    assert rows[("hukou", 6)] != ("matched", "B1") and rows[("assistance", 2)] != ("matched", "B1")
 
 
 def test_a_stewards_decision(home):
