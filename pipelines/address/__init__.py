@@ -72,7 +72,7 @@ def build_address_matches(conn: duckdb.DuckDBPyConnection, *,
     fingerprint = delta.address_fingerprint(conn)
     how = "full"
     if incremental and delta.can_keep(conn, "address_matches", fingerprint, "core.address_matches",
-                                      "core.address_house_reads", "core.address_gaz"):
+                                      "core.address_house_reads", "core.address_gaz", "core.address_text_norms"):
         Store.run_sql(conn, "core/address_reach.sql")
         needles = conn.execute("SELECT count(*) FROM addr_needles").fetchall()[0][0]
         flipped = conn.execute("SELECT getvariable('addr_gaz_flipped')").fetchall()[0][0]
@@ -80,6 +80,7 @@ def build_address_matches(conn: duckdb.DuckDBPyConnection, *,
     if how == "full":
         # every house is (re)written to core.address_house_reads (address_matches_done.sql)
         conn.execute("DROP TABLE IF EXISTS core.address_house_reads")
+        conn.execute("DROP TABLE IF EXISTS core.address_text_norms")
         conn.execute("CREATE OR REPLACE TEMP TABLE addr_house_change AS SELECT DISTINCT house_code FROM addr_houses")
     if table_exists(conn, "core.address_matches"):
         Store.run_sql(conn, "core/address_delta.sql" if how == "delta" else "core/address_was.sql")

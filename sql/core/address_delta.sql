@@ -9,19 +9,14 @@
 --     it; a row's own 社区名称 is looked up among the grids' names, which may have changed;
 --   - the rows whose stated 房屋编码 became or ceased to be a known house;
 --   - the rows whose text holds a needle of address_reach.sql (a changed house's compound or road, a changed
---     name of the grids): in its cleaned text (as the reading sees it: addr_clean), its compound zone and road
---     zone, and the two joined (a road zone may spill its head onto the compound).
+--     name of the grids): in its cleaned text (as the reading sees it: core.address_text_norms), its compound
+--     zone and road zone, and the two joined (a road zone may spill its head onto the compound).
 -- The other rows are kept; the rows of batches no longer loaded go.
 CREATE OR REPLACE TEMP TABLE addr_reached AS
-WITH t AS (
-    SELECT DISTINCT address, road, compound FROM core.address_matches WHERE how <> 'stated'
-), hay AS (
-    SELECT address,
-           concat_ws('|', CASE WHEN length(address) <= 200 THEN addr_clean(addr_fold(address)) END,
-                     compound, road, compound || road) AS hay
-    FROM t
-)
-SELECT DISTINCT hay.address FROM hay JOIN addr_needles n ON contains(hay.hay, n.needle);
+SELECT DISTINCT t.address
+FROM (SELECT DISTINCT address, road, compound FROM core.address_matches WHERE how <> 'stated') t
+JOIN core.address_text_norms n USING (address)
+WHERE regexp_matches(concat_ws('|', n.norm, t.compound, t.road, t.compound || t.road), getvariable('addr_reach_re'));
 
 CREATE OR REPLACE TEMP TABLE addr_redo AS
 SELECT i.template, i.batch_id, i.row_no

@@ -23,6 +23,15 @@ DELETE FROM core.address_house_reads WHERE house_code IN (SELECT house_code FROM
 INSERT INTO core.address_house_reads
 SELECT house_code, road, road_no, compound, building, unit, floor, room, community_code, street_code, district_code
 FROM addr_houses WHERE house_code IN (SELECT house_code FROM addr_house_change);
+-- Each address text a row needs read (no stated known house) as the reading cleaned it (addr_clean: it depends
+-- on the code only), for address_reach.sql to look for needles in without cleaning every text again: the texts
+-- read now are added, those no row reads any more go.
+CREATE TABLE IF NOT EXISTS core.address_text_norms (address VARCHAR, norm VARCHAR);
+DELETE FROM core.address_text_norms
+WHERE address NOT IN (SELECT address FROM addr_inputs WHERE stated_house IS NULL);
+INSERT INTO core.address_text_norms
+SELECT t.raw, q.norm FROM addr_texts t JOIN addr_q q USING (tid)
+WHERE t.raw NOT IN (SELECT address FROM core.address_text_norms);
 CREATE OR REPLACE TABLE core.address_gaz AS SELECT DISTINCT level, code, name, is_short FROM addr_gaz;
 
 DROP VIEW addr_match_rows;

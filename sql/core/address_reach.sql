@@ -10,7 +10,8 @@
 -- read otherwise (road, door number, compound, parts, grid units) — can reach a text only through a needle the
 -- text contains: the first two characters of its compound (old or new), its road, the spelling of a steward's
 -- decision naming its compound, road or code; and a changed name of the gazetteer only through that name.
--- address_delta.sql decides again every text holding a needle, in its cleaned text or its stored reading.
+-- address_delta.sql decides again every text holding a needle, in its cleaned text (as the reading sees it,
+-- core.address_text_norms) or its stored reading.
 CREATE OR REPLACE TEMP TABLE addr_house_change AS
 WITH now AS (
     SELECT house_code, road, road_no, compound, building, unit, floor, room, community_code, street_code,
@@ -41,6 +42,9 @@ SELECT DISTINCT needle FROM (
     SELECT name FROM addr_gaz_change
 )
 WHERE nullif(needle, '') IS NOT NULL;
+
+-- One pattern of every needle (address_delta.sql looks for any of them in each text at once).
+SET VARIABLE addr_reach_re = (SELECT string_agg(regexp_escape(needle), '|' ORDER BY needle) FROM addr_needles);
 
 -- Whether the gazetteer went from empty to not empty or back: every text's 'outside' turns (address_matches.sql),
 -- which no needle reaches — the build is then a full one.
