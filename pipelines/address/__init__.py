@@ -50,11 +50,12 @@ def match_addresses(conn: duckdb.DuckDBPyConnection, *, incremental: bool = Fals
 
 def build_address_matches(conn: duckdb.DuckDBPyConnection, *,
                           incremental: bool = False) -> tuple[str, dict[str, int]]:
-    """``core.address_matches``. ``incremental``: decide only the rows of new batches (and those a police
-    station's jurisdiction may settle, ``sql/core/address_delta.sql``) when the last build's rows were decided
-    against the same code, steward fixes, address decisions, houses and grids (pipelines/status/delta.py);
-    otherwise every row. The records whose house by address changed are handed to ``core.person_records`` in
-    scratch.address_delta. Returns how it was built ('full' or 'delta') and the rows per match_status."""
+    """``core.address_matches``. ``incremental``: decide only the rows of new batches, those a police station's
+    jurisdiction or a row's 社区名称 may settle, and those whose text a change of the houses or the grids' names can
+    reach (``sql/core/address_reach.sql``, ``sql/core/address_delta.sql``) when the last build's rows were decided
+    with the same code, steward fixes and address decisions (pipelines/status/delta.py); otherwise every row. The
+    records whose house by address changed are handed to ``core.person_records`` in scratch.address_delta. Returns
+    how it was built ('full' or 'delta') and the rows per match_status."""
     from pipelines.status import delta
 
     if not table_exists(conn, "core.houses"):
