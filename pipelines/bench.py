@@ -177,6 +177,7 @@ def run_stages(conn, t: Timer, inboxes: list[Path], home: Path, label: str = "",
         Store.run_sql(conn, "core/grids.sql")
         Store.run_sql(conn, "core/houses.sql")
         built = {"address": build_address_matches(conn, incremental=incremental)[0],
+                 "address_texts": conn.execute("SELECT getvariable('address_texts_read')").fetchall()[0][0],
                  "records": build_person_records(conn, incremental=incremental)}
         return {"built": built}
     stage("core+address", core, count("SELECT count(*) FROM core.person_records"))

@@ -11,6 +11,8 @@ are applied on every rebuild.
 """
 from __future__ import annotations
 
+import logging
+
 import duckdb
 
 from pipelines.address.parse import load_gazetteer, parse_inputs
@@ -20,6 +22,10 @@ __all__ = ["build_address_matches", "match_addresses", "STATUSES"]
 
 STATUSES = ("matched", "no_match", "multi_match")
 INPUT_TEMPLATES = ("floating", "assistance", "hukou")
+# More needles than this (address_reach.sql: a whole housing register reloaded, a district renamed) reach most
+# texts anyway; matching every text is then as fast and simpler.
+MAX_NEEDLES = 2000
+log = logging.getLogger(__name__)
 
 
 def prepare_places(conn: duckdb.DuckDBPyConnection) -> None:
@@ -44,11 +50,12 @@ def match_addresses(conn: duckdb.DuckDBPyConnection, *, incremental: bool = Fals
 
 def build_address_matches(conn: duckdb.DuckDBPyConnection, *,
                           incremental: bool = False) -> tuple[str, dict[str, int]]:
-    """``core.address_matches``. ``incremental``: decide only the rows of new batches (and those a police
-    station's jurisdiction may settle, ``sql/core/address_delta.sql``) when the last build's rows were decided
-    against the same code, steward fixes, address decisions, houses and grids (pipelines/status/delta.py);
-    otherwise every row. The records whose house by address changed are handed to ``core.person_records`` in
-    scratch.address_delta. Returns how it was built ('full' or 'delta') and the rows per match_status."""
+    """``core.address_matches``. ``incremental``: decide only the rows of new batches, those a police station's
+    jurisdiction or a row's 社区名称 may settle, and those whose text a change of the houses or the grids' names can
+    reach (``sql/core/address_reach.sql``, ``sql/core/address_delta.sql``) when the last build's rows were decided
+    with the same code, steward fixes and address decisions (pipelines/status/delta.py); otherwise every row. The
+    records whose house by address changed are handed to ``core.person_records`` in scratch.address_delta. Returns
+    how it was built ('full' or 'delta') and the rows per match_status."""
     from pipelines.status import delta
 
     if not table_exists(conn, "core.houses"):
@@ -59,12 +66,29 @@ def build_address_matches(conn: duckdb.DuckDBPyConnection, *,
         if table_exists(conn, f"staging.{template}"):
             Store.run_sql(conn, f"core/address_input_{template}.sql")
     prepare_places(conn)
+    # The houses are read first: an incremental build compares their reading with the last build's.
+    Store.run_sql(conn, "core/address_house_texts.sql")
+    parse_inputs(conn)
+    Store.run_sql(conn, "core/address_houses.sql")
     fingerprint = delta.address_fingerprint(conn)
-    how = ("delta" if incremental and delta.can_keep(conn, "address_matches", fingerprint, "core.address_matches")
-           else "full")
+    how = "full"
+    if incremental and delta.can_keep(conn, "address_matches", fingerprint, "core.address_matches",
+                                      "core.address_house_reads", "core.address_gaz", "core.address_text_norms"):
+        Store.run_sql(conn, "core/address_reach.sql")
+        needles = conn.execute("SELECT count(*) FROM addr_needles").fetchall()[0][0]
+        flipped = conn.execute("SELECT getvariable('addr_gaz_flipped')").fetchall()[0][0]
+        how = "full" if flipped or needles > MAX_NEEDLES else "delta"
+    if how == "full":
+        # every house is (re)written to core.address_house_reads (address_matches_done.sql)
+        conn.execute("DROP TABLE IF EXISTS core.address_house_reads")
+        conn.execute("DROP TABLE IF EXISTS core.address_text_norms")
+        conn.execute("CREATE OR REPLACE TEMP TABLE addr_house_change AS SELECT DISTINCT house_code FROM addr_houses")
     if table_exists(conn, "core.address_matches"):
         Store.run_sql(conn, "core/address_delta.sql" if how == "delta" else "core/address_was.sql")
     Store.run_sql(conn, "core/address_match_texts.sql")
+    texts = conn.execute("SELECT count(*) FROM addr_texts").fetchall()[0][0]
+    log.info("core.address_matches (%s): %d distinct address texts read", how, texts)
+    conn.execute(f"SET VARIABLE address_texts_read = {int(texts)}")   # for the bench's stage line
     parse_inputs(conn)
     Store.run_sql(conn, "core/address_matches.sql")
     Store.run_sql(conn, "core/address_matches_insert.sql" if how == "delta" else "core/address_matches_build.sql")

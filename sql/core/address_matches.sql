@@ -5,42 +5,6 @@
 -- quality.active_address_aliases (the stewards' decisions) and core.houses.
 -- Joins and windows run on integer ids of distinct texts (tid) and houses (hid), not on text.
 
--- Housing columns are normalised once per distinct spelling ("3栋", "三号楼", "501室").
-CREATE OR REPLACE TEMP TABLE addr_partmap AS
-SELECT v, addr_part(v) AS p
-FROM (SELECT building AS v FROM addr_htexts UNION SELECT unit FROM addr_htexts
-      UNION SELECT floor FROM addr_htexts UNION SELECT room FROM addr_htexts)
-WHERE v IS NOT NULL;
-
--- A compound as housing writes it, or as the 标准地址 reads, in one spelling, once per distinct spelling.
-CREATE OR REPLACE TEMP TABLE addr_compmap AS
-SELECT c, given, addr_compound_norm(CASE WHEN given THEN addr_fold(c) ELSE c END) AS norm
-FROM (SELECT DISTINCT compound AS c, true AS given FROM addr_htexts WHERE nullif(trim(compound), '') IS NOT NULL
-      UNION SELECT DISTINCT match_zone, false FROM ap_out WHERE tid <= (SELECT count(*) FROM addr_hp));
-
--- A housing column, when filled, outranks what its own 标准地址 says. hid numbers the houses.
-CREATE OR REPLACE TEMP TABLE addr_houses AS
-SELECT row_number() OVER () AS hid,
-       h.house_code,
-       p.carrier AS road,
-       p.road_no,
-       coalesce(cg.norm, cp.norm) AS compound,
-       coalesce(pb.p, p.building) AS building,
-       coalesce(pu.p, p.unit) AS unit,
-       coalesce(pf.p, p.floor) AS floor,
-       coalesce(pr.p, p.room) AS room,
-       g.community_code, g.street_code, g.district_code
-FROM addr_htexts h
-LEFT JOIN addr_hp hp ON hp.ptext = h.ptext
-LEFT JOIN ap_out p ON p.tid = hp.tid
-LEFT JOIN addr_grids g ON g.microgrid_code = h.microgrid_code
-LEFT JOIN addr_compmap cg ON cg.given AND cg.c = h.compound
-LEFT JOIN addr_compmap cp ON NOT cp.given AND cp.c = p.match_zone
-LEFT JOIN addr_partmap pb ON pb.v = h.building
-LEFT JOIN addr_partmap pu ON pu.v = h.unit
-LEFT JOIN addr_partmap pf ON pf.v = h.floor
-LEFT JOIN addr_partmap pr ON pr.v = h.room;
-
 -- mask: which of building (4), unit (2), room (1) the address gives. outside: the address names a
 -- district or street that no unit of core.grids bears (杭州市西湖区… in a Chengdu store): elsewhere.
 CREATE OR REPLACE TEMP TABLE addr_q AS
@@ -55,7 +19,7 @@ SELECT t.tid, p.problem, p.norm, p.carrier AS road_zone, p.road_no,
        coalesce(len(p.unknown_units), 0) > 0 AND (SELECT count(*) FROM addr_gaz) > 0 AS outside
 FROM addr_texts t JOIN ap_out p USING (tid)
 LEFT JOIN (SELECT z, addr_compound_norm(z) AS norm
-           FROM (SELECT DISTINCT match_zone AS z FROM ap_out WHERE tid > (SELECT count(*) FROM addr_hp))) cz
+           FROM (SELECT DISTINCT match_zone AS z FROM ap_out)) cz
        ON cz.z = p.match_zone;
 
 -- The reading is done: its working tables go before the matching builds its own (a city's are large).

@@ -14,6 +14,26 @@ SELECT record_id FROM (
      FROM core.address_matches m SEMI JOIN addr_redo USING (template, batch_id, row_no))
 );
 
+-- The houses and the grids' names this build read, for the next incremental build to compare with
+-- (address_reach.sql): rewritten whole by a full build, only the changed houses' rows by an incremental one.
+CREATE TABLE IF NOT EXISTS core.address_house_reads AS
+SELECT house_code, road, road_no, compound, building, unit, floor, room, community_code, street_code, district_code
+FROM addr_houses LIMIT 0;
+DELETE FROM core.address_house_reads WHERE house_code IN (SELECT house_code FROM addr_house_change);
+INSERT INTO core.address_house_reads
+SELECT house_code, road, road_no, compound, building, unit, floor, room, community_code, street_code, district_code
+FROM addr_houses WHERE house_code IN (SELECT house_code FROM addr_house_change);
+-- Each address text a row needs read (no stated known house) as the reading cleaned it (addr_clean: it depends
+-- on the code only), for address_reach.sql to look for needles in without cleaning every text again: the texts
+-- read now are added, those no row reads any more go.
+CREATE TABLE IF NOT EXISTS core.address_text_norms (address VARCHAR, norm VARCHAR);
+DELETE FROM core.address_text_norms
+WHERE address NOT IN (SELECT address FROM addr_inputs WHERE stated_house IS NULL);
+INSERT INTO core.address_text_norms
+SELECT t.raw, q.norm FROM addr_texts t JOIN addr_q q USING (tid)
+WHERE t.raw NOT IN (SELECT address FROM core.address_text_norms);
+CREATE OR REPLACE TABLE core.address_gaz AS SELECT DISTINCT level, code, name, is_short FROM addr_gaz;
+
 DROP VIEW addr_match_rows;
 DROP TABLE addr_inputs; DROP TABLE addr_htexts; DROP TABLE addr_hp; DROP TABLE addr_texts; DROP TABLE addr_partmap;
 DROP TABLE addr_compmap; DROP TABLE addr_houses; DROP TABLE addr_q; DROP TABLE addr_qz; DROP TABLE addr_cmap; DROP TABLE addr_qc;
@@ -21,3 +41,5 @@ DROP TABLE addr_rmap; DROP TABLE addr_ha; DROP TABLE addr_anchor; DROP TABLE add
 DROP TABLE addr_scored; DROP TABLE addr_winners; DROP TABLE addr_decided; DROP TABLE addr_unmatched;
 DROP TABLE addr_multi; DROP TABLE addr_row_hint; DROP TABLE addr_station; DROP TABLE addr_row_station;
 DROP TABLE addr_redo; DROP TABLE addr_was; DROP TABLE addr_kept_placed;
+DROP TABLE addr_house_change; DROP TABLE IF EXISTS addr_gaz_change; DROP TABLE IF EXISTS addr_needles;
+DROP TABLE IF EXISTS addr_reached;

@@ -2,10 +2,13 @@
 after each change below, one copy of the store decides what the change can reach (``build_address_matches``
 with ``incremental``), the other decides every row again, and ``pipelines/compare.py`` finds no difference.
 The changes are the ones that can turn a decision made earlier: a new house that makes an old match ambiguous or
-gives a no_match its house, a steward's decision, rows of a police station that settle its old ambiguous rows,
-a batch withdrawn."""
+gives a no_match its house, a house removed, a grid renamed, a steward's decision, rows of a police station that
+settle its old ambiguous rows, a batch withdrawn. A change of the houses or the grids' names is decided again only
+for the texts it can reach (sql/core/address_reach.sql): the others are kept, and still equal a full rebuild."""
 from __future__ import annotations
 
+import logging
+import re
 import shutil
 
 import pytest
@@ -44,6 +47,14 @@ def home(schema_template, tmp_path):
     return tmp_path
 
 
+def _texts_read(caplog) -> int:
+    """How many distinct address texts the incremental build of :func:`_both` read (its log line; the full
+    rebuild's follows)."""
+    found = [int(m.group(1)) for r in caplog.records
+             if (m := re.search(r"(\d+) distinct address texts read", r.getMessage()))]
+    return found[0]
+
+
 def _both(home, change) -> tuple[str, dict]:
     """Apply ``change`` to the store, then build it incrementally and, in a copy, whole; returns how the
     incremental build went and its rows; asserts the two stores are the same."""
@@ -75,14 +86,53 @@ def test_a_new_house_turns_an_old_unique_match_into_multi_match(home):
     how, rows = _both(home, _add_house("A3", "MG-A", P + "嘉陵社区嘉陵江东街180号金域蓝湾6栋1单元601室",
                                        "金域蓝湾", "6", "1", "6", "601"))
     assert rows[("hukou", 2)] == ("multi_match", None)          # was matched to B2
-    assert how == "full"
+    assert how == "delta"
 
 
 def test_a_new_house_gives_an_old_address_its_house(home):
     how, rows = _both(home, _add_house("B3", "MG-B", P + "锦屏社区锦屏路8号金域蓝湾6栋1单元602室",
                                        "金域蓝湾", "6", "1", "6", "602"))
     assert rows[("hukou", 3)] == ("matched", "B3")               # was no_match
-    assert how == "full"
+    assert how == "delta"
+
+
+def test_a_removed_house(home):
+    how, rows = _both(home, lambda c: c.execute("DELETE FROM core.houses WHERE house_code = 'B2'"))
+    assert rows[("hukou", 2)] == ("no_match", None)              # was matched to B2
+    assert how == "delta"
+
+
+def test_a_new_house_in_a_new_street_leaves_the_other_texts_alone(home, caplog):
+    def new_street(c):
+        c.execute("INSERT INTO core.grids (microgrid_code, community_code, community_name, street_code, street_name, "
+                  "district_code, district_name) VALUES ('MG-N', 'C-N', '丹桂社区', 'S2', '丹桂街道', 'D1', '南岸区')")
+        _add_house("N1", "MG-N", "重庆市南岸区丹桂街道丹桂社区桂园路6号丹桂苑2栋1单元301室",
+                   "丹桂苑", "2", "1", "3", "301")(c)
+        c.execute("INSERT INTO staging.hukou (batch_id, row_no, record_no, hukou_address) "
+                  "VALUES ('hb2', 5, 'K5', '丹桂街道桂园路6号丹桂苑2栋1单元301室')")
+    caplog.set_level(logging.INFO, logger="pipelines.address")
+    how, rows = _both(home, new_street)
+    assert how == "delta"
+    assert rows[("hukou", 5)] == ("matched", "N1")
+    # the new row's text and the one ambiguous row a police station may settle (F4), of the 6 a full build reads
+    assert _texts_read(caplog) == 2
+
+
+def test_a_renamed_grid(home):
+    def more(c):
+        # a text that names its community, whose name alone settles 金域蓝湾 5栋1单元1202室 (A1 or B1)
+        c.execute("INSERT INTO staging.hukou (batch_id, row_no, record_no, hukou_address) "
+                  "VALUES ('hb2', 6, 'K6', '锦屏社区金域蓝湾5栋1单元1202室')")
+        # an ambiguous address settled by the row's own 社区名称
+        c.execute("INSERT INTO staging.assistance (batch_id, row_no, record_no, address, community_name) "
+                  "VALUES ('ab', 2, 'S2', '金域蓝湾5栋1单元1202室', '锦屏社区')")
+    how, rows = _both(home, more)
+    assert rows[("hukou", 6)] == rows[("assistance", 2)] == ("matched", "B1")
+    how, rows = _both(home, lambda c: c.execute("UPDATE core.grids SET community_name = '锦华社区' "
+                                                 "WHERE community_code = 'C-B'"))
+    assert how == "delta"
+    # 锦屏社区 names no community any more
+    assert rows[("hukou", 6)] != ("matched", "B1") and rows[("assistance", 2)] != ("matched", "B1")
 
 
 def test_a_stewards_decision(home):
