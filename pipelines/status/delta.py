@@ -95,6 +95,29 @@ def build_step(conn: duckdb.DuckDBPyConnection, step: str, fingerprint: str | No
     return how
 
 
+def hand_on(conn: duckdb.DuckDBPyConnection, step: str) -> int:
+    """Count one more change set handed on by ``step`` (e.g. person_records' scratch.record_delta, which says what
+    changed since the step's previous build only); returns its number. A reader that remembers the number it read
+    last (:func:`handed_since`) knows whether the set it finds follows on from it or an unread one was overwritten
+    (the step built twice without it, e.g. a run stopped after the step)."""
+    last = stored(conn, f"{step} handed")
+    number = int(last) + 1 if last is not None and last.isdigit() else 1
+    remember(conn, f"{step} handed", str(number))
+    return number
+
+
+def handed_since(conn: duckdb.DuckDBPyConnection, step: str, reader: str) -> bool:
+    """Whether the change set ``step`` handed on last is the one right after the one ``reader`` read last
+    (:func:`read_handed` records that): only then does it hold every change since the reader's last build."""
+    last, read = stored(conn, f"{step} handed"), stored(conn, f"{reader} read {step}")
+    return last is not None and read is not None and last.isdigit() and read.isdigit() and int(last) == int(read) + 1
+
+
+def read_handed(conn: duckdb.DuckDBPyConnection, step: str, reader: str) -> None:
+    """Record that ``reader`` is now up to date with ``step``'s rows (whichever way it was built)."""
+    remember(conn, f"{reader} read {step}", stored(conn, f"{step} handed"))
+
+
 def remember(conn: duckdb.DuckDBPyConnection, step: str, fingerprint: str | None) -> None:
     """Record what ``step`` was built from (None: forget it, so the next build of the step is a full one)."""
     conn.execute("CREATE TABLE IF NOT EXISTS core.build_state (step VARCHAR PRIMARY KEY, fingerprint VARCHAR)")
