@@ -34,7 +34,8 @@ import time
 
 import duckdb
 
-from pipelines.identity.model import levels_table, link_rule_macro, match_levels_macro, match_weight_macro
+from pipelines.identity.model import (blocking_macros, levels_table, link_rule_macro, match_levels_macro,
+                                      match_weight_macro)
 from pipelines.identity.pinyin import load_config, refresh_name_pinyin
 from pipelines.status import delta
 from pipelines.store import Store, table_exists
@@ -73,6 +74,7 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date, incremen
     # what the last run's links were made from: the code (identity.yaml's model among it) and the steward fixes
     fingerprint = delta.evidence_fingerprint(conn)
     Store.run_sql(conn, "core/identity_macros.sql")
+    conn.execute(blocking_macros(config))
     upgraded = _linked_by_earlier_version(conn)
     if upgraded:
         Store.run_sql(conn, "core/identity_upgrade.sql")
@@ -137,7 +139,7 @@ def decide(conn: duckdb.DuckDBPyConnection, config: dict, variables: dict, lap=l
     _block_side what the model weighed. Shared by one store's linkage and the city pass (pipelines/city.py),
     which decides the city's records without a valid ID exactly as one store of the same files would.
     Needs core/identity_macros.sql loaded. Returns (compared records, blocked pairs, pairs above the floor)."""
-    for macro in (match_weight_macro, link_rule_macro, match_levels_macro):
+    for macro in (match_weight_macro, link_rule_macro, match_levels_macro, blocking_macros):
         conn.execute(macro(config))
     if not records_ready:
         _prepare_records(conn)
