@@ -10,7 +10,8 @@ DELETE FROM core.link_inputs WHERE record_key IN (SELECT record_key FROM _seed_r
 INSERT INTO core.link_inputs SELECT * FROM _link_inputs SEMI JOIN _seed_rows USING (record_key);
 
 -- Records without a valid ID: the only ones whose decision reads other records (a valid ID decides alone).
-CREATE OR REPLACE TEMP TABLE _invalid AS SELECT * FROM _link_inputs WHERE NOT id_valid;
+-- closure_h: the hash the widening rounds know a record by (below).
+CREATE OR REPLACE TEMP TABLE _invalid AS SELECT *, hash(record_key) AS closure_h FROM _link_inputs WHERE NOT id_valid;
 
 -- Records whose mistyped-ID decision a seed can change: one typo from a seed's ID, either version (a new
 -- valid ID can make a typo link, or make it ambiguous; a changed name can make or break one).

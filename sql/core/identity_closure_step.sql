@@ -9,7 +9,7 @@
 -- Each round joins its growth with _closure_edges (two integer columns) and the records without a valid ID: the
 -- rest of the store is not read again.
 CREATE OR REPLACE TEMP TABLE _closure_invalid AS
-SELECT * FROM _invalid WHERE hash(record_key) IN (SELECT h FROM _frontier);
+SELECT * FROM _invalid WHERE closure_h IN (SELECT h FROM _frontier);
 
 CREATE OR REPLACE TEMP TABLE _closure_keys AS
 SELECT DISTINCT pk FROM _closure_edges WHERE rk IN (SELECT h FROM _frontier);
@@ -17,7 +17,7 @@ SELECT DISTINCT pk FROM _closure_edges WHERE rk IN (SELECT h FROM _frontier);
 CREATE OR REPLACE TEMP TABLE _frontier AS
 (SELECT rk AS h FROM _closure_edges WHERE pk IN (SELECT pk FROM _closure_keys)
  UNION
- SELECT hash(record_key) FROM identity_blocked('_invalid', '_closure_invalid'))
+ SELECT closure_h FROM identity_blocked('_invalid', '_closure_invalid'))
 EXCEPT
 SELECT h FROM _closure;
 
