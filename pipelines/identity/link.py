@@ -34,7 +34,8 @@ import time
 
 import duckdb
 
-from pipelines.identity.model import levels_table, link_rule_macro, match_levels_macro, match_weight_macro
+from pipelines.identity.model import (blocking_macros, levels_table, link_rule_macro, match_levels_macro,
+                                      match_weight_macro)
 from pipelines.identity.pinyin import load_config, refresh_name_pinyin
 from pipelines.status import delta
 from pipelines.store import Store, table_exists
@@ -73,6 +74,7 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date, incremen
     # what the last run's links were made from: the code (identity.yaml's model among it) and the steward fixes
     fingerprint = delta.evidence_fingerprint(conn)
     Store.run_sql(conn, "core/identity_macros.sql")
+    conn.execute(blocking_macros(config))
     upgraded = _linked_by_earlier_version(conn)
     if upgraded:
         Store.run_sql(conn, "core/identity_upgrade.sql")
@@ -81,18 +83,21 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date, incremen
     lap("pinyin")
     _prepare_records(conn)
     lap("records")
-    closure = None
+    closure, rounds = None, 0
     if incremental and not upgraded and delta.can_keep(conn, "identity", fingerprint, *_DELTA_NEEDS):
-        closure = _dirty_closure(conn)
+        closure, rounds = _dirty_closure(conn, handed=_seeds_handed_on(conn))
     lap("closure")
     variables["identity_delta"] = closure is not None
     compared, blocked, scored = decide(conn, config, variables, lap, records_ready=True)
     if closure is None:  # what the next run compares its records with (an incremental run updated it in place)
         conn.execute("CREATE OR REPLACE TABLE core.link_inputs AS SELECT * FROM _link_inputs")
+    # each house's street as this run read it: the next run's seeds include the records at a house that moved
+    conn.execute("CREATE OR REPLACE TABLE core.link_house_streets AS SELECT * FROM _house_street")
     Store.run_sql(conn, "core/identity_keys.sql", **variables)
     conn.execute(levels_table(config))
     publish(conn, variables)
     delta.remember(conn, "identity", fingerprint)
+    delta.read_handed(conn, "person_records", "identity")
     lap("publish")
 
     rules = dict(conn.execute("SELECT rule, count(*) FROM core.person_links GROUP BY rule ORDER BY rule").fetchall())
@@ -108,6 +113,7 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date, incremen
         "new_names_pinyin": new_names,
         "built": "delta" if closure is not None else "full",
         "closure_records": closure if closure is not None else sum(rules.values()),
+        "closure_rounds": rounds,
         "timings_s": timings,
     }
     drop_working_tables(conn)
@@ -133,7 +139,7 @@ def decide(conn: duckdb.DuckDBPyConnection, config: dict, variables: dict, lap=l
     _block_side what the model weighed. Shared by one store's linkage and the city pass (pipelines/city.py),
     which decides the city's records without a valid ID exactly as one store of the same files would.
     Needs core/identity_macros.sql loaded. Returns (compared records, blocked pairs, pairs above the floor)."""
-    for macro in (match_weight_macro, link_rule_macro, match_levels_macro):
+    for macro in (match_weight_macro, link_rule_macro, match_levels_macro, blocking_macros):
         conn.execute(macro(config))
     if not records_ready:
         _prepare_records(conn)
@@ -175,23 +181,41 @@ def _prepare_records(conn: duckdb.DuckDBPyConnection) -> None:
     Store.run_sql(conn, "core/identity_records.sql")
 
 
-def _dirty_closure(conn: duckdb.DuckDBPyConnection) -> int | None:
+def _seeds_handed_on(conn: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the closure may start from what person_records handed on (sql/core/identity_seeds_handed.sql, which
+    says why that is exact) instead of comparing every record with core.link_inputs: scratch.record_delta is the
+    change set right after the build this step last read (a run that built person_records without identity
+    leaves an older one unread: delta.handed_since) and not a whole rebuild's, and the last run kept the
+    houses' streets."""
+    if not (table_exists(conn, "scratch.record_delta") and table_exists(conn, "core.link_house_streets")
+            and delta.handed_since(conn, "person_records", "identity")):
+        return False
+    return not conn.execute("SELECT count(*) FROM (SELECT 1 FROM scratch.record_delta WHERE change = 'rebuilt' "
+                            "LIMIT 1)").fetchall()[0][0]
+
+
+def _dirty_closure(conn: duckdb.DuckDBPyConnection, *, handed: bool) -> tuple[int | None, int]:
     """Cut scratch.link_records down to the dirty closure and what its decisions read (sql/core/identity_closure.sql,
-    identity_closure_step.sql, identity_context.sql); returns the closure's size, or None (nothing cut: a full run)
-    when it does not close within _MAX_CLOSURE_ROUNDS or holds more than _MAX_CLOSURE_SHARE of the records."""
+    identity_closure_step.sql, identity_context.sql) from its seeds (``handed``: from scratch.record_delta, else by
+    comparing every record); returns the closure's size, or None (nothing cut: a full run)
+    when it does not close within _MAX_CLOSURE_ROUNDS or holds more than _MAX_CLOSURE_SHARE of the records, and
+    the widening rounds it took."""
+    Store.run_sql(conn, "core/identity_seeds_handed.sql" if handed else "core/identity_seeds_compared.sql")
     Store.run_sql(conn, "core/identity_closure.sql")
-    for _ in range(_MAX_CLOSURE_ROUNDS):
+    rounds = 0
+    for rounds in range(1, _MAX_CLOSURE_ROUNDS + 1):
         Store.run_sql(conn, "core/identity_closure_step.sql")
         grew = conn.execute("SELECT n FROM _closure_grew").fetchall()[0][0]
         if grew == 0:
             break
+    Store.run_sql(conn, "core/identity_closure_done.sql")
     size, records = conn.execute(
         "SELECT (SELECT count(*) FROM _closure), (SELECT count(*) FROM scratch.link_records)").fetchall()[0]
     if grew > 0 or size > _MAX_CLOSURE_SHARE * records:
         conn.execute("DROP TABLE _closure")
-        return None
+        return None, rounds
     Store.run_sql(conn, "core/identity_context.sql")
-    return size
+    return size, rounds
 
 
 def drop_working_tables(conn: duckdb.DuckDBPyConnection) -> None:
@@ -201,7 +225,7 @@ def drop_working_tables(conn: duckdb.DuckDBPyConnection) -> None:
     for table in ("_link", "_unresolved", "_profiles", "_block_side", "_blocked_pairs", "_pairs",
                   "_pair_sides", "_person_cands", "_direct", "_ambiguous", "_nodes", "_uu_edges", "_comp",
                   "_comp_changed", "_comp_info", "_comp_conflict", "_best_edge", "_comp_open", "_house_street",
-                  "_closure", "_closure_grew", "_frontier", "_closure_invalid", "_reach_outside", "_seed_rows",
+                  "_closure", "_closure_edges", "_closure_grew", "_frontier", "_closure_invalid", "_reach_outside", "_seed_rows",
                   "_invalid", "_persons_changed",
                   "scratch.link_records", "scratch.link_clusters", "scratch.link_claims", "scratch.link_keys",
                   "scratch.link_final"):

@@ -75,6 +75,15 @@ def match_levels_macro(config: dict) -> str:
             f"[{', '.join(cases)}]::UTINYINT[];")
 
 
+def blocking_macros(config: dict) -> str:
+    """``identity_block_hits(side)`` (the pairs the model scores, sql/core/identity_candidates.sql) and
+    ``identity_blocked(records, probes)`` (the records an incremental run's closure grows by), both from
+    identity.yaml's ``blocking`` keys (sql/core/identity_blocking.sql), so the two cannot disagree."""
+    from pipelines.ingest.sqlgen import render_sql
+
+    return render_sql("core/identity_blocking.sql", blocking=config["blocking"])
+
+
 def levels_table(config: dict) -> str:
     """``CREATE OR REPLACE TABLE core.link_levels``: the model a run linked with, one row per level —
     position (0 = the prior, then each comparison in order), comparison, title, level (its number in the

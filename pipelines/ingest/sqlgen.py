@@ -42,8 +42,12 @@ STAGING_SQL = "staging/_template.sql"
 
 def render(relative: str, catalog: Catalog, **context: object) -> str:
     """Render ``sql/<relative>`` with the catalog (and ``value_map(list_name)``) in scope."""
-    template = _environment().get_template(relative)
-    return template.render(catalog=catalog, value_map=lambda name: value_map(catalog, name), **context)
+    return render_sql(relative, catalog=catalog, value_map=lambda name: value_map(catalog, name), **context)
+
+
+def render_sql(relative: str, **context: object) -> str:
+    """Render the jinja2 template ``sql/<relative>`` with ``context`` alone."""
+    return _environment().get_template(relative).render(**context)
 
 
 def masked_sql(expr: str, field_name: str) -> str:

@@ -110,6 +110,48 @@ def build_step(conn: duckdb.DuckDBPyConnection, step: str, fingerprint: str | No
     return how
 
 
+# Change sets are counted in scratch, not in core.build_state: the count is bookkeeping of this store's history, not
+# what a build made (a store rebuilt whole after its fingerprints were dropped has the same tables, another count);
+# a store without it (scratch emptied) only makes the readers compare instead of reading the set.
+_HANDED = "scratch.handed_sets"
+
+
+def _handed(conn: duckdb.DuckDBPyConnection, name: str) -> int | None:
+    if not table_exists(conn, _HANDED):
+        return None
+    rows = conn.execute(f"SELECT number FROM {_HANDED} WHERE name = ?", [name]).fetchall()
+    return rows[0][0] if rows else None
+
+
+def _count(conn: duckdb.DuckDBPyConnection, name: str, number: int | None) -> None:
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {_HANDED} (name VARCHAR PRIMARY KEY, number INTEGER)")
+    conn.execute(f"DELETE FROM {_HANDED} WHERE name = ?", [name])
+    if number is not None:
+        conn.execute(f"INSERT INTO {_HANDED} VALUES (?, ?)", [name, number])
+
+
+def hand_on(conn: duckdb.DuckDBPyConnection, step: str) -> int:
+    """Count one more change set handed on by ``step`` (e.g. person_records' scratch.record_delta, which says what
+    changed since the step's previous build only); returns its number. A reader that remembers the number it read
+    last (:func:`read_handed`) knows whether the set it finds follows on from it or an unread one was overwritten
+    (the step built twice without it, e.g. a run stopped after the step)."""
+    number = (_handed(conn, step) or 0) + 1
+    _count(conn, step, number)
+    return number
+
+
+def handed_since(conn: duckdb.DuckDBPyConnection, step: str, reader: str) -> bool:
+    """Whether the change set ``step`` handed on last is the one right after the one ``reader`` read last
+    (:func:`read_handed` records that): only then does it hold every change since the reader's last build."""
+    last, read = _handed(conn, step), _handed(conn, f"{reader} read {step}")
+    return last is not None and read is not None and last == read + 1
+
+
+def read_handed(conn: duckdb.DuckDBPyConnection, step: str, reader: str) -> None:
+    """Record that ``reader`` is now up to date with ``step``'s rows (whichever way it was built)."""
+    _count(conn, f"{reader} read {step}", _handed(conn, step))
+
+
 def remember(conn: duckdb.DuckDBPyConnection, step: str, fingerprint: str | None) -> None:
     """Record what ``step`` was built from (None: forget it, so the next build of the step is a full one)."""
     conn.execute("CREATE TABLE IF NOT EXISTS core.build_state (step VARCHAR PRIMARY KEY, fingerprint VARCHAR)")

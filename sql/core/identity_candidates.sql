@@ -60,25 +60,10 @@ FROM (
 ) b
 LEFT JOIN _house_street g ON g.house_code = b.house_code;
 
--- The same keys decide which records an incremental run's closure grows by (identity_blocked, identity_macros.sql).
+-- The keys are identity.yaml's `blocking` (identity_block_hits, sql/core/identity_blocking.sql): the same list decides
+-- which records an incremental run's closure grows by (identity_blocked).
 CREATE OR REPLACE TEMP TABLE _blocked_pairs AS
-WITH u AS (SELECT * FROM _block_side WHERE NOT resolved),
-hits AS (
-    SELECT u.sid AS a, s.sid AS b
-    FROM u JOIN _block_side s ON s.house_code = u.house_code
-    WHERE s.resolved OR s.sid > u.sid
-    UNION ALL
-    SELECT u.sid, s.sid
-    FROM u JOIN _block_side s ON s.pinyin = u.pinyin AND s.birth_year = u.birth_year
-    -- same street; a record of no known house (few) is compared city-wide
-     AND (s.street_code = u.street_code OR u.street_code IS NULL OR s.street_code IS NULL)
-    WHERE s.resolved OR s.sid > u.sid
-    UNION ALL
-    SELECT u.sid, s.sid
-    FROM u JOIN _block_side s ON s.birth_date = u.birth_date AND s.surname_pinyin = u.surname_pinyin
-    WHERE s.resolved OR s.sid > u.sid
-)
-SELECT DISTINCT least(a, b) AS a, greatest(a, b) AS b FROM hits;
+SELECT DISTINCT least(a, b) AS a, greatest(a, b) AS b FROM identity_block_hits('_block_side');
 
 -- Scored pairs at or above the candidate floor, the smaller record_key on the left.
 -- Every comparison level is symmetric, so which side is l does not change the weight.

@@ -1,22 +1,17 @@
 -- An incremental linkage run (pipelines/identity/link.py, docs/architecture.md "Incremental builds"): the records
 -- whose decision a new batch can change — the dirty closure. Starts here from the seeds; identity_closure_step.sql
 -- widens it until it is closed; identity_context.sql then cuts scratch.link_records down to the closure and what
--- its decisions read. Reads scratch.link_records (every record, this run) and core.link_inputs (what the last
--- run read), core.person_links and core.person_key_registry (what the last run decided).
-
--- Seeds: records new, changed (a field identity reads, or their house's street) or gone, in both versions: the
--- old version's blocking keys reach the records it was compared with, the new version's those it will be.
-CREATE OR REPLACE TEMP TABLE _seed_rows AS
-(SELECT * FROM _link_inputs EXCEPT SELECT * FROM core.link_inputs)
-UNION ALL
-(SELECT * FROM core.link_inputs EXCEPT SELECT * FROM _link_inputs);
+-- its decisions read. Reads the seeds (_seed_rows: identity_seeds_handed.sql, else identity_seeds_compared.sql),
+-- scratch.link_records (every record, this run), core.person_links and core.person_key_registry (what the last
+-- run decided).
 
 -- The last run's inputs brought up to this run's (what the next run compares with).
 DELETE FROM core.link_inputs WHERE record_key IN (SELECT record_key FROM _seed_rows);
 INSERT INTO core.link_inputs SELECT * FROM _link_inputs SEMI JOIN _seed_rows USING (record_key);
 
 -- Records without a valid ID: the only ones whose decision reads other records (a valid ID decides alone).
-CREATE OR REPLACE TEMP TABLE _invalid AS SELECT * FROM _link_inputs WHERE NOT id_valid;
+-- closure_h: the hash the widening rounds know a record by (below).
+CREATE OR REPLACE TEMP TABLE _invalid AS SELECT *, hash(record_key) AS closure_h FROM _link_inputs WHERE NOT id_valid;
 
 -- Records whose mistyped-ID decision a seed can change: one typo from a seed's ID, either version (a new
 -- valid ID can make a typo link, or make it ambiguous; a changed name can make or break one).
@@ -58,7 +53,21 @@ SELECT DISTINCT record_key FROM (
     SELECT record_key FROM identity_blocked('_invalid', '_houseless')
 );
 
-CREATE OR REPLACE TEMP TABLE _frontier AS SELECT record_key FROM _closure;
+-- The widening rounds (identity_closure_step.sql) work on hashes of record keys (UBIGINT; two keys of one hash
+-- only widen the closure, and a wider closure is decided as exactly) and read one narrow table, made here once,
+-- instead of scanning person_links, the key registry and every record's ID each round: the edges between a record
+-- and a person key — its link, a key anchored on it, a key anchored on its valid ID (identity_keys.sql).
+CREATE OR REPLACE TEMP TABLE _closure_edges AS
+SELECT hash(record_key) AS rk, hash(person_key) AS pk FROM core.person_links WHERE person_key IS NOT NULL
+UNION ALL
+SELECT hash(anchor), hash(person_key) FROM core.person_key_registry WHERE anchor_kind = 'record'
+UNION ALL
+SELECT hash(i.record_key), hash(g.person_key)
+FROM core.person_key_registry g JOIN scratch.link_records i ON g.anchor_kind = 'id' AND g.anchor = i.id_number
+WHERE i.id_valid;
+
+CREATE OR REPLACE TEMP TABLE _closure AS SELECT DISTINCT hash(record_key) AS h FROM _closure;
+CREATE OR REPLACE TEMP TABLE _frontier AS SELECT h FROM _closure;
 
 DROP TABLE _typo_partners;
 DROP TABLE _changers;

@@ -11,7 +11,8 @@ CREATE OR REPLACE TEMP TABLE _closure_invalid AS SELECT * FROM _invalid SEMI JOI
 -- Outside the closure only identified records are read: a valid ID, or a mistyped-ID link of the last run (a
 -- record whose typo link can change is in the closure). A record outside it left unresolved must not be decided
 -- again here: it would found persons and take keys a full run does not give it.
-CREATE OR REPLACE TEMP TABLE _identified AS
+-- A view, not a copy: it is most of the store, read twice below.
+CREATE OR REPLACE TEMP VIEW _identified AS
 SELECT * FROM scratch.link_records WHERE id_valid
 UNION ALL
 SELECT i.* FROM scratch.link_records i
@@ -48,11 +49,11 @@ INSERT INTO _context
 SELECT i.record_key FROM identity_id_variants('_context_ids') v
 JOIN scratch.link_records i ON i.id_valid AND i.id_number = v.variant;
 
+DROP VIEW _identified;
 CREATE OR REPLACE TABLE scratch.link_records AS
 SELECT * FROM scratch.link_records SEMI JOIN (SELECT DISTINCT record_key FROM _context) c USING (record_key);
 
 DROP TABLE _context;
-DROP TABLE _identified;
 DROP TABLE _context_housed;
 DROP TABLE _context_ids;
 DROP TABLE _outside;

@@ -58,29 +58,12 @@ CREATE OR REPLACE TEMP MACRO identity_match_probability(w) AS (pow(2, w) / (1 + 
 -- `probes`: same house, same name pinyin + birth year, or same birth date + surname pinyin (the street bound of
 -- the name key left out: a superset of the records a probe can be compared with). What the probabilistic pass
 -- collapses into profiles, and what an incremental linkage run widens its closure by (identity_closure*.sql).
+-- (The exact blocking, street bound and all, is identity_blocked: sql/core/identity_blocking.sql.)
 CREATE OR REPLACE TEMP MACRO identity_reached(records, probes) AS TABLE
 SELECT r.* FROM query_table(records) r
 WHERE r.house_code IN (SELECT house_code FROM query_table(probes))
    OR (r.pinyin, year(r.birth_date)) IN (SELECT (pinyin, year(birth_date)) FROM query_table(probes))
    OR (r.birth_date, r.surname_pinyin) IN (SELECT (birth_date, surname_pinyin) FROM query_table(probes));
-
--- The records of `records` the probabilistic pass pairs with a row of `probes` (both with street_code, as
--- _link_inputs has it): exactly the blocking of identity_candidates.sql's _blocked_pairs — same house; same name
--- pinyin + birth year in the same street (or either of no known street); same birth date + surname pinyin. What
--- an incremental run's closure grows by (identity_closure*.sql); keep the two in step.
--- A key with a NULL part blocks nothing (the pairs are equality joins; a tuple IN would match NULL to NULL).
-CREATE OR REPLACE TEMP MACRO identity_blocked(records, probes) AS TABLE
-SELECT r.* FROM query_table(records) r
-WHERE r.house_code IN (SELECT house_code FROM query_table(probes))
-   OR (r.pinyin IS NOT NULL AND r.birth_date IS NOT NULL AND (
-          (r.pinyin, year(r.birth_date), r.street_code)
-          IN (SELECT (pinyin, year(birth_date), street_code) FROM query_table(probes))
-       OR (r.pinyin, year(r.birth_date))
-          IN (SELECT (pinyin, year(birth_date)) FROM query_table(probes) WHERE street_code IS NULL)
-       OR (r.street_code IS NULL
-           AND (r.pinyin, year(r.birth_date)) IN (SELECT (pinyin, year(birth_date)) FROM query_table(probes)))))
-   OR (r.birth_date IS NOT NULL AND r.surname_pinyin IS NOT NULL
-       AND (r.birth_date, r.surname_pinyin) IN (SELECT (birth_date, surname_pinyin) FROM query_table(probes)));
 
 -- Every ID one substitution or one adjacent swap away from the 18-character id_number of each row of table
 -- `ids` (record_key, variant): the mistyped-ID rule's neighbours (identity_typo.sql; both ways, as the relation

@@ -17,6 +17,7 @@ import pytest
 
 from pipelines.compare import store_differences
 from pipelines.identity import link, link_persons
+from pipelines.status import delta
 from pipelines.store import Store
 from tests.identity.identity_records import load_records, make_id, record
 
@@ -52,23 +53,52 @@ def _links(store: Store) -> dict[str, tuple]:
             "SELECT record_key, person_key, rule FROM core.person_links").fetchall()}
 
 
-def _both_ways(store: Store, before: list[dict], after: list[dict]) -> dict:
-    """Link ``before`` (a full run), then ``after`` (the records after a batch) incrementally on the store and
-    whole on a copy; asserts they agree and returns the incremental run's summary."""
+def _hand_on(conn, before: list[dict], after: list[dict]) -> None:
+    """What person_records hands on (scratch.record_delta, numbered: pipelines/records.py) for ``after``
+    replacing ``before`` (load_records numbers the records by position): new, changed and removed records."""
+    changes = [(n, "new" if n > len(before) else "removed" if n > len(after) else "changed")
+               for n in range(1, max(len(before), len(after)) + 1)
+               if n > len(before) or n > len(after) or before[n - 1] != after[n - 1]]
+    conn.execute("CREATE OR REPLACE TABLE scratch.record_delta (record_id BIGINT, change VARCHAR)")
+    if changes:
+        conn.executemany("INSERT INTO scratch.record_delta VALUES (?, ?)", changes)
+    delta.hand_on(conn, "person_records")
+
+
+def _both_ways(store: Store, before: list[dict], after: list[dict], *, batch_sql: str | None = None,
+               unread: bool = False) -> dict:
+    """Link ``before`` (a full run), then ``after`` (the records after a batch; ``batch_sql`` changes what else the
+    batch changes, e.g. houses) three ways: incrementally from the change set person_records hands on (on the
+    store), incrementally by comparing every record (a copy without it) and whole (another copy); asserts they
+    agree, that both incremental runs decided the same closure, and returns the first's summary. ``unread``:
+    person_records builds once more before identity runs (a run stopped after it), handing on an empty set."""
     with store.connect() as conn:
         load_records(conn, before)
+        _hand_on(conn, [], before)
         link_persons(conn, run_date=RUN, incremental=True)
         load_records(conn, after)
+        if batch_sql:
+            conn.execute(batch_sql)
+        _hand_on(conn, before, after)
+        if unread:
+            _hand_on(conn, after, after)
     full = Store(store.path.with_name("full.duckdb"))
     shutil.copy(store.path, full.path)
+    compared = Store(store.path.with_name("compared.duckdb"))
+    shutil.copy(store.path, compared.path)
     with store.connect() as conn:
         summary = link_persons(conn, run_date=RUN, incremental=True)
+    with compared.connect() as conn:
+        conn.execute("DROP TABLE scratch.record_delta")    # a store whose change set is not this build's
+        by_comparing = link_persons(conn, run_date=RUN, incremental=True)
     with full.connect() as conn:
         assert link_persons(conn, run_date=RUN, incremental=False)["built"] == "full"
-    assert summary["built"] == "delta"
+    assert summary["built"] == by_comparing["built"] == "delta"
     assert summary["closure_records"] < len(after)
-    found = store_differences(store.path, full.path)
-    assert not found, "; ".join(found)
+    assert summary["closure_records"] == by_comparing["closure_records"]
+    for other in (full, compared):
+        found = store_differences(store.path, other.path)
+        assert not found, "; ".join(found)
     return summary
 
 
@@ -134,3 +164,32 @@ def test_a_record_whose_house_changed(store, closure_at_any_size):
     _both_ways(store, before, after)
     got = _links(store)
     assert got["visits:b1:2"][0] == got["residents:b1:1"][0]
+
+
+def test_a_house_moved_to_another_street(store, closure_at_any_size):
+    # No record changes: the house H2 of a 王小明 without an ID moves to a grid of the street of H1, where the
+    # 王小明 with an ID of the same birth year lives. The name key is bounded by the street (identity_candidates.sql):
+    # the two are blocked together now — a seed person_records does not hand on (identity_seeds_handed.sql).
+    # identity.yaml's weights put a pair that only this key blocks (birth dates apart, houses apart) below the
+    # candidate floor, so no output shows it; the closure must hold the record all the same (another model's
+    # weights can link it), as the run that compares every record finds it.
+    houses = ("INSERT INTO core.grids (microgrid_code, street_code) VALUES ('M1', 'S1'), ('M2', 'S2'), ('M3', 'S1');"
+              "INSERT INTO core.houses (house_code, microgrid_code) VALUES ('H1', 'M1'), ('H2', 'M2');")
+    before = _bystanders() + [
+        record("1", "王小明", id_number=WANG, house="H1", sex="男"),
+        record("2", "王小明", birth="1990-01-07", house="H2", sex="男"),
+    ]
+    with store.connect() as conn:
+        conn.execute(houses)
+    summary = _both_ways(store, before, before,
+                         batch_sql="UPDATE core.houses SET microgrid_code = 'M3' WHERE house_code = 'H2'")
+    assert (summary["closure_records"], summary["blocked_pairs"]) == (1, 1)
+
+
+def test_a_change_set_left_unread(store, closure_at_any_size):
+    # person_records built twice since identity last ran: its last change set is empty, the batch is in the one
+    # before. Identity must not start from the last alone (pipelines/identity/link.py, _seeds_handed_on).
+    before = _bystanders() + [record("1", "李建国", id_number=LI, house="H1", sex="男")]
+    summary = _both_ways(store, before, before + [record("2", "李建国", birth="1975-05-05", house="H1", sex="男",
+                                                         template="census")], unread=True)
+    assert summary["closure_records"] >= 1
