@@ -134,7 +134,7 @@ def render_all(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_of: dt.date
     tables: pipelines/reports/run_report.py) which every report's note links, then ``index.html`` with lineage.
     On a writable connection (a build) a report whose content is unchanged keeps the files of the last render
     (pipelines/reports/kept.py) from ``previous`` (the last build's folder; None: ``out_dir`` itself)."""
-    from pipelines.reports import period_start
+    from pipelines.marts import period_start
     from pipelines.reports.run_report import write_run_report
 
     out_dir = Path(out_dir)

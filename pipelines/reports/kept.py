@@ -5,7 +5,7 @@ masked person lists, the quality lines), of the file names, of the masking it is
 protects and writes it (disclosure control, HTML, XLSX, CSV: the code signature and the packages that write bytes).
 So the build digests that, after the queries and before the disclosure audit and the writing — which are most of a
 report's time at city scale — and when the digest is the one recorded for the same file set at the last build
-(``core.build_state``, step ``report-files <key>``: the digest and each file's SHA-256) and the last build's files
+(the build state, pipelines/status/delta.py, step ``report-files <key>``: the digest and each file's SHA-256) and the last build's files
 are still there with those bytes, they are linked (or copied) into the new folder instead of being made again.
 Anything else renders as before. Byte-identical by construction: tests/reports/test_kept_files.py changes one
 community's rows and finds its files made again, another community's kept, and both equal to a fresh render.
@@ -33,7 +33,7 @@ WRITERS = ("highspy", "pyarrow")
 
 @dataclass
 class Kept:
-    """Where a report's files may be kept from: the connection holding ``core.build_state`` (writable: a build),
+    """Where a report's files may be kept from: the connection holding the build state (writable: a build),
     the last build's folder of the same files (may be the same folder), and the key naming the file set (the
     department masking and jurisdiction it is rendered for)."""
     conn: duckdb.DuckDBPyConnection

@@ -66,7 +66,7 @@ def marts_fingerprint(as_of: dt.date) -> str:
 
 
 # The persons whose core.person_status rows the status steps replaced since the build's report step last read it
-# (pipelines/reports/period_start.py keeps 期初 statuses for them); absent when a status step since was a full one.
+# (pipelines/marts/period_start.py keeps 期初 statuses for them); absent when a status step since was a full one.
 REPORT_PERSON_DELTA = "scratch.report_person_delta"
 
 

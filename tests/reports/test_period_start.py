@@ -1,4 +1,4 @@
-"""人口变动月报's 期初 statuses kept between builds (pipelines/reports/period_start.py): after a batch that brings
+"""人口变动月报's 期初 statuses kept between builds (pipelines/marts/period_start.py): after a batch that brings
 records dated before the period's eve (补录) and new visits, the kept rows are brought up to date for the persons the
 status steps replaced and equal every person's status decided afresh for the eve; a full status step, another eve or
 another window decides them whole; a read-only connection uses them only when they are current."""
@@ -13,7 +13,7 @@ import pytest
 
 from pipelines import demo
 from pipelines.bench import Timer, run_stages
-from pipelines.reports import period_start
+from pipelines.marts import period_start
 from pipelines.status import build_status, status_at
 from pipelines.store import Store
 
