@@ -41,10 +41,10 @@ def test_same_valid_id_is_one_person_and_two_ids_are_two(store, run_date):
         keys = [k for (k,) in conn.execute("SELECT person_key FROM core.persons").fetchall()]
         assert all(len(k) == 11 and k.startswith("P") and k[1:].isdigit() for k in keys)
         # The working tables (scratch.* in the store, TEMP tables) are gone after the run; scratch.record_delta is
-        # core.person_records' hand-off to later stages, scratch.link_delta identity's to evidence
-        # (docs/architecture.md, "Incremental builds").
+        # core.person_records' hand-off to later stages, scratch.link_delta identity's to evidence, scratch.handed_sets
+        # their counters (docs/architecture.md, "Incremental builds").
         left = conn.execute("SELECT schema_name, table_name FROM duckdb_tables() "
-                            "WHERE (schema_name = 'scratch' AND table_name NOT IN ('record_delta', 'link_delta')) "
+                            "WHERE (schema_name = 'scratch' AND table_name NOT IN ('record_delta', 'link_delta', 'handed_sets')) "
                             "OR (temporary AND table_name LIKE '\\_%' ESCAPE '\\')").fetchall()
         assert left == []
 
