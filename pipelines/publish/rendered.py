@@ -156,14 +156,12 @@ def prerender(conn: duckdb.DuckDBPyConnection, version_dir: Path, as_of: dt.date
     extracts in PRERENDERED_FORMATS for the jurisdictions it may choose. Reports are made once per masking of the
     departments granted them. One preparation serves all reports
     (grants.narrow); extracts read the version's extract tables. Returns what was made."""
-    from pipelines.marts import portal_source
     from pipelines.publish import load_registry
     from pipelines.publish.grants import ALLOWED_LEVELS, resolve_scope
     from pipelines.reports import TITLES
 
     files = VersionFiles(version_dir)
-    src = portal_source(conn, "portal_areas")
-    areas = conn.execute(f"SELECT level, code FROM {src} ORDER BY level = 'community', code").fetchall()[:limit]
+    areas = conn.execute("SELECT level, code FROM marts.portal_areas ORDER BY level = 'community', code").fetchall()[:limit]
 
     @contextlib.contextmanager
     def same():
