@@ -223,7 +223,7 @@ def _write_xlsx(conn, data: dict, path: Path) -> Path:
         ws.append([f"填报单位：{data['unit']}　　统计截止日期：{as_of_cn(meta['as_of'])}　　数据版本：{meta['version'] or '—'}"
                    + (f"　　上一版本：{meta['base_version']}（截止 {as_of_cn(meta['base_as_of'])}）" if meta["has_base"]
                       else f"　　上一版本：{meta['earlier_version']}（由较早版本的 onceonly 写成，不作比较）"
-                      if meta["earlier_version"] else "　　上一版本：无")])
+                      if meta.get("earlier_version") else "　　上一版本：无")])
         ws.append(columns)
         for cell in ws[1]:
             cell.font = print_font(bold=True, size=14)
