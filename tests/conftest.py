@@ -20,6 +20,16 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture
+def closure_at_any_size(monkeypatch):
+    """Identity decides the dirty closure however large it is: a test's batch is most of its small street, which
+    would otherwise be linked by a full run (cheaper then, link._MAX_CLOSURE_SHARE), its closure's exactness
+    not tested."""
+    from pipelines.identity import link
+
+    monkeypatch.setattr(link, "_MAX_CLOSURE_SHARE", 1.0)
+
+
+@pytest.fixture
 def catalog():
     return load_catalog()
 

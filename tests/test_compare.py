@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from pipelines.compare import file_differences, main, render_outputs
 from pipelines.store import Store
 from tests.publish.conftest import AS_OF
@@ -13,6 +15,7 @@ from tests.schema import copy_of
 DEPT = "网格员"
 
 
+@pytest.mark.slow   # renders every output of two homes
 def test_outputs_of_two_homes_compared(world_template, tmp_path, capsys):
     copy_of(world_template, tmp_path / "a")
     shutil.copytree(tmp_path / "a", tmp_path / "b")

@@ -44,6 +44,7 @@ def test_discovery_keeps_district_folders_and_says_why_it_skips_the_rest(tmp_pat
     assert discover(tmp_path / "missing") == ([], [])
 
 
+@pytest.mark.slow   # Dagster runs per district
 def test_sensor_adds_new_districts_and_reruns_only_the_changed_one(tmp_path):
     inbox = tmp_path / "inbox"
     for code in ("510104", "510107"):

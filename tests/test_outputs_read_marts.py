@@ -9,20 +9,8 @@ from pipelines.paths import REPO_ROOT
 
 NAMED = re.compile(r"\b(core|staging)\.([a-z_]+)\b")
 
-# (file, table): what an output still reads below the marts, and why
-ALLOWED = {
-    # the per-grid snapshots of earlier builds (走访核查进度's previous gap): a history no one as-of mart holds
-    ("pipelines/reports/families.py", "core.grid_history"),
-    # 救助类别 of a task closed by a record's newest version: the ledger keeps no copy of the record's fields
-    ("sql/reports/extract_assistance_tasks.sql", "core.evidence"),
-    # the run report compares with the previous published version, which may predate marts.persons
-    ("pipelines/reports/run_report.py", "core.person_status"),
-    # the portal's area picker and dates also serve store versions published before marts.grids existed
-    ("pipelines/web/data.py", "core.grids"),
-    ("pipelines/web/data.py", "core.person_status"),
-    # the first administrator's account is placed in the store's first street (not an output)
-    ("pipelines/web/users.py", "core.grids"),
-}
+# (file, table): what an output still reads below the marts, and why (none today; the test keeps the mechanism)
+ALLOWED: set[tuple[str, str]] = set()
 
 
 def _outputs() -> list[Path]:

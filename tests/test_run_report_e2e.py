@@ -130,3 +130,25 @@ def test_the_same_version_renders_the_same_bytes(two_runs, tmp_path):
         assert (tmp_path / name).read_bytes() == (folder / name).read_bytes(), name
     live = versions.live(two_runs["home"])
     assert (live.dir / "reports" / AS_OF.isoformat() / HTML_NAME).exists()
+
+
+def test_a_previous_version_written_before_the_marts_is_named_not_compared(two_runs, tmp_path):
+    from pipelines.reports.run_report import build_tables, write_run_report
+
+    live = versions.live(two_runs["home"])
+    old, now = tmp_path / "old.duckdb", tmp_path / "now.duckdb"
+    shutil.copyfile(live.store, old)
+    shutil.copyfile(live.store, now)
+    with Store(old).connect() as conn:
+        conn.execute("DROP TABLE marts.persons")
+    out = tmp_path / "out"
+    out.mkdir()
+    with Store(now).connect() as conn:
+        build_tables(conn, as_of=AS_OF, version="v-now", previous=old, base_version="v-old")
+        assert conn.execute("SELECT has_base, earlier_version FROM marts.run_meta").fetchall() == [(False, "v-old")]
+        write_run_report(conn, out)
+    page = text(out / HTML_NAME)
+    assert "上一版本 v-old 由较早版本的 onceonly 写成，不作比较。" in page and "与上一版本相比的变化" in page
+    assert "新增人员" not in page
+    header = openpyxl.load_workbook(out / XLSX_NAME).worksheets[0]["A2"].value
+    assert "上一版本：v-old（由较早版本的 onceonly 写成，不作比较）" in header

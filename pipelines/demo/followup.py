@@ -163,18 +163,16 @@ def truth_for(truth: Path, as_of: dt.date) -> Path:
 
 
 def gap_report(conn, truth: Path, as_of: dt.date) -> str:
-    """登记人口 − 实有人口 per grid on the previous build and on ``as_of`` (core.grid_history), with the
+    """登记人口 − 实有人口 per grid on the previous build and on ``as_of`` (marts.grid_series), with the
     verification tasks closed in between, and the truth's gap on each date where the demo knows it."""
     from pipelines.store import table_exists
 
-    if not table_exists(conn, "core.grid_history"):
+    if not table_exists(conn, "marts.grid_series"):
         return "（库中尚无网格历史：请先运行 onceonly run）"
     snaps: dict[dt.date, dict[str, int]] = {}
     for day, code, gap in conn.execute("""
-            SELECT as_of, grid_code, registered - verified
-            FROM core.grid_history
-            WHERE as_of <= ?
-            QUALIFY built_at = max(built_at) OVER (PARTITION BY as_of)""", [as_of]).fetchall():
+            SELECT as_of, grid_code, registered - verified FROM marts.grid_series WHERE as_of <= ?""",
+            [as_of]).fetchall():
         snaps.setdefault(day, {})[code] = gap
     if as_of not in snaps:
         return f"（库中没有统计截止日期 {as_of} 的网格快照：请先运行 onceonly run --as-of {as_of}）"
@@ -183,7 +181,7 @@ def gap_report(conn, truth: Path, as_of: dt.date) -> str:
         SELECT grid_code, count(*) FROM marts.tasks
         WHERE kind = 'verify' AND state = 'closed' AND closed_on > coalesce(?::DATE, DATE '0001-01-01')
         GROUP BY grid_code""", [before]).fetchall())
-    names = dict(conn.execute("SELECT grid_code, min(grid_name) FROM core.grids GROUP BY grid_code").fetchall())
+    names = dict(conn.execute("SELECT grid_code, min(grid_name) FROM marts.grids GROUP BY grid_code").fetchall())
     now, then = snaps[as_of], snaps.get(before, {})
     t_now, t_then = _truth_gaps(truth, as_of), _truth_gaps(truth, before)
 

@@ -15,7 +15,7 @@ import datetime as dt
 
 import duckdb
 
-from pipelines.store import Store, sql_text, table_exists
+from pipelines.store import Store, table_exists
 
 # The person marts: a view of their rows (every person's, or an incremental build's persons': sql/marts/delta.sql),
 # stored whole or added to the rows kept (_add), in this order (population_by_grid counts marts.persons).
@@ -27,7 +27,7 @@ WHOLE_MARTS = ("marts/grid_population.sql", "marts/assistance_check.sql")
 PORTAL_MARTS = {"portal_areas": "marts/portal_areas.sql", "portal_dates": "marts/portal_dates.sql",
                 "portal_issue_counts": "marts/portal_issue_counts.sql"}
 
-__all__ = ["PORTAL_MARTS", "build_marts", "build_output_marts", "build_portal_marts", "portal_source"]
+__all__ = ["PORTAL_MARTS", "build_marts", "build_output_marts", "build_portal_marts"]
 
 
 def _status_date(conn: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, int]:
@@ -106,12 +106,6 @@ def build_output_marts(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date) -> No
 def build_portal_marts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """The portal's aggregate tables (after the steward queue); returns their row counts."""
     for name, relative in PORTAL_MARTS.items():
-        conn.execute(f"CREATE OR REPLACE TABLE marts.{name} AS {sql_text(relative)}")
+        Store.run_sql(conn, relative)
     return {name: conn.execute(f"SELECT count(*) FROM marts.{name}").fetchall()[0][0] for name in PORTAL_MARTS}
 
-
-def portal_source(conn: duckdb.DuckDBPyConnection, name: str, tables: frozenset[str] | None = None) -> str:
-    """``marts.<name>``, or its query as a subquery in a store published before the table existed (``tables``:
-    what the store holds, when the caller knows)."""
-    known = f"marts.{name}" in tables if tables is not None else table_exists(conn, f"marts.{name}")
-    return f"marts.{name}" if known else f"({sql_text(PORTAL_MARTS[name])})"

@@ -3,8 +3,9 @@ check for deregistration, which assistance payments civil affairs should check �
 
 ``build_tasks`` appends the build's events to the ledger ``core.task_log`` (opened / closed, citing the
 closing record) and its per-grid snapshot to ``core.grid_history`` — both only ever appended to — then
-writes ``marts.tasks`` (every task known on D), ``marts.verification_tasks`` and
-``marts.deregistration_feedback`` (the contract's extracts). The rules are in ``sql/marts/tasks.sql``.
+writes ``marts.tasks`` (every task known on D), ``marts.verification_tasks``,
+``marts.deregistration_feedback`` (the contract's extracts) and ``marts.grid_series`` (the history's newest
+snapshot per as-of). The rules are in ``sql/marts/tasks.sql``.
 
 A build records events only when D is not before the newest as-of already in the ledger: the ledger moves
 forward. Building an earlier date (a past month re-rendered) computes what a build on that date would have
@@ -59,6 +60,7 @@ def build_tasks(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, record: bool
         variables = {}
     if record:
         Store.run_sql(conn, "marts/grid_history.sql")
+    Store.run_sql(conn, "marts/grid_series.sql")
     return record_events
 
 

@@ -163,7 +163,6 @@ def prerender(conn: duckdb.DuckDBPyConnection, version_dir: Path, as_of: dt.date
     (grants.narrow); extracts read the version's extract tables. A report whose content for a jurisdiction is what
     it was at the last build keeps that build's files (``previous_dir``: its version folder; pipelines/reports/kept.py).
     Returns what was made."""
-    from pipelines.marts import portal_source
     from pipelines.publish import load_registry
     from pipelines.publish.grants import ALLOWED_LEVELS, resolve_scope
     from pipelines.reports import TITLES
@@ -171,8 +170,7 @@ def prerender(conn: duckdb.DuckDBPyConnection, version_dir: Path, as_of: dt.date
     files = VersionFiles(version_dir)
     # the files made are recorded for the next build to keep, with or without a last build to keep from
     previous = VersionFiles(version_dir if previous_dir is None else previous_dir)
-    src = portal_source(conn, "portal_areas")
-    areas = conn.execute(f"SELECT level, code FROM {src} ORDER BY level = 'community', code").fetchall()[:limit]
+    areas = conn.execute("SELECT level, code FROM marts.portal_areas ORDER BY level = 'community', code").fetchall()[:limit]
 
     @contextlib.contextmanager
     def same():

@@ -193,10 +193,9 @@ def task_progress(conn, as_of: dt.date) -> list[Section]:
 
     if not table_exists(conn, "marts.tasks"):
         return []
-    if table_exists(conn, "core.grid_history"):
+    if table_exists(conn, "marts.grid_series"):
         conn.execute("CREATE OR REPLACE TEMP TABLE r_task_history AS SELECT as_of, grid_code, registered, verified "
-                     "FROM core.grid_history WHERE as_of < ? QUALIFY built_at = max(built_at) OVER (PARTITION BY as_of)",
-                     [as_of])
+                     "FROM marts.grid_series WHERE as_of < ?", [as_of])
     else:
         conn.execute("CREATE OR REPLACE TEMP TABLE r_task_history "
                      "(as_of DATE, grid_code VARCHAR, registered BIGINT, verified BIGINT)")

@@ -34,7 +34,7 @@ OUTCOME_CN = {"loaded": "已导入", "rejected": "整份拒收", "duplicate": "�
 # the previous version's tables the comparison reads, and the columns it needs of each
 _PREVIOUS = {
     "rr_prev_batches": ("raw.batches", "batch_id"),
-    "rr_prev_status": ("core.person_status", "person_key, status, registered, grid_code, as_of"),
+    "rr_prev_status": ("marts.persons", "person_key, status, registered, grid_code, as_of"),
     "rr_prev_issues": ("quality.issues", "issue_id, community_code, status"),
 }
 
@@ -42,22 +42,23 @@ _PREVIOUS = {
 def build_tables(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, version: str | None,
                  previous: Path | None = None, base_version: str | None = None) -> dict:
     """marts.run_meta / run_files / run_sources / run_changes / run_transitions for this run, ``previous`` (the
-    base version's store file) ATTACHed read-only for the comparison; without one, the comparison is with nothing."""
-    attached = False
+    base version's store file) ATTACHed read-only for the comparison; without one, the comparison is with nothing.
+    A previous version without marts.persons (written before the marts, 2026-12-06) is named, not compared."""
+    attached = earlier = False
     if previous is not None and Path(previous).exists():
         attach_read_only(conn, "rr_prev", previous)
-        attached = True
+        attached = bool(conn.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'rr_prev' "
+                                     "AND schema_name = 'marts' AND table_name = 'persons'").fetchall()[0][0])
+        earlier = not attached
+        if earlier:
+            conn.execute("DETACH rr_prev")
     try:
         for view, (table, columns) in _PREVIOUS.items():
-            schema, name = table.split(".")
-            source = f"rr_prev.{table}" if attached and conn.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'rr_prev' AND schema_name = ? "
-                "AND table_name = ?", [schema, name]).fetchall()[0][0] else None
-            if source is None:
-                source = f"(SELECT {columns} FROM {table} WHERE false)"
+            source = f"rr_prev.{table}" if attached else f"(SELECT {columns} FROM {table} WHERE false)"
             conn.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {columns} FROM {source}")
         Store.run_sql(conn, "marts/run_report.sql", as_of=as_of, version=version,
-                      base_version=base_version if attached else None)
+                      base_version=base_version if attached else None,
+                      earlier_version=base_version if earlier else None)
     finally:
         for view in _PREVIOUS:
             conn.execute(f"DROP VIEW IF EXISTS {view}")
@@ -220,8 +221,9 @@ def _write_xlsx(conn, data: dict, path: Path) -> Path:
         ws = wb.create_sheet(title)
         ws.append([f"{TITLE}：{title}"])
         ws.append([f"填报单位：{data['unit']}　　统计截止日期：{as_of_cn(meta['as_of'])}　　数据版本：{meta['version'] or '—'}"
-                   + (f"　　上一版本：{meta['base_version']}（截止 {as_of_cn(meta['base_as_of'])}）"
-                      if meta["has_base"] else "　　上一版本：无")])
+                   + (f"　　上一版本：{meta['base_version']}（截止 {as_of_cn(meta['base_as_of'])}）" if meta["has_base"]
+                      else f"　　上一版本：{meta['earlier_version']}（由较早版本的 onceonly 写成，不作比较）"
+                      if meta.get("earlier_version") else "　　上一版本：无")])
         ws.append(columns)
         for cell in ws[1]:
             cell.font = print_font(bold=True, size=14)

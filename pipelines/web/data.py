@@ -20,7 +20,6 @@ from pathlib import Path
 import duckdb
 
 from pipelines import versions
-from pipelines.marts import portal_source
 from pipelines.paths import store_path
 from pipelines.publish.rendered import OpenConn, VersionFiles
 from pipelines.store import Store, table_exists, worker_connection
@@ -64,9 +63,14 @@ class Notice:
     built_at: str | None
     as_of: str | None
     building: bool
+    # written by an onceonly from before the marts (2026-12-06): the portal reads marts only, so it shows no dates
+    earlier: bool = False
 
     @property
     def text(self) -> str | None:
+        if self.earlier:
+            return (f"当前数据版本 {self.version or ''} 由较早版本的 onceonly 写成，门户无法读取其统计截止日期和辖区。"
+                    "请管理员运行一次 onceonly run 生成新的数据版本。")
         if not self.building:
             return None
         shown = (self.built_at or "")[:16]
@@ -164,13 +168,17 @@ class StoreGate:
                 self._open.close_if_idle()
                 self._open = None
 
-    def version(self) -> versions.Version | None:
-        """The version the next request reads (its record: built when, from which batches)."""
+    def _live(self) -> _Open | None:
         with contextlib.suppress(StoreUnavailable):
             used = self._acquire()
             self._release(used)
-            return used.version
+            return used
         return None
+
+    def version(self) -> versions.Version | None:
+        """The version the next request reads (its record: built when, from which batches)."""
+        used = self._live()
+        return used.version if used else None
 
     def building(self) -> dict | None:
         """Whether a build runs now (asked at most once a second: pages ask on every request)."""
@@ -181,9 +189,10 @@ class StoreGate:
         return value
 
     def notice(self) -> Notice:
-        v = self.version()
+        used = self._live()
+        v = used.version if used else None
         return Notice(v.id if v else None, v.built_at if v else None, v.as_of if v else None,
-                      self.building() is not None)
+                      self.building() is not None, used is not None and "marts.portal_areas" not in used.tables)
 
     def choices(self, level: str, code: str) -> tuple[list["Area"], list[str]]:
         """(areas under a user's jurisdiction, as-of dates), cached per version (a version never changes), so a
@@ -213,30 +222,29 @@ class Area:
 
 
 def areas(conn: duckdb.DuckDBPyConnection, level: str, code: str) -> list[Area]:
-    """The jurisdictions under a user's own (theirs first); empty when the grids no longer know it."""
-    if not table_exists(conn, "core.grids"):
+    """The jurisdictions under a user's own (theirs first); empty when the grids no longer know it, or the version
+    was written before the marts (:attr:`Notice.text` says so)."""
+    if not table_exists(conn, "marts.portal_areas"):
         return []
-    if level == "grid":     # core.grids is small: one row per microgrid
-        rows = conn.execute("SELECT grid_code, min(grid_name) FROM core.grids WHERE grid_code = ? GROUP BY grid_code",
+    if level == "grid":     # marts.grids is small: one row per microgrid
+        rows = conn.execute("SELECT grid_code, min(grid_name) FROM marts.grids WHERE grid_code = ? GROUP BY grid_code",
                             [code]).fetchall()
         return [Area("grid", c, n) for c, n in rows]
-    src = portal_source(conn, "portal_areas")
     if level == "community":
-        rows = conn.execute(f"SELECT code, name FROM {src} WHERE level = 'community' AND code = ? ORDER BY 1",
-                            [code]).fetchall()
+        rows = conn.execute("SELECT code, name FROM marts.portal_areas WHERE level = 'community' AND code = ? "
+                            "ORDER BY 1", [code]).fetchall()
         return [Area("community", c, n) for c, n in rows]
-    street = conn.execute(f"SELECT code, name FROM {src} WHERE level = 'street' AND code = ? ORDER BY 1",
+    street = conn.execute("SELECT code, name FROM marts.portal_areas WHERE level = 'street' AND code = ? ORDER BY 1",
                           [code]).fetchall()
     if not street:
         return []
-    comms = conn.execute(f"SELECT code, name FROM {src} WHERE level = 'community' AND street_code = ? ORDER BY 1",
-                         [code]).fetchall()
+    comms = conn.execute("SELECT code, name FROM marts.portal_areas WHERE level = 'community' AND street_code = ? "
+                         "ORDER BY 1", [code]).fetchall()
     return [Area("street", street[0][0], street[0][1])] + [Area("community", c, n) for c, n in comms]
 
 
 def as_of_dates(conn: duckdb.DuckDBPyConnection) -> list[str]:
     """Dates the store has statuses for, newest first (reports and extracts can only use these)."""
-    if not table_exists(conn, "core.person_status"):
+    if not table_exists(conn, "marts.portal_dates"):
         return []
-    src = portal_source(conn, "portal_dates")
-    return [r[0].isoformat() for r in conn.execute(f"SELECT as_of FROM {src} ORDER BY 1 DESC").fetchall()]
+    return [r[0].isoformat() for r in conn.execute("SELECT as_of FROM marts.portal_dates ORDER BY 1 DESC").fetchall()]

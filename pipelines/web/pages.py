@@ -25,7 +25,6 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from pipelines import versions
-from pipelines.marts import portal_source
 from pipelines.paths import REPORTS_DIR
 from pipelines.homedb import AuditEvent, record
 from pipelines.publish import FORMATS, audit, load_registry, masking
@@ -377,7 +376,7 @@ def _issue_counts(conn, portal: Portal, status: str, communities: list[str]) -> 
     """(rule, issues) of one status in these communities, the decisions waiting for the next build applied: from
     the version's aggregate when none wait, else from the issues themselves."""
     issues, _ = pending.overlay(conn, portal.home)
-    src = (portal_source(conn, "portal_issue_counts", portal.gate.tables()) if issues == "quality.issues" else
+    src = ("marts.portal_issue_counts" if issues == "quality.issues" else
            f"(SELECT community_code, status, rule, count(*) AS n FROM {issues} GROUP BY ALL)")
     return conn.execute(f"SELECT rule, sum(n)::BIGINT FROM {src} WHERE status = ? AND list_contains(?, community_code) "
                         "GROUP BY rule ORDER BY rule", [status, communities]).fetchall()
@@ -389,7 +388,7 @@ def home(request: Request, portal: Portal, pr: Principal):
     info: dict = {"open_issues": None, "last_load": None, "dates": []}
     pr.areas, info["dates"] = portal.gate.choices(pr.user.scope_level, pr.user.scope_code)
     with portal.gate.read() as conn:
-        if pr.can_steward and portal.gate.has("quality.issues"):
+        if pr.can_steward and portal.gate.has("marts.portal_issue_counts"):
             info["open_issues"] = sum(n for _, n in _issue_counts(conn, portal, "open", sorted(pr.community_codes)))
         if pr.can_see_runs and portal.gate.has("raw.batches"):
             info["last_load"] = conn.execute("SELECT max(loaded_at) FROM raw.batches").fetchall()[0][0]
@@ -570,7 +569,7 @@ def queue_page(request: Request, portal: Portal, pr: Principal):
         page = int(page)
         communities = sorted(pr.community_codes) if not f["community"] else [f["community"]]
         rows, rules, total = [], [], 0
-        if portal.gate.has("quality.issues"):
+        if portal.gate.has("marts.portal_issue_counts"):
             rules = _issue_counts(conn, portal, f["status"], communities)
             if f["rule"] and f["rule"] not in {r for r, _ in rules}:
                 f["rule"] = ""

@@ -245,7 +245,7 @@ def ensure_demo_users(home: Path) -> list[tuple[str, str, str, str]]:
     with Store(path).connect(read_only=True) as conn:
         try:
             first = conn.execute("SELECT street_code, street_name, community_code, community_name, grid_code "
-                                 "FROM core.grids ORDER BY street_code, community_code, grid_code LIMIT 1").fetchall()
+                                 "FROM marts.grids ORDER BY street_code, community_code, grid_code LIMIT 1").fetchall()
         except Exception:   # no grids table yet
             first = []
     if not first:

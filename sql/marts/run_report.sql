@@ -1,14 +1,16 @@
 -- The run report's tables (pipelines/reports/run_report.py): what this run answered for every inbox file, the
 -- rows it refused, and what changed since the previous published version. The previous version's tables are
--- read through TEMP views rr_prev_batches, rr_prev_status, rr_prev_issues (ATTACHed read-only by the caller;
--- empty views shaped alike when there is no previous version). Rebuilt by every run; the portal reads them.
+-- read through TEMP views rr_prev_batches, rr_prev_status (its marts.persons), rr_prev_issues (ATTACHed
+-- read-only by the caller; empty views shaped alike when there is no previous version, or it was written before
+-- the marts: earlier_version names it). Both sides read the marts. Rebuilt by every run; the portal reads them.
 
 CREATE OR REPLACE TABLE marts.run_meta AS
 SELECT getvariable('as_of')::DATE AS as_of,
        getvariable('version')::VARCHAR AS version,
        getvariable('base_version')::VARCHAR AS base_version,
        (SELECT max(as_of) FROM rr_prev_status) AS base_as_of,
-       getvariable('base_version') IS NOT NULL AS has_base;
+       getvariable('base_version') IS NOT NULL AS has_base,
+       getvariable('earlier_version')::VARCHAR AS earlier_version;
 
 -- every inbox file and folder as this run found it; new_batch: its batch was first read by this run
 CREATE OR REPLACE TABLE marts.run_files AS
@@ -43,15 +45,15 @@ ORDER BY b.template;
 -- A person counts in the community of the grid of their house on each side; grids as this run knows them.
 CREATE OR REPLACE TABLE marts.run_changes AS
 WITH grid AS (
-    SELECT grid_code, min(community_code) AS community_code FROM core.grids GROUP BY grid_code
+    SELECT grid_code, min(community_code) AS community_code FROM marts.grids GROUP BY grid_code
 ),
 community AS (
     SELECT community_code, min(community_name) AS community_name, min(street_code) AS street_code
-    FROM core.grids GROUP BY community_code
+    FROM marts.grids GROUP BY community_code
 ),
 now AS (
     SELECT s.person_key, s.status, s.registered, g.community_code
-    FROM core.person_status s LEFT JOIN grid g USING (grid_code)
+    FROM marts.persons s LEFT JOIN grid g USING (grid_code)
 ),
 before AS (
     SELECT s.person_key, s.status, s.registered, g.community_code
@@ -110,13 +112,13 @@ ORDER BY k.community_code NULLS LAST;
 -- status moves between the two versions, per community of this run's side (the previous side's when gone)
 CREATE OR REPLACE TABLE marts.run_transitions AS
 WITH grid AS (
-    SELECT grid_code, min(community_code) AS community_code FROM core.grids GROUP BY grid_code
+    SELECT grid_code, min(community_code) AS community_code FROM marts.grids GROUP BY grid_code
 )
 SELECT coalesce(gn.community_code, gb.community_code) AS community_code,
        coalesce(b.status, '（上一版本无此人）') AS status_before,
        coalesce(n.status, '（本版本无此人）') AS status_now,
        count(*) AS persons
-FROM core.person_status n
+FROM marts.persons n
 FULL JOIN rr_prev_status b USING (person_key)
 LEFT JOIN grid gn ON gn.grid_code = n.grid_code
 LEFT JOIN grid gb ON gb.grid_code = b.grid_code

@@ -178,6 +178,15 @@ placed AS (
     FROM merged m
     LEFT JOIN core.houses h ON h.house_code = m.house_code
     LEFT JOIN core.grids g ON g.microgrid_code = h.microgrid_code
+),
+aid_kind AS (
+    -- 救助类别 of a settled assistance task's record, from its newest version: the check no longer flags it
+    SELECT m.task_id, arg_max(e.outcome, e.loaded_at) AS assistance_type
+    FROM merged m
+    JOIN core.evidence e ON e.template = 'assistance' AND e.person_key = m.person_key
+                        AND m.subject IN (e.record_no, e.batch_id || ':' || e.row_no)
+    WHERE m.kind = 'assistance' AND m.state = 'closed'
+    GROUP BY m.task_id
 )
 SELECT p.task_id, p.kind, p.state, p.person_key, p.house_code, p.current_grid AS grid_code, p.subject,
        p.opened_on, p.closed_on,
@@ -188,9 +197,10 @@ SELECT p.task_id, p.kind, p.state, p.person_key, p.house_code, p.current_grid AS
        -- an open task says why it is needed today, a closed one why it was opened
        CASE WHEN p.state = 'open' THEN n.basis ELSE p.opened_basis END AS basis,
        p.resolution, p.closing_key, p.closing_template, p.closing_batch_id, p.closing_row_no,
-       p.closing_record_no, p.closing_date, p.closing_detail
+       p.closing_record_no, p.closing_date, p.closing_detail, k.assistance_type
 FROM placed p
-LEFT JOIN t_needed n ON n.task_id = p.task_id;
+LEFT JOIN t_needed n ON n.task_id = p.task_id
+LEFT JOIN aid_kind k ON k.task_id = p.task_id;
 
 DROP TABLE t_new;
 DROP TABLE t_closing;

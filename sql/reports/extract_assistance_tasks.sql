@@ -6,22 +6,13 @@ WITH grid AS (
     SELECT grid_code, district_code, street_code, community_code
     FROM rp_grids
     QUALIFY row_number() OVER (PARTITION BY grid_code ORDER BY microgrid_code) = 1
-),
-kinds AS (
-    -- 救助类别 of a settled task's record, from its newest version
-    SELECT t.task_id, arg_max(e.outcome, e.loaded_at) AS assistance_type
-    FROM marts.tasks t
-    JOIN core.evidence e ON e.template = 'assistance' AND e.person_key = t.person_key
-                        AND t.subject IN (e.record_no, e.batch_id || ':' || e.row_no)
-    WHERE t.kind = 'assistance' AND t.state = 'closed'
-    GROUP BY t.task_id
 )
 SELECT t.task_id AS 任务编号,
        CASE WHEN t.state = 'closed' THEN '本月已办结' ELSE task_state_cn(t.state, t.overdue) END AS 办理状态,
        t.opened_on AS 开始日期, t.closed_on AS 办结日期, t.days AS 用时天数,
        coalesce(a.记录编号, CASE WHEN t.subject NOT LIKE '%:%' THEN t.subject END) AS 记录编号,
        coalesce(a.公民身份号码, p.id_number) AS 公民身份号码, coalesce(a.姓名, p.name) AS 姓名,
-       coalesce(a.救助类别, k.assistance_type) AS 救助类别, a.月救助金额,
+       coalesce(a.救助类别, t.assistance_type) AS 救助类别, a.月救助金额,
        p.status AS 状态,
        CASE WHEN t.state = 'closed' THEN t.resolution || '：' || coalesce(t.closing_detail, '无记录') ELSE a.依据 END
            AS 依据,
@@ -30,7 +21,6 @@ SELECT t.task_id AS 任务编号,
 FROM marts.tasks t
 LEFT JOIN marts.assistance_flagged a ON t.state = 'open' AND a.record = t.subject AND a.person_key = t.person_key
 LEFT JOIN marts.persons p ON p.person_key = t.person_key AND p.as_of = getvariable('as_of')
-LEFT JOIN kinds k ON k.task_id = t.task_id
 LEFT JOIN grid g ON g.grid_code = t.grid_code
 WHERE t.kind = 'assistance'
   AND (t.state = 'open' OR t.closed_on >= date_trunc('month', getvariable('as_of'))::DATE);

@@ -1,7 +1,7 @@
 -- 走访核查进度 (in the 网格规范达标 report): per grid of the jurisdiction, the verification tasks open, overdue
 -- and closed (this period: since the previous build's as-of, variable prev_as_of; and in all), the median days
 -- from opening to the closing record, the police checks still open, and 登记人口 − 实有人口 now and at the
--- previous build (core.grid_history, read through r_task_history: see pipelines/reports/families.py).
+-- previous build (marts.grid_series, read through r_task_history: see pipelines/reports/families.py).
 CREATE OR REPLACE TEMP TABLE r_task_progress AS
 WITH grid AS (
     SELECT grid_code, min(community_code) AS _c, min(community_name) AS community_name,

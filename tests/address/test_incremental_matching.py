@@ -82,6 +82,7 @@ def _add_house(code, microgrid, address, compound, building, unit, floor, room):
     return change
 
 
+@pytest.mark.slow   # three matching runs (full, incremental, rebuild); the fast loop keeps the new-house case
 def test_a_new_house_turns_an_old_unique_match_into_multi_match(home):
     how, rows = _both(home, _add_house("A3", "MG-A", P + "嘉陵社区嘉陵江东街180号金域蓝湾6栋1单元601室",
                                        "金域蓝湾", "6", "1", "6", "601"))
@@ -135,12 +136,14 @@ def test_a_renamed_grid(home):
     assert rows[("hukou", 6)] != ("matched", "B1") and rows[("assistance", 2)] != ("matched", "B1")
 
 
+@pytest.mark.slow   # three matching runs (full, incremental, rebuild); the fast loop keeps the new-house case
 def test_a_stewards_decision(home):
     how, rows = _both(home, lambda c: record_alias(c, "house", "金域蓝湾5栋1单元1202室", "A1", by="张三"))
     assert rows[("floating", 4)] == ("matched", "A1")
     assert how == "full"
 
 
+@pytest.mark.slow   # three matching runs (full, incremental, rebuild); the fast loop keeps the new-house case
 def test_new_rows_of_a_police_station_settle_its_old_ambiguous_row(home):
     def more(c):
         c.executemany("INSERT INTO staging.floating (batch_id, row_no, record_no, current_address, police_station) VALUES ('fb2', ?, ?, '嘉陵江东街180号金域蓝湾5栋1单元1203室', "
@@ -152,6 +155,7 @@ def test_new_rows_of_a_police_station_settle_its_old_ambiguous_row(home):
     assert rows[("hukou", 5)] == rows[("hukou", 2)] == ("matched", "B2")
 
 
+@pytest.mark.slow   # three matching runs (full, incremental, rebuild); the fast loop keeps the new-house case
 def test_a_batch_withdrawn(home):
     def withdraw(c):
         c.execute("DELETE FROM staging.floating WHERE batch_id = 'fb'")

@@ -19,6 +19,9 @@ from pipelines.demo.world import _Gen
 from pipelines.sources import load_catalog, normalize_header
 from tests.demo.demo_files import inbox_files, read_table
 
+# a city of three streets generated and read back: `make test` and CI, not the fast loop
+pytestmark = pytest.mark.slow
+
 AS_OF = dt.date(2026, 10, 31)
 STREET_MAX = 3000
 PERSONS = 7000           # three streets of 2,334 / 2,333 / 2,333
@@ -202,7 +205,6 @@ def test_street_vocabulary_stays_unique_for_many_streets():
         street(1000)
 
 
-@pytest.mark.slow
 def test_the_store_meets_its_targets_on_a_city(city, tmp_path):
     """The real pipeline over three streets: nothing merges across streets, every target holds."""
     import dagster as dg

@@ -16,7 +16,7 @@ import shutil
 import pytest
 
 from pipelines.compare import store_differences
-from pipelines.identity import link, link_persons
+from pipelines.identity import link_persons
 from pipelines.status import delta
 from pipelines.store import Store
 from tests.identity.identity_records import load_records, make_id, record
@@ -38,13 +38,6 @@ def _bystanders() -> list[dict]:
         rows.append(record(str(101 + 2 * n), name, template="visits",
                            id_number=ident if n % 5 else None, house=f"B{n}"))
     return rows
-
-
-@pytest.fixture
-def closure_at_any_size(monkeypatch):
-    """A small street's closure is a large share of it: decided as a closure all the same (its exactness is what
-    is tested; link._MAX_CLOSURE_SHARE only chooses the cheaper way)."""
-    monkeypatch.setattr(link, "_MAX_CLOSURE_SHARE", 1.0)
 
 
 def _links(store: Store) -> dict[str, tuple]:
@@ -120,6 +113,7 @@ def test_a_new_record_merges_two_existing_persons(store, closure_at_any_size):
     assert now["residents:b1:2"][0] == now["census:b1:3"][0] == was["residents:b1:1"][0]
 
 
+@pytest.mark.slow   # three link runs (full, incremental, rebuild); the fast loop keeps the merge case
 def test_twins_stay_apart(store, closure_at_any_size):
     before = _bystanders() + [
         record("1", "张子轩", id_number=TWIN_B, house="H1", sex="男"),
@@ -134,6 +128,7 @@ def test_twins_stay_apart(store, closure_at_any_size):
     assert got["residents:b1:3"][0] != got["residents:b1:1"][0]
 
 
+@pytest.mark.slow   # three link runs (full, incremental, rebuild); the fast loop keeps the merge case
 def test_a_record_without_a_valid_id_joins_through_the_model(store, closure_at_any_size):
     before = _bystanders() + [record("1", "李建国", id_number=LI, house="H1", sex="男")]
     _both_ways(store, before, before + [record("2", "李建国", birth="1975-05-05", house="H1", sex="男",
@@ -142,6 +137,7 @@ def test_a_record_without_a_valid_id_joins_through_the_model(store, closure_at_a
     assert got["census:b1:2"] == (got["residents:b1:1"][0], "name_match")
 
 
+@pytest.mark.slow   # three link runs (full, incremental, rebuild); the fast loop keeps the merge case
 @pytest.mark.parametrize("arrives_first", ["valid", "mistyped"])
 def test_a_mistyped_id(store, closure_at_any_size, arrives_first):
     # one digit off (…0505… → …0595…): joins 李建国 by the mistyped-ID rule, whichever record came first
@@ -154,6 +150,7 @@ def test_a_mistyped_id(store, closure_at_any_size, arrives_first):
     assert got["floating:b1:2"] == (got["residents:b1:1"][0], "id_typo")
 
 
+@pytest.mark.slow   # three link runs (full, incremental, rebuild); the fast loop keeps the merge case
 def test_a_record_whose_house_changed(store, closure_at_any_size):
     # the visit's address now matches the house of the 王小明 without an ID: the two are one person
     before = _bystanders() + [

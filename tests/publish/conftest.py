@@ -19,6 +19,7 @@ def load_world(conn) -> None:
     conn.execute(WORLD_SQL.read_text(encoding="utf-8"))
     build_output_marts(conn, as_of=AS_OF)
     Store.run_sql(conn, "marts/grid_population.sql", as_of=AS_OF)
+    Store.run_sql(conn, "marts/grid_series.sql")
 
 
 def build_world(store) -> None:

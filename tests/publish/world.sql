@@ -202,15 +202,15 @@ SELECT 'HS-' || s.person_key AS task_id, 'verify' AS kind, 'open' AS state, s.pe
        true AS overdue, '最近一次在住证据为 2025-06-01 的实有人口采集，已超过 365 天未核实' AS basis,
        NULL::VARCHAR AS resolution, NULL::VARCHAR AS closing_key, NULL::VARCHAR AS closing_template,
        NULL::VARCHAR AS closing_batch_id, NULL::INTEGER AS closing_row_no, NULL::VARCHAR AS closing_record_no,
-       NULL::DATE AS closing_date, NULL::VARCHAR AS closing_detail
+       NULL::DATE AS closing_date, NULL::VARCHAR AS closing_detail, NULL::VARCHAR AS assistance_type
 FROM core.person_status s WHERE s.status = '待核实' AND s.house_code IS NOT NULL
 UNION ALL
 SELECT 'HS-P10', 'verify', 'closed', 'P10', 'H3', 'G1', '2025-01-01', DATE '2026-09-30', DATE '2026-10-31', 10, 30, false,
        '最近一次在住证据为 2025-01-01 的实有人口采集，已超过 365 天未核实', '已离开', 'hukou:b_hk:3', 'hukou', 'b_hk', 3,
-       'HK-1', DATE '2026-10-10', '户籍登记 2026-10-10 户籍状态迁出 (记录编号 HK-1)'
+       'HK-1', DATE '2026-10-10', '户籍登记 2026-10-10 户籍状态迁出 (记录编号 HK-1)', NULL
 UNION ALL
 SELECT 'JZ-' || a.record, 'assistance', 'open', a.person_key, s.house_code, s.grid_code, a.record, DATE '2026-10-31',
-       NULL, 0, 30, false, a.依据, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+       NULL, 0, 30, false, a.依据, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM marts.assistance_flagged a JOIN core.person_status s ON s.person_key = a.person_key;
 
 CREATE TABLE marts.verification_tasks AS

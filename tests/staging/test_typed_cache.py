@@ -2,6 +2,8 @@
 and a staging table that is not current must be rebuilt."""
 from __future__ import annotations
 
+import pytest
+
 from pipelines.ingest.typed import typed_complete, typed_version
 from pipelines.staging import staging_sql
 from pipelines.ingest import load_inbox
@@ -46,6 +48,7 @@ def test_a_stale_cache_is_rebuilt_from_raw(store, catalog, tmp_path):
         assert conn.execute("SELECT count(*) FROM staging.residents").fetchall() == [(5,)]
 
 
+@pytest.mark.slow   # a batch of more than a row group of rows
 def test_a_first_batch_larger_than_a_row_group_is_all_in_staging(store, catalog, tmp_path):
     """130,000 rows (> DuckDB's 122,880-row group) as a template's first batch: every typed row must be
     readable in the same process right after the load. With the staging table made by CREATE TABLE AS

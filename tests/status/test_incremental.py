@@ -84,15 +84,6 @@ def _differences(a: Path, b: Path) -> list[str]:
     return found
 
 
-@pytest.fixture
-def closure_at_any_size(monkeypatch):
-    """Identity decides the dirty closure however large it is: a batch that is most of a street would otherwise
-    be linked by a full run (cheaper then, link._MAX_CLOSURE_SHARE), and the closure's exactness not tested."""
-    from pipelines.identity import link
-
-    monkeypatch.setattr(link, "_MAX_CLOSURE_SHARE", 1.0)
-
-
 def _places_changed(inbox: Path, folder: Path) -> Path:
     """A later delivery of the street's houses and grids that moves nobody and changes what the marts print of a
     place: every other house's 居住类型 swapped (自住 ↔ 出租, dated the day before D, so it is the newest row), every

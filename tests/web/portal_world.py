@@ -97,7 +97,7 @@ def build_run_report(home: Path) -> None:
     shutil.copyfile(home / "store.duckdb", previous)
     with Store(previous).connect() as conn:
         conn.execute("DELETE FROM raw.batches WHERE batch_id = 'b_res_hb'")
-        conn.execute("UPDATE core.person_status SET status = '待核实' WHERE person_key = 'P06'")
+        conn.execute("UPDATE marts.persons SET status = '待核实' WHERE person_key = 'P06'")
     with Store(home / "store.duckdb").connect() as conn:
         build_tables(conn, as_of=AS_OF, version="000002", previous=previous, base_version="000001")
     previous.unlink()

@@ -116,6 +116,7 @@ def test_the_csrf_token_belongs_to_the_server_session(app, portal_home):
                for e in events(portal_home, user="shequ", action="refused"))
 
 
+@pytest.mark.slow   # waits out real session lifetimes (≈ 6 s)
 def test_idle_sessions_end_and_active_ones_last_until_their_lifetime(portal_home):
     add_user(portal_home, "idle1", PASSWORD, "社区", "C1")
     quick = create_app(portal_home, session_idle_minutes=1.5 / 60, session_hours=4 / 3600)   # 1.5 s idle, 4 s life

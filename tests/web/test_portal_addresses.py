@@ -83,6 +83,7 @@ def test_another_jurisdictions_spelling_is_refused(app):
     assert logged_in(app, "jiaoyu").get("/queue/addresses").status_code == 403     # no steward
 
 
+@pytest.mark.slow   # a browser journey over its own store
 def test_a_steward_settles_a_spelling_in_the_browser(browser, tmp_path, schema_template):  # noqa: F811
     home = _home(tmp_path / "home", schema_template)
     with serving(create_app(home)) as url:

@@ -23,6 +23,7 @@ def _shots(tmp_path: Path) -> Path:
     return REPO_ROOT / "docs" / "screenshots" if os.environ.get("ONCEONLY_SCREENSHOTS") == "docs" else tmp_path / "shots"
 
 
+@pytest.mark.slow   # a load test: 200 requests through a live server
 def test_200_concurrent_requests_on_loopback(live_server):
     with httpx.Client(base_url=live_server, follow_redirects=False) as c:
         token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
@@ -69,6 +70,7 @@ def _login(browser, live_server, user):
     return ctx, page
 
 
+@pytest.mark.slow   # a browser journey through every role
 def test_each_role_does_its_job_in_the_browser(browser, live_server, portal_home, tmp_path):
     shots = _shots(tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
@@ -143,6 +145,7 @@ def test_a_reports_person_list_is_one_click_from_the_reports_page(browser, live_
     ctx.close()
 
 
+@pytest.mark.slow   # a browser journey, printed to PDF
 def test_the_grid_workers_task_page_shows_its_chart_and_prints_its_list(browser, live_server, tmp_path):
     shots = _shots(tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
@@ -197,6 +200,7 @@ def test_the_street_office_reads_the_live_versions_run_report_within_its_jurisdi
     ctx.close()
 
 
+@pytest.mark.slow   # a browser journey over a rebuilt store
 def test_a_steward_follows_the_progress_of_their_communities_issues(browser, live_server, portal_home, tmp_path):
     from pipelines.store import Store
 
