@@ -79,11 +79,14 @@ def build_marts(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, record_tasks
     if current != as_of:
         build_status(conn, as_of=as_of, freshness_days=window)
     fingerprint = delta.marts_fingerprint(as_of)
-    kept = ("marts.persons", "marts.houses", "marts.grids", "marts.population_by_grid", "marts.person_sources")
+    kept = ("marts.persons", "marts.houses", "marts.grids", "marts.population_by_grid", "marts.person_sources",
+            "marts.deregistration_feedback")
     is_delta = incremental and delta.can_keep(conn, "marts", fingerprint, "scratch.person_delta", *kept)
     _output_marts(conn, as_of, is_delta)
     Store.run_sql(conn, "marts/person_sources.sql", as_of=as_of, marts_delta=is_delta)
     _add(conn, "person_sources", is_delta)
+    Store.run_sql(conn, "marts/deregistration_feedback.sql", as_of=as_of, marts_delta=is_delta)
+    _add(conn, "deregistration_feedback", is_delta)
     for relative in WHOLE_MARTS:
         Store.run_sql(conn, relative, as_of=as_of)
     conn.execute("DROP TABLE IF EXISTS scratch.person_delta")

@@ -3,9 +3,9 @@ check for deregistration, which assistance payments civil affairs should check �
 
 ``build_tasks`` appends the build's events to the ledger ``core.task_log`` (opened / closed, citing the
 closing record) and its per-grid snapshot to ``core.grid_history`` — both only ever appended to — then
-writes ``marts.tasks`` (every task known on D), ``marts.verification_tasks``,
-``marts.deregistration_feedback`` (the contract's extracts) and ``marts.grid_series`` (the history's newest
-snapshot per as-of). The rules are in ``sql/marts/tasks.sql``.
+writes ``marts.tasks`` (every task known on D), ``marts.verification_tasks`` (the contract's extract) and
+``marts.grid_series`` (the history's newest snapshot per as-of). The rules are in ``sql/marts/tasks.sql``.
+(``marts.deregistration_feedback``, the deregister tasks' extract, is a person mart: pipelines/marts/__init__.py.)
 
 A build records events only when D is not before the newest as-of already in the ledger: the ledger moves
 forward. Building an earlier date (a past month re-rendered) computes what a build on that date would have
@@ -20,8 +20,7 @@ import duckdb
 from pipelines.store import Store, table_exists
 
 KINDS = ("verify", "deregister", "assistance")
-TASK_FILES = ("marts/task_log.sql", "marts/tasks.sql", "marts/verification_tasks.sql",
-              "marts/deregistration_feedback.sql")
+TASK_FILES = ("marts/task_log.sql", "marts/tasks.sql", "marts/verification_tasks.sql")
 
 __all__ = ["KINDS", "build_tasks", "overdue_days", "task_history"]
 

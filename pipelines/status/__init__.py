@@ -39,7 +39,7 @@ import duckdb
 
 from pipelines.status.explain import explain
 from pipelines.status import delta
-from pipelines.store import Store
+from pipelines.store import Store, set_variables
 
 __all__ = ["build_evidence", "build_status", "explain", "prepare_status", "status_at"]
 
@@ -54,10 +54,19 @@ def build_evidence(conn: duckdb.DuckDBPyConnection, *, incremental: bool = False
     # known, every link is compared (sql/core/evidence_delta.sql)
     conn.execute("CREATE SCHEMA IF NOT EXISTS scratch")
     conn.execute("CREATE TABLE IF NOT EXISTS scratch.link_delta AS SELECT NULL::VARCHAR AS record_key")
+    # the records person_records built again since the last evidence build (their house may have changed), when
+    # its change set is the one right after the one this step last read and not a whole rebuild's; else every
+    # record's house is compared (sql/core/evidence_delta.sql)
+    handed = delta.records_handed(conn, "evidence")
+    conn.execute("CREATE OR REPLACE TEMP TABLE _records_handed AS "
+                 + ("SELECT record_id FROM scratch.record_delta" if handed else "SELECT NULL::BIGINT AS record_id"))
+    set_variables(conn, {"records_handed": handed})
     how = delta.build_step(conn, "evidence", delta.evidence_fingerprint(conn), incremental=incremental,
                            rows_sql="core/evidence.sql", delta_sql="core/evidence_delta.sql",
                            full_sql="core/evidence_build.sql", needs=("core.evidence",), variable="evidence_delta")
     conn.execute("DROP TABLE scratch.link_delta")
+    conn.execute("DROP TABLE _records_handed")
+    delta.read_handed(conn, "person_records", "evidence")
     delta.hand_on_to_reports(conn, how)
     return how
 

@@ -147,6 +147,14 @@ def handed_since(conn: duckdb.DuckDBPyConnection, step: str, reader: str) -> boo
     return last is not None and read is not None and last == read + 1
 
 
+def records_handed(conn: duckdb.DuckDBPyConnection, reader: str) -> bool:
+    """Whether scratch.record_delta holds every record core.person_records built or removed since ``reader`` last
+    read it: the set right after that one (:func:`handed_since`), and not a whole rebuild's ('rebuilt')."""
+    return (table_exists(conn, "scratch.record_delta") and handed_since(conn, "person_records", reader)
+            and not conn.execute("SELECT count(*) FROM (SELECT 1 FROM scratch.record_delta WHERE change = 'rebuilt' "
+                                 "LIMIT 1)").fetchall()[0][0])
+
+
 def read_handed(conn: duckdb.DuckDBPyConnection, step: str, reader: str) -> None:
     """Record that ``reader`` is now up to date with ``step``'s rows (whichever way it was built)."""
     _count(conn, f"{reader} read {step}", _handed(conn, step))

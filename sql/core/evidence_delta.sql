@@ -30,10 +30,21 @@ moved AS (
     UNION ALL
     (SELECT * FROM was_links EXCEPT SELECT * FROM now_links)
 ),
+-- A record's house changes only where core.person_records built its row again (scratch.record_delta: new batches,
+-- re-matched or re-stated houses). With variable records_handed, TEMP _records_handed holds that set, the one right
+-- after the one the last evidence build read (pipelines/status/__init__.py), and only its records are compared;
+-- else every record is.
+records AS (
+    SELECT record_id, coalesce(house_code, stated_house_code) AS house_code FROM core.person_records
+    WHERE getvariable('records_handed') IS NOT TRUE
+    UNION ALL
+    SELECT r.record_id, coalesce(r.house_code, r.stated_house_code) FROM core.person_records r
+    WHERE getvariable('records_handed') AND r.record_id IN (SELECT record_id FROM _records_handed)
+),
 rehoused AS (
     SELECT e.person_key
-    FROM core.evidence e JOIN core.person_records r USING (record_id)
-    WHERE e.house_code IS DISTINCT FROM coalesce(r.house_code, r.stated_house_code)
+    FROM core.evidence e JOIN records r USING (record_id)
+    WHERE e.house_code IS DISTINCT FROM r.house_code
 )
 SELECT DISTINCT person_key FROM (SELECT person_key FROM moved UNION ALL SELECT person_key FROM rehoused);
 

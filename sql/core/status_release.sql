@@ -8,3 +8,4 @@ DROP TABLE status_death;
 DROP TABLE status_departure;
 DROP TABLE status_p;
 DROP TABLE IF EXISTS _status_delta;
+DROP TABLE IF EXISTS _status_evidence_delta;

@@ -15,11 +15,16 @@
 -- * visits 已死亡 is death evidence at any house (only departures are restricted to P's house).
 
 CREATE TEMP TABLE IF NOT EXISTS _status_delta (person_key VARCHAR);
+-- the delta's persons' evidence read once (each step below reads status_evidence), not one scan of core.evidence each
+CREATE OR REPLACE TEMP TABLE _status_evidence_delta AS
+SELECT * FROM core.evidence
+WHERE getvariable('status_delta') IS TRUE AND person_key IN (SELECT person_key FROM _status_delta);
 CREATE OR REPLACE TEMP VIEW status_evidence AS
 SELECT *
-FROM core.evidence
+FROM (SELECT * FROM core.evidence WHERE getvariable('status_delta') IS NOT TRUE
+      UNION ALL
+      SELECT * FROM _status_evidence_delta)
 WHERE (getvariable('status_person') IS NULL OR person_key = getvariable('status_person'))
-  AND (getvariable('status_delta') IS NOT TRUE OR person_key IN (SELECT person_key FROM _status_delta))
   AND (evidence_date IS NULL OR evidence_date <= getvariable('as_of'));
 
 -- presence: residents, visits 在住, floating registrations not deregistered on or before D,

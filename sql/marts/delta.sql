@@ -37,6 +37,7 @@ DELETE FROM marts.persons WHERE person_key IN (SELECT person_key FROM _marts_del
 -- lineage rows are per record: a record linked to no person (before or now) has no person to name it by
 DELETE FROM marts.person_sources
 WHERE "人员主键" IS NULL OR "人员主键" IN (SELECT person_key FROM _marts_delta);
+DELETE FROM marts.deregistration_feedback WHERE "人员主键" IN (SELECT person_key FROM _marts_delta);
 
 DROP TABLE _marts_houses_was;
 DROP TABLE _marts_grids_was;

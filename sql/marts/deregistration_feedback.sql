@@ -8,9 +8,15 @@
 -- record without any police registration (known from the community census alone, e.g. 境外人员) is listed
 -- with an empty 警方记录编号 and 核查注销流动人口登记: the police hold no record to cancel, but the register
 -- that counts them is the floating-population one.
-CREATE OR REPLACE TABLE marts.deregistration_feedback AS
+-- A person's row reads only their own rows of core.person_status, core.persons and core.evidence: the view
+-- deregistration_feedback_rows is every person's, or with variable marts_delta only those of TEMP _marts_delta (an
+-- incremental build's persons, sql/marts/delta.sql), whose rows pipelines/marts/__init__.py replaces.
+CREATE TEMP TABLE IF NOT EXISTS _marts_delta (person_key VARCHAR);
+CREATE OR REPLACE TEMP VIEW deregistration_feedback_rows AS
 WITH gone AS (
-    SELECT person_key, basis FROM core.person_status WHERE registered AND status = '已离开'
+    SELECT person_key, basis FROM core.person_status
+    WHERE registered AND status = '已离开'
+      AND (getvariable('marts_delta') IS NOT TRUE OR person_key IN (SELECT person_key FROM _marts_delta))
 ),
 police AS (
     SELECT e.person_key,

@@ -234,3 +234,44 @@ def test_two_linkage_runs_before_evidence_hand_on_both_closures(city, tmp_path, 
     _build(full, batches, incremental=False)
     found = _differences(home, full)
     assert not found, "; ".join(found)
+
+
+def test_a_person_moved_to_another_grid_changes_both_grids_kept_rows(city, tmp_path):
+    """A later visit (dated D: it beats any presence, a residence permit's included) finds a person of an earlier
+    batch 在住 at a house of another grid: the kept mart rows of the
+    grid they left and of the grid they entered must both be counted again (marts.population_by_grid,
+    marts.grid_population), their row of marts.persons and their lineage's 状态 replaced — as a full rebuild
+    has them. A delta that kept either grid's row, or the person's, would leave it stale."""
+    import csv
+
+    home = tmp_path / "incremental"
+    _build(home, [city["inbox"]], incremental=True, start_at="read")
+    with Store(home / "store.duckdb").connect() as conn:
+        person, name, id_number, grid = conn.execute(
+            "SELECT person_key, name, id_number, grid_code FROM marts.persons WHERE status = '在住' "
+            "AND id_number IS NOT NULL AND grid_code IS NOT NULL ORDER BY person_key LIMIT 1").fetchall()[0]
+        house, other = conn.execute(
+            "SELECT h.house_code, g.grid_code FROM marts.houses h JOIN marts.grids g USING (microgrid_code) "
+            "WHERE g.grid_code <> ? ORDER BY h.house_code LIMIT 1", [grid]).fetchall()[0]
+        before = dict(conn.execute("SELECT grid_code, resident FROM marts.population_by_grid "
+                                   "WHERE grid_code IN (?, ?)", [grid, other]).fetchall())
+    moved = tmp_path / "moved"
+    (moved / "visits").mkdir(parents=True)
+    with (moved / "visits" / "走访-迁居.csv").open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows([["记录编号", "房屋编码", "姓名", "公民身份号码", "走访日期", "走访结果"],
+                                   ["ZF-MOVED-1", house, name, id_number, AS_OF.isoformat(), "在住"]])
+    inboxes = [city["inbox"], moved]
+    _read(home, inboxes)
+    full = tmp_path / "full"
+    shutil.copytree(home, full)
+    assert _build(home, inboxes, incremental=True)["marts"] == "delta"
+    _build(full, inboxes, incremental=False)
+    found = _differences(home, full)
+    assert not found, "; ".join(found)
+    with Store(home / "store.duckdb").connect() as conn:
+        assert conn.execute("SELECT grid_code FROM marts.persons WHERE person_key = ?", [person]).fetchall() == [(other,)]
+        after = dict(conn.execute("SELECT grid_code, resident FROM marts.population_by_grid "
+                                  "WHERE grid_code IN (?, ?)", [grid, other]).fetchall())
+        assert after[grid] == before[grid] - 1 and after[other] == before.get(other, 0) + 1
+        assert conn.execute('SELECT DISTINCT "状态" FROM marts.person_sources WHERE "人员主键" = ?',
+                            [person]).fetchall() == [("在住",)]
