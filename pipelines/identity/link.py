@@ -74,25 +74,31 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date, incremen
     # what the last run's links were made from: the code (identity.yaml's model among it) and the steward fixes
     fingerprint = delta.evidence_fingerprint(conn)
     Store.run_sql(conn, "core/identity_macros.sql")
-    conn.execute(blocking_macros(config))
+    _model_macros(conn, config)
     upgraded = _linked_by_earlier_version(conn)
     if upgraded:
         Store.run_sql(conn, "core/identity_upgrade.sql")
     keys_before = _issued_keys(conn)
     new_names = refresh_name_pinyin(conn)
     lap("pinyin")
-    _prepare_records(conn)
+    _house_streets(conn)
+    incremental = incremental and not upgraded and delta.can_keep(conn, "identity", fingerprint, *_DELTA_NEEDS)
+    # from the handed-on records, only their rows are read (identity_seeds_handed.sql); else every record's
+    handed = incremental and _seeds_handed_on(conn)
+    if not handed:
+        Store.run_sql(conn, "core/identity_records.sql")
     lap("records")
     closure, rounds = None, 0
-    if incremental and not upgraded and delta.can_keep(conn, "identity", fingerprint, *_DELTA_NEEDS):
-        closure, rounds = _dirty_closure(conn, handed=_seeds_handed_on(conn))
+    if incremental:
+        closure, rounds = _dirty_closure(conn, handed=handed)
     lap("closure")
     variables["identity_delta"] = closure is not None
-    compared, blocked, scored = decide(conn, config, variables, lap, records_ready=True)
-    if closure is None:  # what the next run compares its records with (an incremental run updated it in place)
+    compared, blocked, scored = decide(conn, config, variables, lap, records_ready=True, macros_ready=True)
+    if not incremental:  # what the next run compares its records with (the seeds' files updated it in place)
         conn.execute("CREATE OR REPLACE TABLE core.link_inputs AS SELECT * FROM _link_inputs")
-    # each house's street as this run read it: the next run's seeds include the records at a house that moved
-    conn.execute("CREATE OR REPLACE TABLE core.link_house_streets AS SELECT * FROM _house_street")
+    if not handed:  # each house's street as this run read it (identity_seeds_handed.sql updated it by the moved)
+        # the next run's seeds include the records at a house that moved
+        conn.execute("CREATE OR REPLACE TABLE core.link_house_streets AS SELECT * FROM _house_street")
     Store.run_sql(conn, "core/identity_keys.sql", **variables)
     conn.execute(levels_table(config))
     publish(conn, variables)
@@ -132,15 +138,16 @@ def model_variables(config: dict, run_date: dt.date) -> dict:
 
 
 def decide(conn: duckdb.DuckDBPyConnection, config: dict, variables: dict, lap=lambda name: None,
-           records_ready: bool = False) -> tuple:
+           records_ready: bool = False, macros_ready: bool = False) -> tuple:
     """Steps 1–4 of the module docstring over every person record (scratch.link_records, made here unless
     ``records_ready``: an incremental run cut it down to its closure): _link holds the
     decision of each record a valid ID does not decide, _ambiguous the ambiguous ones, _pairs/_pair_sides/
     _block_side what the model weighed. Shared by one store's linkage and the city pass (pipelines/city.py),
     which decides the city's records without a valid ID exactly as one store of the same files would.
-    Needs core/identity_macros.sql loaded. Returns (compared records, blocked pairs, pairs above the floor)."""
-    for macro in (match_weight_macro, link_rule_macro, match_levels_macro, blocking_macros):
-        conn.execute(macro(config))
+    Needs core/identity_macros.sql loaded, and the model's macros when ``macros_ready`` (link_persons made them).
+    Returns (compared records, blocked pairs, pairs above the floor)."""
+    if not macros_ready:
+        _model_macros(conn, config)
     if not records_ready:
         _prepare_records(conn)
     Store.run_sql(conn, "core/identity_prepare.sql")
@@ -176,6 +183,12 @@ def publish(conn: duckdb.DuckDBPyConnection, variables: dict) -> None:
         Store.run_sql(conn, "core/identity_publish_full.sql")
 
 
+def _model_macros(conn: duckdb.DuckDBPyConnection, config: dict) -> None:
+    """The macros identity.yaml's model and blocking keys generate (pipelines/identity/model.py)."""
+    for macro in (match_weight_macro, link_rule_macro, match_levels_macro, blocking_macros):
+        conn.execute(macro(config))
+
+
 def _prepare_records(conn: duckdb.DuckDBPyConnection) -> None:
     _house_streets(conn)
     Store.run_sql(conn, "core/identity_records.sql")
@@ -195,9 +208,10 @@ def _seeds_handed_on(conn: duckdb.DuckDBPyConnection) -> bool:
 
 
 def _dirty_closure(conn: duckdb.DuckDBPyConnection, *, handed: bool) -> tuple[int | None, int]:
-    """Cut scratch.link_records down to the dirty closure and what its decisions read (sql/core/identity_closure.sql,
+    """Make scratch.link_records of the dirty closure and what its decisions read (sql/core/identity_closure.sql,
     identity_closure_step.sql, identity_context.sql) from its seeds (``handed``: from scratch.record_delta, else by
-    comparing every record); returns the closure's size, or None (nothing cut: a full run)
+    comparing every record, scratch.link_records made whole); returns the closure's size, or None (every record
+    in scratch.link_records: a full run)
     when it does not close within _MAX_CLOSURE_ROUNDS or holds more than _MAX_CLOSURE_SHARE of the records, and
     the widening rounds it took."""
     Store.run_sql(conn, "core/identity_seeds_handed.sql" if handed else "core/identity_seeds_compared.sql")
@@ -210,9 +224,11 @@ def _dirty_closure(conn: duckdb.DuckDBPyConnection, *, handed: bool) -> tuple[in
             break
     Store.run_sql(conn, "core/identity_closure_done.sql")
     size, records = conn.execute(
-        "SELECT (SELECT count(*) FROM _closure), (SELECT count(*) FROM scratch.link_records)").fetchall()[0]
+        "SELECT (SELECT count(*) FROM _closure), (SELECT count(*) FROM _link_inputs)").fetchall()[0]
     if grew > 0 or size > _MAX_CLOSURE_SHARE * records:
         conn.execute("DROP TABLE _closure")
+        if handed:  # every record is decided: its rows are made (they equal core.link_inputs' now)
+            Store.run_sql(conn, "core/identity_records.sql")
         return None, rounds
     Store.run_sql(conn, "core/identity_context.sql")
     return size, rounds

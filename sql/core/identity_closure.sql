@@ -2,12 +2,8 @@
 -- whose decision a new batch can change — the dirty closure. Starts here from the seeds; identity_closure_step.sql
 -- widens it until it is closed; identity_context.sql then cuts scratch.link_records down to the closure and what
 -- its decisions read. Reads the seeds (_seed_rows: identity_seeds_handed.sql, else identity_seeds_compared.sql),
--- scratch.link_records (every record, this run), core.person_links and core.person_key_registry (what the last
--- run decided).
-
--- The last run's inputs brought up to this run's (what the next run compares with).
-DELETE FROM core.link_inputs WHERE record_key IN (SELECT record_key FROM _seed_rows);
-INSERT INTO core.link_inputs SELECT * FROM _link_inputs SEMI JOIN _seed_rows USING (record_key);
+-- _link_inputs (every record's row, this run: core.link_inputs, which the seeds' file brought up to date),
+-- core.person_links and core.person_key_registry (what the last run decided).
 
 -- Records without a valid ID: the only ones whose decision reads other records (a valid ID decides alone).
 -- closure_h: the hash the widening rounds know a record by (below).
@@ -32,7 +28,7 @@ SELECT name, pinyin, surname_pinyin, birth_date, sex, house_code, street_code FR
 
 CREATE OR REPLACE TEMP TABLE _houseless AS
 WITH housed AS (
-    SELECT name, birth_date, sex FROM identity_reached('scratch.link_records', '_changers') WHERE house_code IS NOT NULL
+    SELECT name, birth_date, sex FROM identity_reached('_link_inputs', '_changers') WHERE house_code IS NOT NULL
     UNION
     SELECT name, birth_date, sex FROM _changers WHERE house_code IS NOT NULL
 )
@@ -63,7 +59,7 @@ UNION ALL
 SELECT hash(anchor), hash(person_key) FROM core.person_key_registry WHERE anchor_kind = 'record'
 UNION ALL
 SELECT hash(i.record_key), hash(g.person_key)
-FROM core.person_key_registry g JOIN scratch.link_records i ON g.anchor_kind = 'id' AND g.anchor = i.id_number
+FROM core.person_key_registry g JOIN _link_inputs i ON g.anchor_kind = 'id' AND g.anchor = i.id_number
 WHERE i.id_valid;
 
 CREATE OR REPLACE TEMP TABLE _closure AS SELECT DISTINCT hash(record_key) AS h FROM _closure;
