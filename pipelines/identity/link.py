@@ -50,6 +50,9 @@ _UPGRADED = ("core.person_key_registry", "core.person_links", "core.merge_log", 
 # What an incremental run reads of the last one.
 _DELTA_NEEDS = ("core.link_inputs", "core.person_links", "core.person_key_registry", "core.persons",
                 "core.link_candidates", "core.link_comparisons", "core.merge_log")
+# The records person_records handed on (scratch.record_delta) as rows of core.person_records.
+_HANDED_RECORDS = ("(SELECT * FROM core.person_records WHERE record_id IN "
+                   "(SELECT record_id FROM scratch.record_delta))")
 # person_links as an earlier version wrote it: record_key spelled with the batch's SHA-256, or no record_id.
 _EARLIER_LINKS = "SELECT length(record_key) > 64 OR record_id IS NULL FROM core.person_links LIMIT 1"
 
@@ -79,12 +82,13 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date, incremen
     if upgraded:
         Store.run_sql(conn, "core/identity_upgrade.sql")
     keys_before = _issued_keys(conn)
-    new_names = refresh_name_pinyin(conn)
-    lap("pinyin")
-    _house_streets(conn)
     incremental = incremental and not upgraded and delta.can_keep(conn, "identity", fingerprint, *_DELTA_NEEDS)
     # from the handed-on records, only their rows are read (identity_seeds_handed.sql); else every record's
     handed = incremental and _seeds_handed_on(conn)
+    # every other record's name was cached by the run that last read person_records' change sets
+    new_names = refresh_name_pinyin(conn, _HANDED_RECORDS if handed else "core.person_records")
+    lap("pinyin")
+    _house_streets(conn)
     if not handed:
         Store.run_sql(conn, "core/identity_records.sql")
     lap("records")
@@ -102,6 +106,8 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date, incremen
     Store.run_sql(conn, "core/identity_keys.sql", **variables)
     conn.execute(levels_table(config))
     publish(conn, variables)
+    # the edges the next incremental run's closure widens by: whole after a full run, else this run's added
+    Store.run_sql(conn, "core/identity_edges_add.sql" if closure is not None else "core/identity_edges.sql")
     delta.remember(conn, "identity", fingerprint)
     delta.read_handed(conn, "person_records", "identity")
     lap("publish")
@@ -215,6 +221,8 @@ def _dirty_closure(conn: duckdb.DuckDBPyConnection, *, handed: bool) -> tuple[in
     when it does not close within _MAX_CLOSURE_ROUNDS or holds more than _MAX_CLOSURE_SHARE of the records, and
     the widening rounds it took."""
     Store.run_sql(conn, "core/identity_seeds_handed.sql" if handed else "core/identity_seeds_compared.sql")
+    if not table_exists(conn, "scratch.link_edges"):  # a store linked before the edges were kept
+        Store.run_sql(conn, "core/identity_edges.sql")
     Store.run_sql(conn, "core/identity_closure.sql")
     rounds = 0
     for rounds in range(1, _MAX_CLOSURE_ROUNDS + 1):
@@ -242,7 +250,7 @@ def drop_working_tables(conn: duckdb.DuckDBPyConnection) -> None:
                   "_pair_sides", "_person_cands", "_direct", "_ambiguous", "_nodes", "_uu_edges", "_comp",
                   "_comp_changed", "_comp_info", "_comp_conflict", "_best_edge", "_comp_open", "_house_street",
                   "_closure", "_closure_edges", "_closure_grew", "_frontier", "_closure_invalid", "_reach_outside", "_seed_rows",
-                  "_invalid", "_persons_changed",
+                  "_invalid", "_persons_changed", "_registered", "_links_moved",
                   "scratch.link_records", "scratch.link_clusters", "scratch.link_claims", "scratch.link_keys",
                   "scratch.link_final"):
         conn.execute(f"DROP TABLE IF EXISTS {table}")

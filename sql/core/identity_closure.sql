@@ -50,17 +50,16 @@ SELECT DISTINCT record_key FROM (
 );
 
 -- The widening rounds (identity_closure_step.sql) work on hashes of record keys (UBIGINT; two keys of one hash
--- only widen the closure, and a wider closure is decided as exactly) and read one narrow table, made here once,
--- instead of scanning person_links, the key registry and every record's ID each round: the edges between a record
--- and a person key — its link, a key anchored on it, a key anchored on its valid ID (identity_keys.sql).
-CREATE OR REPLACE TEMP TABLE _closure_edges AS
-SELECT hash(record_key) AS rk, hash(person_key) AS pk FROM core.person_links WHERE person_key IS NOT NULL
-UNION ALL
-SELECT hash(anchor), hash(person_key) FROM core.person_key_registry WHERE anchor_kind = 'record'
-UNION ALL
+-- only widen the closure, and a wider closure is decided as exactly) and read one narrow table instead of scanning
+-- person_links, the key registry and every record's ID each round: the edges between a record and a person key —
+-- its link, a key anchored on it, a key anchored on its valid ID (identity_keys.sql). Kept across runs
+-- (scratch.link_edges, identity_edges.sql says how it holds every edge of the last run's tables); the keys
+-- anchored on the seeds' IDs are added here (a seed's row is new to it).
+INSERT INTO scratch.link_edges
 SELECT hash(i.record_key), hash(g.person_key)
-FROM core.person_key_registry g JOIN _link_inputs i ON g.anchor_kind = 'id' AND g.anchor = i.id_number
+FROM core.person_key_registry g JOIN _seed_rows i ON g.anchor_kind = 'id' AND g.anchor = i.id_number
 WHERE i.id_valid;
+CREATE OR REPLACE TEMP VIEW _closure_edges AS SELECT rk, pk FROM scratch.link_edges;
 
 CREATE OR REPLACE TEMP TABLE _closure AS SELECT DISTINCT hash(record_key) AS h FROM _closure;
 CREATE OR REPLACE TEMP TABLE _frontier AS SELECT h FROM _closure;

@@ -10,4 +10,4 @@ SELECT DISTINCT record_key FROM (
 )
 WHERE hash(record_key) IN (SELECT h FROM _closure);
 
-DROP TABLE _closure_edges;
+DROP VIEW _closure_edges;
