@@ -81,7 +81,6 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date, incremen
     upgraded = _linked_by_earlier_version(conn)
     if upgraded:
         Store.run_sql(conn, "core/identity_upgrade.sql")
-    keys_before = _issued_keys(conn)
     incremental = incremental and not upgraded and delta.can_keep(conn, "identity", fingerprint, *_DELTA_NEEDS)
     # from the handed-on records, only their rows are read (identity_seeds_handed.sql); else every record's
     handed = incremental and _seeds_handed_on(conn)
@@ -104,6 +103,9 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date, incremen
         # the next run's seeds include the records at a house that moved
         conn.execute("CREATE OR REPLACE TABLE core.link_house_streets AS SELECT * FROM _house_street")
     Store.run_sql(conn, "core/identity_keys.sql", **variables)
+    # the keys numbered afresh (a claimed key is the registry's): counted here, not over the whole registry
+    new_keys = conn.execute("SELECT count(*) FROM scratch.link_keys "
+                            "WHERE person_key NOT IN (SELECT person_key FROM scratch.link_claims)").fetchall()[0][0]
     conn.execute(levels_table(config))
     publish(conn, variables)
     # the edges the next incremental run's closure widens by: whole after a full run, else this run's added
@@ -117,7 +119,7 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date, incremen
         "records": sum(rules.values()),
         "persons": conn.execute("SELECT count(*) FROM core.persons").fetchall()[0][0],
         "linked": conn.execute("SELECT count(*) FROM core.person_links WHERE person_key IS NOT NULL").fetchall()[0][0],
-        "new_keys": _issued_keys(conn) - keys_before,
+        "new_keys": new_keys,
         "rules": rules,
         "compared_records": compared,
         "blocked_pairs": blocked,
@@ -274,9 +276,3 @@ def _house_streets(conn: duckdb.DuckDBPyConnection) -> None:
                      "AS street_code FROM core.houses h JOIN core.grids g USING (microgrid_code) GROUP BY ALL")
     else:
         conn.execute("CREATE OR REPLACE TEMP TABLE _house_street (house_code VARCHAR, street_code VARCHAR)")
-
-
-def _issued_keys(conn: duckdb.DuckDBPyConnection) -> int:
-    if not table_exists(conn, "core.person_key_registry"):
-        return 0
-    return conn.execute("SELECT count(DISTINCT person_key) FROM core.person_key_registry").fetchall()[0][0]

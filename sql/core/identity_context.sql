@@ -7,6 +7,9 @@
 --   identity_candidates.sql), and whether unresolved records outside the closure reach them (_reach_outside;
 --   an unresolved record outside the closure is one the last run left unresolved: its decision stands);
 -- - the valid IDs one typo from the IDs of all these (the mistyped-ID rule).
+-- These still scan every record's row (_link_inputs, a stored table) for the few that share a blocking key, typo
+-- variant or profile with the closure: no index of those keys is kept across builds (it would be a second copy of
+-- core.link_inputs, kept up to date on every build, to save scans of a few columns).
 CREATE OR REPLACE TEMP TABLE _closure_invalid AS SELECT * FROM _invalid SEMI JOIN _closure USING (record_key);
 
 -- Outside the closure only identified records are read: a valid ID, or a mistyped-ID link of the last run (a
