@@ -246,12 +246,13 @@ def _dirty_closure(conn: duckdb.DuckDBPyConnection, *, handed: bool) -> tuple[in
 
 def drop_working_tables(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute("DROP VIEW IF EXISTS _link_all")
-    for view in ("_link_inputs", "_person_input", "_persons_new", "_candidates_new", "_comparisons_new"):
+    for view in ("_link_inputs", "_person_input", "_persons_new", "_candidates_new", "_comparisons_new",
+                 "_closure_edges"):
         conn.execute(f"DROP VIEW IF EXISTS {view}")
     for table in ("_link", "_unresolved", "_profiles", "_block_side", "_blocked_pairs", "_pairs",
                   "_pair_sides", "_person_cands", "_direct", "_ambiguous", "_nodes", "_uu_edges", "_comp",
                   "_comp_changed", "_comp_info", "_comp_conflict", "_best_edge", "_comp_open", "_house_street",
-                  "_closure", "_closure_edges", "_closure_grew", "_frontier", "_closure_invalid", "_reach_outside", "_seed_rows",
+                  "_closure", "_closure_grew", "_frontier", "_closure_invalid", "_reach_outside", "_seed_rows",
                   "_invalid", "_persons_changed", "_registered", "_links_moved",
                   "scratch.link_records", "scratch.link_clusters", "scratch.link_claims", "scratch.link_keys",
                   "scratch.link_final"):
