@@ -50,6 +50,9 @@ _UPGRADED = ("core.person_key_registry", "core.person_links", "core.merge_log", 
 # What an incremental run reads of the last one.
 _DELTA_NEEDS = ("core.link_inputs", "core.person_links", "core.person_key_registry", "core.persons",
                 "core.link_candidates", "core.link_comparisons", "core.merge_log")
+# The records person_records handed on (scratch.record_delta) as rows of core.person_records.
+_HANDED_RECORDS = ("(SELECT * FROM core.person_records WHERE record_id IN "
+                   "(SELECT record_id FROM scratch.record_delta))")
 # person_links as an earlier version wrote it: record_key spelled with the batch's SHA-256, or no record_id.
 _EARLIER_LINKS = "SELECT length(record_key) > 64 OR record_id IS NULL FROM core.person_links LIMIT 1"
 
@@ -74,28 +77,39 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date, incremen
     # what the last run's links were made from: the code (identity.yaml's model among it) and the steward fixes
     fingerprint = delta.evidence_fingerprint(conn)
     Store.run_sql(conn, "core/identity_macros.sql")
-    conn.execute(blocking_macros(config))
+    _model_macros(conn, config)
     upgraded = _linked_by_earlier_version(conn)
     if upgraded:
         Store.run_sql(conn, "core/identity_upgrade.sql")
-    keys_before = _issued_keys(conn)
-    new_names = refresh_name_pinyin(conn)
+    incremental = incremental and not upgraded and delta.can_keep(conn, "identity", fingerprint, *_DELTA_NEEDS)
+    # from the handed-on records, only their rows are read (identity_seeds_handed.sql); else every record's
+    handed = incremental and _seeds_handed_on(conn)
+    # every other record's name was cached by the run that last read person_records' change sets
+    new_names = refresh_name_pinyin(conn, _HANDED_RECORDS if handed else "core.person_records")
     lap("pinyin")
-    _prepare_records(conn)
+    _house_streets(conn)
+    if not handed:
+        Store.run_sql(conn, "core/identity_records.sql")
     lap("records")
     closure, rounds = None, 0
-    if incremental and not upgraded and delta.can_keep(conn, "identity", fingerprint, *_DELTA_NEEDS):
-        closure, rounds = _dirty_closure(conn, handed=_seeds_handed_on(conn))
+    if incremental:
+        closure, rounds = _dirty_closure(conn, handed=handed)
     lap("closure")
     variables["identity_delta"] = closure is not None
-    compared, blocked, scored = decide(conn, config, variables, lap, records_ready=True)
-    if closure is None:  # what the next run compares its records with (an incremental run updated it in place)
+    compared, blocked, scored = decide(conn, config, variables, lap, records_ready=True, macros_ready=True)
+    if not incremental:  # what the next run compares its records with (the seeds' files updated it in place)
         conn.execute("CREATE OR REPLACE TABLE core.link_inputs AS SELECT * FROM _link_inputs")
-    # each house's street as this run read it: the next run's seeds include the records at a house that moved
-    conn.execute("CREATE OR REPLACE TABLE core.link_house_streets AS SELECT * FROM _house_street")
+    if not handed:  # each house's street as this run read it (identity_seeds_handed.sql updated it by the moved)
+        # the next run's seeds include the records at a house that moved
+        conn.execute("CREATE OR REPLACE TABLE core.link_house_streets AS SELECT * FROM _house_street")
     Store.run_sql(conn, "core/identity_keys.sql", **variables)
+    # the keys numbered afresh (a claimed key is the registry's): counted here, not over the whole registry
+    new_keys = conn.execute("SELECT count(*) FROM scratch.link_keys "
+                            "WHERE person_key NOT IN (SELECT person_key FROM scratch.link_claims)").fetchall()[0][0]
     conn.execute(levels_table(config))
     publish(conn, variables)
+    # the edges the next incremental run's closure widens by: whole after a full run, else this run's added
+    Store.run_sql(conn, "core/identity_edges_add.sql" if closure is not None else "core/identity_edges.sql")
     delta.remember(conn, "identity", fingerprint)
     delta.read_handed(conn, "person_records", "identity")
     lap("publish")
@@ -105,7 +119,7 @@ def link_persons(conn: duckdb.DuckDBPyConnection, *, run_date: dt.date, incremen
         "records": sum(rules.values()),
         "persons": conn.execute("SELECT count(*) FROM core.persons").fetchall()[0][0],
         "linked": conn.execute("SELECT count(*) FROM core.person_links WHERE person_key IS NOT NULL").fetchall()[0][0],
-        "new_keys": _issued_keys(conn) - keys_before,
+        "new_keys": new_keys,
         "rules": rules,
         "compared_records": compared,
         "blocked_pairs": blocked,
@@ -132,15 +146,16 @@ def model_variables(config: dict, run_date: dt.date) -> dict:
 
 
 def decide(conn: duckdb.DuckDBPyConnection, config: dict, variables: dict, lap=lambda name: None,
-           records_ready: bool = False) -> tuple:
+           records_ready: bool = False, macros_ready: bool = False) -> tuple:
     """Steps 1–4 of the module docstring over every person record (scratch.link_records, made here unless
     ``records_ready``: an incremental run cut it down to its closure): _link holds the
     decision of each record a valid ID does not decide, _ambiguous the ambiguous ones, _pairs/_pair_sides/
     _block_side what the model weighed. Shared by one store's linkage and the city pass (pipelines/city.py),
     which decides the city's records without a valid ID exactly as one store of the same files would.
-    Needs core/identity_macros.sql loaded. Returns (compared records, blocked pairs, pairs above the floor)."""
-    for macro in (match_weight_macro, link_rule_macro, match_levels_macro, blocking_macros):
-        conn.execute(macro(config))
+    Needs core/identity_macros.sql loaded, and the model's macros when ``macros_ready`` (link_persons made them).
+    Returns (compared records, blocked pairs, pairs above the floor)."""
+    if not macros_ready:
+        _model_macros(conn, config)
     if not records_ready:
         _prepare_records(conn)
     Store.run_sql(conn, "core/identity_prepare.sql")
@@ -176,6 +191,12 @@ def publish(conn: duckdb.DuckDBPyConnection, variables: dict) -> None:
         Store.run_sql(conn, "core/identity_publish_full.sql")
 
 
+def _model_macros(conn: duckdb.DuckDBPyConnection, config: dict) -> None:
+    """The macros identity.yaml's model and blocking keys generate (pipelines/identity/model.py)."""
+    for macro in (match_weight_macro, link_rule_macro, match_levels_macro, blocking_macros):
+        conn.execute(macro(config))
+
+
 def _prepare_records(conn: duckdb.DuckDBPyConnection) -> None:
     _house_streets(conn)
     Store.run_sql(conn, "core/identity_records.sql")
@@ -195,12 +216,15 @@ def _seeds_handed_on(conn: duckdb.DuckDBPyConnection) -> bool:
 
 
 def _dirty_closure(conn: duckdb.DuckDBPyConnection, *, handed: bool) -> tuple[int | None, int]:
-    """Cut scratch.link_records down to the dirty closure and what its decisions read (sql/core/identity_closure.sql,
+    """Make scratch.link_records of the dirty closure and what its decisions read (sql/core/identity_closure.sql,
     identity_closure_step.sql, identity_context.sql) from its seeds (``handed``: from scratch.record_delta, else by
-    comparing every record); returns the closure's size, or None (nothing cut: a full run)
+    comparing every record, scratch.link_records made whole); returns the closure's size, or None (every record
+    in scratch.link_records: a full run)
     when it does not close within _MAX_CLOSURE_ROUNDS or holds more than _MAX_CLOSURE_SHARE of the records, and
     the widening rounds it took."""
     Store.run_sql(conn, "core/identity_seeds_handed.sql" if handed else "core/identity_seeds_compared.sql")
+    if not table_exists(conn, "scratch.link_edges"):  # a store linked before the edges were kept
+        Store.run_sql(conn, "core/identity_edges.sql")
     Store.run_sql(conn, "core/identity_closure.sql")
     rounds = 0
     for rounds in range(1, _MAX_CLOSURE_ROUNDS + 1):
@@ -210,9 +234,11 @@ def _dirty_closure(conn: duckdb.DuckDBPyConnection, *, handed: bool) -> tuple[in
             break
     Store.run_sql(conn, "core/identity_closure_done.sql")
     size, records = conn.execute(
-        "SELECT (SELECT count(*) FROM _closure), (SELECT count(*) FROM scratch.link_records)").fetchall()[0]
+        "SELECT (SELECT count(*) FROM _closure), (SELECT count(*) FROM _link_inputs)").fetchall()[0]
     if grew > 0 or size > _MAX_CLOSURE_SHARE * records:
         conn.execute("DROP TABLE _closure")
+        if handed:  # every record is decided: its rows are made (they equal core.link_inputs' now)
+            Store.run_sql(conn, "core/identity_records.sql")
         return None, rounds
     Store.run_sql(conn, "core/identity_context.sql")
     return size, rounds
@@ -220,13 +246,14 @@ def _dirty_closure(conn: duckdb.DuckDBPyConnection, *, handed: bool) -> tuple[in
 
 def drop_working_tables(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute("DROP VIEW IF EXISTS _link_all")
-    for view in ("_link_inputs", "_person_input", "_persons_new", "_candidates_new", "_comparisons_new"):
+    for view in ("_link_inputs", "_person_input", "_persons_new", "_candidates_new", "_comparisons_new",
+                 "_closure_edges"):
         conn.execute(f"DROP VIEW IF EXISTS {view}")
     for table in ("_link", "_unresolved", "_profiles", "_block_side", "_blocked_pairs", "_pairs",
                   "_pair_sides", "_person_cands", "_direct", "_ambiguous", "_nodes", "_uu_edges", "_comp",
                   "_comp_changed", "_comp_info", "_comp_conflict", "_best_edge", "_comp_open", "_house_street",
-                  "_closure", "_closure_edges", "_closure_grew", "_frontier", "_closure_invalid", "_reach_outside", "_seed_rows",
-                  "_invalid", "_persons_changed",
+                  "_closure", "_closure_grew", "_frontier", "_closure_invalid", "_reach_outside", "_seed_rows",
+                  "_invalid", "_persons_changed", "_registered", "_links_moved",
                   "scratch.link_records", "scratch.link_clusters", "scratch.link_claims", "scratch.link_keys",
                   "scratch.link_final"):
         conn.execute(f"DROP TABLE IF EXISTS {table}")
@@ -250,9 +277,3 @@ def _house_streets(conn: duckdb.DuckDBPyConnection) -> None:
                      "AS street_code FROM core.houses h JOIN core.grids g USING (microgrid_code) GROUP BY ALL")
     else:
         conn.execute("CREATE OR REPLACE TEMP TABLE _house_street (house_code VARCHAR, street_code VARCHAR)")
-
-
-def _issued_keys(conn: duckdb.DuckDBPyConnection) -> int:
-    if not table_exists(conn, "core.person_key_registry"):
-        return 0
-    return conn.execute("SELECT count(DISTINCT person_key) FROM core.person_key_registry").fetchall()[0][0]

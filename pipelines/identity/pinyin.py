@@ -45,14 +45,15 @@ def name_pinyin(name: str) -> tuple[str, str]:
     return " ".join(s for s in syllables if s), surname_py
 
 
-def refresh_name_pinyin(conn: duckdb.DuckDBPyConnection) -> int:
-    """Add pinyin for names of ``core.person_records`` not yet in the cache; returns how many."""
+def refresh_name_pinyin(conn: duckdb.DuckDBPyConnection, records: str = "core.person_records") -> int:
+    """Add pinyin for names of ``records`` (a relation of core.person_records' rows: all of them, or those a build
+    may have added) not yet in the cache; returns how many."""
     conn.execute("""
         CREATE TABLE IF NOT EXISTS core.identity_name_pinyin (
             name VARCHAR, pinyin VARCHAR, surname_pinyin VARCHAR)
     """)
-    names = [n for (n,) in conn.execute("""
-        SELECT DISTINCT name FROM core.person_records
+    names = [n for (n,) in conn.execute(f"""
+        SELECT DISTINCT name FROM {records}
         WHERE name IS NOT NULL AND name <> ''
           AND name NOT IN (SELECT name FROM core.identity_name_pinyin)
     """).fetchall()]

@@ -2,12 +2,8 @@
 -- whose decision a new batch can change — the dirty closure. Starts here from the seeds; identity_closure_step.sql
 -- widens it until it is closed; identity_context.sql then cuts scratch.link_records down to the closure and what
 -- its decisions read. Reads the seeds (_seed_rows: identity_seeds_handed.sql, else identity_seeds_compared.sql),
--- scratch.link_records (every record, this run), core.person_links and core.person_key_registry (what the last
--- run decided).
-
--- The last run's inputs brought up to this run's (what the next run compares with).
-DELETE FROM core.link_inputs WHERE record_key IN (SELECT record_key FROM _seed_rows);
-INSERT INTO core.link_inputs SELECT * FROM _link_inputs SEMI JOIN _seed_rows USING (record_key);
+-- _link_inputs (every record's row, this run: core.link_inputs, which the seeds' file brought up to date),
+-- core.person_links and core.person_key_registry (what the last run decided).
 
 -- Records without a valid ID: the only ones whose decision reads other records (a valid ID decides alone).
 -- closure_h: the hash the widening rounds know a record by (below).
@@ -32,7 +28,7 @@ SELECT name, pinyin, surname_pinyin, birth_date, sex, house_code, street_code FR
 
 CREATE OR REPLACE TEMP TABLE _houseless AS
 WITH housed AS (
-    SELECT name, birth_date, sex FROM identity_reached('scratch.link_records', '_changers') WHERE house_code IS NOT NULL
+    SELECT name, birth_date, sex FROM identity_reached('_link_inputs', '_changers') WHERE house_code IS NOT NULL
     UNION
     SELECT name, birth_date, sex FROM _changers WHERE house_code IS NOT NULL
 )
@@ -54,17 +50,16 @@ SELECT DISTINCT record_key FROM (
 );
 
 -- The widening rounds (identity_closure_step.sql) work on hashes of record keys (UBIGINT; two keys of one hash
--- only widen the closure, and a wider closure is decided as exactly) and read one narrow table, made here once,
--- instead of scanning person_links, the key registry and every record's ID each round: the edges between a record
--- and a person key — its link, a key anchored on it, a key anchored on its valid ID (identity_keys.sql).
-CREATE OR REPLACE TEMP TABLE _closure_edges AS
-SELECT hash(record_key) AS rk, hash(person_key) AS pk FROM core.person_links WHERE person_key IS NOT NULL
-UNION ALL
-SELECT hash(anchor), hash(person_key) FROM core.person_key_registry WHERE anchor_kind = 'record'
-UNION ALL
+-- only widen the closure, and a wider closure is decided as exactly) and read one narrow table instead of scanning
+-- person_links, the key registry and every record's ID each round: the edges between a record and a person key —
+-- its link, a key anchored on it, a key anchored on its valid ID (identity_keys.sql). Kept across runs
+-- (scratch.link_edges, identity_edges.sql says how it holds every edge of the last run's tables); the keys
+-- anchored on the seeds' IDs are added here (a seed's row is new to it).
+INSERT INTO scratch.link_edges
 SELECT hash(i.record_key), hash(g.person_key)
-FROM core.person_key_registry g JOIN scratch.link_records i ON g.anchor_kind = 'id' AND g.anchor = i.id_number
+FROM core.person_key_registry g JOIN _seed_rows i ON g.anchor_kind = 'id' AND g.anchor = i.id_number
 WHERE i.id_valid;
+CREATE OR REPLACE TEMP VIEW _closure_edges AS SELECT rk, pk FROM scratch.link_edges;
 
 CREATE OR REPLACE TEMP TABLE _closure AS SELECT DISTINCT hash(record_key) AS h FROM _closure;
 CREATE OR REPLACE TEMP TABLE _frontier AS SELECT h FROM _closure;

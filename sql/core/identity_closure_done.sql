@@ -2,7 +2,7 @@
 -- records, the seeds (a record gone is one) and the records keys are anchored on — whose hash it holds.
 CREATE OR REPLACE TEMP TABLE _closure AS
 SELECT DISTINCT record_key FROM (
-    SELECT record_key FROM scratch.link_records
+    SELECT record_key FROM _link_inputs
     UNION ALL
     SELECT record_key FROM _seed_rows
     UNION ALL
@@ -10,4 +10,4 @@ SELECT DISTINCT record_key FROM (
 )
 WHERE hash(record_key) IN (SELECT h FROM _closure);
 
-DROP TABLE _closure_edges;
+DROP VIEW _closure_edges;

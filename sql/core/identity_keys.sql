@@ -45,8 +45,10 @@ SELECT c.cluster_id,
            + row_number() OVER (ORDER BY c.cluster_id) AS VARCHAR), 10, '0')
 FROM scratch.link_clusters c ANTI JOIN scratch.link_keys a USING (cluster_id);
 
-INSERT INTO core.person_key_registry
-SELECT n.person_key, 'id', n.anchor, getvariable('run_date')
+-- The anchors this run adds (_registered: also what an incremental run adds to its closure's edges,
+-- identity_edges_add.sql).
+CREATE OR REPLACE TEMP TABLE _registered AS
+SELECT n.person_key, 'id' AS anchor_kind, n.anchor, getvariable('run_date') AS issued_on
 FROM (
     SELECT DISTINCT a.person_key, c.id_anchor AS anchor
     FROM scratch.link_keys a JOIN scratch.link_clusters c USING (cluster_id)
@@ -57,7 +59,7 @@ ANTI JOIN (SELECT person_key, anchor FROM core.person_key_registry WHERE anchor_
 
 -- Persons known only from records are anchored on every record, so they keep their key
 -- even when the founding record is later corrected or moves to another person.
-INSERT INTO core.person_key_registry
+INSERT INTO _registered
 SELECT n.person_key, 'record', n.anchor, getvariable('run_date')
 FROM (
     SELECT a.person_key, l.record_key AS anchor
@@ -66,3 +68,5 @@ FROM (
 ) n
 ANTI JOIN (SELECT person_key, anchor FROM core.person_key_registry WHERE anchor_kind = 'record') g
     USING (person_key, anchor);
+
+INSERT INTO core.person_key_registry SELECT * FROM _registered;

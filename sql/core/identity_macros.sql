@@ -51,6 +51,27 @@ CREATE OR REPLACE TEMP MACRO identity_id_birth_hint(id) AS (
          THEN try_strptime(substr(id, 7, 8), '%Y%m%d')::DATE END
 );
 
+-- What linkage reads of each row of table `records` (core.person_records' columns): its name forms and link fields,
+-- one row per record (scratch.link_records, identity_records.sql; or an incremental run's seeds only,
+-- identity_seeds_handed.sql).
+CREATE OR REPLACE TEMP MACRO identity_link_rows(records) AS TABLE
+SELECT
+    r.record_key,
+    r.record_id,
+    r.template,
+    nullif(r.name, '') AS name,
+    p.pinyin,
+    p.surname_pinyin,
+    r.id_number,
+    coalesce(r.id_valid, false) AND r.id_number IS NOT NULL AS id_valid,
+    coalesce(r.birth_date, CASE WHEN NOT coalesce(r.id_valid, false)
+                                THEN identity_id_birth_hint(r.id_number) END) AS birth_date,
+    r.sex,
+    r.house_code,
+    r.event_date
+FROM query_table(records) r
+LEFT JOIN core.identity_name_pinyin p ON p.name = r.name;
+
 -- Match probability of a match weight (log2 odds), as Splink reports it.
 CREATE OR REPLACE TEMP MACRO identity_match_probability(w) AS (pow(2, w) / (1 + pow(2, w)));
 

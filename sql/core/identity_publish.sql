@@ -42,6 +42,15 @@ WHERE o.record_key IS NULL
    OR o.person_key IS DISTINCT FROM f.person_key
    OR o.rule IS DISTINCT FROM f.rule;
 
+-- The links an incremental run adds to its closure's edges (identity_edges_add.sql): new, or to another person
+-- (read before core.person_links is replaced).
+CREATE OR REPLACE TEMP TABLE _links_moved AS
+SELECT f.record_key, f.person_key
+FROM scratch.link_final f
+LEFT JOIN (SELECT record_key, person_key FROM core.person_links
+           WHERE getvariable('identity_delta') AND record_key IN (SELECT record_key FROM _closure)) o USING (record_key)
+WHERE getvariable('identity_delta') AND f.person_key IS NOT NULL AND o.person_key IS DISTINCT FROM f.person_key;
+
 -- The persons whose row is written again: every one on a full run; on an incremental run every person a
 -- closure record belonged or belongs to (read before core.person_links is replaced).
 CREATE OR REPLACE TEMP TABLE _persons_changed AS

@@ -1,22 +1,8 @@
--- Working set for one linkage run: every person record with its name forms and link fields.
--- Kept narrow (no character lists): it is as long as core.person_records, so it is a scratch table.
-CREATE OR REPLACE TABLE scratch.link_records AS
-SELECT
-    r.record_key,
-    r.record_id,
-    r.template,
-    nullif(r.name, '') AS name,
-    p.pinyin,
-    p.surname_pinyin,
-    r.id_number,
-    coalesce(r.id_valid, false) AND r.id_number IS NOT NULL AS id_valid,
-    coalesce(r.birth_date, CASE WHEN NOT coalesce(r.id_valid, false)
-                                THEN identity_id_birth_hint(r.id_number) END) AS birth_date,
-    r.sex,
-    r.house_code,
-    r.event_date
-FROM core.person_records r
-LEFT JOIN core.identity_name_pinyin p ON p.name = r.name;
+-- Working set for one linkage run: every person record with its name forms and link fields (identity_link_rows,
+-- identity_macros.sql). Kept narrow (no character lists): it is as long as core.person_records, so it is a scratch
+-- table. An incremental run that starts from the records person_records handed on does not make it
+-- (identity_seeds_handed.sql: core.link_inputs, brought up to date, is every record's row then).
+CREATE OR REPLACE TABLE scratch.link_records AS SELECT * FROM identity_link_rows('core.person_records');
 
 -- What identity reads of each record, with the street of its house (which bounds the name key's blocking):
 -- kept as core.link_inputs by each run, so the next one finds the records a new batch added or changed

@@ -1,5 +1,5 @@
 -- The dirty closure's seeds (identity_closure.sql) from what person_records handed on: the same rows
--- identity_seeds_compared.sql finds by comparing every record, found among a few. Used when scratch.record_delta
+-- identity_seeds_compared.sql finds by comparing every record, found among a few, and read only for those few. Used when scratch.record_delta
 -- lists the records person_records built or removed since the build identity last read (pipelines/identity/link.py
 -- checks its number and that it is not a whole rebuild).
 --
@@ -19,19 +19,37 @@ CREATE OR REPLACE TEMP TABLE _house_moved AS
 UNION ALL
 (SELECT house_code, street_code FROM core.link_house_streets EXCEPT SELECT house_code, street_code FROM _house_street);
 
--- A record gone or re-housed is in record_delta, so this run's houses find every record at a moved house.
+-- A record gone or re-housed is in record_delta; any other record is at the house it was at in the last run's
+-- inputs, so those find every record at a moved house.
 CREATE OR REPLACE TEMP TABLE _seed_ids AS
 SELECT record_id FROM scratch.record_delta
 UNION
-SELECT record_id FROM scratch.link_records WHERE house_code IN (SELECT house_code FROM _house_moved);
+SELECT record_id FROM core.link_inputs WHERE house_code IN (SELECT house_code FROM _house_moved);
+
+-- This run's rows of those records only: every other record's row is the last run's (above), so
+-- scratch.link_records is not made for every record.
+CREATE OR REPLACE TEMP TABLE _seed_records AS
+SELECT * FROM core.person_records WHERE record_id IN (SELECT record_id FROM _seed_ids);
+
+CREATE OR REPLACE TEMP TABLE _seed_now AS
+SELECT i.*, s.street_code FROM identity_link_rows('_seed_records') i LEFT JOIN _house_street s USING (house_code);
 
 -- Both versions of each, less those equal (a record built again the same: its decision stands).
 CREATE OR REPLACE TEMP TABLE _seed_rows AS
-WITH now AS (SELECT * FROM _link_inputs WHERE record_id IN (SELECT record_id FROM _seed_ids)),
-was AS (SELECT * FROM core.link_inputs WHERE record_id IN (SELECT record_id FROM _seed_ids))
-(SELECT * FROM now EXCEPT SELECT * FROM was)
+WITH was AS (SELECT * FROM core.link_inputs WHERE record_id IN (SELECT record_id FROM _seed_ids))
+(SELECT * FROM _seed_now EXCEPT SELECT * FROM was)
 UNION ALL
-(SELECT * FROM was EXCEPT SELECT * FROM now);
+(SELECT * FROM was EXCEPT SELECT * FROM _seed_now);
+
+-- The last run's inputs and houses' streets brought up to this run's: every record's row from here on
+-- (_link_inputs), and what the next run compares with.
+DELETE FROM core.link_inputs WHERE record_key IN (SELECT record_key FROM _seed_rows);
+INSERT INTO core.link_inputs SELECT * FROM _seed_now SEMI JOIN _seed_rows USING (record_key);
+DELETE FROM core.link_house_streets WHERE house_code IN (SELECT house_code FROM _house_moved);
+INSERT INTO core.link_house_streets SELECT * FROM _house_street SEMI JOIN _house_moved USING (house_code);
+CREATE OR REPLACE TEMP VIEW _link_inputs AS SELECT * FROM core.link_inputs;
 
 DROP TABLE _house_moved;
 DROP TABLE _seed_ids;
+DROP TABLE _seed_records;
+DROP TABLE _seed_now;
