@@ -21,7 +21,7 @@ import duckdb
 
 from pipelines.quality import gx_duckdb
 from pipelines.quality.gx_duckdb import PREDICATE_TYPES, Outcome, predicate, unexpected_rows_sql
-from pipelines.status.delta import can_keep, evidence_fingerprint, remember, stored
+from pipelines.status.delta import can_keep, remember, stored, validation_fingerprint
 from pipelines.store import insert_rows
 
 _UNIQUE = ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique")
@@ -49,8 +49,7 @@ def batch_local(kind: str, kw: dict) -> bool:
 
 
 def fingerprint(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> str | None:
-    base = evidence_fingerprint(conn)
-    return None if base is None else f"{base} as_of {as_of.isoformat()}"
+    return validation_fingerprint(conn, as_of)
 
 
 def _failure_key(o_kwargs: dict, meta: dict) -> tuple:
