@@ -54,6 +54,27 @@ def _issues(conn):
         "SELECT issue_id, rule, community_code, row_no, value, suggested_fix, status FROM quality.issues").fetchall()}
 
 
+def test_an_issue_is_placed_by_its_own_row_before_its_files_other_rows(small_store):
+    """The queue locates only the rows it lists (sql/quality/queue.sql semi-joins q_row_location with them): a
+    reader's warning on row 3, whose record lives in 银河社区 (C2), belongs to C2 although the file's other rows
+    are in 金沙社区 (C1); the rejected row 5 (no record) belongs to its file's community. Locating none, or the
+    wrong rows, puts row 3 in C1."""
+    with small_store.connect() as conn:
+        conn.execute("""
+            INSERT INTO core.houses BY NAME SELECT 'H5' AS house_code, 'MG2' AS microgrid_code,
+                '银河路5号' AS std_address, 'b_house' AS batch_id, 5 AS row_no;
+            UPDATE core.person_records SET house_code = 'H5' WHERE record_key = 'residents:b_res1:3';
+            UPDATE core.person_records SET house_code = 'H2' WHERE record_key = 'residents:b_res1:4';
+            INSERT INTO raw.row_errors BY NAME SELECT 'b_res1' AS batch_id, 'residents' AS template, 3 AS row_no,
+                'R2' AS record_no, '联系电话' AS field, 'phone' AS column_name, '12345' AS value,
+                'phone_format' AS rule, 'warn' AS severity, '联系电话格式不对' AS message""")
+        validate(conn, as_of=AS_OF)
+        build_queue(conn)
+        assert dict(conn.execute("SELECT rule, community_code FROM quality.issues "
+                                 "WHERE rule IN ('phone_format', 'date_invalid')").fetchall()) == {
+            "phone_format": "C2", "date_invalid": "C1"}
+
+
 def test_queue_workbook_round_trip(small_store, tmp_path):
     with small_store.connect() as conn:
         validate(conn, as_of=AS_OF)
