@@ -86,10 +86,14 @@ def build_queue(conn: duckdb.DuckDBPyConnection | Store, catalog: Catalog | None
         with conn.connect() as c:
             return build_queue(c, catalog)
     from pipelines.quality.corrections import apply_corrections_sql
+    from pipelines.quality.validate import ensure_schema
     from pipelines.staging import corrections_stand
 
     catalog = catalog or load_catalog()
-    apply_corrections_sql(conn, catalog)
+    ensure_schema(conn)
+    fixes = corrections_stand(conn)
+    if fixes:  # the fixes' overlay views (staging's, made again for this catalog); without a fix the queue reads none
+        apply_corrections_sql(conn, catalog)
     bind_inputs(conn, catalog)
     had_queue = table_exists(conn, "quality.issues")
     if had_queue:
@@ -99,7 +103,7 @@ def build_queue(conn: duckdb.DuckDBPyConnection | Store, catalog: Catalog | None
         conn.execute("UPDATE q_prev_issues SET first_seen = built_at WHERE first_seen IS NULL")
         conn.execute("UPDATE q_prev_issues SET issue_id = upgraded_issue_id(issue_id)")
     conn.execute("CREATE OR REPLACE TEMP TABLE q_fixes_in_force AS " + (" UNION ALL ".join(
-        f"SELECT correction_id FROM quality.fixes_{t.name}" for t in catalog) if corrections_stand(conn)
+        f"SELECT correction_id FROM quality.fixes_{t.name}" for t in catalog) if fixes
         else "SELECT NULL::VARCHAR AS correction_id WHERE false"))  # no fix in force: every fixes_ view is empty
     Store.run_sql(conn, "quality/location.sql")
     Store.run_sql(conn, "quality/queue_sources.sql")
