@@ -21,7 +21,8 @@ import duckdb
 
 from pipelines.quality import gx_duckdb
 from pipelines.quality.gx_duckdb import PREDICATE_TYPES, Outcome, predicate, unexpected_rows_sql
-from pipelines.status.delta import can_keep, evidence_fingerprint, remember, stored
+from pipelines.status.delta import remember, validation_fingerprint
+from pipelines.store import table_exists
 from pipelines.store import insert_rows
 
 _UNIQUE = ("expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique")
@@ -49,8 +50,16 @@ def batch_local(kind: str, kw: dict) -> bool:
 
 
 def fingerprint(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> str | None:
-    base = evidence_fingerprint(conn)
-    return None if base is None else f"{base} as_of {as_of.isoformat()}"
+    return validation_fingerprint(conn, as_of)
+
+
+def kept_states(conn: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Every suite's stored fingerprint (step ``validate <suite>``) whose per-batch counts are there to keep, read
+    at once: what ``delta.can_keep`` asks per step (both tables there, the step's fingerprint), not 2 × 20 catalog
+    look-ups of several milliseconds each on every build."""
+    if not table_exists(conn, "core.build_state"):  # quality.validation_batches: made by validate.ensure_schema
+        return {}
+    return dict(conn.execute("SELECT step, fingerprint FROM core.build_state WHERE step LIKE 'validate %'").fetchall())
 
 
 def _failure_key(o_kwargs: dict, meta: dict) -> tuple:
@@ -59,9 +68,9 @@ def _failure_key(o_kwargs: dict, meta: dict) -> tuple:
 
 
 def evaluate(conn: duckdb.DuckDBPyConnection, suite, table: str, *, fingerprint: str | None, incremental: bool,
-             store_failures) -> tuple[object, list[Outcome], str]:
+             store_failures, states: dict[str, str]) -> tuple[object, list[Outcome], str]:
     """Evaluate ``suite`` over ``table`` with per-batch counts; store its failing rows through
-    ``store_failures(outcome)``. Returns (GX result, outcomes, 'delta' or 'full')."""
+    ``store_failures(outcome)``. ``states``: :func:`kept_states`. Returns (GX result, outcomes, 'delta' or 'full')."""
     name = suite.name
     exps = [e.configuration for e in suite.expectations]
     whole_keys = {_failure_key(c.kwargs, c.meta or {}) for c in exps if not batch_local(c.type, c.kwargs)}
@@ -75,7 +84,7 @@ def evaluate(conn: duckdb.DuckDBPyConnection, suite, table: str, *, fingerprint:
         FROM (SELECT batch_id, b::VARCHAR AS batch_row FROM raw.batches b WHERE template = ?) b
         FULL JOIN (SELECT batch_id, count(*) AS n FROM {table} GROUP BY ALL) s USING (batch_id)""",
                  [suite.meta["template"]])
-    kept = incremental and can_keep(conn, step, fingerprint, "quality.validation_batches", "core.build_state")
+    kept = incremental and fingerprint is not None and states.get(step) == fingerprint
     if kept:
         # withdrawn batches, and batches delivered again (another raw.batches row or other rows)
         conn.execute("DELETE FROM quality.validation_batches v WHERE suite = ? AND NOT EXISTS "
@@ -184,8 +193,8 @@ def _count_todo(conn: duckdb.DuckDBPyConnection, exps: list, local: list[int], s
     return sorted(ok), counted
 
 
-def drop(conn: duckdb.DuckDBPyConnection, suite: str) -> None:
+def drop(conn: duckdb.DuckDBPyConnection, suite: str, states: dict[str, str]) -> None:
     """A suite validated whole (or whose table is gone) keeps no per-batch counts."""
-    if stored(conn, f"validate {suite}") is not None:
+    if states.get(f"validate {suite}") is not None:
         conn.execute("DELETE FROM quality.validation_batches WHERE suite = ?", [suite])
         remember(conn, f"validate {suite}", None)

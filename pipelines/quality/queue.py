@@ -58,9 +58,15 @@ INPUTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
 
 
 def bind_inputs(conn: duckdb.DuckDBPyConnection, catalog: Catalog | None = None) -> None:
-    """Point the q_* TEMP views at the store; empty stand-ins where a table is not built yet."""
+    """Point the q_* TEMP views at the store; empty stand-ins where a table is not built yet. Without a steward fix
+    in force the reader's errors are raw.row_errors as they are (quality.effective_row_errors would read every raw
+    table through the fixes' overlay to take nothing away)."""
+    from pipelines.staging import corrections_stand
+
+    overlay = corrections_stand(conn)
     for view, (tables, cols) in INPUTS.items():
-        source = next((t for t in tables if table_exists(conn, t)), None)
+        source = next((t for t in tables if (overlay or t != "quality.effective_row_errors")
+                       and table_exists(conn, t)), None)
         if source:
             select = ", ".join(f"CAST({c.split(' AS ')[0]} AS {ty}) AS {c.split(' AS ')[-1]}" for c, ty in cols.items())
             conn.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {select} FROM {source}")
@@ -80,9 +86,14 @@ def build_queue(conn: duckdb.DuckDBPyConnection | Store, catalog: Catalog | None
         with conn.connect() as c:
             return build_queue(c, catalog)
     from pipelines.quality.corrections import apply_corrections_sql
+    from pipelines.quality.validate import ensure_schema
+    from pipelines.staging import corrections_stand
 
     catalog = catalog or load_catalog()
-    apply_corrections_sql(conn, catalog)
+    ensure_schema(conn)
+    fixes = corrections_stand(conn)
+    if fixes:  # the fixes' overlay views (staging's, made again for this catalog); without a fix the queue reads none
+        apply_corrections_sql(conn, catalog)
     bind_inputs(conn, catalog)
     had_queue = table_exists(conn, "quality.issues")
     if had_queue:
@@ -91,8 +102,9 @@ def build_queue(conn: duckdb.DuckDBPyConnection | Store, catalog: Catalog | None
         conn.execute("ALTER TABLE q_prev_issues ADD COLUMN IF NOT EXISTS first_seen TIMESTAMP")
         conn.execute("UPDATE q_prev_issues SET first_seen = built_at WHERE first_seen IS NULL")
         conn.execute("UPDATE q_prev_issues SET issue_id = upgraded_issue_id(issue_id)")
-    conn.execute("CREATE OR REPLACE TEMP TABLE q_fixes_in_force AS " + " UNION ALL ".join(
-        f"SELECT correction_id FROM quality.fixes_{t.name}" for t in catalog))
+    conn.execute("CREATE OR REPLACE TEMP TABLE q_fixes_in_force AS " + (" UNION ALL ".join(
+        f"SELECT correction_id FROM quality.fixes_{t.name}" for t in catalog) if fixes
+        else "SELECT NULL::VARCHAR AS correction_id WHERE false"))  # no fix in force: every fixes_ view is empty
     Store.run_sql(conn, "quality/location.sql")
     Store.run_sql(conn, "quality/queue_sources.sql")
     Store.run_sql(conn, "quality/queue.sql")

@@ -55,6 +55,15 @@ def address_fingerprint(conn: duckdb.DuckDBPyConnection) -> str | None:
     return f"{base} aliases {aliases}"
 
 
+def validation_fingerprint(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> str | None:
+    """The validation's kept counts and failing rows (``quality.validation_batches``, pipelines/quality/batches.py):
+    a staging row's count is made from its typed row (code, and the steward fixes that retype rows of earlier
+    batches) and the rules the code renders from ``sources/*.yaml`` and ``expectations/`` (code signature); rules
+    read the as-of date (``getvariable('as_of')``)."""
+    base = evidence_fingerprint(conn)
+    return None if base is None else f"{base} as_of {as_of.isoformat()}"
+
+
 def status_fingerprint(as_of: dt.date, freshness_days: int) -> str:
     return f"code {code_signature()} as_of {as_of.isoformat()} window {int(freshness_days)}"
 

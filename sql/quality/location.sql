@@ -1,6 +1,6 @@
 -- Where a source row is: its house's micro-grid, else (for rows that say nothing about a place)
 -- the community most rows of its file are in. Used by the queue and the scorecard.
-CREATE OR REPLACE TEMP TABLE q_row_location AS
+CREATE OR REPLACE TEMP VIEW q_row_location AS
 SELECT r.template, r.batch_id, r.row_no, h.microgrid_code
 FROM q_person_records r JOIN q_houses h ON h.house_code = r.house_code
 UNION ALL SELECT 'housing', batch_id, row_no, microgrid_code FROM q_houses

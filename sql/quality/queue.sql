@@ -17,8 +17,11 @@ located AS (
     FROM dedup d
     LEFT JOIN q_houses h ON h.house_code = d.house_code
     LEFT JOIN q_person_status s ON s.person_key = d.person_key
-    LEFT JOIN (SELECT template, batch_id, row_no, any_value(microgrid_code) AS microgrid_code
-               FROM q_row_location GROUP BY ALL) rl
+    -- only the rows the queue lists are located (q_row_location holds every record: the whole store's rows)
+    LEFT JOIN (SELECT l.template, l.batch_id, l.row_no, any_value(l.microgrid_code) AS microgrid_code
+               FROM q_row_location l
+               SEMI JOIN dedup q ON q.template = l.template AND q.batch_id = l.batch_id AND q.row_no = l.row_no
+               GROUP BY ALL) rl
            ON rl.template = d.template AND rl.batch_id = d.batch_id AND rl.row_no = d.row_no
 ),
 keyed AS (

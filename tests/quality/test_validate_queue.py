@@ -54,6 +54,53 @@ def _issues(conn):
         "SELECT issue_id, rule, community_code, row_no, value, suggested_fix, status FROM quality.issues").fetchall()}
 
 
+def test_an_issue_is_placed_by_its_own_row_before_its_files_other_rows(small_store):
+    """The queue locates only the rows it lists (sql/quality/queue.sql semi-joins q_row_location with them): a
+    reader's warning on row 3, whose record lives in 银河社区 (C2), belongs to C2 although the file's other rows
+    are in 金沙社区 (C1); the rejected row 5 (no record) belongs to its file's community. Locating none, or the
+    wrong rows, puts row 3 in C1."""
+    with small_store.connect() as conn:
+        conn.execute("""
+            INSERT INTO core.houses BY NAME SELECT 'H5' AS house_code, 'MG2' AS microgrid_code,
+                '银河路5号' AS std_address, 'b_house' AS batch_id, 5 AS row_no;
+            UPDATE core.person_records SET house_code = 'H5' WHERE record_key = 'residents:b_res1:3';
+            UPDATE core.person_records SET house_code = 'H2' WHERE record_key = 'residents:b_res1:4';
+            INSERT INTO raw.row_errors BY NAME SELECT 'b_res1' AS batch_id, 'residents' AS template, 3 AS row_no,
+                'R2' AS record_no, '联系电话' AS field, 'phone' AS column_name, '12345' AS value,
+                'phone_format' AS rule, 'warn' AS severity, '联系电话格式不对' AS message""")
+        validate(conn, as_of=AS_OF)
+        build_queue(conn)
+        assert dict(conn.execute("SELECT rule, community_code FROM quality.issues "
+                                 "WHERE rule IN ('phone_format', 'date_invalid')").fetchall()) == {
+            "phone_format": "C2", "date_invalid": "C1"}
+
+
+def test_a_fix_settles_the_same_records_error_in_a_later_file(small_store):
+    """The queue reads the reader's errors through the fixes' overlay when a fix stands (and raw.row_errors as they
+    are only when none does): a later file repeating R4's invalid 出生日期, already fixed, adds no issue of its own.
+    Reading raw.row_errors with the fix in force lists it a second time."""
+    with small_store.connect() as conn:
+        validate(conn, as_of=AS_OF)
+        build_queue(conn)
+        issue = conn.execute("SELECT issue_id FROM quality.issues WHERE rule = 'date_invalid'").fetchall()[0][0]
+        conn.execute("INSERT INTO raw.batches SELECT * REPLACE ('b_res2' AS batch_id, 'residents/2026-10 金沙社区.csv' "
+                     "AS file_name) FROM raw.batches WHERE batch_id = 'b_res1'")
+        conn.execute("INSERT INTO raw.residents SELECT * REPLACE ('b_res2' AS batch_id) FROM raw.residents "
+                     "WHERE batch_id = 'b_res1'")
+        conn.execute("INSERT INTO raw.row_errors SELECT * REPLACE ('b_res2' AS batch_id) FROM raw.row_errors "
+                     "WHERE batch_id = 'b_res1'")
+        build_queue(conn)
+        assert conn.execute("SELECT batch_id, status FROM quality.issues WHERE rule = 'date_invalid' ORDER BY 1"
+                            ).fetchall() == [("b_res1", "open"), ("b_res2", "open")]
+        conn.execute("INSERT INTO quality.corrections VALUES ('c1', ?, 'residents', 'b_res1', 5, 'R4', 'birth_date', "
+                     "'2024-02-30', '2024-02-28', 'fix', '户口本', '王小二', TIMESTAMP '2026-10-30 09:00')", [issue])
+        build_queue(conn)
+        assert conn.execute("SELECT batch_id, status FROM quality.issues WHERE rule = 'date_invalid' ORDER BY 1"
+                            ).fetchall() == [("b_res1", "fixed")]
+        assert conn.execute("SELECT corrections_in_force FROM quality.queue_runs ORDER BY run_no DESC LIMIT 1"
+                            ).fetchall() == [(1,)]
+
+
 def test_queue_workbook_round_trip(small_store, tmp_path):
     with small_store.connect() as conn:
         validate(conn, as_of=AS_OF)
