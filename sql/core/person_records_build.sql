@@ -4,4 +4,4 @@ CREATE OR REPLACE TABLE core.person_records AS SELECT * FROM person_record_rows;
 CREATE OR REPLACE TABLE scratch.record_delta AS
 SELECT record_id, 'rebuilt' AS change FROM core.person_records;
 DROP TABLE IF EXISTS scratch.address_delta;
-DROP VIEW person_record_rows; DROP TABLE _records_batches; DROP TABLE _records_dirty;
+DROP VIEW person_record_rows; DROP TABLE _records_batches; DROP TABLE _records_dirty; DROP TABLE _records_rows;
