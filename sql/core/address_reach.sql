@@ -13,16 +13,18 @@
 -- address_delta.sql decides again every text holding a needle, in its cleaned text (as the reading sees it,
 -- core.address_text_norms) or its stored reading.
 -- (addr_gaz_change, addr_gaz_flipped: address_house_keep.sql.) The houses not read again are in addr_houses as
--- stored, so only those read again can differ.
+-- stored, so only those read again and those gone can differ.
 CREATE OR REPLACE TEMP TABLE addr_house_change AS
 WITH now AS (
     SELECT house_code, road, road_no, compound, building, unit, floor, room, community_code, street_code,
            district_code
-    FROM addr_houses
+    FROM addr_houses SEMI JOIN addr_house_redo USING (house_code)
 ), was AS (
     SELECT house_code, road, road_no, compound, building, unit, floor, room, community_code, street_code,
            district_code
-    FROM core.address_house_reads
+    FROM core.address_house_reads r
+    WHERE house_code IN (SELECT house_code FROM addr_house_redo)
+       OR house_code NOT IN (SELECT house_code FROM core.houses)
 )
 (SELECT * FROM was EXCEPT SELECT * FROM now)
 UNION ALL
