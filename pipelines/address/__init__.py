@@ -66,14 +66,25 @@ def build_address_matches(conn: duckdb.DuckDBPyConnection, *,
         if table_exists(conn, f"staging.{template}"):
             Store.run_sql(conn, f"core/address_input_{template}.sql")
     prepare_places(conn)
+    fingerprint = delta.address_fingerprint(conn)
+    keep = incremental and delta.can_keep(conn, "address_matches", fingerprint, "core.address_matches",
+                                          "core.address_house_reads", "core.address_gaz", "core.address_text_norms")
+    if keep:
+        # only the houses whose housing row, micro-grid units or grids' names read changed are read again
+        Store.run_sql(conn, "core/address_house_keep.sql")
+    else:
+        conn.execute("CREATE OR REPLACE TEMP TABLE addr_house_redo AS SELECT house_code FROM core.houses")
     # The houses are read first: an incremental build compares their reading with the last build's.
-    Store.run_sql(conn, "core/address_house_texts.sql")
+    Store.run_sql(conn, "core/address_house_texts.sql", houses_delta=keep)
     parse_inputs(conn)
     Store.run_sql(conn, "core/address_houses.sql")
-    fingerprint = delta.address_fingerprint(conn)
+    if keep:
+        Store.run_sql(conn, "core/address_houses_kept.sql")
+    houses_read = conn.execute("SELECT count(*) FROM addr_htexts").fetchall()[0][0]
+    log.info("core.address_matches: %d houses read", houses_read)
+    conn.execute(f"SET VARIABLE address_houses_read = {int(houses_read)}")   # for the bench's stage line
     how = "full"
-    if incremental and delta.can_keep(conn, "address_matches", fingerprint, "core.address_matches",
-                                      "core.address_house_reads", "core.address_gaz", "core.address_text_norms"):
+    if keep:
         Store.run_sql(conn, "core/address_reach.sql")
         needles = conn.execute("SELECT count(*) FROM addr_needles").fetchall()[0][0]
         flipped = conn.execute("SELECT getvariable('addr_gaz_flipped')").fetchall()[0][0]

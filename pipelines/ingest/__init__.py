@@ -21,7 +21,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
-from pipelines.ingest import diagnose
+from pipelines.ingest import diagnose, stats
 from pipelines.ingest.headers import HeaderMatch, best_other_template, data_rows, match_header
 from pipelines.ingest.readers import INBOX_SUFFIXES, Grid, UnreadableFile, read_file
 from pipelines.ingest.sqlgen import catalog_hash, masked_sql, render, sql_literal
@@ -131,15 +131,26 @@ def load_inbox(
         progress.files_found(len(files), sum(_size(p) for p in files))
     results: list[BatchResult | Future] = []
     seen: dict[str, str] = {}
+    known = stats.known(conn, inbox)
+    hashed: dict[Path, tuple] = {}
     with _Loader(conn, catalog, workers, progress) as loader:
         for path in files:
             rel = path.relative_to(inbox)
             name = rel.as_posix()
             folder = rel.parts[0] if len(rel.parts) > 1 else None
             ignored = _not_a_batch(catalog, folder, name, path, rel)
+            data = batch_id = prior = None
             if ignored is None:
                 try:
-                    data = path.read_bytes()
+                    # A file the last load hashed and nothing has written since (same size, mtime, ctime, inode)
+                    # holds the same bytes: its batch is known without reading it again (stats.py).
+                    stat = stats.key(path)
+                    batch_id = stats.unchanged(known, path, stat)
+                    prior = _prior(conn, batch_id)
+                    if prior is None or (prior[2] == "rejected" and prior[7] != config):
+                        data = path.read_bytes()
+                        batch_id = hashlib.sha256(data).hexdigest()
+                        prior = _prior(conn, batch_id)
                 except OSError as exc:
                     ignored = BatchResult(None, folder, name, "ignored", reason="unreadable", detail=str(exc),
                                           message=f"{name} 未导入：文件无法打开（可能正被其他程序占用，或没有读取权限）："
@@ -149,17 +160,14 @@ def load_inbox(
                 if progress is not None:
                     progress.file_done(name, _size(path), 0)
                 continue
-            batch_id = hashlib.sha256(data).hexdigest()
-            prior = conn.execute(
-                "SELECT template, file_name, status, message, rows_read, rows_loaded, rows_rejected, config_hash "
-                "FROM raw.batches WHERE batch_id = ?", [batch_id]).fetchall()
-            prior = prior[0] if prior else None
+            hashed[path] = (stat, batch_id)
+            size = len(data) if data is not None else stat[0]
             if batch_id in seen:
                 results.append(BatchResult(batch_id, folder, name, "skipped", reason="duplicate",
-                                           duplicate_of=seen[batch_id], file_size=len(data),
+                                           duplicate_of=seen[batch_id], file_size=size,
                                            message=f"{name} 与 {seen[batch_id]} 内容相同，已跳过"))
                 if progress is not None:
-                    progress.file_done(name, len(data), 0)
+                    progress.file_done(name, size, 0)
                 continue
             seen[batch_id] = name
             if prior and not (prior[2] == "rejected" and prior[7] != config):
@@ -167,9 +175,9 @@ def load_inbox(
                 results.append(BatchResult(batch_id, prior[0], name, "skipped", prior[4] or 0, prior[5] or 0,
                                            prior[6] or 0, message=f"{name} {before}", reason="seen_before",
                                            duplicate_of=prior[1] if prior[1] != name else None,
-                                           file_size=len(data), prior_status=prior[2]))
+                                           file_size=size, prior_status=prior[2]))
                 if progress is not None:
-                    progress.file_done(name, len(data), 0)
+                    progress.file_done(name, size, 0)
                 continue
             batch_no = first_no + loader.submitted
             batch = {
@@ -181,7 +189,18 @@ def load_inbox(
             results.append(loader.submit(catalog[folder], path, data, batch, replace=prior is not None))
     done = [r.result() if isinstance(r, Future) else r for r in results]
     record_inbox(conn, inbox, done, [_folder_outcome(catalog, inbox, f, files) for f in folders])
+    stats.record(conn, inbox, hashed)
     return done
+
+
+def _prior(conn: duckdb.DuckDBPyConnection, batch_id: str | None) -> tuple | None:
+    """The raw.batches row of ``batch_id`` (what to answer for a file seen before), or None."""
+    if batch_id is None:
+        return None
+    rows = conn.execute(
+        "SELECT template, file_name, status, message, rows_read, rows_loaded, rows_rejected, config_hash "
+        "FROM raw.batches WHERE batch_id = ?", [batch_id]).fetchall()
+    return rows[0] if rows else None
 
 
 def _size(path: Path) -> int:

@@ -16,7 +16,9 @@ SELECT c, given, addr_compound_norm(CASE WHEN given THEN addr_fold(c) ELSE c END
 FROM (SELECT DISTINCT compound AS c, true AS given FROM addr_htexts WHERE nullif(trim(compound), '') IS NOT NULL
       UNION SELECT DISTINCT match_zone, false FROM ap_out);
 
--- A housing column, when filled, outranks what its own 标准地址 says. hid numbers the houses.
+-- A housing column, when filled, outranks what its own 标准地址 says. hid numbers the houses. batch_id, row_no
+-- (the housing row read) and norm (the cleaned text read) are stored with the reading for the next build
+-- (address_house_keep.sql); an incremental build adds the houses it did not read again (address_houses_kept.sql).
 CREATE OR REPLACE TEMP TABLE addr_houses AS
 SELECT row_number() OVER () AS hid,
        h.house_code,
@@ -27,7 +29,8 @@ SELECT row_number() OVER () AS hid,
        coalesce(pu.p, p.unit) AS unit,
        coalesce(pf.p, p.floor) AS floor,
        coalesce(pr.p, p.room) AS room,
-       g.community_code, g.street_code, g.district_code
+       g.community_code, g.street_code, g.district_code,
+       h.batch_id, h.row_no, p.norm
 FROM addr_htexts h
 LEFT JOIN addr_hp hp ON hp.ptext = h.ptext
 LEFT JOIN ap_out p ON p.tid = hp.tid

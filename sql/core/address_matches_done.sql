@@ -15,14 +15,19 @@ SELECT record_id FROM (
 );
 
 -- The houses and the grids' names this build read, for the next incremental build to compare with
--- (address_reach.sql): rewritten whole by a full build, only the changed houses' rows by an incremental one.
+-- (address_reach.sql) and to keep (address_house_keep.sql): rewritten whole by a full build, only the rows of the
+-- houses read again or changed by an incremental one (a house read again may read the same from another row).
 CREATE TABLE IF NOT EXISTS core.address_house_reads AS
-SELECT house_code, road, road_no, compound, building, unit, floor, room, community_code, street_code, district_code
+SELECT house_code, road, road_no, compound, building, unit, floor, room, community_code, street_code, district_code,
+       batch_id, row_no, norm
 FROM addr_houses LIMIT 0;
-DELETE FROM core.address_house_reads WHERE house_code IN (SELECT house_code FROM addr_house_change);
+CREATE OR REPLACE TEMP TABLE addr_house_store AS
+SELECT house_code FROM addr_house_change UNION SELECT house_code FROM addr_house_redo;
+DELETE FROM core.address_house_reads WHERE house_code IN (SELECT house_code FROM addr_house_store);
 INSERT INTO core.address_house_reads
-SELECT house_code, road, road_no, compound, building, unit, floor, room, community_code, street_code, district_code
-FROM addr_houses WHERE house_code IN (SELECT house_code FROM addr_house_change);
+SELECT house_code, road, road_no, compound, building, unit, floor, room, community_code, street_code, district_code,
+       batch_id, row_no, norm
+FROM addr_houses WHERE house_code IN (SELECT house_code FROM addr_house_store);
 -- Each address text a row needs read (no stated known house) as the reading cleaned it (addr_clean: it depends
 -- on the code only), for address_reach.sql to look for needles in without cleaning every text again: the texts
 -- read now are added, those no row reads any more go.
@@ -41,5 +46,6 @@ DROP TABLE addr_rmap; DROP TABLE addr_ha; DROP TABLE addr_anchor; DROP TABLE add
 DROP TABLE addr_scored; DROP TABLE addr_winners; DROP TABLE addr_decided; DROP TABLE addr_unmatched;
 DROP TABLE addr_multi; DROP TABLE addr_row_hint; DROP TABLE addr_station; DROP TABLE addr_row_station;
 DROP TABLE addr_redo; DROP TABLE addr_was; DROP TABLE addr_kept_placed;
-DROP TABLE addr_house_change; DROP TABLE IF EXISTS addr_gaz_change; DROP TABLE IF EXISTS addr_needles;
+DROP TABLE addr_house_change; DROP TABLE addr_house_store; DROP TABLE IF EXISTS addr_house_redo;
+DROP TABLE IF EXISTS addr_gaz_change; DROP TABLE IF EXISTS addr_needles;
 DROP TABLE IF EXISTS addr_reached;

@@ -12,20 +12,23 @@
 -- decision naming its compound, road or code; and a changed name of the gazetteer only through that name.
 -- address_delta.sql decides again every text holding a needle, in its cleaned text (as the reading sees it,
 -- core.address_text_norms) or its stored reading.
+-- (addr_gaz_change, addr_gaz_flipped: address_house_keep.sql.) The houses not read again are in addr_houses as
+-- stored, so only those read again and those gone can differ.
 CREATE OR REPLACE TEMP TABLE addr_house_change AS
 WITH now AS (
     SELECT house_code, road, road_no, compound, building, unit, floor, room, community_code, street_code,
            district_code
-    FROM addr_houses
+    FROM addr_houses SEMI JOIN addr_house_redo USING (house_code)
+), was AS (
+    SELECT house_code, road, road_no, compound, building, unit, floor, room, community_code, street_code,
+           district_code
+    FROM core.address_house_reads r
+    WHERE house_code IN (SELECT house_code FROM addr_house_redo)
+       OR house_code NOT IN (SELECT house_code FROM core.houses)
 )
-(SELECT * FROM core.address_house_reads EXCEPT SELECT * FROM now)
+(SELECT * FROM was EXCEPT SELECT * FROM now)
 UNION ALL
-(SELECT * FROM now EXCEPT SELECT * FROM core.address_house_reads);
-
-CREATE OR REPLACE TEMP TABLE addr_gaz_change AS
-(SELECT level, code, name, is_short FROM core.address_gaz EXCEPT SELECT level, code, name, is_short FROM addr_gaz)
-UNION ALL
-(SELECT level, code, name, is_short FROM addr_gaz EXCEPT SELECT level, code, name, is_short FROM core.address_gaz);
+(SELECT * FROM now EXCEPT SELECT * FROM was);
 
 CREATE OR REPLACE TEMP TABLE addr_needles AS
 SELECT DISTINCT needle FROM (
@@ -45,7 +48,3 @@ WHERE nullif(needle, '') IS NOT NULL;
 
 -- One pattern of every needle (address_delta.sql looks for any of them in each text at once).
 SET VARIABLE addr_reach_re = (SELECT string_agg(regexp_escape(needle), '|' ORDER BY needle) FROM addr_needles);
-
--- Whether the gazetteer went from empty to not empty or back: every text's 'outside' turns (address_matches.sql),
--- which no needle reaches — the build is then a full one.
-SET VARIABLE addr_gaz_flipped = ((SELECT count(*) FROM core.address_gaz) = 0) <> ((SELECT count(*) FROM addr_gaz) = 0);

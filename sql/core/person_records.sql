@@ -11,9 +11,13 @@
 --
 -- A view, read whole by core/person_records_build.sql (a full build) or, with variable records_delta, only for the
 -- batches of TEMP _records_batches and the records of TEMP _records_dirty by core/person_records_delta.sql (an
--- incremental build: pipelines/records.py).
+-- incremental build: pipelines/records.py). The delta's rows are chosen in each staging table, before the joins
+-- with raw.batches, core.houses and core.address_matches (a filter after them joined every row of the store):
+-- TEMP _records_scan holds the batches read (a full build: every batch), a semi join that DuckDB pushes into the
+-- scans, so row groups of other batches are skipped; the records of a batch read for a few are chosen below.
 CREATE OR REPLACE TEMP TABLE _records_batches (batch_id VARCHAR);
 CREATE OR REPLACE TEMP TABLE _records_dirty (record_id BIGINT);
+CREATE OR REPLACE TEMP TABLE _records_scan (batch_id VARCHAR);
 CREATE OR REPLACE TEMP VIEW person_record_rows AS
 WITH rows AS (
     SELECT 'residents' AS template, batch_id, row_no, record_no, name, name_raw,
@@ -21,36 +25,36 @@ WITH rows AS (
            NULL::VARCHAR AS address, collected_on AS event_date,
            category AS outcome, NULL::DATE AS registered_on, NULL::DATE AS permit_valid_until,
            NULL::DATE AS deregistered_on, NULL::VARCHAR AS deregistration_reason, NULL::DATE AS end_date
-    FROM staging.residents
+    FROM staging.residents WHERE batch_id IN (SELECT batch_id FROM _records_scan)
     UNION ALL BY NAME
     SELECT 'visits' AS template, batch_id, row_no, record_no, name, name_raw,
            id_number, id_raw, id_valid, id_problem, id_birth_date, id_sex, house_code, visit_date AS event_date,
            visit_result AS outcome
-    FROM staging.visits
+    FROM staging.visits WHERE batch_id IN (SELECT batch_id FROM _records_scan)
     UNION ALL BY NAME
     SELECT 'hukou' AS template, batch_id, row_no, record_no, name, name_raw,
            id_number, id_raw, id_valid, id_problem, id_birth_date, id_sex, birth_date, sex,
            hukou_address AS address, change_date AS event_date, hukou_status AS outcome
-    FROM staging.hukou
+    FROM staging.hukou WHERE batch_id IN (SELECT batch_id FROM _records_scan)
     UNION ALL BY NAME
     SELECT 'floating' AS template, batch_id, row_no, record_no, name, name_raw,
            id_number, id_raw, id_valid, id_problem, id_birth_date, id_sex, birth_date, sex, house_code,
            current_address AS address, registered_on AS event_date,
            registered_on, permit_valid_until, deregistered_on, deregistration_reason
-    FROM staging.floating
+    FROM staging.floating WHERE batch_id IN (SELECT batch_id FROM _records_scan)
     UNION ALL BY NAME
     SELECT 'assistance' AS template, batch_id, row_no, record_no, name, name_raw,
            id_number, id_raw, id_valid, id_problem, id_birth_date, id_sex, address, start_date AS event_date,
            assistance_type AS outcome, end_date
-    FROM staging.assistance
+    FROM staging.assistance WHERE batch_id IN (SELECT batch_id FROM _records_scan)
     UNION ALL BY NAME
     SELECT 'deaths' AS template, batch_id, row_no, record_no, name, name_raw,
            id_number, id_raw, id_valid, id_problem, id_birth_date, id_sex, death_date AS event_date
-    FROM staging.deaths
+    FROM staging.deaths WHERE batch_id IN (SELECT batch_id FROM _records_scan)
     UNION ALL BY NAME
     SELECT 'disability' AS template, batch_id, row_no, record_no, name, name_raw,
            id_number, id_raw, id_valid, id_problem, id_birth_date, id_sex, issued_on AS event_date
-    FROM staging.disability
+    FROM staging.disability WHERE batch_id IN (SELECT batch_id FROM _records_scan)
 )
 SELECT record_key(r.template, b.batch_no, r.row_no) AS record_key,
        record_id(b.batch_no, r.row_no) AS record_id,

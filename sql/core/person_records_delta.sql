@@ -21,6 +21,11 @@ WHERE p.stated_house_code IS NOT NULL AND coalesce(p.house_source = 'stated', fa
 UNION
 SELECT record_id FROM core.person_records WHERE batch_id NOT IN (SELECT batch_id FROM raw.batches);
 
+INSERT INTO _records_scan
+SELECT batch_id FROM _records_batches
+UNION
+SELECT b.batch_id FROM raw.batches b WHERE b.batch_no IN (SELECT DISTINCT record_id >> 32 FROM _records_dirty);
+
 DELETE FROM core.person_records WHERE record_id IN (SELECT record_id FROM _records_dirty);
 INSERT INTO core.person_records SELECT * FROM person_record_rows;
 
@@ -36,4 +41,4 @@ FROM _records_dirty
 WHERE record_id NOT IN (SELECT record_id FROM core.person_records);
 
 DROP TABLE scratch.address_delta;
-DROP VIEW person_record_rows; DROP TABLE _records_batches; DROP TABLE _records_dirty;
+DROP VIEW person_record_rows; DROP TABLE _records_batches; DROP TABLE _records_dirty; DROP TABLE _records_scan;

@@ -174,3 +174,39 @@ def test_the_records_whose_house_changed_are_handed_on(home):
             "SELECT record_key FROM scratch.address_delta JOIN core.address_matches USING (record_id)").fetchall()}
     # the two new rows, and the old one their station now settles; not the rows kept as they were
     assert handed == {"floating:4:2", "floating:4:3", "floating:1:4"}
+
+
+def _houses_read(caplog) -> list[int]:
+    """How many houses each build since the last ``caplog.clear()`` read (their log lines, in order)."""
+    return [int(m.group(1)) for r in caplog.records if (m := re.search(r"(\d+) houses read", r.getMessage()))]
+
+
+def test_a_housing_batch_delivered_again_moves_the_old_matches_of_a_changed_house(home, caplog):
+    """A house is read again only when its row of core.houses comes from another housing row (a batch delivering it
+    again, a batch withdrawn), its micro-grid's units or a name of the grids its text holds changed; the others keep
+    the last build's reading (sql/core/address_house_keep.sql). A house delivered again with another 标准地址 and
+    楼栋 must be read again, and the old address rows it matched must move."""
+    caplog.set_level(logging.INFO, logger="pipelines.address")
+    with Store(home / "inc" / "store.duckdb").connect() as c:
+        # every house as a row of the first housing batch
+        c.execute("UPDATE core.houses SET batch_id = 'hs1', row_no = n.row_no FROM (SELECT house_code, "
+                  "row_number() OVER (ORDER BY house_code) AS row_no FROM core.houses) n "
+                  "WHERE n.house_code = core.houses.house_code")
+        houses = c.execute("SELECT count(*) FROM core.houses").fetchall()[0][0]
+        caplog.clear()
+        assert build_address_matches(c, incremental=True)[0] == "delta"
+        assert build_address_matches(c, incremental=True)[0] == "delta"
+        # first every house (the rows they were read from are others now), then none: nothing changed
+        assert _houses_read(caplog) == [houses, 0]
+        assert c.execute("SELECT house_code FROM core.address_matches WHERE template = 'hukou' AND row_no = 2"
+                         ).fetchall() == [("B2",)]
+
+    def delivered_again(c):
+        # the second housing batch: B2 is 7栋 now (金域蓝湾 6栋 has no flat any more)
+        c.execute("UPDATE core.houses SET batch_id = 'hs2', row_no = 1, building = '7', "
+                  "std_address = replace(std_address, '6栋', '7栋') WHERE house_code = 'B2'")
+    caplog.clear()
+    how, rows = _both(home, delivered_again)
+    assert how == "delta"
+    assert _houses_read(caplog)[0] == 1                     # the incremental build: B2 only
+    assert rows[("hukou", 2)] != ("matched", "B2")          # 金域蓝湾6栋1单元601室 was B2's
