@@ -106,8 +106,11 @@ def _transitions_fingerprint(start_print: str, as_of: dt.date) -> str:
 
 
 def _forget_transitions(conn: duckdb.DuckDBPyConnection) -> None:
+    """Nothing kept: a store holds the transitions only while they are kept up to date (the same tables as a whole
+    build's, whichever way it was built)."""
     delta.remember(conn, CHANGES_STEP, None)
     conn.execute(f"DROP TABLE IF EXISTS {CHANGES_PENDING}")
+    conn.execute(f"DROP TABLE IF EXISTS {CHANGES}")
 
 
 def _marts_current(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> bool:
