@@ -7,42 +7,22 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import random
-import shutil
 from pathlib import Path
 
 import pytest
 
-from pipelines import demo
 from pipelines.bench import Timer, run_stages
 from pipelines.marts import period_start
 from pipelines.reports import render_report
 from pipelines.status import delta, status_at
 from pipelines.store import Store
+# the demo street's files in two inbox folders, the second bringing 补录 before the eve and new statuses on D
+from tests.reports.test_period_start import batches  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.slow
 
 AS_OF = dt.date(2026, 10, 31)
 EVE = dt.date(2026, 9, 30)
-
-
-@pytest.fixture(scope="module")
-def batches(tmp_path_factory) -> list[Path]:
-    """A demo street's files in two inbox folders (seeded shuffle, as tests/reports/test_period_start.py)."""
-    root = tmp_path_factory.mktemp("period-changes")
-    inbox = root / "inbox"
-    demo.generate(inbox, root / "truth", persons=300, seed=5, as_of=AS_OF)
-    files = sorted(p for p in inbox.rglob("*") if p.is_file())
-    random.Random(7).shuffle(files)
-    cut = len(files) * 2 // 3
-    folders = []
-    for i, chunk in enumerate((files[:cut], files[cut:])):
-        for path in chunk:
-            target = root / f"batch-{i}" / path.relative_to(inbox)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(path, target)
-        folders.append(root / f"batch-{i}")
-    return folders
 
 
 def _kept(conn) -> list[tuple]:
