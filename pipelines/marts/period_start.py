@@ -143,7 +143,7 @@ def keep_transitions(conn: duckdb.DuckDBPyConnection, opening: dt.date, as_of: d
         Store.run_sql(conn, TRANSITIONS_SQL, as_of=as_of, transitions_delta=False)
         conn.execute(f"CREATE OR REPLACE TABLE {CHANGES} AS SELECT * FROM rc_transition_rows ORDER BY person_key")
         how = "full"
-    conn.execute("DROP VIEW rc_transition_rows")
+    conn.execute("DROP VIEW IF EXISTS rc_transition_rows")
     conn.execute("DROP TABLE _chg_delta")
     _drop(conn, "rc_start")
     conn.execute(f"CREATE OR REPLACE TABLE {CHANGES_PENDING} (person_key VARCHAR)")

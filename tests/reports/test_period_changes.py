@@ -135,6 +135,10 @@ def test_transitions_are_not_read_while_anything_is_pending(batches, tmp_path):
         delta.remember(conn, period_start.STEP, None)
         assert period_start.keep_for(conn, AS_OF) == "full"
         assert _kept(conn) == _afresh(conn)
+        # nothing pending: kept as they are
+        assert period_start.keep_for(conn, AS_OF) == "kept"
+        assert period_start.keep_transitions(conn, EVE, AS_OF, delta.stored(conn, period_start.STEP)) == "kept"
+        assert _kept(conn) == _afresh(conn)
         _render(conn, tmp_path / "c")
         assert _reads_kept(conn)
     with Store(home / "store.duckdb").connect(read_only=True) as conn:   # the portal reads them too
