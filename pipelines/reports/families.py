@@ -121,11 +121,12 @@ def population_changes(conn, family: Family, as_of: dt.date, unit: str, m: Maski
     """人口变动月报: 实有人口 at the day before the period and at D, per grid, and every change between them with the
     evidence that made it (sql/reports/population_changes.sql). The period is the month of D up to D (a report as
     of 2026-10-31 reports October against 2026-09-30), or ``period_start``..D."""
-    from pipelines.marts.period_start import opening_status
+    from pipelines.marts.period_start import opening_status, transitions
 
     start = family.period_start(as_of, period_start)
     opening = start - dt.timedelta(days=1)
-    opening_status(conn, "rc_start", opening)   # 期初: every person's status on the period's eve
+    kept_start = opening_status(conn, "rc_start", opening)   # 期初: every person's status on the period's eve
+    transitions(conn, "rc_transitions", opening, as_of, kept_start)   # who differs between 期初 and 期末
     _jurisdiction(conn)
     run_sql(conn, family, as_of, start)
     reg = load_registry()

@@ -15,27 +15,13 @@
 -- A person who arrives and leaves within the period is in neither stock, hence in neither 增加 nor 减少; the
 -- status-change table and list show them (（期初无记录）→ 已离开).
 -- The evidence cited is the record that decided the person's status at 期末 (marts.persons decision_*) and the
--- basis the rules wrote for it.
+-- basis the rules wrote for it. The persons whose status or grid differ are the TEMP view rc_transitions
+-- (sql/reports/population_changes_transitions.sql: decided here, or kept between builds by
+-- pipelines/marts/period_start.py).
 -- Variables: as_of (D), period_start, scope_level (NULL: the whole store, where persons without a grid form a
 -- place of their own as in 实有人口统计月报). Reads rp_grids (the report's jurisdiction).
 
 CREATE OR REPLACE TEMP TABLE r_chg AS
-WITH e AS (
-    SELECT person_key, status, grid_code, house_code, basis, decision_source, decision_ref, decision_date,
-           name, id_number, sex, birth_date
-    FROM marts.persons
-    WHERE as_of = getvariable('as_of')
-),
-x AS (
-    -- every person with a record on period_start - 1 also has one on D (evidence only accumulates)
-    SELECT e.person_key, s.status AS s_status, s.grid_code AS s_grid, s.house_code AS s_house,
-           e.status AS e_status, e.grid_code AS e_grid, e.house_code AS e_house, e.basis, e.decision_source,
-           e.decision_ref, e.decision_date, e.name, e.id_number, e.sex, e.birth_date,
-           coalesce(s.status = '在住', false) AS s_in, e.status = '在住' AS e_in
-    FROM e
-    LEFT JOIN rc_start s USING (person_key)
-    WHERE s.status IS DISTINCT FROM e.status OR s.grid_code IS DISTINCT FROM e.grid_code
-)
 SELECT x.*,
        CASE WHEN e_in AND NOT (s_in AND s_grid IS NOT DISTINCT FROM e_grid) THEN
            CASE WHEN s_status IS NULL AND birth_date >= getvariable('period_start') THEN '出生'
@@ -46,7 +32,7 @@ SELECT x.*,
        CASE WHEN s_in AND NOT (e_in AND s_grid IS NOT DISTINCT FROM e_grid) THEN
            CASE e_status WHEN '已离开' THEN '迁出或离开' WHEN '死亡' THEN '死亡' WHEN '待核实' THEN '在住转待核实'
                 ELSE '迁往其他网格' END END AS out_kind
-FROM x;
+FROM rc_transitions x;
 
 -- the report's places: its grids, and outside any jurisdiction the persons without a grid
 CREATE OR REPLACE TEMP TABLE r_chg_places AS
