@@ -114,7 +114,7 @@ def report_files(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, a
                              columns=lst.table.column_names, path=p))
     made = [dict(h, sha256=reused[h["path"].name] if reused else audit.sha256_file(h["path"])) for h in handouts]
     if kept is not None and reused is None:
-        kept_files.record(kept, made_from, {h["path"].name: h["sha256"] for h in made}, out_dir)
+        kept_files.record(kept, made_from, {h["path"].name: h["sha256"] for h in made})
     return made
 
 

@@ -87,14 +87,9 @@ def reuse(kept: Kept, made_from: str, out_dir: Path) -> dict[str, str] | None:
     if recorded.get("digest") != made_from:
         return None
     files: dict[str, str] = recorded["files"]
-    stats: dict[str, list[int]] = recorded.get("stat", {})
     previous, out_dir = Path(kept.previous), Path(out_dir)
     for name, sha in files.items():
-        if not (previous / name).is_file():
-            return None
-        # a file still of the size and modification time it was recorded with is the file hashed then (a linked
-        # copy keeps both); anything else is hashed again
-        if stats.get(name) != _stat(previous / name) and sha256_file(previous / name) != sha:
+        if not (previous / name).is_file() or sha256_file(previous / name) != sha:
             return None
     if previous.resolve() != out_dir.resolve():
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -108,12 +103,7 @@ def reuse(kept: Kept, made_from: str, out_dir: Path) -> dict[str, str] | None:
     return files
 
 
-def _stat(path: Path) -> list[int]:
-    st = path.stat()
-    return [st.st_size, st.st_mtime_ns]
-
-
-def record(kept: Kept, made_from: str, files: dict[str, str], out_dir: Path) -> None:
-    stats = {name: _stat(Path(out_dir) / name) for name in files}
-    delta.remember(kept.conn, _step(kept.key),
-                   json.dumps({"digest": made_from, "files": files, "stat": stats}, sort_keys=True))
+def record(kept: Kept, made_from: str, files: dict[str, str]) -> None:
+    # what the files are made from and their hashes only: the build state must be the same after an incremental
+    # build and a full rebuild (files' times are not), so reuse() hashes the last build's files again
+    delta.remember(kept.conn, _step(kept.key), json.dumps({"digest": made_from, "files": files}, sort_keys=True))
