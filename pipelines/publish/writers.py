@@ -140,6 +140,9 @@ def spreadsheet_safe(batch: pa.RecordBatch) -> pa.RecordBatch:
     for col in batch.columns:
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
             retyped = pc.fill_null(pc.match_substring_regex(col, _RETYPED), False)
+            if not pc.any(retyped).as_py():
+                columns.append(col)      # names, addresses: nothing to rewrite, and nothing else to compute
+                continue
             short = pc.less_equal(pc.utf8_length(col), _FORMULA_TEXT_MAX)
             quoted = pc.binary_join_element_wise('="', pc.replace_substring(col, '"', '""'), '"', "")
             col = pc.if_else(pc.and_(retyped, short), quoted,

@@ -23,7 +23,6 @@ from pipelines.publish.grants import Scope, narrow, prepare, resolve_scope
 from pipelines.publish.registry import GrantRefused, load_registry
 from pipelines.reports import kept as kept_files
 from pipelines.reports import sdc
-from pipelines.reports.kept import Kept
 from pipelines.reports.families import build
 from pipelines.reports.registry import Family, load_families
 from pipelines.reports.render import write_html, write_index, write_list_csv, write_xlsx
@@ -44,7 +43,7 @@ def _unit(conn, scope_label: str | None) -> str:
 def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, as_of: dt.date, home: Path,
                   dept: str | None = None, scope: str | None = None, user: str = "onceonly",
                   families: dict[str, Family] | None = None, period_start: dt.date | None = None,
-                  run_report: str | None = None, kept: Kept | None = None) -> list[Path]:
+                  run_report: str | None = None, kept: kept_files.Kept | None = None) -> list[Path]:
     """Render one report as ``<name>.html`` and ``<name>.xlsx`` in ``out_dir``; audited. A department may only
     render the reports its grant lists, over its own jurisdiction. ``period_start``: the first day of the period
     where it is not the 1st of as_of's month (only families with ``period_from``)."""
@@ -71,7 +70,7 @@ def render_report(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, 
 def report_files(conn: duckdb.DuckDBPyConnection, name: str, *, out_dir: Path, as_of: dt.date, scope: Scope,
                  shown: masking.Masking, families: dict[str, Family] | None = None,
                  period_start: dt.date | None = None, run_report: str | None = None,
-                 kept: Kept | None = None) -> list[dict]:
+                 kept: kept_files.Kept | None = None) -> list[dict]:
     """The report's files for a jurisdiction already resolved and granted, values shown as ``shown`` (the
     department's, registry ``report_masking``), without a handout record (render_report records one; the portal
     renders once per store version and records each time it hands a file out). Returns one dict per file: path,
@@ -149,7 +148,7 @@ def render_all(conn: duckdb.DuckDBPyConnection, *, out_dir: Path, as_of: dt.date
         run = {"html": paths[0].name, "xlsx": paths[1].name, "rejected": rejected}
     entries = []
     for name in FAMILIES:
-        kept = None if read_only else Kept(conn, out_dir if previous is None else previous, f"全库 {name}")
+        kept = None if read_only else kept_files.Kept(conn, out_dir if previous is None else previous, f"全库 {name}")
         html, xlsx, *lists = render_report(conn, name, out_dir=out_dir, as_of=as_of, home=home, user=user,
                                            run_report=run["html"] if run else None, kept=kept)
         paths += [html, xlsx, *lists]

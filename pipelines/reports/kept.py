@@ -62,7 +62,7 @@ def digest(report, stem: str, shown) -> str:
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, lst.table.schema) as writer:
             writer.write_table(lst.table)
-        h.update(sink.getvalue().to_pybytes())
+        h.update(sink.getvalue())       # the buffer as it is: a copy to bytes costs as much as the hash
     return h.hexdigest()
 
 
@@ -104,4 +104,6 @@ def reuse(kept: Kept, made_from: str, out_dir: Path) -> dict[str, str] | None:
 
 
 def record(kept: Kept, made_from: str, files: dict[str, str]) -> None:
+    # what the files are made from and their hashes only: the build state must be the same after an incremental
+    # build and a full rebuild (files' times are not), so reuse() hashes the last build's files again
     delta.remember(kept.conn, _step(kept.key), json.dumps({"digest": made_from, "files": files}, sort_keys=True))

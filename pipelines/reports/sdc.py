@@ -240,6 +240,36 @@ class _Program:
             h.addRows(a.shape[0], b, b, a.nnz, a.indptr[:-1].astype(np.int32), a.indices.astype(np.int32),
                       a.data.astype(float))
         self._optimal = highspy.HighsModelStatus.kOptimal
+        self.a, self.b, self.lim = a, b, lim
+
+    def push(self, ref, cells, up: bool):
+        """A solution moving as many of ``cells`` as it can a whole unit away from ``ref`` (their least values
+        seen when ``up``, else their greatest), or None: maximise the sum of u_i <= 1 with u_i <= x_i - ref_i
+        (down: u_i <= ref_i - x_i). A cell moved by one is cleared by that solution and the one ``ref`` came from."""
+        import numpy as np
+        from scipy.sparse import csr_matrix, hstack, vstack
+
+        highspy = _highs()
+        n, m = self.n, len(cells)
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        lo = [x for x, _ in self.lim] + [-highspy.kHighsInf] * m
+        hi = [x for _, x in self.lim] + [1.0] * m
+        h.addVars(n + m, np.array(lo, dtype=float), np.array(hi, dtype=float))
+        sign = -1.0 if up else 1.0
+        link = csr_matrix((np.r_[np.full(m, sign), np.ones(m)],
+                           (np.r_[np.arange(m), np.arange(m)], np.r_[np.asarray(cells), n + np.arange(m)])),
+                          shape=(m, n + m))
+        a = vstack([hstack([self.a, csr_matrix((self.a.shape[0], m))]), link]).tocsr()
+        upper = np.r_[self.b, sign * np.asarray(ref, dtype=float)[cells]]
+        lower = np.r_[self.b, np.full(m, -highspy.kHighsInf)]
+        h.addRows(a.shape[0], lower, upper, a.nnz, a.indptr[:-1].astype(np.int32), a.indices.astype(np.int32),
+                  a.data.astype(float))
+        h.changeColsCost(n + m, np.arange(n + m, dtype=np.int32), np.r_[np.zeros(n), -np.ones(m)])
+        h.run()
+        if h.getModelStatus() != self._optimal:
+            return None
+        return np.array(h.getSolution().col_value)[:n]
 
     def solve(self, obj):
         import numpy as np
@@ -252,10 +282,13 @@ class _Program:
 
 
 def derivable(t: Table, hidden: set[Cell]) -> set[Cell]:
-    """Hidden cells whose range holds a single whole number. Two solutions in which a cell differs by a whole
-    number or more clear it at once: a random weighting of the still-open cells is minimised and maximised (a
-    sum would not do: a row's withheld cells often have a fixed sum), and only the cells a few such pairs
-    cannot clear are bounded one by one. The weights are seeded: the same table gives the same answer."""
+    """Hidden cells whose range holds a single whole number. Two feasible solutions in which a cell differs by a
+    whole number or more clear it: a random weighting of the still-open cells is minimised and maximised (a sum
+    would not do: a row's withheld cells often have a fixed sum), and only the cells such pairs cannot clear are
+    bounded one by one. Every solution found is a witness for every cell, not only for the objective it was
+    solved for: a cell is cleared as soon as the least and greatest values any solution gave it are a whole
+    number apart (at a million persons most cells are cleared by other cells' bounds instead of two solves of
+    their own each). The weights are seeded: the same table gives the same answer."""
     import math
 
     import numpy as np
@@ -264,25 +297,47 @@ def derivable(t: Table, hidden: set[Cell]) -> set[Cell]:
     rng = np.random.default_rng(5)
     for group, relations in _components(t, hidden):
         program = _Program(*_system(t, hidden, group, relations))
-        open_ = set(range(len(group)))
-        while open_:
-            obj = np.zeros(len(group))
-            obj[sorted(open_)] = rng.uniform(0.5, 1.5, len(open_))
+        n = len(group)
+        least, most = np.full(n, np.inf), np.full(n, -np.inf)
+        open_ = np.ones(n, dtype=bool)
+
+        def seen(x) -> None:
+            np.minimum(least, x, out=least)
+            np.maximum(most, x, out=most)
+            open_[most - least >= 1 - 1e-6] = False
+
+        # A random pair clears the cells it happens to move; a column's withheld cells bounded by its 合计 alone
+        # sit at their least value in both solutions but one, so then as many open cells as can be are moved a
+        # unit up from the least value seen, and down from the greatest, in one program each.
+        while open_.any():
+            before = int(open_.sum())
+            obj = np.zeros(n)
+            obj[open_] = rng.uniform(0.5, 1.5, before)
             lo, hi = program.solve(obj), program.solve(-obj)
             if lo is None or hi is None:
                 break
-            cleared = {i for i in open_ if abs(hi[i] - lo[i]) >= 1 - 1e-6}
-            if not cleared:
+            seen(lo)
+            seen(hi)
+            for up in (True, False):
+                cells = np.flatnonzero(open_)
+                if len(cells):
+                    x = program.push(least if up else most, cells, up)
+                    if x is not None:
+                        seen(x)
+            if int(open_.sum()) == before:
                 break
-            open_ -= cleared
-        for i in sorted(open_):
-            obj = np.zeros(len(group))
+        for i in range(n):
+            if not open_[i]:
+                continue
+            obj = np.zeros(n)
             obj[i] = 1.0
             lo, hi = program.solve(obj), program.solve(-obj)
             if lo is None or hi is None:
                 continue
             if math.floor(hi[i] + 1e-6) - math.ceil(lo[i] - 1e-6) < 1:
                 out.add(group[i])
+            seen(lo)
+            seen(hi)
     return out
 
 

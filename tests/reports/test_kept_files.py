@@ -75,3 +75,31 @@ def test_a_batch_touching_one_community_remakes_its_files_and_keeps_the_others(t
     assert any(old[k].read_bytes() != new[k].read_bytes() for k in monthly(communities[0]))
     assert monthly(communities[1]) and monthly(communities[1]) <= kept
     assert all(old[k].read_bytes() == new[k].read_bytes() for k in kept)
+
+
+def test_a_kept_file_changed_since_it_was_recorded_is_made_again(tmp_path):
+    """reuse() hashes the last build's files (their times are not in the build state, which an incremental build and
+    a full rebuild must leave equal): a file with the same size but other bytes is refused, and the report is made
+    again; the recorded state holds only the digest and the files' hashes."""
+    import duckdb
+
+    from pipelines.reports import kept as kept_files
+
+    conn = duckdb.connect()
+    conn.execute("CREATE SCHEMA core")
+    folder = tmp_path / "prev"
+    folder.mkdir()
+    (folder / "r.html").write_text("<p>7</p>", encoding="utf-8")
+    keep = kept_files.Kept(conn, folder, "t")
+    sha = kept_files.sha256_file(folder / "r.html")
+    kept_files.record(keep, "d1", {"r.html": sha})
+    assert conn.execute("SELECT fingerprint FROM core.build_state").fetchall()[0][0] == (
+        '{"digest": "d1", "files": {"r.html": "%s"}}' % sha)
+    out = tmp_path / "new"
+    assert kept_files.reuse(keep, "d1", out) == {"r.html": sha}
+    assert (out / "r.html").read_text(encoding="utf-8") == "<p>7</p>"
+    assert kept_files.reuse(keep, "d2", out) is None            # made from something else
+    (folder / "r.html").write_text("<p>8</p>", encoding="utf-8")   # same size, other bytes
+    assert kept_files.reuse(keep, "d1", tmp_path / "new2") is None
+    (folder / "r.html").write_text("<p>7</p>", encoding="utf-8")
+    assert kept_files.reuse(keep, "d1", tmp_path / "new3") == {"r.html": sha}
