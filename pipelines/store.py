@@ -66,9 +66,13 @@ def use_macros(conn: duckdb.DuckDBPyConnection) -> None:
 def table_exists(conn: duckdb.DuckDBPyConnection, qualified: str) -> bool:
     """Whether ``schema.name`` is a table or view of the store (one place for every layer's "built yet?")."""
     schema, _, name = qualified.partition(".")
-    # duckdb_tables()/duckdb_views(), not information_schema: asked at every step, and far cheaper
-    return bool(conn.execute("SELECT (SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?) "
-                             "+ (SELECT count(*) FROM duckdb_views() WHERE schema_name = ? AND view_name = ?)",
+    # duckdb_tables()/duckdb_views(), not information_schema: asked at every step, and far cheaper. Only the
+    # store's own catalog (and TEMP), as an unqualified name resolves: the city pass attaches district stores
+    # holding the same schemas, whose tables a query of ``schema.name`` would not find.
+    return bool(conn.execute("SELECT (SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ? "
+                             "AND database_name IN (current_database(), 'temp')) "
+                             "+ (SELECT count(*) FROM duckdb_views() WHERE schema_name = ? AND view_name = ? "
+                             "AND database_name IN (current_database(), 'temp'))",
                              [schema, name, schema, name]).fetchall()[0][0])
 
 
