@@ -146,9 +146,14 @@ def test_a_previous_version_written_before_the_marts_is_named_not_compared(two_r
     with Store(now).connect() as conn:
         build_tables(conn, as_of=AS_OF, version="v-now", previous=old, base_version="v-old")
         assert conn.execute("SELECT has_base, earlier_version FROM marts.run_meta").fetchall() == [(False, "v-old")]
+        # its files are still known: the same batches were read before, none by this run
+        new, known = conn.execute("SELECT count(*) FILTER (WHERE new_batch), count(*) FILTER (WHERE batch_id IS NOT "
+                                  "NULL) FROM marts.run_files").fetchall()[0]
+        assert (new, known > 0) == (0, True)
+        assert conn.execute("SELECT sum(files_new) FROM marts.run_sources").fetchall()[0][0] == 0
         write_run_report(conn, out)
     page = text(out / HTML_NAME)
     assert "上一版本 v-old 由较早版本的 onceonly 写成，不作比较。" in page and "与上一版本相比的变化" in page
-    assert "新增人员" not in page
+    assert "新增人员" not in page and "此前已导入" in page
     header = openpyxl.load_workbook(out / XLSX_NAME).worksheets[0]["A2"].value
     assert "上一版本：v-old（由较早版本的 onceonly 写成，不作比较）" in header

@@ -47,17 +47,18 @@ def build_tables(conn: duckdb.DuckDBPyConnection, *, as_of: dt.date, version: st
     attached = earlier = False
     if previous is not None and Path(previous).exists():
         attach_read_only(conn, "rr_prev", previous)
-        attached = bool(conn.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'rr_prev' "
-                                     "AND schema_name = 'marts' AND table_name = 'persons'").fetchall()[0][0])
-        earlier = not attached
-        if earlier:
-            conn.execute("DETACH rr_prev")
+        attached = True
+        earlier = not conn.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'rr_prev' "
+                                   "AND schema_name = 'marts' AND table_name = 'persons'").fetchall()[0][0]
     try:
         for view, (table, columns) in _PREVIOUS.items():
-            source = f"rr_prev.{table}" if attached else f"(SELECT {columns} FROM {table} WHERE false)"
+            # an earlier version's batches still say which files this run read first (raw.batches is as old as
+            # the store): only the comparison of persons and issues, which reads marts, is left out
+            compared = attached and (not earlier or table == "raw.batches")
+            source = f"rr_prev.{table}" if compared else f"(SELECT {columns} FROM {table} WHERE false)"
             conn.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {columns} FROM {source}")
         Store.run_sql(conn, "marts/run_report.sql", as_of=as_of, version=version,
-                      base_version=base_version if attached else None,
+                      base_version=base_version if attached and not earlier else None,
                       earlier_version=base_version if earlier else None)
     finally:
         for view in _PREVIOUS:

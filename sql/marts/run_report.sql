@@ -1,8 +1,8 @@
 -- The run report's tables (pipelines/reports/run_report.py): what this run answered for every inbox file, the
 -- rows it refused, and what changed since the previous published version. The previous version's tables are
 -- read through TEMP views rr_prev_batches, rr_prev_status (its marts.persons), rr_prev_issues (ATTACHed
--- read-only by the caller; empty views shaped alike when there is no previous version, or it was written before
--- the marts: earlier_version names it). Both sides read the marts. Rebuilt by every run; the portal reads them.
+-- read-only by the caller; empty views shaped alike when there is no previous version; for one written before
+-- the marts, which earlier_version names, only rr_prev_batches is read). Both sides read the marts. Rebuilt by every run; the portal reads them.
 
 CREATE OR REPLACE TABLE marts.run_meta AS
 SELECT getvariable('as_of')::DATE AS as_of,
