@@ -206,13 +206,9 @@ def _seeds_handed_on(conn: duckdb.DuckDBPyConnection) -> bool:
     """Whether the closure may start from what person_records handed on (sql/core/identity_seeds_handed.sql, which
     says why that is exact) instead of comparing every record with core.link_inputs: scratch.record_delta is the
     change set right after the build this step last read (a run that built person_records without identity
-    leaves an older one unread: delta.handed_since) and not a whole rebuild's, and the last run kept the
+    leaves an older one unread) and not a whole rebuild's (delta.records_handed), and the last run kept the
     houses' streets."""
-    if not (table_exists(conn, "scratch.record_delta") and table_exists(conn, "core.link_house_streets")
-            and delta.handed_since(conn, "person_records", "identity")):
-        return False
-    return not conn.execute("SELECT count(*) FROM (SELECT 1 FROM scratch.record_delta WHERE change = 'rebuilt' "
-                            "LIMIT 1)").fetchall()[0][0]
+    return table_exists(conn, "core.link_house_streets") and delta.records_handed(conn, "identity")
 
 
 def _dirty_closure(conn: duckdb.DuckDBPyConnection, *, handed: bool) -> tuple[int | None, int]:
